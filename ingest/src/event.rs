@@ -1,0 +1,344 @@
+//! The canonical CTI event (`events.md`, version 1) as validated Rust types.
+//!
+//! An [`Event`] borrows its identifiers from the input buffer where it can
+//! (`Cow::Borrowed`), so parsing a line does not allocate per field; an owned
+//! event (`Event<'static>`) is what the simulator and the adapters produce.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// Event time: Unix epoch milliseconds as observed by the telephony system.
+pub type TimestampMs = i64;
+
+/// The tenant used when an event names none.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// The only schema version this build understands.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Largest accepted event, in bytes of JSON.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// One validated canonical event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event<'a> {
+    pub v: i64,
+    pub id: Cow<'a, str>,
+    pub ts: TimestampMs,
+    pub tenant: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Cow<'a, str>>,
+    #[serde(flatten)]
+    pub body: EventBody<'a>,
+}
+
+impl Event<'_> {
+    /// The event's `kind`, as written in JSON.
+    pub fn kind(&self) -> Kind {
+        self.body.kind()
+    }
+
+    /// A copy that owns all its strings.
+    pub fn into_owned(self) -> Event<'static> {
+        Event {
+            v: self.v,
+            id: Cow::Owned(self.id.into_owned()),
+            ts: self.ts,
+            tenant: Cow::Owned(self.tenant.into_owned()),
+            source: self.source.map(|s| Cow::Owned(s.into_owned())),
+            body: self.body.into_owned(),
+        }
+    }
+
+    /// The event as one line of canonical JSON (no trailing newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("events always serialize")
+    }
+}
+
+/// The kind-specific part of an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody<'a> {
+    CallQueued {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        priority: Option<i64>,
+    },
+    CallAnswered {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        agent: Cow<'a, str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+    },
+    CallAbandoned {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+    },
+    CallDequeued {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        reason: DequeueReason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        wait_ms: Option<u64>,
+    },
+    CallCompleted {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        agent: Cow<'a, str>,
+        talk_ms: u64,
+        #[serde(skip_serializing_if = "is_zero")]
+        hold_ms: u64,
+        #[serde(skip_serializing_if = "is_zero")]
+        acw_ms: u64,
+        #[serde(skip_serializing_if = "is_false")]
+        transferred: bool,
+    },
+    AgentState {
+        agent: Cow<'a, str>,
+        state: AgentState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        call: Option<Cow<'a, str>>,
+    },
+    AgentQueues {
+        agent: Cow<'a, str>,
+        queues: Vec<Cow<'a, str>>,
+    },
+    Schedule {
+        agent: Cow<'a, str>,
+        from_ms: TimestampMs,
+        to_ms: TimestampMs,
+        segments: Vec<ScheduleSegment<'a>>,
+    },
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+impl EventBody<'_> {
+    pub fn kind(&self) -> Kind {
+        match self {
+            EventBody::CallQueued { .. } => Kind::CallQueued,
+            EventBody::CallAnswered { .. } => Kind::CallAnswered,
+            EventBody::CallAbandoned { .. } => Kind::CallAbandoned,
+            EventBody::CallDequeued { .. } => Kind::CallDequeued,
+            EventBody::CallCompleted { .. } => Kind::CallCompleted,
+            EventBody::AgentState { .. } => Kind::AgentState,
+            EventBody::AgentQueues { .. } => Kind::AgentQueues,
+            EventBody::Schedule { .. } => Kind::Schedule,
+        }
+    }
+
+    fn into_owned(self) -> EventBody<'static> {
+        fn o(s: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(s.into_owned())
+        }
+        match self {
+            EventBody::CallQueued {
+                call,
+                queue,
+                priority,
+            } => EventBody::CallQueued {
+                call: o(call),
+                queue: o(queue),
+                priority,
+            },
+            EventBody::CallAnswered {
+                call,
+                queue,
+                agent,
+                wait_ms,
+            } => EventBody::CallAnswered {
+                call: o(call),
+                queue: o(queue),
+                agent: o(agent),
+                wait_ms,
+            },
+            EventBody::CallAbandoned {
+                call,
+                queue,
+                wait_ms,
+            } => EventBody::CallAbandoned {
+                call: o(call),
+                queue: o(queue),
+                wait_ms,
+            },
+            EventBody::CallDequeued {
+                call,
+                queue,
+                reason,
+                wait_ms,
+            } => EventBody::CallDequeued {
+                call: o(call),
+                queue: o(queue),
+                reason,
+                wait_ms,
+            },
+            EventBody::CallCompleted {
+                call,
+                queue,
+                agent,
+                talk_ms,
+                hold_ms,
+                acw_ms,
+                transferred,
+            } => EventBody::CallCompleted {
+                call: o(call),
+                queue: o(queue),
+                agent: o(agent),
+                talk_ms,
+                hold_ms,
+                acw_ms,
+                transferred,
+            },
+            EventBody::AgentState {
+                agent,
+                state,
+                reason,
+                call,
+            } => EventBody::AgentState {
+                agent: o(agent),
+                state,
+                reason: reason.map(o),
+                call: call.map(o),
+            },
+            EventBody::AgentQueues { agent, queues } => EventBody::AgentQueues {
+                agent: o(agent),
+                queues: queues.into_iter().map(o).collect(),
+            },
+            EventBody::Schedule {
+                agent,
+                from_ms,
+                to_ms,
+                segments,
+            } => EventBody::Schedule {
+                agent: o(agent),
+                from_ms,
+                to_ms,
+                segments: segments
+                    .into_iter()
+                    .map(|s| ScheduleSegment {
+                        start_ms: s.start_ms,
+                        end_ms: s.end_ms,
+                        activity: o(s.activity),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// One planned activity of an agent's schedule, `[start_ms, end_ms)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScheduleSegment<'a> {
+    pub start_ms: TimestampMs,
+    pub end_ms: TimestampMs,
+    pub activity: Cow<'a, str>,
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as written in events.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the value as written in events.
+            #[allow(clippy::should_implement_trait)]
+            pub fn from_str(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// The `kind` of an event.
+    Kind {
+        CallQueued = "call_queued",
+        CallAnswered = "call_answered",
+        CallAbandoned = "call_abandoned",
+        CallDequeued = "call_dequeued",
+        CallCompleted = "call_completed",
+        AgentState = "agent_state",
+        AgentQueues = "agent_queues",
+        Schedule = "schedule",
+    }
+}
+
+string_enum! {
+    /// Why a call left a queue unanswered (other than abandoning).
+    DequeueReason {
+        Timeout = "timeout",
+        ExitKey = "exit_key",
+        Empty = "empty",
+        Overflow = "overflow",
+        Transfer = "transfer",
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// An agent's state (`events.md`).
+    AgentState {
+        LoggedOut = "logged_out",
+        Available = "available",
+        Ringing = "ringing",
+        OnCall = "on_call",
+        Acw = "acw",
+        NotReady = "not_ready",
+    }
+}
+
+impl AgentState {
+    /// Signed in (any state but `logged_out`).
+    pub fn is_staffed(self) -> bool {
+        self != AgentState::LoggedOut
+    }
+
+    /// Handling a call: `ringing`, `on_call` or `acw`.
+    pub fn is_busy(self) -> bool {
+        matches!(
+            self,
+            AgentState::Ringing | AgentState::OnCall | AgentState::Acw
+        )
+    }
+
+    /// Working: available or busy (the numerator of conformance).
+    pub fn is_working(self) -> bool {
+        self == AgentState::Available || self.is_busy()
+    }
+}

@@ -1,0 +1,12 @@
+//! Canonical CTI events: their types, parsing and validation, and the
+//! sources that produce them (JSON Lines, the simulator).
+
+pub mod event;
+pub mod jsonl;
+pub mod parse;
+pub mod simulate;
+
+pub use event::{
+    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+};
+pub use parse::{parse_event, parse_event_str, EventError};

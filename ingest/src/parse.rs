@@ -1,0 +1,718 @@
+//! Parsing and strict validation of one canonical event from JSON.
+//!
+//! The JSON is read in one pass into loosely typed fields (borrowing strings
+//! from the input), then every field is checked against `events.md`, so a
+//! rejection always names the field and the reason. Unknown fields are skipped
+//! without being materialised.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::event::{
+    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION,
+};
+
+/// Why an event was rejected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EventError {
+    #[error("event is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit")]
+    TooLarge { size: usize },
+    #[error("not valid UTF-8")]
+    NotUtf8,
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("field `{field}`: {reason}")]
+    Field { field: &'static str, reason: String },
+}
+
+impl EventError {
+    /// A short stable code for counters and dead-letter headers.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EventError::TooLarge { .. } => "too_large",
+            EventError::NotUtf8 => "not_utf8",
+            EventError::Json(_) => "not_json",
+            EventError::NotObject => "not_object",
+            EventError::Field { .. } => "invalid_field",
+        }
+    }
+
+    /// The field at fault, if the error is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            EventError::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    fn field_err(field: &'static str, reason: impl Into<String>) -> Self {
+        EventError::Field {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Parses and validates one event from its JSON bytes.
+pub fn parse_event(bytes: &[u8]) -> Result<Event<'_>, EventError> {
+    if bytes.len() > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge { size: bytes.len() });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| EventError::NotUtf8)?;
+    parse_event_str(text)
+}
+
+/// Parses and validates one event from a JSON string.
+pub fn parse_event_str(text: &str) -> Result<Event<'_>, EventError> {
+    if text.len() > MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge { size: text.len() });
+    }
+    let raw: RawEvent<'_> = match serde_json::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Err(match e.classify() {
+                serde_json::error::Category::Data => classify_data_error(e),
+                _ => EventError::Json(e.to_string()),
+            })
+        }
+    };
+    raw.validate()
+}
+
+fn classify_data_error(e: serde_json::Error) -> EventError {
+    let msg = e.to_string();
+    if let Some(rest) = msg.strip_prefix(DUP_PREFIX) {
+        let field = rest.split('`').next().unwrap_or_default();
+        if let Some(&f) = KNOWN_FIELDS.iter().find(|f| **f == field) {
+            return EventError::field_err(f, "appears more than once");
+        }
+    }
+    if msg.starts_with("invalid type") {
+        return EventError::NotObject;
+    }
+    EventError::Json(msg)
+}
+
+const DUP_PREFIX: &str = "duplicate field `";
+
+const KNOWN_FIELDS: &[&str] = &[
+    "v",
+    "id",
+    "ts",
+    "tenant",
+    "kind",
+    "source",
+    "call",
+    "queue",
+    "agent",
+    "priority",
+    "wait_ms",
+    "reason",
+    "talk_ms",
+    "hold_ms",
+    "acw_ms",
+    "transferred",
+    "state",
+    "queues",
+    "from_ms",
+    "to_ms",
+    "segments",
+];
+
+/// Any JSON value, with strings borrowed where possible.
+#[derive(Debug)]
+enum Loose<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float,
+    Str(Cow<'a, str>),
+    Array(Vec<Loose<'a>>),
+    Object(Vec<(Cow<'a, str>, Loose<'a>)>),
+}
+
+impl Loose<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Loose::Null => "null",
+            Loose::Bool(_) => "a boolean",
+            Loose::Int(_) | Loose::UInt(_) => "an integer",
+            Loose::Float => "a fractional number",
+            Loose::Str(_) => "a string",
+            Loose::Array(_) => "an array",
+            Loose::Object(_) => "an object",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Loose::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Loose::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Loose::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => Loose::Int(i),
+            Err(_) => Loose::UInt(v),
+        })
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Loose::Float)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Loose::Str(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Loose::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let value = map.next_value()?;
+            fields.push((key, value));
+        }
+        Ok(Loose::Object(fields))
+    }
+}
+
+/// The known fields of an event, as found in the JSON, not yet checked.
+#[derive(Default)]
+struct RawEvent<'a> {
+    fields: [Option<Loose<'a>>; KNOWN_FIELDS.len()],
+}
+
+impl<'de> Deserialize<'de> for RawEvent<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RawEventVisitor)
+    }
+}
+
+struct RawEventVisitor;
+
+impl<'de> Visitor<'de> for RawEventVisitor {
+    type Value = RawEvent<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut raw = RawEvent::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match KNOWN_FIELDS.iter().position(|f| *f == key) {
+                Some(i) => {
+                    if raw.fields[i].is_some() {
+                        return Err(de::Error::custom(format_args!(
+                            "{DUP_PREFIX}{}`",
+                            KNOWN_FIELDS[i]
+                        )));
+                    }
+                    raw.fields[i] = Some(map.next_value()?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+/// Identifier length limits.
+const MAX_ID: usize = 128;
+const MAX_TENANT: usize = 64;
+const MAX_SOURCE: usize = 64;
+
+type Res<T> = Result<T, EventError>;
+
+impl<'a> RawEvent<'a> {
+    fn take(&mut self, name: &'static str) -> Option<Loose<'a>> {
+        let i = KNOWN_FIELDS
+            .iter()
+            .position(|f| *f == name)
+            .expect("a known field name");
+        self.fields[i].take()
+    }
+
+    fn required(&mut self, name: &'static str) -> Res<Loose<'a>> {
+        match self.take(name) {
+            None | Some(Loose::Null) => Err(EventError::field_err(name, "is required")),
+            Some(v) => Ok(v),
+        }
+    }
+
+    fn optional(&mut self, name: &'static str) -> Option<Loose<'a>> {
+        match self.take(name) {
+            None | Some(Loose::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn validate(mut self) -> Res<Event<'a>> {
+        let v = int(self.required("v")?, "v")?;
+        if v != SCHEMA_VERSION {
+            return Err(EventError::field_err(
+                "v",
+                format!("unsupported schema version {v} (this build reads {SCHEMA_VERSION})"),
+            ));
+        }
+        let id = string(self.required("id")?, "id", 1, MAX_ID)?;
+        let ts = timestamp(self.required("ts")?, "ts")?;
+        let tenant = match self.optional("tenant") {
+            Some(t) => ident(t, "tenant", MAX_TENANT)?,
+            None => Cow::Borrowed(DEFAULT_TENANT),
+        };
+        let kind_text = string(self.required("kind")?, "kind", 1, usize::MAX)?;
+        let kind = Kind::from_str(&kind_text).ok_or_else(|| {
+            EventError::field_err("kind", format!("unknown kind {:?}", truncate(&kind_text)))
+        })?;
+        let source = self
+            .optional("source")
+            .map(|s| string(s, "source", 0, MAX_SOURCE))
+            .transpose()?;
+        let body = self.body(kind)?;
+        Ok(Event {
+            v,
+            id,
+            ts,
+            tenant,
+            source,
+            body,
+        })
+    }
+
+    fn id_field(&mut self, name: &'static str) -> Res<Cow<'a, str>> {
+        ident(self.required(name)?, name, MAX_ID)
+    }
+
+    fn opt_ms(&mut self, name: &'static str) -> Res<Option<u64>> {
+        self.optional(name).map(|v| duration(v, name)).transpose()
+    }
+
+    fn body(&mut self, kind: Kind) -> Res<EventBody<'a>> {
+        Ok(match kind {
+            Kind::CallQueued => EventBody::CallQueued {
+                call: self.id_field("call")?,
+                queue: self.id_field("queue")?,
+                priority: self
+                    .optional("priority")
+                    .map(|p| int(p, "priority"))
+                    .transpose()?,
+            },
+            Kind::CallAnswered => EventBody::CallAnswered {
+                call: self.id_field("call")?,
+                queue: self.id_field("queue")?,
+                agent: self.id_field("agent")?,
+                wait_ms: self.opt_ms("wait_ms")?,
+            },
+            Kind::CallAbandoned => EventBody::CallAbandoned {
+                call: self.id_field("call")?,
+                queue: self.id_field("queue")?,
+                wait_ms: self.opt_ms("wait_ms")?,
+            },
+            Kind::CallDequeued => {
+                let call = self.id_field("call")?;
+                let queue = self.id_field("queue")?;
+                let reason_text = string(self.required("reason")?, "reason", 1, usize::MAX)?;
+                let reason = DequeueReason::from_str(&reason_text).ok_or_else(|| {
+                    EventError::field_err(
+                        "reason",
+                        format!(
+                            "unknown dequeue reason {:?} (expected one of {})",
+                            truncate(&reason_text),
+                            list(DequeueReason::ALL.iter().map(|r| r.as_str()))
+                        ),
+                    )
+                })?;
+                EventBody::CallDequeued {
+                    call,
+                    queue,
+                    reason,
+                    wait_ms: self.opt_ms("wait_ms")?,
+                }
+            }
+            Kind::CallCompleted => {
+                let call = self.id_field("call")?;
+                let queue = self.id_field("queue")?;
+                let agent = self.id_field("agent")?;
+                let talk_ms = duration(self.required("talk_ms")?, "talk_ms")?;
+                let hold_ms = self.opt_ms("hold_ms")?.unwrap_or(0);
+                if hold_ms > talk_ms {
+                    return Err(EventError::field_err(
+                        "hold_ms",
+                        format!("{hold_ms} is more than talk_ms {talk_ms} (talk includes hold)"),
+                    ));
+                }
+                let acw_ms = self.opt_ms("acw_ms")?.unwrap_or(0);
+                let transferred = match self.optional("transferred") {
+                    None => false,
+                    Some(Loose::Bool(b)) => b,
+                    Some(other) => return Err(wrong_type("transferred", "a boolean", &other)),
+                };
+                EventBody::CallCompleted {
+                    call,
+                    queue,
+                    agent,
+                    talk_ms,
+                    hold_ms,
+                    acw_ms,
+                    transferred,
+                }
+            }
+            Kind::AgentState => {
+                let agent = self.id_field("agent")?;
+                let state_text = string(self.required("state")?, "state", 1, usize::MAX)?;
+                let state = AgentState::from_str(&state_text).ok_or_else(|| {
+                    EventError::field_err(
+                        "state",
+                        format!(
+                            "unknown agent state {:?} (expected one of {})",
+                            truncate(&state_text),
+                            list(AgentState::ALL.iter().map(|s| s.as_str()))
+                        ),
+                    )
+                })?;
+                let reason = self
+                    .optional("reason")
+                    .map(|r| ident(r, "reason", MAX_ID))
+                    .transpose()?;
+                let call = self
+                    .optional("call")
+                    .map(|c| ident(c, "call", MAX_ID))
+                    .transpose()?;
+                EventBody::AgentState {
+                    agent,
+                    state,
+                    reason,
+                    call,
+                }
+            }
+            Kind::AgentQueues => {
+                let agent = self.id_field("agent")?;
+                let queues = match self.required("queues")? {
+                    Loose::Array(items) => items
+                        .into_iter()
+                        .map(|q| ident(q, "queues", MAX_ID))
+                        .collect::<Res<Vec<_>>>()?,
+                    other => return Err(wrong_type("queues", "an array of queue names", &other)),
+                };
+                EventBody::AgentQueues { agent, queues }
+            }
+            Kind::Schedule => {
+                let agent = self.id_field("agent")?;
+                let from_ms = timestamp(self.required("from_ms")?, "from_ms")?;
+                let to_ms = timestamp(self.required("to_ms")?, "to_ms")?;
+                if to_ms <= from_ms {
+                    return Err(EventError::field_err(
+                        "to_ms",
+                        format!("{to_ms} is not after from_ms {from_ms}"),
+                    ));
+                }
+                let segments = match self.required("segments")? {
+                    Loose::Array(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, s)| segment(i, s, from_ms, to_ms))
+                        .collect::<Res<Vec<_>>>()?,
+                    other => return Err(wrong_type("segments", "an array of segments", &other)),
+                };
+                let mut sorted: Vec<_> = segments.iter().map(|s| (s.start_ms, s.end_ms)).collect();
+                sorted.sort_unstable();
+                if sorted.windows(2).any(|w| w[1].0 < w[0].1) {
+                    return Err(EventError::field_err("segments", "segments overlap"));
+                }
+                EventBody::Schedule {
+                    agent,
+                    from_ms,
+                    to_ms,
+                    segments,
+                }
+            }
+        })
+    }
+}
+
+fn segment<'a>(
+    index: usize,
+    value: Loose<'a>,
+    from_ms: TimestampMs,
+    to_ms: TimestampMs,
+) -> Res<ScheduleSegment<'a>> {
+    let Loose::Object(fields) = value else {
+        return Err(wrong_type("segments", "an array of objects", &value));
+    };
+    let (mut start, mut end, mut activity) = (None, None, None);
+    for (k, v) in fields {
+        match &*k {
+            "start_ms" => start = Some(v),
+            "end_ms" => end = Some(v),
+            "activity" => activity = Some(v),
+            _ => {}
+        }
+    }
+    let at = |what: &str| format!("segment {index}: {what}");
+    let start_ms = match start {
+        Some(v) => timestamp(v, "segments").map_err(|e| reword(e, &at("start_ms")))?,
+        None => return Err(EventError::field_err("segments", at("start_ms is required"))),
+    };
+    let end_ms = match end {
+        Some(v) => timestamp(v, "segments").map_err(|e| reword(e, &at("end_ms")))?,
+        None => return Err(EventError::field_err("segments", at("end_ms is required"))),
+    };
+    let activity = match activity {
+        Some(v) => ident(v, "segments", MAX_ID).map_err(|e| reword(e, &at("activity")))?,
+        None => return Err(EventError::field_err("segments", at("activity is required"))),
+    };
+    if end_ms <= start_ms {
+        return Err(EventError::field_err(
+            "segments",
+            at(&format!("end_ms {end_ms} is not after start_ms {start_ms}")),
+        ));
+    }
+    if start_ms < from_ms || end_ms > to_ms {
+        return Err(EventError::field_err(
+            "segments",
+            at("lies outside [from_ms, to_ms)"),
+        ));
+    }
+    Ok(ScheduleSegment {
+        start_ms,
+        end_ms,
+        activity,
+    })
+}
+
+fn reword(e: EventError, prefix: &str) -> EventError {
+    match e {
+        EventError::Field { field, reason } => EventError::Field {
+            field,
+            reason: format!("{prefix} {reason}"),
+        },
+        other => other,
+    }
+}
+
+fn wrong_type(field: &'static str, expected: &str, got: &Loose<'_>) -> EventError {
+    EventError::field_err(
+        field,
+        format!("expected {expected}, got {}", got.type_name()),
+    )
+}
+
+fn int(v: Loose<'_>, field: &'static str) -> Res<i64> {
+    match v {
+        Loose::Int(i) => Ok(i),
+        Loose::UInt(u) => Err(EventError::field_err(field, format!("{u} is too large"))),
+        other => Err(wrong_type(field, "an integer", &other)),
+    }
+}
+
+/// Unix epoch milliseconds: not negative, before year 10000.
+fn timestamp(v: Loose<'_>, field: &'static str) -> Res<TimestampMs> {
+    const MAX_TS: i64 = 253_402_300_800_000;
+    let t = int(v, field).map_err(|e| match e {
+        EventError::Field { field, reason } => EventError::Field {
+            field,
+            reason: format!("{reason} (Unix epoch milliseconds)"),
+        },
+        other => other,
+    })?;
+    if !(0..MAX_TS).contains(&t) {
+        return Err(EventError::field_err(
+            field,
+            format!("{t} is not a Unix epoch millisecond time between 1970 and 9999"),
+        ));
+    }
+    Ok(t)
+}
+
+/// A duration in milliseconds: an integer, not negative.
+fn duration(v: Loose<'_>, field: &'static str) -> Res<u64> {
+    let d = int(v, field)?;
+    u64::try_from(d)
+        .map_err(|_| EventError::field_err(field, format!("{d} is negative (milliseconds)")))
+}
+
+fn string<'a>(v: Loose<'a>, field: &'static str, min: usize, max: usize) -> Res<Cow<'a, str>> {
+    let Loose::Str(s) = v else {
+        return Err(wrong_type(field, "a string", &v));
+    };
+    let n = s.chars().count();
+    if n < min {
+        return Err(EventError::field_err(field, "is empty"));
+    }
+    if n > max {
+        return Err(EventError::field_err(
+            field,
+            format!("is {n} characters long, more than {max}"),
+        ));
+    }
+    Ok(s)
+}
+
+/// An identifier: 1..=max characters, no control characters.
+fn ident<'a>(v: Loose<'a>, field: &'static str, max: usize) -> Res<Cow<'a, str>> {
+    let s = string(v, field, 1, max)?;
+    if s.chars().any(char::is_control) {
+        return Err(EventError::field_err(field, "contains a control character"));
+    }
+    Ok(s)
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn list<'s>(items: impl Iterator<Item = &'s str>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(line: &str) -> String {
+        parse_event_str(line).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_the_examples_of_events_md() {
+        let e = parse_event_str(r#"{"v":1,"id":"c1-c","ts":1763888560000,"tenant":"acme","kind":"call_completed","call":"c1","queue":"sales","agent":"a7","talk_ms":117500,"acw_ms":30000}"#).unwrap();
+        assert_eq!(e.tenant, "acme");
+        assert_eq!(
+            e.body,
+            EventBody::CallCompleted {
+                call: "c1".into(),
+                queue: "sales".into(),
+                agent: "a7".into(),
+                talk_ms: 117500,
+                hold_ms: 0,
+                acw_ms: 30000,
+                transferred: false
+            }
+        );
+        let e = parse_event_str(
+            r#"{"v":1,"id":"x","ts":5,"kind":"agent_state","agent":"a7","state":"not_ready","reason":"break","extra":{"deep":[1,2]}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.tenant, DEFAULT_TENANT);
+        assert_eq!(e.kind(), Kind::AgentState);
+    }
+
+    #[test]
+    fn strings_borrow_from_the_input() {
+        let line = r#"{"v":1,"id":"c1","ts":1,"kind":"call_queued","call":"c1","queue":"sales"}"#;
+        let e = parse_event_str(line).unwrap();
+        assert!(matches!(e.id, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn rejections_name_the_field_and_reason() {
+        assert_eq!(
+            err(r#"{"v":2,"id":"b","ts":1,"kind":"call_queued","call":"z","queue":"q"}"#),
+            "field `v`: unsupported schema version 2 (this build reads 1)"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","ts":"17","kind":"call_queued","call":"z","queue":"q"}"#),
+            "field `ts`: expected an integer, got a string (Unix epoch milliseconds)"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_teleported","call":"z","queue":"q"}"#),
+            "field `kind`: unknown kind \"call_teleported\""
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_completed","call":"z","queue":"q","agent":"a","talk_ms":-5}"#),
+            "field `talk_ms`: -5 is negative (milliseconds)"
+        );
+        assert!(err(r#"{"v":1,"id":"b","ts":1,"kind":"agent_state","agent":"a","state":"dancing"}"#)
+            .starts_with("field `state`: unknown agent state \"dancing\""));
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","queue":"q"}"#),
+            "field `call`: is required"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","call":"a\u0007","queue":"q"}"#),
+            "field `call`: contains a control character"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"b","id":"c","ts":1,"kind":"call_queued","call":"a","queue":"q"}"#),
+            "field `id`: appears more than once"
+        );
+        assert_eq!(err("[1,2,3]"), "not a JSON object");
+        assert!(err("not json at all").starts_with("not valid JSON"));
+        assert!(err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","call":"zz""#)
+            .starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn schedules_are_checked() {
+        let ok = r#"{"v":1,"id":"s","ts":1,"kind":"schedule","agent":"a","from_ms":0,"to_ms":100,"segments":[{"start_ms":0,"end_ms":50,"activity":"work"},{"start_ms":50,"end_ms":100,"activity":"break"}]}"#;
+        assert!(parse_event_str(ok).is_ok());
+        let overlap = ok.replace(r#""start_ms":50"#, r#""start_ms":40"#);
+        assert_eq!(err(&overlap), "field `segments`: segments overlap");
+        let outside = ok.replace(r#""end_ms":100"#, r#""end_ms":200"#);
+        assert_eq!(
+            err(&outside),
+            "field `segments`: segment 1: lies outside [from_ms, to_ms)"
+        );
+    }
+
+    #[test]
+    fn oversize_events_are_rejected() {
+        let big = format!(
+            r#"{{"v":1,"id":"b","ts":1,"kind":"call_queued","call":"a","queue":"q","pad":"{}"}}"#,
+            "x".repeat(MAX_EVENT_BYTES)
+        );
+        assert!(matches!(
+            parse_event(big.as_bytes()),
+            Err(EventError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let line = r#"{"v":1,"id":"s","ts":1,"tenant":"t","kind":"schedule","agent":"a","from_ms":0,"to_ms":100,"segments":[{"start_ms":0,"end_ms":50,"activity":"work"}]}"#;
+        let e = parse_event_str(line).unwrap();
+        assert_eq!(e.to_json(), line);
+        let again = e.to_json();
+        assert_eq!(parse_event_str(&again).unwrap(), e);
+    }
+}
