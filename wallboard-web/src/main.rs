@@ -1,1 +1,7 @@
-fn main() {}
+//! `wallboard`: one binary for every role (replay, simulate, …).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

@@ -1,0 +1,179 @@
+//! The metric parameters of a tenant (`metrics.md`, "Parameters").
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use ingest::AgentState;
+
+use crate::sums::MAX_THRESHOLDS;
+use crate::time::ALLOWED_INTERVAL_MINUTES;
+
+/// How a tenant's numbers are computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// IANA time zone of the centre.
+    pub tz: String,
+    pub interval_minutes: u32,
+    /// Service-level thresholds in seconds.
+    pub sl_thresholds_s: Vec<u32>,
+    /// Abandons with a wait under this are short abandons; 0 switches it off.
+    pub short_abandon_s: u32,
+    pub rolling_window_minutes: u32,
+    /// Activity code → states in adherence, overriding the defaults of
+    /// `events.md`. Each entry is a state (`available`, `not_ready`, …) or
+    /// `not_ready:REASON`.
+    pub adherence: BTreeMap<String, Vec<String>>,
+    /// How long (event time) an event id is remembered to drop duplicates.
+    pub dedup_window_minutes: u32,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            tz: "UTC".into(),
+            interval_minutes: 30,
+            sl_thresholds_s: vec![20],
+            short_abandon_s: 0,
+            rolling_window_minutes: 15,
+            adherence: BTreeMap::new(),
+            dedup_window_minutes: 24 * 60,
+        }
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown time zone {0:?} (expected an IANA name such as Asia/Shanghai)")]
+    UnknownTz(String),
+    #[error("interval of {0} minutes is not one of 5, 10, 15, 20, 30, 60")]
+    Interval(u32),
+    #[error("at least one and at most {MAX_THRESHOLDS} service-level thresholds are needed, got {0}")]
+    ThresholdCount(usize),
+    #[error("rolling window of {0} minutes must be between 1 and 1440")]
+    RollingWindow(u32),
+    #[error("adherence rule for {activity:?}: {entry:?} is not a state or not_ready:REASON")]
+    AdherenceRule { activity: String, entry: String },
+    #[error("dedup window must be at least 1 minute")]
+    DedupWindow,
+}
+
+/// One allowed-state entry of an adherence override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedEntry {
+    State(AgentState),
+    NotReadyReason(String),
+}
+
+/// A validated [`MetricsConfig`].
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub tz: Tz,
+    pub interval_minutes: u32,
+    /// Sorted, without repeats.
+    pub thresholds_s: Vec<u32>,
+    pub short_abandon_s: u32,
+    pub rolling_window_minutes: u32,
+    pub adherence: BTreeMap<String, Vec<AllowedEntry>>,
+    pub dedup_window_ms: i64,
+}
+
+impl MetricsConfig {
+    pub fn validate(&self) -> Result<Params, ConfigError> {
+        let tz: Tz = self
+            .tz
+            .parse()
+            .map_err(|_| ConfigError::UnknownTz(self.tz.clone()))?;
+        if !ALLOWED_INTERVAL_MINUTES.contains(&self.interval_minutes) {
+            return Err(ConfigError::Interval(self.interval_minutes));
+        }
+        let mut thresholds = self.sl_thresholds_s.clone();
+        thresholds.sort_unstable();
+        thresholds.dedup();
+        if thresholds.is_empty() || thresholds.len() > MAX_THRESHOLDS {
+            return Err(ConfigError::ThresholdCount(thresholds.len()));
+        }
+        if !(1..=1440).contains(&self.rolling_window_minutes) {
+            return Err(ConfigError::RollingWindow(self.rolling_window_minutes));
+        }
+        if self.dedup_window_minutes == 0 {
+            return Err(ConfigError::DedupWindow);
+        }
+        let mut adherence = BTreeMap::new();
+        for (activity, entries) in &self.adherence {
+            let parsed = entries
+                .iter()
+                .map(|e| parse_entry(e))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ConfigError::AdherenceRule {
+                    activity: activity.clone(),
+                    entry: entries
+                        .iter()
+                        .find(|e| parse_entry(e).is_none())
+                        .cloned()
+                        .unwrap_or_default(),
+                })?;
+            adherence.insert(activity.clone(), parsed);
+        }
+        Ok(Params {
+            tz,
+            interval_minutes: self.interval_minutes,
+            thresholds_s: thresholds,
+            short_abandon_s: self.short_abandon_s,
+            rolling_window_minutes: self.rolling_window_minutes,
+            adherence,
+            dedup_window_ms: i64::from(self.dedup_window_minutes) * 60_000,
+        })
+    }
+}
+
+fn parse_entry(e: &str) -> Option<AllowedEntry> {
+    match e.split_once(':') {
+        Some(("not_ready", reason)) if !reason.is_empty() => {
+            Some(AllowedEntry::NotReadyReason(reason.to_owned()))
+        }
+        Some(_) => None,
+        None => AgentState::from_str(e).map(AllowedEntry::State),
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        MetricsConfig::default()
+            .validate()
+            .expect("the defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_what_metrics_md_does_not_allow() {
+        let bad = |f: fn(&mut MetricsConfig)| {
+            let mut c = MetricsConfig::default();
+            f(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(|c| c.tz = "Mars/Olympus".into()).contains("unknown time zone"));
+        assert!(bad(|c| c.interval_minutes = 7).contains("not one of"));
+        assert!(bad(|c| c.sl_thresholds_s = vec![]).contains("thresholds"));
+        assert!(bad(|c| {
+            c.adherence.insert("work".into(), vec!["dancing".into()]);
+        })
+        .contains("\"dancing\""));
+    }
+
+    #[test]
+    fn thresholds_are_sorted_and_unique() {
+        let c = MetricsConfig {
+            sl_thresholds_s: vec![30, 10, 30],
+            ..Default::default()
+        };
+        assert_eq!(c.validate().unwrap().thresholds_s, vec![10, 30]);
+    }
+}

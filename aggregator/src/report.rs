@@ -1,0 +1,308 @@
+//! The interval report of `metrics.md` (schema `wallboard.interval-report.v1`):
+//! rows per (queue, interval) and (agent, interval), ratios formed from the
+//! sums only here.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use ingest::{DequeueReason, TimestampMs};
+
+use crate::intern::{AgentId, DenseId, QueueId};
+use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};
+use crate::tenant::{Bucket, TenantEngine};
+use crate::time::IntervalStart;
+
+pub const SCHEMA: &str = "wallboard.interval-report.v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalReport {
+    pub schema: &'static str,
+    pub tenant: String,
+    pub tz: String,
+    pub interval_minutes: u32,
+    pub sl_thresholds_s: Vec<u32>,
+    pub short_abandon_s: u32,
+    pub queues: Vec<QueueRow>,
+    pub agents: Vec<AgentRow>,
+}
+
+/// The four service-level variants at one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SlVariants {
+    pub sl1: Option<f64>,
+    pub sl2: Option<f64>,
+    pub sl3: Option<f64>,
+    pub sl4: Option<f64>,
+}
+
+impl SlVariants {
+    /// With A answered, B abandoned, and those within the threshold.
+    pub fn compute(a: u64, b: u64, a_within: u64, b_within: u64) -> Self {
+        SlVariants {
+            sl1: ratio(a_within + b_within, a + b),
+            sl2: ratio(a_within, a),
+            sl3: ratio(a_within, a + b),
+            sl4: ratio(a_within, a + b - b_within),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRow {
+    pub queue: String,
+    pub start_ms: TimestampMs,
+    pub end_ms: TimestampMs,
+    pub start: String,
+    pub entered: u64,
+    pub offered: u64,
+    pub answered: u64,
+    pub abandoned: u64,
+    pub short_abandoned: u64,
+    pub dequeued: u64,
+    pub dequeued_by_reason: BTreeMap<&'static str, u64>,
+    pub wait_unknown: u64,
+    pub answered_within: BTreeMap<String, u64>,
+    pub abandoned_within: BTreeMap<String, u64>,
+    pub sl: BTreeMap<String, SlVariants>,
+    pub asa_ms: Option<f64>,
+    pub avg_abandon_ms: Option<f64>,
+    pub max_wait_ms: Option<u64>,
+    pub answer_rate: Option<f64>,
+    pub abandon_rate: Option<f64>,
+    pub handled: u64,
+    pub talk_ms: u64,
+    pub hold_ms: u64,
+    pub acw_ms: u64,
+    pub aht_ms: Option<f64>,
+    pub transferred: u64,
+    pub staffed_ms: u64,
+    pub available_ms: u64,
+    pub busy_ms: u64,
+    pub not_ready_ms: u64,
+    pub occupancy: Option<f64>,
+    pub utilization: Option<f64>,
+    pub scheduled_ms: u64,
+    pub adherent_ms: u64,
+    pub adherence: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentRow {
+    pub agent: String,
+    pub start_ms: TimestampMs,
+    pub end_ms: TimestampMs,
+    pub staffed_ms: u64,
+    pub available_ms: u64,
+    pub busy_ms: u64,
+    pub not_ready_ms: u64,
+    pub occupancy: Option<f64>,
+    pub utilization: Option<f64>,
+    pub handled: u64,
+    pub aht_ms: Option<f64>,
+    pub scheduled_ms: u64,
+    pub adherent_ms: u64,
+    pub adherence: Option<f64>,
+    pub conformance: Option<f64>,
+}
+
+/// The interval a row belongs to.
+#[derive(Debug, Clone)]
+pub struct RowInterval {
+    pub start_ms: TimestampMs,
+    pub end_ms: TimestampMs,
+    pub start: String,
+}
+
+impl QueueRow {
+    /// A row from a queue's call sums and its members' time.
+    pub fn new(
+        queue: &str,
+        at: &RowInterval,
+        thresholds_s: &[u32],
+        q: &QueueSums,
+        t: &AgentTime,
+    ) -> Self {
+        let key = |t: &u32| t.to_string();
+        QueueRow {
+            queue: queue.to_owned(),
+            start_ms: at.start_ms,
+            end_ms: at.end_ms,
+            start: at.start.clone(),
+            entered: q.entered,
+            offered: q.offered(),
+            answered: q.answered,
+            abandoned: q.abandoned,
+            short_abandoned: q.short_abandoned,
+            dequeued: q.dequeued,
+            dequeued_by_reason: DequeueReason::ALL
+                .iter()
+                .filter(|&&r| q.dequeued_for(r) > 0)
+                .map(|&r| (r.as_str(), q.dequeued_for(r)))
+                .collect(),
+            wait_unknown: q.wait_unknown,
+            answered_within: thresholds_s
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (key(t), q.answered_within[i]))
+                .collect(),
+            abandoned_within: thresholds_s
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (key(t), q.abandoned_within[i]))
+                .collect(),
+            sl: thresholds_s
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    (
+                        key(t),
+                        SlVariants::compute(
+                            q.answered,
+                            q.abandoned,
+                            q.answered_within[i],
+                            q.abandoned_within[i],
+                        ),
+                    )
+                })
+                .collect(),
+            asa_ms: ratio(q.answer_wait_ms, q.answered),
+            avg_abandon_ms: ratio(q.abandon_wait_ms, q.abandoned),
+            max_wait_ms: q.max_wait_ms,
+            answer_rate: ratio(q.answered, q.offered()),
+            abandon_rate: ratio(q.abandoned, q.offered()),
+            handled: q.handled,
+            talk_ms: q.talk_ms,
+            hold_ms: q.hold_ms,
+            acw_ms: q.acw_ms,
+            aht_ms: ratio(q.talk_ms + q.acw_ms, q.handled),
+            transferred: q.transferred,
+            staffed_ms: t.staffed_ms,
+            available_ms: t.available_ms,
+            busy_ms: t.busy_ms,
+            not_ready_ms: t.not_ready_ms,
+            occupancy: ratio(t.busy_ms, t.busy_ms + t.available_ms),
+            utilization: ratio(t.busy_ms, t.staffed_ms),
+            scheduled_ms: t.scheduled_ms,
+            adherent_ms: t.adherent_ms,
+            adherence: ratio(t.adherent_ms, t.scheduled_ms),
+        }
+    }
+
+    /// Whether `metrics.md` lists this row: something happened in it.
+    fn has_data(q: &QueueSums, t: &AgentTime) -> bool {
+        q.entered > 0
+            || q.offered() > 0
+            || q.short_abandoned > 0
+            || q.handled > 0
+            || t.staffed_ms > 0
+            || t.scheduled_ms > 0
+    }
+}
+
+impl AgentRow {
+    pub fn new(agent: &str, at: &RowInterval, s: &AgentSums) -> Self {
+        let t = &s.time;
+        AgentRow {
+            agent: agent.to_owned(),
+            start_ms: at.start_ms,
+            end_ms: at.end_ms,
+            staffed_ms: t.staffed_ms,
+            available_ms: t.available_ms,
+            busy_ms: t.busy_ms,
+            not_ready_ms: t.not_ready_ms,
+            occupancy: ratio(t.busy_ms, t.busy_ms + t.available_ms),
+            utilization: ratio(t.busy_ms, t.staffed_ms),
+            handled: s.handled,
+            aht_ms: ratio(s.talk_ms + s.acw_ms, s.handled),
+            scheduled_ms: t.scheduled_ms,
+            adherent_ms: t.adherent_ms,
+            adherence: ratio(t.adherent_ms, t.scheduled_ms),
+            conformance: ratio(t.working_ms(), t.work_scheduled_ms),
+        }
+    }
+
+    fn has_data(s: &AgentSums) -> bool {
+        s.time.staffed_ms > 0 || s.time.scheduled_ms > 0 || s.handled > 0
+    }
+}
+
+/// Which intervals a report covers: those starting in `[from, to)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Range {
+    pub from: Option<TimestampMs>,
+    pub to: Option<TimestampMs>,
+}
+
+impl Range {
+    fn contains(&self, start: TimestampMs) -> bool {
+        self.from.is_none_or(|f| start >= f) && self.to.is_none_or(|t| start < t)
+    }
+}
+
+/// The report of `engine` as it stands at `now`.
+pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) -> IntervalReport {
+    let params = engine.params();
+    let clock = engine.clock();
+    let buckets = engine.buckets_at(now);
+    let mut queues = Vec::new();
+    let mut agents = Vec::new();
+    // Rows sort by queue (or agent) name within an interval.
+    let mut queue_order: Vec<(QueueId, &str)> = engine.queue_names().iter().collect();
+    queue_order.sort_by(|a, b| a.1.cmp(b.1));
+    let mut agent_order: Vec<(AgentId, &str)> = engine.agent_names().iter().collect();
+    agent_order.sort_by(|a, b| a.1.cmp(b.1));
+    for (start, b) in buckets.iter().filter(|(s, _)| range.contains(s.0)) {
+        let at = row_interval(engine, *start);
+        let total = tenant_sums(b);
+        if QueueRow::has_data(&total, &b.tenant_time) {
+            queues.push(QueueRow::new(
+                "*",
+                &at,
+                &params.thresholds_s,
+                &total,
+                &b.tenant_time,
+            ));
+        }
+        for &(q, name) in &queue_order {
+            let sums = b.queues.get(q.index()).cloned().unwrap_or_default();
+            let time = b.queue_time.get(q.index()).copied().unwrap_or_default();
+            if QueueRow::has_data(&sums, &time) {
+                queues.push(QueueRow::new(name, &at, &params.thresholds_s, &sums, &time));
+            }
+        }
+        for &(a, name) in &agent_order {
+            if let Some(s) = b.agents.get(a.index()).filter(|s| AgentRow::has_data(s)) {
+                agents.push(AgentRow::new(name, &at, s));
+            }
+        }
+    }
+    IntervalReport {
+        schema: SCHEMA,
+        tenant: engine.name().to_owned(),
+        tz: clock.tz().name().to_owned(),
+        interval_minutes: params.interval_minutes,
+        sl_thresholds_s: params.thresholds_s.clone(),
+        short_abandon_s: params.short_abandon_s,
+        queues,
+        agents,
+    }
+}
+
+/// The whole tenant's call sums in one interval: the sum over its queues.
+pub fn tenant_sums(b: &Bucket) -> QueueSums {
+    let mut total = QueueSums::default();
+    for q in &b.queues {
+        total.add(q);
+    }
+    total
+}
+
+fn row_interval(engine: &TenantEngine, start: IntervalStart) -> RowInterval {
+    let clock = engine.clock();
+    RowInterval {
+        start_ms: start.0,
+        end_ms: clock.interval_end(start),
+        start: clock.local_rfc3339(start.0),
+    }
+}

@@ -1,0 +1,576 @@
+//! The metric engine of one tenant: applies canonical events one at a time
+//! and keeps, per interval, the sums of `metrics.md`, plus the live state
+//! (waiting calls, agents and their plans). Pure: no I/O, no clock.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use xxhash_rust::xxh3::xxh3_64;
+
+use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
+
+use crate::adherence::{default_rule, Allowed, Plan, Planned};
+use crate::config::{AllowedEntry, Params};
+use crate::dedup::Dedup;
+use crate::intern::{slot, AgentId, CodeId, DenseId, Interner, QueueId};
+use crate::sums::{AgentSums, AgentTime, QueueSums};
+use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
+
+/// The sums of one interval.
+#[derive(Debug, Clone, Default)]
+pub struct Bucket {
+    /// Call sums by queue.
+    pub queues: Vec<QueueSums>,
+    /// Agent time by queue, summed over the queue's members at each moment.
+    pub queue_time: Vec<AgentTime>,
+    /// Agent time of the whole tenant (every agent once).
+    pub tenant_time: AgentTime,
+    /// Per agent.
+    pub agents: Vec<AgentSums>,
+}
+
+/// A call's visit to a queue, keyed by a hash of the call id and the queue.
+type SegmentKey = (u64, QueueId);
+
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    queued_ts: Option<TimestampMs>,
+    open: bool,
+    /// When the segment started (if open) or ended.
+    ts: TimestampMs,
+}
+
+/// What an agent is doing now, and what is planned for it.
+#[derive(Debug, Clone)]
+pub struct AgentLive {
+    pub state: AgentState,
+    pub reason: Option<CodeId>,
+    /// The call named by the latest `agent_state` (empty: none). A reused
+    /// buffer, so a state change does not allocate.
+    pub call: String,
+    /// When the current state began (`None`: never seen an `agent_state`).
+    pub since: Option<TimestampMs>,
+    /// Time has been accounted up to here.
+    accrued_to: TimestampMs,
+    pub queues: Vec<QueueId>,
+    pub plan: Plan,
+}
+
+impl Default for AgentLive {
+    fn default() -> Self {
+        AgentLive {
+            state: AgentState::LoggedOut,
+            reason: None,
+            call: String::new(),
+            since: None,
+            accrued_to: TimestampMs::MIN,
+            queues: Vec::new(),
+            plan: Plan::default(),
+        }
+    }
+}
+
+/// How one event was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// It changed the sums or the live state.
+    Counted,
+    /// Same tenant and id as an earlier event: dropped.
+    Duplicate,
+    /// An `agent_state` older than the agent's latest: ignored for time.
+    OutOfOrderState,
+    /// An outcome for a queue segment that had already ended: ignored.
+    SegmentAlreadyEnded,
+}
+
+/// Counters of what the engine did with its input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub applied: u64,
+    pub duplicates: u64,
+    pub out_of_order_states: u64,
+    pub ignored_outcomes: u64,
+    /// Waiting segments dropped because nothing ended them within a day.
+    pub stale_waiting_dropped: u64,
+}
+
+/// How long ended segments are remembered to ignore repeated outcomes, and
+/// how long a segment may wait before it is presumed lost.
+const SEGMENT_MEMORY_MS: i64 = 24 * 3_600_000;
+
+/// The engine of one tenant.
+#[derive(Debug, Clone)]
+pub struct TenantEngine {
+    name: Box<str>,
+    params: Arc<Params>,
+    clock: IntervalClock,
+    cursor: IntervalCursor,
+    queue_names: Interner<QueueId>,
+    agent_names: Interner<AgentId>,
+    codes: Interner<CodeId>,
+    buckets: BTreeMap<IntervalStart, Bucket>,
+    segments: HashMap<SegmentKey, Segment>,
+    /// Per queue: waiting segments by start.
+    waiting: Vec<BTreeSet<(TimestampMs, u64)>>,
+    agents: Vec<AgentLive>,
+    dedup: Dedup,
+    stats: EngineStats,
+    max_ts: Option<TimestampMs>,
+    /// Start of the newest interval seen; old segments are swept when it moves.
+    swept_at: TimestampMs,
+    /// Reused buffer for schedule events.
+    planned_buf: Vec<Planned>,
+}
+
+impl TenantEngine {
+    pub fn new(name: &str, params: Arc<Params>) -> Self {
+        TenantEngine {
+            name: name.into(),
+            clock: IntervalClock::new(params.tz, params.interval_minutes),
+            cursor: IntervalCursor::default(),
+            dedup: Dedup::new(params.dedup_window_ms),
+            params,
+            queue_names: Interner::default(),
+            agent_names: Interner::default(),
+            codes: Interner::default(),
+            buckets: BTreeMap::new(),
+            segments: HashMap::new(),
+            waiting: Vec::new(),
+            agents: Vec::new(),
+            stats: EngineStats::default(),
+            max_ts: None,
+            swept_at: TimestampMs::MIN,
+            planned_buf: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    pub fn clock(&self) -> &IntervalClock {
+        &self.clock
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// The largest `ts` of the events taken so far.
+    pub fn max_ts(&self) -> Option<TimestampMs> {
+        self.max_ts
+    }
+
+    pub fn queue_names(&self) -> &Interner<QueueId> {
+        &self.queue_names
+    }
+
+    pub fn agent_names(&self) -> &Interner<AgentId> {
+        &self.agent_names
+    }
+
+    pub fn codes(&self) -> &Interner<CodeId> {
+        &self.codes
+    }
+
+    pub fn buckets(&self) -> &BTreeMap<IntervalStart, Bucket> {
+        &self.buckets
+    }
+
+    pub fn agent(&self, id: AgentId) -> &AgentLive {
+        &self.agents[id.index()]
+    }
+
+    /// Waiting segments of a queue, oldest first (start time, call hash).
+    pub fn waiting(&self, q: QueueId) -> impl Iterator<Item = TimestampMs> + '_ {
+        self.waiting
+            .get(q.index())
+            .into_iter()
+            .flat_map(|w| w.iter().map(|&(ts, _)| ts))
+    }
+
+    pub fn waiting_count(&self, q: QueueId) -> usize {
+        self.waiting.get(q.index()).map_or(0, BTreeSet::len)
+    }
+
+    /// Applies one event of this tenant.
+    pub fn apply(&mut self, e: &Event<'_>) -> Applied {
+        if !self.dedup.first_sighting(xxh3_64(e.id.as_bytes()), e.ts) {
+            self.stats.duplicates += 1;
+            return Applied::Duplicate;
+        }
+        self.stats.applied += 1;
+        self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
+        self.maybe_sweep(e.ts);
+        let outcome = match &e.body {
+            EventBody::CallQueued { call, queue, .. } => {
+                self.call_queued(call, queue, e.ts);
+                Applied::Counted
+            }
+            EventBody::CallAnswered {
+                call,
+                queue,
+                wait_ms,
+                ..
+            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Answered),
+            EventBody::CallAbandoned {
+                call,
+                queue,
+                wait_ms,
+            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Abandoned),
+            EventBody::CallDequeued {
+                call,
+                queue,
+                reason,
+                wait_ms,
+            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Dequeued(*reason)),
+            EventBody::CallCompleted {
+                queue,
+                agent,
+                talk_ms,
+                hold_ms,
+                acw_ms,
+                transferred,
+                ..
+            } => {
+                let q = self.queue(queue);
+                let a = self.agent_id(agent);
+                let start = self.cursor.locate(&self.clock, e.ts).0;
+                let b = self.buckets.entry(start).or_default();
+                let qs = slot(&mut b.queues, q);
+                qs.handled += 1;
+                qs.talk_ms += talk_ms;
+                qs.hold_ms += hold_ms;
+                qs.acw_ms += acw_ms;
+                qs.transferred += u64::from(*transferred);
+                let ag = slot(&mut b.agents, a);
+                ag.handled += 1;
+                ag.talk_ms += talk_ms;
+                ag.acw_ms += acw_ms;
+                Applied::Counted
+            }
+            EventBody::AgentState {
+                agent,
+                state,
+                reason,
+                call,
+            } => {
+                let a = self.agent_id(agent);
+                let reason = reason.as_deref().map(|r| self.codes.intern(r));
+                self.agent_state(a, e.ts, *state, reason, call.as_deref())
+            }
+            EventBody::AgentQueues { agent, queues } => {
+                let a = self.agent_id(agent);
+                self.accrue_agent(a, e.ts);
+                let mut ids = std::mem::take(&mut self.agents[a.index()].queues);
+                ids.clear();
+                for q in queues {
+                    let q = self.queue(q);
+                    if !ids.contains(&q) {
+                        ids.push(q);
+                    }
+                }
+                self.agents[a.index()].queues = ids;
+                Applied::Counted
+            }
+            EventBody::Schedule {
+                agent,
+                from_ms,
+                to_ms,
+                segments,
+            } => {
+                let a = self.agent_id(agent);
+                self.schedule(a, e.ts, *from_ms, *to_ms, segments);
+                Applied::Counted
+            }
+        };
+        match outcome {
+            Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
+            Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
+            _ => {}
+        }
+        outcome
+    }
+
+    fn queue(&mut self, name: &str) -> QueueId {
+        let q = self.queue_names.intern(name);
+        slot(&mut self.waiting, q);
+        q
+    }
+
+    fn agent_id(&mut self, name: &str) -> AgentId {
+        let a = self.agent_names.intern(name);
+        slot(&mut self.agents, a);
+        a
+    }
+
+    fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) {
+        let q = self.queue(queue);
+        let h = xxh3_64(call.as_bytes());
+        let start = self.cursor.locate(&self.clock, ts).0;
+        slot(&mut self.buckets.entry(start).or_default().queues, q).entered += 1;
+        let prev = self.segments.insert(
+            (h, q),
+            Segment {
+                queued_ts: Some(ts),
+                open: true,
+                ts,
+            },
+        );
+        let waiting = &mut self.waiting[q.index()];
+        if let Some(Segment {
+            open: true, ts: t, ..
+        }) = prev
+        {
+            waiting.remove(&(t, h));
+        }
+        waiting.insert((ts, h));
+    }
+
+    fn call_ended(
+        &mut self,
+        call: &str,
+        queue: &str,
+        ts: TimestampMs,
+        wait_ms: Option<u64>,
+        outcome: Outcome,
+    ) -> Applied {
+        let q = self.queue(queue);
+        let h = xxh3_64(call.as_bytes());
+        let queued_ts = match self.segments.get_mut(&(h, q)) {
+            Some(seg) if !seg.open => return Applied::SegmentAlreadyEnded,
+            Some(seg) => {
+                self.waiting[q.index()].remove(&(seg.ts, h));
+                seg.open = false;
+                seg.ts = ts;
+                seg.queued_ts
+            }
+            None => {
+                self.segments.insert(
+                    (h, q),
+                    Segment {
+                        queued_ts: None,
+                        open: false,
+                        ts,
+                    },
+                );
+                None
+            }
+        };
+        let wait = wait_ms.or_else(|| queued_ts.map(|t0| u64::try_from(ts - t0).unwrap_or(0)));
+        let start = self.cursor.locate(&self.clock, ts).0;
+        let qs = slot(&mut self.buckets.entry(start).or_default().queues, q);
+        let params = &self.params;
+        match (outcome, wait) {
+            (Outcome::Dequeued(reason), _) => qs.count_dequeued(reason),
+            (Outcome::Answered | Outcome::Abandoned, None) => qs.wait_unknown += 1,
+            (Outcome::Answered, Some(w)) => {
+                qs.answered += 1;
+                qs.answer_wait_ms += w;
+                qs.note_wait(w);
+                for (i, &t) in params.thresholds_s.iter().enumerate() {
+                    qs.answered_within[i] += u64::from(w <= u64::from(t) * 1000);
+                }
+            }
+            (Outcome::Abandoned, Some(w)) => {
+                if w < u64::from(params.short_abandon_s) * 1000 {
+                    qs.short_abandoned += 1;
+                } else {
+                    qs.abandoned += 1;
+                    qs.abandon_wait_ms += w;
+                    qs.note_wait(w);
+                    for (i, &t) in params.thresholds_s.iter().enumerate() {
+                        qs.abandoned_within[i] += u64::from(w <= u64::from(t) * 1000);
+                    }
+                }
+            }
+        }
+        Applied::Counted
+    }
+
+    fn agent_state(
+        &mut self,
+        a: AgentId,
+        ts: TimestampMs,
+        state: AgentState,
+        reason: Option<CodeId>,
+        call: Option<&str>,
+    ) -> Applied {
+        if self.agents[a.index()].since.is_some_and(|s| ts < s) {
+            return Applied::OutOfOrderState;
+        }
+        self.accrue_agent(a, ts);
+        let ag = &mut self.agents[a.index()];
+        ag.state = state;
+        ag.reason = if state == AgentState::NotReady {
+            reason
+        } else {
+            None
+        };
+        ag.call.clear();
+        ag.call.push_str(call.unwrap_or_default());
+        ag.since = Some(ts);
+        Applied::Counted
+    }
+
+    fn schedule(
+        &mut self,
+        a: AgentId,
+        ts: TimestampMs,
+        from: TimestampMs,
+        to: TimestampMs,
+        segments: &[ScheduleSegment<'_>],
+    ) {
+        // Time up to the event is accounted against the plan in force then;
+        // the new plan applies from here on.
+        self.accrue_agent(a, ts);
+        let mut planned = std::mem::take(&mut self.planned_buf);
+        planned.clear();
+        for s in segments {
+            let activity = self.codes.intern(&s.activity);
+            planned.push(Planned {
+                start: s.start_ms,
+                end: s.end_ms,
+                activity,
+                allowed: self.rule_for(&s.activity, activity),
+            });
+        }
+        self.agents[a.index()].plan.replace(from, to, &planned);
+        self.planned_buf = planned;
+    }
+
+    fn rule_for(&mut self, activity: &str, code: CodeId) -> Allowed {
+        let Some(entries) = self.params.adherence.get(activity) else {
+            return default_rule(activity, code);
+        };
+        let mut states = Vec::new();
+        let mut reason = None;
+        for e in entries {
+            match e {
+                AllowedEntry::State(s) => states.push(*s),
+                AllowedEntry::NotReadyReason(r) => reason = Some(r.clone()),
+            }
+        }
+        let mut allowed = Allowed::states(&states);
+        if let Some(r) = reason {
+            allowed = allowed.with_not_ready_reason(self.codes.intern(&r));
+        }
+        allowed
+    }
+
+    /// Accounts the agent's time up to `to` (if it is ahead).
+    fn accrue_agent(&mut self, a: AgentId, to: TimestampMs) {
+        let ag = &mut self.agents[a.index()];
+        if to <= ag.accrued_to {
+            return;
+        }
+        accrue(
+            &self.clock,
+            &mut self.cursor,
+            &mut self.buckets,
+            a,
+            ag,
+            ag.accrued_to,
+            to,
+        );
+        ag.accrued_to = to;
+        ag.plan.forget_before(to);
+    }
+
+    /// The interval sums as they stand at `now`: the closed sums plus every
+    /// agent's current state and plan accounted up to `now`.
+    pub fn buckets_at(&self, now: TimestampMs) -> BTreeMap<IntervalStart, Bucket> {
+        let mut buckets = self.buckets.clone();
+        let mut cursor = self.cursor.clone();
+        for (i, ag) in self.agents.iter().enumerate() {
+            if now > ag.accrued_to {
+                accrue(
+                    &self.clock,
+                    &mut cursor,
+                    &mut buckets,
+                    AgentId(i as u32),
+                    ag,
+                    ag.accrued_to,
+                    now,
+                );
+            }
+        }
+        buckets
+    }
+
+    /// Forgets ended segments and presumes lost the ones waiting for more than a
+    /// day, once per interval, so memory stays bounded on a long run.
+    fn maybe_sweep(&mut self, ts: TimestampMs) {
+        if ts < self.swept_at + self.clock.len_ms() {
+            return;
+        }
+        self.swept_at = ts;
+        let horizon = ts - SEGMENT_MEMORY_MS;
+        let waiting = &mut self.waiting;
+        let mut dropped = 0;
+        self.segments.retain(|&(h, q), seg| {
+            if seg.ts >= horizon {
+                return true;
+            }
+            if seg.open {
+                waiting[q.index()].remove(&(seg.ts, h));
+                dropped += 1;
+            }
+            false
+        });
+        self.stats.stale_waiting_dropped += dropped;
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Answered,
+    Abandoned,
+    Dequeued(DequeueReason),
+}
+
+/// Accounts `[from, to)` of agent `a` in its current state, membership and
+/// plan into `buckets`, cut at interval boundaries.
+fn accrue(
+    clock: &IntervalClock,
+    cursor: &mut IntervalCursor,
+    buckets: &mut BTreeMap<IntervalStart, Bucket>,
+    a: AgentId,
+    ag: &AgentLive,
+    from: TimestampMs,
+    to: TimestampMs,
+) {
+    if ag.state.is_staffed() {
+        // An agent seen for the first time has no earlier state time.
+        let from = from.max(ag.since.unwrap_or(to));
+        for_each_piece(clock, cursor, from, to, |start, ms| {
+            let ms = ms as u64;
+            let b = buckets.entry(start).or_default();
+            slot(&mut b.agents, a).time.add_state(ag.state, ms);
+            b.tenant_time.add_state(ag.state, ms);
+            for &q in &ag.queues {
+                slot(&mut b.queue_time, q).add_state(ag.state, ms);
+            }
+        });
+    }
+    for p in ag.plan.overlapping(from, to) {
+        let adherent = p.allowed.allows(ag.state, ag.reason);
+        let work = p.allowed.is_work();
+        for_each_piece(clock, cursor, p.start, p.end, |start, ms| {
+            let ms = ms as u64;
+            let b = buckets.entry(start).or_default();
+            slot(&mut b.agents, a)
+                .time
+                .add_scheduled(ms, adherent, work);
+            b.tenant_time.add_scheduled(ms, adherent, work);
+            for &q in &ag.queues {
+                slot(&mut b.queue_time, q).add_scheduled(ms, adherent, work);
+            }
+        });
+    }
+}

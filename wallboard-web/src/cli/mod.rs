@@ -1,0 +1,76 @@
+//! Command-line interface: parses arguments and dispatches to a subcommand.
+
+mod replay;
+mod simulate;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use aggregator::MetricsConfig;
+
+#[derive(Parser)]
+#[command(name = "wallboard", version, about = "Real-time contact-centre wallboard")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compute the interval report of a JSON Lines trace of canonical events.
+    Replay(replay::ReplayArgs),
+    /// Simulate a contact centre and write canonical events as JSON Lines.
+    Simulate(simulate::SimulateArgs),
+}
+
+/// The metric flags shared by `replay` and `serve`; they override the config.
+#[derive(Args, Debug, Clone)]
+pub struct MetricFlags {
+    /// Interval length in minutes (5, 10, 15, 20, 30 or 60).
+    #[arg(long = "interval", value_name = "MINUTES")]
+    pub interval: Option<u32>,
+    /// IANA time zone of the centre, e.g. Asia/Shanghai.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Service-level threshold in seconds (repeat for several).
+    #[arg(long = "sl", value_name = "SECONDS")]
+    pub sl: Vec<u32>,
+    /// Abandons with a shorter wait are short abandons (0: off).
+    #[arg(long, value_name = "SECONDS")]
+    pub short_abandon: Option<u32>,
+}
+
+impl MetricFlags {
+    /// Applies the flags given on top of `base`.
+    pub fn apply(&self, mut base: MetricsConfig) -> MetricsConfig {
+        if let Some(i) = self.interval {
+            base.interval_minutes = i;
+        }
+        if let Some(tz) = &self.tz {
+            base.tz = tz.clone();
+        }
+        if !self.sl.is_empty() {
+            base.sl_thresholds_s = self.sl.clone();
+        }
+        if let Some(s) = self.short_abandon {
+            base.short_abandon_s = s;
+        }
+        base
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args),
+        Command::Simulate(args) => simulate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wallboard: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

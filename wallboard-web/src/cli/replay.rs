@@ -1,0 +1,170 @@
+//! `wallboard replay`: reads a trace, prints its interval report on stdout
+//! and a summary of what was read on stderr.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use aggregator::{interval_report, Applied, Engine, MetricsConfig, Range};
+use ingest::event::DEFAULT_TENANT;
+use ingest::jsonl::{parse_line, LineReader, Rejected};
+
+use super::MetricFlags;
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// JSON Lines file of canonical events, or `-` for stdin.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub metrics: MetricFlags,
+    /// "Now" for the report (Unix ms): later events are skipped and open agent
+    /// states accrue up to here. Default: the largest `ts` applied.
+    #[arg(long, value_name = "MS")]
+    pub until: Option<i64>,
+    /// Report this tenant (default: the first tenant in the input).
+    #[arg(long, value_name = "T")]
+    pub tenant: Option<String>,
+}
+
+/// How many rejection reasons the summary spells out.
+const SHOWN_REJECTIONS: usize = 10;
+
+/// What a replay read, for the summary.
+#[derive(Debug, Default)]
+pub struct ReplaySummary {
+    pub lines: u64,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub out_of_order_states: u64,
+    pub ignored_outcomes: u64,
+    pub other_tenants: u64,
+    pub after_until: u64,
+    pub rejected: u64,
+    pub first_rejections: Vec<Rejected>,
+    pub tenants_seen: Vec<String>,
+}
+
+pub fn run(args: ReplayArgs) -> Result<()> {
+    let config = args.metrics.apply(MetricsConfig::default());
+    let params = config.validate().context("invalid metric settings")?;
+    let input: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
+        Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock()))
+    } else {
+        let f = File::open(&args.input)
+            .with_context(|| format!("cannot open {}", args.input.display()))?;
+        Box::new(BufReader::with_capacity(1 << 20, f))
+    };
+    let mut engine = Engine::new(params);
+    let summary = replay(input, &mut engine, args.tenant.as_deref(), args.until)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+
+    let tenant = args
+        .tenant
+        .clone()
+        .or_else(|| summary.tenants_seen.first().cloned())
+        .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+    let report = match engine.tenant(&tenant) {
+        Some(t) => {
+            let now = args.until.or(t.max_ts()).unwrap_or(0);
+            interval_report(t, now, Range::default())
+        }
+        None => {
+            let empty = aggregator::TenantEngine::new(&tenant, engine_params(&engine));
+            interval_report(&empty, 0, Range::default())
+        }
+    };
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    writeln!(out)?;
+    out.flush()?;
+    print_summary(&summary, &tenant);
+    Ok(())
+}
+
+fn engine_params(engine: &Engine) -> std::sync::Arc<aggregator::Params> {
+    std::sync::Arc::new(engine.params().clone())
+}
+
+/// Feeds every line of `input` to `engine`; only I/O errors stop it.
+pub fn replay(
+    input: impl BufRead,
+    engine: &mut Engine,
+    tenant: Option<&str>,
+    until: Option<i64>,
+) -> io::Result<ReplaySummary> {
+    let mut s = ReplaySummary::default();
+    let mut lines = LineReader::new(input);
+    while let Some(line) = lines.next_line()? {
+        s.lines += 1;
+        let event = match parse_line(&line) {
+            Ok(e) => e,
+            Err(rejected) => {
+                s.rejected += 1;
+                if s.first_rejections.len() < SHOWN_REJECTIONS {
+                    s.first_rejections.push(rejected);
+                }
+                continue;
+            }
+        };
+        if !s.tenants_seen.iter().any(|t| *t == event.tenant) {
+            s.tenants_seen.push(event.tenant.to_string());
+        }
+        let wanted = tenant.unwrap_or(&s.tenants_seen[0]);
+        if event.tenant != wanted {
+            s.other_tenants += 1;
+            continue;
+        }
+        if until.is_some_and(|u| event.ts > u) {
+            s.after_until += 1;
+            continue;
+        }
+        match engine.apply(&event) {
+            Applied::Counted => s.applied += 1,
+            Applied::Duplicate => s.duplicates += 1,
+            Applied::OutOfOrderState => s.out_of_order_states += 1,
+            Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
+        }
+    }
+    Ok(s)
+}
+
+fn print_summary(s: &ReplaySummary, tenant: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "replay: {} events read for tenant {tenant:?}: {} applied, {} duplicates dropped, {} rejected",
+        s.lines, s.applied, s.duplicates, s.rejected
+    );
+    let notes = [
+        (s.out_of_order_states, "out-of-order agent states ignored for time"),
+        (s.ignored_outcomes, "outcomes for already-ended queue segments ignored"),
+        (s.other_tenants, "events of other tenants skipped"),
+        (s.after_until, "events after --until skipped"),
+    ];
+    for (n, what) in notes {
+        if n > 0 {
+            let _ = writeln!(err, "replay: {n} {what}");
+        }
+    }
+    if s.tenants_seen.len() > 1 {
+        let _ = writeln!(
+            err,
+            "replay: the input has {} tenants ({}); use --tenant to choose",
+            s.tenants_seen.len(),
+            s.tenants_seen.join(", ")
+        );
+    }
+    for r in &s.first_rejections {
+        let _ = writeln!(err, "replay: rejected {r}");
+    }
+    if s.rejected > s.first_rejections.len() as u64 {
+        let _ = writeln!(
+            err,
+            "replay: … and {} more rejected lines",
+            s.rejected - s.first_rejections.len() as u64
+        );
+    }
+}
