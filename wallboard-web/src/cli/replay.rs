@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use aggregator::{interval_report, Applied, Engine, MetricsConfig, Range};
+use aggregator::{interval_report, Engine, MetricsConfig, Range};
 use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{parse_line, LineReader, Rejected};
+
+use wallboard_web::replay::{replay, ReplaySummary};
 
 use super::MetricFlags;
 
@@ -27,24 +28,6 @@ pub struct ReplayArgs {
     /// Report this tenant (default: the first tenant in the input).
     #[arg(long, value_name = "T")]
     pub tenant: Option<String>,
-}
-
-/// How many rejection reasons the summary spells out.
-const SHOWN_REJECTIONS: usize = 10;
-
-/// What a replay read, for the summary.
-#[derive(Debug, Default)]
-pub struct ReplaySummary {
-    pub lines: u64,
-    pub applied: u64,
-    pub duplicates: u64,
-    pub out_of_order_states: u64,
-    pub ignored_outcomes: u64,
-    pub other_tenants: u64,
-    pub after_until: u64,
-    pub rejected: u64,
-    pub first_rejections: Vec<Rejected>,
-    pub tenants_seen: Vec<String>,
 }
 
 pub fn run(args: ReplayArgs) -> Result<()> {
@@ -86,49 +69,6 @@ pub fn run(args: ReplayArgs) -> Result<()> {
 
 fn engine_params(engine: &Engine) -> std::sync::Arc<aggregator::Params> {
     std::sync::Arc::new(engine.params().clone())
-}
-
-/// Feeds every line of `input` to `engine`; only I/O errors stop it.
-pub fn replay(
-    input: impl BufRead,
-    engine: &mut Engine,
-    tenant: Option<&str>,
-    until: Option<i64>,
-) -> io::Result<ReplaySummary> {
-    let mut s = ReplaySummary::default();
-    let mut lines = LineReader::new(input);
-    while let Some(line) = lines.next_line()? {
-        s.lines += 1;
-        let event = match parse_line(&line) {
-            Ok(e) => e,
-            Err(rejected) => {
-                s.rejected += 1;
-                if s.first_rejections.len() < SHOWN_REJECTIONS {
-                    s.first_rejections.push(rejected);
-                }
-                continue;
-            }
-        };
-        if !s.tenants_seen.iter().any(|t| *t == event.tenant) {
-            s.tenants_seen.push(event.tenant.to_string());
-        }
-        let wanted = tenant.unwrap_or(&s.tenants_seen[0]);
-        if event.tenant != wanted {
-            s.other_tenants += 1;
-            continue;
-        }
-        if until.is_some_and(|u| event.ts > u) {
-            s.after_until += 1;
-            continue;
-        }
-        match engine.apply(&event) {
-            Applied::Counted => s.applied += 1,
-            Applied::Duplicate => s.duplicates += 1,
-            Applied::OutOfOrderState => s.out_of_order_states += 1,
-            Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
-        }
-    }
-    Ok(s)
 }
 
 fn print_summary(s: &ReplaySummary, tenant: &str) {

@@ -1,0 +1,4 @@
+//! The `wallboard` service: replaying traces, and (as it grows) the web
+//! server, WebSocket fan-out and REST API over the metric engine.
+
+pub mod replay;
