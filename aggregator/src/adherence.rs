@@ -180,7 +180,10 @@ mod tests {
         let mut plan = Plan::default();
         plan.replace(0, 100, &[p(0, 100, 1)]);
         plan.replace(40, 60, &[p(40, 60, 2)]);
-        let got: Vec<_> = plan.overlapping(0, 100).map(|s| (s.start, s.end, s.activity.0)).collect();
+        let got: Vec<_> = plan
+            .overlapping(0, 100)
+            .map(|s| (s.start, s.end, s.activity.0))
+            .collect();
         assert_eq!(got, vec![(0, 40, 1), (40, 60, 2), (60, 100, 1)]);
         plan.replace(30, 70, &[]);
         let got: Vec<_> = plan.overlapping(0, 100).map(|s| (s.start, s.end)).collect();

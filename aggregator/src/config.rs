@@ -51,7 +51,9 @@ pub enum ConfigError {
     UnknownTz(String),
     #[error("interval of {0} minutes is not one of 5, 10, 15, 20, 30, 60")]
     Interval(u32),
-    #[error("at least one and at most {MAX_THRESHOLDS} service-level thresholds are needed, got {0}")]
+    #[error(
+        "at least one and at most {MAX_THRESHOLDS} service-level thresholds are needed, got {0}"
+    )]
     ThresholdCount(usize),
     #[error("rolling window of {0} minutes must be between 1 and 1440")]
     RollingWindow(u32),

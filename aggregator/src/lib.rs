@@ -7,12 +7,15 @@ pub mod config;
 pub mod dedup;
 pub mod engine;
 pub mod intern;
+pub mod live;
 pub mod report;
+pub mod rolling;
 pub mod sums;
 pub mod tenant;
 pub mod time;
 
 pub use config::{ConfigError, MetricsConfig, Params};
 pub use engine::Engine;
+pub use live::{live_snapshot, LiveSnapshot};
 pub use report::{interval_report, IntervalReport, Range};
 pub use tenant::{Applied, EngineStats, TenantEngine};

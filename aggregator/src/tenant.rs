@@ -14,6 +14,7 @@ use crate::adherence::{default_rule, Allowed, Plan, Planned};
 use crate::config::{AllowedEntry, Params};
 use crate::dedup::Dedup;
 use crate::intern::{slot, AgentId, CodeId, DenseId, Interner, QueueId};
+use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
 
@@ -52,7 +53,7 @@ pub struct AgentLive {
     /// When the current state began (`None`: never seen an `agent_state`).
     pub since: Option<TimestampMs>,
     /// Time has been accounted up to here.
-    accrued_to: TimestampMs,
+    pub accrued_to: TimestampMs,
     pub queues: Vec<QueueId>,
     pub plan: Plan,
 }
@@ -113,6 +114,8 @@ pub struct TenantEngine {
     segments: HashMap<SegmentKey, Segment>,
     /// Per queue: waiting segments by start.
     waiting: Vec<BTreeSet<(TimestampMs, u64)>>,
+    /// Per queue: the rolling window of call sums.
+    rolling: Vec<RollingWindow>,
     agents: Vec<AgentLive>,
     dedup: Dedup,
     stats: EngineStats,
@@ -137,6 +140,7 @@ impl TenantEngine {
             buckets: BTreeMap::new(),
             segments: HashMap::new(),
             waiting: Vec::new(),
+            rolling: Vec::new(),
             agents: Vec::new(),
             stats: EngineStats::default(),
             max_ts: None,
@@ -184,6 +188,19 @@ impl TenantEngine {
 
     pub fn agent(&self, id: AgentId) -> &AgentLive {
         &self.agents[id.index()]
+    }
+
+    /// Every agent's live state, by id.
+    pub fn agents(&self) -> &[AgentLive] {
+        &self.agents
+    }
+
+    /// The rolling window of queue `q` summed at `now`.
+    pub fn rolling_sums(&self, q: QueueId, now: TimestampMs) -> QueueSums {
+        self.rolling
+            .get(q.index())
+            .map(|r| r.sum_at(now))
+            .unwrap_or_default()
     }
 
     /// Waiting segments of a queue, oldest first (start time, call hash).
@@ -240,18 +257,19 @@ impl TenantEngine {
             } => {
                 let q = self.queue(queue);
                 let a = self.agent_id(agent);
+                let (talk, hold, acw, tr) = (*talk_ms, *hold_ms, *acw_ms, u64::from(*transferred));
+                self.update_queue(q, e.ts, |qs, _| {
+                    qs.handled += 1;
+                    qs.talk_ms += talk;
+                    qs.hold_ms += hold;
+                    qs.acw_ms += acw;
+                    qs.transferred += tr;
+                });
                 let start = self.cursor.locate(&self.clock, e.ts).0;
-                let b = self.buckets.entry(start).or_default();
-                let qs = slot(&mut b.queues, q);
-                qs.handled += 1;
-                qs.talk_ms += talk_ms;
-                qs.hold_ms += hold_ms;
-                qs.acw_ms += acw_ms;
-                qs.transferred += u64::from(*transferred);
-                let ag = slot(&mut b.agents, a);
+                let ag = slot(&mut self.buckets.entry(start).or_default().agents, a);
                 ag.handled += 1;
-                ag.talk_ms += talk_ms;
-                ag.acw_ms += acw_ms;
+                ag.talk_ms += talk;
+                ag.acw_ms += acw;
                 Applied::Counted
             }
             EventBody::AgentState {
@@ -299,7 +317,11 @@ impl TenantEngine {
 
     fn queue(&mut self, name: &str) -> QueueId {
         let q = self.queue_names.intern(name);
-        slot(&mut self.waiting, q);
+        if q.index() == self.rolling.len() {
+            self.rolling
+                .push(RollingWindow::new(self.params.rolling_window_minutes));
+            self.waiting.push(BTreeSet::new());
+        }
         q
     }
 
@@ -309,11 +331,30 @@ impl TenantEngine {
         a
     }
 
+    /// Applies `update` to queue `q`'s sums for an event at `ts`: in its
+    /// interval and in the rolling window.
+    fn update_queue(
+        &mut self,
+        q: QueueId,
+        ts: TimestampMs,
+        update: impl Fn(&mut QueueSums, &Params),
+    ) {
+        let params = &*self.params;
+        let start = self.cursor.locate(&self.clock, ts).0;
+        update(
+            slot(&mut self.buckets.entry(start).or_default().queues, q),
+            params,
+        );
+        let newest = self.max_ts.unwrap_or(ts);
+        if let Some(r) = self.rolling[q.index()].bucket(ts, newest) {
+            update(r, params);
+        }
+    }
+
     fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) {
         let q = self.queue(queue);
         let h = xxh3_64(call.as_bytes());
-        let start = self.cursor.locate(&self.clock, ts).0;
-        slot(&mut self.buckets.entry(start).or_default().queues, q).entered += 1;
+        self.update_queue(q, ts, |s, _| s.entered += 1);
         let prev = self.segments.insert(
             (h, q),
             Segment {
@@ -363,10 +404,7 @@ impl TenantEngine {
             }
         };
         let wait = wait_ms.or_else(|| queued_ts.map(|t0| u64::try_from(ts - t0).unwrap_or(0)));
-        let start = self.cursor.locate(&self.clock, ts).0;
-        let qs = slot(&mut self.buckets.entry(start).or_default().queues, q);
-        let params = &self.params;
-        match (outcome, wait) {
+        self.update_queue(q, ts, |qs, params| match (outcome, wait) {
             (Outcome::Dequeued(reason), _) => qs.count_dequeued(reason),
             (Outcome::Answered | Outcome::Abandoned, None) => qs.wait_unknown += 1,
             (Outcome::Answered, Some(w)) => {
@@ -377,19 +415,18 @@ impl TenantEngine {
                     qs.answered_within[i] += u64::from(w <= u64::from(t) * 1000);
                 }
             }
+            (Outcome::Abandoned, Some(w)) if w < u64::from(params.short_abandon_s) * 1000 => {
+                qs.short_abandoned += 1
+            }
             (Outcome::Abandoned, Some(w)) => {
-                if w < u64::from(params.short_abandon_s) * 1000 {
-                    qs.short_abandoned += 1;
-                } else {
-                    qs.abandoned += 1;
-                    qs.abandon_wait_ms += w;
-                    qs.note_wait(w);
-                    for (i, &t) in params.thresholds_s.iter().enumerate() {
-                        qs.abandoned_within[i] += u64::from(w <= u64::from(t) * 1000);
-                    }
+                qs.abandoned += 1;
+                qs.abandon_wait_ms += w;
+                qs.note_wait(w);
+                for (i, &t) in params.thresholds_s.iter().enumerate() {
+                    qs.abandoned_within[i] += u64::from(w <= u64::from(t) * 1000);
                 }
             }
-        }
+        });
         Applied::Counted
     }
 
@@ -534,8 +571,59 @@ enum Outcome {
     Dequeued(DequeueReason),
 }
 
-/// Accounts `[from, to)` of agent `a` in its current state, membership and
-/// plan into `buckets`, cut at interval boundaries.
+/// A stretch of one agent's time inside one interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// `ms` spent in a state.
+    State(AgentState, u64),
+    /// `ms` of scheduled time, in adherence or not, scheduled as work or not.
+    Planned { ms: u64, adherent: bool, work: bool },
+}
+
+impl AgentTime {
+    pub fn add_piece(&mut self, p: Piece) {
+        match p {
+            Piece::State(state, ms) => self.add_state(state, ms),
+            Piece::Planned { ms, adherent, work } => self.add_scheduled(ms, adherent, work),
+        }
+    }
+}
+
+/// Cuts `[from, to)` of an agent, in its current state and plan, into
+/// pieces per interval.
+pub fn agent_pieces(
+    clock: &IntervalClock,
+    cursor: &mut IntervalCursor,
+    ag: &AgentLive,
+    from: TimestampMs,
+    to: TimestampMs,
+    mut f: impl FnMut(IntervalStart, Piece),
+) {
+    if ag.state.is_staffed() {
+        // An agent seen for the first time has no earlier state time.
+        let from = from.max(ag.since.unwrap_or(to));
+        for_each_piece(clock, cursor, from, to, |start, ms| {
+            f(start, Piece::State(ag.state, ms as u64));
+        });
+    }
+    for p in ag.plan.overlapping(from, to) {
+        let adherent = p.allowed.allows(ag.state, ag.reason);
+        let work = p.allowed.is_work();
+        for_each_piece(clock, cursor, p.start, p.end, |start, ms| {
+            f(
+                start,
+                Piece::Planned {
+                    ms: ms as u64,
+                    adherent,
+                    work,
+                },
+            );
+        });
+    }
+}
+
+/// Accounts `[from, to)` of agent `a` into `buckets`: its own sums, the
+/// tenant's, and those of every queue it is a member of.
 fn accrue(
     clock: &IntervalClock,
     cursor: &mut IntervalCursor,
@@ -545,32 +633,12 @@ fn accrue(
     from: TimestampMs,
     to: TimestampMs,
 ) {
-    if ag.state.is_staffed() {
-        // An agent seen for the first time has no earlier state time.
-        let from = from.max(ag.since.unwrap_or(to));
-        for_each_piece(clock, cursor, from, to, |start, ms| {
-            let ms = ms as u64;
-            let b = buckets.entry(start).or_default();
-            slot(&mut b.agents, a).time.add_state(ag.state, ms);
-            b.tenant_time.add_state(ag.state, ms);
-            for &q in &ag.queues {
-                slot(&mut b.queue_time, q).add_state(ag.state, ms);
-            }
-        });
-    }
-    for p in ag.plan.overlapping(from, to) {
-        let adherent = p.allowed.allows(ag.state, ag.reason);
-        let work = p.allowed.is_work();
-        for_each_piece(clock, cursor, p.start, p.end, |start, ms| {
-            let ms = ms as u64;
-            let b = buckets.entry(start).or_default();
-            slot(&mut b.agents, a)
-                .time
-                .add_scheduled(ms, adherent, work);
-            b.tenant_time.add_scheduled(ms, adherent, work);
-            for &q in &ag.queues {
-                slot(&mut b.queue_time, q).add_scheduled(ms, adherent, work);
-            }
-        });
-    }
+    agent_pieces(clock, cursor, ag, from, to, |start, piece| {
+        let b = buckets.entry(start).or_default();
+        slot(&mut b.agents, a).time.add_piece(piece);
+        b.tenant_time.add_piece(piece);
+        for &q in &ag.queues {
+            slot(&mut b.queue_time, q).add_piece(piece);
+        }
+    });
 }

@@ -82,21 +82,19 @@ impl IntervalClock {
 
 /// Remembers the last interval looked up, so a stream of events in the same
 /// interval pays for one time-zone lookup, not one per event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct IntervalCursor {
     start: TimestampMs,
     end: TimestampMs,
 }
 
-impl Default for IntervalCursor {
-    fn default() -> Self {
-        IntervalCursor { start: 0, end: 0 }
-    }
-}
-
 impl IntervalCursor {
     /// The interval containing `t` and its end.
-    pub fn locate(&mut self, clock: &IntervalClock, t: TimestampMs) -> (IntervalStart, TimestampMs) {
+    pub fn locate(
+        &mut self,
+        clock: &IntervalClock,
+        t: TimestampMs,
+    ) -> (IntervalStart, TimestampMs) {
         if t >= self.start && t < self.end {
             return (IntervalStart(self.start), self.end);
         }
@@ -153,7 +151,10 @@ mod tests {
         let c = IntervalClock::new(chrono_tz::Asia::Kolkata, 60);
         // 2026-11-23T00:00:00+05:30 is 2026-11-22T18:30:00Z.
         let midnight = 1_795_372_200_000;
-        assert_eq!(c.interval_of(midnight + 59 * 60_000), IntervalStart(midnight));
+        assert_eq!(
+            c.interval_of(midnight + 59 * 60_000),
+            IntervalStart(midnight)
+        );
         assert_eq!(c.local_rfc3339(midnight), "2026-11-23T00:00:00+05:30");
         assert_eq!(c.day_of(midnight + 5 * H), midnight);
     }
@@ -175,10 +176,16 @@ mod tests {
         let c = IntervalClock::new(Tz::UTC, 30);
         let mut cur = IntervalCursor::default();
         let mut pieces = vec![];
-        for_each_piece(&c, &mut cur, 10 * 60_000, 75 * 60_000, |s, ms| pieces.push((s.0, ms)));
+        for_each_piece(&c, &mut cur, 10 * 60_000, 75 * 60_000, |s, ms| {
+            pieces.push((s.0, ms))
+        });
         assert_eq!(
             pieces,
-            vec![(0, 20 * 60_000), (30 * 60_000, 30 * 60_000), (60 * 60_000, 15 * 60_000)]
+            vec![
+                (0, 20 * 60_000),
+                (30 * 60_000, 30 * 60_000),
+                (60 * 60_000, 15 * 60_000)
+            ]
         );
     }
 }

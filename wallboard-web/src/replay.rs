@@ -66,4 +66,3 @@ pub fn replay(
     }
     Ok(s)
 }
-

@@ -62,7 +62,9 @@ fn close(got: &Value, want: &Value) -> bool {
             (g - w).abs() <= 1e-9 * w.abs().max(1e-300) || g == w
         }
         (Value::Object(g), Value::Object(w)) => {
-            g.len() == w.len() && w.iter().all(|(k, wv)| g.get(k).is_some_and(|gv| close(gv, wv)))
+            g.len() == w.len()
+                && w.iter()
+                    .all(|(k, wv)| g.get(k).is_some_and(|gv| close(gv, wv)))
         }
         (Value::Array(g), Value::Array(w)) => {
             g.len() == w.len() && g.iter().zip(w).all(|(a, b)| close(a, b))
@@ -145,11 +147,20 @@ fn every_golden_case_reproduces_its_expected_report() {
                 "{} ({} differences):\n  {}",
                 case.name,
                 diffs.len(),
-                diffs.iter().take(20).cloned().collect::<Vec<_>>().join("\n  ")
+                diffs
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
             ));
         }
     }
-    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
     eprintln!("{} golden cases match", cases.len());
 }
 
@@ -163,7 +174,10 @@ fn the_comparison_catches_a_wrong_number() {
     got["queues"][0]["sl"]["20"]["sl1"] = serde_json::json!(0.0);
     assert_eq!(differences(&got, &want).len(), 3);
     got["queues"].as_array_mut().unwrap().clear();
-    assert_eq!(differences(&got, &want), vec!["queues: missing row \"q\"@0"]);
+    assert_eq!(
+        differences(&got, &want),
+        vec!["queues: missing row \"q\"@0"]
+    );
 }
 
 #[test]

@@ -8,7 +8,10 @@ use aggregator::{interval_report, Engine, MetricsConfig, Range};
 use wallboard_web::replay::replay;
 
 fn trace() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/edge-basic.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/edge-basic.jsonl"
+    );
     std::fs::read_to_string(path).expect("the edge-basic golden trace")
 }
 

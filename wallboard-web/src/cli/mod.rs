@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use aggregator::MetricsConfig;
 
 #[derive(Parser)]
-#[command(name = "wallboard", version, about = "Real-time contact-centre wallboard")]
+#[command(
+    name = "wallboard",
+    version,
+    about = "Real-time contact-centre wallboard"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -79,8 +79,14 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
         s.lines, s.applied, s.duplicates, s.rejected
     );
     let notes = [
-        (s.out_of_order_states, "out-of-order agent states ignored for time"),
-        (s.ignored_outcomes, "outcomes for already-ended queue segments ignored"),
+        (
+            s.out_of_order_states,
+            "out-of-order agent states ignored for time",
+        ),
+        (
+            s.ignored_outcomes,
+            "outcomes for already-ended queue segments ignored",
+        ),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),
     ];

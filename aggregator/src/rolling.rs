@@ -1,0 +1,76 @@
+//! The sliding "last N minutes" view of a queue's call sums, kept in
+//! buckets of 10 s (`metrics.md`, "Real-time values").
+
+use ingest::TimestampMs;
+
+use crate::sums::QueueSums;
+
+/// Width of one bucket of the rolling window.
+pub const BUCKET_MS: i64 = 10_000;
+
+/// A ring of 10-second buckets covering the rolling window.
+#[derive(Debug, Clone)]
+pub struct RollingWindow {
+    /// (bucket number = ts / 10 s, sums) per ring position.
+    slots: Vec<(i64, QueueSums)>,
+}
+
+impl RollingWindow {
+    pub fn new(window_minutes: u32) -> Self {
+        let n = (i64::from(window_minutes) * 60_000 / BUCKET_MS).max(1) as usize;
+        RollingWindow {
+            slots: vec![(i64::MIN, QueueSums::default()); n],
+        }
+    }
+
+    /// The bucket for an event at `ts`, unless `ts` is already out of the
+    /// window seen from `newest` (the latest event time).
+    pub fn bucket(&mut self, ts: TimestampMs, newest: TimestampMs) -> Option<&mut QueueSums> {
+        let n = self.slots.len() as i64;
+        let b = ts.div_euclid(BUCKET_MS);
+        if b <= newest.div_euclid(BUCKET_MS) - n {
+            return None;
+        }
+        let slot = &mut self.slots[b.rem_euclid(n) as usize];
+        if slot.0 != b {
+            if slot.0 > b {
+                // The position holds newer data: this event is too old.
+                return None;
+            }
+            *slot = (b, QueueSums::default());
+        }
+        Some(&mut slot.1)
+    }
+
+    /// The sums of the window ending at `now`.
+    pub fn sum_at(&self, now: TimestampMs) -> QueueSums {
+        let n = self.slots.len() as i64;
+        let last = now.div_euclid(BUCKET_MS);
+        let mut total = QueueSums::default();
+        for (b, s) in &self.slots {
+            if *b > last - n && *b <= last {
+                total.add(s);
+            }
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_buckets_fall_out_of_the_window() {
+        let mut w = RollingWindow::new(1); // six 10 s buckets
+        w.bucket(0, 0).unwrap().entered += 1;
+        w.bucket(15_000, 15_000).unwrap().entered += 2;
+        assert_eq!(w.sum_at(20_000).entered, 3);
+        assert_eq!(w.sum_at(60_000).entered, 2);
+        assert_eq!(w.sum_at(70_000).entered, 0);
+        // Reusing a ring position clears what it held.
+        w.bucket(60_000, 60_000).unwrap().entered += 4;
+        assert_eq!(w.sum_at(60_000).entered, 6);
+        assert!(w.bucket(0, 60_000).is_none());
+    }
+}
