@@ -1,0 +1,123 @@
+//! `wallboard replay` as a user runs it: stdin, errors, the summary, flags.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn data(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(file)
+}
+
+fn wallboard(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run wallboard");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn stdin_gives_the_same_report_as_the_file() {
+    let path = data("edge-basic.jsonl");
+    let from_file = wallboard(&["replay", path.to_str().unwrap(), "--interval", "15"], None);
+    let bytes = std::fs::read(&path).unwrap();
+    let from_stdin = wallboard(&["replay", "-", "--interval", "15"], Some(&bytes));
+    assert!(from_file.status.success() && from_stdin.status.success());
+    assert!(!from_file.stdout.is_empty());
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+}
+
+#[test]
+fn the_summary_names_every_rejected_line() {
+    let out = wallboard(&["replay", data("edge-basic.jsonl").to_str().unwrap()], None);
+    assert!(out.status.success(), "rejected lines do not fail a replay");
+    let err = stderr(&out);
+    assert!(err.contains("1 duplicates dropped, 8 rejected"), "{err}");
+    for line in [26, 27, 28, 29, 30, 31, 32, 33] {
+        assert!(err.contains(&format!("rejected line {line}: ")), "line {line} in {err}");
+    }
+    assert!(err.contains("line 29: field `ts`: expected an integer"), "{err}");
+    assert!(err.contains("1 out-of-order agent states ignored"), "{err}");
+}
+
+#[test]
+fn an_unreadable_input_fails_with_a_clear_message() {
+    let out = wallboard(&["replay", "/nonexistent/trace.jsonl"], None);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cannot open /nonexistent/trace.jsonl"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn invalid_settings_are_refused() {
+    let path = data("edge-basic.jsonl");
+    let out = wallboard(&["replay", path.to_str().unwrap(), "--interval", "7"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("interval of 7 minutes"), "{}", stderr(&out));
+    let out = wallboard(&["replay", path.to_str().unwrap(), "--tz", "Nowhere/City"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown time zone"));
+}
+
+#[test]
+fn until_cuts_the_report_at_that_moment() {
+    // 09:10 UTC: events after it are not applied, open states accrue to it.
+    let until = 1_795_425_000_000_i64;
+    let path = data("edge-basic.jsonl");
+    let out = wallboard(
+        &["replay", path.to_str().unwrap(), "--interval", "15", "--until", &until.to_string()],
+        None,
+    );
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = report["queues"].as_array().unwrap();
+    let last = rows.iter().map(|r| r["start_ms"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(last, 1_795_424_400_000, "the 09:00 interval is the last one");
+    let star = rows
+        .iter()
+        .find(|r| r["queue"] == "*" && r["start_ms"] == last)
+        .unwrap();
+    // Ann and Bob are both signed in from 09:00 to 09:10.
+    assert_eq!(star["staffed_ms"], 1_200_000);
+    assert!(stderr(&out).contains("events after --until skipped"));
+}
+
+#[test]
+fn tenant_selects_one_centre() {
+    let input = concat!(
+        r#"{"v":1,"id":"1","ts":1000,"tenant":"a","kind":"call_queued","call":"c","queue":"qa"}"#,
+        "\n",
+        r#"{"v":1,"id":"1","ts":1000,"tenant":"b","kind":"call_queued","call":"c","queue":"qb"}"#,
+        "\n"
+    );
+    let out = wallboard(&["replay", "-", "--tenant", "b"], Some(input.as_bytes()));
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["tenant"], "b");
+    assert_eq!(report["queues"][1]["queue"], "qb");
+    // The same id in another tenant is not a duplicate.
+    assert!(stderr(&out).contains("1 applied, 0 duplicates"), "{}", stderr(&out));
+    let out = wallboard(&["replay", "-"], Some(input.as_bytes()));
+    assert!(stderr(&out).contains("2 tenants"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_empty_input_gives_an_empty_report() {
+    let out = wallboard(&["replay", "-"], Some(b""));
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["schema"], "wallboard.interval-report.v1");
+    assert_eq!(report["tenant"], "default");
+    assert_eq!(report["queues"].as_array().unwrap().len(), 0);
+}
