@@ -1,12 +1,14 @@
 //! Which agent states are *in adherence* with a scheduled activity
 //! (`events.md`, "Schedule events"), and the agent's planned timeline.
 
+use serde::{Deserialize, Serialize};
+
 use ingest::{AgentState, TimestampMs};
 
 use crate::intern::CodeId;
 
 /// The states allowed during one scheduled activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allowed {
     /// Bit per [`AgentState`] (by position in `AgentState::ALL`) allowed
     /// whatever the reason.
@@ -87,7 +89,7 @@ pub fn default_rule(activity: &str, code: CodeId) -> Allowed {
 }
 
 /// One planned activity, with its rule resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Planned {
     pub start: TimestampMs,
     pub end: TimestampMs,
@@ -96,7 +98,7 @@ pub struct Planned {
 }
 
 /// An agent's schedule: planned activities, sorted, not overlapping.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     segments: Vec<Planned>,
 }

@@ -142,6 +142,22 @@ fn parse_entry(e: &str) -> Option<AllowedEntry> {
     }
 }
 
+impl Params {
+    /// Everything the engine's stored sums depend on, as text: a snapshot
+    /// made under other settings cannot be reused.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "tz={} interval={} sl={:?} short={} rolling={} adherence={:?}",
+            self.tz.name(),
+            self.interval_minutes,
+            self.thresholds_s,
+            self.short_abandon_s,
+            self.rolling_window_minutes,
+            self.adherence
+        )
+    }
+}
+
 impl Default for Params {
     fn default() -> Self {
         MetricsConfig::default()

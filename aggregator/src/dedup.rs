@@ -2,11 +2,12 @@
 //! time, in two generations so memory stays bounded on an endless stream.
 
 use hashbrown::HashSet;
+use serde::{Deserialize, Serialize};
 
 use ingest::TimestampMs;
 
 /// Event ids (as 64-bit hashes) seen recently.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dedup {
     window_ms: i64,
     current: HashSet<u64>,

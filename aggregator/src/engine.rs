@@ -3,17 +3,28 @@
 use std::sync::Arc;
 
 use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
 
 use ingest::Event;
 
 use crate::config::Params;
-use crate::tenant::{Applied, TenantEngine};
+use crate::tenant::{Applied, ParamsChanged, TenantEngine};
 
 /// All tenants seen by one writer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Engine {
+    #[serde(skip)]
     params: Arc<Params>,
     tenants: HashMap<Box<str>, TenantEngine>,
+}
+
+/// Why a snapshot could not be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("snapshot is corrupt or from another version: {0}")]
+    Decode(#[from] postcard::Error),
+    #[error(transparent)]
+    ParamsChanged(#[from] ParamsChanged),
 }
 
 impl Engine {
@@ -33,6 +44,21 @@ impl Engine {
         let applied = t.apply(e);
         self.tenants.insert(e.tenant.as_ref().into(), t);
         applied
+    }
+
+    /// The engine's state as bytes, for a durable snapshot.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("engine state always serializes")
+    }
+
+    /// An engine restored from [`Engine::to_bytes`], under `params`.
+    pub fn from_bytes(bytes: &[u8], params: Params) -> Result<Self, SnapshotError> {
+        let mut engine: Engine = postcard::from_bytes(bytes)?;
+        engine.params = Arc::new(params);
+        for t in engine.tenants.values_mut() {
+            t.rebind(engine.params.clone())?;
+        }
+        Ok(engine)
     }
 
     pub fn tenant(&self, name: &str) -> Option<&TenantEngine> {

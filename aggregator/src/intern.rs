@@ -5,11 +5,12 @@
 use std::marker::PhantomData;
 
 use hashbrown::HashMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! dense_id {
     ($(#[$m:meta])* $name:ident) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub struct $name(pub u32);
 
         impl DenseId for $name {
@@ -96,6 +97,27 @@ impl<I: DenseId> Interner<I> {
             .iter()
             .enumerate()
             .map(|(i, n)| (I::from_index(i), &**n))
+    }
+}
+
+/// Serialized as the list of names; the index is rebuilt on load.
+impl<I> Serialize for Interner<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.names.serialize(s)
+    }
+}
+
+impl<'de, I: DenseId> Deserialize<'de> for Interner<I> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = Vec::<Box<str>>::deserialize(d)?;
+        let mut interner = Interner::default();
+        for n in &names {
+            interner.intern(n);
+        }
+        if interner.len() != names.len() {
+            return Err(serde::de::Error::custom("repeated name in interner"));
+        }
+        Ok(interner)
     }
 }
 

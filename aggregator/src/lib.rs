@@ -15,7 +15,7 @@ pub mod tenant;
 pub mod time;
 
 pub use config::{ConfigError, MetricsConfig, Params};
-pub use engine::Engine;
+pub use engine::{Engine, SnapshotError};
 pub use live::{live_snapshot, LiveSnapshot};
 pub use report::{interval_report, IntervalReport, Range};
-pub use tenant::{Applied, EngineStats, TenantEngine};
+pub use tenant::{Applied, EngineStats, ParamsChanged, TenantEngine};

@@ -1,6 +1,8 @@
 //! The sliding "last N minutes" view of a queue's call sums, kept in
 //! buckets of 10 s (`metrics.md`, "Real-time values").
 
+use serde::{Deserialize, Serialize};
+
 use ingest::TimestampMs;
 
 use crate::sums::QueueSums;
@@ -9,7 +11,7 @@ use crate::sums::QueueSums;
 pub const BUCKET_MS: i64 = 10_000;
 
 /// A ring of 10-second buckets covering the rolling window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RollingWindow {
     /// (bucket number = ts / 10 s, sums) per ring position.
     slots: Vec<(i64, QueueSums)>,

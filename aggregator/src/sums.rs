@@ -2,13 +2,15 @@
 //! principle 1). They add across intervals, queues, partitions and instances;
 //! ratios are only formed when a report is written.
 
+use serde::{Deserialize, Serialize};
+
 use ingest::{AgentState, DequeueReason};
 
 /// Most service-level thresholds one tenant may configure.
 pub const MAX_THRESHOLDS: usize = 8;
 
 /// Call counts and sums of one queue (or a whole tenant) over some time.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueSums {
     pub entered: u64,
     pub answered: u64,
@@ -94,7 +96,7 @@ fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 /// Agent time by state and against the schedule, in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentTime {
     pub staffed_ms: u64,
     pub available_ms: u64,
@@ -149,7 +151,7 @@ impl AgentTime {
 }
 
 /// What one agent did in one interval.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentSums {
     pub time: AgentTime,
     pub handled: u64,

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
@@ -19,7 +20,7 @@ use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
 
 /// The sums of one interval.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Bucket {
     /// Call sums by queue.
     pub queues: Vec<QueueSums>,
@@ -34,7 +35,7 @@ pub struct Bucket {
 /// A call's visit to a queue, keyed by a hash of the call id and the queue.
 type SegmentKey = (u64, QueueId);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Segment {
     queued_ts: Option<TimestampMs>,
     open: bool,
@@ -43,7 +44,7 @@ struct Segment {
 }
 
 /// What an agent is doing now, and what is planned for it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentLive {
     pub state: AgentState,
     pub reason: Option<CodeId>,
@@ -86,7 +87,7 @@ pub enum Applied {
 }
 
 /// Counters of what the engine did with its input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineStats {
     pub applied: u64,
     pub duplicates: u64,
@@ -100,12 +101,19 @@ pub struct EngineStats {
 /// how long a segment may wait before it is presumed lost.
 const SEGMENT_MEMORY_MS: i64 = 24 * 3_600_000;
 
-/// The engine of one tenant.
-#[derive(Debug, Clone)]
+/// The engine of one tenant. Its state serializes for durable snapshots;
+/// the parameters are not part of it (they come from the configuration, and
+/// [`TenantEngine::rebind`] checks that a snapshot was made under the same).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TenantEngine {
     name: Box<str>,
+    /// What the sums were computed under (see [`Params::fingerprint`]).
+    fingerprint: String,
+    #[serde(skip)]
     params: Arc<Params>,
+    #[serde(skip)]
     clock: IntervalClock,
+    #[serde(skip)]
     cursor: IntervalCursor,
     queue_names: Interner<QueueId>,
     agent_names: Interner<AgentId>,
@@ -123,13 +131,24 @@ pub struct TenantEngine {
     /// Start of the newest interval seen; old segments are swept when it moves.
     swept_at: TimestampMs,
     /// Reused buffer for schedule events.
+    #[serde(skip)]
     planned_buf: Vec<Planned>,
+}
+
+/// A snapshot that cannot be used with the current configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tenant {tenant:?}: snapshot was made with other metric settings ({snapshot}), now {now}")]
+pub struct ParamsChanged {
+    pub tenant: String,
+    pub snapshot: String,
+    pub now: String,
 }
 
 impl TenantEngine {
     pub fn new(name: &str, params: Arc<Params>) -> Self {
         TenantEngine {
             name: name.into(),
+            fingerprint: params.fingerprint(),
             clock: IntervalClock::new(params.tz, params.interval_minutes),
             cursor: IntervalCursor::default(),
             dedup: Dedup::new(params.dedup_window_ms),
@@ -147,6 +166,22 @@ impl TenantEngine {
             swept_at: TimestampMs::MIN,
             planned_buf: Vec::new(),
         }
+    }
+
+    /// Attaches the parameters to an engine restored from a snapshot.
+    pub fn rebind(&mut self, params: Arc<Params>) -> Result<(), ParamsChanged> {
+        let now = params.fingerprint();
+        if now != self.fingerprint {
+            return Err(ParamsChanged {
+                tenant: self.name.to_string(),
+                snapshot: self.fingerprint.clone(),
+                now,
+            });
+        }
+        self.clock = IntervalClock::new(params.tz, params.interval_minutes);
+        self.cursor = IntervalCursor::default();
+        self.params = params;
+        Ok(())
     }
 
     pub fn name(&self) -> &str {

@@ -7,11 +7,12 @@
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use ingest::TimestampMs;
 
 /// The start of a reporting interval, Unix epoch milliseconds (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct IntervalStart(pub TimestampMs);
 
 /// Interval lengths allowed by `metrics.md`.
@@ -22,6 +23,12 @@ pub const ALLOWED_INTERVAL_MINUTES: [u32; 6] = [5, 10, 15, 20, 30, 60];
 pub struct IntervalClock {
     tz: Tz,
     len_ms: i64,
+}
+
+impl Default for IntervalClock {
+    fn default() -> Self {
+        IntervalClock::new(Tz::UTC, 30)
+    }
 }
 
 impl IntervalClock {

@@ -231,7 +231,7 @@ proptest! {
     }
 
     #[test]
-    fn reporting_midway_or_resuming_from_a_copy_changes_nothing(
+    fn reporting_midway_or_resuming_from_a_snapshot_changes_nothing(
         steps in proptest::collection::vec(step(), 2..200),
         cut in any::<prop::sample::Index>(),
     ) {
@@ -241,8 +241,8 @@ proptest! {
         let first = run(&evs[..k]);
         // A report in between must not disturb the engine…
         let _ = report(&first);
-        // …and a copy taken at the split (a snapshot) continues identically.
-        let mut resumed = first.clone();
+        // …and a durable snapshot taken at the split continues identically.
+        let mut resumed = Engine::from_bytes(&first.to_bytes(), config().validate().unwrap()).unwrap();
         for e in &evs[k..] { resumed.apply(e); }
         prop_assert_eq!(as_json(&whole), as_json(&report(&resumed)));
     }
@@ -270,4 +270,28 @@ proptest! {
         with_dups.sort_by_key(|e| e.ts);
         prop_assert_eq!(as_json(&report(&run(&evs))), as_json(&report(&run(&with_dups))));
     }
+}
+
+#[test]
+fn a_snapshot_under_other_settings_is_refused() {
+    let engine = run(&events(&[Step {
+        dt_ms: 0,
+        kind: 0,
+        call: 1,
+        queue: 0,
+        agent: 0,
+        wait: None,
+        state: 0,
+        reason: 0,
+        queues_mask: 1,
+        dur: 0,
+    }]));
+    let bytes = engine.to_bytes();
+    let other = MetricsConfig {
+        sl_thresholds_s: vec![20],
+        ..config()
+    };
+    let err = Engine::from_bytes(&bytes, other.validate().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("other metric settings"), "{err}");
+    assert!(Engine::from_bytes(&bytes[..bytes.len() / 2], config().validate().unwrap()).is_err());
 }
