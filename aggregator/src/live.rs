@@ -4,12 +4,14 @@
 //! when, its call and its adherence. Built from the engine without copying
 //! its interval store.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use ingest::{AgentState, TimestampMs};
 
 use crate::intern::{DenseId, QueueId};
-use crate::report::{QueueRow, RowInterval};
+use crate::report::{QueueRow, RowInterval, SlVariants};
 use crate::sums::{AgentTime, QueueSums};
 use crate::tenant::{agent_pieces, TenantEngine};
 use crate::time::IntervalStart;
@@ -71,6 +73,40 @@ pub struct QueueLive {
     pub rolling: QueueRow,
     /// Today so far (local day).
     pub today: QueueRow,
+    /// Service level per interval of today, oldest first.
+    pub intraday: Vec<IntradayPoint>,
+}
+
+/// One interval of the intraday strip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntradayPoint {
+    pub start_ms: TimestampMs,
+    pub offered: u64,
+    pub sl: BTreeMap<String, SlVariants>,
+}
+
+impl IntradayPoint {
+    fn new(start: TimestampMs, q: &QueueSums, thresholds: &[u32]) -> Self {
+        IntradayPoint {
+            start_ms: start,
+            offered: q.offered(),
+            sl: thresholds
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    (
+                        t.to_string(),
+                        SlVariants::compute(
+                            q.answered,
+                            q.abandoned,
+                            q.answered_within[i],
+                            q.abandoned_within[i],
+                        ),
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,8 +146,17 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
     let mut today = vec![Period::default(); nq + 1];
     let mut current = vec![Period::default(); nq + 1];
 
+    let mut intraday: Vec<Vec<IntradayPoint>> = vec![Vec::new(); nq + 1];
     for (start, b) in engine.buckets().range(IntervalStart(day_start)..) {
         let is_current = *start == interval;
+        let mut all = QueueSums::default();
+        let none = QueueSums::default();
+        for (i, points) in intraday.iter_mut().enumerate().take(nq) {
+            let q = b.queues.get(i).unwrap_or(&none);
+            all.add(q);
+            points.push(IntradayPoint::new(start.0, q, &params.thresholds_s));
+        }
+        intraday[nq].push(IntradayPoint::new(start.0, &all, &params.thresholds_s));
         for (i, q) in b.queues.iter().enumerate() {
             today[i].calls.add(q);
             today[nq].calls.add(q);
@@ -194,6 +239,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
             interval: row(name, interval.0, interval_end, &current[i]),
             rolling: row(name, rolling_from, now, &rolling),
             today: row(name, day_start, now, &today[i]),
+            intraday: std::mem::take(&mut intraday[i]),
         });
     }
     let all_rolling = Period {
@@ -208,6 +254,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         interval: row("*", interval.0, interval_end, &current[nq]),
         rolling: row("*", rolling_from, now, &all_rolling),
         today: row("*", day_start, now, &today[nq]),
+        intraday: std::mem::take(&mut intraday[nq]),
     });
     queues.extend(per_queue);
 

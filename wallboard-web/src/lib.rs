@@ -1,4 +1,7 @@
 //! The `wallboard` service: replaying traces, and (as it grows) the web
 //! server, WebSocket fan-out and REST API over the metric engine.
 
+pub mod config;
+pub mod pipeline;
 pub mod replay;
+pub mod web;

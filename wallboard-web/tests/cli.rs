@@ -5,13 +5,19 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn data(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(file)
 }
 
 fn wallboard(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wallboard"))
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -29,7 +35,10 @@ fn stderr(o: &Output) -> String {
 #[test]
 fn stdin_gives_the_same_report_as_the_file() {
     let path = data("edge-basic.jsonl");
-    let from_file = wallboard(&["replay", path.to_str().unwrap(), "--interval", "15"], None);
+    let from_file = wallboard(
+        &["replay", path.to_str().unwrap(), "--interval", "15"],
+        None,
+    );
     let bytes = std::fs::read(&path).unwrap();
     let from_stdin = wallboard(&["replay", "-", "--interval", "15"], Some(&bytes));
     assert!(from_file.status.success() && from_stdin.status.success());
@@ -39,14 +48,23 @@ fn stdin_gives_the_same_report_as_the_file() {
 
 #[test]
 fn the_summary_names_every_rejected_line() {
-    let out = wallboard(&["replay", data("edge-basic.jsonl").to_str().unwrap()], None);
+    let out = wallboard(
+        &["replay", data("edge-basic.jsonl").to_str().unwrap()],
+        None,
+    );
     assert!(out.status.success(), "rejected lines do not fail a replay");
     let err = stderr(&out);
     assert!(err.contains("1 duplicates dropped, 8 rejected"), "{err}");
     for line in [26, 27, 28, 29, 30, 31, 32, 33] {
-        assert!(err.contains(&format!("rejected line {line}: ")), "line {line} in {err}");
+        assert!(
+            err.contains(&format!("rejected line {line}: ")),
+            "line {line} in {err}"
+        );
     }
-    assert!(err.contains("line 29: field `ts`: expected an integer"), "{err}");
+    assert!(
+        err.contains("line 29: field `ts`: expected an integer"),
+        "{err}"
+    );
     assert!(err.contains("1 out-of-order agent states ignored"), "{err}");
 }
 
@@ -55,7 +73,10 @@ fn an_unreadable_input_fails_with_a_clear_message() {
     let out = wallboard(&["replay", "/nonexistent/trace.jsonl"], None);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("cannot open /nonexistent/trace.jsonl"), "{err}");
+    assert!(
+        err.contains("cannot open /nonexistent/trace.jsonl"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -64,8 +85,15 @@ fn invalid_settings_are_refused() {
     let path = data("edge-basic.jsonl");
     let out = wallboard(&["replay", path.to_str().unwrap(), "--interval", "7"], None);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("interval of 7 minutes"), "{}", stderr(&out));
-    let out = wallboard(&["replay", path.to_str().unwrap(), "--tz", "Nowhere/City"], None);
+    assert!(
+        stderr(&out).contains("interval of 7 minutes"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wallboard(
+        &["replay", path.to_str().unwrap(), "--tz", "Nowhere/City"],
+        None,
+    );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("unknown time zone"));
 }
@@ -76,14 +104,28 @@ fn until_cuts_the_report_at_that_moment() {
     let until = 1_795_425_000_000_i64;
     let path = data("edge-basic.jsonl");
     let out = wallboard(
-        &["replay", path.to_str().unwrap(), "--interval", "15", "--until", &until.to_string()],
+        &[
+            "replay",
+            path.to_str().unwrap(),
+            "--interval",
+            "15",
+            "--until",
+            &until.to_string(),
+        ],
         None,
     );
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = report["queues"].as_array().unwrap();
-    let last = rows.iter().map(|r| r["start_ms"].as_i64().unwrap()).max().unwrap();
-    assert_eq!(last, 1_795_424_400_000, "the 09:00 interval is the last one");
+    let last = rows
+        .iter()
+        .map(|r| r["start_ms"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(
+        last, 1_795_424_400_000,
+        "the 09:00 interval is the last one"
+    );
     let star = rows
         .iter()
         .find(|r| r["queue"] == "*" && r["start_ms"] == last)
@@ -107,7 +149,11 @@ fn tenant_selects_one_centre() {
     assert_eq!(report["tenant"], "b");
     assert_eq!(report["queues"][1]["queue"], "qb");
     // The same id in another tenant is not a duplicate.
-    assert!(stderr(&out).contains("1 applied, 0 duplicates"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 applied, 0 duplicates"),
+        "{}",
+        stderr(&out)
+    );
     let out = wallboard(&["replay", "-"], Some(input.as_bytes()));
     assert!(stderr(&out).contains("2 tenants"), "{}", stderr(&out));
 }

@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments and dispatches to a subcommand.
 
+mod demo;
 mod replay;
 mod simulate;
 
@@ -22,6 +23,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run everything in one process: simulator, in-process bus, aggregator,
+    /// web wallboard. Needs nothing installed.
+    Demo(demo::DemoArgs),
     /// Compute the interval report of a JSON Lines trace of canonical events.
     Replay(replay::ReplayArgs),
     /// Simulate a contact centre and write canonical events as JSON Lines.
@@ -66,7 +70,14 @@ impl MetricFlags {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Simulate(args) => simulate::run(args),
     };

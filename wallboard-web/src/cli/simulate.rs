@@ -1,11 +1,81 @@
-//! `wallboard simulate`: writes a simulated contact centre's events.
+//! `wallboard simulate`: writes a simulated contact centre's events as JSON
+//! Lines on stdout.
 
-use anyhow::Result;
+use std::io::{self, BufWriter, Write};
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
 use clap::Args;
 
-#[derive(Args, Debug)]
-pub struct SimulateArgs {}
+use ingest::simulate::{SimConfig, Simulator};
 
-pub fn run(_args: SimulateArgs) -> Result<()> {
-    anyhow::bail!("not yet")
+#[derive(Args, Debug, Clone)]
+pub struct SimulateArgs {
+    /// Agents on shift over the day.
+    #[arg(long, default_value_t = 12)]
+    pub agents: usize,
+    /// Queues (sales, support, billing, vip, queue5, …).
+    #[arg(long, default_value_t = 4)]
+    pub queues: usize,
+    /// Simulated hours, centred on the business day (24: a whole day).
+    #[arg(long, default_value_t = 8.0)]
+    pub hours: f64,
+    /// Multiplier on call arrival rates.
+    #[arg(long, default_value_t = 1.0)]
+    pub load: f64,
+    /// Seed: the same seed gives the same trace.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Tenant of the events.
+    #[arg(long, default_value = "acme")]
+    pub tenant: String,
+    /// IANA time zone of the centre.
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    /// Local date of the simulated day (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-11-23")]
+    pub date: String,
+}
+
+impl SimulateArgs {
+    /// The simulator configuration: the period is centred on 12:30 local time.
+    pub fn sim_config(&self) -> Result<SimConfig> {
+        let tz: Tz = self
+            .tz
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", self.tz))?;
+        let date = NaiveDate::parse_from_str(&self.date, "%Y-%m-%d")
+            .with_context(|| format!("--date {:?} is not YYYY-MM-DD", self.date))?;
+        let midnight = tz
+            .from_local_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
+            .earliest()
+            .context("local midnight does not exist in that zone")?;
+        let offset_h = (12.5 - self.hours / 2.0).max(0.0);
+        anyhow::ensure!(self.hours > 0.0, "--hours must be positive");
+        anyhow::ensure!(
+            self.agents > 0 && self.queues > 0,
+            "--agents and --queues must be positive"
+        );
+        Ok(SimConfig {
+            seed: self.seed,
+            tenant: self.tenant.clone(),
+            agents: self.agents,
+            queues: self.queues,
+            start_ms: midnight.timestamp_millis() + (offset_h * 3_600_000.0) as i64,
+            hours: self.hours,
+            load: self.load,
+        })
+    }
+}
+
+pub fn run(args: SimulateArgs) -> Result<()> {
+    let sim = Simulator::new(args.sim_config()?);
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    for e in sim {
+        serde_json::to_writer(&mut out, &e)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -1,0 +1,107 @@
+//! `wallboard demo`: the embedded default. The simulator, an in-process bus
+//! in place of Kafka, the aggregator and the web server in one process.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tokio::sync::watch;
+
+use ingest::simulate::{SimConfig, Simulator};
+use wallboard_web::config::AppConfig;
+use wallboard_web::pipeline::bus::{feed, Pacing};
+use wallboard_web::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use wallboard_web::pipeline::Hub;
+use wallboard_web::web::{self, AppState};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Address to serve the wallboard on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Configuration file (TOML); the demo needs none.
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 40)]
+    pub agents: usize,
+    #[arg(long, default_value_t = 4)]
+    pub queues: usize,
+    /// Multiplier on call arrivals.
+    #[arg(long, default_value_t = 1.0)]
+    pub load: f64,
+    /// Simulated time runs this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// IANA time zone of the simulated centre.
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    let mut config = AppConfig::load(args.config.as_deref())?;
+    config.server.listen = args.listen;
+    if let Some(tz) = &args.tz {
+        config.metrics.tz = tz.clone();
+    }
+    let params = config.metrics.validate()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let (changed_tx, changed_rx) = watch::channel(0u64);
+        let w = writer::spawn(
+            WriterConfig {
+                partition: 0,
+                params,
+                allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                publish_interval: Duration::from_millis(config.server.publish_interval_ms),
+                snapshot_interval: Duration::from_secs(3600),
+                snapshots: None,
+            },
+            Box::new(LogDeadLetters),
+            changed_tx,
+        );
+        // The simulated day started three hours ago: its history is replayed
+        // at once, the rest arrives live.
+        let now = unix_ms();
+        let sim = Simulator::new(SimConfig {
+            seed: args.seed,
+            tenant: "acme".into(),
+            agents: args.agents,
+            queues: args.queues,
+            start_ms: now - 3 * 3_600_000,
+            hours: 8.0,
+            load: args.load,
+        });
+        feed(
+            sim,
+            w.handle.inbox.clone(),
+            Pacing {
+                live_from: now,
+                speed: args.speed,
+            },
+            0,
+        );
+        let state = AppState {
+            hub: Hub::new(vec![w.handle.clone()], changed_rx),
+            config: Arc::new(config.clone()),
+            ws_clients: Arc::new(AtomicU64::new(0)),
+        };
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let addr = listener.local_addr()?;
+        println!("wallboard demo: open http://{addr}/  (kiosk: http://{addr}/?kiosk=1&lang=zh-CN)");
+        println!("REST: http://{addr}/api/v1/tenants/acme/live · Ctrl-C to stop");
+        web::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+        Ok(())
+    })
+}

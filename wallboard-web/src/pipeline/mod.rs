@@ -1,0 +1,160 @@
+//! The aggregator runtime: one writer thread per partition owns that
+//! partition's engine (`architecture.md`, principle 3). Records arrive in its
+//! inbox from a source (the in-process bus or Kafka); the writer publishes
+//! live snapshots through a `watch` channel that readers (WebSocket, REST,
+//! metrics, alerts) clone without ever blocking it, and answers report
+//! requests between batches.
+
+pub mod bus;
+pub mod snapshot;
+pub mod writer;
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::{oneshot, watch};
+
+use aggregator::{IntervalReport, LiveSnapshot, Range};
+
+/// One record of the event log: a canonical event's JSON and where it was.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub offset: i64,
+    pub payload: Vec<u8>,
+}
+
+/// What a partition writer can be asked to do.
+pub enum Inbox {
+    /// Records in log order.
+    Records(Vec<Record>),
+    /// The interval report of a tenant, as `wallboard replay` would print it.
+    Report {
+        tenant: String,
+        range: Range,
+        reply: oneshot::Sender<Option<IntervalReport>>,
+    },
+    /// The log's end offset, for lag (Kafka's high watermark).
+    HighWatermark(i64),
+    /// Write a snapshot now and stop.
+    Stop,
+}
+
+/// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PartitionStatus {
+    pub partition: i32,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Older than the allowed lateness: counted, dead-lettered, not applied.
+    pub late: u64,
+    pub out_of_order_states: u64,
+    pub ignored_outcomes: u64,
+    /// The next offset to read (everything before it is in the state).
+    pub next_offset: i64,
+    pub high_watermark: Option<i64>,
+    pub lag: Option<i64>,
+    /// Event time of the newest event applied.
+    pub last_event_ts: Option<i64>,
+    /// Unix ms of the last durable snapshot.
+    pub last_snapshot_ms: Option<i64>,
+    /// Offset stored with the last durable snapshot.
+    pub snapshot_offset: Option<i64>,
+}
+
+/// What one partition writer publishes.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionView {
+    pub status: PartitionStatus,
+    pub tenants: BTreeMap<String, Arc<LiveSnapshot>>,
+    /// Unix ms when this view was published.
+    pub published_ms: i64,
+}
+
+/// How readers reach one partition's writer.
+#[derive(Clone)]
+pub struct PartitionHandle {
+    pub inbox: SyncSender<Inbox>,
+    pub view: watch::Receiver<Arc<PartitionView>>,
+}
+
+/// The readers' side of the pipeline: every partition's published view.
+#[derive(Clone)]
+pub struct Hub {
+    partitions: Vec<PartitionHandle>,
+    /// Bumped after every publish of any partition, to wake readers.
+    changed: watch::Receiver<u64>,
+}
+
+impl Hub {
+    pub fn new(partitions: Vec<PartitionHandle>, changed: watch::Receiver<u64>) -> Self {
+        Hub {
+            partitions,
+            changed,
+        }
+    }
+
+    /// A receiver that changes whenever any partition publishes.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.clone()
+    }
+
+    /// The latest live view of `tenant`.
+    pub fn live(&self, tenant: &str) -> Option<Arc<LiveSnapshot>> {
+        self.partitions
+            .iter()
+            .find_map(|p| p.view.borrow().tenants.get(tenant).cloned())
+    }
+
+    /// Tenants with published state, sorted.
+    pub fn tenants(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .partitions
+            .iter()
+            .flat_map(|p| p.view.borrow().tenants.keys().cloned().collect::<Vec<_>>())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Every partition's status.
+    pub fn status(&self) -> Vec<PartitionStatus> {
+        self.partitions
+            .iter()
+            .map(|p| p.view.borrow().status.clone())
+            .collect()
+    }
+
+    /// When the newest view was published (Unix ms).
+    pub fn last_publish_ms(&self) -> Option<i64> {
+        self.partitions
+            .iter()
+            .map(|p| p.view.borrow().published_ms)
+            .max()
+    }
+
+    /// The interval report of `tenant`, computed by the writer that owns it.
+    pub async fn report(&self, tenant: &str, range: Range) -> Option<IntervalReport> {
+        let owner = self
+            .partitions
+            .iter()
+            .find(|p| p.view.borrow().tenants.contains_key(tenant))?;
+        let (reply, rx) = oneshot::channel();
+        let inbox = owner.inbox.clone();
+        let request = Inbox::Report {
+            tenant: tenant.to_owned(),
+            range,
+            reply,
+        };
+        // The inbox is bounded; waiting for room must not stall the runtime.
+        tokio::task::spawn_blocking(move || inbox.send(request))
+            .await
+            .ok()?
+            .ok()?;
+        rx.await.ok().flatten()
+    }
+}

@@ -1,0 +1,360 @@
+//! The single writer of one partition: validates and applies records in
+//! order, dead-letters what it cannot apply, publishes live snapshots, and
+//! writes durable snapshots with the offset they include.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use ingest::parse_event;
+
+use super::snapshot::{SnapshotStore, Stored};
+use super::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
+
+/// How many batches or requests may queue up in a writer's inbox.
+const INBOX_CAPACITY: usize = 64;
+
+/// Every view is republished at least this often, since time moves on.
+const MAX_PUBLISH_GAP: Duration = Duration::from_secs(1);
+
+/// Settings of one writer.
+#[derive(Clone)]
+pub struct WriterConfig {
+    pub partition: i32,
+    pub params: Params,
+    pub allowed_lateness_ms: i64,
+    pub publish_interval: Duration,
+    pub snapshot_interval: Duration,
+    pub snapshots: Option<SnapshotStore>,
+}
+
+/// What the source of records wants to hear from its writer.
+pub trait WriterHooks: Send + 'static {
+    /// A record that could not be applied (`code` is a stable reason code).
+    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str);
+    /// A snapshot including everything before `next_offset` is durable.
+    fn snapshot_written(&mut self, _next_offset: i64) {}
+}
+
+/// Logs dead letters (the in-process bus has no dead-letter topic).
+pub struct LogDeadLetters;
+
+impl WriterHooks for LogDeadLetters {
+    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
+        tracing::warn!(offset = record.offset, code, "rejected event: {reason}");
+    }
+}
+
+/// A running writer.
+pub struct Writer {
+    pub handle: PartitionHandle,
+    pub thread: JoinHandle<()>,
+    /// Where the source must start reading: the snapshot's next offset.
+    pub start_offset: i64,
+}
+
+/// Starts the writer of `cfg.partition`, restoring its snapshot if any.
+pub fn spawn(
+    cfg: WriterConfig,
+    hooks: Box<dyn WriterHooks>,
+    changed: watch::Sender<u64>,
+) -> Writer {
+    let (engine, status) = restore(&cfg);
+    let start_offset = status.next_offset;
+    let (view_tx, view_rx) = watch::channel(Arc::new(PartitionView {
+        status: status.clone(),
+        ..Default::default()
+    }));
+    let (inbox, rx) = sync_channel(INBOX_CAPACITY);
+    let mut state = State {
+        cfg,
+        engine,
+        status,
+        hooks,
+        view: view_tx,
+        changed,
+        clocks: BTreeMap::new(),
+        dirty: true,
+        last_publish: Instant::now() - MAX_PUBLISH_GAP,
+        last_snapshot: Instant::now(),
+        snapshot_offset: start_offset,
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("writer-{}", state.cfg.partition))
+        .spawn(move || state.run(rx))
+        .expect("spawn writer thread");
+    Writer {
+        handle: PartitionHandle {
+            inbox,
+            view: view_rx,
+        },
+        thread,
+        start_offset,
+    }
+}
+
+fn restore(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
+    let fresh = || {
+        (
+            Engine::new(cfg.params.clone()),
+            PartitionStatus {
+                partition: cfg.partition,
+                ..Default::default()
+            },
+        )
+    };
+    let Some(store) = &cfg.snapshots else {
+        return fresh();
+    };
+    let stored = match store.read(cfg.partition) {
+        Ok(Some(s)) => s,
+        Ok(None) => return fresh(),
+        Err(e) => {
+            tracing::error!(
+                partition = cfg.partition,
+                "unreadable snapshot, starting over: {e}"
+            );
+            return fresh();
+        }
+    };
+    match Engine::from_bytes(&stored.engine, cfg.params.clone()) {
+        Ok(engine) => {
+            let mut status = PartitionStatus {
+                partition: cfg.partition,
+                next_offset: stored.next_offset,
+                last_snapshot_ms: Some(stored.taken_ms),
+                snapshot_offset: Some(stored.next_offset),
+                ..Default::default()
+            };
+            status.restore_counters(&stored.counters);
+            tracing::info!(
+                partition = cfg.partition,
+                next_offset = stored.next_offset,
+                "restored snapshot"
+            );
+            (engine, status)
+        }
+        Err(e) => {
+            tracing::warn!(
+                partition = cfg.partition,
+                "snapshot not reusable, replaying the log: {e}"
+            );
+            fresh()
+        }
+    }
+}
+
+impl PartitionStatus {
+    fn counters(&self) -> Vec<(String, u64)> {
+        let mut c = vec![
+            ("applied".to_owned(), self.applied),
+            ("duplicates".to_owned(), self.duplicates),
+            ("rejected".to_owned(), self.rejected),
+            ("late".to_owned(), self.late),
+            ("out_of_order_states".to_owned(), self.out_of_order_states),
+            ("ignored_outcomes".to_owned(), self.ignored_outcomes),
+        ];
+        c.extend(
+            self.rejected_by_reason
+                .iter()
+                .map(|(k, v)| (format!("rejected:{k}"), *v)),
+        );
+        c
+    }
+
+    fn restore_counters(&mut self, counters: &[(String, u64)]) {
+        for (k, v) in counters {
+            match k.as_str() {
+                "applied" => self.applied = *v,
+                "duplicates" => self.duplicates = *v,
+                "rejected" => self.rejected = *v,
+                "late" => self.late = *v,
+                "out_of_order_states" => self.out_of_order_states = *v,
+                "ignored_outcomes" => self.ignored_outcomes = *v,
+                other => {
+                    if let Some(reason) = other.strip_prefix("rejected:") {
+                        self.rejected_by_reason.insert(reason.to_owned(), *v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct State {
+    cfg: WriterConfig,
+    engine: Engine,
+    status: PartitionStatus,
+    hooks: Box<dyn WriterHooks>,
+    view: watch::Sender<Arc<PartitionView>>,
+    changed: watch::Sender<u64>,
+    /// Per tenant: its newest event time and when that was seen, so the
+    /// live view's "now" moves on with the wall clock between events.
+    clocks: BTreeMap<String, (i64, Instant)>,
+    dirty: bool,
+    last_publish: Instant,
+    last_snapshot: Instant,
+    snapshot_offset: i64,
+}
+
+impl State {
+    fn run(&mut self, rx: Receiver<Inbox>) {
+        loop {
+            let wait = self
+                .cfg
+                .publish_interval
+                .saturating_sub(self.last_publish.elapsed());
+            match rx.recv_timeout(wait) {
+                Ok(Inbox::Records(records)) => {
+                    for r in &records {
+                        self.take(r);
+                    }
+                }
+                Ok(Inbox::Report {
+                    tenant,
+                    range,
+                    reply,
+                }) => {
+                    let report = self.engine.tenant(&tenant).map(|t| {
+                        let now = t.max_ts().unwrap_or(0);
+                        interval_report(t, now, range)
+                    });
+                    let _ = reply.send(report);
+                }
+                Ok(Inbox::HighWatermark(hw)) => {
+                    self.status.high_watermark = Some(hw);
+                    self.dirty = true;
+                }
+                Ok(Inbox::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    self.write_snapshot();
+                    self.publish();
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let since = self.last_publish.elapsed();
+            if (self.dirty && since >= self.cfg.publish_interval) || since >= MAX_PUBLISH_GAP {
+                self.publish();
+            }
+            if self.last_snapshot.elapsed() >= self.cfg.snapshot_interval {
+                self.write_snapshot();
+            }
+        }
+    }
+
+    /// Validates and applies one record.
+    fn take(&mut self, r: &Record) {
+        if r.offset < self.status.next_offset {
+            // Already in the state (redelivered after a restore).
+            return;
+        }
+        self.status.next_offset = r.offset + 1;
+        self.dirty = true;
+        let event = match parse_event(&r.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                self.status.rejected += 1;
+                *self
+                    .status
+                    .rejected_by_reason
+                    .entry(e.code().to_owned())
+                    .or_default() += 1;
+                self.hooks.dead_letter(r, e.code(), &e.to_string());
+                return;
+            }
+        };
+        if let Some(newest) = self.engine.tenant(&event.tenant).and_then(|t| t.max_ts()) {
+            if event.ts < newest - self.cfg.allowed_lateness_ms {
+                self.status.late += 1;
+                let reason = format!(
+                    "event time {} is {} ms behind the tenant's newest event, more than the allowed lateness",
+                    event.ts,
+                    newest - event.ts
+                );
+                self.hooks.dead_letter(r, "late", &reason);
+                return;
+            }
+        }
+        match self.engine.apply(&event) {
+            Applied::Counted => self.status.applied += 1,
+            Applied::Duplicate => self.status.duplicates += 1,
+            Applied::OutOfOrderState => self.status.out_of_order_states += 1,
+            Applied::SegmentAlreadyEnded => self.status.ignored_outcomes += 1,
+        }
+        let ts = event.ts;
+        self.status.last_event_ts = Some(self.status.last_event_ts.map_or(ts, |m| m.max(ts)));
+        match self.clocks.get_mut(&*event.tenant) {
+            Some(c) if ts > c.0 => *c = (ts, Instant::now()),
+            Some(_) => {}
+            None => {
+                self.clocks
+                    .insert(event.tenant.to_string(), (ts, Instant::now()));
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        let mut tenants = BTreeMap::new();
+        for name in self.engine.tenant_names() {
+            let Some(t) = self.engine.tenant(name) else {
+                continue;
+            };
+            let now = match self.clocks.get(name) {
+                Some((ts, seen)) => ts + seen.elapsed().as_millis() as i64,
+                None => t.max_ts().unwrap_or(0),
+            };
+            tenants.insert(name.to_owned(), Arc::new(live_snapshot(t, now)));
+        }
+        self.status.lag = self
+            .status
+            .high_watermark
+            .map(|hw| (hw - self.status.next_offset).max(0));
+        self.view.send_replace(Arc::new(PartitionView {
+            status: self.status.clone(),
+            tenants,
+            published_ms: unix_ms(),
+        }));
+        self.changed.send_modify(|v| *v += 1);
+        self.dirty = false;
+        self.last_publish = Instant::now();
+    }
+
+    fn write_snapshot(&mut self) {
+        self.last_snapshot = Instant::now();
+        let Some(store) = &self.cfg.snapshots else {
+            return;
+        };
+        if self.status.next_offset == self.snapshot_offset && self.status.last_snapshot_ms.is_some()
+        {
+            return;
+        }
+        let stored = Stored {
+            next_offset: self.status.next_offset,
+            taken_ms: unix_ms(),
+            engine: self.engine.to_bytes(),
+            counters: self.status.counters(),
+        };
+        match store.write(self.cfg.partition, &stored) {
+            Ok(()) => {
+                self.snapshot_offset = stored.next_offset;
+                self.status.last_snapshot_ms = Some(stored.taken_ms);
+                self.status.snapshot_offset = Some(stored.next_offset);
+                self.hooks.snapshot_written(stored.next_offset);
+            }
+            Err(e) => tracing::error!(partition = self.cfg.partition, "snapshot failed: {e}"),
+        }
+    }
+}
+
+/// Wall-clock Unix milliseconds (for status only; the engine never reads it).
+pub fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,60 @@
+//! The HTTP server: the embedded wallboard UI, the WebSocket push, the REST
+//! API, health checks.
+
+mod api;
+mod assets;
+mod auth;
+mod ws;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+
+use crate::config::AppConfig;
+use crate::pipeline::Hub;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub config: Arc<AppConfig>,
+    pub ws_clients: Arc<AtomicU64>,
+}
+
+/// Serves the application on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The whole application's routes.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/status", get(api::status))
+        .route("/api/v1/tenants", get(api::tenants))
+        .route("/api/v1/tenants/{tenant}/live", get(api::live))
+        .route("/api/v1/tenants/{tenant}/queues", get(api::queues))
+        .route("/api/v1/tenants/{tenant}/agents", get(api::agents))
+        .route("/api/v1/tenants/{tenant}/report", get(api::report))
+        .route("/api/v1/tenants/{tenant}/intervals", get(api::report))
+        .route("/api/v1/tenants/{tenant}/alerts", get(api::alerts))
+        .route("/ws", get(ws::upgrade))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_read,
+        ));
+    Router::new()
+        .merge(api)
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .merge(assets::routes())
+        .with_state(state)
+}
