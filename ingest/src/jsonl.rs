@@ -144,6 +144,9 @@ mod tests {
         let first = r.next_line().unwrap().unwrap();
         assert!(matches!(first, Line::TooLong(1, n) if n == MAX_EVENT_BYTES * 3 + 1));
         let second = r.next_line().unwrap().unwrap();
-        assert_eq!(parse_line(&second).unwrap_err().to_string(), "line 2: not a JSON object");
+        assert_eq!(
+            parse_line(&second).unwrap_err().to_string(),
+            "line 2: not a JSON object"
+        );
     }
 }

@@ -6,7 +6,5 @@ pub mod jsonl;
 pub mod parse;
 pub mod simulate;
 
-pub use event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-};
+pub use event::{AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs};
 pub use parse::{parse_event, parse_event_str, EventError};

@@ -488,7 +488,12 @@ fn segment<'a>(
     let at = |what: &str| format!("segment {index}: {what}");
     let start_ms = match start {
         Some(v) => timestamp(v, "segments").map_err(|e| reword(e, &at("start_ms")))?,
-        None => return Err(EventError::field_err("segments", at("start_ms is required"))),
+        None => {
+            return Err(EventError::field_err(
+                "segments",
+                at("start_ms is required"),
+            ))
+        }
     };
     let end_ms = match end {
         Some(v) => timestamp(v, "segments").map_err(|e| reword(e, &at("end_ms")))?,
@@ -496,7 +501,12 @@ fn segment<'a>(
     };
     let activity = match activity {
         Some(v) => ident(v, "segments", MAX_ID).map_err(|e| reword(e, &at("activity")))?,
-        None => return Err(EventError::field_err("segments", at("activity is required"))),
+        None => {
+            return Err(EventError::field_err(
+                "segments",
+                at("activity is required"),
+            ))
+        }
     };
     if end_ms <= start_ms {
         return Err(EventError::field_err(
@@ -659,11 +669,15 @@ mod tests {
             "field `kind`: unknown kind \"call_teleported\""
         );
         assert_eq!(
-            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_completed","call":"z","queue":"q","agent":"a","talk_ms":-5}"#),
+            err(
+                r#"{"v":1,"id":"b","ts":1,"kind":"call_completed","call":"z","queue":"q","agent":"a","talk_ms":-5}"#
+            ),
             "field `talk_ms`: -5 is negative (milliseconds)"
         );
-        assert!(err(r#"{"v":1,"id":"b","ts":1,"kind":"agent_state","agent":"a","state":"dancing"}"#)
-            .starts_with("field `state`: unknown agent state \"dancing\""));
+        assert!(err(
+            r#"{"v":1,"id":"b","ts":1,"kind":"agent_state","agent":"a","state":"dancing"}"#
+        )
+        .starts_with("field `state`: unknown agent state \"dancing\""));
         assert_eq!(
             err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","queue":"q"}"#),
             "field `call`: is required"
@@ -678,8 +692,10 @@ mod tests {
         );
         assert_eq!(err("[1,2,3]"), "not a JSON object");
         assert!(err("not json at all").starts_with("not valid JSON"));
-        assert!(err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","call":"zz""#)
-            .starts_with("not valid JSON"));
+        assert!(
+            err(r#"{"v":1,"id":"b","ts":1,"kind":"call_queued","call":"zz""#)
+                .starts_with("not valid JSON")
+        );
     }
 
     #[test]
