@@ -1,6 +1,7 @@
 //! The metric engine: canonical events in, the sums of `metrics.md` out.
-//! Pure and incremental: it applies one event at a time, does no I/O and
-//! reads no clock, and can report at any moment.
+//! The engine modules are pure and incremental: they apply one event at a
+//! time, do no I/O, read no clock, and can report at any moment. `pipeline`
+//! is the runtime around them (writers, snapshots, sources).
 
 pub mod adherence;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod dedup;
 pub mod engine;
 pub mod intern;
 pub mod live;
+pub mod pipeline;
 pub mod report;
 pub mod rolling;
 pub mod sums;

@@ -2,6 +2,5 @@
 //! server, WebSocket fan-out and REST API over the metric engine.
 
 pub mod config;
-pub mod pipeline;
 pub mod replay;
 pub mod web;

@@ -12,9 +12,9 @@ use tokio::sync::watch;
 
 use ingest::simulate::{SimConfig, Simulator};
 use wallboard_web::config::AppConfig;
-use wallboard_web::pipeline::bus::{feed, Pacing};
-use wallboard_web::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
-use wallboard_web::pipeline::Hub;
+use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use aggregator::pipeline::Hub;
 use wallboard_web::web::{self, AppState};
 
 #[derive(Args, Debug)]

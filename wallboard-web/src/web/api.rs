@@ -13,7 +13,7 @@ use aggregator::Range;
 
 use super::AppState;
 use crate::config::QueueTarget;
-use crate::pipeline::writer::unix_ms;
+use aggregator::pipeline::writer::unix_ms;
 
 fn not_found(what: &str) -> Response {
     (
@@ -43,7 +43,7 @@ struct Status {
     rejected: u64,
     late: u64,
     ws_clients: u64,
-    partitions: Vec<crate::pipeline::PartitionStatus>,
+    partitions: Vec<aggregator::pipeline::PartitionStatus>,
 }
 
 pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::config::AppConfig;
-use crate::pipeline::Hub;
+use aggregator::pipeline::Hub;
 
 /// What every handler can reach.
 #[derive(Clone)]

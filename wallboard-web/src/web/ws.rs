@@ -17,7 +17,7 @@ use aggregator::LiveSnapshot;
 
 use super::AppState;
 use crate::config::QueueTarget;
-use crate::pipeline::writer::unix_ms;
+use aggregator::pipeline::writer::unix_ms;
 
 /// How often the server pings, and how long it waits for any sign of life.
 const PING_EVERY: Duration = Duration::from_secs(15);

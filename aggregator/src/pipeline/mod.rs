@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
-use aggregator::{IntervalReport, LiveSnapshot, Range};
+use crate::{IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use crate::{interval_report, live_snapshot, Applied, Engine, Params};
 use ingest::parse_event;
 
 use super::snapshot::{SnapshotStore, Stored};
