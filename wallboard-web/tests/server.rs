@@ -1,0 +1,340 @@
+//! The service in one process: a golden trace goes through the in-process
+//! bus and the partition writer, and the REST API, the WebSocket and access
+//! control answer as users expect.
+
+use std::process::Command;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
+use aggregator::pipeline::Hub;
+use aggregator::MetricsConfig;
+use ingest::jsonl::{parse_line, LineReader};
+use wallboard_web::config::AppConfig;
+use wallboard_web::web::{self, AppState};
+
+fn golden(file: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../shared/data/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+struct Server {
+    addr: std::net::SocketAddr,
+    hub: Hub,
+}
+
+/// Starts writer + web with `config`, feeding the valid events of `trace`.
+async fn start(config: AppConfig, trace: &[u8]) -> Server {
+    let (changed_tx, changed_rx) = watch::channel(0);
+    let w = writer::spawn(
+        WriterConfig {
+            partition: 0,
+            params: config.metrics.validate().unwrap(),
+            allowed_lateness_ms: i64::MAX / 4,
+            publish_interval: Duration::from_millis(50),
+            snapshot_interval: Duration::from_secs(3600),
+            snapshots: None,
+        },
+        Box::new(LogDeadLetters),
+        changed_tx,
+    );
+    let mut events = vec![];
+    let mut lines = LineReader::new(trace);
+    while let Some(line) = lines.next_line().unwrap() {
+        if let Ok(e) = parse_line(&line) {
+            events.push(e.into_owned());
+        }
+    }
+    let n = events.len() as i64;
+    feed(
+        events.into_iter(),
+        w.handle.inbox.clone(),
+        Pacing {
+            live_from: i64::MAX,
+            speed: 1.0,
+        },
+        0,
+    );
+    let hub = Hub::new(vec![w.handle.clone()], changed_rx);
+    // Wait until the writer has taken every record.
+    let mut changes = hub.changes();
+    while hub.status()[0].next_offset < n {
+        changes.changed().await.unwrap();
+    }
+    let state = AppState {
+        hub: hub.clone(),
+        config: Arc::new(config),
+        ws_clients: Arc::new(AtomicU64::new(0)),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(listener, state, std::future::pending()));
+    Server { addr, hub }
+}
+
+fn config(interval: u32, tz: &str, sl: Vec<u32>, short: u32) -> AppConfig {
+    AppConfig {
+        metrics: MetricsConfig {
+            interval_minutes: interval,
+            tz: tz.into(),
+            sl_thresholds_s: sl,
+            short_abandon_s: short,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rest_report_is_byte_for_byte_the_replay_report() {
+    let s = start(
+        config(15, "Asia/Shanghai", vec![10, 20, 30], 5),
+        &golden("day-small.jsonl"),
+    )
+    .await;
+    let body = reqwest::get(format!("http://{}/api/v1/tenants/acme/report", s.addr))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let replay = Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        .arg("replay")
+        .arg(format!(
+            "{}/../../shared/data/day-small.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args([
+            "--interval",
+            "15",
+            "--tz",
+            "Asia/Shanghai",
+            "--sl",
+            "10",
+            "--sl",
+            "20",
+            "--sl",
+            "30",
+            "--short-abandon",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(replay.status.success());
+    assert!(body.len() > 1000);
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        String::from_utf8_lossy(&replay.stdout)
+    );
+
+    // A range keeps only the intervals starting inside it.
+    let from = 1_795_399_200_000_i64; // 2026-11-23T10:00+08:00
+    let to = from + 3_600_000;
+    let part: serde_json::Value = reqwest::get(format!(
+        "http://{}/api/v1/tenants/acme/report?from={from}&to={to}",
+        s.addr
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let starts: std::collections::BTreeSet<i64> = part["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["start_ms"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        starts.into_iter().collect::<Vec<_>>(),
+        vec![from, from + 900_000, from + 1_800_000, from + 2_700_000]
+    );
+    assert_eq!(s.hub.status()[0].rejected, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rest_endpoints_answer_and_unknown_tenants_are_404() {
+    let s = start(config(15, "UTC", vec![20], 0), &golden("edge-basic.jsonl")).await;
+    let get = |path: &str| reqwest::get(format!("http://{}{path}", s.addr));
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    let tenants: Vec<String> = get("/api/v1/tenants").await.unwrap().json().await.unwrap();
+    assert_eq!(tenants, vec!["edge"]);
+    let queues: serde_json::Value = get("/api/v1/tenants/edge/queues")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = queues["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["queue"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["*", "q1", "q2"]);
+    assert_eq!(queues["queues"][1]["target"]["sl_variant"], "sl3");
+    let agents: serde_json::Value = get("/api/v1/tenants/edge/agents")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agents["agents"].as_array().unwrap().len(), 2);
+    let status: serde_json::Value = get("/api/v1/status").await.unwrap().json().await.unwrap();
+    assert_eq!(status["duplicates"], 1);
+    assert_eq!(
+        get("/api/v1/tenants/nobody/live").await.unwrap().status(),
+        404
+    );
+    assert_eq!(
+        get("/api/v1/tenants/nobody/report").await.unwrap().status(),
+        404
+    );
+    let openapi: serde_json::Value = get("/api/v1/openapi.json")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/status",
+        "/api/v1/tenants/{tenant}/report",
+        "/ws",
+        "/readyz",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "{path} documented");
+    }
+    let page = get("/").await.unwrap().text().await.unwrap();
+    assert!(page.contains("/assets/app.js"));
+    assert_eq!(get("/assets/app.js").await.unwrap().status(), 200);
+    assert_eq!(get("/assets/nope.js").await.unwrap().status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_required_when_configured() {
+    let mut c = config(15, "UTC", vec![20], 0);
+    c.server.read_tokens = vec!["wall".into()];
+    c.server.admin_tokens = vec!["boss".into()];
+    let s = start(c, &golden("edge-basic.jsonl")).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/v1/tenants", s.addr);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth("wall")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth("boss")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(format!("{url}?token=wall"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Health checks and the page itself stay open (the page asks for the token).
+    assert_eq!(
+        client
+            .get(format!("http://{}/healthz", s.addr))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ws = tokio_tungstenite::connect_async(format!("ws://{}/ws", s.addr)).await;
+    assert!(ws.is_err(), "a WebSocket without a token is refused");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_sends_a_snapshot_then_follows_subscriptions() {
+    let s = start(config(15, "UTC", vec![20], 0), &golden("edge-basic.jsonl")).await;
+    let url = format!("ws://{}/ws?tenant=edge&queues=q2", s.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let first = next_snapshot(&mut ws).await;
+    assert_eq!(first["tenant"], "edge");
+    let queues: Vec<&str> = first["snapshot"]["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["queue"].as_str().unwrap())
+        .collect();
+    assert_eq!(queues, vec!["*", "q2"]);
+    // Only bob is in q2.
+    assert_eq!(first["snapshot"]["agents"].as_array().unwrap().len(), 1);
+    ws.send(Message::text(
+        r#"{"type":"subscribe","tenant":"edge","queues":[]}"#,
+    ))
+    .await
+    .unwrap();
+    let mut all = next_snapshot(&mut ws).await;
+    while all["snapshot"]["queues"].as_array().unwrap().len() != 3 {
+        all = next_snapshot(&mut ws).await;
+    }
+    assert_eq!(all["snapshot"]["agents"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_refuses_foreign_origins() {
+    let s = start(config(15, "UTC", vec![20], 0), &golden("edge-basic.jsonl")).await;
+    let mut req = format!("ws://{}/ws", s.addr).into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Origin", "http://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    let mut req = format!("ws://{}/ws", s.addr).into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Origin", format!("http://{}", s.addr).parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_ok());
+}
+
+async fn next_snapshot<S>(ws: &mut S) -> serde_json::Value
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a push within 10 s")
+            .expect("open")
+            .expect("no error");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
