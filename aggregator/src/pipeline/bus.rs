@@ -72,3 +72,26 @@ pub fn feed(
         })
         .expect("spawn bus feeder")
 }
+
+/// Sends raw records (e.g. the lines of a JSON Lines file) to a writer, all at
+/// once: they take the same path as records from a topic, bad ones included.
+pub fn feed_lines(lines: Vec<Vec<u8>>, inbox: &SyncSender<Inbox>) -> Result<(), String> {
+    let mut offset = 0;
+    for chunk in lines.chunks(BATCH) {
+        let records = chunk
+            .iter()
+            .map(|payload| {
+                let r = Record {
+                    offset,
+                    payload: payload.clone(),
+                };
+                offset += 1;
+                r
+            })
+            .collect();
+        inbox
+            .send(Inbox::Records(records))
+            .map_err(|_| "the writer has stopped".to_owned())?;
+    }
+    Ok(())
+}

@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tokio::sync::watch;
 
-use ingest::simulate::{SimConfig, Simulator};
-use wallboard_web::config::AppConfig;
-use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::bus::{feed, feed_lines, Pacing};
 use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
+use ingest::simulate::{SimConfig, Simulator};
+use wallboard_web::config::AppConfig;
 use wallboard_web::web::{self, AppState};
 
 #[derive(Args, Debug)]
@@ -37,17 +37,18 @@ pub struct DemoArgs {
     pub speed: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// IANA time zone of the simulated centre.
-    #[arg(long)]
-    pub tz: Option<String>,
+    /// Show this JSON Lines trace instead of the simulator (all at once).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<std::path::PathBuf>,
+    /// Metric settings for the trace (as for `replay`).
+    #[command(flatten)]
+    pub metrics: super::MetricFlags,
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
+    config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
-    if let Some(tz) = &args.tz {
-        config.metrics.tz = tz.clone();
-    }
     let params = config.metrics.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -66,27 +67,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Box::new(LogDeadLetters),
             changed_tx,
         );
-        // The simulated day started three hours ago: its history is replayed
-        // at once, the rest arrives live.
-        let now = unix_ms();
-        let sim = Simulator::new(SimConfig {
-            seed: args.seed,
-            tenant: "acme".into(),
-            agents: args.agents,
-            queues: args.queues,
-            start_ms: now - 3 * 3_600_000,
-            hours: 8.0,
-            load: args.load,
-        });
-        feed(
-            sim,
-            w.handle.inbox.clone(),
-            Pacing {
-                live_from: now,
-                speed: args.speed,
-            },
-            0,
-        );
+        if let Some(path) = &args.trace {
+            let data =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let lines = data
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .map(<[u8]>::to_vec)
+                .collect();
+            let inbox = w.handle.inbox.clone();
+            tokio::task::spawn_blocking(move || feed_lines(lines, &inbox))
+                .await?
+                .map_err(anyhow::Error::msg)?;
+        } else {
+            start_simulator(&args, &w.handle.inbox);
+        }
         let state = AppState {
             hub: Hub::new(vec![w.handle.clone()], changed_rx),
             config: Arc::new(config.clone()),
@@ -104,4 +99,31 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .await?;
         Ok(())
     })
+}
+
+/// Runs the simulator: its day started three hours ago, so that history is
+/// sent at once and the rest arrives live.
+fn start_simulator(
+    args: &DemoArgs,
+    inbox: &std::sync::mpsc::SyncSender<aggregator::pipeline::Inbox>,
+) {
+    let now = unix_ms();
+    let sim = Simulator::new(SimConfig {
+        seed: args.seed,
+        tenant: "acme".into(),
+        agents: args.agents,
+        queues: args.queues,
+        start_ms: now - 3 * 3_600_000,
+        hours: 8.0,
+        load: args.load,
+    });
+    feed(
+        sim,
+        inbox.clone(),
+        Pacing {
+            live_from: now,
+            speed: args.speed,
+        },
+        0,
+    );
 }
