@@ -14,3 +14,17 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test --workspace"
 cargo test --workspace --locked
+
+step "browser tests (headless Chromium)"
+# Debian's chromium drives the page; playwright-core comes from npm.
+if ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "chromium is missing: apt-get install chromium fonts-noto-cjk" >&2
+    exit 1
+  fi
+fi
+cargo build --locked --bin wallboard
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)

@@ -20,6 +20,8 @@ use crate::time::IntervalStart;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveSnapshot {
     pub tenant: String,
+    /// IANA time zone of the centre (times on the wallboard are shown in it).
+    pub tz: String,
     pub now_ms: TimestampMs,
     pub interval_start_ms: TimestampMs,
     pub interval_end_ms: TimestampMs,
@@ -260,6 +262,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
 
     LiveSnapshot {
         tenant: engine.name().to_owned(),
+        tz: clock.tz().name().to_owned(),
         now_ms: now,
         interval_start_ms: interval.0,
         interval_end_ms: interval_end,

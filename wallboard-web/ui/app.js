@@ -53,6 +53,17 @@
     return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
   }
   const serverNow = () => Date.now() + state.offset;
+  // A time of day in the centre's time zone.
+  function hm(ms, seconds) {
+    const tz = state.last && state.last.snapshot ? state.last.snapshot.tz : undefined;
+    const opts = { hour: "2-digit", minute: "2-digit", timeZone: tz };
+    if (seconds) opts.second = "2-digit";
+    try {
+      return new Date(ms).toLocaleTimeString(state.lang, opts);
+    } catch (e) {
+      return new Date(ms).toLocaleTimeString(state.lang);
+    }
+  }
   // Milliseconds since the server produced the last push (while connected).
   const sincePush = () => (state.connected && state.last ? Math.max(0, serverNow() - state.last.server_ms) : 0);
 
@@ -135,7 +146,7 @@
     f.textContent = text;
     f.className = cls;
     document.body.classList.toggle("is-stale", cls !== "fresh");
-    document.getElementById("clock").textContent = new Date(serverNow()).toLocaleTimeString(state.lang);
+    document.getElementById("clock").textContent = hm(serverNow(), true);
   }
 
   // ---- rendering ----------------------------------------------------------
@@ -215,7 +226,7 @@
     for (const p of q.intraday || []) {
       const v = slOf(p, target).value;
       const c = el("span", "cell " + colour(v, target.sl_target));
-      c.title = new Date(p.start_ms).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" }) + " " + pct(v);
+      c.title = hm(p.start_ms) + " " + pct(v);
       if (p.start_ms === snap.interval_start_ms) c.classList.add("current");
       cells.append(c);
     }
@@ -227,9 +238,9 @@
     const c = el("div", "agent " + a.state);
     c.dataset.agent = a.agent;
     c.append(el("span", "aname", a.agent));
+    c.append(el("span", "atime", a.since_ms === null ? "" : dur(now - a.since_ms)));
     const st = t(a.state) + (a.reason ? " · " + a.reason : "");
     c.append(el("span", "astate", st));
-    c.append(el("span", "atime", a.since_ms === null ? "" : dur(now - a.since_ms)));
     c.append(el("span", "aqueue", a.queues.join(", ")));
     if (a.call) c.append(el("span", "acall", a.call));
     if (a.out_of_adherence_since_ms !== null) {
@@ -254,9 +265,7 @@
     const targets = new Map(msg.targets.map((x) => [x.name, x]));
     const target = (q) => targets.get(q) || { sl_variant: "sl3", sl_threshold_s: snap.sl_thresholds_s[0], sl_target: 0.8 };
     document.getElementById("interval").textContent =
-      new Date(snap.interval_start_ms).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" }) +
-      "–" +
-      new Date(snap.interval_end_ms).toLocaleTimeString(state.lang, { hour: "2-digit", minute: "2-digit" });
+      hm(snap.interval_start_ms) + "–" + hm(snap.interval_end_ms) + (snap.tz === "UTC" ? " UTC" : "");
     tiles.replaceChildren(...snap.queues.map((q) => tile(q, target(q.queue))));
     strip.replaceChildren(...snap.queues.map((q) => intradayRow(q, target(q.queue), snap)));
     const now = snap.now_ms + sincePush();

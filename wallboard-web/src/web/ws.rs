@@ -73,6 +73,7 @@ struct Push<'a> {
 /// A snapshot restricted to the subscribed queues.
 #[derive(Serialize)]
 struct Filtered<'a> {
+    tz: &'a str,
     now_ms: i64,
     interval_start_ms: i64,
     interval_end_ms: i64,
@@ -86,6 +87,7 @@ struct Filtered<'a> {
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
     let wanted = |q: &str| queues.is_empty() || q == "*" || queues.iter().any(|w| w == q);
     Filtered {
+        tz: &snap.tz,
         now_ms: snap.now_ms,
         interval_start_ms: snap.interval_start_ms,
         interval_end_ms: snap.interval_end_ms,

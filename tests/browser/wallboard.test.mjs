@@ -1,0 +1,190 @@
+// Browser tests of the wallboard page in Debian's headless Chromium, driven
+// by playwright-core, against the real `wallboard demo` binary. Screenshots
+// of each view are written to tests/artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const BIN = process.env.WALLBOARD_BIN || join(root, "target/debug/wallboard");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const DATA = process.env.WALLBOARD_GOLDEN_DIR || resolve(root, "../shared/data");
+const ARTIFACTS = join(root, "tests/artifacts");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let browser;
+const servers = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) s.kill("SIGKILL");
+});
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+    srv.on("error", fail);
+  });
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+async function until(what, check, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** Starts `wallboard demo` with `args`; resolves once it is ready. */
+async function demo(args = []) {
+  const port = await freePort();
+  const proc = spawn(BIN, ["demo", "--listen", `127.0.0.1:${port}`, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  servers.push(proc);
+  let stderr = "";
+  proc.stderr.on("data", (d) => (stderr += d));
+  const base = `http://127.0.0.1:${port}`;
+  await until(`demo on ${base} (${stderr})`, async () => (await fetch(`${base}/readyz`)).ok);
+  return { base, proc };
+}
+
+async function page(url) {
+  const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: "en-US" });
+  const p = await ctx.newPage();
+  const dialogs = [];
+  p.on("dialog", async (d) => {
+    dialogs.push(d.message());
+    await d.dismiss();
+  });
+  await p.goto(url);
+  return { p, dialogs };
+}
+
+const shot = (p, name) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+test("the live demo connects and shows queue tiles and agents", async () => {
+  const { base } = await demo(["--agents", "30"]);
+  const { p } = await page(`${base}/?lang=en`);
+  await p.waitForSelector('.tile[data-queue="sales"]');
+  const queues = await p.$$eval(".tile", (ts) => ts.map((t) => t.dataset.queue));
+  assert.deepEqual(queues, ["*", "billing", "sales", "support", "vip"]);
+  await until("agent cards", async () => (await p.$$(".agent")).length > 0);
+  assert.equal(await p.textContent("#freshness"), "Live");
+  assert.equal(await p.textContent("#title"), "Wallboard");
+  // Every tile shows calls waiting and a service level with its target.
+  for (const q of queues) {
+    const waiting = await p.getAttribute(`.tile[data-queue="${q}"] .waiting .value`, "data-raw");
+    assert.match(waiting, /^\d+$/);
+    assert.match(await p.textContent(`.tile[data-queue="${q}"] .sl .goal`), /target 80\.0%/);
+  }
+  await shot(p, "wallboard-en");
+});
+
+test("numbers on screen equal the REST API's", async () => {
+  const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl"), "--interval", "15"]);
+  const { p } = await page(`${base}/?lang=en&tenant=edge`);
+  await p.waitForSelector('.tile[data-queue="q2"]');
+  const rest = await (await fetch(`${base}/api/v1/tenants/edge/queues`)).json();
+  for (const q of rest.queues) {
+    const tile = `.tile[data-queue="${q.queue}"]`;
+    const raw = async (cls) => p.getAttribute(`${tile} .${cls} .value`, "data-raw");
+    assert.equal(await raw("waiting"), String(q.waiting), `${q.queue} waiting`);
+    assert.equal(await raw("offered"), String(q.interval.offered), `${q.queue} offered`);
+    const sl = (row) => String(row.sl["20"].sl3);
+    assert.equal(await raw("sl"), sl(q.interval), `${q.queue} SL this interval`);
+    assert.equal(await raw("sl-today"), sl(q.today), `${q.queue} SL today`);
+    assert.equal(await raw("asa"), String(q.interval.asa_ms), `${q.queue} ASA`);
+    for (const s of ["available", "on_call", "not_ready"]) {
+      const shown = await p.textContent(`${tile} .st[data-state="${s}"] b`);
+      assert.equal(shown, String(q.agents[s]), `${q.queue} ${s}`);
+    }
+  }
+  // Ann logged out while scheduled to work: flagged out of adherence.
+  await p.waitForSelector('.agent[data-agent="ann"].ooa');
+  assert.match(await p.textContent('.agent[data-agent="ann"] .flag'), /Out of adherence/);
+  await shot(p, "wallboard-edge-trace");
+});
+
+test("kiosk mode in zh-CN", async () => {
+  const { base } = await demo(["--agents", "30"]);
+  const { p } = await page(`${base}/?kiosk=1&lang=zh-CN&theme=light&layout=tiles`);
+  await p.waitForSelector(".tile");
+  assert.equal(await p.textContent("#title"), "实时监控大屏");
+  assert.equal(await p.isVisible(".controls"), false, "no controls in kiosk mode");
+  assert.equal(await p.isVisible("#agents-section"), false, "tiles layout hides agents");
+  assert.match(await p.textContent('.tile[data-queue="*"] .qname'), /全部队列/);
+  assert.match(await p.textContent('.tile[data-queue="*"] .waiting .label'), /排队数/);
+  assert.equal(await p.getAttribute("html", "lang"), "zh-CN");
+  await shot(p, "wallboard-kiosk-zh-CN");
+});
+
+test("names from events are shown as text, never run", async () => {
+  const evil = "<img src=x onerror=alert(1)>";
+  const evil2 = "<script>window.__xss=1</script>";
+  const dir = mkdtempSync(join(tmpdir(), "wb-xss-"));
+  const trace = join(dir, "xss.jsonl");
+  const t0 = 1795424400000;
+  const ev = (i, kind, rest) => JSON.stringify({ v: 1, id: `x${i}`, ts: t0 + i * 1000, tenant: "xss", kind, ...rest });
+  writeFileSync(
+    trace,
+    [
+      ev(1, "agent_queues", { agent: evil, queues: [evil] }),
+      ev(2, "agent_state", { agent: evil, state: "not_ready", reason: evil2 }),
+      ev(3, "call_queued", { call: evil2, queue: evil }),
+    ].join("\n") + "\n"
+  );
+  const { base } = await demo(["--trace", trace]);
+  const { p, dialogs } = await page(`${base}/?lang=en`);
+  await p.waitForSelector(".agent");
+  assert.equal(await p.textContent(".tile:nth-child(2) .qname"), evil);
+  assert.equal(await p.textContent(".agent .aname"), evil);
+  assert.match(await p.textContent(".agent .astate"), /<script>/);
+  assert.equal(await p.$$eval("main img, main script", (n) => n.length), 0);
+  assert.equal(await p.evaluate(() => window.__xss), undefined);
+  assert.deepEqual(dialogs, []);
+  await shot(p, "wallboard-xss");
+});
+
+test("a stopped server shows as stale within 5 s", async () => {
+  const { base, proc } = await demo(["--agents", "20"]);
+  const { p } = await page(`${base}/?lang=en`);
+  await p.waitForSelector(".tile");
+  assert.equal(await p.getAttribute("#freshness", "class"), "fresh");
+  const stopped = Date.now();
+  proc.kill("SIGKILL");
+  await p.waitForSelector("#freshness.offline", { timeout: 5000 });
+  const seconds = (Date.now() - stopped) / 1000;
+  assert.ok(seconds <= 5, `shown after ${seconds} s`);
+  assert.match(await p.textContent("#freshness"), /Reconnecting/);
+  await shot(p, "wallboard-stale");
+});
