@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod jsonl;
+pub mod kafka;
 pub mod parse;
 pub mod simulate;
 

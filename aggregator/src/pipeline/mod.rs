@@ -6,12 +6,13 @@
 //! requests between batches.
 
 pub mod bus;
+pub mod kafka;
 pub mod snapshot;
 pub mod writer;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::SyncSender;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
@@ -77,14 +78,17 @@ pub struct PartitionView {
 /// How readers reach one partition's writer.
 #[derive(Clone)]
 pub struct PartitionHandle {
+    pub partition: i32,
     pub inbox: SyncSender<Inbox>,
     pub view: watch::Receiver<Arc<PartitionView>>,
 }
 
 /// The readers' side of the pipeline: every partition's published view.
+/// The set of partitions changes only when Kafka reassigns them; the lock
+/// around it is never taken on the per-event path.
 #[derive(Clone)]
 pub struct Hub {
-    partitions: Vec<PartitionHandle>,
+    partitions: Arc<RwLock<Vec<PartitionHandle>>>,
     /// Bumped after every publish of any partition, to wake readers.
     changed: watch::Receiver<u64>,
 }
@@ -92,9 +96,32 @@ pub struct Hub {
 impl Hub {
     pub fn new(partitions: Vec<PartitionHandle>, changed: watch::Receiver<u64>) -> Self {
         Hub {
-            partitions,
+            partitions: Arc::new(RwLock::new(partitions)),
             changed,
         }
+    }
+
+    fn handles(&self) -> Vec<PartitionHandle> {
+        self.partitions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Adds (or replaces) the handle of a partition this instance now owns.
+    pub fn attach(&self, handle: PartitionHandle) {
+        let mut p = self.partitions.write().unwrap_or_else(|e| e.into_inner());
+        p.retain(|h| h.partition != handle.partition);
+        p.push(handle);
+        p.sort_by_key(|h| h.partition);
+    }
+
+    /// Forgets a partition this instance no longer owns.
+    pub fn detach(&self, partition: i32) {
+        self.partitions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|h| h.partition != partition);
     }
 
     /// A receiver that changes whenever any partition publishes.
@@ -104,7 +131,7 @@ impl Hub {
 
     /// The latest live view of `tenant`.
     pub fn live(&self, tenant: &str) -> Option<Arc<LiveSnapshot>> {
-        self.partitions
+        self.handles()
             .iter()
             .find_map(|p| p.view.borrow().tenants.get(tenant).cloned())
     }
@@ -112,7 +139,7 @@ impl Hub {
     /// Tenants with published state, sorted.
     pub fn tenants(&self) -> Vec<String> {
         let mut names: Vec<String> = self
-            .partitions
+            .handles()
             .iter()
             .flat_map(|p| p.view.borrow().tenants.keys().cloned().collect::<Vec<_>>())
             .collect();
@@ -123,7 +150,7 @@ impl Hub {
 
     /// Every partition's status.
     pub fn status(&self) -> Vec<PartitionStatus> {
-        self.partitions
+        self.handles()
             .iter()
             .map(|p| p.view.borrow().status.clone())
             .collect()
@@ -131,7 +158,7 @@ impl Hub {
 
     /// When the newest view was published (Unix ms).
     pub fn last_publish_ms(&self) -> Option<i64> {
-        self.partitions
+        self.handles()
             .iter()
             .map(|p| p.view.borrow().published_ms)
             .max()
@@ -140,8 +167,8 @@ impl Hub {
     /// The interval report of `tenant`, computed by the writer that owns it.
     pub async fn report(&self, tenant: &str, range: Range) -> Option<IntervalReport> {
         let owner = self
-            .partitions
-            .iter()
+            .handles()
+            .into_iter()
             .find(|p| p.view.borrow().tenants.contains_key(tenant))?;
         let (reply, rx) = oneshot::channel();
         let inbox = owner.inbox.clone();

@@ -65,6 +65,7 @@ pub fn spawn(
     changed: watch::Sender<u64>,
 ) -> Writer {
     let (engine, status) = restore(&cfg);
+    let partition = cfg.partition;
     let start_offset = status.next_offset;
     let (view_tx, view_rx) = watch::channel(Arc::new(PartitionView {
         status: status.clone(),
@@ -85,11 +86,12 @@ pub fn spawn(
         snapshot_offset: start_offset,
     };
     let thread = std::thread::Builder::new()
-        .name(format!("writer-{}", state.cfg.partition))
+        .name(format!("writer-{partition}"))
         .spawn(move || state.run(rx))
         .expect("spawn writer thread");
     Writer {
         handle: PartitionHandle {
+            partition,
             inbox,
             view: view_rx,
         },

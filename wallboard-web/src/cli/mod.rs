@@ -1,7 +1,9 @@
 //! Command-line interface: parses arguments and dispatches to a subcommand.
 
 mod demo;
+mod ingest;
 mod replay;
+mod serve;
 mod simulate;
 
 use std::process::ExitCode;
@@ -26,6 +28,10 @@ enum Command {
     /// Run everything in one process: simulator, in-process bus, aggregator,
     /// web wallboard. Needs nothing installed.
     Demo(demo::DemoArgs),
+    /// Run the aggregator and the web server, fed from Kafka.
+    Serve(serve::ServeArgs),
+    /// Publish canonical events to Kafka.
+    Ingest(ingest::IngestArgs),
     /// Compute the interval report of a JSON Lines trace of canonical events.
     Replay(replay::ReplayArgs),
     /// Simulate a contact centre and write canonical events as JSON Lines.
@@ -79,6 +85,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Ingest(args) => ingest::run(args),
         Command::Simulate(args) => simulate::run(args),
     };
     match result {

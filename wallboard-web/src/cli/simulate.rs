@@ -36,6 +36,15 @@ pub struct SimulateArgs {
     /// Local date of the simulated day (YYYY-MM-DD).
     #[arg(long, default_value = "2026-11-23")]
     pub date: String,
+    /// Publish to Kafka (bootstrap servers) instead of writing to stdout.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka: Option<String>,
+    #[arg(long, default_value = "cti.events", value_name = "T")]
+    pub topic: String,
+    /// With --kafka: simulated time runs this many times faster than real
+    /// time; 0 publishes as fast as possible.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
 }
 
 impl SimulateArgs {
@@ -71,11 +80,44 @@ impl SimulateArgs {
 
 pub fn run(args: SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
+    if let Some(brokers) = &args.kafka {
+        return publish(sim, brokers, &args);
+    }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     for e in sim {
         serde_json::to_writer(&mut out, &e)?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Publishes the simulation to Kafka, paced at `speed` times real time.
+fn publish(sim: Simulator, brokers: &str, args: &SimulateArgs) -> Result<()> {
+    let target = super::ingest::KafkaTarget {
+        kafka: brokers.to_owned(),
+        topic: args.topic.clone(),
+        dlq_topic: format!("{}.dlq", args.topic),
+        partitions: 3,
+        property: Vec::new(),
+    };
+    let publisher = target.publisher()?;
+    let started = std::time::Instant::now();
+    let mut first_ts = None;
+    let mut sent = 0u64;
+    for e in sim {
+        let t0 = *first_ts.get_or_insert(e.ts);
+        if args.speed > 0.0 {
+            let due = std::time::Duration::from_secs_f64((e.ts - t0) as f64 / 1000.0 / args.speed);
+            if let Some(wait) = due.checked_sub(started.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        publisher.send(&args.topic, &e.tenant, e.to_json().as_bytes(), &[])?;
+        sent += 1;
+    }
+    publisher.flush(std::time::Duration::from_secs(60))?;
+    eprintln!("simulate: {sent} events published to {}", args.topic);
+    anyhow::ensure!(publisher.failed() == 0, "{} records were not delivered", publisher.failed());
     Ok(())
 }

@@ -1,0 +1,334 @@
+//! The Kafka source: a consumer-group member that hands each assigned
+//! partition's records to that partition's writer.
+//!
+//! No loss, no double counting: when a partition is assigned, its writer
+//! restores the partition's snapshot and the partition is assigned *at the
+//! offset stored in it* (or the log's beginning without one), so the state
+//! and the position in the log always match. Offsets are committed to Kafka
+//! only after a snapshot including them is durable; the commit is for
+//! monitoring (lag) and for other tools, the snapshot is what recovery uses.
+//! Snapshots live in local files: an instance that takes over a partition
+//! without its file replays that partition from the log's beginning.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Message};
+use tokio::sync::watch;
+
+use ingest::kafka::{KafkaSettings, Publisher};
+
+use super::writer::{self, Writer, WriterConfig, WriterHooks};
+use super::{Hub, Inbox, Record};
+
+/// Most records handed to a writer at once.
+const BATCH: usize = 2048;
+
+/// How often the log's end offsets are fetched, for lag.
+const WATERMARK_EVERY: Duration = Duration::from_secs(2);
+
+/// What the consumer needs to know.
+#[derive(Clone)]
+pub struct SourceConfig {
+    pub kafka: KafkaSettings,
+    pub topic: String,
+    pub dlq_topic: String,
+    pub group: String,
+    /// Settings of every partition's writer (the partition is filled in).
+    pub writer: WriterConfig,
+}
+
+/// Sends dead letters to the dead-letter topic and records durable offsets.
+struct KafkaHooks {
+    partition: i32,
+    dlq: Arc<Publisher>,
+    dlq_topic: String,
+    commits: Arc<Mutex<BTreeMap<i32, i64>>>,
+}
+
+impl WriterHooks for KafkaHooks {
+    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
+        let partition = self.partition.to_string();
+        let offset = record.offset.to_string();
+        let headers = [
+            ("wallboard-reason", reason),
+            ("wallboard-code", code),
+            ("wallboard-source-partition", partition.as_str()),
+            ("wallboard-source-offset", offset.as_str()),
+        ];
+        if let Err(e) = self
+            .dlq
+            .send(&self.dlq_topic, &partition, &record.payload, &headers)
+        {
+            tracing::error!(partition = self.partition, offset = record.offset, "dead letter not sent: {e}");
+        }
+    }
+
+    fn snapshot_written(&mut self, next_offset: i64) {
+        self.commits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.partition, next_offset);
+    }
+}
+
+/// The consumer's context: owns the writers of the assigned partitions.
+struct Ctx {
+    cfg: SourceConfig,
+    hub: Hub,
+    changed: watch::Sender<u64>,
+    dlq: Arc<Publisher>,
+    commits: Arc<Mutex<BTreeMap<i32, i64>>>,
+    writers: Mutex<BTreeMap<i32, Writer>>,
+    /// Bumped on every assignment change.
+    generation: AtomicU64,
+}
+
+impl ClientContext for Ctx {}
+
+impl ConsumerContext for Ctx {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let partitions: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                for p in partitions {
+                    let start = self.start_writer(p);
+                    let offset = if start > 0 {
+                        Offset::Offset(start)
+                    } else {
+                        Offset::Beginning
+                    };
+                    if let Err(e) = tpl.set_partition_offset(&self.cfg.topic, p, offset) {
+                        tracing::error!(partition = p, "cannot set start offset: {e}");
+                    }
+                    tracing::info!(partition = p, start, "partition assigned");
+                }
+                if let Err(e) = consumer.assign(tpl) {
+                    tracing::error!("assign failed: {e}");
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                for e in tpl.elements() {
+                    self.stop_writer(e.partition());
+                    tracing::info!(partition = e.partition(), "partition revoked");
+                }
+                if let Err(e) = consumer.unassign() {
+                    tracing::error!("unassign failed: {e}");
+                }
+            }
+            other => tracing::error!("rebalance error: {other:?}"),
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl Ctx {
+    /// Starts the writer of `partition`; returns the offset it resumes from.
+    fn start_writer(&self, partition: i32) -> i64 {
+        self.stop_writer(partition);
+        let hooks = KafkaHooks {
+            partition,
+            dlq: self.dlq.clone(),
+            dlq_topic: self.cfg.dlq_topic.clone(),
+            commits: self.commits.clone(),
+        };
+        let w = writer::spawn(
+            WriterConfig {
+                partition,
+                ..self.cfg.writer.clone()
+            },
+            Box::new(hooks),
+            self.changed.clone(),
+        );
+        let start = w.start_offset;
+        self.hub.attach(w.handle.clone());
+        self.writers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(partition, w);
+        start
+    }
+
+    /// Stops a writer: it writes its final snapshot first.
+    fn stop_writer(&self, partition: i32) {
+        let w = self
+            .writers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&partition);
+        if let Some(w) = w {
+            self.hub.detach(partition);
+            let _ = w.handle.inbox.send(Inbox::Stop);
+            let _ = w.thread.join();
+        }
+    }
+
+    fn inboxes(&self) -> HashMap<i32, SyncSender<Inbox>> {
+        self.writers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(p, w)| (*p, w.handle.inbox.clone()))
+            .collect()
+    }
+}
+
+/// A running Kafka source.
+pub struct Source {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Result<(), KafkaError>>,
+}
+
+impl Source {
+    /// Stops consuming; every writer writes a final snapshot.
+    pub fn stop(self) -> Result<(), KafkaError> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(KafkaError::Canceled))
+    }
+}
+
+/// Joins the consumer group and starts feeding writers, publishing their
+/// views into `hub`.
+pub fn start(cfg: SourceConfig, hub: Hub, changed: watch::Sender<u64>) -> Result<Source, KafkaError> {
+    let dlq = Arc::new(Publisher::new(&cfg.kafka)?);
+    let ctx = Ctx {
+        hub,
+        changed,
+        dlq,
+        commits: Arc::new(Mutex::new(BTreeMap::new())),
+        writers: Mutex::new(BTreeMap::new()),
+        generation: AtomicU64::new(0),
+        cfg: cfg.clone(),
+    };
+    let consumer: BaseConsumer<Ctx> = cfg
+        .kafka
+        .client_config(&[
+            ("group.id", &cfg.group),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.partition.eof", "false"),
+            ("fetch.max.bytes", "52428800"),
+            ("queued.min.messages", "200000"),
+        ])
+        .create_with_context(ctx)?;
+    consumer.subscribe(&[&cfg.topic])?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("kafka-source".into())
+        .spawn(move || consume(consumer, &cfg.topic, &stop2))
+        .expect("spawn kafka source");
+    Ok(Source { stop, thread })
+}
+
+fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Result<(), KafkaError> {
+    let mut generation = u64::MAX;
+    let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
+    let mut batches: HashMap<i32, Vec<Record>> = HashMap::new();
+    let mut last_watermarks = Instant::now() - WATERMARK_EVERY;
+    while !stop.load(Ordering::Relaxed) {
+        let msg = consumer.poll(Duration::from_millis(100));
+        let g = consumer.context().generation.load(Ordering::Acquire);
+        if g != generation {
+            flush_all(&mut batches, &inboxes);
+            inboxes = consumer.context().inboxes();
+            generation = g;
+        }
+        match msg {
+            Some(Ok(m)) => {
+                let batch = batches.entry(m.partition()).or_default();
+                batch.push(Record {
+                    offset: m.offset(),
+                    payload: m.payload().unwrap_or_default().to_vec(),
+                });
+                if batch.len() >= BATCH {
+                    flush(m.partition(), batch, &inboxes);
+                }
+                continue;
+            }
+            Some(Err(e)) => tracing::warn!("consumer: {e}"),
+            None => {}
+        }
+        // Nothing more right now: hand over what was read.
+        flush_all(&mut batches, &inboxes);
+        commit(&consumer, topic, CommitMode::Async);
+        if last_watermarks.elapsed() >= WATERMARK_EVERY {
+            last_watermarks = Instant::now();
+            for (p, inbox) in &inboxes {
+                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *p, Duration::from_secs(1)) {
+                    let _ = inbox.send(Inbox::HighWatermark(high));
+                }
+            }
+        }
+    }
+    flush_all(&mut batches, &inboxes);
+    let partitions: Vec<i32> = inboxes.keys().copied().collect();
+    for p in partitions {
+        consumer.context().stop_writer(p);
+    }
+    commit(&consumer, topic, CommitMode::Sync);
+    Ok(())
+}
+
+fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+    if batch.is_empty() {
+        return;
+    }
+    let records = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    match inboxes.get(&partition) {
+        Some(inbox) => {
+            // A writer that is gone lost its partition: its new owner reads
+            // these records again from its own snapshot.
+            let _ = inbox.send(Inbox::Records(records));
+        }
+        None => tracing::debug!(partition, "records of an unassigned partition dropped"),
+    }
+}
+
+fn flush_all(batches: &mut HashMap<i32, Vec<Record>>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+    for (p, b) in batches.iter_mut() {
+        flush(*p, b, inboxes);
+    }
+}
+
+/// Commits the offsets of the snapshots written since the last commit.
+fn commit(consumer: &BaseConsumer<Ctx>, topic: &str, mode: CommitMode) {
+    let pending = std::mem::take(
+        &mut *consumer
+            .context()
+            .commits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    if pending.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (p, next) in &pending {
+        if tpl
+            .add_partition_offset(topic, *p, Offset::Offset(*next))
+            .is_err()
+        {
+            return;
+        }
+    }
+    if let Err(e) = consumer.commit(&tpl, mode) {
+        tracing::warn!("offset commit failed (the snapshot is what counts): {e}");
+    }
+}

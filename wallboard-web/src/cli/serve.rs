@@ -1,0 +1,133 @@
+//! `wallboard serve`: the aggregator and the web server, fed from Kafka.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tokio::sync::watch;
+
+use aggregator::pipeline::kafka::{self, SourceConfig};
+use aggregator::pipeline::snapshot::SnapshotStore;
+use aggregator::pipeline::writer::WriterConfig;
+use aggregator::pipeline::Hub;
+use ingest::kafka::{ensure_topic, KafkaSettings};
+use wallboard_web::config::AppConfig;
+use wallboard_web::web::{self, AppState};
+
+use super::MetricFlags;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); see deploy/wallboard.example.toml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Kafka bootstrap servers (overrides the config).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub kafka: Option<String>,
+    #[arg(long, value_name = "T")]
+    pub topic: Option<String>,
+    #[arg(long, value_name = "G")]
+    pub group: Option<String>,
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Directory of the durable state snapshots.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub metrics: MetricFlags,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let mut config = AppConfig::load(args.config.as_deref())?;
+    config.metrics = args.metrics.apply(config.metrics);
+    if let Some(k) = args.kafka {
+        config.kafka.brokers = k;
+    }
+    if let Some(t) = args.topic {
+        config.kafka.topic = t;
+    }
+    if let Some(g) = args.group {
+        config.kafka.group = g;
+    }
+    if let Some(l) = args.listen {
+        config.server.listen = l;
+    }
+    if let Some(d) = args.state_dir {
+        config.pipeline.snapshot_dir = d;
+    }
+    let params = config.metrics.validate().context("invalid metric settings")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let settings = KafkaSettings {
+            brokers: config.kafka.brokers.clone(),
+            properties: config.kafka.properties.clone(),
+        };
+        for topic in [&config.kafka.topic, &config.kafka.dlq_topic] {
+            ensure_topic(&settings, topic, config.kafka.partitions)
+                .await
+                .with_context(|| format!("cannot create topic {topic} on {}", settings.brokers))?;
+        }
+        let (changed_tx, changed_rx) = watch::channel(0u64);
+        let hub = Hub::new(Vec::new(), changed_rx);
+        let source = kafka::start(
+            SourceConfig {
+                kafka: settings,
+                topic: config.kafka.topic.clone(),
+                dlq_topic: config.kafka.dlq_topic.clone(),
+                group: config.kafka.group.clone(),
+                writer: WriterConfig {
+                    partition: 0,
+                    params,
+                    allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                    publish_interval: Duration::from_millis(config.server.publish_interval_ms),
+                    snapshot_interval: Duration::from_secs(config.pipeline.snapshot_interval_s.max(1)),
+                    snapshots: Some(SnapshotStore::new(
+                        &config.pipeline.snapshot_dir,
+                        &config.kafka.topic,
+                    )),
+                },
+            },
+            hub.clone(),
+            changed_tx,
+        )
+        .context("cannot start the Kafka consumer")?;
+        let state = AppState {
+            hub,
+            config: Arc::new(config.clone()),
+            ws_clients: Arc::new(AtomicU64::new(0)),
+        };
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        println!(
+            "wallboard serve: http://{}/ · consuming {} from {} as group {}",
+            listener.local_addr()?,
+            config.kafka.topic,
+            config.kafka.brokers,
+            config.kafka.group
+        );
+        web::serve(listener, state, shutdown_signal()).await?;
+        tracing::info!("stopping: writing final snapshots");
+        tokio::task::spawn_blocking(move || source.stop()).await??;
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
