@@ -15,6 +15,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace --locked
 
+step "end-to-end tests against a real Kafka broker (KRaft, loopback)"
+# Its own port and state directory, so a developer's broker is left alone.
+export KAFKA_PORT="${WALLBOARD_TEST_KAFKA_PORT:-19092}"
+export KAFKA_DIR="${WALLBOARD_TEST_KAFKA_DIR:-$PWD/target/kafka-test}"
+trap 'deploy/kafka/stop.sh --purge >/dev/null 2>&1 || true' EXIT
+WALLBOARD_TEST_KAFKA="$(deploy/kafka/start.sh | tail -n1)"
+export WALLBOARD_TEST_KAFKA
+cargo build --locked --bin wallboard
+cargo test --locked -p tests -- --ignored --test-threads 2
+
 step "browser tests (headless Chromium)"
 # Debian's chromium drives the page; playwright-core comes from npm.
 if ! command -v chromium >/dev/null; then

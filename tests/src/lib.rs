@@ -1,1 +1,130 @@
-//! End-to-end test helpers.
+//! Helpers for end-to-end tests that start real processes: the `wallboard`
+//! binary and a real Kafka broker (started by `deploy/kafka/start.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `wallboard` binary: `WALLBOARD_BIN`, else `target/debug/wallboard`.
+pub fn binary() -> PathBuf {
+    let p = std::env::var_os("WALLBOARD_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/debug/wallboard"));
+    assert!(
+        p.exists(),
+        "{} not built: run cargo build --bin wallboard",
+        p.display()
+    );
+    p
+}
+
+/// The golden data directory (`WALLBOARD_GOLDEN_DIR`, else `../shared/data`).
+pub fn data(file: &str) -> PathBuf {
+    std::env::var_os("WALLBOARD_GOLDEN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/data"))
+        .join(file)
+}
+
+/// The broker under test: `WALLBOARD_TEST_KAFKA` (set by scripts/test.sh
+/// after `deploy/kafka/start.sh`).
+pub fn kafka() -> String {
+    std::env::var("WALLBOARD_TEST_KAFKA").expect(
+        "WALLBOARD_TEST_KAFKA is not set: start a broker with deploy/kafka/start.sh \
+         and run these tests through scripts/test.sh",
+    )
+}
+
+/// A name unique to this test run.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `wallboard ARGS` to completion; panics with its stderr on failure.
+pub fn wallboard(args: &[&str]) -> std::process::Output {
+    let out = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("run wallboard");
+    assert!(
+        out.status.success(),
+        "wallboard {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A child process killed when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `wallboard ARGS` in the background.
+pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("{}.log", unique("wb"))))
+        .expect("log file");
+    let child = Command::new(binary())
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn wallboard");
+    Proc(child)
+}
+
+/// Polls `check` until it gives a value or `timeout` passes.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `GET url` as JSON, if it answers 200.
+pub fn get_json(url: &str) -> Option<serde_json::Value> {
+    let r = reqwest::blocking::get(url).ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json().ok()
+}
+
+/// `GET url` as text, if it answers 200.
+pub fn get_text(url: &str) -> Option<String> {
+    let r = reqwest::blocking::get(url).ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.text().ok()
+}

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use aggregator::MetricsConfig;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
     pub metrics: MetricsConfig,
@@ -22,18 +22,6 @@ pub struct AppConfig {
     pub pipeline: PipelineConfig,
     /// Per-queue display settings and targets.
     pub queues: Vec<QueueTarget>,
-}
-
-impl Default for AppConfig {
-    fn default() -> Self {
-        AppConfig {
-            metrics: MetricsConfig::default(),
-            server: ServerConfig::default(),
-            kafka: KafkaConfig::default(),
-            pipeline: PipelineConfig::default(),
-            queues: Vec::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +150,9 @@ pub enum LoadError {
     Metrics(#[from] aggregator::ConfigError),
 }
 
+/// The sections of the configuration, as environment prefixes.
+const SECTIONS: [&str; 4] = ["metrics", "server", "kafka", "pipeline"];
+
 impl AppConfig {
     /// Defaults, then `file` (if given), then `WALLBOARD_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, LoadError> {
@@ -170,7 +161,17 @@ impl AppConfig {
             fig = fig.merge(Toml::file_exact(f));
         }
         let config: AppConfig = fig
-            .merge(Env::prefixed("WALLBOARD_").split("__"))
+            .merge(
+                // Only WALLBOARD_<SECTION>__<KEY>; other WALLBOARD_* variables
+                // (such as WALLBOARD_BIN for the tests) are not settings.
+                Env::prefixed("WALLBOARD_")
+                    .filter(|k| {
+                        let section = k.as_str().split("__").next().unwrap_or_default();
+                        k.as_str().contains("__")
+                            && SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(section))
+                    })
+                    .split("__"),
+            )
             .extract()
             .map_err(Box::new)?;
         config.metrics.validate()?;
@@ -192,6 +193,8 @@ impl AppConfig {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return figment::Error, which is large; not ours to shrink.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
@@ -220,6 +223,7 @@ mod tests {
             jail.create_file("w.toml", "[server]\nlisten = \"127.0.0.1:9000\"\n")?;
             jail.set_env("WALLBOARD_SERVER__LISTEN", "127.0.0.1:9100");
             jail.set_env("WALLBOARD_KAFKA__TOPIC", "other");
+            jail.set_env("WALLBOARD_BIN", "/not/a/setting");
             let c = AppConfig::load(Some(Path::new("w.toml"))).unwrap();
             assert_eq!(c.server.listen.port(), 9100);
             assert_eq!(c.kafka.topic, "other");

@@ -34,9 +34,8 @@ pub fn feed(
         .name("bus-feed".into())
         .spawn(move || {
             let started = Instant::now();
-            let mut offset = first_offset;
             let mut batch = Vec::with_capacity(BATCH);
-            for e in events {
+            for (offset, e) in (first_offset..).zip(events) {
                 if e.ts > pacing.live_from {
                     // Live: flush what is ready, then wait for this event's time.
                     if !batch.is_empty()
@@ -57,7 +56,6 @@ pub fn feed(
                     offset,
                     payload: e.to_json().into_bytes(),
                 });
-                offset += 1;
                 if batch.len() == BATCH
                     && inbox
                         .send(Inbox::Records(std::mem::take(&mut batch)))
@@ -76,17 +74,14 @@ pub fn feed(
 /// Sends raw records (e.g. the lines of a JSON Lines file) to a writer, all at
 /// once: they take the same path as records from a topic, bad ones included.
 pub fn feed_lines(lines: Vec<Vec<u8>>, inbox: &SyncSender<Inbox>) -> Result<(), String> {
-    let mut offset = 0;
+    let mut offsets = 0..;
     for chunk in lines.chunks(BATCH) {
         let records = chunk
             .iter()
-            .map(|payload| {
-                let r = Record {
-                    offset,
-                    payload: payload.clone(),
-                };
-                offset += 1;
-                r
+            .zip(&mut offsets)
+            .map(|(payload, offset)| Record {
+                offset,
+                payload: payload.clone(),
             })
             .collect();
         inbox

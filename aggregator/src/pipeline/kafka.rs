@@ -68,7 +68,11 @@ impl WriterHooks for KafkaHooks {
             .dlq
             .send(&self.dlq_topic, &partition, &record.payload, &headers)
         {
-            tracing::error!(partition = self.partition, offset = record.offset, "dead letter not sent: {e}");
+            tracing::error!(
+                partition = self.partition,
+                offset = record.offset,
+                "dead letter not sent: {e}"
+            );
         }
     }
 
@@ -204,7 +208,11 @@ impl Source {
 
 /// Joins the consumer group and starts feeding writers, publishing their
 /// views into `hub`.
-pub fn start(cfg: SourceConfig, hub: Hub, changed: watch::Sender<u64>) -> Result<Source, KafkaError> {
+pub fn start(
+    cfg: SourceConfig,
+    hub: Hub,
+    changed: watch::Sender<u64>,
+) -> Result<Source, KafkaError> {
     let dlq = Arc::new(Publisher::new(&cfg.kafka)?);
     let ctx = Ctx {
         hub,
@@ -271,7 +279,8 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
         if last_watermarks.elapsed() >= WATERMARK_EVERY {
             last_watermarks = Instant::now();
             for (p, inbox) in &inboxes {
-                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *p, Duration::from_secs(1)) {
+                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *p, Duration::from_secs(1))
+                {
                     let _ = inbox.send(Inbox::HighWatermark(high));
                 }
             }

@@ -69,7 +69,9 @@ impl KafkaTarget {
     /// A publisher, with the topics created if missing.
     pub fn publisher(&self) -> Result<Publisher> {
         let settings = self.settings()?;
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         for t in [&self.topic, &self.dlq_topic] {
             rt.block_on(ensure_topic(&settings, t, self.partitions))
                 .with_context(|| format!("cannot create topic {t} on {}", self.kafka))?;
@@ -93,6 +95,9 @@ fn jsonl(args: JsonlArgs) -> Result<()> {
         Box::new(BufReader::with_capacity(1 << 20, f))
     };
     let publisher = args.target.publisher()?;
+    if args.no_validate {
+        return publish_raw(input, &publisher, &args.target);
+    }
     let (mut sent, mut rejected) = (0u64, 0u64);
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line()? {
@@ -103,11 +108,6 @@ fn jsonl(args: JsonlArgs) -> Result<()> {
         match parse_line(&line) {
             Ok(e) => {
                 publisher.send(&args.target.topic, &e.tenant, bytes, &[])?;
-                sent += 1;
-            }
-            Err(r) if args.no_validate => {
-                publisher.send(&args.target.topic, DEFAULT_TENANT, bytes, &[])?;
-                eprintln!("ingest: published invalid {r}");
                 sent += 1;
             }
             Err(r) => {
@@ -135,5 +135,41 @@ fn jsonl(args: JsonlArgs) -> Result<()> {
         args.target.topic, args.target.dlq_topic
     );
     anyhow::ensure!(failed == 0, "{failed} records were not delivered");
+    Ok(())
+}
+
+/// Publishes every non-blank line as it is, oversize ones included.
+fn publish_raw(
+    mut input: Box<dyn BufRead>,
+    publisher: &Publisher,
+    target: &KafkaTarget,
+) -> Result<()> {
+    let mut line = Vec::new();
+    let mut sent = 0u64;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = line.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        let tenant = ingest::parse_event(text)
+            .map(|e| e.tenant.into_owned())
+            .unwrap_or_else(|_| DEFAULT_TENANT.to_owned());
+        publisher.send(&target.topic, &tenant, text, &[])?;
+        sent += 1;
+    }
+    publisher.flush(Duration::from_secs(60))?;
+    eprintln!(
+        "ingest: {sent} lines published unvalidated to {}",
+        target.topic
+    );
+    anyhow::ensure!(
+        publisher.failed() == 0,
+        "{} records were not delivered",
+        publisher.failed()
+    );
     Ok(())
 }

@@ -29,6 +29,9 @@ pub struct ServeArgs {
     pub kafka: Option<String>,
     #[arg(long, value_name = "T")]
     pub topic: Option<String>,
+    /// Dead-letter topic (default with --topic: `<topic>.dlq`).
+    #[arg(long, value_name = "T")]
+    pub dlq_topic: Option<String>,
     #[arg(long, value_name = "G")]
     pub group: Option<String>,
     #[arg(long, value_name = "ADDR")]
@@ -36,6 +39,10 @@ pub struct ServeArgs {
     /// Directory of the durable state snapshots.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// librdkafka property (repeat), e.g. `-X security.protocol=SASL_SSL`;
+    /// overrides `[kafka.properties]`.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
     #[command(flatten)]
     pub metrics: MetricFlags,
 }
@@ -47,7 +54,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         config.kafka.brokers = k;
     }
     if let Some(t) = args.topic {
+        config.kafka.dlq_topic = format!("{t}.dlq");
         config.kafka.topic = t;
+    }
+    if let Some(t) = args.dlq_topic {
+        config.kafka.dlq_topic = t;
     }
     if let Some(g) = args.group {
         config.kafka.group = g;
@@ -58,8 +69,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if let Some(d) = args.state_dir {
         config.pipeline.snapshot_dir = d;
     }
-    let params = config.metrics.validate().context("invalid metric settings")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    for p in &args.property {
+        let (k, v) = p
+            .split_once('=')
+            .with_context(|| format!("-X {p:?} is not KEY=VALUE"))?;
+        config.kafka.properties.insert(k.to_owned(), v.to_owned());
+    }
+    let params = config
+        .metrics
+        .validate()
+        .context("invalid metric settings")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let settings = KafkaSettings {
             brokers: config.kafka.brokers.clone(),
@@ -83,7 +105,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     params,
                     allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
                     publish_interval: Duration::from_millis(config.server.publish_interval_ms),
-                    snapshot_interval: Duration::from_secs(config.pipeline.snapshot_interval_s.max(1)),
+                    snapshot_interval: Duration::from_secs(
+                        config.pipeline.snapshot_interval_s.max(1),
+                    ),
                     snapshots: Some(SnapshotStore::new(
                         &config.pipeline.snapshot_dir,
                         &config.kafka.topic,

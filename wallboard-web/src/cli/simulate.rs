@@ -118,6 +118,10 @@ fn publish(sim: Simulator, brokers: &str, args: &SimulateArgs) -> Result<()> {
     }
     publisher.flush(std::time::Duration::from_secs(60))?;
     eprintln!("simulate: {sent} events published to {}", args.topic);
-    anyhow::ensure!(publisher.failed() == 0, "{} records were not delivered", publisher.failed());
+    anyhow::ensure!(
+        publisher.failed() == 0,
+        "{} records were not delivered",
+        publisher.failed()
+    );
     Ok(())
 }
