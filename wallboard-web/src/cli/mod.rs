@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments and dispatches to a subcommand.
 
+mod bench;
 mod demo;
 mod ingest;
 mod replay;
@@ -34,6 +35,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Compute the interval report of a JSON Lines trace of canonical events.
     Replay(replay::ReplayArgs),
+    /// Measure memory (see BENCHMARKS.md).
+    Bench(bench::BenchArgs),
     /// Simulate a contact centre and write canonical events as JSON Lines.
     Simulate(simulate::SimulateArgs),
 }
@@ -84,6 +87,7 @@ pub fn run() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Ingest(args) => ingest::run(args),

@@ -1,0 +1,64 @@
+//! The engine alone: applying already-parsed events (a simulated day) to a
+//! fresh engine, and reporting. `cargo bench -p aggregator --bench engine`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+use aggregator::{interval_report, live_snapshot, Engine, MetricsConfig, Range};
+use ingest::simulate::{SimConfig, Simulator};
+use ingest::Event;
+
+fn day(agents: usize) -> Vec<Event<'static>> {
+    Simulator::new(SimConfig {
+        agents,
+        queues: 8,
+        hours: 24.0,
+        start_ms: 1_795_392_000_000,
+        ..Default::default()
+    })
+    .collect()
+}
+
+fn params() -> aggregator::Params {
+    MetricsConfig {
+        tz: "Asia/Shanghai".into(),
+        interval_minutes: 30,
+        sl_thresholds_s: vec![10, 20, 30],
+        short_abandon_s: 5,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+fn apply(c: &mut Criterion) {
+    let events = day(500);
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(events.len() as u64));
+    g.sample_size(20);
+    g.bench_function(format!("apply_day_500_agents_{}_events", events.len()), |b| {
+        b.iter(|| {
+            let mut engine = Engine::new(params());
+            for e in &events {
+                black_box(engine.apply(e));
+            }
+            engine
+        })
+    });
+    let mut engine = Engine::new(params());
+    for e in &events {
+        engine.apply(e);
+    }
+    let t = engine.tenant("default").unwrap();
+    let now = t.max_ts().unwrap();
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("interval_report_full_day", |b| {
+        b.iter(|| interval_report(black_box(t), now, Range::default()))
+    });
+    g.bench_function("live_snapshot", |b| b.iter(|| live_snapshot(black_box(t), now)));
+    g.finish();
+}
+
+criterion_group!(benches, apply);
+criterion_main!(benches);

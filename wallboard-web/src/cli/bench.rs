@@ -1,0 +1,94 @@
+//! `wallboard bench`: measurements that criterion cannot make, reported in
+//! BENCHMARKS.md with the commands that reproduce them.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use aggregator::{Engine, MetricsConfig};
+use ingest::simulate::{SimConfig, Simulator};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWhat {
+    /// Memory of the engine's state after a simulated day.
+    Memory(MemoryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MemoryArgs {
+    #[arg(long, default_value_t = 10_000)]
+    pub agents: usize,
+    #[arg(long, default_value_t = 1_000)]
+    pub queues: usize,
+    #[arg(long, default_value_t = 30)]
+    pub interval: u32,
+    #[arg(long, default_value_t = 24.0)]
+    pub hours: f64,
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    match args.what {
+        BenchWhat::Memory(m) => memory(m),
+    }
+}
+
+/// `VmRSS` and `VmHWM` of this process, in KiB.
+fn rss_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn memory(a: MemoryArgs) -> Result<()> {
+    let params = MetricsConfig {
+        interval_minutes: a.interval,
+        sl_thresholds_s: vec![10, 20, 30],
+        ..Default::default()
+    }
+    .validate()?;
+    let (before, _) = rss_kib();
+    let mut engine = Engine::new(params);
+    let started = Instant::now();
+    let mut events = 0u64;
+    // Events stream from the simulator straight into the engine: what stays
+    // resident is the engine's state (the simulator holds only calls in
+    // progress).
+    for e in Simulator::new(SimConfig {
+        agents: a.agents,
+        queues: a.queues,
+        hours: a.hours,
+        start_ms: 1_795_392_000_000,
+        ..Default::default()
+    }) {
+        engine.apply(&e);
+        events += 1;
+    }
+    let elapsed = started.elapsed();
+    let (after, peak) = rss_kib();
+    let t = engine.tenant("default").expect("events were applied");
+    println!("agents            {}", a.agents);
+    println!("queues            {} ({} seen)", a.queues, t.queue_names().len());
+    println!("interval          {} min over {} h", a.interval, a.hours);
+    println!("events            {events} in {:.2} s (simulate + apply)", elapsed.as_secs_f64());
+    println!("intervals         {}", t.buckets().len());
+    println!("rss before        {:.1} MiB", before as f64 / 1024.0);
+    println!("rss after         {:.1} MiB", after as f64 / 1024.0);
+    println!("rss peak          {:.1} MiB", peak as f64 / 1024.0);
+    println!("state growth      {:.1} MiB", (after.saturating_sub(before)) as f64 / 1024.0);
+    println!("snapshot size     {:.1} MiB", engine.to_bytes().len() as f64 / 1_048_576.0);
+    Ok(())
+}
