@@ -26,7 +26,9 @@ pub struct MetricsConfig {
     /// `events.md`. Each entry is a state (`available`, `not_ready`, …) or
     /// `not_ready:REASON`.
     pub adherence: BTreeMap<String, Vec<String>>,
-    /// How long (event time) an event id is remembered to drop duplicates.
+    /// How long (event time) event ids and ended queue segments are
+    /// remembered, to drop re-sent events. Must cover the pipeline's allowed
+    /// lateness: anything older is late, never applied, so never counted twice.
     pub dedup_window_minutes: u32,
 }
 
@@ -39,7 +41,7 @@ impl Default for MetricsConfig {
             short_abandon_s: 0,
             rolling_window_minutes: 15,
             adherence: BTreeMap::new(),
-            dedup_window_minutes: 24 * 60,
+            dedup_window_minutes: 120,
         }
     }
 }

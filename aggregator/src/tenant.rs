@@ -2,7 +2,7 @@
 //! and keeps, per interval, the sums of `metrics.md`, plus the live state
 //! (waiting calls, agents and their plans). Pure: no I/O, no clock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
@@ -97,9 +97,8 @@ pub struct EngineStats {
     pub stale_waiting_dropped: u64,
 }
 
-/// How long ended segments are remembered to ignore repeated outcomes, and
-/// how long a segment may wait before it is presumed lost.
-const SEGMENT_MEMORY_MS: i64 = 24 * 3_600_000;
+/// How long a segment may wait before it is presumed lost.
+const MAX_WAIT_MS: i64 = 24 * 3_600_000;
 
 /// The engine of one tenant. Its state serializes for durable snapshots;
 /// the parameters are not part of it (they come from the configuration, and
@@ -128,8 +127,12 @@ pub struct TenantEngine {
     dedup: Dedup,
     stats: EngineStats,
     max_ts: Option<TimestampMs>,
-    /// Start of the newest interval seen; old segments are swept when it moves.
-    swept_at: TimestampMs,
+    /// Ended segments by the time they ended, oldest first, to forget them
+    /// after the dedup window without scanning the whole map. (A repeated
+    /// outcome older than that is late for the pipeline anyway.)
+    expiry: VecDeque<(TimestampMs, SegmentKey)>,
+    /// When waiting segments were last checked for being lost.
+    stale_checked: TimestampMs,
     /// Reused buffer for schedule events.
     #[serde(skip)]
     planned_buf: Vec<Planned>,
@@ -163,7 +166,8 @@ impl TenantEngine {
             agents: Vec::new(),
             stats: EngineStats::default(),
             max_ts: None,
-            swept_at: TimestampMs::MIN,
+            expiry: VecDeque::new(),
+            stale_checked: TimestampMs::MIN,
             planned_buf: Vec::new(),
         }
     }
@@ -258,7 +262,7 @@ impl TenantEngine {
         }
         self.stats.applied += 1;
         self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
-        self.maybe_sweep(e.ts);
+        self.expire_segments();
         let outcome = match &e.body {
             EventBody::CallQueued { call, queue, .. } => {
                 self.call_queued(call, queue, e.ts);
@@ -438,6 +442,7 @@ impl TenantEngine {
                 None
             }
         };
+        self.expiry.push_back((ts, (h, q)));
         let wait = wait_ms.or_else(|| queued_ts.map(|t0| u64::try_from(ts - t0).unwrap_or(0)));
         self.update_queue(q, ts, |qs, params| match (outcome, wait) {
             (Outcome::Dequeued(reason), _) => qs.count_dequeued(reason),
@@ -575,27 +580,43 @@ impl TenantEngine {
         buckets
     }
 
-    /// Forgets ended segments and presumes lost the ones waiting for more than a
-    /// day, once per interval, so memory stays bounded on a long run.
-    fn maybe_sweep(&mut self, ts: TimestampMs) {
-        if ts < self.swept_at + self.clock.len_ms() {
+    /// Forgets segments that ended longer than the dedup window ago (a
+    /// repeated outcome after that counts as one with an unknown wait), and,
+    /// once per interval, presumes lost the calls that have waited a day.
+    fn expire_segments(&mut self) {
+        let Some(now) = self.max_ts else {
+            return;
+        };
+        let horizon = now.saturating_sub(self.params.dedup_window_ms);
+        while let Some(&(ts, key)) = self.expiry.front() {
+            if ts >= horizon {
+                break;
+            }
+            self.expiry.pop_front();
+            // The segment may have started again since: then it stays.
+            if self
+                .segments
+                .get(&key)
+                .is_some_and(|s| !s.open && s.ts == ts)
+            {
+                self.segments.remove(&key);
+            }
+        }
+        if now < self.stale_checked.saturating_add(self.clock.len_ms()) {
             return;
         }
-        self.swept_at = ts;
-        let horizon = ts - SEGMENT_MEMORY_MS;
-        let waiting = &mut self.waiting;
-        let mut dropped = 0;
-        self.segments.retain(|&(h, q), seg| {
-            if seg.ts >= horizon {
-                return true;
+        self.stale_checked = now;
+        let lost = now - MAX_WAIT_MS;
+        for (q, waiting) in self.waiting.iter_mut().enumerate() {
+            while let Some(&(ts, h)) = waiting.first() {
+                if ts >= lost {
+                    break;
+                }
+                waiting.pop_first();
+                self.segments.remove(&(h, QueueId(q as u32)));
+                self.stats.stale_waiting_dropped += 1;
             }
-            if seg.open {
-                waiting[q.index()].remove(&(seg.ts, h));
-                dropped += 1;
-            }
-            false
-        });
-        self.stats.stale_waiting_dropped += dropped;
+        }
     }
 }
 
@@ -676,4 +697,52 @@ fn accrue(
             slot(&mut b.queue_time, q).add_piece(piece);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingest::parse_event_str;
+
+    fn apply(t: &mut TenantEngine, lines: &[&str]) -> Vec<Applied> {
+        lines
+            .iter()
+            .map(|l| t.apply(&parse_event_str(l).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn segments_are_forgotten_a_day_after_they_end() {
+        let params = Params::default();
+        let window = params.dedup_window_ms;
+        let mut t = TenantEngine::new("t", Arc::new(params));
+        let got = apply(
+            &mut t,
+            &[
+                r#"{"v":1,"id":"1","ts":0,"kind":"call_queued","call":"c","queue":"q"}"#,
+                r#"{"v":1,"id":"2","ts":1000,"kind":"call_queued","call":"w","queue":"q"}"#,
+                r#"{"v":1,"id":"3","ts":5000,"kind":"call_abandoned","call":"c","queue":"q"}"#,
+                r#"{"v":1,"id":"4","ts":6000,"kind":"call_abandoned","call":"c","queue":"q"}"#,
+            ],
+        );
+        assert_eq!(got[3], Applied::SegmentAlreadyEnded);
+        assert_eq!(t.waiting_count(QueueId(0)), 1);
+        let later = format!(
+            r#"{{"v":1,"id":"5","ts":{},"kind":"call_abandoned","call":"c","queue":"q"}}"#,
+            window + 5001
+        );
+        // After the dedup window the ended segment is forgotten; the waiting
+        // call is still waiting.
+        assert_eq!(apply(&mut t, &[&later]), vec![Applied::Counted]);
+        assert_eq!(t.waiting_count(QueueId(0)), 1);
+        // After a day, the call that never left the queue is presumed lost.
+        let day = format!(
+            r#"{{"v":1,"id":"6","ts":{},"kind":"agent_state","agent":"a","state":"available"}}"#,
+            MAX_WAIT_MS + 1001
+        );
+        apply(&mut t, &[&day]);
+        assert_eq!(t.waiting_count(QueueId(0)), 0);
+        assert_eq!(t.stats().stale_waiting_dropped, 1);
+        assert!(t.segments.len() <= 1);
+    }
 }

@@ -1,6 +1,6 @@
 //! Reading JSON Lines of canonical events, with line numbers for every rejection.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 use crate::event::{Event, MAX_EVENT_BYTES};
 use crate::parse::{parse_event, EventError};
@@ -14,11 +14,16 @@ pub struct Rejected {
     pub error: EventError,
 }
 
-/// Reads lines from a buffered reader into one reusable buffer, so reading
-/// does not allocate per line. Blank lines are skipped (not events).
+/// Reads lines out of one large buffer, so reading neither copies nor
+/// allocates per line. Blank lines are skipped (not events). A line longer
+/// than the event size limit is reported and skipped without being kept.
 pub struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
+    /// Unread bytes are `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    eof: bool,
     line: u64,
 }
 
@@ -30,77 +35,98 @@ pub enum Line<'a> {
     TooLong(u64, usize),
 }
 
-impl<R: BufRead> LineReader<R> {
+/// Room for a few thousand typical events, and always for one whole event.
+const BUFFER: usize = 4 << 20;
+
+impl<R: Read> LineReader<R> {
     pub fn new(inner: R) -> Self {
         LineReader {
             inner,
-            buf: Vec::with_capacity(4096),
+            buf: vec![0; BUFFER.max(MAX_EVENT_BYTES * 2)],
+            pos: 0,
+            end: 0,
+            eof: false,
             line: 0,
         }
     }
 
+    /// Moves the unread bytes to the front and reads more after them.
+    fn refill(&mut self) -> io::Result<()> {
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.end -= self.pos;
+        self.pos = 0;
+        while self.end < self.buf.len() {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.end += n;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// The next non-blank line, or `None` at the end of the input.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        let end = loop {
-            self.buf.clear();
-            let (n, overflow) = read_line_limited(&mut self.inner, &mut self.buf)?;
-            if n == 0 {
-                return Ok(None);
-            }
+        loop {
+            let (start, stop, next) = match memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
+                Some(i) => (self.pos, self.pos + i, self.pos + i + 1),
+                None if self.eof => {
+                    if self.pos == self.end {
+                        return Ok(None);
+                    }
+                    (self.pos, self.end, self.end)
+                }
+                None if self.end - self.pos > MAX_EVENT_BYTES + 1 => {
+                    // Too long: skip to the end of this line, keeping none of it.
+                    self.line += 1;
+                    let line = self.line;
+                    let mut size = self.end - self.pos;
+                    self.pos = self.end;
+                    loop {
+                        self.refill()?;
+                        match memchr::memchr(b'\n', &self.buf[..self.end]) {
+                            Some(i) => {
+                                size += i + 1;
+                                self.pos = i + 1;
+                                break;
+                            }
+                            None => {
+                                size += self.end;
+                                self.pos = self.end;
+                                if self.eof {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    return Ok(Some(Line::TooLong(line, size)));
+                }
+                None => {
+                    self.refill()?;
+                    continue;
+                }
+            };
+            self.pos = next;
             self.line += 1;
-            if overflow {
-                return Ok(Some(Line::TooLong(self.line, n)));
+            let mut stop = stop;
+            while stop > start && self.buf[stop - 1] == b'\r' {
+                stop -= 1;
             }
-            let mut end = self.buf.len();
-            while end > 0 && matches!(self.buf[end - 1], b'\n' | b'\r') {
-                end -= 1;
+            if stop - start > MAX_EVENT_BYTES + 1 {
+                return Ok(Some(Line::TooLong(self.line, next - start)));
             }
-            if !self.buf[..end].iter().all(u8::is_ascii_whitespace) {
-                break end;
+            if !self.buf[start..stop].iter().all(u8::is_ascii_whitespace) {
+                return Ok(Some(Line::Text(self.line, &self.buf[start..stop])));
             }
-        };
-        Ok(Some(Line::Text(self.line, &self.buf[..end])))
-    }
-}
-
-/// Reads one line into `buf`, keeping at most a little over the event limit
-/// in memory; returns the line's full length and whether it was cut.
-fn read_line_limited<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<(usize, bool)> {
-    let limit = MAX_EVENT_BYTES + 2;
-    let mut total = 0;
-    let mut overflow = false;
-    loop {
-        let available = match r.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok((total, overflow));
-        }
-        let (chunk, done) = match memchr(b'\n', available) {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let len = chunk.len();
-        if !overflow {
-            if buf.len() + len <= limit {
-                buf.extend_from_slice(chunk);
-            } else {
-                overflow = true;
-                buf.clear();
-            }
-        }
-        total += len;
-        r.consume(len);
-        if done {
-            return Ok((total, overflow));
         }
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 /// Parses a line found by [`LineReader`].
@@ -140,7 +166,7 @@ mod tests {
         let mut input = vec![b'x'; MAX_EVENT_BYTES * 3];
         input.push(b'\n');
         input.extend_from_slice(b"[1]\n");
-        let mut r = LineReader::new(io::BufReader::with_capacity(1024, &input[..]));
+        let mut r = LineReader::new(&input[..]);
         let first = r.next_line().unwrap().unwrap();
         assert!(matches!(first, Line::TooLong(1, n) if n == MAX_EVENT_BYTES * 3 + 1));
         let second = r.next_line().unwrap().unwrap();

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::event::{
@@ -73,15 +73,19 @@ pub fn parse_event_str(text: &str) -> Result<Event<'_>, EventError> {
     if text.len() > MAX_EVENT_BYTES {
         return Err(EventError::TooLarge { size: text.len() });
     }
-    let raw: RawEvent<'_> = match serde_json::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            return Err(match e.classify() {
-                serde_json::error::Category::Data => classify_data_error(e),
-                _ => EventError::Json(e.to_string()),
-            })
-        }
-    };
+    // The raw fields are filled in place: the struct is large, and moving it
+    // around per event shows in profiles.
+    let mut raw = RawEvent::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let read = FillRaw(&mut raw)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Err(e) = read {
+        return Err(match e.classify() {
+            serde_json::error::Category::Data => classify_data_error(e),
+            _ => EventError::Json(e.to_string()),
+        });
+    }
     raw.validate()
 }
 
@@ -124,6 +128,65 @@ const KNOWN_FIELDS: &[&str] = &[
     "to_ms",
     "segments",
 ];
+
+/// The fields this version knows, in the order of [`KNOWN_FIELDS`].
+#[derive(Debug, Clone, Copy)]
+enum F {
+    V,
+    Id,
+    Ts,
+    Tenant,
+    Kind,
+    Source,
+    Call,
+    Queue,
+    Agent,
+    Priority,
+    WaitMs,
+    Reason,
+    TalkMs,
+    HoldMs,
+    AcwMs,
+    Transferred,
+    State,
+    Queues,
+    FromMs,
+    ToMs,
+    Segments,
+}
+
+impl F {
+    fn of(key: &str) -> Option<F> {
+        Some(match key {
+            "v" => F::V,
+            "id" => F::Id,
+            "ts" => F::Ts,
+            "tenant" => F::Tenant,
+            "kind" => F::Kind,
+            "source" => F::Source,
+            "call" => F::Call,
+            "queue" => F::Queue,
+            "agent" => F::Agent,
+            "priority" => F::Priority,
+            "wait_ms" => F::WaitMs,
+            "reason" => F::Reason,
+            "talk_ms" => F::TalkMs,
+            "hold_ms" => F::HoldMs,
+            "acw_ms" => F::AcwMs,
+            "transferred" => F::Transferred,
+            "state" => F::State,
+            "queues" => F::Queues,
+            "from_ms" => F::FromMs,
+            "to_ms" => F::ToMs,
+            "segments" => F::Segments,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        KNOWN_FIELDS[self as usize]
+    }
+}
 
 /// Any JSON value, with strings borrowed where possible.
 #[derive(Debug)]
@@ -216,25 +279,28 @@ struct RawEvent<'a> {
     fields: [Option<Loose<'a>>; KNOWN_FIELDS.len()],
 }
 
-impl<'de> Deserialize<'de> for RawEvent<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(RawEventVisitor)
+/// Reads an event object's known fields into a [`RawEvent`].
+struct FillRaw<'r, 'de>(&'r mut RawEvent<'de>);
+
+impl<'de> DeserializeSeed<'de> for FillRaw<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-struct RawEventVisitor;
-
-impl<'de> Visitor<'de> for RawEventVisitor {
-    type Value = RawEvent<'de>;
+impl<'de> Visitor<'de> for FillRaw<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an event object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut raw = RawEvent::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let raw = self.0;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match KNOWN_FIELDS.iter().position(|f| *f == key) {
+            match F::of(&key).map(|f| f as usize) {
                 Some(i) => {
                     if raw.fields[i].is_some() {
                         return Err(de::Error::custom(format_args!(
@@ -249,7 +315,7 @@ impl<'de> Visitor<'de> for RawEventVisitor {
                 }
             }
         }
-        Ok(raw)
+        Ok(())
     }
 }
 
@@ -261,48 +327,44 @@ const MAX_SOURCE: usize = 64;
 type Res<T> = Result<T, EventError>;
 
 impl<'a> RawEvent<'a> {
-    fn take(&mut self, name: &'static str) -> Option<Loose<'a>> {
-        let i = KNOWN_FIELDS
-            .iter()
-            .position(|f| *f == name)
-            .expect("a known field name");
-        self.fields[i].take()
+    fn take(&mut self, f: F) -> Option<Loose<'a>> {
+        self.fields[f as usize].take()
     }
 
-    fn required(&mut self, name: &'static str) -> Res<Loose<'a>> {
-        match self.take(name) {
-            None | Some(Loose::Null) => Err(EventError::field_err(name, "is required")),
+    fn required(&mut self, f: F) -> Res<Loose<'a>> {
+        match self.take(f) {
+            None | Some(Loose::Null) => Err(EventError::field_err(f.name(), "is required")),
             Some(v) => Ok(v),
         }
     }
 
-    fn optional(&mut self, name: &'static str) -> Option<Loose<'a>> {
-        match self.take(name) {
+    fn optional(&mut self, f: F) -> Option<Loose<'a>> {
+        match self.take(f) {
             None | Some(Loose::Null) => None,
             Some(v) => Some(v),
         }
     }
 
-    fn validate(mut self) -> Res<Event<'a>> {
-        let v = int(self.required("v")?, "v")?;
+    fn validate(&mut self) -> Res<Event<'a>> {
+        let v = int(self.required(F::V)?, "v")?;
         if v != SCHEMA_VERSION {
             return Err(EventError::field_err(
                 "v",
                 format!("unsupported schema version {v} (this build reads {SCHEMA_VERSION})"),
             ));
         }
-        let id = string(self.required("id")?, "id", 1, MAX_ID)?;
-        let ts = timestamp(self.required("ts")?, "ts")?;
-        let tenant = match self.optional("tenant") {
+        let id = string(self.required(F::Id)?, "id", 1, MAX_ID)?;
+        let ts = timestamp(self.required(F::Ts)?, "ts")?;
+        let tenant = match self.optional(F::Tenant) {
             Some(t) => ident(t, "tenant", MAX_TENANT)?,
             None => Cow::Borrowed(DEFAULT_TENANT),
         };
-        let kind_text = string(self.required("kind")?, "kind", 1, usize::MAX)?;
+        let kind_text = string(self.required(F::Kind)?, "kind", 1, usize::MAX)?;
         let kind = Kind::from_str(&kind_text).ok_or_else(|| {
             EventError::field_err("kind", format!("unknown kind {:?}", truncate(&kind_text)))
         })?;
         let source = self
-            .optional("source")
+            .optional(F::Source)
             .map(|s| string(s, "source", 0, MAX_SOURCE))
             .transpose()?;
         let body = self.body(kind)?;
@@ -316,39 +378,39 @@ impl<'a> RawEvent<'a> {
         })
     }
 
-    fn id_field(&mut self, name: &'static str) -> Res<Cow<'a, str>> {
-        ident(self.required(name)?, name, MAX_ID)
+    fn id_field(&mut self, f: F) -> Res<Cow<'a, str>> {
+        ident(self.required(f)?, f.name(), MAX_ID)
     }
 
-    fn opt_ms(&mut self, name: &'static str) -> Res<Option<u64>> {
-        self.optional(name).map(|v| duration(v, name)).transpose()
+    fn opt_ms(&mut self, f: F) -> Res<Option<u64>> {
+        self.optional(f).map(|v| duration(v, f.name())).transpose()
     }
 
     fn body(&mut self, kind: Kind) -> Res<EventBody<'a>> {
         Ok(match kind {
             Kind::CallQueued => EventBody::CallQueued {
-                call: self.id_field("call")?,
-                queue: self.id_field("queue")?,
+                call: self.id_field(F::Call)?,
+                queue: self.id_field(F::Queue)?,
                 priority: self
-                    .optional("priority")
+                    .optional(F::Priority)
                     .map(|p| int(p, "priority"))
                     .transpose()?,
             },
             Kind::CallAnswered => EventBody::CallAnswered {
-                call: self.id_field("call")?,
-                queue: self.id_field("queue")?,
-                agent: self.id_field("agent")?,
-                wait_ms: self.opt_ms("wait_ms")?,
+                call: self.id_field(F::Call)?,
+                queue: self.id_field(F::Queue)?,
+                agent: self.id_field(F::Agent)?,
+                wait_ms: self.opt_ms(F::WaitMs)?,
             },
             Kind::CallAbandoned => EventBody::CallAbandoned {
-                call: self.id_field("call")?,
-                queue: self.id_field("queue")?,
-                wait_ms: self.opt_ms("wait_ms")?,
+                call: self.id_field(F::Call)?,
+                queue: self.id_field(F::Queue)?,
+                wait_ms: self.opt_ms(F::WaitMs)?,
             },
             Kind::CallDequeued => {
-                let call = self.id_field("call")?;
-                let queue = self.id_field("queue")?;
-                let reason_text = string(self.required("reason")?, "reason", 1, usize::MAX)?;
+                let call = self.id_field(F::Call)?;
+                let queue = self.id_field(F::Queue)?;
+                let reason_text = string(self.required(F::Reason)?, "reason", 1, usize::MAX)?;
                 let reason = DequeueReason::from_str(&reason_text).ok_or_else(|| {
                     EventError::field_err(
                         "reason",
@@ -363,23 +425,23 @@ impl<'a> RawEvent<'a> {
                     call,
                     queue,
                     reason,
-                    wait_ms: self.opt_ms("wait_ms")?,
+                    wait_ms: self.opt_ms(F::WaitMs)?,
                 }
             }
             Kind::CallCompleted => {
-                let call = self.id_field("call")?;
-                let queue = self.id_field("queue")?;
-                let agent = self.id_field("agent")?;
-                let talk_ms = duration(self.required("talk_ms")?, "talk_ms")?;
-                let hold_ms = self.opt_ms("hold_ms")?.unwrap_or(0);
+                let call = self.id_field(F::Call)?;
+                let queue = self.id_field(F::Queue)?;
+                let agent = self.id_field(F::Agent)?;
+                let talk_ms = duration(self.required(F::TalkMs)?, "talk_ms")?;
+                let hold_ms = self.opt_ms(F::HoldMs)?.unwrap_or(0);
                 if hold_ms > talk_ms {
                     return Err(EventError::field_err(
                         "hold_ms",
                         format!("{hold_ms} is more than talk_ms {talk_ms} (talk includes hold)"),
                     ));
                 }
-                let acw_ms = self.opt_ms("acw_ms")?.unwrap_or(0);
-                let transferred = match self.optional("transferred") {
+                let acw_ms = self.opt_ms(F::AcwMs)?.unwrap_or(0);
+                let transferred = match self.optional(F::Transferred) {
                     None => false,
                     Some(Loose::Bool(b)) => b,
                     Some(other) => return Err(wrong_type("transferred", "a boolean", &other)),
@@ -395,8 +457,8 @@ impl<'a> RawEvent<'a> {
                 }
             }
             Kind::AgentState => {
-                let agent = self.id_field("agent")?;
-                let state_text = string(self.required("state")?, "state", 1, usize::MAX)?;
+                let agent = self.id_field(F::Agent)?;
+                let state_text = string(self.required(F::State)?, "state", 1, usize::MAX)?;
                 let state = AgentState::from_str(&state_text).ok_or_else(|| {
                     EventError::field_err(
                         "state",
@@ -408,11 +470,11 @@ impl<'a> RawEvent<'a> {
                     )
                 })?;
                 let reason = self
-                    .optional("reason")
+                    .optional(F::Reason)
                     .map(|r| ident(r, "reason", MAX_ID))
                     .transpose()?;
                 let call = self
-                    .optional("call")
+                    .optional(F::Call)
                     .map(|c| ident(c, "call", MAX_ID))
                     .transpose()?;
                 EventBody::AgentState {
@@ -423,8 +485,8 @@ impl<'a> RawEvent<'a> {
                 }
             }
             Kind::AgentQueues => {
-                let agent = self.id_field("agent")?;
-                let queues = match self.required("queues")? {
+                let agent = self.id_field(F::Agent)?;
+                let queues = match self.required(F::Queues)? {
                     Loose::Array(items) => items
                         .into_iter()
                         .map(|q| ident(q, "queues", MAX_ID))
@@ -434,16 +496,16 @@ impl<'a> RawEvent<'a> {
                 EventBody::AgentQueues { agent, queues }
             }
             Kind::Schedule => {
-                let agent = self.id_field("agent")?;
-                let from_ms = timestamp(self.required("from_ms")?, "from_ms")?;
-                let to_ms = timestamp(self.required("to_ms")?, "to_ms")?;
+                let agent = self.id_field(F::Agent)?;
+                let from_ms = timestamp(self.required(F::FromMs)?, "from_ms")?;
+                let to_ms = timestamp(self.required(F::ToMs)?, "to_ms")?;
                 if to_ms <= from_ms {
                     return Err(EventError::field_err(
                         "to_ms",
                         format!("{to_ms} is not after from_ms {from_ms}"),
                     ));
                 }
-                let segments = match self.required("segments")? {
+                let segments = match self.required(F::Segments)? {
                     Loose::Array(items) => items
                         .into_iter()
                         .enumerate()
@@ -582,10 +644,15 @@ fn string<'a>(v: Loose<'a>, field: &'static str, min: usize, max: usize) -> Res<
     let Loose::Str(s) = v else {
         return Err(wrong_type(field, "a string", &v));
     };
-    let n = s.chars().count();
-    if n < min {
+    if s.len() < min || (min > 0 && s.is_empty()) {
         return Err(EventError::field_err(field, "is empty"));
     }
+    // Characters are never more than bytes: count them only when it matters.
+    let n = if s.len() <= max {
+        s.len()
+    } else {
+        s.chars().count()
+    };
     if n > max {
         return Err(EventError::field_err(
             field,

@@ -262,7 +262,10 @@ fn bad_records_land_in_the_dead_letter_topic_with_reasons() {
     ));
     std::fs::write(&trace, &text).unwrap();
     s.ingest(&trace, &["--no-validate"]);
-    let _serve = s.start(&[("WALLBOARD_PIPELINE__ALLOWED_LATENESS_S", "86400")]);
+    let _serve = s.start(&[
+        ("WALLBOARD_PIPELINE__ALLOWED_LATENESS_S", "86400"),
+        ("WALLBOARD_METRICS__DEDUP_WINDOW_MINUTES", "1440"),
+    ]);
     let st = s.wait_status("every record taken", |st| taken(st) == 66);
     assert_eq!(
         n(&st, "rejected"),
@@ -341,7 +344,10 @@ fn re_sent_records_do_not_change_the_report() {
     // A producer re-sends everything.
     s.ingest(&trace, &[]);
     s.ingest(&trace, &[]);
-    let _serve = s.start(&[("WALLBOARD_PIPELINE__ALLOWED_LATENESS_S", "86400")]);
+    let _serve = s.start(&[
+        ("WALLBOARD_PIPELINE__ALLOWED_LATENESS_S", "86400"),
+        ("WALLBOARD_METRICS__DEDUP_WINDOW_MINUTES", "1440"),
+    ]);
     let st = s.wait_status("both copies taken", |st| taken(st) == 2 * 57);
     assert_eq!(n(&st, "applied"), 54);
     assert_eq!(n(&st, "duplicates"), 57 + 1);

@@ -148,6 +148,8 @@ pub enum LoadError {
     Figment(#[from] Box<figment::Error>),
     #[error("configuration: {0}")]
     Metrics(#[from] aggregator::ConfigError),
+    #[error("configuration: metrics.dedup_window_minutes ({window} min) must cover pipeline.allowed_lateness_s ({lateness} s), or re-sent events older than the window would be counted twice")]
+    DedupShorterThanLateness { window: u32, lateness: u64 },
 }
 
 /// The sections of the configuration, as environment prefixes.
@@ -175,6 +177,13 @@ impl AppConfig {
             .extract()
             .map_err(Box::new)?;
         config.metrics.validate()?;
+        if u64::from(config.metrics.dedup_window_minutes) * 60 < config.pipeline.allowed_lateness_s
+        {
+            return Err(LoadError::DedupShorterThanLateness {
+                window: config.metrics.dedup_window_minutes,
+                lateness: config.pipeline.allowed_lateness_s,
+            });
+        }
         Ok(config)
     }
 
@@ -236,6 +245,9 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("a.toml", "[server]\nlisten_on = \"x\"\n")?;
             assert!(AppConfig::load(Some(Path::new("a.toml"))).is_err());
+            jail.create_file("c.toml", "[pipeline]\nallowed_lateness_s = 86400\n")?;
+            let e = AppConfig::load(Some(Path::new("c.toml"))).unwrap_err();
+            assert!(e.to_string().contains("must cover"), "{e}");
             jail.create_file("b.toml", "[metrics]\ninterval_minutes = 7\n")?;
             let e = AppConfig::load(Some(Path::new("b.toml"))).unwrap_err();
             assert!(e.to_string().contains("interval of 7 minutes"));

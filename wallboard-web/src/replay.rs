@@ -1,7 +1,7 @@
 //! Replaying a JSON Lines trace into an engine: every line read, every
 //! rejection kept with its line number, only I/O errors stop it.
 
-use std::io::{self, BufRead};
+use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
 use ingest::jsonl::{parse_line, LineReader, Rejected};
@@ -26,7 +26,7 @@ pub struct ReplaySummary {
 
 /// Feeds every line of `input` to `engine`; only I/O errors stop it.
 pub fn replay(
-    input: impl BufRead,
+    input: impl Read,
     engine: &mut Engine,
     tenant: Option<&str>,
     until: Option<i64>,

@@ -81,14 +81,27 @@ fn memory(a: MemoryArgs) -> Result<()> {
     let (after, peak) = rss_kib();
     let t = engine.tenant("default").expect("events were applied");
     println!("agents            {}", a.agents);
-    println!("queues            {} ({} seen)", a.queues, t.queue_names().len());
+    println!(
+        "queues            {} ({} seen)",
+        a.queues,
+        t.queue_names().len()
+    );
     println!("interval          {} min over {} h", a.interval, a.hours);
-    println!("events            {events} in {:.2} s (simulate + apply)", elapsed.as_secs_f64());
+    println!(
+        "events            {events} in {:.2} s (simulate + apply)",
+        elapsed.as_secs_f64()
+    );
     println!("intervals         {}", t.buckets().len());
     println!("rss before        {:.1} MiB", before as f64 / 1024.0);
     println!("rss after         {:.1} MiB", after as f64 / 1024.0);
     println!("rss peak          {:.1} MiB", peak as f64 / 1024.0);
-    println!("state growth      {:.1} MiB", (after.saturating_sub(before)) as f64 / 1024.0);
-    println!("snapshot size     {:.1} MiB", engine.to_bytes().len() as f64 / 1_048_576.0);
+    println!(
+        "state growth      {:.1} MiB",
+        (after.saturating_sub(before)) as f64 / 1024.0
+    );
+    println!(
+        "snapshot size     {:.1} MiB",
+        engine.to_bytes().len() as f64 / 1_048_576.0
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! and a summary of what was read on stderr.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -30,15 +30,21 @@ pub struct ReplayArgs {
     pub tenant: Option<String>,
 }
 
+/// Longer than any trace: a year.
+const REPLAY_DEDUP_WINDOW_MINUTES: u32 = 366 * 24 * 60;
+
 pub fn run(args: ReplayArgs) -> Result<()> {
-    let config = args.metrics.apply(MetricsConfig::default());
+    let mut config = args.metrics.apply(MetricsConfig::default());
+    // A file is finite and has no lateness limit: remember every id in it.
+    config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
     let params = config.validate().context("invalid metric settings")?;
-    let input: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
-        Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock()))
+    let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
     } else {
-        let f = File::open(&args.input)
-            .with_context(|| format!("cannot open {}", args.input.display()))?;
-        Box::new(BufReader::with_capacity(1 << 20, f))
+        Box::new(
+            File::open(&args.input)
+                .with_context(|| format!("cannot open {}", args.input.display()))?,
+        )
     };
     let mut engine = Engine::new(params);
     let summary = replay(input, &mut engine, args.tenant.as_deref(), args.until)
@@ -59,7 +65,8 @@ pub fn run(args: ReplayArgs) -> Result<()> {
             interval_report(&empty, 0, Range::default())
         }
     };
-    let mut out = io::stdout().lock();
+    // The report can be tens of MB: write it in large blocks, not per line.
+    let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, &report)?;
     writeln!(out)?;
     out.flush()?;
