@@ -48,7 +48,7 @@ impl Default for ServerConfig {
             read_tokens: Vec::new(),
             admin_tokens: Vec::new(),
             allowed_origins: Vec::new(),
-            publish_interval_ms: 250,
+            publish_interval_ms: 50,
             ws_min_push_interval_ms: 250,
         }
     }

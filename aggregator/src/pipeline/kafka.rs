@@ -32,6 +32,10 @@ use super::{Hub, Inbox, Record};
 /// Most records handed to a writer at once.
 const BATCH: usize = 2048;
 
+/// Records wait at most this long in a batch before the writer gets them,
+/// so a steady trickle is not held back until a batch fills.
+const MAX_BATCH_DELAY: Duration = Duration::from_millis(5);
+
 /// How often the log's end offsets are fetched, for lag.
 const WATERMARK_EVERY: Duration = Duration::from_secs(2);
 
@@ -250,6 +254,7 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
     let mut batches: HashMap<i32, Vec<Record>> = HashMap::new();
     let mut last_watermarks = Instant::now() - WATERMARK_EVERY;
+    let mut last_flush = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let msg = consumer.poll(Duration::from_millis(100));
         let g = consumer.context().generation.load(Ordering::Acquire);
@@ -268,6 +273,10 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
                 if batch.len() >= BATCH {
                     flush(m.partition(), batch, &inboxes);
                 }
+                if last_flush.elapsed() >= MAX_BATCH_DELAY {
+                    flush_all(&mut batches, &inboxes);
+                    last_flush = Instant::now();
+                }
                 continue;
             }
             Some(Err(e)) => tracing::warn!("consumer: {e}"),
@@ -275,6 +284,7 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
         }
         // Nothing more right now: hand over what was read.
         flush_all(&mut batches, &inboxes);
+        last_flush = Instant::now();
         commit(&consumer, topic, CommitMode::Async);
         if last_watermarks.elapsed() >= WATERMARK_EVERY {
             last_watermarks = Instant::now();

@@ -19,6 +19,28 @@ pub struct BenchArgs {
 pub enum BenchWhat {
     /// Memory of the engine's state after a simulated day.
     Memory(MemoryArgs),
+    /// Kafka: consume-and-apply throughput (a full day from the log's start,
+    /// as after a restart) and end-to-end latency at a fixed rate.
+    Kafka(KafkaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KafkaArgs {
+    /// Bootstrap servers of the broker to measure against.
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub kafka: String,
+    /// Agents of the simulated day (1,000 give about 475,000 events).
+    #[arg(long, default_value_t = 2_000)]
+    pub agents: usize,
+    /// Events per second for the latency run.
+    #[arg(long, default_value_t = 10_000)]
+    pub rate: u64,
+    /// Seconds of the latency run.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// How often the writer publishes its view (ms).
+    #[arg(long, default_value_t = 50)]
+    pub publish_ms: u64,
 }
 
 #[derive(Args, Debug)]
@@ -36,6 +58,7 @@ pub struct MemoryArgs {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.what {
         BenchWhat::Memory(m) => memory(m),
+        BenchWhat::Kafka(k) => super::bench_kafka::run(k),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments and dispatches to a subcommand.
 
 mod bench;
+mod bench_kafka;
 mod demo;
 mod ingest;
 mod replay;

@@ -1,0 +1,177 @@
+//! `wallboard bench kafka`: the pipeline against a real broker.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
+use tokio::sync::watch;
+
+use aggregator::pipeline::kafka::{self, SourceConfig};
+use aggregator::pipeline::writer::WriterConfig;
+use aggregator::pipeline::Hub;
+use aggregator::MetricsConfig;
+use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
+use ingest::simulate::{SimConfig, Simulator};
+
+use super::bench::KafkaArgs;
+
+pub fn run(a: KafkaArgs) -> Result<()> {
+    let settings = KafkaSettings::new(&a.kafka);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stamp = std::process::id();
+
+    // 1. A full simulated day in the log, then a cold consumer reads it all:
+    //    the catch-up after a restart, and the sustained consume-and-apply rate.
+    let topic = format!("bench-day-{stamp}");
+    rt.block_on(ensure_topic(&settings, &topic, 1))?;
+    let publisher = Publisher::new(&settings)?;
+    let mut n = 0u64;
+    for e in day(a.agents) {
+        publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
+        n += 1;
+    }
+    publisher.flush(Duration::from_secs(120))?;
+    let (hub, source) = consume(&settings, &topic, a.publish_ms)?;
+    // Timed from the first record taken: joining the group is not consuming.
+    wait_until(&hub, |taken| taken > 0, Duration::from_secs(120))?;
+    let started = Instant::now();
+    wait_until(&hub, |taken| taken >= n, Duration::from_secs(600))?;
+    let elapsed = started.elapsed();
+    source.stop()?;
+    println!(
+        "catch-up: {n} events of a {}-agent day consumed and applied in {:.2} s: {:.0} events/s",
+        a.agents,
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+
+    // 2. Events produced at a steady rate; latency from send to the first
+    //    published view that includes them.
+    let topic = format!("bench-live-{stamp}");
+    rt.block_on(ensure_topic(&settings, &topic, 1))?;
+    let (hub, source) = consume(&settings, &topic, a.publish_ms)?;
+    wait_for_assignment(&hub)?;
+    let total = a.rate * a.seconds;
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
+    let producer = {
+        let sent = sent.clone();
+        let settings = settings.clone();
+        let topic = topic.clone();
+        let rate = a.rate;
+        std::thread::spawn(move || -> Result<()> {
+            let publisher = Publisher::new(&settings)?;
+            // A new idempotent producer first acquires its producer id: warm
+            // it up so the run measures the steady state, not that handshake.
+            publisher.send(&format!("{topic}.warmup"), "warmup", b"{}", &[])?;
+            publisher.flush(Duration::from_secs(30))?;
+            let start = Instant::now();
+            for (i, e) in day(2_000).take(total as usize).enumerate() {
+                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+                sent.lock().unwrap().push(Instant::now());
+                publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
+            }
+            publisher.flush(Duration::from_secs(60))?;
+            Ok(())
+        })
+    };
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut seen = 0u64;
+    let mut changes = hub.changes();
+    let deadline = Instant::now() + Duration::from_secs(a.seconds + 60);
+    while seen < total && Instant::now() < deadline {
+        rt.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(500), changes.changed()).await;
+        });
+        let visible = taken(&hub);
+        let now = Instant::now();
+        let sent = sent.lock().unwrap();
+        while seen < visible.min(sent.len() as u64) {
+            hist.record(now.duration_since(sent[seen as usize]).as_micros().max(1) as u64)?;
+            seen += 1;
+        }
+    }
+    producer.join().expect("producer thread")?;
+    source.stop()?;
+    let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "latency at {} events/s for {} s (publish every {} ms): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms over {} events",
+        a.rate,
+        a.seconds,
+        a.publish_ms,
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        ms(0.999),
+        hist.max() as f64 / 1000.0,
+        hist.len()
+    );
+    Ok(())
+}
+
+fn day(agents: usize) -> Simulator {
+    Simulator::new(SimConfig {
+        agents,
+        queues: 8,
+        hours: 24.0,
+        tenant: "bench".into(),
+        start_ms: 1_795_392_000_000,
+        ..Default::default()
+    })
+}
+
+fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hub, kafka::Source)> {
+    let (tx, rx) = watch::channel(0);
+    let hub = Hub::new(Vec::new(), rx);
+    let source = kafka::start(
+        SourceConfig {
+            kafka: settings.clone(),
+            topic: topic.to_owned(),
+            dlq_topic: format!("{topic}.dlq"),
+            group: format!("{topic}-group"),
+            writer: WriterConfig {
+                partition: 0,
+                params: MetricsConfig::default().validate()?,
+                allowed_lateness_ms: i64::MAX / 4,
+                publish_interval: Duration::from_millis(publish_ms),
+                snapshot_interval: Duration::from_secs(3600),
+                snapshots: None,
+            },
+        },
+        hub.clone(),
+        tx,
+    )
+    .context("start the consumer")?;
+    Ok((hub, source))
+}
+
+/// Records every writer has taken (applied or not).
+fn taken(hub: &Hub) -> u64 {
+    hub.status()
+        .iter()
+        .map(|p| p.next_offset.max(0) as u64)
+        .sum()
+}
+
+fn wait_until(hub: &Hub, done: impl Fn(u64) -> bool, limit: Duration) -> Result<()> {
+    let end = Instant::now() + limit;
+    while !done(taken(hub)) {
+        anyhow::ensure!(Instant::now() < end, "timed out");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+fn wait_for_assignment(hub: &Hub) -> Result<()> {
+    let end = Instant::now() + Duration::from_secs(60);
+    while hub.status().is_empty() {
+        anyhow::ensure!(Instant::now() < end, "no partition assigned");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
