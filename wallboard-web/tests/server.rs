@@ -70,11 +70,7 @@ async fn start(config: AppConfig, trace: &[u8]) -> Server {
     while hub.status()[0].next_offset < n {
         changes.changed().await.unwrap();
     }
-    let state = AppState {
-        hub: hub.clone(),
-        config: Arc::new(config),
-        ws_clients: Arc::new(AtomicU64::new(0)),
-    };
+    let state = AppState::new(hub.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(listener, state, std::future::pending()));

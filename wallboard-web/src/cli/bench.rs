@@ -22,6 +22,19 @@ pub enum BenchWhat {
     /// Kafka: consume-and-apply throughput (a full day from the log's start,
     /// as after a restart) and end-to-end latency at a fixed rate.
     Kafka(KafkaArgs),
+    /// WebSocket fan-out: many clients on one process while events flow.
+    Ws(WsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WsArgs {
+    #[arg(long, default_value_t = 1_000)]
+    pub clients: usize,
+    /// Events per second fed to the aggregator.
+    #[arg(long, default_value_t = 10_000)]
+    pub rate: u64,
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
 }
 
 #[derive(Args, Debug)]
@@ -59,6 +72,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     match args.what {
         BenchWhat::Memory(m) => memory(m),
         BenchWhat::Kafka(k) => super::bench_kafka::run(k),
+        BenchWhat::Ws(w) => super::bench_ws::run(w),
     }
 }
 

@@ -2,8 +2,6 @@
 //! in place of Kafka, the aggregator and the web server in one process.
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -82,11 +80,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         } else {
             start_simulator(&args, &w.handle.inbox);
         }
-        let state = AppState {
-            hub: Hub::new(vec![w.handle.clone()], changed_rx),
-            config: Arc::new(config.clone()),
-            ws_clients: Arc::new(AtomicU64::new(0)),
-        };
+        let state = AppState::new(Hub::new(vec![w.handle.clone()], changed_rx), config.clone());
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;

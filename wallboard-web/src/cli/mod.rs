@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_kafka;
+mod bench_ws;
 mod demo;
 mod ingest;
 mod replay;

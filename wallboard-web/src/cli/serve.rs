@@ -1,8 +1,6 @@
 //! `wallboard serve`: the aggregator and the web server, fed from Kafka.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -118,11 +116,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             changed_tx,
         )
         .context("cannot start the Kafka consumer")?;
-        let state = AppState {
-            hub,
-            config: Arc::new(config.clone()),
-            ws_clients: Arc::new(AtomicU64::new(0)),
-        };
+        let state = AppState::new(hub, config.clone());
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -6,8 +6,12 @@ mod assets;
 mod auth;
 mod ws;
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use aggregator::LiveSnapshot;
+use axum::extract::ws::Utf8Bytes;
 
 use axum::routing::get;
 use axum::Router;
@@ -21,6 +25,23 @@ pub struct AppState {
     pub hub: Hub,
     pub config: Arc<AppConfig>,
     pub ws_clients: Arc<AtomicU64>,
+    /// The last WebSocket push per (tenant, queues), with the snapshot it was
+    /// made from.
+    pub push_cache: Arc<Mutex<PushCache>>,
+}
+
+/// See [`AppState::push_cache`].
+pub type PushCache = HashMap<(String, String), (Arc<LiveSnapshot>, Utf8Bytes)>;
+
+impl AppState {
+    pub fn new(hub: Hub, config: AppConfig) -> Self {
+        AppState {
+            hub,
+            config: Arc::new(config),
+            ws_clients: Arc::new(AtomicU64::new(0)),
+            push_cache: Arc::default(),
+        }
+    }
 }
 
 /// Serves the application on `listener` until `shutdown` resolves.

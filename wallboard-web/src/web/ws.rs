@@ -103,6 +103,47 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
     }
 }
 
+/// The push for a tenant and a set of queues. Serialized once per published
+/// snapshot and subscription, however many clients share them: the bytes
+/// are reference-counted.
+fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
+    let snap = s.hub.live(tenant);
+    let key = (tenant.to_owned(), queues.join(","));
+    if let Some(sn) = &snap {
+        let cache = s.push_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, text)) = cache.get(&key) {
+            if Arc::ptr_eq(cached, sn) {
+                return text.clone();
+            }
+        }
+    }
+    let push = Push {
+        kind: "snapshot",
+        server_ms: unix_ms(),
+        tenant,
+        snapshot: snap.as_deref().map(|sn| filtered(sn, queues)),
+        targets: snap
+            .as_deref()
+            .map(|sn| {
+                sn.queues
+                    .iter()
+                    .map(|q| s.config.target_for(&q.queue))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
+    if let Some(sn) = snap {
+        let mut cache = s.push_cache.lock().unwrap_or_else(|e| e.into_inner());
+        // Subscriptions are few (one per wallboard layout); keep it bounded anyway.
+        if cache.len() > 1024 {
+            cache.clear();
+        }
+        cache.insert(key, (sn, text.clone()));
+    }
+    text
+}
+
 /// Client → server: change the subscription.
 #[derive(Deserialize)]
 struct ClientMessage {
@@ -166,28 +207,8 @@ async fn client(mut socket: WebSocket, s: AppState, sub: Subscription) {
                 pending = false;
                 continue;
             };
-            let snap = s.hub.live(&t);
-            let push = Push {
-                kind: "snapshot",
-                server_ms: unix_ms(),
-                tenant: &t,
-                snapshot: snap.as_deref().map(|sn| filtered(sn, &queues)),
-                targets: snap
-                    .as_deref()
-                    .map(|sn| {
-                        sn.queues
-                            .iter()
-                            .map(|q| s.config.target_for(&q.queue))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            };
-            let text = serde_json::to_string(&push).expect("push serializes");
-            if socket
-                .send(Message::Text(Utf8Bytes::from(text)))
-                .await
-                .is_err()
-            {
+            let text = push_text(&s, &t, &queues);
+            if socket.send(Message::Text(text)).await.is_err() {
                 return;
             }
             last_push = Some(Instant::now());

@@ -1,0 +1,123 @@
+//! `wallboard bench ws`: WebSocket fan-out under load, in one process on
+//! loopback: the simulator at a fixed event rate through the bus and the
+//! writer, and many clients subscribed to the tenant.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use aggregator::pipeline::Hub;
+use ingest::simulate::{SimConfig, Simulator};
+use wallboard_web::config::AppConfig;
+use wallboard_web::web::{self, AppState};
+
+use super::bench::WsArgs;
+
+pub fn run(a: WsArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let config = AppConfig::default();
+        let (tx, rx) = watch::channel(0);
+        let w = writer::spawn(
+            WriterConfig {
+                partition: 0,
+                params: config.metrics.validate()?,
+                allowed_lateness_ms: i64::MAX / 4,
+                publish_interval: Duration::from_millis(config.server.publish_interval_ms),
+                snapshot_interval: Duration::from_secs(3600),
+                snapshots: None,
+            },
+            Box::new(LogDeadLetters),
+            tx,
+        );
+        let hub = Hub::new(vec![w.handle.clone()], rx);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = AppState::new(hub, config);
+        tokio::spawn(web::serve(listener, state, std::future::pending()));
+
+        // Events at `rate` per second: a big simulated day, paced.
+        let sim = Simulator::new(SimConfig {
+            agents: 2_000,
+            queues: 8,
+            hours: 24.0,
+            tenant: "bench".into(),
+            start_ms: 1_795_392_000_000,
+            ..Default::default()
+        });
+        let take = (a.rate * (a.seconds + 5)) as usize;
+        // Pacing is by event time: squeeze the day so `rate` events pass per second.
+        let first = 1_795_392_000_000;
+        let events: Vec<_> = sim.take(take).collect();
+        let span = events.last().map_or(1, |e| e.ts - first).max(1);
+        let speed = span as f64 / 1000.0 / (take as f64 / a.rate as f64);
+        feed(events.into_iter(), w.handle.inbox.clone(), Pacing { live_from: first, speed }, 0);
+
+        let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
+        let pushes = Arc::new(AtomicU64::new(0));
+        let measuring = Arc::new(AtomicU64::new(0));
+        let mut clients = Vec::with_capacity(a.clients);
+        for _ in 0..a.clients {
+            let url = format!("ws://{addr}/ws?tenant=bench");
+            let (hist, pushes, measuring) = (hist.clone(), pushes.clone(), measuring.clone());
+            clients.push(tokio::spawn(async move {
+                let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+                    return;
+                };
+                while let Some(Ok(msg)) = ws.next().await {
+                    if let Message::Text(t) = msg {
+                        let now = unix_ms();
+                        // server_ms is the first field: no need to parse it all.
+                        let Some(sent) = t
+                            .split("\"server_ms\":")
+                            .nth(1)
+                            .and_then(|r| r.split(',').next())
+                            .and_then(|v| v.parse::<i64>().ok())
+                        else {
+                            continue;
+                        };
+                        pushes.fetch_add(1, Ordering::Relaxed);
+                        if measuring.load(Ordering::Relaxed) == 1 {
+                            let lat_us = ((now - sent).max(0) as u64 * 1000).max(1);
+                            let _ = hist.lock().unwrap().record(lat_us);
+                        }
+                    }
+                }
+            }));
+        }
+        // Let every client connect and get its first snapshot, then measure.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let before = pushes.load(Ordering::Relaxed);
+        measuring.store(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_secs(a.seconds)).await;
+        measuring.store(0, Ordering::Relaxed);
+        let delivered = pushes.load(Ordering::Relaxed) - before;
+        let h = hist.lock().unwrap();
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "{} clients, {} events/s for {} s: {} pushes ({:.1} per client per s), push latency p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+            a.clients,
+            a.rate,
+            a.seconds,
+            delivered,
+            delivered as f64 / a.clients as f64 / a.seconds as f64,
+            ms(0.5),
+            ms(0.99),
+            h.max() as f64 / 1000.0
+        );
+        for c in clients {
+            c.abort();
+        }
+        Ok(())
+    })
+}
