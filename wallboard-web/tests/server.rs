@@ -3,8 +3,6 @@
 //! control answer as users expect.
 
 use std::process::Command;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
