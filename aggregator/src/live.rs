@@ -11,7 +11,7 @@ use serde::Serialize;
 use ingest::{AgentState, TimestampMs};
 
 use crate::intern::{DenseId, QueueId};
-use crate::report::{QueueRow, RowInterval, SlVariants};
+use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
 use crate::sums::{AgentTime, QueueSums};
 use crate::tenant::{agent_pieces, TenantEngine};
 use crate::time::IntervalStart;
@@ -92,21 +92,7 @@ impl IntradayPoint {
         IntradayPoint {
             start_ms: start,
             offered: q.offered(),
-            sl: thresholds
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    (
-                        t.to_string(),
-                        SlVariants::compute(
-                            q.answered,
-                            q.abandoned,
-                            q.answered_within[i],
-                            q.abandoned_within[i],
-                        ),
-                    )
-                })
-                .collect(),
+            sl: sl_by_threshold(thresholds, q),
         }
     }
 }

@@ -123,7 +123,6 @@ impl QueueRow {
         q: &QueueSums,
         t: &AgentTime,
     ) -> Self {
-        let key = |t: &u32| t.to_string();
         QueueRow {
             queue: queue.to_owned(),
             start_ms: at.start_ms,
@@ -141,31 +140,9 @@ impl QueueRow {
                 .map(|&r| (r.as_str(), q.dequeued_for(r)))
                 .collect(),
             wait_unknown: q.wait_unknown,
-            answered_within: thresholds_s
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (key(t), q.answered_within[i]))
-                .collect(),
-            abandoned_within: thresholds_s
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (key(t), q.abandoned_within[i]))
-                .collect(),
-            sl: thresholds_s
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    (
-                        key(t),
-                        SlVariants::compute(
-                            q.answered,
-                            q.abandoned,
-                            q.answered_within[i],
-                            q.abandoned_within[i],
-                        ),
-                    )
-                })
-                .collect(),
+            answered_within: per_threshold(thresholds_s, &q.answered_within),
+            abandoned_within: per_threshold(thresholds_s, &q.abandoned_within),
+            sl: sl_by_threshold(thresholds_s, q),
             asa_ms: ratio(q.answer_wait_ms, q.answered),
             avg_abandon_ms: ratio(q.abandon_wait_ms, q.abandoned),
             max_wait_ms: q.max_wait_ms,
@@ -225,6 +202,34 @@ impl AgentRow {
     fn has_data(s: &AgentSums) -> bool {
         s.time.staffed_ms > 0 || s.time.scheduled_ms > 0 || s.handled > 0
     }
+}
+
+/// Counts per threshold, keyed by the threshold in seconds as a string.
+fn per_threshold(thresholds_s: &[u32], counts: &[u64]) -> BTreeMap<String, u64> {
+    thresholds_s
+        .iter()
+        .zip(counts)
+        .map(|(t, c)| (t.to_string(), *c))
+        .collect()
+}
+
+/// The four service-level variants at every threshold.
+pub fn sl_by_threshold(thresholds_s: &[u32], q: &QueueSums) -> BTreeMap<String, SlVariants> {
+    thresholds_s
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                t.to_string(),
+                SlVariants::compute(
+                    q.answered,
+                    q.abandoned,
+                    q.answered_within[i],
+                    q.abandoned_within[i],
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Which intervals a report covers: those starting in `[from, to)`.
