@@ -665,7 +665,10 @@ fn string<'a>(v: Loose<'a>, field: &'static str, min: usize, max: usize) -> Res<
 /// An identifier: 1..=max characters, no control characters.
 fn ident<'a>(v: Loose<'a>, field: &'static str, max: usize) -> Res<Cow<'a, str>> {
     let s = string(v, field, 1, max)?;
-    if s.chars().any(char::is_control) {
+    // Printable ASCII (nearly every identifier) has no control character;
+    // only other text needs the full check.
+    let printable_ascii = s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if !printable_ascii && s.chars().any(char::is_control) {
         return Err(EventError::field_err(field, "contains a control character"));
     }
     Ok(s)

@@ -102,14 +102,24 @@ fn start_simulator(
     inbox: &std::sync::mpsc::SyncSender<aggregator::pipeline::Inbox>,
 ) {
     let now = unix_ms();
-    let sim = Simulator::new(SimConfig {
-        seed: args.seed,
-        tenant: "acme".into(),
-        agents: args.agents,
-        queues: args.queues,
-        start_ms: now - 3 * 3_600_000,
-        hours: 8.0,
-        load: args.load,
+    let (seed, agents, queues, load) = (args.seed, args.agents, args.queues, args.load);
+    // Simulated 8-hour days back to back, so the demo never runs dry; event
+    // ids carry the day so they stay unique.
+    const DAY_MS: i64 = 8 * 3_600_000;
+    let sim = (0u64..).flat_map(move |day| {
+        Simulator::new(SimConfig {
+            seed: seed.wrapping_add(day),
+            tenant: "acme".into(),
+            agents,
+            queues,
+            start_ms: now - 3 * 3_600_000 + day as i64 * DAY_MS,
+            hours: 8.0,
+            load,
+        })
+        .map(move |mut e| {
+            e.id = format!("d{day}-{}", e.id).into();
+            e
+        })
     });
     feed(
         sim,
