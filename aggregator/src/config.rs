@@ -30,6 +30,8 @@ pub struct MetricsConfig {
     /// remembered, to drop re-sent events. Must cover the pipeline's allowed
     /// lateness: anything older is late, never applied, so never counted twice.
     pub dedup_window_minutes: u32,
+    /// Days of interval history kept (reports and "today" need at least 1).
+    pub history_days: u32,
 }
 
 impl Default for MetricsConfig {
@@ -42,6 +44,7 @@ impl Default for MetricsConfig {
             rolling_window_minutes: 15,
             adherence: BTreeMap::new(),
             dedup_window_minutes: 120,
+            history_days: 7,
         }
     }
 }
@@ -63,6 +66,8 @@ pub enum ConfigError {
     AdherenceRule { activity: String, entry: String },
     #[error("dedup window must be at least 1 minute")]
     DedupWindow,
+    #[error("history must keep at least 1 day")]
+    History,
 }
 
 /// One allowed-state entry of an adherence override.
@@ -83,6 +88,7 @@ pub struct Params {
     pub rolling_window_minutes: u32,
     pub adherence: BTreeMap<String, Vec<AllowedEntry>>,
     pub dedup_window_ms: i64,
+    pub history_ms: i64,
 }
 
 impl MetricsConfig {
@@ -105,6 +111,9 @@ impl MetricsConfig {
         }
         if self.dedup_window_minutes == 0 {
             return Err(ConfigError::DedupWindow);
+        }
+        if self.history_days == 0 {
+            return Err(ConfigError::History);
         }
         let mut adherence = BTreeMap::new();
         for (activity, entries) in &self.adherence {
@@ -130,6 +139,7 @@ impl MetricsConfig {
             rolling_window_minutes: self.rolling_window_minutes,
             adherence,
             dedup_window_ms: i64::from(self.dedup_window_minutes) * 60_000,
+            history_ms: i64::from(self.history_days) * 86_400_000,
         })
     }
 }

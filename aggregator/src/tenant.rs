@@ -606,6 +606,15 @@ impl TenantEngine {
             return;
         }
         self.stale_checked = now;
+        // Interval history older than the retention is dropped.
+        let keep_from = IntervalStart(now.saturating_sub(self.params.history_ms));
+        if self
+            .buckets
+            .first_key_value()
+            .is_some_and(|(k, _)| *k < keep_from)
+        {
+            self.buckets = self.buckets.split_off(&keep_from);
+        }
         let lost = now - MAX_WAIT_MS;
         for (q, waiting) in self.waiting.iter_mut().enumerate() {
             while let Some(&(ts, h)) = waiting.first() {
@@ -744,5 +753,26 @@ mod tests {
         assert_eq!(t.waiting_count(QueueId(0)), 0);
         assert_eq!(t.stats().stale_waiting_dropped, 1);
         assert!(t.segments.len() <= 1);
+    }
+
+    #[test]
+    fn interval_history_is_kept_for_its_retention_only() {
+        let params = Params::default();
+        let keep = params.history_ms;
+        let mut t = TenantEngine::new("t", Arc::new(params));
+        let at = |id: u32, ts: i64| {
+            format!(
+                r#"{{"v":1,"id":"{id}","ts":{ts},"kind":"call_queued","call":"c{id}","queue":"q"}}"#
+            )
+        };
+        apply(&mut t, &[&at(1, 0), &at(2, keep - 1)]);
+        assert_eq!(t.buckets().len(), 2);
+        apply(&mut t, &[&at(3, keep + 3_600_000)]);
+        let starts: Vec<i64> = t.buckets().keys().map(|k| k.0).collect();
+        assert!(
+            starts.iter().all(|&s| s > 0),
+            "the oldest interval is gone: {starts:?}"
+        );
+        assert_eq!(starts.len(), 2);
     }
 }

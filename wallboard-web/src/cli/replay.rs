@@ -37,6 +37,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     let mut config = args.metrics.apply(MetricsConfig::default());
     // A file is finite and has no lateness limit: remember every id in it.
     config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
+    config.history_days = REPLAY_DEDUP_WINDOW_MINUTES / (24 * 60);
     let params = config.validate().context("invalid metric settings")?;
     let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
