@@ -118,6 +118,9 @@ pub struct TenantEngine {
     agent_names: Interner<AgentId>,
     codes: Interner<CodeId>,
     buckets: BTreeMap<IntervalStart, Bucket>,
+    /// Everything since the engine started, never dropped: the monotonic
+    /// counters of `/metrics` (agent time as of each agent's last change).
+    totals: Bucket,
     segments: HashMap<SegmentKey, Segment>,
     /// Per queue: waiting segments by start.
     waiting: Vec<BTreeSet<(TimestampMs, u64)>>,
@@ -160,6 +163,7 @@ impl TenantEngine {
             agent_names: Interner::default(),
             codes: Interner::default(),
             buckets: BTreeMap::new(),
+            totals: Bucket::default(),
             segments: HashMap::new(),
             waiting: Vec::new(),
             rolling: Vec::new(),
@@ -223,6 +227,11 @@ impl TenantEngine {
 
     pub fn buckets(&self) -> &BTreeMap<IntervalStart, Bucket> {
         &self.buckets
+    }
+
+    /// Sums since the engine started (restored with its snapshots).
+    pub fn totals(&self) -> &Bucket {
+        &self.totals
     }
 
     pub fn agent(&self, id: AgentId) -> &AgentLive {
@@ -384,6 +393,7 @@ impl TenantEngine {
             slot(&mut self.buckets.entry(start).or_default().queues, q),
             params,
         );
+        update(slot(&mut self.totals.queues, q), params);
         let newest = self.max_ts.unwrap_or(ts);
         if let Some(r) = self.rolling[q.index()].bucket(ts, newest) {
             update(r, params);
@@ -546,14 +556,18 @@ impl TenantEngine {
         if to <= ag.accrued_to {
             return;
         }
-        accrue(
+        let totals = &mut self.totals;
+        let buckets = &mut self.buckets;
+        agent_pieces(
             &self.clock,
             &mut self.cursor,
-            &mut self.buckets,
-            a,
             ag,
             ag.accrued_to,
             to,
+            |start, piece| {
+                add_piece(buckets.entry(start).or_default(), a, ag, piece);
+                add_piece(totals, a, ag, piece);
+            },
         );
         ag.accrued_to = to;
         ag.plan.forget_before(to);
@@ -699,13 +713,18 @@ fn accrue(
     to: TimestampMs,
 ) {
     agent_pieces(clock, cursor, ag, from, to, |start, piece| {
-        let b = buckets.entry(start).or_default();
-        slot(&mut b.agents, a).time.add_piece(piece);
-        b.tenant_time.add_piece(piece);
-        for &q in &ag.queues {
-            slot(&mut b.queue_time, q).add_piece(piece);
-        }
+        add_piece(buckets.entry(start).or_default(), a, ag, piece);
     });
+}
+
+/// Adds a piece of agent `a`'s time to `b`: its own sums, the tenant's, and
+/// those of every queue it is a member of.
+fn add_piece(b: &mut Bucket, a: AgentId, ag: &AgentLive, piece: Piece) {
+    slot(&mut b.agents, a).time.add_piece(piece);
+    b.tenant_time.add_piece(piece);
+    for &q in &ag.queues {
+        slot(&mut b.queue_time, q).add_piece(piece);
+    }
 }
 
 #[cfg(test)]

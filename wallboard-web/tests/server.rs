@@ -297,3 +297,84 @@ where
 async fn code(req: reqwest::RequestBuilder) -> u16 {
     req.send().await.unwrap().status().as_u16()
 }
+
+/// The value of one Prometheus series, e.g. `name{a="x",b="y"}`.
+fn series(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let (head, value) = line.rsplit_once(' ')?;
+        let (n, rest) = head.split_once('{').unwrap_or((head, ""));
+        if n != name {
+            return None;
+        }
+        let all = labels
+            .iter()
+            .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        all.then(|| value.parse().ok()).flatten()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_counters_add_up_to_the_report() {
+    let s = start(config(15, "UTC", vec![20], 0), &golden("edge-basic.jsonl")).await;
+    let text = reqwest::get(format!("http://{}/metrics", s.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let report: serde_json::Value =
+        reqwest::get(format!("http://{}/api/v1/tenants/edge/report", s.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    for queue in ["*", "q1", "q2"] {
+        let rows: Vec<&serde_json::Value> = report["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["queue"] == queue)
+            .collect();
+        let sum = |f: &str| rows.iter().map(|r| r[f].as_u64().unwrap()).sum::<u64>() as f64;
+        let l = [("tenant", "edge"), ("queue", queue)];
+        for (metric, field) in [
+            ("wallboard_calls_entered_total", "entered"),
+            ("wallboard_calls_offered_total", "offered"),
+            ("wallboard_calls_answered_total", "answered"),
+            ("wallboard_calls_abandoned_total", "abandoned"),
+            ("wallboard_calls_handled_total", "handled"),
+            ("wallboard_talk_milliseconds_total", "talk_ms"),
+        ] {
+            assert_eq!(
+                series(&text, metric, &l),
+                Some(sum(field)),
+                "{metric} of {queue}"
+            );
+        }
+        let within: f64 = rows
+            .iter()
+            .map(|r| r["answered_within"]["20"].as_u64().unwrap())
+            .sum::<u64>() as f64;
+        let l3 = [("tenant", "edge"), ("queue", queue), ("threshold", "20")];
+        assert_eq!(
+            series(&text, "wallboard_calls_answered_within_total", &l3),
+            Some(within)
+        );
+        let staffed = [("tenant", "edge"), ("queue", queue), ("state", "staffed")];
+        assert_eq!(
+            series(&text, "wallboard_agent_seconds_total", &staffed),
+            Some(sum("staffed_ms") / 1000.0)
+        );
+    }
+    let p0 = [("partition", "0")];
+    assert_eq!(
+        series(&text, "wallboard_events_applied_total", &p0),
+        Some(54.0)
+    );
+    assert_eq!(
+        series(&text, "wallboard_events_duplicate_total", &p0),
+        Some(1.0)
+    );
+    assert!(series(&text, "wallboard_calls_waiting", &[("queue", "q1")]).is_some());
+}

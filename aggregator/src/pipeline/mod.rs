@@ -17,6 +17,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
+use crate::sums::{AgentTime, QueueSums};
 use crate::{IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
@@ -36,10 +37,25 @@ pub enum Inbox {
         range: Range,
         reply: oneshot::Sender<Option<IntervalReport>>,
     },
+    /// The running totals of every tenant of the partition (for `/metrics`).
+    Totals {
+        reply: oneshot::Sender<Vec<TenantTotals>>,
+    },
     /// The log's end offset, for lag (Kafka's high watermark).
     HighWatermark(i64),
     /// Write a snapshot now and stop.
     Stop,
+}
+
+/// A tenant's sums since the engine started, per queue and for the tenant.
+#[derive(Debug, Clone)]
+pub struct TenantTotals {
+    pub tenant: String,
+    pub thresholds_s: Vec<u32>,
+    /// Queue name, call sums, member agent time.
+    pub queues: Vec<(String, QueueSums, AgentTime)>,
+    /// Agent time of the whole tenant (every agent once).
+    pub tenant_time: AgentTime,
 }
 
 /// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.
@@ -162,6 +178,23 @@ impl Hub {
             .iter()
             .map(|p| p.view.borrow().published_ms)
             .max()
+    }
+
+    /// The running totals of every tenant, from every partition's writer.
+    pub async fn totals(&self) -> Vec<TenantTotals> {
+        let mut all = Vec::new();
+        for p in self.handles() {
+            let (reply, rx) = oneshot::channel();
+            let inbox = p.inbox.clone();
+            let sent =
+                tokio::task::spawn_blocking(move || inbox.send(Inbox::Totals { reply })).await;
+            if matches!(sent, Ok(Ok(()))) {
+                if let Ok(t) = rx.await {
+                    all.extend(t);
+                }
+            }
+        }
+        all
     }
 
     /// The interval report of `tenant`, computed by the writer that owns it.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use crate::intern::DenseId;
 use crate::{interval_report, live_snapshot, Applied, Engine, Params};
 use ingest::parse_event;
 
@@ -228,6 +229,9 @@ impl State {
                     });
                     let _ = reply.send(report);
                 }
+                Ok(Inbox::Totals { reply }) => {
+                    let _ = reply.send(self.totals());
+                }
                 Ok(Inbox::HighWatermark(hw)) => {
                     self.status.high_watermark = Some(hw);
                     self.dirty = true;
@@ -298,6 +302,33 @@ impl State {
                     .insert(event.tenant.to_string(), (ts, Instant::now()));
             }
         }
+    }
+
+    fn totals(&self) -> Vec<super::TenantTotals> {
+        self.engine
+            .tenant_names()
+            .into_iter()
+            .filter_map(|name| self.engine.tenant(name))
+            .map(|t| {
+                let b = t.totals();
+                super::TenantTotals {
+                    tenant: t.name().to_owned(),
+                    thresholds_s: t.params().thresholds_s.clone(),
+                    queues: t
+                        .queue_names()
+                        .iter()
+                        .map(|(q, name)| {
+                            (
+                                name.to_owned(),
+                                b.queues.get(q.index()).cloned().unwrap_or_default(),
+                                b.queue_time.get(q.index()).copied().unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                    tenant_time: b.tenant_time,
+                }
+            })
+            .collect()
     }
 
     fn publish(&mut self) {

@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod metrics;
 mod ws;
 
 use std::collections::HashMap;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenants/{tenant}/intervals", get(api::report))
         .route("/api/v1/tenants/{tenant}/alerts", get(api::alerts))
         .route("/ws", get(ws::upgrade))
+        .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_read,

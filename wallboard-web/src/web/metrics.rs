@@ -1,0 +1,321 @@
+//! `GET /metrics`: Prometheus exposition. Counters per tenant and queue from
+//! which PromQL computes every metric of `metrics.md` over any window with
+//! `increase()` (all four service-level variants at each threshold, ASA, AHT,
+//! occupancy, adherence…); gauges for the live values; pipeline health.
+//! Queue `*` is the whole tenant (agent time counts every agent once).
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+use aggregator::pipeline::writer::unix_ms;
+use aggregator::pipeline::TenantTotals;
+use aggregator::sums::{AgentTime, QueueSums};
+use ingest::DequeueReason;
+
+use super::AppState;
+
+/// Label names of the per-queue series.
+const TQ: &[&str] = &["tenant", "queue"];
+
+struct Families {
+    registry: Registry,
+}
+
+impl Families {
+    fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+        self.registry
+            .register(Box::new(c.clone()))
+            .expect("unique metric");
+        c
+    }
+
+    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+        let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+        self.registry
+            .register(Box::new(g.clone()))
+            .expect("unique metric");
+        g
+    }
+}
+
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    let totals = s.hub.totals().await;
+    let f = Families {
+        registry: Registry::new(),
+    };
+    calls(&f, &totals);
+    live(&f, &s);
+    pipeline(&f, &s);
+    let mut out = Vec::new();
+    if let Err(e) = TextEncoder::new().encode(&f.registry.gather(), &mut out) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+    }
+    ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], out).into_response()
+}
+
+fn ms_to_s(ms: u64) -> u64 {
+    ms / 1000
+}
+
+fn calls(f: &Families, totals: &[TenantTotals]) {
+    let c = |n: &str, h: &str| f.counter(n, h, TQ);
+    let entered = c(
+        "wallboard_calls_entered_total",
+        "call_queued events (arrivals)",
+    );
+    let offered = c(
+        "wallboard_calls_offered_total",
+        "answered + abandoned + dequeued + wait unknown (metrics.md)",
+    );
+    let answered = c(
+        "wallboard_calls_answered_total",
+        "segments answered, wait known",
+    );
+    let abandoned = c(
+        "wallboard_calls_abandoned_total",
+        "segments abandoned, wait known, not short",
+    );
+    let short = c(
+        "wallboard_calls_short_abandoned_total",
+        "abandons shorter than short_abandon_s",
+    );
+    let unknown = c(
+        "wallboard_calls_wait_unknown_total",
+        "answered or abandoned with unknown wait",
+    );
+    let dequeued = f.counter(
+        "wallboard_calls_dequeued_total",
+        "segments dequeued, by reason",
+        &["tenant", "queue", "reason"],
+    );
+    let answered_within = f.counter(
+        "wallboard_calls_answered_within_total",
+        "answered with wait <= threshold",
+        &["tenant", "queue", "threshold"],
+    );
+    let abandoned_within = f.counter(
+        "wallboard_calls_abandoned_within_total",
+        "abandoned with wait <= threshold",
+        &["tenant", "queue", "threshold"],
+    );
+    let answer_wait = c(
+        "wallboard_answer_wait_milliseconds_total",
+        "sum of waits of answered segments (ms)",
+    );
+    let abandon_wait = c(
+        "wallboard_abandon_wait_milliseconds_total",
+        "sum of waits of abandoned segments (ms)",
+    );
+    let handled = c("wallboard_calls_handled_total", "call_completed events");
+    let talk = c(
+        "wallboard_talk_milliseconds_total",
+        "sum of talk time, hold included (ms)",
+    );
+    let hold = c("wallboard_hold_milliseconds_total", "sum of hold time (ms)");
+    let acw = c(
+        "wallboard_acw_milliseconds_total",
+        "sum of after-call work (ms)",
+    );
+    let transferred = c(
+        "wallboard_calls_transferred_total",
+        "completed calls transferred",
+    );
+    let agent = f.counter(
+        "wallboard_agent_seconds_total",
+        "agent time by state (staffed, available, busy, not_ready), members of the queue",
+        &["tenant", "queue", "state"],
+    );
+    let scheduled = c("wallboard_scheduled_seconds_total", "scheduled agent time");
+    let adherent = c(
+        "wallboard_adherent_seconds_total",
+        "scheduled time in adherence",
+    );
+    for t in totals {
+        let mut all = QueueSums::default();
+        for (_, q, _) in &t.queues {
+            all.add(q);
+        }
+        let rows = t.queues.iter().map(|(n, q, a)| (n.as_str(), q, a)).chain([(
+            "*",
+            &all,
+            &t.tenant_time,
+        )]);
+        for (queue, q, a) in rows {
+            let l = [t.tenant.as_str(), queue];
+            entered.with_label_values(&l).inc_by(q.entered);
+            offered.with_label_values(&l).inc_by(q.offered());
+            answered.with_label_values(&l).inc_by(q.answered);
+            abandoned.with_label_values(&l).inc_by(q.abandoned);
+            short.with_label_values(&l).inc_by(q.short_abandoned);
+            unknown.with_label_values(&l).inc_by(q.wait_unknown);
+            for r in DequeueReason::ALL {
+                dequeued
+                    .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
+                    .inc_by(q.dequeued_for(*r));
+            }
+            for (i, thr) in t.thresholds_s.iter().enumerate() {
+                let thr = thr.to_string();
+                let l3 = [t.tenant.as_str(), queue, thr.as_str()];
+                answered_within
+                    .with_label_values(&l3)
+                    .inc_by(q.answered_within[i]);
+                abandoned_within
+                    .with_label_values(&l3)
+                    .inc_by(q.abandoned_within[i]);
+            }
+            answer_wait.with_label_values(&l).inc_by(q.answer_wait_ms);
+            abandon_wait.with_label_values(&l).inc_by(q.abandon_wait_ms);
+            handled.with_label_values(&l).inc_by(q.handled);
+            talk.with_label_values(&l).inc_by(q.talk_ms);
+            hold.with_label_values(&l).inc_by(q.hold_ms);
+            acw.with_label_values(&l).inc_by(q.acw_ms);
+            transferred.with_label_values(&l).inc_by(q.transferred);
+            agent_time(&agent, &scheduled, &adherent, &l, a);
+        }
+    }
+}
+
+fn agent_time(
+    agent: &IntCounterVec,
+    scheduled: &IntCounterVec,
+    adherent: &IntCounterVec,
+    l: &[&str; 2],
+    a: &AgentTime,
+) {
+    for (state, ms) in [
+        ("staffed", a.staffed_ms),
+        ("available", a.available_ms),
+        ("busy", a.busy_ms),
+        ("not_ready", a.not_ready_ms),
+    ] {
+        agent
+            .with_label_values(&[l[0], l[1], state])
+            .inc_by(ms_to_s(ms));
+    }
+    scheduled
+        .with_label_values(l)
+        .inc_by(ms_to_s(a.scheduled_ms));
+    adherent.with_label_values(l).inc_by(ms_to_s(a.adherent_ms));
+}
+
+fn live(f: &Families, s: &AppState) {
+    let waiting = f.gauge("wallboard_calls_waiting", "calls waiting now", TQ);
+    let oldest = f.gauge(
+        "wallboard_oldest_wait_seconds",
+        "wait of the oldest waiting call now",
+        TQ,
+    );
+    let agents = f.gauge(
+        "wallboard_agents",
+        "member agents by state now",
+        &["tenant", "queue", "state"],
+    );
+    let sl = f.gauge(
+        "wallboard_service_level",
+        "service level of the current interval, rolling window or today (absent: no data)",
+        &["tenant", "queue", "variant", "threshold", "window"],
+    );
+    for tenant in s.hub.tenants() {
+        let Some(snap) = s.hub.live(&tenant) else {
+            continue;
+        };
+        for q in &snap.queues {
+            let l = [tenant.as_str(), q.queue.as_str()];
+            waiting.with_label_values(&l).set(q.waiting as f64);
+            oldest
+                .with_label_values(&l)
+                .set(q.oldest_wait_ms.map_or(0.0, |ms| ms as f64 / 1000.0));
+            let a = &q.agents;
+            for (state, n) in [
+                ("logged_out", a.logged_out),
+                ("available", a.available),
+                ("ringing", a.ringing),
+                ("on_call", a.on_call),
+                ("acw", a.acw),
+                ("not_ready", a.not_ready),
+            ] {
+                agents
+                    .with_label_values(&[l[0], l[1], state])
+                    .set(f64::from(n));
+            }
+            for (window, row) in [
+                ("interval", &q.interval),
+                ("rolling", &q.rolling),
+                ("today", &q.today),
+            ] {
+                for (thr, v) in &row.sl {
+                    for (variant, value) in [
+                        ("sl1", v.sl1),
+                        ("sl2", v.sl2),
+                        ("sl3", v.sl3),
+                        ("sl4", v.sl4),
+                    ] {
+                        if let Some(x) = value {
+                            sl.with_label_values(&[l[0], l[1], variant, thr, window])
+                                .set(x);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pipeline(f: &Families, s: &AppState) {
+    let p = &["partition"];
+    let applied = f.counter("wallboard_events_applied_total", "events applied", p);
+    let duplicates = f.counter(
+        "wallboard_events_duplicate_total",
+        "re-sent events dropped",
+        p,
+    );
+    let late = f.counter(
+        "wallboard_events_late_total",
+        "events older than the allowed lateness",
+        p,
+    );
+    let rejected = f.counter(
+        "wallboard_events_rejected_total",
+        "events rejected, by reason",
+        &["partition", "reason"],
+    );
+    let lag = f.gauge("wallboard_consumer_lag", "records behind the log's end", p);
+    let age = f.gauge(
+        "wallboard_snapshot_age_seconds",
+        "age of the last durable snapshot",
+        p,
+    );
+    let clients = f.gauge(
+        "wallboard_websocket_clients",
+        "connected WebSocket clients",
+        &[],
+    );
+    let now = unix_ms();
+    for st in s.hub.status() {
+        let part = st.partition.to_string();
+        let l = [part.as_str()];
+        applied.with_label_values(&l).inc_by(st.applied);
+        duplicates.with_label_values(&l).inc_by(st.duplicates);
+        late.with_label_values(&l).inc_by(st.late);
+        for (reason, n) in &st.rejected_by_reason {
+            rejected
+                .with_label_values(&[part.as_str(), reason])
+                .inc_by(*n);
+        }
+        if let Some(x) = st.lag {
+            lag.with_label_values(&l).set(x as f64);
+        }
+        if let Some(t) = st.last_snapshot_ms {
+            age.with_label_values(&l)
+                .set((now - t).max(0) as f64 / 1000.0);
+        }
+    }
+    clients
+        .with_label_values::<&str>(&[])
+        .set(s.ws_clients.load(Ordering::Relaxed) as f64);
+}
