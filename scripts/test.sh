@@ -23,7 +23,23 @@ trap 'deploy/kafka/stop.sh --purge >/dev/null 2>&1 || true' EXIT
 WALLBOARD_TEST_KAFKA="$(deploy/kafka/start.sh | tail -n1)"
 export WALLBOARD_TEST_KAFKA
 cargo build --locked --bin wallboard
-cargo test --locked -p tests -- --ignored --test-threads 2
+cargo test --locked -p tests --test kafka -- --ignored --test-threads 2
+
+step "Prometheus: promtool checks, rule unit tests, a real scrape"
+# Debian's prometheus package brings promtool.
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "prometheus is missing: apt-get install prometheus" >&2
+    exit 1
+  fi
+fi
+promtool check rules deploy/prometheus/recording.rules.yml deploy/prometheus/alerts.rules.yml
+promtool check config deploy/prometheus/prometheus.yml
+(cd deploy/prometheus && promtool test rules rules.test.yml)
+cargo test --locked -p tests --test prometheus -- --ignored
 
 step "browser tests (headless Chromium)"
 # Debian's chromium drives the page; playwright-core comes from npm.

@@ -307,9 +307,8 @@ fn pipeline(f: &Families, s: &AppState) {
                 .with_label_values(&[part.as_str(), reason])
                 .inc_by(*n);
         }
-        if let Some(x) = st.lag {
-            lag.with_label_values(&l).set(x as f64);
-        }
+        // The in-process bus has no log end to lag behind: 0.
+        lag.with_label_values(&l).set(st.lag.unwrap_or(0) as f64);
         if let Some(t) = st.last_snapshot_ms {
             age.with_label_values(&l)
                 .set((now - t).max(0) as f64 / 1000.0);
