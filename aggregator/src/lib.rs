@@ -4,6 +4,7 @@
 //! is the runtime around them (writers, snapshots, sources).
 
 pub mod adherence;
+pub mod alerts;
 pub mod config;
 pub mod dedup;
 pub mod engine;

@@ -1,0 +1,594 @@
+//! Alert rules and their evaluation: a rule watches one metric of a queue,
+//! the tenant or each agent, fires after its condition has held for `for_s`,
+//! resolves only when the value crosses the clear threshold (hysteresis), and
+//! notifies at most once per cooldown. Pure: time comes from the caller.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use ingest::TimestampMs;
+
+use crate::live::{LiveSnapshot, QueueLive};
+
+/// What a rule measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertMetric {
+    /// Service level (`variant` at `sl_threshold_s`), a ratio 0..1.
+    ServiceLevel,
+    /// Calls waiting now.
+    Waiting,
+    /// Wait of the oldest waiting call, seconds.
+    OldestWaitS,
+    AbandonRate,
+    AsaS,
+    AhtS,
+    Occupancy,
+    /// Member agents available now.
+    AgentsAvailable,
+    /// Per agent: minutes out of adherence so far.
+    OutOfAdherenceMinutes,
+}
+
+/// Which period a queue metric is taken over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    /// The current interval so far.
+    Interval,
+    /// The rolling window (last `rolling_window_minutes`).
+    #[default]
+    Rolling,
+    Today,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparison {
+    #[serde(rename = "<")]
+    Below,
+    #[serde(rename = "<=")]
+    AtMost,
+    #[serde(rename = ">")]
+    Above,
+    #[serde(rename = ">=")]
+    AtLeast,
+}
+
+impl Comparison {
+    fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Below => value < threshold,
+            Comparison::AtMost => value <= threshold,
+            Comparison::Above => value > threshold,
+            Comparison::AtLeast => value >= threshold,
+        }
+    }
+}
+
+/// One alert rule, as written in the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    pub name: String,
+    pub metric: AlertMetric,
+    /// A queue, or `*` for the whole tenant (ignored for agent metrics).
+    #[serde(default = "all_queues")]
+    pub queue: String,
+    #[serde(default)]
+    pub window: Window,
+    /// For `service_level`: `sl1`…`sl4`.
+    #[serde(default = "default_variant")]
+    pub variant: String,
+    /// For `service_level`: the threshold in seconds.
+    #[serde(default = "default_sl_threshold")]
+    pub sl_threshold_s: u32,
+    pub op: Comparison,
+    pub threshold: f64,
+    /// The value at which a firing alert resolves; default: `threshold`.
+    /// E.g. fire below 0.80, clear at or above 0.85.
+    pub clear: Option<f64>,
+    /// How long the condition must hold before the alert fires.
+    #[serde(default)]
+    pub for_s: u64,
+    #[serde(default = "default_severity")]
+    pub severity: String,
+    /// Fewest seconds between two notifications of the same alert.
+    #[serde(default)]
+    pub cooldown_s: u64,
+    /// Channel names to notify (the wallboard banner always shows it).
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+fn all_queues() -> String {
+    "*".into()
+}
+fn default_variant() -> String {
+    "sl3".into()
+}
+fn default_sl_threshold() -> u32 {
+    20
+}
+fn default_severity() -> String {
+    "warning".into()
+}
+
+impl AlertRule {
+    /// Whether a firing alert with `value` has cleared.
+    fn cleared(&self, value: f64) -> bool {
+        !self.op.holds(value, self.clear.unwrap_or(self.threshold))
+    }
+
+    /// The rule's value for a queue, if there is data.
+    fn queue_value(&self, q: &QueueLive) -> Option<f64> {
+        let row = match self.window {
+            Window::Interval => &q.interval,
+            Window::Rolling => &q.rolling,
+            Window::Today => &q.today,
+        };
+        match self.metric {
+            AlertMetric::ServiceLevel => {
+                let v = row.sl.get(&self.sl_threshold_s.to_string())?;
+                match self.variant.as_str() {
+                    "sl1" => v.sl1,
+                    "sl2" => v.sl2,
+                    "sl4" => v.sl4,
+                    _ => v.sl3,
+                }
+            }
+            AlertMetric::Waiting => Some(q.waiting as f64),
+            AlertMetric::OldestWaitS => Some(q.oldest_wait_ms.unwrap_or(0) as f64 / 1000.0),
+            AlertMetric::AbandonRate => row.abandon_rate,
+            AlertMetric::AsaS => row.asa_ms.map(|ms| ms / 1000.0),
+            AlertMetric::AhtS => row.aht_ms.map(|ms| ms / 1000.0),
+            AlertMetric::Occupancy => row.occupancy,
+            AlertMetric::AgentsAvailable => Some(f64::from(q.agents.available)),
+            AlertMetric::OutOfAdherenceMinutes => None,
+        }
+    }
+
+    /// (subject, value) pairs the rule looks at in one tenant's snapshot.
+    fn subjects(&self, snap: &LiveSnapshot) -> Vec<(String, Option<f64>)> {
+        if self.metric == AlertMetric::OutOfAdherenceMinutes {
+            return snap
+                .agents
+                .iter()
+                .map(|a| {
+                    let minutes = a
+                        .out_of_adherence_since_ms
+                        .map(|t| (snap.now_ms - t).max(0) as f64 / 60_000.0)
+                        .unwrap_or(0.0);
+                    (a.agent.clone(), Some(minutes))
+                })
+                .collect();
+        }
+        snap.queues
+            .iter()
+            .filter(|q| q.queue == self.queue)
+            .map(|q| (q.queue.clone(), self.queue_value(q)))
+            .collect()
+    }
+}
+
+/// Firing or resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Firing,
+    Resolved,
+}
+
+/// One message to send.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    pub status: AlertStatus,
+    pub rule: String,
+    pub tenant: String,
+    /// The queue (or `*`) or agent the alert is about.
+    pub subject: String,
+    pub severity: String,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    pub starts_ms: TimestampMs,
+    pub ends_ms: Option<TimestampMs>,
+    pub channels: Vec<String>,
+    pub summary: String,
+}
+
+/// An alert that is firing now, for the banner and the API.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveAlert {
+    pub rule: String,
+    pub tenant: String,
+    pub subject: String,
+    pub severity: String,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    pub since_ms: TimestampMs,
+    pub acknowledged: bool,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Pending {
+        since: TimestampMs,
+    },
+    Firing {
+        since: TimestampMs,
+        value: Option<f64>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+struct Track {
+    state: Option<State>,
+    last_notified: Option<TimestampMs>,
+    /// The current firing was announced (so its resolution is too).
+    announced: bool,
+    acknowledged: bool,
+}
+
+/// Key of one alert: rule index, tenant, subject.
+type Key = (usize, String, String);
+
+/// Evaluates rules against live snapshots.
+#[derive(Debug, Clone, Default)]
+pub struct AlertEngine {
+    rules: Vec<AlertRule>,
+    tracks: BTreeMap<Key, Track>,
+    /// Silenced (tenant, subject, rule) until a time.
+    silences: Vec<(String, String, String, TimestampMs)>,
+}
+
+impl AlertEngine {
+    pub fn new(rules: Vec<AlertRule>) -> Self {
+        AlertEngine {
+            rules,
+            ..Default::default()
+        }
+    }
+
+    pub fn rules(&self) -> &[AlertRule] {
+        &self.rules
+    }
+
+    /// Looks at every rule in every snapshot at `now`; returns what to send.
+    pub fn evaluate(&mut self, now: TimestampMs, snapshots: &[&LiveSnapshot]) -> Vec<Notification> {
+        let mut out = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            for snap in snapshots {
+                for (subject, value) in rule.subjects(snap) {
+                    let key = (i, snap.tenant.clone(), subject);
+                    let track = self.tracks.entry(key.clone()).or_default();
+                    let silenced = self.silences.iter().any(|(t, s, r, until)| {
+                        *t == key.1
+                            && (*s == key.2 || s == "*")
+                            && (*r == rule.name || r == "*")
+                            && now < *until
+                    });
+                    if let Some(n) = step(rule, track, &key, value, now) {
+                        if !silenced {
+                            out.push(n);
+                        }
+                    }
+                }
+            }
+        }
+        self.silences.retain(|s| s.3 > now);
+        out
+    }
+
+    /// Alerts firing now.
+    pub fn active(&self) -> Vec<ActiveAlert> {
+        self.tracks
+            .iter()
+            .filter_map(|((i, tenant, subject), t)| match t.state {
+                Some(State::Firing { since, value }) => {
+                    let rule = &self.rules[*i];
+                    Some(ActiveAlert {
+                        rule: rule.name.clone(),
+                        tenant: tenant.clone(),
+                        subject: subject.clone(),
+                        severity: rule.severity.clone(),
+                        value,
+                        threshold: rule.threshold,
+                        since_ms: since,
+                        acknowledged: t.acknowledged,
+                        summary: summary(rule, subject, value),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Acknowledges a firing alert: no more repeats until it resolves.
+    pub fn acknowledge(&mut self, tenant: &str, rule: &str, subject: &str) -> bool {
+        let mut found = false;
+        for ((i, t, s), track) in self.tracks.iter_mut() {
+            if t == tenant && s == subject && self.rules[*i].name == rule {
+                track.acknowledged = true;
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Silences notifications of `rule` (or `*`) for `subject` (or `*`)
+    /// until `until`; the banner still shows the alert.
+    pub fn silence(&mut self, tenant: &str, rule: &str, subject: &str, until: TimestampMs) {
+        self.silences.push((
+            tenant.to_owned(),
+            subject.to_owned(),
+            rule.to_owned(),
+            until,
+        ));
+    }
+}
+
+/// Advances one alert; returns a notification when one is due.
+fn step(
+    rule: &AlertRule,
+    track: &mut Track,
+    key: &Key,
+    value: Option<f64>,
+    now: TimestampMs,
+) -> Option<Notification> {
+    let cooldown = rule.cooldown_s as i64 * 1000;
+    let due = |t: &Track| t.last_notified.is_none_or(|l| now - l >= cooldown);
+    match (track.state, value) {
+        // No data: nothing changes (a firing alert stays firing).
+        (_, None) => None,
+        (None, Some(v)) => {
+            if rule.op.holds(v, rule.threshold) {
+                track.state = Some(State::Pending { since: now });
+                return step(rule, track, key, value, now);
+            }
+            None
+        }
+        (Some(State::Pending { since }), Some(v)) => {
+            if !rule.op.holds(v, rule.threshold) {
+                track.state = None;
+                return None;
+            }
+            if now - since < rule.for_s as i64 * 1000 {
+                return None;
+            }
+            track.state = Some(State::Firing { since: now, value });
+            track.acknowledged = false;
+            track.announced = due(track);
+            if !track.announced {
+                // Fired again within the cooldown of the last message: the
+                // banner shows it, no message goes out (no flapping).
+                return None;
+            }
+            track.last_notified = Some(now);
+            Some(notification(
+                rule,
+                key,
+                AlertStatus::Firing,
+                value,
+                now,
+                None,
+            ))
+        }
+        (Some(State::Firing { since, .. }), Some(v)) => {
+            if rule.cleared(v) {
+                track.state = None;
+                track.acknowledged = false;
+                if !std::mem::take(&mut track.announced) {
+                    return None;
+                }
+                track.last_notified = Some(now);
+                return Some(notification(
+                    rule,
+                    key,
+                    AlertStatus::Resolved,
+                    value,
+                    since,
+                    Some(now),
+                ));
+            }
+            track.state = Some(State::Firing { since, value });
+            if !track.announced && due(track) {
+                // Firing silently since a flap: announce once the cooldown is over.
+                track.announced = true;
+                track.last_notified = Some(now);
+                return Some(notification(
+                    rule,
+                    key,
+                    AlertStatus::Firing,
+                    value,
+                    since,
+                    None,
+                ));
+            }
+            if cooldown > 0 && !track.acknowledged && due(track) {
+                // A reminder: still firing.
+                track.last_notified = Some(now);
+                return Some(notification(
+                    rule,
+                    key,
+                    AlertStatus::Firing,
+                    value,
+                    since,
+                    None,
+                ));
+            }
+            None
+        }
+    }
+}
+
+fn summary(rule: &AlertRule, subject: &str, value: Option<f64>) -> String {
+    let what = match rule.metric {
+        AlertMetric::ServiceLevel => format!(
+            "{} at {} s",
+            rule.variant.to_uppercase(),
+            rule.sl_threshold_s
+        ),
+        m => serde_json::to_value(m)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    let op = serde_json::to_value(rule.op)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let value = value.map_or("no data".to_owned(), |v| format!("{v:.3}"));
+    format!(
+        "{}: {subject} {what} is {value} ({op} {})",
+        rule.name, rule.threshold
+    )
+}
+
+fn notification(
+    rule: &AlertRule,
+    key: &Key,
+    status: AlertStatus,
+    value: Option<f64>,
+    starts: TimestampMs,
+    ends: Option<TimestampMs>,
+) -> Notification {
+    Notification {
+        status,
+        rule: rule.name.clone(),
+        tenant: key.1.clone(),
+        subject: key.2.clone(),
+        severity: rule.severity.clone(),
+        value,
+        threshold: rule.threshold,
+        starts_ms: starts,
+        ends_ms: ends,
+        channels: rule.channels.clone(),
+        summary: summary(rule, &key.2, value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(toml_rule: &str) -> AlertRule {
+        toml::from_str(toml_rule).unwrap()
+    }
+
+    /// Feeds `(seconds, value)` steps; returns (seconds, status) of messages.
+    fn run(r: &AlertRule, steps: &[(i64, f64)]) -> Vec<(i64, AlertStatus)> {
+        let mut track = Track::default();
+        let key = (0, "t".to_owned(), "sales".to_owned());
+        steps
+            .iter()
+            .filter_map(|&(s, v)| {
+                step(r, &mut track, &key, Some(v), s * 1000).map(|n| (s, n.status))
+            })
+            .collect()
+    }
+
+    const SL: &str = r#"
+        name = "sales SL"
+        metric = "service_level"
+        queue = "sales"
+        op = "<"
+        threshold = 0.8
+        clear = 0.85
+        for_s = 120
+        cooldown_s = 600
+    "#;
+
+    #[test]
+    fn fires_only_after_the_condition_held_for_its_duration() {
+        let r = rule(SL);
+        // Below target from t=0; a blip back up at 60 s restarts the clock.
+        let got = run(
+            &r,
+            &[(0, 0.7), (60, 0.9), (90, 0.7), (180, 0.7), (210, 0.7)],
+        );
+        assert_eq!(got, vec![(210, AlertStatus::Firing)]);
+    }
+
+    #[test]
+    fn clears_at_the_clear_threshold_not_at_the_firing_one() {
+        let r = rule(SL);
+        let got = run(
+            &r,
+            &[(0, 0.7), (120, 0.7), (130, 0.82), (140, 0.84), (150, 0.85)],
+        );
+        assert_eq!(
+            got,
+            vec![(120, AlertStatus::Firing), (150, AlertStatus::Resolved)]
+        );
+    }
+
+    #[test]
+    fn no_flapping_at_the_boundary() {
+        let r = rule(SL);
+        // Below target for two minutes: it fires. Then it hovers around 0.80
+        // without reaching the clear threshold: no resolution, no re-firing,
+        // only the reminder once the cooldown is over.
+        let mut steps: Vec<(i64, f64)> = (0..=12).map(|i| (i * 10, 0.79)).collect();
+        steps.extend((13..80).map(|i| (i * 10, if i % 2 == 0 { 0.79 } else { 0.81 })));
+        assert_eq!(
+            run(&r, &steps),
+            vec![(120, AlertStatus::Firing), (720, AlertStatus::Firing)]
+        );
+    }
+
+    #[test]
+    fn cooldown_spaces_repeats_and_refirings() {
+        let r = rule(SL);
+        let got = run(
+            &r,
+            &[
+                (0, 0.5),
+                (120, 0.5),
+                (400, 0.5),
+                (720, 0.5),
+                (730, 0.9),
+                (800, 0.5),
+                (920, 0.5),
+                (1400, 0.5),
+            ],
+        );
+        // Fires at 120, reminds at 720 (600 s later), resolves at 730; the
+        // re-fire at 920 is within the cooldown of 730, so it is announced
+        // once the cooldown is over (1400).
+        assert_eq!(
+            got,
+            vec![
+                (120, AlertStatus::Firing),
+                (720, AlertStatus::Firing),
+                (730, AlertStatus::Resolved),
+                (1400, AlertStatus::Firing)
+            ]
+        );
+    }
+
+    #[test]
+    fn above_thresholds_and_zero_for_fire_at_once() {
+        let r = rule(
+            r#"
+            name = "queue building"
+            metric = "waiting"
+            op = ">="
+            threshold = 5
+        "#,
+        );
+        assert_eq!(r.queue, "*");
+        let got = run(&r, &[(0, 4.0), (1, 5.0), (2, 4.0)]);
+        assert_eq!(
+            got,
+            vec![(1, AlertStatus::Firing), (2, AlertStatus::Resolved)]
+        );
+    }
+
+    #[test]
+    fn rules_reject_unknown_keys() {
+        let bad: Result<AlertRule, _> =
+            toml::from_str("name='x'\nmetric='waiting'\nop='<'\nthreshold=1\nthreshhold=2");
+        assert!(bad.is_err());
+    }
+}
