@@ -22,6 +22,10 @@ pub struct AppConfig {
     pub pipeline: PipelineConfig,
     /// Per-queue display settings and targets.
     pub queues: Vec<QueueTarget>,
+    /// Alert rules (see `aggregator::alerts`).
+    pub alerts: Vec<aggregator::alerts::AlertRule>,
+    /// Where alerts are delivered.
+    pub channels: Vec<crate::alerting::ChannelConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,6 +154,8 @@ pub enum LoadError {
     Metrics(#[from] aggregator::ConfigError),
     #[error("configuration: metrics.dedup_window_minutes ({window} min) must cover pipeline.allowed_lateness_s ({lateness} s), or re-sent events older than the window would be counted twice")]
     DedupShorterThanLateness { window: u32, lateness: u64 },
+    #[error("configuration: alert rule {rule:?} names channel {channel:?}, which is not in [[channels]]")]
+    UnknownChannel { rule: String, channel: String },
 }
 
 /// The sections of the configuration, as environment prefixes.
@@ -177,6 +183,16 @@ impl AppConfig {
             .extract()
             .map_err(Box::new)?;
         config.metrics.validate()?;
+        for rule in &config.alerts {
+            for ch in &rule.channels {
+                if !config.channels.iter().any(|c| &c.name == ch) {
+                    return Err(LoadError::UnknownChannel {
+                        rule: rule.name.clone(),
+                        channel: ch.clone(),
+                    });
+                }
+            }
+        }
         if u64::from(config.metrics.dedup_window_minutes) * 60 < config.pipeline.allowed_lateness_s
         {
             return Err(LoadError::DedupShorterThanLateness {

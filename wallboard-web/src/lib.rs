@@ -1,6 +1,7 @@
 //! The `wallboard` service: replaying traces, and (as it grows) the web
 //! server, WebSocket fan-out and REST API over the metric engine.
 
+pub mod alerting;
 pub mod config;
 pub mod replay;
 pub mod web;

@@ -3,6 +3,7 @@
 //! control answer as users expect.
 
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -377,4 +378,109 @@ async fn metrics_counters_add_up_to_the_report() {
         Some(1.0)
     );
     assert!(series(&text, "wallboard_calls_waiting", &[("queue", "q1")]).is_some());
+}
+
+/// A webhook as received: its signature header and its body.
+type Delivery = (String, Vec<u8>);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
+    use hmac::{Hmac, KeyInit, Mac};
+
+    // A local receiver that keeps what it is sent.
+    let received: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+    let sink = received.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let sig = headers
+                        .get("x-wallboard-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    sink.lock().unwrap().push((sig, body.to_vec()));
+                    "ok"
+                }
+            },
+        ),
+    );
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_addr = hook.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(hook, receiver).await });
+
+    let mut c = config(15, "UTC", vec![20], 0);
+    c.server.read_tokens = vec!["wall".into()];
+    c.server.admin_tokens = vec!["boss".into()];
+    c.channels = toml::from_str::<toml::Value>(&format!(
+        "[[c]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://{hook_addr}/hook\"\nsecret = \"s3cret\"\n"
+    ))
+    .unwrap()["c"]
+        .clone()
+        .try_into()
+        .unwrap();
+    // At the end of the trace both agents have logged out.
+    c.alerts = toml::from_str::<toml::Value>(
+        "[[a]]\nname = \"nobody available\"\nmetric = \"agents_available\"\nop = \"<=\"\nthreshold = 0\nseverity = \"critical\"\nchannels = [\"hook\"]\n",
+    )
+    .unwrap()["a"]
+        .clone()
+        .try_into()
+        .unwrap();
+    let s = start(c, &golden("edge-basic.jsonl")).await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let (sig, body) = loop {
+        if let Some(got) = received.lock().unwrap().first().cloned() {
+            break got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no webhook within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+    mac.update(&body);
+    assert_eq!(
+        sig,
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    );
+    let n: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(n["status"], "firing");
+    assert_eq!(n["rule"], "nobody available");
+    assert_eq!(n["tenant"], "edge");
+    assert_eq!(n["subject"], "*");
+
+    let client = reqwest::Client::new();
+    let alerts: serde_json::Value = client
+        .get(format!("http://{}/api/v1/tenants/edge/alerts", s.addr))
+        .bearer_auth("wall")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts["alerts"][0]["severity"], "critical");
+
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?tenant=edge&token=wall", s.addr))
+            .await
+            .unwrap();
+    let push = next_snapshot(&mut ws).await;
+    assert_eq!(push["alerts"][0]["rule"], "nobody available");
+
+    let ack = format!("http://{}/api/v1/tenants/edge/alerts/acknowledge", s.addr);
+    let body = serde_json::json!({"rule": "nobody available", "subject": "*"});
+    assert_eq!(
+        code(client.post(&ack).bearer_auth("wall").json(&body)).await,
+        403
+    );
+    assert_eq!(
+        code(client.post(&ack).bearer_auth("boss").json(&body)).await,
+        200
+    );
 }

@@ -250,9 +250,24 @@
     return c;
   }
 
+  function banner(alerts) {
+    const b = document.getElementById("alerts");
+    const live = (alerts || []).filter((a) => !a.acknowledged);
+    b.hidden = live.length === 0;
+    b.replaceChildren(
+      ...live.map((a) => {
+        const line = el("div", "alert " + a.severity);
+        line.dataset.rule = a.rule;
+        line.append(el("b", null, a.severity.toUpperCase() + " "), el("span", null, a.summary));
+        return line;
+      })
+    );
+  }
+
   function render() {
     const msg = state.last;
     if (!msg) return;
+    banner(msg.alerts);
     document.getElementById("tenant").textContent = msg.tenant;
     const tiles = document.getElementById("tiles");
     const strip = document.getElementById("intraday");

@@ -1,6 +1,5 @@
 //! The REST API (`/api/v1/…`) and health checks.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, Query, State};
@@ -133,7 +132,49 @@ pub async fn alerts(State(s): State<AppState>, Path(tenant): Path<String>) -> Re
     if s.hub.live(&tenant).is_none() {
         return not_found("tenant");
     }
-    Json(serde_json::json!({ "alerts": BTreeMap::<String, String>::new() })).into_response()
+    let rules = s.config.alerts.clone();
+    Json(serde_json::json!({ "alerts": s.alerts_of(&tenant), "rules": rules })).into_response()
+}
+
+/// Which alert an acknowledgement or a silence is about.
+#[derive(Deserialize)]
+pub struct AlertRef {
+    rule: String,
+    subject: String,
+    /// For a silence: how long.
+    minutes: Option<u32>,
+}
+
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(r): Json<AlertRef>,
+) -> Response {
+    let found = s
+        .alerts
+        .engine
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .acknowledge(&tenant, &r.rule, &r.subject);
+    if found {
+        Json(serde_json::json!({ "acknowledged": true })).into_response()
+    } else {
+        not_found("alert")
+    }
+}
+
+pub async fn silence(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(r): Json<AlertRef>,
+) -> Response {
+    let until = unix_ms() + i64::from(r.minutes.unwrap_or(60)) * 60_000;
+    s.alerts
+        .engine
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .silence(&tenant, &r.rule, &r.subject, until);
+    Json(serde_json::json!({ "silenced_until_ms": until })).into_response()
 }
 
 pub async fn openapi() -> Response {

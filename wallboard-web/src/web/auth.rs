@@ -32,6 +32,23 @@ pub fn may_read(state: &AppState, token: Option<&str>) -> bool {
     token.is_some_and(|t| s.read_tokens.iter().chain(&s.admin_tokens).any(|k| k == t))
 }
 
+/// Whether `token` may change things (acknowledge, silence).
+pub fn may_admin(state: &AppState, token: Option<&str>) -> bool {
+    let s = &state.config.server;
+    if s.read_tokens.is_empty() && s.admin_tokens.is_empty() {
+        return true;
+    }
+    token.is_some_and(|t| s.admin_tokens.iter().any(|k| k == t))
+}
+
+pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if may_admin(&state, presented(&req).as_deref()) {
+        next.run(req).await
+    } else {
+        (StatusCode::FORBIDDEN, "an admin bearer token is required\n").into_response()
+    }
+}
+
 pub async fn require_read(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if may_read(&state, presented(&req).as_deref()) {
         next.run(req).await

@@ -295,6 +295,33 @@ fn pipeline(f: &Families, s: &AppState) {
         "connected WebSocket clients",
         &[],
     );
+    let deliveries = f.counter(
+        "wallboard_alert_deliveries_total",
+        "alert notifications by channel and result (ok, failed attempt, dropped)",
+        &["channel", "result"],
+    );
+    for ((channel, result), n) in s
+        .alerts
+        .stats
+        .counts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        deliveries
+            .with_label_values(&[channel.as_str(), result])
+            .inc_by(*n);
+    }
+    let firing = f.gauge(
+        "wallboard_alerts_firing",
+        "alerts firing now",
+        &["tenant", "severity"],
+    );
+    for a in s.alerts.active.borrow().iter() {
+        firing
+            .with_label_values(&[a.tenant.as_str(), a.severity.as_str()])
+            .add(1.0);
+    }
     let now = unix_ms();
     for st in s.hub.status() {
         let part = st.partition.to_string();

@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
+use aggregator::alerts::{ActiveAlert, AlertEngine};
 use aggregator::LiveSnapshot;
 use axum::extract::ws::Utf8Bytes;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
+use crate::alerting::{self, Alerts};
 use crate::config::AppConfig;
 use aggregator::pipeline::Hub;
 
@@ -29,19 +31,40 @@ pub struct AppState {
     /// The last WebSocket push per (tenant, queues), with the snapshot it was
     /// made from.
     pub push_cache: Arc<Mutex<PushCache>>,
+    pub alerts: Alerts,
 }
 
 /// See [`AppState::push_cache`].
-pub type PushCache = HashMap<(String, String), (Arc<LiveSnapshot>, Utf8Bytes)>;
+pub type PushCache =
+    HashMap<(String, String), (Arc<LiveSnapshot>, Arc<Vec<ActiveAlert>>, Utf8Bytes)>;
 
 impl AppState {
+    /// The state of a running server; starts alert evaluation (call it
+    /// inside the runtime).
     pub fn new(hub: Hub, config: AppConfig) -> Self {
+        let alerts = alerting::start(
+            AlertEngine::new(config.alerts.clone()),
+            config.channels.clone(),
+            hub.clone(),
+        );
         AppState {
             hub,
             config: Arc::new(config),
             ws_clients: Arc::new(AtomicU64::new(0)),
             push_cache: Arc::default(),
+            alerts,
         }
+    }
+
+    /// Active alerts of one tenant.
+    pub fn alerts_of(&self, tenant: &str) -> Vec<ActiveAlert> {
+        self.alerts
+            .active
+            .borrow()
+            .iter()
+            .filter(|a| a.tenant == tenant)
+            .cloned()
+            .collect()
     }
 }
 
@@ -67,6 +90,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenants/{tenant}/report", get(api::report))
         .route("/api/v1/tenants/{tenant}/intervals", get(api::report))
         .route("/api/v1/tenants/{tenant}/alerts", get(api::alerts))
+        .route(
+            "/api/v1/tenants/{tenant}/alerts/acknowledge",
+            post(api::acknowledge).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_admin,
+            )),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/alerts/silence",
+            post(api::silence).route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_admin,
+            )),
+        )
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(

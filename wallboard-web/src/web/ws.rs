@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
+use aggregator::alerts::ActiveAlert;
 use aggregator::LiveSnapshot;
 
 use super::AppState;
@@ -68,6 +69,8 @@ struct Push<'a> {
     tenant: &'a str,
     snapshot: Option<Filtered<'a>>,
     targets: Vec<QueueTarget>,
+    /// Alerts firing now, for the banner.
+    alerts: Vec<ActiveAlert>,
 }
 
 /// A snapshot restricted to the subscribed queues.
@@ -108,11 +111,12 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
 /// are reference-counted.
 fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
     let snap = s.hub.live(tenant);
+    let active = s.alerts.active.borrow().clone();
     let key = (tenant.to_owned(), queues.join(","));
     if let Some(sn) = &snap {
         let cache = s.push_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((cached, text)) = cache.get(&key) {
-            if Arc::ptr_eq(cached, sn) {
+        if let Some((cached, alerts, text)) = cache.get(&key) {
+            if Arc::ptr_eq(cached, sn) && Arc::ptr_eq(alerts, &active) {
                 return text.clone();
             }
         }
@@ -131,6 +135,11 @@ fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
                     .collect()
             })
             .unwrap_or_default(),
+        alerts: active
+            .iter()
+            .filter(|a| a.tenant == tenant)
+            .cloned()
+            .collect(),
     };
     let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
     if let Some(sn) = snap {
@@ -139,7 +148,7 @@ fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
         if cache.len() > 1024 {
             cache.clear();
         }
-        cache.insert(key, (sn, text.clone()));
+        cache.insert(key, (sn, active, text.clone()));
     }
     text
 }
