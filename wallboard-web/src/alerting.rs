@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
@@ -24,12 +26,19 @@ use aggregator::pipeline::Hub;
 pub struct ChannelConfig {
     pub name: String,
     pub kind: ChannelKind,
-    /// Webhook URL, robot URL, or Alertmanager base URL.
+    /// Webhook URL, robot URL, Alertmanager base URL, or for `email` the
+    /// SMTP server: `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://user:pass@host:465`.
     pub url: String,
     /// For `webhook`: HMAC-SHA256 key; the body's signature goes in
     /// `X-Wallboard-Signature: sha256=<hex>`.
     #[serde(default)]
     pub secret: Option<String>,
+    /// For `email`: sender and recipients.
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +54,8 @@ pub enum ChannelKind {
     Wecom,
     /// DingTalk (钉钉) group robot.
     Dingtalk,
+    /// E-mail through SMTP.
+    Email,
 }
 
 /// Deliveries by channel and result, for `/metrics`.
@@ -139,27 +150,25 @@ async fn deliver(
     client: reqwest::Client,
     stats: Arc<DeliveryStats>,
 ) {
+    let mailer = match ch.kind {
+        ChannelKind::Email => match AsyncSmtpTransport::<Tokio1Executor>::from_url(&ch.url) {
+            Ok(b) => Some(b.timeout(Some(Duration::from_secs(10))).build()),
+            Err(e) => {
+                tracing::error!(channel = ch.name, "bad SMTP URL {:?}: {e}", ch.url);
+                None
+            }
+        },
+        _ => None,
+    };
     while let Some(n) = rx.recv().await {
-        let (url, body) = payload(&ch, &n);
         let mut delay = Duration::from_secs(1);
         for attempt in 1..=ATTEMPTS {
-            let mut req = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone());
-            if let (ChannelKind::Webhook, Some(secret)) = (ch.kind, &ch.secret) {
-                req = req.header("X-Wallboard-Signature", signature(secret, body.as_bytes()));
-            }
-            match req.send().await {
-                Ok(r) if r.status().is_success() => {
+            match send_once(&ch, &n, &client, mailer.as_ref()).await {
+                Ok(()) => {
                     stats.count(&ch.name, "ok");
                     break;
                 }
-                result => {
-                    let why = match result {
-                        Ok(r) => format!("HTTP {}", r.status()),
-                        Err(e) => e.to_string(),
-                    };
+                Err(why) => {
                     stats.count(&ch.name, "failed");
                     tracing::warn!(channel = ch.name, attempt, "delivery failed: {why}");
                     if attempt < ATTEMPTS {
@@ -169,6 +178,69 @@ async fn deliver(
                 }
             }
         }
+    }
+}
+
+/// One attempt at delivering `n` through `ch`.
+async fn send_once(
+    ch: &ChannelConfig,
+    n: &Notification,
+    client: &reqwest::Client,
+    mailer: Option<&AsyncSmtpTransport<Tokio1Executor>>,
+) -> Result<(), String> {
+    if ch.kind == ChannelKind::Email {
+        let mailer = mailer.ok_or("no SMTP transport")?;
+        let mail = email(ch, n)?;
+        return mailer
+            .send(mail)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
+    let (url, body) = payload(ch, n);
+    let mut req = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(body.clone());
+    if let (ChannelKind::Webhook, Some(secret)) = (ch.kind, &ch.secret) {
+        req = req.header("X-Wallboard-Signature", signature(secret, body.as_bytes()));
+    }
+    match req.send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("HTTP {}", r.status())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The e-mail for a notification.
+fn email(ch: &ChannelConfig, n: &Notification) -> Result<Message, String> {
+    let from = ch.from.as_deref().unwrap_or("wallboard@localhost");
+    let mut m = Message::builder()
+        .from(from.parse().map_err(|e| format!("from {from:?}: {e}"))?)
+        .subject(format!("[{}] {}", status_word(n.status), n.summary));
+    for to in &ch.to {
+        m = m.to(to.parse().map_err(|e| format!("to {to:?}: {e}"))?);
+    }
+    let body = format!(
+        "{}\n\nstatus: {}\nseverity: {}\ntenant: {}\nsubject: {}\nvalue: {}\nthreshold: {}\nsince: {}\n",
+        n.summary,
+        status_word(n.status),
+        n.severity,
+        n.tenant,
+        n.subject,
+        n.value.map_or("no data".to_owned(), |v| v.to_string()),
+        n.threshold,
+        rfc3339(n.starts_ms),
+    );
+    m.header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| e.to_string())
+}
+
+fn status_word(s: AlertStatus) -> &'static str {
+    match s {
+        AlertStatus::Firing => "FIRING",
+        AlertStatus::Resolved => "RESOLVED",
     }
 }
 
@@ -187,13 +259,10 @@ fn rfc3339(ms: i64) -> String {
 
 /// The URL and JSON body for a channel.
 fn payload(ch: &ChannelConfig, n: &Notification) -> (String, String) {
-    let state = match n.status {
-        AlertStatus::Firing => "FIRING",
-        AlertStatus::Resolved => "RESOLVED",
-    };
+    let state = status_word(n.status);
     let text = format!("[{state}] [{}] {} ({})", n.severity, n.summary, n.tenant);
     let body = match ch.kind {
-        ChannelKind::Webhook => serde_json::to_value(n).expect("serializes"),
+        ChannelKind::Webhook | ChannelKind::Email => serde_json::to_value(n).expect("serializes"),
         ChannelKind::Slack => serde_json::json!({ "text": text }),
         ChannelKind::Wecom => serde_json::json!({ "msgtype": "text", "text": { "content": text } }),
         ChannelKind::Dingtalk => {
@@ -254,6 +323,8 @@ mod tests {
             kind,
             url: "http://h/".into(),
             secret: None,
+            from: None,
+            to: vec![],
         };
         let (url, body) = payload(&ch(ChannelKind::Alertmanager), &n);
         assert_eq!(url, "http://h/api/v2/alerts");
