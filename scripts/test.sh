@@ -41,6 +41,18 @@ promtool check config deploy/prometheus/prometheus.yml
 (cd deploy/prometheus && promtool test rules rules.test.yml)
 cargo test --locked -p tests --test prometheus -- --ignored
 
+step "alerts end to end: webhook, SMTP (aiosmtpd), Alertmanager"
+if ! command -v prometheus-alertmanager >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null
+  else
+    echo "prometheus-alertmanager is missing: apt-get install prometheus-alertmanager" >&2
+    exit 1
+  fi
+fi
+python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+cargo test --locked -p tests --test alerting -- --ignored
+
 step "browser tests (headless Chromium)"
 # Debian's chromium drives the page; playwright-core comes from npm.
 if ! command -v chromium >/dev/null; then
