@@ -14,11 +14,14 @@ use serde_json::Value;
 
 use tests::{free_port, get_json, spawn, unique, wait_for, Proc};
 
+/// Webhooks received: (signature header, body).
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A minimal HTTP server that records (signature header, body) of each POST.
-fn receiver() -> (u16, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+fn receiver() -> (u16, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Received = Arc::default();
     let sink = got.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
