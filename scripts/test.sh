@@ -39,6 +39,7 @@ fi
 promtool check rules deploy/prometheus/recording.rules.yml deploy/prometheus/alerts.rules.yml
 promtool check config deploy/prometheus/prometheus.yml
 (cd deploy/prometheus && promtool test rules rules.test.yml)
+# (uses the Kafka broker started above)
 cargo test --locked -p tests --test prometheus -- --ignored
 
 step "alerts end to end: webhook, SMTP (aiosmtpd), Alertmanager"
