@@ -175,6 +175,21 @@ test("names from events are shown as text, never run", async () => {
   await shot(p, "wallboard-xss");
 });
 
+test("a firing alert shows in the banner", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wb-alert-"));
+  const cfg = join(dir, "wallboard.toml");
+  writeFileSync(
+    cfg,
+    '[[alerts]]\nname = "nobody available"\nmetric = "agents_available"\nop = "<="\nthreshold = 0\nseverity = "critical"\n'
+  );
+  const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl"), "--interval", "15", "--config", cfg]);
+  const { p } = await page(`${base}/?lang=en`);
+  await p.waitForSelector('#alerts .alert[data-rule="nobody available"]', { timeout: 10000 });
+  assert.equal(await p.isVisible("#alerts"), true);
+  assert.match(await p.textContent("#alerts"), /CRITICAL.*nobody available/);
+  await shot(p, "wallboard-alert-banner");
+});
+
 test("a stopped server shows as stale within 5 s", async () => {
   const { base, proc } = await demo(["--agents", "20"]);
   const { p } = await page(`${base}/?lang=en`);
