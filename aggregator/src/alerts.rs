@@ -392,21 +392,11 @@ fn step(
                 ));
             }
             track.state = Some(State::Firing { since, value });
-            if !track.announced && due(track) {
-                // Firing silently since a flap: announce once the cooldown is over.
+            // Announce a firing kept silent by the cooldown once it is over,
+            // and remind of an unacknowledged one every cooldown.
+            let remind = track.announced && cooldown > 0 && !track.acknowledged;
+            if (!track.announced || remind) && due(track) {
                 track.announced = true;
-                track.last_notified = Some(now);
-                return Some(notification(
-                    rule,
-                    key,
-                    AlertStatus::Firing,
-                    value,
-                    since,
-                    None,
-                ));
-            }
-            if cooldown > 0 && !track.acknowledged && due(track) {
-                // A reminder: still firing.
                 track.last_notified = Some(now);
                 return Some(notification(
                     rule,
