@@ -5,6 +5,7 @@ pub mod event;
 pub mod jsonl;
 pub mod kafka;
 pub mod parse;
+pub mod queue_log;
 pub mod simulate;
 
 pub use event::{AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs};

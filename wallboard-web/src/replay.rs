@@ -4,7 +4,10 @@
 use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
-use ingest::jsonl::{parse_line, LineReader, Rejected};
+use ingest::event::DEFAULT_TENANT;
+use ingest::jsonl::{parse_line, Line, LineReader};
+use ingest::queue_log::QueueLogTranslator;
+use ingest::Event;
 
 /// How many rejection reasons the summary spells out.
 const SHOWN_REJECTIONS: usize = 10;
@@ -20,7 +23,10 @@ pub struct ReplaySummary {
     pub other_tenants: u64,
     pub after_until: u64,
     pub rejected: u64,
-    pub first_rejections: Vec<Rejected>,
+    /// The first few rejected lines, each with its number and reason.
+    pub first_rejections: Vec<String>,
+    /// Source lines that map to no event (queue_log `RINGNOANSWER`, …).
+    pub ignored_lines: u64,
     pub tenants_seen: Vec<String>,
 }
 
@@ -35,34 +41,91 @@ pub fn replay(
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line()? {
         s.lines += 1;
-        let event = match parse_line(&line) {
-            Ok(e) => e,
-            Err(rejected) => {
-                s.rejected += 1;
-                if s.first_rejections.len() < SHOWN_REJECTIONS {
-                    s.first_rejections.push(rejected);
-                }
-                continue;
-            }
-        };
-        if !s.tenants_seen.iter().any(|t| *t == event.tenant) {
-            s.tenants_seen.push(event.tenant.to_string());
-        }
-        let wanted = tenant.unwrap_or(&s.tenants_seen[0]);
-        if event.tenant != wanted {
-            s.other_tenants += 1;
-            continue;
-        }
-        if until.is_some_and(|u| event.ts > u) {
-            s.after_until += 1;
-            continue;
-        }
-        match engine.apply(&event) {
-            Applied::Counted => s.applied += 1,
-            Applied::Duplicate => s.duplicates += 1,
-            Applied::OutOfOrderState => s.out_of_order_states += 1,
-            Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
+        match parse_line(&line) {
+            Ok(event) => take(&mut s, engine, &event, tenant, until),
+            Err(rejected) => s.reject(&rejected),
         }
     }
     Ok(s)
+}
+
+/// Feeds an Asterisk queue_log to `engine` (events of `tenant`, default
+/// `default`), translated as `adapters.md` says.
+pub fn replay_queue_log(
+    input: impl Read,
+    engine: &mut Engine,
+    tenant: Option<&str>,
+    until: Option<i64>,
+    source: &str,
+) -> io::Result<ReplaySummary> {
+    let mut s = ReplaySummary::default();
+    let tenant = tenant.unwrap_or(DEFAULT_TENANT);
+    let mut translator = QueueLogTranslator::new(tenant, source);
+    let mut events = Vec::new();
+    let mut lines = LineReader::new(input);
+    while let Some(line) = lines.next_line()? {
+        s.lines += 1;
+        let (n, text) = match line {
+            Line::Text(n, bytes) => match std::str::from_utf8(bytes) {
+                Ok(t) => (n, t),
+                Err(_) => {
+                    s.reject(&format!("line {n}: not valid UTF-8"));
+                    continue;
+                }
+            },
+            Line::TooLong(n, size) => {
+                s.reject(&format!(
+                    "line {n}: {size} bytes, too long for a queue_log line"
+                ));
+                continue;
+            }
+        };
+        events.clear();
+        if let Err(e) = translator.translate(n, text, &mut events) {
+            s.reject(&e);
+            continue;
+        }
+        for e in &events {
+            take(&mut s, engine, e, Some(tenant), until);
+        }
+    }
+    s.ignored_lines = translator.ignored;
+    Ok(s)
+}
+
+impl ReplaySummary {
+    fn reject(&mut self, why: &dyn std::fmt::Display) {
+        self.rejected += 1;
+        if self.first_rejections.len() < SHOWN_REJECTIONS {
+            self.first_rejections.push(why.to_string());
+        }
+    }
+}
+
+/// Applies one event unless it belongs to another tenant or comes after `until`.
+fn take(
+    s: &mut ReplaySummary,
+    engine: &mut Engine,
+    event: &Event<'_>,
+    tenant: Option<&str>,
+    until: Option<i64>,
+) {
+    if !s.tenants_seen.iter().any(|t| *t == event.tenant) {
+        s.tenants_seen.push(event.tenant.to_string());
+    }
+    let wanted = tenant.unwrap_or(&s.tenants_seen[0]);
+    if event.tenant != wanted {
+        s.other_tenants += 1;
+        return;
+    }
+    if until.is_some_and(|u| event.ts > u) {
+        s.after_until += 1;
+        return;
+    }
+    match engine.apply(event) {
+        Applied::Counted => s.applied += 1,
+        Applied::Duplicate => s.duplicates += 1,
+        Applied::OutOfOrderState => s.out_of_order_states += 1,
+        Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
+    }
 }

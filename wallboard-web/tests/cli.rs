@@ -167,3 +167,58 @@ fn an_empty_input_gives_an_empty_report() {
     assert_eq!(report["tenant"], "default");
     assert_eq!(report["queues"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn a_queue_log_replays_into_the_same_report_format() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/queue_log");
+    let out = wallboard(
+        &[
+            "replay",
+            "--format",
+            "queue-log",
+            fixture.to_str().unwrap(),
+            "--interval",
+            "15",
+            "--tenant",
+            "pbx",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("rejected line 16: time \"not\""), "{err}");
+    assert!(
+        err.contains("3 queue_log lines with no canonical event"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["tenant"], "pbx");
+    let rows: Vec<&serde_json::Value> = report["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["queue"] == "sales")
+        .collect();
+    let sum = |f: &str| rows.iter().map(|r| r[f].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("entered"), 4);
+    assert_eq!(sum("answered"), 1);
+    assert_eq!(sum("abandoned"), 1);
+    assert_eq!(sum("dequeued"), 2);
+    assert_eq!(sum("handled"), 1);
+    assert_eq!(sum("talk_ms"), 300_000);
+    // alice answered after 10 s (holdtime), within 20 s.
+    let within: u64 = rows
+        .iter()
+        .map(|r| r["answered_within"]["20"].as_u64().unwrap())
+        .sum();
+    assert_eq!(within, 1);
+    // bob paused for lunch from 1795424600 to 1795424800: 200 s.
+    let not_ready: u64 = report["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["agent"] == "PJSIP/bob")
+        .map(|a| a["not_ready_ms"].as_u64().unwrap())
+        .sum();
+    assert_eq!(not_ready, 200_000);
+}

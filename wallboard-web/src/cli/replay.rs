@@ -11,7 +11,7 @@ use clap::Args;
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
 use ingest::event::DEFAULT_TENANT;
 
-use wallboard_web::replay::{replay, ReplaySummary};
+use wallboard_web::replay::{replay, replay_queue_log, ReplaySummary};
 
 use super::MetricFlags;
 
@@ -25,9 +25,22 @@ pub struct ReplayArgs {
     /// states accrue up to here. Default: the largest `ts` applied.
     #[arg(long, value_name = "MS")]
     pub until: Option<i64>,
-    /// Report this tenant (default: the first tenant in the input).
+    /// Report this tenant (default: the first tenant in the input; for a
+    /// queue_log, the tenant its events get, default `default`).
     #[arg(long, value_name = "T")]
     pub tenant: Option<String>,
+    /// What the input is.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+}
+
+/// Input formats of `replay`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Canonical events, one JSON object per line.
+    Jsonl,
+    /// An Asterisk queue_log, translated as adapters.md says.
+    QueueLog,
 }
 
 /// Longer than any trace: a year.
@@ -48,8 +61,17 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         )
     };
     let mut engine = Engine::new(params);
-    let summary = replay(input, &mut engine, args.tenant.as_deref(), args.until)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let summary = match args.format {
+        Format::Jsonl => replay(input, &mut engine, args.tenant.as_deref(), args.until),
+        Format::QueueLog => replay_queue_log(
+            input,
+            &mut engine,
+            args.tenant.as_deref(),
+            args.until,
+            &args.input.display().to_string(),
+        ),
+    }
+    .with_context(|| format!("cannot read {}", args.input.display()))?;
 
     let tenant = args
         .tenant
@@ -83,7 +105,7 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "replay: {} events read for tenant {tenant:?}: {} applied, {} duplicates dropped, {} rejected",
+        "replay: {} lines read for tenant {tenant:?}: {} applied, {} duplicates dropped, {} rejected",
         s.lines, s.applied, s.duplicates, s.rejected
     );
     let notes = [
@@ -97,6 +119,10 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
         ),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),
+        (
+            s.ignored_lines,
+            "queue_log lines with no canonical event (RINGNOANSWER, …)",
+        ),
     ];
     for (n, what) in notes {
         if n > 0 {

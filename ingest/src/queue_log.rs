@@ -1,0 +1,431 @@
+//! Asterisk `queue_log` → canonical events (`adapters.md`). Stateful only
+//! where the log forces it: which queues a member is in, whether it is logged
+//! in, paused, or on a call. Event ids come from the source and line number,
+//! so reading a file again re-sends the same ids (dropped as duplicates).
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION};
+
+/// Why a line was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {reason}")]
+pub struct QueueLogError {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Member {
+    queues: BTreeSet<String>,
+    logged_in: bool,
+    /// Pause reason while paused.
+    paused: Option<String>,
+    on_call: bool,
+}
+
+/// Translates the lines of one queue_log.
+#[derive(Debug)]
+pub struct QueueLogTranslator {
+    tenant: String,
+    /// Identifies the file in event ids (e.g. its path or inode).
+    source: String,
+    members: HashMap<String, Member>,
+    /// Lines of events that map to nothing (`RINGNOANSWER`, `DID`, …).
+    pub ignored: u64,
+}
+
+impl QueueLogTranslator {
+    pub fn new(tenant: &str, source: &str) -> Self {
+        QueueLogTranslator {
+            tenant: tenant.to_owned(),
+            source: source.to_owned(),
+            members: HashMap::new(),
+            ignored: 0,
+        }
+    }
+
+    /// Translates line `line_no`; the events it maps to are appended to `out`.
+    pub fn translate(
+        &mut self,
+        line_no: u64,
+        line: &str,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), QueueLogError> {
+        let err = |reason: String| QueueLogError {
+            line: line_no,
+            reason,
+        };
+        let f: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('|').collect();
+        if f.len() < 5 {
+            return Err(err(format!(
+                "{} fields, expected at least 5 (time|callid|queue|agent|event)",
+                f.len()
+            )));
+        }
+        let secs: i64 = f[0]
+            .trim()
+            .parse()
+            .map_err(|_| err(format!("time {:?} is not Unix seconds", f[0])))?;
+        let ts = secs * 1000;
+        let (call, queue, agent, event) = (f[1], f[2], f[3], f[4]);
+        let data = &f[5..];
+        // A wait or duration field, seconds → milliseconds.
+        let secs_at = |i: usize, what: &str| -> Result<u64, QueueLogError> {
+            let v = data
+                .get(i)
+                .ok_or_else(|| err(format!("{event}: missing {what} (data{})", i + 1)))?;
+            v.trim()
+                .parse::<u64>()
+                .map(|s| s * 1000)
+                .map_err(|_| err(format!("{event}: {what} {v:?} is not whole seconds")))
+        };
+        // Counting from the end (TRANSFER variants carry their own extra fields).
+        let secs_back = |k: usize, what: &str| -> Result<u64, QueueLogError> {
+            if data.len() < k {
+                return Err(err(format!("{event}: missing {what}")));
+            }
+            secs_at(data.len() - k, what)
+        };
+        let mut emit = Emitter {
+            out,
+            tenant: &self.tenant,
+            source: &self.source,
+            line: line_no,
+            ts,
+            n: 0,
+        };
+        let call_id = || Cow::Owned(call.to_owned());
+        let q = || Cow::Owned(queue.to_owned());
+        let a = || Cow::Owned(agent.to_owned());
+        match event {
+            "ENTERQUEUE" => emit.push(EventBody::CallQueued {
+                call: call_id(),
+                queue: q(),
+                priority: None,
+            }),
+            "CONNECT" => {
+                let wait = secs_at(0, "holdtime")?;
+                let m = self.members.entry(agent.to_owned()).or_default();
+                if !m.queues.contains(queue) {
+                    // A static member: it joins the queue and is logged in.
+                    m.queues.insert(queue.to_owned());
+                    emit.push(queues_event(agent, m));
+                }
+                m.logged_in = true;
+                m.on_call = true;
+                emit.push(EventBody::CallAnswered {
+                    call: call_id(),
+                    queue: q(),
+                    agent: a(),
+                    wait_ms: Some(wait),
+                });
+                emit.push(EventBody::AgentState {
+                    agent: a(),
+                    state: AgentState::OnCall,
+                    reason: None,
+                    call: Some(call_id()),
+                });
+            }
+            "COMPLETECALLER" | "COMPLETEAGENT" | "TRANSFER" | "BLINDTRANSFER"
+            | "ATTENDEDTRANSFER" => {
+                let transferred = !event.starts_with("COMPLETE");
+                let talk = if transferred {
+                    secs_back(2, "calltime")?
+                } else {
+                    secs_at(1, "calltime")?
+                };
+                emit.push(EventBody::CallCompleted {
+                    call: call_id(),
+                    queue: q(),
+                    agent: a(),
+                    talk_ms: talk,
+                    hold_ms: 0,
+                    acw_ms: 0,
+                    transferred,
+                });
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.on_call = false;
+                emit.push(idle_state(agent, m));
+            }
+            "ABANDON" => emit.push(EventBody::CallAbandoned {
+                call: call_id(),
+                queue: q(),
+                wait_ms: Some(secs_at(2, "waittime")?),
+            }),
+            "EXITWITHTIMEOUT" | "EXITEMPTY" => emit.push(EventBody::CallDequeued {
+                call: call_id(),
+                queue: q(),
+                reason: if event == "EXITEMPTY" {
+                    DequeueReason::Empty
+                } else {
+                    DequeueReason::Timeout
+                },
+                wait_ms: Some(secs_at(2, "waittime")?),
+            }),
+            "EXITWITHKEY" => emit.push(EventBody::CallDequeued {
+                call: call_id(),
+                queue: q(),
+                reason: DequeueReason::ExitKey,
+                wait_ms: Some(secs_at(3, "waittime")?),
+            }),
+            "ADDMEMBER" => {
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.queues.insert(queue.to_owned());
+                emit.push(queues_event(agent, m));
+                if !m.logged_in {
+                    m.logged_in = true;
+                    emit.push(idle_state(agent, m));
+                }
+            }
+            "REMOVEMEMBER" => {
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.queues.remove(queue);
+                emit.push(queues_event(agent, m));
+                if m.queues.is_empty() {
+                    m.logged_in = false;
+                    emit.push(state(agent, AgentState::LoggedOut, None));
+                }
+            }
+            "AGENTLOGIN" => {
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.logged_in = true;
+                emit.push(idle_state(agent, m));
+            }
+            "AGENTLOGOFF" => {
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.logged_in = false;
+                m.on_call = false;
+                emit.push(state(agent, AgentState::LoggedOut, None));
+            }
+            "PAUSE" | "PAUSEALL" => {
+                let reason = data
+                    .first()
+                    .map(|r| r.trim())
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or("other");
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.paused = Some(reason.to_owned());
+                if !m.on_call {
+                    emit.push(idle_state(agent, m));
+                }
+            }
+            "UNPAUSE" | "UNPAUSEALL" => {
+                let m = self.members.entry(agent.to_owned()).or_default();
+                m.paused = None;
+                if !m.on_call {
+                    emit.push(idle_state(agent, m));
+                }
+            }
+            _ => self.ignored += 1,
+        }
+        Ok(())
+    }
+}
+
+/// Numbers the events of one line: `<source>:<line>:<n>`.
+struct Emitter<'o> {
+    out: &'o mut Vec<Event<'static>>,
+    tenant: &'o str,
+    source: &'o str,
+    line: u64,
+    ts: i64,
+    n: u32,
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, body: EventBody<'static>) {
+        self.n += 1;
+        self.out.push(Event {
+            v: SCHEMA_VERSION,
+            id: Cow::Owned(format!("{}:{}:{}", self.source, self.line, self.n)),
+            ts: self.ts,
+            tenant: Cow::Owned(self.tenant.to_owned()),
+            source: Some(Cow::Borrowed("asterisk-queue-log")),
+            body,
+        });
+    }
+}
+
+fn queues_event(agent: &str, m: &Member) -> EventBody<'static> {
+    EventBody::AgentQueues {
+        agent: Cow::Owned(agent.to_owned()),
+        queues: m.queues.iter().map(|q| Cow::Owned(q.clone())).collect(),
+    }
+}
+
+fn state(agent: &str, s: AgentState, reason: Option<&str>) -> EventBody<'static> {
+    EventBody::AgentState {
+        agent: Cow::Owned(agent.to_owned()),
+        state: s,
+        reason: reason.map(|r| Cow::Owned(r.to_owned())),
+        call: None,
+    }
+}
+
+/// Available, or not ready when paused.
+fn idle_state(agent: &str, m: &Member) -> EventBody<'static> {
+    match &m.paused {
+        Some(r) => state(agent, AgentState::NotReady, Some(r)),
+        None => state(agent, AgentState::Available, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &str) -> (Vec<Event<'static>>, Vec<QueueLogError>, u64) {
+        let mut t = QueueLogTranslator::new("acme", "queue_log");
+        let (mut out, mut errs) = (vec![], vec![]);
+        for (i, l) in lines.lines().enumerate() {
+            if let Err(e) = t.translate(i as u64 + 1, l, &mut out) {
+                errs.push(e);
+            }
+        }
+        (out, errs, t.ignored)
+    }
+
+    fn kinds(events: &[Event<'_>]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match &e.body {
+                EventBody::AgentState { state, .. } => format!("agent_state:{state}"),
+                b => b.kind().to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_answered_call_with_a_static_member() {
+        // As in Asterisk's documentation of queue_log.
+        let (ev, errs, ignored) = run("\
+1366720340|1366720340.303267|support|NONE|ENTERQUEUE||8001|1
+1366720342|1366720340.303267|support|SIP/8007|RINGNOANSWER|2000
+1366720347|1366720340.303267|support|SIP/8007|CONNECT|7|1366720342.303268|5
+1366720467|1366720340.303267|support|SIP/8007|COMPLETECALLER|7|120|1");
+        assert!(errs.is_empty());
+        assert_eq!(ignored, 1);
+        assert_eq!(
+            kinds(&ev),
+            [
+                "call_queued",
+                "agent_queues",
+                "call_answered",
+                "agent_state:on_call",
+                "call_completed",
+                "agent_state:available"
+            ]
+        );
+        assert_eq!(ev[0].ts, 1_366_720_340_000);
+        assert_eq!(ev[0].id, "queue_log:1:1");
+        assert!(matches!(
+            ev[2].body,
+            EventBody::CallAnswered {
+                wait_ms: Some(7000),
+                ..
+            }
+        ));
+        assert!(matches!(
+            ev[4].body,
+            EventBody::CallCompleted {
+                talk_ms: 120_000,
+                acw_ms: 0,
+                transferred: false,
+                ..
+            }
+        ));
+        // Every event is valid canonical JSON.
+        for e in &ev {
+            crate::parse_event_str(&e.to_json()).unwrap();
+        }
+    }
+
+    #[test]
+    fn exits_pauses_and_membership() {
+        let (ev, errs, _) = run("\
+100|c1|sales|NONE|ABANDON|2|1|35
+101|c2|sales|NONE|EXITWITHTIMEOUT|1|1|300
+102|c3|sales|NONE|EXITWITHKEY|5|1|1|12
+103|c4|sales|NONE|EXITEMPTY|1|1|2
+110|NONE|sales|PJSIP/alice|ADDMEMBER|
+111|NONE|sales|PJSIP/alice|PAUSE|lunch
+112|NONE|sales|PJSIP/alice|UNPAUSE|
+113|c5|sales|PJSIP/alice|CONNECT|4|x|2
+114|NONE|NONE|PJSIP/alice|PAUSEALL|
+115|c5|sales|PJSIP/alice|BLINDTRANSFER|2001|default|4|30|1
+116|NONE|sales|PJSIP/alice|REMOVEMEMBER|");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert!(matches!(
+            ev[0].body,
+            EventBody::CallAbandoned {
+                wait_ms: Some(35_000),
+                ..
+            }
+        ));
+        assert!(matches!(
+            ev[1].body,
+            EventBody::CallDequeued {
+                reason: DequeueReason::Timeout,
+                wait_ms: Some(300_000),
+                ..
+            }
+        ));
+        assert!(matches!(
+            ev[2].body,
+            EventBody::CallDequeued {
+                reason: DequeueReason::ExitKey,
+                wait_ms: Some(12_000),
+                ..
+            }
+        ));
+        assert!(matches!(
+            ev[3].body,
+            EventBody::CallDequeued {
+                reason: DequeueReason::Empty,
+                ..
+            }
+        ));
+        assert_eq!(
+            kinds(&ev[4..]),
+            [
+                "agent_queues",
+                "agent_state:available",
+                "agent_state:not_ready",
+                "agent_state:available",
+                "call_answered",
+                "agent_state:on_call",
+                // Paused during the call: not ready only after it.
+                "call_completed",
+                "agent_state:not_ready",
+                "agent_queues",
+                "agent_state:logged_out"
+            ]
+        );
+        assert!(matches!(
+            ev[10].body,
+            EventBody::CallCompleted {
+                talk_ms: 30_000,
+                transferred: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number() {
+        let (ev, errs, _) = run("\
+garbage
+abc|c|q|a|ENTERQUEUE
+100|c|q|a|CONNECT|seven|x|1
+100|c|q|a|ABANDON|1");
+        assert!(ev.is_empty());
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(msgs.len(), 4);
+        assert!(msgs[0].starts_with("line 1: 1 fields"));
+        assert!(msgs[1].contains("line 2: time \"abc\""));
+        assert!(msgs[2].contains("line 3: CONNECT: holdtime \"seven\""));
+        assert!(msgs[3].contains("line 4: ABANDON: missing waittime"));
+    }
+}
