@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub read_tokens: Vec<String>,
     /// Bearer tokens that may also change configuration (acknowledge, silence).
     pub admin_tokens: Vec<String>,
+    /// Bearer tokens that may post events to `/ingest/v1/events`.
+    pub ingest_tokens: Vec<String>,
     /// Origins allowed to open the WebSocket besides the server's own host.
     pub allowed_origins: Vec<String>,
     /// How often the live view is republished, at most (ms).
@@ -51,6 +53,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             read_tokens: Vec::new(),
             admin_tokens: Vec::new(),
+            ingest_tokens: Vec::new(),
             allowed_origins: Vec::new(),
             publish_interval_ms: 50,
             ws_min_push_interval_ms: 250,

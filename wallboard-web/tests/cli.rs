@@ -222,3 +222,106 @@ fn a_queue_log_replays_into_the_same_report_format() {
         .sum();
     assert_eq!(not_ready, 200_000);
 }
+
+#[test]
+fn events_posted_over_http_are_checked_one_by_one_and_applied() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("wb-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("w.toml");
+    std::fs::write(
+        &cfg,
+        "[server]\ningest_tokens = [\"acd\"]\nread_tokens = [\"wall\"]\n",
+    )
+    .unwrap();
+    let _demo = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_wallboard"))
+            .args([
+                "demo",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--interval",
+                "15",
+                "--config",
+            ])
+            .arg(&cfg)
+            .arg("--trace")
+            .arg(data("edge-basic.jsonl"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+            assert!(std::time::Instant::now() < deadline, "demo not ready");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let url = format!("{base}/ingest/v1/events");
+        let ev = |id: &str, call: &str| {
+            format!(r#"{{"v":1,"id":"{id}","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"{call}","queue":"q3"}}"#)
+        };
+        let post = |body: String, token: Option<&'static str>| {
+            let mut r = client.post(&url).body(body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move {
+                let resp = r.send().await.unwrap();
+                let status = resp.status().as_u16();
+                (status, resp.json::<serde_json::Value>().await.unwrap_or_default())
+            }
+        };
+        assert_eq!(post(ev("h0", "z0"), None).await.0, 401);
+        assert_eq!(post(ev("h0", "z0"), Some("wall")).await.0, 401, "a read token may not post");
+        let (status, r) = post(format!("[{},{},{{\"v\":1}}]", ev("h1", "z1"), ev("h2", "z2")), Some("acd")).await;
+        assert_eq!(status, 200);
+        assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(r["results"][2]["error"], "field `id`: is required");
+        let (_, r) = post(format!("{}\n\n{}\n", ev("h3", "z3"), ev("h1", "z1")), Some("acd")).await;
+        assert_eq!(r["accepted"], 2);
+        assert_eq!(post(ev("h4", "z4"), Some("acd")).await.0, 200);
+        assert_eq!(post("nonsense".into(), Some("acd")).await.0, 422);
+        // Four new calls (z1–z4) wait in q3; the re-sent h1 is a duplicate.
+        loop {
+            let q: serde_json::Value = client
+                .get(format!("{base}/api/v1/tenants/edge/queues"))
+                .bearer_auth("wall")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let waiting = q["queues"].as_array().unwrap().iter().find(|q| q["queue"] == "q3").map(|q| q["waiting"].clone());
+            if waiting == Some(serde_json::json!(4)) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "q3 waiting: {waiting:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let st: serde_json::Value = client.get(format!("{base}/api/v1/status")).bearer_auth("wall").send().await.unwrap().json().await.unwrap();
+        assert_eq!(st["duplicates"], 2);
+    });
+}
+
+/// A child process killed when the test ends, passing or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -10,13 +10,13 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
-use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::bus::{feed, Bus, Pacing};
 use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
 use ingest::jsonl::{parse_line, LineReader};
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard_web::web::{self, AppState, IngestSink};
 
 fn golden(file: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -54,14 +54,14 @@ async fn start(config: AppConfig, trace: &[u8]) -> Server {
         }
     }
     let n = events.len() as i64;
+    let bus = Bus::new(w.handle.inbox.clone());
     feed(
         events.into_iter(),
-        w.handle.inbox.clone(),
+        bus.clone(),
         Pacing {
             live_from: i64::MAX,
             speed: 1.0,
         },
-        0,
     );
     let hub = Hub::new(vec![w.handle.clone()], changed_rx);
     // Wait until the writer has taken every record.
@@ -69,7 +69,7 @@ async fn start(config: AppConfig, trace: &[u8]) -> Server {
     while hub.status()[0].next_offset < n {
         changes.changed().await.unwrap();
     }
-    let state = AppState::new(hub.clone(), config);
+    let state = AppState::new(hub.clone(), config).with_ingest(IngestSink::Bus(bus));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(listener, state, std::future::pending()));

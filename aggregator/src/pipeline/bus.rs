@@ -4,6 +4,7 @@
 //! validate, dead-letter, apply).
 
 use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -22,27 +23,52 @@ pub struct Pacing {
     pub speed: f64,
 }
 
-/// Feeds `events` into a writer's inbox from a thread of its own; returns when
-/// the events run out or the writer is gone.
+/// The bus's producer side: assigns offsets in the order records reach the
+/// writer, so several sources (the simulator, the HTTP ingest) can share it.
+/// The lock is taken once per batch by producers, never by the writer.
+pub struct Bus {
+    state: Mutex<(i64, SyncSender<Inbox>)>,
+}
+
+impl Bus {
+    pub fn new(inbox: SyncSender<Inbox>) -> Arc<Self> {
+        Arc::new(Bus {
+            state: Mutex::new((0, inbox)),
+        })
+    }
+
+    /// Sends payloads as the next records; waits while the writer is busy.
+    pub fn send(&self, payloads: Vec<Vec<u8>>) -> Result<(), String> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let first = state.0;
+        let records: Vec<Record> = (first..)
+            .zip(payloads)
+            .map(|(offset, payload)| Record { offset, payload })
+            .collect();
+        state.0 += records.len() as i64;
+        state
+            .1
+            .send(Inbox::Records(records))
+            .map_err(|_| "the writer has stopped".to_owned())
+    }
+}
+
+/// Feeds `events` to the bus from a thread of its own; returns when the
+/// events run out or the writer is gone.
 pub fn feed(
     events: impl Iterator<Item = Event<'static>> + Send + 'static,
-    inbox: SyncSender<Inbox>,
+    bus: Arc<Bus>,
     pacing: Pacing,
-    first_offset: i64,
 ) -> JoinHandle<()> {
     std::thread::Builder::new()
         .name("bus-feed".into())
         .spawn(move || {
             let started = Instant::now();
             let mut batch = Vec::with_capacity(BATCH);
-            for (offset, e) in (first_offset..).zip(events) {
+            for e in events {
                 if e.ts > pacing.live_from {
                     // Live: flush what is ready, then wait for this event's time.
-                    if !batch.is_empty()
-                        && inbox
-                            .send(Inbox::Records(std::mem::take(&mut batch)))
-                            .is_err()
-                    {
+                    if !batch.is_empty() && bus.send(std::mem::take(&mut batch)).is_err() {
                         return;
                     }
                     let due = Duration::from_secs_f64(
@@ -52,41 +78,24 @@ pub fn feed(
                         std::thread::sleep(wait);
                     }
                 }
-                batch.push(Record {
-                    offset,
-                    payload: e.to_json().into_bytes(),
-                });
-                if batch.len() == BATCH
-                    && inbox
-                        .send(Inbox::Records(std::mem::take(&mut batch)))
-                        .is_err()
-                {
+                batch.push(e.to_json().into_bytes());
+                if batch.len() == BATCH && bus.send(std::mem::take(&mut batch)).is_err() {
                     return;
                 }
             }
             if !batch.is_empty() {
-                let _ = inbox.send(Inbox::Records(batch));
+                let _ = bus.send(batch);
             }
         })
         .expect("spawn bus feeder")
 }
 
-/// Sends raw records (e.g. the lines of a JSON Lines file) to a writer, all at
+/// Sends raw records (e.g. the lines of a JSON Lines file) to the bus, all at
 /// once: they take the same path as records from a topic, bad ones included.
-pub fn feed_lines(lines: Vec<Vec<u8>>, inbox: &SyncSender<Inbox>) -> Result<(), String> {
-    let mut offsets = 0..;
-    for chunk in lines.chunks(BATCH) {
-        let records = chunk
-            .iter()
-            .zip(&mut offsets)
-            .map(|(payload, offset)| Record {
-                offset,
-                payload: payload.clone(),
-            })
-            .collect();
-        inbox
-            .send(Inbox::Records(records))
-            .map_err(|_| "the writer has stopped".to_owned())?;
+pub fn feed_lines(lines: Vec<Vec<u8>>, bus: &Bus) -> Result<(), String> {
+    let mut lines = lines.into_iter().peekable();
+    while lines.peek().is_some() {
+        bus.send(lines.by_ref().take(BATCH).collect())?;
     }
     Ok(())
 }

@@ -208,10 +208,17 @@ struct State {
 impl State {
     fn run(&mut self, rx: Receiver<Inbox>) {
         loop {
-            let wait = self
-                .cfg
-                .publish_interval
-                .saturating_sub(self.last_publish.elapsed());
+            // Until the next publish is due: soon when something changed,
+            // else at the latest republish. Never zero, or an idle writer
+            // would spin.
+            let next = if self.dirty {
+                self.cfg.publish_interval
+            } else {
+                MAX_PUBLISH_GAP
+            };
+            let wait = next
+                .saturating_sub(self.last_publish.elapsed())
+                .max(Duration::from_millis(1));
             match rx.recv_timeout(wait) {
                 Ok(Inbox::Records(records)) => {
                     for r in &records {

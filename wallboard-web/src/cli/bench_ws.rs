@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::pipeline::bus::{feed, Pacing};
+use aggregator::pipeline::bus::{feed, Bus, Pacing};
 use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator};
@@ -61,7 +61,7 @@ pub fn run(a: WsArgs) -> Result<()> {
         let events: Vec<_> = sim.take(take).collect();
         let span = events.last().map_or(1, |e| e.ts - first).max(1);
         let speed = span as f64 / 1000.0 / (take as f64 / a.rate as f64);
-        feed(events.into_iter(), w.handle.inbox.clone(), Pacing { live_from: first, speed }, 0);
+        feed(events.into_iter(), Bus::new(w.handle.inbox.clone()), Pacing { live_from: first, speed });
 
         let hist = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
         let pushes = Arc::new(AtomicU64::new(0));

@@ -8,12 +8,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tokio::sync::watch;
 
-use aggregator::pipeline::bus::{feed, feed_lines, Pacing};
+use std::sync::Arc;
+
+use aggregator::pipeline::bus::{feed, feed_lines, Bus, Pacing};
 use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator};
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard_web::web::{self, AppState, IngestSink};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -65,6 +67,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             Box::new(LogDeadLetters),
             changed_tx,
         );
+        let bus = Bus::new(w.handle.inbox.clone());
         if let Some(path) = &args.trace {
             let data =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -73,14 +76,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
                 .map(<[u8]>::to_vec)
                 .collect();
-            let inbox = w.handle.inbox.clone();
-            tokio::task::spawn_blocking(move || feed_lines(lines, &inbox))
+            let b = bus.clone();
+            tokio::task::spawn_blocking(move || feed_lines(lines, &b))
                 .await?
                 .map_err(anyhow::Error::msg)?;
         } else {
-            start_simulator(&args, &w.handle.inbox);
+            start_simulator(&args, bus.clone());
         }
-        let state = AppState::new(Hub::new(vec![w.handle.clone()], changed_rx), config.clone());
+        let state = AppState::new(Hub::new(vec![w.handle.clone()], changed_rx), config.clone())
+            .with_ingest(IngestSink::Bus(bus));
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -97,10 +101,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 /// Runs the simulator: its day started three hours ago, so that history is
 /// sent at once and the rest arrives live.
-fn start_simulator(
-    args: &DemoArgs,
-    inbox: &std::sync::mpsc::SyncSender<aggregator::pipeline::Inbox>,
-) {
+fn start_simulator(args: &DemoArgs, bus: Arc<Bus>) {
     let now = unix_ms();
     let (seed, agents, queues, load) = (args.seed, args.agents, args.queues, args.load);
     // Simulated 8-hour days back to back, so the demo never runs dry; event
@@ -123,11 +124,10 @@ fn start_simulator(
     });
     feed(
         sim,
-        inbox.clone(),
+        bus,
         Pacing {
             live_from: now,
             speed: args.speed,
         },
-        0,
     );
 }

@@ -11,9 +11,11 @@ use aggregator::pipeline::kafka::{self, SourceConfig};
 use aggregator::pipeline::snapshot::SnapshotStore;
 use aggregator::pipeline::writer::WriterConfig;
 use aggregator::pipeline::Hub;
-use ingest::kafka::{ensure_topic, KafkaSettings};
+use std::sync::Arc;
+
+use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard_web::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 
@@ -92,6 +94,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         let (changed_tx, changed_rx) = watch::channel(0u64);
         let hub = Hub::new(Vec::new(), changed_rx);
+        let publisher = Arc::new(Publisher::new(&settings)?);
         let source = kafka::start(
             SourceConfig {
                 kafka: settings,
@@ -116,7 +119,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             changed_tx,
         )
         .context("cannot start the Kafka consumer")?;
-        let state = AppState::new(hub, config.clone());
+        let state = AppState::new(hub, config.clone()).with_ingest(IngestSink::Kafka {
+            publisher,
+            topic: config.kafka.topic.clone(),
+        });
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;

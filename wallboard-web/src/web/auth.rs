@@ -2,18 +2,38 @@
 //! With no token configured at all, access is open (the embedded demo).
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 
+/// The `Authorization: Bearer T` token of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+/// Whether `token` may post events: an ingest or admin token (open when no
+/// token is configured at all).
+pub fn may_ingest(state: &AppState, token: Option<&str>) -> bool {
+    let s = &state.config.server;
+    if s.read_tokens.is_empty() && s.admin_tokens.is_empty() && s.ingest_tokens.is_empty() {
+        return true;
+    }
+    token.is_some_and(|t| {
+        s.ingest_tokens
+            .iter()
+            .chain(&s.admin_tokens)
+            .any(|k| k == t)
+    })
+}
+
 /// The token a request carries: `Authorization: Bearer T`, or `?token=T`
 /// (browsers cannot set headers on a WebSocket).
 fn presented(req: &Request) -> Option<String> {
-    if let Some(v) = req.headers().get(header::AUTHORIZATION) {
-        let v = v.to_str().ok()?;
-        return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return bearer(req.headers());
     }
     req.uri().query().and_then(|q| {
         q.split('&')

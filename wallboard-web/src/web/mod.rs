@@ -4,6 +4,7 @@
 mod api;
 mod assets;
 mod auth;
+mod ingest;
 mod metrics;
 mod ws;
 
@@ -32,7 +33,11 @@ pub struct AppState {
     /// made from.
     pub push_cache: Arc<Mutex<PushCache>>,
     pub alerts: Alerts,
+    /// Where `POST /ingest/v1/events` sends what it accepts.
+    pub ingest: Option<IngestSink>,
 }
+
+pub use ingest::IngestSink;
 
 /// See [`AppState::push_cache`].
 pub type PushCache =
@@ -53,7 +58,14 @@ impl AppState {
             ws_clients: Arc::new(AtomicU64::new(0)),
             push_cache: Arc::default(),
             alerts,
+            ingest: None,
         }
+    }
+
+    /// Accepts events over HTTP into `sink`.
+    pub fn with_ingest(mut self, sink: IngestSink) -> Self {
+        self.ingest = Some(sink);
+        self
     }
 
     /// Active alerts of one tenant.
@@ -113,6 +125,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/ingest/v1/events", post(ingest::events))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(assets::routes())
