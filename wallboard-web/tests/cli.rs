@@ -1,8 +1,12 @@
 //! `wallboard replay` as a user runs it: stdin, errors, the summary, flags.
 
+mod common;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+use common::KillOnDrop;
 
 fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -314,14 +318,4 @@ fn events_posted_over_http_are_checked_one_by_one_and_applied() {
         let st: serde_json::Value = client.get(format!("{base}/api/v1/status")).bearer_auth("wall").send().await.unwrap().json().await.unwrap();
         assert_eq!(st["duplicates"], 2);
     });
-}
-
-/// A child process killed when the test ends, passing or not.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

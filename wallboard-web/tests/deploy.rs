@@ -5,17 +5,12 @@
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Kill(Child);
+mod common;
 
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::KillOnDrop;
 
 fn deploy(file: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,7 +47,7 @@ fn served_metrics() -> String {
         .unwrap()
         .port();
     let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/edge-basic.jsonl");
-    let _demo = Kill(
+    let _demo = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_wallboard"))
             .args([
                 "demo",
