@@ -94,17 +94,17 @@ pub fn run(args: SimulateArgs) -> Result<()> {
 
 /// Publishes the simulation to Kafka, paced at `speed` times real time.
 fn publish(sim: Simulator, brokers: &str, args: &SimulateArgs) -> Result<()> {
-    let target = super::ingest::KafkaTarget {
-        kafka: brokers.to_owned(),
+    let mut sink = super::ingest::OutputArgs {
+        kafka: Some(brokers.to_owned()),
+        jsonl: None,
         topic: args.topic.clone(),
         dlq_topic: format!("{}.dlq", args.topic),
         partitions: 3,
         property: Vec::new(),
-    };
-    let publisher = target.publisher()?;
+    }
+    .open()?;
     let started = std::time::Instant::now();
     let mut first_ts = None;
-    let mut sent = 0u64;
     for e in sim {
         let t0 = *first_ts.get_or_insert(e.ts);
         if args.speed > 0.0 {
@@ -113,15 +113,9 @@ fn publish(sim: Simulator, brokers: &str, args: &SimulateArgs) -> Result<()> {
                 std::thread::sleep(wait);
             }
         }
-        publisher.send(&args.topic, &e.tenant, e.to_json().as_bytes(), &[])?;
-        sent += 1;
+        sink.event(&e)?;
     }
-    publisher.flush(std::time::Duration::from_secs(60))?;
-    eprintln!("simulate: {sent} events published to {}", args.topic);
-    anyhow::ensure!(
-        publisher.failed() == 0,
-        "{} records were not delivered",
-        publisher.failed()
-    );
+    sink.flush()?;
+    eprintln!("simulate: {} events published to {}", sink.sent, args.topic);
     Ok(())
 }
