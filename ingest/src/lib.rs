@@ -1,6 +1,9 @@
 //! Canonical CTI events: their types, parsing and validation, and the
-//! sources that produce them (JSON Lines, the simulator).
+//! sources that produce them (JSON Lines, the simulator, the telephony
+//! adapters: Asterisk queue_log and AMI, FreeSWITCH event socket).
 
+pub mod ami;
+pub mod esl;
 pub mod event;
 pub mod jsonl;
 pub mod kafka;

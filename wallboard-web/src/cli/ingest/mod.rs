@@ -1,6 +1,8 @@
 //! `wallboard ingest ADAPTER`: reads a telephony source, turns it into
 //! canonical events and publishes them (Kafka, or JSON Lines).
 
+mod ami;
+mod esl;
 mod sink;
 
 use std::fs::File;
@@ -25,6 +27,10 @@ pub struct IngestArgs {
 pub enum IngestSource {
     /// Publish a JSON Lines file (or `-` for stdin) of canonical events.
     Jsonl(JsonlArgs),
+    /// Follow Asterisk's Manager Interface (AMI) queue and member events.
+    Ami(ami::AmiArgs),
+    /// Follow FreeSWITCH mod_callcenter events over the event socket (ESL).
+    Esl(esl::EslArgs),
 }
 
 #[derive(Args, Debug)]
@@ -42,6 +48,8 @@ pub struct JsonlArgs {
 pub fn run(args: IngestArgs) -> Result<()> {
     match args.source {
         IngestSource::Jsonl(a) => jsonl(a),
+        IngestSource::Ami(a) => ami::run(a),
+        IngestSource::Esl(a) => esl::run(a),
     }
 }
 

@@ -1,0 +1,1 @@
+//! Asterisk Manager Interface (AMI) → canonical events. (Being written.)

@@ -1,0 +1,1 @@
+//! FreeSWITCH event socket (ESL), mod_callcenter events → canonical events. (Being written.)
