@@ -1,11 +1,13 @@
 //! Parsing and validating canonical events (serde_json, borrowing from the
-//! input). `cargo bench -p ingest --bench parse`.
+//! input), and translating an Asterisk queue_log into them.
+//! `cargo bench -p ingest --bench parse`.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use ingest::jsonl::{parse_line, LineReader};
+use ingest::queue_log::{QueueLogTranslator, QueueLogWriter};
 use ingest::simulate::{SimConfig, Simulator};
 
 fn parse(c: &mut Criterion) {
@@ -35,5 +37,35 @@ fn parse(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse);
+/// The queue_log adapter's translation, lines already read.
+fn queue_log(c: &mut Criterion) {
+    let mut writer = QueueLogWriter::new("PJSIP/");
+    for e in Simulator::new(SimConfig {
+        agents: 200,
+        hours: 24.0,
+        ..Default::default()
+    }) {
+        writer.push(&e);
+    }
+    let lines = writer.finish();
+    let mut g = c.benchmark_group("queue_log");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.sample_size(20);
+    g.bench_function(format!("translate_{}_lines", lines.len()), |b| {
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut t = QueueLogTranslator::new("default", "ql-0123456789abcdef");
+            let mut events = 0;
+            for (i, l) in lines.iter().enumerate() {
+                out.clear();
+                t.translate(i as u64 + 1, l, &mut out).unwrap();
+                events += out.len();
+            }
+            black_box(events)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, queue_log);
 criterion_main!(benches);

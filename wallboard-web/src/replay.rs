@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use aggregator::{Applied, Engine};
 use ingest::event::DEFAULT_TENANT;
 use ingest::jsonl::{parse_line, Line, LineReader};
-use ingest::queue_log::QueueLogTranslator;
+use ingest::queue_log::{file_identity, QueueLogTranslator};
 use ingest::Event;
 
 /// How many rejection reasons the summary spells out.
@@ -50,21 +50,29 @@ pub fn replay(
 }
 
 /// Feeds an Asterisk queue_log to `engine` (events of `tenant`, default
-/// `default`), translated as `adapters.md` says.
+/// `default`), translated as `adapters.md` says, with the event ids
+/// `wallboard ingest queue-log` gives the same file.
 pub fn replay_queue_log(
     input: impl Read,
     engine: &mut Engine,
     tenant: Option<&str>,
     until: Option<i64>,
-    source: &str,
 ) -> io::Result<ReplaySummary> {
     let mut s = ReplaySummary::default();
     let tenant = tenant.unwrap_or(DEFAULT_TENANT);
-    let mut translator = QueueLogTranslator::new(tenant, source);
+    let mut translator = QueueLogTranslator::new(tenant, "");
     let mut events = Vec::new();
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line()? {
         s.lines += 1;
+        match &line {
+            Line::Text(_, bytes)
+                if translator.source().is_empty() && !bytes.trim_ascii().is_empty() =>
+            {
+                translator.set_source(&file_identity(bytes));
+            }
+            _ => {}
+        }
         let (n, text) = match line {
             Line::Text(n, bytes) => match std::str::from_utf8(bytes) {
                 Ok(t) => (n, t),

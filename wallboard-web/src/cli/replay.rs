@@ -63,13 +63,9 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     let mut engine = Engine::new(params);
     let summary = match args.format {
         Format::Jsonl => replay(input, &mut engine, args.tenant.as_deref(), args.until),
-        Format::QueueLog => replay_queue_log(
-            input,
-            &mut engine,
-            args.tenant.as_deref(),
-            args.until,
-            &args.input.display().to_string(),
-        ),
+        Format::QueueLog => {
+            replay_queue_log(input, &mut engine, args.tenant.as_deref(), args.until)
+        }
     }
     .with_context(|| format!("cannot read {}", args.input.display()))?;
 

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use clap::Args;
 
+use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug, Clone)]
@@ -36,6 +37,11 @@ pub struct SimulateArgs {
     /// Local date of the simulated day (YYYY-MM-DD).
     #[arg(long, default_value = "2026-11-23")]
     pub date: String,
+    /// What to write on stdout: canonical events, or the queue_log Asterisk
+    /// would have written for the same day (whole seconds, no after-call
+    /// work, members as `PJSIP/<agent>`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
+    pub format: OutputFormat,
     /// Publish to Kafka (bootstrap servers) instead of writing to stdout.
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka: Option<String>,
@@ -45,6 +51,12 @@ pub struct SimulateArgs {
     /// time; 0 publishes as fast as possible.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Jsonl,
+    QueueLog,
 }
 
 impl SimulateArgs {
@@ -84,6 +96,16 @@ pub fn run(args: SimulateArgs) -> Result<()> {
         return publish(sim, brokers, &args);
     }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    if args.format == OutputFormat::QueueLog {
+        let mut w = QueueLogWriter::new("PJSIP/");
+        sim.for_each(|e| w.push(&e));
+        for line in w.finish() {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     for e in sim {
         serde_json::to_writer(&mut out, &e)?;
         out.write_all(b"\n")?;

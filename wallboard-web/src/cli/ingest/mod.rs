@@ -3,6 +3,7 @@
 
 mod ami;
 mod esl;
+mod queue_log;
 mod sink;
 
 use std::fs::File;
@@ -27,6 +28,8 @@ pub struct IngestArgs {
 pub enum IngestSource {
     /// Publish a JSON Lines file (or `-` for stdin) of canonical events.
     Jsonl(JsonlArgs),
+    /// Follow (or import, `--once`) an Asterisk queue_log file.
+    QueueLog(queue_log::QueueLogArgs),
     /// Follow Asterisk's Manager Interface (AMI) queue and member events.
     Ami(ami::AmiArgs),
     /// Follow FreeSWITCH mod_callcenter events over the event socket (ESL).
@@ -48,6 +51,7 @@ pub struct JsonlArgs {
 pub fn run(args: IngestArgs) -> Result<()> {
     match args.source {
         IngestSource::Jsonl(a) => jsonl(a),
+        IngestSource::QueueLog(a) => queue_log::run(a),
         IngestSource::Ami(a) => ami::run(a),
         IngestSource::Esl(a) => esl::run(a),
     }

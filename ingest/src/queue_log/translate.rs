@@ -1,10 +1,13 @@
 //! Asterisk `queue_log` → canonical events (`adapters.md`). Stateful only
 //! where the log forces it: which queues a member is in, whether it is logged
-//! in, paused, or on a call. Event ids come from the source and line number,
-//! so reading a file again re-sends the same ids (dropped as duplicates).
+//! in, paused, or on a call. Event ids come from the file's identity and the
+//! line number, so reading a file again re-sends the same ids (dropped as
+//! duplicates).
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
 
 use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION};
 
@@ -16,7 +19,7 @@ pub struct QueueLogError {
     pub reason: String,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct Member {
     queues: BTreeSet<String>,
     logged_in: bool,
@@ -25,13 +28,35 @@ struct Member {
     on_call: bool,
 }
 
+/// What the translator knows about the members, kept in a follower's
+/// checkpoint so a restart resumes with who is logged in and paused.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranslatorState {
+    members: BTreeMap<String, Member>,
+}
+
+/// The identity of a queue_log file in event ids: a hash of its first line.
+/// It depends on the content only, so importing a rotated copy gives the ids
+/// the live follower gave, while a file truncated and written again (a new
+/// first line) gets new ones.
+pub fn file_identity(first_line: &[u8]) -> String {
+    // FNV-1a, 64 bits: stable across builds and platforms, which std's
+    // hashers do not promise.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in first_line.trim_ascii_end() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("ql-{h:016x}")
+}
+
 /// Translates the lines of one queue_log.
 #[derive(Debug)]
 pub struct QueueLogTranslator {
     tenant: String,
-    /// Identifies the file in event ids (e.g. its path or inode).
+    /// Identifies the file in event ids ([`file_identity`]).
     source: String,
-    members: HashMap<String, Member>,
+    state: TranslatorState,
     /// Lines of events that map to nothing (`RINGNOANSWER`, `DID`, …).
     pub ignored: u64,
 }
@@ -41,9 +66,27 @@ impl QueueLogTranslator {
         QueueLogTranslator {
             tenant: tenant.to_owned(),
             source: source.to_owned(),
-            members: HashMap::new(),
+            state: TranslatorState::default(),
             ignored: 0,
         }
+    }
+
+    /// Switches to another file (after a rotation or truncation); what is
+    /// known of the members carries over, as it does in Asterisk.
+    pub fn set_source(&mut self, source: &str) {
+        source.clone_into(&mut self.source);
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn state(&self) -> &TranslatorState {
+        &self.state
+    }
+
+    pub fn restore(&mut self, state: TranslatorState) {
+        self.state = state;
     }
 
     /// Translates line `line_no`; the events it maps to are appended to `out`.
@@ -107,7 +150,7 @@ impl QueueLogTranslator {
             }),
             "CONNECT" => {
                 let wait = secs_at(0, "holdtime")?;
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 if !m.queues.contains(queue) {
                     // A static member: it joins the queue and is logged in.
                     m.queues.insert(queue.to_owned());
@@ -145,7 +188,7 @@ impl QueueLogTranslator {
                     acw_ms: 0,
                     transferred,
                 });
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.on_call = false;
                 emit.push(idle_state(agent, m));
             }
@@ -171,7 +214,7 @@ impl QueueLogTranslator {
                 wait_ms: Some(secs_at(3, "waittime")?),
             }),
             "ADDMEMBER" => {
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.queues.insert(queue.to_owned());
                 emit.push(queues_event(agent, m));
                 if !m.logged_in {
@@ -180,23 +223,26 @@ impl QueueLogTranslator {
                 }
             }
             "REMOVEMEMBER" => {
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.queues.remove(queue);
                 emit.push(queues_event(agent, m));
                 if m.queues.is_empty() {
-                    m.logged_in = false;
+                    // A dynamic member removed from its last queue is gone
+                    // in Asterisk: added again, it starts unpaused.
+                    *m = Member::default();
                     emit.push(state(agent, AgentState::LoggedOut, None));
                 }
             }
             "AGENTLOGIN" => {
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.logged_in = true;
                 emit.push(idle_state(agent, m));
             }
             "AGENTLOGOFF" => {
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.logged_in = false;
                 m.on_call = false;
+                m.paused = None;
                 emit.push(state(agent, AgentState::LoggedOut, None));
             }
             "PAUSE" | "PAUSEALL" => {
@@ -205,14 +251,14 @@ impl QueueLogTranslator {
                     .map(|r| r.trim())
                     .filter(|r| !r.is_empty())
                     .unwrap_or("other");
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.paused = Some(reason.to_owned());
                 if !m.on_call {
                     emit.push(idle_state(agent, m));
                 }
             }
             "UNPAUSE" | "UNPAUSEALL" => {
-                let m = self.members.entry(agent.to_owned()).or_default();
+                let m = member(&mut self.state.members, agent);
                 m.paused = None;
                 if !m.on_call {
                     emit.push(idle_state(agent, m));
@@ -222,6 +268,15 @@ impl QueueLogTranslator {
         }
         Ok(())
     }
+}
+
+/// The member named `agent`, created on first sight (without allocating
+/// for members already known).
+fn member<'m>(members: &'m mut BTreeMap<String, Member>, agent: &str) -> &'m mut Member {
+    if !members.contains_key(agent) {
+        members.insert(agent.to_owned(), Member::default());
+    }
+    members.get_mut(agent).expect("inserted above")
 }
 
 /// Numbers the events of one line: `<source>:<line>:<n>`.

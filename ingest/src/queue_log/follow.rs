@@ -1,0 +1,651 @@
+//! Following a live queue_log like `tail -F`: complete lines only, through
+//! rotation (the file renamed and a new one created) and truncation
+//! (`copytruncate`), resuming from a checkpoint so that a restart neither
+//! skips nor repeats lines. Polling rather than inotify: it behaves the same
+//! on every file system (NFS included) and a queue_log grows by a few lines a
+//! second.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::translate::{file_identity, TranslatorState};
+
+/// Longest line kept; a longer one is reported and skipped.
+pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint { path: PathBuf, reason: String },
+}
+
+/// Where reading stopped, saved after everything before it was published.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    /// [`file_identity`] of the file being read; `None` until its first line.
+    pub identity: Option<String>,
+    /// Bytes consumed: the end of the last complete line handled.
+    pub offset: u64,
+    /// Lines consumed (blank ones included), i.e. the number of the last one.
+    pub line: u64,
+}
+
+/// A follower's checkpoint: the position and what the translator knew then.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub position: Position,
+    pub translator: TranslatorState,
+}
+
+impl Checkpoint {
+    /// Reads a checkpoint; `None` when there is none yet.
+    pub fn load(path: &Path) -> Result<Option<Self>, FollowError> {
+        match fs::read(path) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| FollowError::Checkpoint {
+                        path: path.to_owned(),
+                        reason: e.to_string(),
+                    })
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(FollowError::Io {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Writes the checkpoint atomically (a crash leaves the old or the new
+    /// one, never half of one).
+    pub fn save(&self, path: &Path) -> Result<(), FollowError> {
+        let io_err = |source| FollowError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let tmp = path.with_extension("tmp");
+        let json = serde_json::to_vec_pretty(self).expect("checkpoints serialize");
+        {
+            use std::io::Write;
+            let mut f = File::create(&tmp).map_err(io_err)?;
+            f.write_all(&json).map_err(io_err)?;
+            f.sync_all().map_err(io_err)?;
+        }
+        fs::rename(&tmp, path).map_err(io_err)
+    }
+}
+
+/// What a poll of the file found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FollowedLine<'a> {
+    /// A file starts (or resumes) here; its lines' events carry `identity`.
+    File { identity: &'a str, why: Switch },
+    /// A complete, non-blank line (without its line end).
+    Line { line: u64, text: &'a [u8] },
+    /// A line longer than [`FOLLOW_MAX_LINE`], skipped.
+    TooLong { line: u64, size: usize },
+}
+
+/// Why reading moved to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// The first file read.
+    Opened,
+    /// Resumed at the checkpoint.
+    Resumed,
+    /// The file was renamed away and a new one took its path.
+    Rotated,
+    /// The file became shorter than what was read: truncated and rewritten.
+    Truncated,
+}
+
+/// Follows one queue_log path.
+pub struct FileFollower {
+    path: PathBuf,
+    file: Option<File>,
+    /// Device and inode of the open file: a different pair at the path
+    /// means the file was rotated.
+    id: (u64, u64),
+    pos: Position,
+    /// Read but not yet consumed: the start of an incomplete line.
+    buf: Vec<u8>,
+    /// Bytes of an overlong line being skipped, if one is.
+    skipping: Option<usize>,
+    /// The [`Switch`] to announce with the next identity.
+    pending: Option<Switch>,
+    /// Lines to finish in a rotated file found at start-up, before `path`.
+    rotated: Option<PathBuf>,
+    chunk: Box<[u8]>,
+}
+
+impl FileFollower {
+    /// Starts following `path` at `from` (a checkpoint's position), or at
+    /// the start of the file. When the checkpointed file has been rotated
+    /// away meanwhile, its rest is read first from the rotated copy next to
+    /// `path` (`queue_log.1`, `queue_log-20261125`, …).
+    pub fn open(path: &Path, from: Option<Position>) -> Result<Self, FollowError> {
+        let mut f = FileFollower {
+            path: path.to_owned(),
+            file: None,
+            id: (0, 0),
+            pos: Position::default(),
+            buf: Vec::new(),
+            skipping: None,
+            pending: Some(Switch::Opened),
+            rotated: None,
+            chunk: vec![0; 1 << 16].into_boxed_slice(),
+        };
+        let Some(from) = from.filter(|p| p.identity.is_some()) else {
+            return Ok(f);
+        };
+        let want = from.identity.as_deref();
+        if first_line_identity(path)?.as_deref() == want {
+            f.pos = from;
+            f.pending = Some(Switch::Resumed);
+        } else if let Some(old) = find_rotated(path, want)? {
+            tracing::info!(
+                "{} was rotated while stopped; finishing {} first",
+                path.display(),
+                old.display()
+            );
+            f.rotated = Some(old);
+            f.pos = from;
+            f.pending = Some(Switch::Resumed);
+        } else {
+            tracing::warn!(
+                "the file checkpointed at line {} of {} is gone; reading {} from its start",
+                from.line,
+                path.display(),
+                path.display()
+            );
+        }
+        Ok(f)
+    }
+
+    /// The position after the last line handed out.
+    pub fn position(&self) -> &Position {
+        &self.pos
+    }
+
+    /// Reads what is available and hands out each complete line; returns
+    /// whether anything was read. With `at_end` (importing a finished file)
+    /// a last line without a line end is handed out too.
+    pub fn poll(
+        &mut self,
+        at_end: bool,
+        on: &mut dyn FnMut(FollowedLine<'_>),
+    ) -> Result<bool, FollowError> {
+        if self.file.is_none() && !self.open_current()? {
+            return Ok(false);
+        }
+        if self.drain(on)? {
+            return Ok(true);
+        }
+        // At the end of the open file: has it been rotated or truncated?
+        if let Some(old) = self.rotated.take() {
+            // The rotated copy is finished; on to the live file.
+            self.finish_file(on);
+            tracing::info!(
+                "finished {}; following {}",
+                old.display(),
+                self.path.display()
+            );
+            self.switch(Switch::Rotated);
+            return Ok(true);
+        }
+        let meta = match fs::metadata(&self.path) {
+            Ok(m) => m,
+            // Renamed away and not recreated yet: keep reading the old one.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if at_end {
+                    self.finish_file(on);
+                }
+                return Ok(false);
+            }
+            Err(source) => return Err(self.io(source)),
+        };
+        if (meta.dev(), meta.ino()) != self.id {
+            // Asterisk may have written to the old file until it reopened
+            // its log: read that last part before switching.
+            self.drain(on)?;
+            self.finish_file(on);
+            tracing::info!(
+                "{} was rotated; following the new file",
+                self.path.display()
+            );
+            self.switch(Switch::Rotated);
+            return Ok(true);
+        }
+        let read = self.pos.offset + (self.buf.len() + self.skipping.unwrap_or(0)) as u64;
+        if meta.len() < read {
+            tracing::warn!(
+                "{} was truncated (now {} bytes, {read} read); reading it from the start",
+                self.path.display(),
+                meta.len(),
+            );
+            self.switch(Switch::Truncated);
+            return Ok(true);
+        }
+        if at_end {
+            self.finish_file(on);
+        }
+        Ok(false)
+    }
+
+    /// Opens the file to read (the rotated copy first, if any); false when
+    /// there is no file at the path yet.
+    fn open_current(&mut self) -> Result<bool, FollowError> {
+        let path = self.rotated.clone().unwrap_or_else(|| self.path.clone());
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(source) => return Err(self.io(source)),
+        };
+        let meta = file.metadata().map_err(|e| self.io(e))?;
+        if meta.len() < self.pos.offset {
+            tracing::warn!(
+                "{} is shorter than its checkpoint ({} < {} bytes); reading it from the start",
+                path.display(),
+                meta.len(),
+                self.pos.offset
+            );
+            self.pos = Position::default();
+            self.pending = Some(Switch::Truncated);
+        }
+        file.seek(SeekFrom::Start(self.pos.offset))
+            .map_err(|e| self.io(e))?;
+        self.id = (meta.dev(), meta.ino());
+        self.file = Some(file);
+        Ok(true)
+    }
+
+    /// Reads to the current end of the open file, handing out complete lines.
+    fn drain(&mut self, on: &mut dyn FnMut(FollowedLine<'_>)) -> Result<bool, FollowError> {
+        let mut progress = false;
+        loop {
+            let file = self.file.as_mut().expect("drain needs an open file");
+            let n = match file.read(&mut self.chunk) {
+                Ok(0) => return Ok(progress),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(self.io(source)),
+            };
+            progress = true;
+            let mut rest = 0..n;
+            while !rest.is_empty() {
+                let data = &self.chunk[rest.clone()];
+                match memchr::memchr(b'\n', data) {
+                    Some(i) => {
+                        let take = i + 1;
+                        if let Some(skipped) = self.skipping.take() {
+                            self.pos.line += 1;
+                            self.pos.offset += (skipped + take) as u64;
+                            on(FollowedLine::TooLong {
+                                line: self.pos.line,
+                                size: skipped + i,
+                            });
+                        } else {
+                            self.buf.extend_from_slice(&data[..take]);
+                            self.consume_line(on);
+                        }
+                        rest.start += take;
+                    }
+                    None => {
+                        if let Some(skipped) = &mut self.skipping {
+                            *skipped += data.len();
+                        } else {
+                            self.buf.extend_from_slice(data);
+                            if self.buf.len() > FOLLOW_MAX_LINE {
+                                self.skipping = Some(self.buf.len());
+                                self.buf.clear();
+                            }
+                        }
+                        rest.start = rest.end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands out the line in `buf` (with or without its line end) and
+    /// moves the position past it.
+    fn consume_line(&mut self, on: &mut dyn FnMut(FollowedLine<'_>)) {
+        let raw = std::mem::take(&mut self.buf);
+        self.pos.line += 1;
+        self.pos.offset += raw.len() as u64;
+        let mut text = &raw[..];
+        while let [rest @ .., b'\n' | b'\r'] = text {
+            text = rest;
+        }
+        if text.len() > FOLLOW_MAX_LINE {
+            on(FollowedLine::TooLong {
+                line: self.pos.line,
+                size: text.len(),
+            });
+        } else if !text.iter().all(u8::is_ascii_whitespace) {
+            if self.pos.identity.is_none() {
+                let identity = file_identity(text);
+                let why = self.pending.take().unwrap_or(Switch::Opened);
+                on(FollowedLine::File {
+                    identity: &identity,
+                    why,
+                });
+                self.pos.identity = Some(identity);
+            } else if let Some(why) = self.pending.take() {
+                let identity = self.pos.identity.as_deref().unwrap_or_default();
+                on(FollowedLine::File { identity, why });
+            }
+            on(FollowedLine::Line {
+                line: self.pos.line,
+                text,
+            });
+        }
+        self.buf = raw;
+        self.buf.clear();
+    }
+
+    /// The file is done: a last line without a line end counts as a line.
+    fn finish_file(&mut self, on: &mut dyn FnMut(FollowedLine<'_>)) {
+        if let Some(skipped) = self.skipping.take() {
+            self.pos.line += 1;
+            self.pos.offset += skipped as u64;
+            on(FollowedLine::TooLong {
+                line: self.pos.line,
+                size: skipped,
+            });
+        } else if !self.buf.is_empty() {
+            self.consume_line(on);
+        }
+    }
+
+    /// Starts over at the start of the file at the path.
+    fn switch(&mut self, why: Switch) {
+        self.file = None;
+        self.buf.clear();
+        self.skipping = None;
+        self.pos = Position::default();
+        self.pending = Some(why);
+    }
+
+    fn io(&self, source: io::Error) -> FollowError {
+        FollowError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// The identity of the file at `path`, if it has a complete first line.
+fn first_line_identity(path: &Path) -> Result<Option<String>, FollowError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(FollowError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        }
+    };
+    let mut head = Vec::new();
+    file.take(FOLLOW_MAX_LINE as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(|source| FollowError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    // The first non-blank complete line, as the follower sees it.
+    let mut start = 0;
+    while let Some(i) = memchr::memchr(b'\n', &head[start..]) {
+        let line = &head[start..start + i];
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            let mut text = line;
+            while let [rest @ .., b'\r'] = text {
+                text = rest;
+            }
+            return Ok(Some(file_identity(text)));
+        }
+        start += i + 1;
+    }
+    Ok(None)
+}
+
+/// A rotated copy of `path` (a sibling whose name starts with its name,
+/// not compressed) whose first line has `identity`.
+fn find_rotated(path: &Path, identity: Option<&str>) -> Result<Option<PathBuf>, FollowError> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(None);
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let name = name.to_string_lossy();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(_) => return Ok(None),
+    };
+    let mut candidates: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with(&*name)
+                    && n != name
+                    && ![".gz", ".bz2", ".xz", ".zst"]
+                        .iter()
+                        .any(|z| n.ends_with(z))
+            })
+        })
+        .collect();
+    candidates.sort();
+    for c in candidates {
+        if first_line_identity(&c)?.as_deref() == identity {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A fresh directory for one test.
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("wb-follow-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// What one poll hands out, as text.
+    fn poll(f: &mut FileFollower, at_end: bool) -> Vec<String> {
+        poll_progress(f, at_end).1
+    }
+
+    fn poll_progress(f: &mut FileFollower, at_end: bool) -> (bool, Vec<String>) {
+        let mut got = Vec::new();
+        let progress = f
+            .poll(at_end, &mut |l| {
+                got.push(match l {
+                    FollowedLine::File { why, .. } => format!("{why:?}"),
+                    FollowedLine::Line { line, text } => {
+                        format!("{line}:{}", String::from_utf8_lossy(text))
+                    }
+                    FollowedLine::TooLong { line, size } => format!("{line}:too long {size}"),
+                })
+            })
+            .unwrap();
+        (progress, got)
+    }
+
+    /// Polls until there is no progress (as the follower's loop does).
+    fn drain(f: &mut FileFollower) -> Vec<String> {
+        let mut all = Vec::new();
+        loop {
+            let (progress, got) = poll_progress(f, false);
+            all.extend(got);
+            if !progress {
+                return all;
+            }
+        }
+    }
+
+    #[test]
+    fn hands_out_complete_lines_only() {
+        let d = dir("lines");
+        let p = d.join("queue_log");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        assert!(poll(&mut f, false).is_empty(), "no file yet");
+        append(&p, "1|a|q|NONE|ENTERQUEUE||1|1\r\n\n2|a|q|NO");
+        assert_eq!(drain(&mut f), ["Opened", "1:1|a|q|NONE|ENTERQUEUE||1|1"]);
+        assert_eq!(f.position().line, 2, "the blank line counts");
+        append(&p, "NE|ABANDON|1|1|1\n");
+        assert_eq!(drain(&mut f), ["3:2|a|q|NONE|ABANDON|1|1|1"]);
+        append(&p, "3|partial");
+        assert!(drain(&mut f).is_empty());
+        assert_eq!(poll(&mut f, true), ["4:3|partial"], "an import takes it");
+    }
+
+    #[test]
+    fn follows_a_rotation_reading_the_old_file_to_its_end() {
+        let d = dir("rotate");
+        let p = d.join("queue_log");
+        append(&p, "1|first\n");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        assert_eq!(drain(&mut f), ["Opened", "1:1|first"]);
+        let first = f.position().identity.clone();
+        fs::rename(&p, d.join("queue_log.1")).unwrap();
+        // Asterisk writes to the old file until it reopens its log.
+        append(&d.join("queue_log.1"), "2|late\n");
+        assert_eq!(drain(&mut f), ["2:2|late"]);
+        append(&p, "3|new\n");
+        assert_eq!(drain(&mut f), ["Rotated", "1:3|new"]);
+        assert_ne!(f.position().identity, first, "new ids for the new file");
+    }
+
+    #[test]
+    fn starts_over_after_a_truncation() {
+        let d = dir("truncate");
+        let p = d.join("queue_log");
+        append(&p, "1|one\n2|two\n");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        assert_eq!(drain(&mut f), ["Opened", "1:1|one", "2:2|two"]);
+        let first = f.position().identity.clone();
+        // copytruncate: the content is copied away and the file emptied.
+        fs::File::create(&p).unwrap();
+        append(&p, "3|x\n");
+        assert_eq!(drain(&mut f), ["Truncated", "1:3|x"]);
+        assert_ne!(f.position().identity, first);
+    }
+
+    #[test]
+    fn resumes_at_the_checkpoint_without_repeating_or_skipping() {
+        let d = dir("resume");
+        let p = d.join("queue_log");
+        append(&p, "1|one\n2|two\n");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        drain(&mut f);
+        let saved = f.position().clone();
+        drop(f);
+        append(&p, "3|three\n");
+        let mut f = FileFollower::open(&p, Some(saved)).unwrap();
+        assert_eq!(drain(&mut f), ["Resumed", "3:3|three"]);
+    }
+
+    #[test]
+    fn finishes_a_file_rotated_while_stopped() {
+        let d = dir("rotated-while-stopped");
+        let p = d.join("queue_log");
+        append(&p, "1|one\n");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        drain(&mut f);
+        let saved = f.position().clone();
+        drop(f);
+        append(&p, "2|two\n");
+        fs::rename(&p, d.join("queue_log-20261125")).unwrap();
+        append(&p, "3|three\n");
+        let mut f = FileFollower::open(&p, Some(saved)).unwrap();
+        assert_eq!(
+            drain(&mut f),
+            ["Resumed", "2:2|two", "Rotated", "1:3|three"]
+        );
+    }
+
+    #[test]
+    fn a_checkpointed_file_gone_for_good_is_read_from_the_new_start() {
+        let d = dir("gone");
+        let p = d.join("queue_log");
+        let saved = Position {
+            identity: Some(file_identity(b"0|gone")),
+            offset: 7,
+            line: 1,
+        };
+        append(&p, "1|one\n");
+        let mut f = FileFollower::open(&p, Some(saved)).unwrap();
+        assert_eq!(drain(&mut f), ["Opened", "1:1|one"]);
+    }
+
+    #[test]
+    fn skips_an_overlong_line_and_goes_on() {
+        let d = dir("long");
+        let p = d.join("queue_log");
+        let long = "x".repeat(FOLLOW_MAX_LINE * 3);
+        append(&p, &format!("1|a\n{long}\n2|b\n"));
+        let mut f = FileFollower::open(&p, None).unwrap();
+        assert_eq!(
+            drain(&mut f),
+            [
+                "Opened".to_owned(),
+                "1:1|a".to_owned(),
+                format!("2:too long {}", long.len()),
+                "3:2|b".to_owned()
+            ]
+        );
+        assert_eq!(f.position().offset, fs::metadata(&p).unwrap().len());
+    }
+
+    #[test]
+    fn checkpoints_round_trip_atomically() {
+        let d = dir("checkpoint");
+        let c = Checkpoint {
+            position: Position {
+                identity: Some("ql-1".into()),
+                offset: 10,
+                line: 2,
+            },
+            translator: TranslatorState::default(),
+        };
+        let path = d.join("ckpt.json");
+        assert_eq!(Checkpoint::load(&path).unwrap(), None);
+        c.save(&path).unwrap();
+        assert_eq!(Checkpoint::load(&path).unwrap(), Some(c));
+        fs::write(&path, "{not json").unwrap();
+        let err = Checkpoint::load(&path).unwrap_err().to_string();
+        assert!(err.contains("ckpt.json"), "{err}");
+    }
+}
