@@ -1,17 +1,170 @@
-//! `wallboard ingest ami`. (Being written.)
+//! `wallboard ingest ami`: follows an Asterisk Manager Interface and
+//! publishes the canonical events of its queues and members (mapping in
+//! `ingest::ami`) through the ingest [`Sink`](super::Sink): Kafka, or JSON
+//! Lines. Skipped AMI input goes to the dead letters with its reason and
+//! origin `ami:HOST:PORT#MESSAGE`. Runs until Ctrl-C or SIGTERM (or, with
+//! `--once`, until the server closes the connection), flushing every second
+//! and on the way out.
 
-use anyhow::Result;
-use clap::Args;
+use std::time::Duration;
 
-use super::OutputArgs;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+
+use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing, Update};
+use ingest::event::DEFAULT_TENANT;
+
+use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
 pub struct AmiArgs {
+    /// Asterisk's address (manager.conf `bindaddr`).
+    #[arg(long)]
+    pub host: String,
+    #[arg(long, default_value_t = 5038)]
+    pub port: u16,
+    /// The manager.conf user; it needs `read = agent,call,dialplan` (or
+    /// `all`): queue events, hang-ups, and `QUEUESTATUS` to tell timeouts
+    /// from abandons.
+    #[arg(long)]
+    pub username: String,
+    /// Its secret. Prefer the environment variable: a command line is
+    /// visible to every user of the machine.
+    #[arg(long, env = "WALLBOARD_AMI_SECRET", hide_env_values = true)]
+    pub secret: Secret,
+    #[arg(long, default_value = DEFAULT_TENANT)]
+    pub tenant: String,
+    /// `Events:` of the login: `on`, or classes like `agent,call,dialplan`.
+    #[arg(long, default_value = "on")]
+    pub events: String,
+    /// Which member header names agents: `interface` (`PJSIP/1001`), or
+    /// `member-name` (what queue_log writes when members have names).
+    #[arg(long, value_enum, default_value_t = AgentId::Interface)]
+    pub agent_id: AgentId,
+    /// Seconds between keep-alive pings.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ping_interval_s: u64,
+    /// Seconds to wait for a ping's answer before reconnecting.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ping_timeout_s: u64,
+    /// How long a call that left its queue waits for the event saying how
+    /// (answer, timeout, hang-up) before it counts as abandoned or dequeued.
+    #[arg(long, default_value_t = 2000)]
+    pub settle_ms: u32,
+    /// Stop when the server closes the connection instead of reconnecting.
+    #[arg(long)]
+    pub once: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum AgentId {
+    Interface,
+    MemberName,
+}
+
 pub fn run(args: AmiArgs) -> Result<()> {
-    let _ = args.output;
-    anyhow::bail!("not yet")
+    // Opened before our runtime: the Kafka sink runs its own to create topics.
+    let mut sink = args.output.open()?;
+    let mut cfg = ClientConfig::new(&args.host, args.port, &args.username, args.secret);
+    cfg.events = args.events;
+    cfg.reconnect = !args.once;
+    cfg.translator.tenant = args.tenant;
+    cfg.translator.agent_key = match args.agent_id {
+        AgentId::Interface => AgentKey::Interface,
+        AgentId::MemberName => AgentKey::MemberName,
+    };
+    cfg.translator.settle_ms = i64::from(args.settle_ms);
+    cfg.timing = Timing {
+        ping_interval: Duration::from_secs(args.ping_interval_s),
+        ping_timeout: Duration::from_secs(args.ping_timeout_s),
+        ..Timing::default()
+    };
+    let origin = format!("ami:{}", cfg.addr());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        // Publishing may block (Kafka flushes): the client keeps its own
+        // worker so pings are answered meanwhile.
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let stats = rt.block_on(follow(cfg, &mut sink, &origin));
+    // Whatever happened, what was published is made durable.
+    sink.flush()?;
+    let stats = stats?;
+    eprintln!(
+        "ingest: {} events published to {}, {} AMI events ignored, {} skipped, {} reconnects",
+        sink.sent,
+        sink.describe(),
+        stats.ignored,
+        sink.skipped,
+        stats.reconnects
+    );
+    Ok(())
+}
+
+async fn follow(cfg: ClientConfig, sink: &mut Sink, origin: &str) -> Result<ami::ClientStats> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let client = tokio::spawn(ami::run(cfg, SystemClock, tx, async {
+        let _ = stopped.await;
+    }));
+    let mut stop = Some(stop);
+    let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    // Until the client ends (and drops its sender): on a signal it settles
+    // what is open, sends it and returns.
+    loop {
+        tokio::select! {
+            u = rx.recv() => match u {
+                Some(u) => publish(sink, origin, u)?,
+                None => break,
+            },
+            _ = flush.tick() => sink.flush()?,
+            () = &mut signal, if stop.is_some() => {
+                eprintln!("ingest: stopping");
+                if let Some(s) = stop.take() {
+                    let _ = s.send(());
+                }
+            }
+        }
+    }
+    let stats = client.await.context("the AMI client failed")??;
+    Ok(stats)
+}
+
+fn publish(sink: &mut Sink, origin: &str, u: Update) -> Result<()> {
+    match u {
+        Update::Event(e) => sink.event(&e),
+        Update::Skipped {
+            msg_no,
+            raw,
+            code,
+            reason,
+        } => sink.skipped(Skip {
+            raw: &raw,
+            code,
+            reason: &reason,
+            origin: &format!("{origin}#{msg_no}"),
+        }),
+        // The client logs its connections itself.
+        Update::Connected { .. } | Update::Disconnected { .. } => Ok(()),
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }

@@ -1,1 +1,0 @@
-//! Asterisk Manager Interface (AMI) → canonical events. (Being written.)

@@ -1,0 +1,560 @@
+//! The AMI TCP client: connects, reads the banner, logs in, asks
+//! `QueueStatus` to resynchronise, then feeds every event to the
+//! [`Translator`] and hands canonical events (and skipped input, with its
+//! reason) to the caller through a channel. It pings the server every
+//! `ping_interval` and reconnects when no answer comes within
+//! `ping_timeout`, or when the connection drops, with exponential back-off.
+//! A refused login is fatal: retrying a wrong secret only fills Asterisk's
+//! security log.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{sleep, sleep_until, timeout, Instant};
+
+use crate::event::{Event, TimestampMs};
+
+use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
+use super::translate::{parse_timestamp, Translator, TranslatorConfig};
+
+const LOGIN_ID: &str = "wallboard-login";
+const PING_ID: &str = "wallboard-ping-";
+const RESYNC_ID: &str = "wallboard-resync-";
+
+/// A password: shown as `***` by `Debug` so it never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where receive times come from (events without `Timestamp:`, settling).
+pub trait Clock: Send + Sync + 'static {
+    /// Unix epoch milliseconds.
+    fn now_ms(&self) -> TimestampMs;
+}
+
+/// The wall clock: an adapter reports when it heard of something.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> TimestampMs {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Every delay of the client, short in tests.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub connect_timeout: Duration,
+    /// For the banner and the answer to `Login`.
+    pub login_timeout: Duration,
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    /// First wait before reconnecting; doubles up to `backoff_max`.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// How often open outcomes are settled ([`Translator::tick`]).
+    pub tick_interval: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            connect_timeout: Duration::from_secs(10),
+            login_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            ping_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            tick_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub secret: Secret,
+    /// `Events:` of the login: `on`, or event classes such as
+    /// `agent,call,dialplan` (queue events are class `agent`; `Hangup` is
+    /// `call`, `VarSet` is `dialplan`).
+    pub events: String,
+    pub translator: TranslatorConfig,
+    pub timing: Timing,
+    /// Reconnect when the connection is lost; otherwise stop.
+    pub reconnect: bool,
+    pub max_message_bytes: usize,
+}
+
+impl ClientConfig {
+    pub fn new(host: &str, port: u16, username: &str, secret: Secret) -> Self {
+        ClientConfig {
+            host: host.to_owned(),
+            port,
+            username: username.to_owned(),
+            secret,
+            events: "on".into(),
+            translator: TranslatorConfig::default(),
+            timing: Timing::default(),
+            reconnect: true,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        }
+    }
+
+    /// `host:port`, for messages and dead-letter origins.
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// What the client reports, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Event(Event<'static>),
+    /// Input that was dropped: the number of the message in this run (for
+    /// input outside a message, of the last message before it), the
+    /// bytes, and why.
+    Skipped {
+        msg_no: u64,
+        raw: Vec<u8>,
+        code: &'static str,
+        reason: String,
+    },
+    /// Logged in (`reconnect` after the first time).
+    Connected {
+        banner: String,
+        reconnect: bool,
+    },
+    /// The connection was lost; the client will reconnect (or stop).
+    Disconnected {
+        reason: String,
+    },
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// AMI messages read.
+    pub messages: u64,
+    pub events: u64,
+    /// AMI events that map to nothing.
+    pub ignored: u64,
+    pub skipped: u64,
+    /// Successful logins after the first.
+    pub reconnects: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("AMI login to {addr} refused: {message} (check the manager.conf user, its secret and permit/deny)")]
+    Authentication { addr: String, message: String },
+    #[error("AMI at {addr}: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("invalid AMI settings: {0}")]
+    Config(String),
+}
+
+/// How a session ended when it was not fatal.
+enum End {
+    /// Connection trouble: reconnect (or stop with `reconnect: false`).
+    Lost { reason: String, logged_in: bool },
+    /// The receiver of updates is gone.
+    Closed,
+}
+
+/// Runs the client until `stop` resolves (or, without reconnection, until
+/// the connection ends); returns the run's totals.
+pub async fn run<C: Clock>(
+    cfg: ClientConfig,
+    clock: C,
+    tx: mpsc::Sender<Update>,
+    stop: impl Future<Output = ()>,
+) -> Result<ClientStats, ClientError> {
+    validate(&cfg)?;
+    tokio::pin!(stop);
+    let mut c = Client {
+        translator: Translator::new(cfg.translator.clone()),
+        framer: Framer::new(cfg.max_message_bytes),
+        cfg,
+        clock,
+        tx,
+        stats: ClientStats::default(),
+        msg_no: 0,
+        ping_no: 0,
+        logins: 0,
+    };
+    let mut backoff = c.cfg.timing.backoff_min;
+    loop {
+        let ended = tokio::select! {
+            r = c.session() => Some(r?),
+            () = &mut stop => None,
+        };
+        let (reason, logged_in) = match ended {
+            None => break,
+            Some(End::Closed) => return Ok(c.totals()),
+            Some(End::Lost { reason, logged_in }) => (reason, logged_in),
+        };
+        if let Some(Frame::Malformed(e)) = c.framer.finish() {
+            if !c.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
+                return Ok(c.totals());
+            }
+        }
+        if !c.cfg.reconnect {
+            if !logged_in && c.logins == 0 {
+                return Err(ClientError::Connect {
+                    addr: c.cfg.addr(),
+                    reason,
+                });
+            }
+            tracing::info!("AMI {}: {reason}; stopping", c.cfg.addr());
+            break;
+        }
+        if logged_in {
+            backoff = c.cfg.timing.backoff_min;
+        }
+        tracing::warn!(
+            "AMI {}: {reason}; reconnecting in {backoff:?}",
+            c.cfg.addr()
+        );
+        if !c.send(Update::Disconnected { reason }).await {
+            return Ok(c.totals());
+        }
+        tokio::select! {
+            () = sleep(backoff) => {}
+            () = &mut stop => break,
+        }
+        backoff = (backoff * 2).min(c.cfg.timing.backoff_max);
+    }
+    // Whatever is still open is settled now rather than lost.
+    let mut out = Vec::new();
+    c.translator.finish(&mut out);
+    c.events(out).await;
+    Ok(c.totals())
+}
+
+fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
+    if cfg.host.trim().is_empty() {
+        return Err(ClientError::Config("the host is empty".into()));
+    }
+    for (what, v) in [
+        ("username", cfg.username.as_str()),
+        ("secret", cfg.secret.expose()),
+        ("events", cfg.events.as_str()),
+    ] {
+        // A line break would inject headers into the Login action.
+        if has_line_break(v) {
+            return Err(ClientError::Config(format!(
+                "the {what} contains a line break"
+            )));
+        }
+    }
+    let t = &cfg.translator.tenant;
+    if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
+        return Err(ClientError::Config(format!(
+            "tenant {t:?} must be 1 to 64 characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+struct Client<C> {
+    cfg: ClientConfig,
+    clock: C,
+    tx: mpsc::Sender<Update>,
+    translator: Translator,
+    framer: Framer,
+    stats: ClientStats,
+    msg_no: u64,
+    ping_no: u64,
+    logins: u64,
+}
+
+impl<C: Clock> Client<C> {
+    fn totals(&self) -> ClientStats {
+        ClientStats {
+            ignored: self.translator.ignored,
+            ..self.stats.clone()
+        }
+    }
+
+    async fn send(&mut self, u: Update) -> bool {
+        self.tx.send(u).await.is_ok()
+    }
+
+    async fn events(&mut self, out: Vec<Event<'static>>) -> bool {
+        for e in out {
+            self.stats.events += 1;
+            if !self.send(Update::Event(e)).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn skip(&mut self, raw: Vec<u8>, code: &'static str, reason: String) -> bool {
+        self.stats.skipped += 1;
+        let msg_no = self.msg_no;
+        self.send(Update::Skipped {
+            msg_no,
+            raw,
+            code,
+            reason,
+        })
+        .await
+    }
+
+    /// One connection, from connect to loss. `Err` only when fatal.
+    async fn session(&mut self) -> Result<End, ClientError> {
+        let lost = |reason: String, logged_in: bool| Ok(End::Lost { reason, logged_in });
+        let t = self.cfg.timing.clone();
+        let addr = self.cfg.addr();
+        let stream = match timeout(
+            t.connect_timeout,
+            TcpStream::connect((self.cfg.host.as_str(), self.cfg.port)),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),
+            Err(_) => {
+                return lost(
+                    format!("no connection within {:?}", t.connect_timeout),
+                    false,
+                )
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut rd, mut wr) = stream.into_split();
+        self.framer.reset(true);
+        let mut buf = vec![0u8; 16 * 1024];
+
+        // The banner, then the answer to Login, within login_timeout.
+        let deadline = Instant::now() + t.login_timeout;
+        let mut banner = None;
+        let mut login_sent = false;
+        loop {
+            while let Some(frame) = self.framer.next_frame() {
+                match frame {
+                    Frame::Banner(b) => banner = Some(b),
+                    Frame::Message { message, raw } => {
+                        self.msg_no += 1;
+                        self.stats.messages += 1;
+                        if message.action_id() != Some(LOGIN_ID) || message.response().is_none() {
+                            // Nothing else is expected before the login
+                            // answer; Asterisk sends no events until then.
+                            continue;
+                        }
+                        if message
+                            .response()
+                            .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+                        {
+                            return self
+                                .logged_in(rd, wr, buf, banner.unwrap_or_default())
+                                .await;
+                        }
+                        let text = message
+                            .get("Message")
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| String::from_utf8_lossy(&raw).into_owned());
+                        return Err(ClientError::Authentication {
+                            addr,
+                            message: text,
+                        });
+                    }
+                    Frame::Malformed(e) => {
+                        if !self.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
+                            return Ok(End::Closed);
+                        }
+                    }
+                }
+            }
+            if banner.is_some() && !login_sent {
+                login_sent = true;
+                let login = Message::from_pairs([
+                    ("Action", "Login"),
+                    ("ActionID", LOGIN_ID),
+                    ("Username", self.cfg.username.as_str()),
+                    ("Secret", self.cfg.secret.expose()),
+                    ("Events", self.cfg.events.as_str()),
+                ]);
+                if let Err(e) = wr.write_all(login.to_wire().as_bytes()).await {
+                    return lost(format!("cannot send Login: {e}"), false);
+                }
+            }
+            let n = tokio::select! {
+                r = rd.read(&mut buf) => match r {
+                    Ok(0) => return lost("the server closed the connection before the login".into(), false),
+                    Ok(n) => n,
+                    Err(e) => return lost(format!("read error before the login: {e}"), false),
+                },
+                () = sleep_until(deadline) => {
+                    let what = if banner.is_some() { "no answer to Login" } else { "no banner" };
+                    return lost(format!("{what} within {:?}", t.login_timeout), false);
+                }
+            };
+            self.framer.push(&buf[..n]);
+        }
+    }
+
+    /// The session after a successful login.
+    async fn logged_in(
+        &mut self,
+        mut rd: tokio::net::tcp::OwnedReadHalf,
+        mut wr: OwnedWriteHalf,
+        mut buf: Vec<u8>,
+        banner: String,
+    ) -> Result<End, ClientError> {
+        let lost = |reason: String| {
+            Ok(End::Lost {
+                reason,
+                logged_in: true,
+            })
+        };
+        let t = self.cfg.timing.clone();
+        self.logins += 1;
+        let reconnect = self.logins > 1;
+        if reconnect {
+            self.stats.reconnects += 1;
+        }
+        tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
+        if !self.send(Update::Connected { banner, reconnect }).await {
+            return Ok(End::Closed);
+        }
+        // A first Ping: its answer's Timestamp gives the server's clock
+        // before the QueueStatus answer, whose events carry none.
+        self.ping_no += 1;
+        let ping = Message::from_pairs([
+            ("Action", "Ping"),
+            ("ActionID", &format!("{PING_ID}{}", self.ping_no)),
+        ]);
+        // Whatever changed while we were away comes back with QueueStatus.
+        self.translator.begin_resync();
+        let resync_id = format!("{RESYNC_ID}{}", self.logins);
+        let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
+        let actions = ping.to_wire() + &status.to_wire();
+        if let Err(e) = wr.write_all(actions.as_bytes()).await {
+            return lost(format!("cannot send QueueStatus: {e}"));
+        }
+        let mut next_ping = Instant::now() + t.ping_interval;
+        let mut ping_deadline = Some(Instant::now() + t.ping_timeout);
+        let mut tick = tokio::time::interval(t.tick_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            // Frames left by the login phase come first.
+            while let Some(frame) = self.framer.next_frame() {
+                if !self.frame(frame, &mut ping_deadline).await {
+                    return Ok(End::Closed);
+                }
+            }
+            tokio::select! {
+                r = rd.read(&mut buf) => match r {
+                    Ok(0) => return lost("the server closed the connection".into()),
+                    Ok(n) => self.framer.push(&buf[..n]),
+                    Err(e) => return lost(format!("read error: {e}")),
+                },
+                () = sleep_until(next_ping) => {
+                    self.ping_no += 1;
+                    let id = format!("{PING_ID}{}", self.ping_no);
+                    let ping = Message::from_pairs([("Action", "Ping"), ("ActionID", &id)]);
+                    if let Err(e) = wr.write_all(ping.to_wire().as_bytes()).await {
+                        return lost(format!("cannot send Ping: {e}"));
+                    }
+                    next_ping = Instant::now() + t.ping_interval;
+                    if ping_deadline.is_none() {
+                        ping_deadline = Some(Instant::now() + t.ping_timeout);
+                    }
+                }
+                () = sleep_until(ping_deadline.unwrap_or_else(far_future)), if ping_deadline.is_some() => {
+                    return lost(format!("no answer to Ping within {:?}", t.ping_timeout));
+                }
+                _ = tick.tick() => {
+                    let mut out = Vec::new();
+                    self.translator.tick(self.clock.now_ms(), &mut out);
+                    if !self.events(out).await {
+                        return Ok(End::Closed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one frame of a logged-in session; `false` when the receiver
+    /// of updates is gone.
+    async fn frame(&mut self, frame: Frame, ping_deadline: &mut Option<Instant>) -> bool {
+        match frame {
+            // A second banner would be a proxy reconnecting behind us.
+            Frame::Banner(b) => {
+                tracing::warn!("AMI {}: unexpected banner {b:?}", self.cfg.addr());
+                true
+            }
+            Frame::Malformed(e) => self.skip(e.raw().to_vec(), e.code(), e.to_string()).await,
+            Frame::Message { message, raw } => {
+                self.msg_no += 1;
+                self.stats.messages += 1;
+                if let Some(resp) = message.response() {
+                    let id = message.action_id().unwrap_or("");
+                    if id.starts_with(PING_ID) {
+                        *ping_deadline = None;
+                        if let Some(ts) = message.get("Timestamp").and_then(parse_timestamp) {
+                            self.translator.observe_clock(ts, self.clock.now_ms());
+                        }
+                    } else if id.starts_with(RESYNC_ID) && !resp.eq_ignore_ascii_case("Success") {
+                        tracing::warn!(
+                            "AMI {}: QueueStatus refused ({}); agent states may be stale until they change",
+                            self.cfg.addr(),
+                            message.get("Message").unwrap_or(resp)
+                        );
+                    }
+                    return true;
+                }
+                if message.event().is_none() {
+                    let reason = "neither an event nor a response".to_owned();
+                    return self.skip(raw, "ami_invalid_event", reason).await;
+                }
+                let mut out = Vec::new();
+                let now = self.clock.now_ms();
+                match self.translator.translate(&message, now, &mut out) {
+                    Ok(()) => self.events(out).await,
+                    Err(e) => self.skip(raw, e.code(), e.to_string()).await,
+                }
+            }
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
