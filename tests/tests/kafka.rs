@@ -353,3 +353,71 @@ fn re_sent_records_do_not_change_the_report() {
     assert_eq!(n(&st, "duplicates"), 57 + 1);
     assert_eq!(s.report("edge"), replay(&trace, &metrics));
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn a_queue_log_imported_twice_through_kafka_counts_once() {
+    let metrics = ["--interval", "30", "--tz", "Asia/Shanghai", "--sl", "20"];
+    let s = Serve::new(&metrics);
+    let dir = std::env::temp_dir().join(unique("qlog"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("queue_log");
+    let mut text = wallboard(&[
+        // Within the allowed lateness and the dedup window: the second
+        // import is all duplicates, not late records.
+        "simulate", "--agents", "40", "--hours", "0.75", "--seed", "5", "--tz", "Asia/Shanghai",
+        "--format", "queue-log",
+    ])
+    .stdout;
+    text.extend_from_slice(b"not a queue_log line\n");
+    std::fs::write(&log, &text).unwrap();
+    let lines = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    assert!(lines > 500, "{lines} lines");
+
+    let broker = kafka();
+    let dlq = format!("{}.dlq", s.topic);
+    let import = || {
+        wallboard(&[
+            "ingest", "queue-log", "--once", log.to_str().unwrap(), "--kafka", &broker,
+            "--topic", &s.topic, "--dlq-topic", &dlq,
+        ])
+    };
+    // An import, and the same file again (a restart without a checkpoint):
+    // the ids repeat, so nothing counts twice.
+    let said = String::from_utf8(import().stderr).unwrap();
+    // "ingest: L lines of F read, N events published to …"
+    let events: u64 = said
+        .split(" events published")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no event count in {said:?}"));
+    import();
+    let _serve = s.start(&[]);
+    let mut args = vec!["replay", "--format", "queue-log", log.to_str().unwrap()];
+    args.extend_from_slice(&metrics);
+    let want = String::from_utf8(wallboard(&args).stdout).unwrap();
+    let st = s.wait_status("both imports taken", |st| {
+        n(st, "applied") == events && n(st, "duplicates") == events
+    });
+    assert_eq!(s.report("default"), want, "{st}");
+
+    // The bad line went to the dead-letter topic, with where it came from.
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker)
+        .set("group.id", unique("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&dlq]).unwrap();
+    let origin = wait_for("the dead letter", WAIT, || {
+        let m = consumer.poll(Duration::from_millis(500))?.ok()?;
+        let h = m.headers()?;
+        (0..h.count())
+            .map(|i| h.get(i))
+            .find(|h| h.key == "wallboard-origin")
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    });
+    assert_eq!(origin, format!("{}:{}", log.display(), lines));
+}
