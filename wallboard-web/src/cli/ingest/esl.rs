@@ -1,17 +1,140 @@
-//! `wallboard ingest esl`. (Being written.)
+//! `wallboard ingest esl`: follows FreeSWITCH's mod_callcenter events over
+//! the event socket and publishes their canonical events (the mapping is
+//! documented in `ingest::esl`). Reconnects when the connection drops
+//! (unless `--once`); a refused password or ACL ends the run with the
+//! reason. Skipped messages go to the dead-letter topic (or stderr) with
+//! their origin `esl:HOST:PORT#N`, N counting the messages received.
 
-use anyhow::Result;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Result};
 use clap::Args;
 
-use super::OutputArgs;
+use ingest::esl::{self, ClientConfig, ClientError, Output};
+use ingest::event::DEFAULT_TENANT;
+
+use super::{OutputArgs, Sink, Skip};
+
+/// How often what was published is made durable (and on every
+/// disconnection, and at the end).
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Args, Debug)]
 pub struct EslArgs {
+    /// FreeSWITCH's host (mod_event_socket's listen-ip).
+    #[arg(long)]
+    pub host: String,
+    /// The event socket's port.
+    #[arg(long, default_value_t = 8021)]
+    pub port: u16,
+    /// The event socket's password (event_socket.conf.xml).
+    #[arg(
+        long,
+        env = "WALLBOARD_ESL_PASSWORD",
+        default_value = "ClueCon",
+        hide_env_values = true
+    )]
+    pub password: String,
+    /// Tenant of the events.
+    #[arg(long, default_value = DEFAULT_TENANT)]
+    pub tenant: String,
+    /// Seconds between keep-alives (`api status`); a reply slower than that
+    /// means the connection is dead and is made again.
+    #[arg(long, default_value_t = 15, value_name = "S")]
+    pub keepalive_s: u64,
+    /// Stop when FreeSWITCH closes the connection instead of reconnecting.
+    #[arg(long)]
+    pub once: bool,
+    /// Do not read the agents and their queues back after connecting
+    /// (`callcenter_config agent list`, `tier list`).
+    #[arg(long)]
+    pub no_resync: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub fn run(args: EslArgs) -> Result<()> {
-    let _ = args.output;
-    anyhow::bail!("not yet")
+    anyhow::ensure!(args.keepalive_s > 0, "--keepalive-s must be at least 1");
+    anyhow::ensure!(
+        (1..=64).contains(&args.tenant.chars().count())
+            && !args.tenant.chars().any(char::is_control),
+        "--tenant must be 1 to 64 characters without control characters"
+    );
+    let keepalive = Duration::from_secs(args.keepalive_s);
+    let mut config = ClientConfig::new(&args.host, args.port, &args.password);
+    config.tenant = args.tenant.clone();
+    config.keepalive = keepalive;
+    config.keepalive_timeout = keepalive;
+    config.reconnect = !args.once;
+    config.resync = !args.no_resync;
+
+    let mut sink = args.output.open()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let origin = format!("esl:{}:{}", args.host, args.port);
+    let mut last_flush = Instant::now();
+    let result = rt.block_on(esl::run(
+        config,
+        |o| publish(o, &mut sink, &origin, &mut last_flush),
+        shutdown(),
+    ));
+    // What was published is made durable whatever ended the run.
+    let flushed = sink.flush();
+    let stats = match result {
+        Ok(stats) => stats,
+        Err(ClientError::Handler(e)) => return Err(e),
+        Err(e) => return Err(anyhow!("{e}")),
+    };
+    flushed?;
+    eprintln!(
+        "ingest: {} events published to {}, {} FreeSWITCH events with no canonical event, \
+         {} messages skipped, {} reconnections",
+        sink.sent,
+        sink.describe(),
+        stats.ignored,
+        sink.skipped,
+        stats.reconnects
+    );
+    Ok(())
+}
+
+/// Publishes what the client produced.
+fn publish(o: Output, sink: &mut Sink, origin: &str, last_flush: &mut Instant) -> Result<()> {
+    match o {
+        Output::Event(e) => sink.event(&e)?,
+        Output::Skipped(s) => sink.skipped(Skip {
+            raw: &s.raw,
+            code: s.code,
+            reason: &s.reason,
+            origin: &format!("{origin}#{}", s.msgno),
+        })?,
+        // The client logs (dis)connections; make durable what came before.
+        Output::Disconnected { .. } => {
+            sink.flush()?;
+            *last_flush = Instant::now();
+        }
+        Output::Connected { .. } => {}
+        Output::Tick => {
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                sink.flush()?;
+                *last_flush = Instant::now();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        // Without a SIGTERM handler, Ctrl-C still stops cleanly.
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -1,1 +1,0 @@
-//! FreeSWITCH event socket (ESL), mod_callcenter events → canonical events. (Being written.)

@@ -1,0 +1,573 @@
+//! The inbound event-socket client: connects to FreeSWITCH, authenticates,
+//! subscribes to mod_callcenter's events and translates them; keeps the
+//! connection alive and comes back after it drops.
+//!
+//! - A refused password (`-ERR invalid`), an ACL rejection or a refused
+//!   subscription end the run with a [`ClientError`]: retrying would only
+//!   hammer the server (and FreeSWITCH counts failed logins).
+//! - A dropped connection, a `text/disconnect-notice`, or no reply to the
+//!   keep-alive (`api status`, every [`ClientConfig::keepalive`]) within
+//!   [`ClientConfig::keepalive_timeout`] is followed by a reconnection after
+//!   an exponential backoff ([`ClientConfig::backoff_min`] doubling up to
+//!   [`ClientConfig::backoff_max`]), reset once a session is established;
+//!   unless [`ClientConfig::reconnect`] is off, then the run ends.
+//! - After subscribing, the agents and their queues are read back with
+//!   `callcenter_config agent list` and `tier list` ([`ClientConfig::resync`]):
+//!   what changed while disconnected (or before starting) is emitted.
+//!
+//! Everything goes to the caller's handler as an [`Output`], in order: the
+//! translated events, the skipped messages (with their bytes and reason),
+//! connection changes, and a periodic [`Output::Tick`] to flush on.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBehavior};
+
+use super::protocol::{
+    parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
+};
+use super::translate::EslTranslator;
+use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
+
+/// The subscription: mod_callcenter's events only, as plain text.
+pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
+
+/// Where and how to connect, and the timings (short ones make tests fast).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub host: String,
+    pub port: u16,
+    pub password: String,
+    pub tenant: String,
+    /// For the TCP connection, then again for the whole handshake.
+    pub connect_timeout: Duration,
+    /// How often `api status` is sent to check the connection.
+    pub keepalive: Duration,
+    /// How long its reply may take before the connection is deemed dead.
+    pub keepalive_timeout: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// How often [`Output::Tick`] is emitted.
+    pub tick: Duration,
+    /// Reconnect after the connection is lost; when off, the run ends then
+    /// (and a first connection that fails is an error).
+    pub reconnect: bool,
+    /// Read the agents and tiers back after subscribing.
+    pub resync: bool,
+    /// Messages over this many bytes are skipped.
+    pub max_message: usize,
+}
+
+impl ClientConfig {
+    /// FreeSWITCH's defaults: port 8021, keep-alive every 15 s (10 s to
+    /// answer), backoff 0.5 s to 30 s.
+    pub fn new(host: &str, port: u16, password: &str) -> Self {
+        ClientConfig {
+            host: host.to_owned(),
+            port,
+            password: password.to_owned(),
+            tenant: DEFAULT_TENANT.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(15),
+            keepalive_timeout: Duration::from_secs(10),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            tick: Duration::from_secs(1),
+            reconnect: true,
+            resync: true,
+            max_message: DEFAULT_MAX_MESSAGE,
+        }
+    }
+
+    fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// What the client hands to its caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Authenticated and subscribed; `session` counts from 1.
+    Connected { session: u64 },
+    /// A translated event.
+    Event(Event<'static>),
+    /// A message (or resynchronisation reply) that could not be used.
+    Skipped(Skipped),
+    /// The connection was lost; the next attempt comes after `retry_in`
+    /// (`None`: the run ends).
+    Disconnected {
+        reason: String,
+        retry_in: Option<Duration>,
+    },
+    /// Time passed (every [`ClientConfig::tick`] while connected).
+    Tick,
+}
+
+/// A skipped message: where it was in the stream, why, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Its number among the messages received since the run started.
+    pub msgno: u64,
+    /// Stable machine-readable reason.
+    pub code: &'static str,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Messages received (framed or not).
+    pub messages: u64,
+    /// Canonical events produced.
+    pub events: u64,
+    /// FreeSWITCH events that map to nothing.
+    pub ignored: u64,
+    /// Messages skipped.
+    pub skipped: u64,
+    /// Sessions established after the first one.
+    pub reconnects: u64,
+}
+
+/// Why a run ended early. `E` is the handler's error.
+#[derive(Debug)]
+pub enum ClientError<E> {
+    /// FreeSWITCH refused the password.
+    Auth(String),
+    /// FreeSWITCH's ACL refused this host (`text/rude-rejection`).
+    Rejected(String),
+    /// FreeSWITCH refused the event subscription.
+    Subscribe(String),
+    /// Without reconnection: the connection could not be made.
+    Connect(String),
+    /// The handler failed.
+    Handler(E),
+}
+
+impl<E: fmt::Display> fmt::Display for ClientError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Auth(r) => write!(
+                f,
+                "FreeSWITCH refused the event socket password ({r}); check --password \
+                 (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
+            ),
+            ClientError::Rejected(r) => write!(
+                f,
+                "FreeSWITCH refused the connection ({r}); allow this host in \
+                 event_socket.conf.xml's apply-inbound-acl"
+            ),
+            ClientError::Subscribe(r) => write!(f, "FreeSWITCH refused `{SUBSCRIBE}`: {r}"),
+            ClientError::Connect(r) => f.write_str(r),
+            ClientError::Handler(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for ClientError<E> {}
+
+/// Runs the client until `shutdown` resolves, a fatal error, or (without
+/// reconnection) the end of the connection. `handler` gets every [`Output`];
+/// an error from it ends the run.
+pub async fn run<F, E, S>(
+    config: ClientConfig,
+    handler: F,
+    shutdown: S,
+) -> Result<Stats, ClientError<E>>
+where
+    F: FnMut(Output) -> Result<(), E>,
+    S: Future<Output = ()>,
+{
+    if config.password.contains(['\r', '\n']) {
+        return Err(ClientError::Auth(
+            "the password contains a line break".into(),
+        ));
+    }
+    let mut runner = Runner {
+        translator: EslTranslator::new(&config.tenant),
+        config,
+        handler,
+        stats: Stats::default(),
+        sessions: 0,
+        events: Vec::new(),
+    };
+    tokio::pin!(shutdown);
+    let mut backoff = runner.config.backoff_min;
+    loop {
+        let mut established = false;
+        let ended = tokio::select! {
+            _ = &mut shutdown => None,
+            r = runner.session(&mut established) => Some(r),
+        };
+        let Some(ended) = ended else {
+            return Ok(runner.stats());
+        };
+        let reason = ended?;
+        if !runner.config.reconnect {
+            if runner.sessions == 0 {
+                return Err(ClientError::Connect(reason));
+            }
+            tracing::info!("event socket {}: {reason}", runner.config.addr());
+            runner.emit(Output::Disconnected {
+                reason,
+                retry_in: None,
+            })?;
+            return Ok(runner.stats());
+        }
+        if established {
+            backoff = runner.config.backoff_min;
+        }
+        let delay = backoff;
+        backoff = (backoff * 2).min(runner.config.backoff_max);
+        tracing::warn!(
+            "event socket {}: {reason}; reconnecting in {delay:?}",
+            runner.config.addr()
+        );
+        runner.emit(Output::Disconnected {
+            reason,
+            retry_in: Some(delay),
+        })?;
+        let stop = tokio::select! {
+            _ = &mut shutdown => true,
+            _ = sleep(delay) => false,
+        };
+        if stop {
+            return Ok(runner.stats());
+        }
+    }
+}
+
+/// A command sent and waiting for its reply (replies come in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Auth,
+    Subscribe,
+    AgentList,
+    TierList,
+    KeepAlive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for `auth/request`.
+    Greeting,
+    /// Authenticating and subscribing.
+    Handshake,
+    Running,
+}
+
+/// One connection's protocol state.
+struct Conn {
+    wr: OwnedWriteHalf,
+    pending: VecDeque<Pending>,
+    phase: Phase,
+    /// When the unanswered keep-alive was sent.
+    keepalive_sent: Option<Instant>,
+    next_keepalive: Instant,
+}
+
+impl Conn {
+    /// Sends a command; `Err` is the reason the connection is lost.
+    async fn send(&mut self, cmd: &str, expect: Pending) -> Result<(), String> {
+        let msg = format!("{cmd}\n\n");
+        self.wr
+            .write_all(msg.as_bytes())
+            .await
+            .map_err(|e| format!("cannot send `{}`: {e}", cmd.split(' ').next().unwrap_or("")))?;
+        self.pending.push_back(expect);
+        Ok(())
+    }
+}
+
+struct Runner<F> {
+    config: ClientConfig,
+    handler: F,
+    translator: EslTranslator,
+    stats: Stats,
+    sessions: u64,
+    events: Vec<Event<'static>>,
+}
+
+/// How a message's handling ends a session: `Ok(None)` goes on,
+/// `Ok(Some(reason))` is a lost connection, `Err` a fatal error.
+type Flow<E> = Result<Option<String>, ClientError<E>>;
+
+impl<F, E> Runner<F>
+where
+    F: FnMut(Output) -> Result<(), E>,
+{
+    fn emit(&mut self, out: Output) -> Result<(), ClientError<E>> {
+        (self.handler)(out).map_err(ClientError::Handler)
+    }
+
+    fn stats(&self) -> Stats {
+        Stats {
+            ignored: self.translator.ignored(),
+            ..self.stats
+        }
+    }
+
+    fn skip(
+        &mut self,
+        msgno: u64,
+        code: &'static str,
+        reason: String,
+        raw: &[u8],
+    ) -> Result<(), ClientError<E>> {
+        self.stats.skipped += 1;
+        self.emit(Output::Skipped(Skipped {
+            msgno,
+            code,
+            reason,
+            raw: raw.to_vec(),
+        }))
+    }
+
+    fn flush_events(&mut self) -> Result<(), ClientError<E>> {
+        let events = std::mem::take(&mut self.events);
+        self.stats.events += events.len() as u64;
+        for e in events {
+            self.emit(Output::Event(e))?;
+        }
+        Ok(())
+    }
+
+    /// One connection, from connecting to losing it. `Ok` is why it was
+    /// lost; `established` tells whether it got as far as subscribing.
+    async fn session(&mut self, established: &mut bool) -> Result<String, ClientError<E>> {
+        let addr = self.config.addr();
+        let connect = TcpStream::connect((self.config.host.as_str(), self.config.port));
+        let stream = match timeout(self.config.connect_timeout, connect).await {
+            Err(_) => {
+                return Ok(format!(
+                    "cannot connect to {addr}: no answer within {:?}",
+                    self.config.connect_timeout
+                ))
+            }
+            Ok(Err(e)) => return Ok(format!("cannot connect to {addr}: {e}")),
+            Ok(Ok(s)) => s,
+        };
+        // Commands are small and replies awaited: do not let Nagle delay them.
+        let _ = stream.set_nodelay(true);
+        let (mut rd, wr) = stream.into_split();
+        let now = Instant::now();
+        let mut conn = Conn {
+            wr,
+            pending: VecDeque::new(),
+            phase: Phase::Greeting,
+            keepalive_sent: None,
+            next_keepalive: now,
+        };
+        let handshake_deadline = now + self.config.connect_timeout;
+        let mut decoder = Decoder::new(self.config.max_message);
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut tick = interval(self.config.tick);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            while let Some(item) = decoder.next_item() {
+                self.stats.messages += 1;
+                let msgno = self.stats.messages;
+                let flow = match item {
+                    Item::Problem(p) => self.skip(msgno, p.code, p.reason, &p.raw).map(|()| None),
+                    Item::Frame(f) => self.on_frame(msgno, &f, &mut conn, established).await,
+                };
+                if let Some(lost) = flow? {
+                    return Ok(lost);
+                }
+            }
+            let deadline = match (conn.phase, conn.keepalive_sent) {
+                (Phase::Running, Some(sent)) => sent + self.config.keepalive_timeout,
+                (Phase::Running, None) => conn.next_keepalive,
+                _ => handshake_deadline,
+            };
+            tokio::select! {
+                r = rd.read(&mut buf) => match r {
+                    Ok(0) => {
+                        if let Some(p) = decoder.finish() {
+                            self.stats.messages += 1;
+                            self.skip(self.stats.messages, p.code, p.reason, &p.raw)?;
+                        }
+                        return Ok("connection closed by FreeSWITCH".into());
+                    }
+                    Ok(n) => decoder.push(&buf[..n]),
+                    Err(e) => return Ok(format!("connection lost: {e}")),
+                },
+                _ = sleep_until(deadline) => {
+                    if conn.phase != Phase::Running {
+                        return Ok(format!(
+                            "no answer to the handshake within {:?}",
+                            self.config.connect_timeout
+                        ));
+                    }
+                    if conn.keepalive_sent.is_some() {
+                        return Ok(format!(
+                            "no reply to the keep-alive within {:?}",
+                            self.config.keepalive_timeout
+                        ));
+                    }
+                    if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
+                        return Ok(lost);
+                    }
+                    conn.keepalive_sent = Some(Instant::now());
+                }
+                _ = tick.tick(), if conn.phase == Phase::Running => self.emit(Output::Tick)?,
+            }
+        }
+    }
+
+    async fn on_frame(
+        &mut self,
+        msgno: u64,
+        f: &Frame,
+        conn: &mut Conn,
+        established: &mut bool,
+    ) -> Flow<E> {
+        let ct = f.content_type();
+        match ct {
+            "text/event-plain" | "text/event-json" => {
+                let parsed = if ct == "text/event-plain" {
+                    parse_plain_event(f.body())
+                } else {
+                    parse_json_event(f.body())
+                };
+                let ev = match parsed {
+                    Ok(ev) => ev,
+                    Err(e) => {
+                        self.skip(msgno, "esl_bad_event", e.to_string(), &f.raw)?;
+                        return Ok(None);
+                    }
+                };
+                let mut events = std::mem::take(&mut self.events);
+                let r = self.translator.translate(&ev, &mut events);
+                self.events = events;
+                // What was translated before an error still counts.
+                self.flush_events()?;
+                if let Err(e) = r {
+                    self.skip(msgno, "esl_untranslatable", e.to_string(), &f.raw)?;
+                }
+                Ok(None)
+            }
+            "command/reply" | "api/response" => {
+                let text = if ct == "command/reply" {
+                    reply_text(f).to_owned()
+                } else {
+                    String::from_utf8_lossy(f.body()).into_owned()
+                };
+                let Some(cmd) = conn.pending.pop_front() else {
+                    self.skip(
+                        msgno,
+                        "esl_unexpected_reply",
+                        "a reply to no command".into(),
+                        &f.raw,
+                    )?;
+                    return Ok(None);
+                };
+                self.on_reply(msgno, cmd, &text, conn, established).await
+            }
+            "auth/request" if conn.phase == Phase::Greeting => {
+                conn.phase = Phase::Handshake;
+                let cmd = format!("auth {}", self.config.password);
+                Ok(conn.send(&cmd, Pending::Auth).await.err())
+            }
+            "text/disconnect-notice" => {
+                let body = String::from_utf8_lossy(f.body());
+                let first = body.lines().next().unwrap_or("").trim();
+                Ok(Some(format!("FreeSWITCH ended the session ({first})")))
+            }
+            "text/rude-rejection" => {
+                let body = String::from_utf8_lossy(f.body()).trim().to_owned();
+                Err(ClientError::Rejected(body))
+            }
+            "" => {
+                self.skip(
+                    msgno,
+                    "esl_no_type",
+                    "message without Content-Type".into(),
+                    &f.raw,
+                )?;
+                Ok(None)
+            }
+            other => {
+                let reason = format!("unexpected Content-Type {other:?}");
+                self.skip(msgno, "esl_unexpected_type", reason, &f.raw)?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn on_reply(
+        &mut self,
+        msgno: u64,
+        cmd: Pending,
+        text: &str,
+        conn: &mut Conn,
+        established: &mut bool,
+    ) -> Flow<E> {
+        let ok = text.starts_with("+OK");
+        match cmd {
+            Pending::Auth if ok => Ok(conn.send(SUBSCRIBE, Pending::Subscribe).await.err()),
+            Pending::Auth => Err(ClientError::Auth(text.trim().to_owned())),
+            Pending::Subscribe if ok => {
+                *established = true;
+                conn.phase = Phase::Running;
+                conn.next_keepalive = Instant::now() + self.config.keepalive;
+                if self.sessions > 0 {
+                    self.stats.reconnects += 1;
+                }
+                self.sessions += 1;
+                tracing::info!(
+                    "event socket {}: subscribed to mod_callcenter events",
+                    self.config.addr()
+                );
+                self.emit(Output::Connected {
+                    session: self.sessions,
+                })?;
+                if self.config.resync {
+                    let agents = "api callcenter_config agent list";
+                    if let Err(lost) = conn.send(agents, Pending::AgentList).await {
+                        return Ok(Some(lost));
+                    }
+                    let tiers = "api callcenter_config tier list";
+                    return Ok(conn.send(tiers, Pending::TierList).await.err());
+                }
+                Ok(None)
+            }
+            Pending::Subscribe => Err(ClientError::Subscribe(text.trim().to_owned())),
+            Pending::KeepAlive => {
+                conn.keepalive_sent = None;
+                conn.next_keepalive = Instant::now() + self.config.keepalive;
+                Ok(None)
+            }
+            Pending::AgentList | Pending::TierList => {
+                let now = now_ms();
+                let mut events = std::mem::take(&mut self.events);
+                let r = if cmd == Pending::AgentList {
+                    self.translator.resync_agents(now, text, &mut events)
+                } else {
+                    self.translator.resync_tiers(now, text, &mut events)
+                };
+                self.events = events;
+                self.flush_events()?;
+                match r {
+                    Ok(0) => {}
+                    Ok(bad) => tracing::warn!("resynchronisation: {bad} unreadable rows skipped"),
+                    Err(e) => self.skip(msgno, "esl_resync", e.to_string(), text.as_bytes())?,
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// The local clock, for resynchronisation events (a listing has no time).
+fn now_ms() -> TimestampMs {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as TimestampMs)
+}
