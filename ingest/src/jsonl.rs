@@ -1,6 +1,7 @@
 //! Reading JSON Lines of canonical events, with line numbers for every rejection.
 
 use std::io::{self, Read};
+use std::sync::LazyLock;
 
 use crate::event::{Event, MAX_EVENT_BYTES};
 use crate::parse::{parse_event, EventError};
@@ -72,8 +73,9 @@ impl<R: Read> LineReader<R> {
         Ok(())
     }
 
-    /// The next non-blank line, or `None` at the end of the input.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+    /// Finds the next non-blank line and says where it is, so that callers
+    /// borrow the buffer as they need.
+    fn advance(&mut self) -> io::Result<Option<Found>> {
         loop {
             let (start, stop, next) = match memchr::memchr(b'\n', &self.buf[self.pos..self.end]) {
                 Some(i) => (self.pos, self.pos + i, self.pos + i + 1),
@@ -106,7 +108,7 @@ impl<R: Read> LineReader<R> {
                             }
                         }
                     }
-                    return Ok(Some(Line::TooLong(line, size)));
+                    return Ok(Some(Found::TooLong(line, size)));
                 }
                 None => {
                     self.refill()?;
@@ -120,13 +122,62 @@ impl<R: Read> LineReader<R> {
                 stop -= 1;
             }
             if stop - start > MAX_EVENT_BYTES + 1 {
-                return Ok(Some(Line::TooLong(self.line, next - start)));
+                return Ok(Some(Found::TooLong(self.line, next - start)));
             }
             if !self.buf[start..stop].iter().all(u8::is_ascii_whitespace) {
-                return Ok(Some(Line::Text(self.line, &self.buf[start..stop])));
+                return Ok(Some(Found::Text(self.line, start, stop)));
             }
         }
     }
+
+    /// The next non-blank line, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        Ok(self.advance()?.map(|f| self.line_of(f)))
+    }
+
+    /// Like [`LineReader::next_line`], also giving the bytes already read
+    /// after the line (the start of the next lines, possibly cut short): a
+    /// look ahead for [`next_id_hint`].
+    pub fn next_line_ahead(&mut self) -> io::Result<Option<(Line<'_>, &[u8])>> {
+        Ok(self
+            .advance()?
+            .map(|f| (self.line_of(f), &self.buf[self.pos..self.end])))
+    }
+
+    fn line_of(&self, f: Found) -> Line<'_> {
+        match f {
+            Found::Text(n, start, stop) => Line::Text(n, &self.buf[start..stop]),
+            Found::TooLong(n, size) => Line::TooLong(n, size),
+        }
+    }
+}
+
+/// A line found in the buffer: its number and where it is.
+enum Found {
+    Text(u64, usize, usize),
+    TooLong(u64, usize),
+}
+
+/// The `id` of the event at the start of `ahead`, when a quick look finds
+/// it (`"id":"…"` without escapes near the line's start); a hint only, it
+/// may be `None`, or even wrong for odd input.
+pub fn next_id_hint(ahead: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"id\":\"";
+    // How every event this project writes starts: no search needed.
+    const USUAL: &[u8] = b"{\"v\":1,\"id\":\"";
+    static FINDER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(KEY));
+    let head = &ahead[..ahead.len().min(256)];
+    let at = if head.starts_with(USUAL) {
+        USUAL.len()
+    } else {
+        FINDER.find(head)? + KEY.len()
+    };
+    let len = memchr::memchr2(b'"', b'\\', &head[at..])?;
+    if head[at + len] != b'"' {
+        return None;
+    }
+    std::str::from_utf8(&head[at..at + len]).ok()
 }
 
 /// Parses a line found by [`LineReader`].
@@ -159,6 +210,21 @@ mod tests {
         assert!(seen[0].starts_with("line 1: field `id`: is required"));
         assert!(seen[1].starts_with("line 4: not valid JSON"));
         assert_eq!(seen[2], "ok a");
+    }
+
+    #[test]
+    fn the_look_ahead_gives_the_next_id_when_it_is_plain() {
+        let input =
+            b"{\"v\":1,\"id\":\"a\"}\n{\"kind\":\"x\",\"id\":\"b2\"}\n{\"id\":\"c\\u0041\"}\n";
+        let mut r = LineReader::new(&input[..]);
+        let mut hints = Vec::new();
+        while let Some((line, ahead)) = r.next_line_ahead().unwrap() {
+            assert!(matches!(line, Line::Text(..)));
+            hints.push(next_id_hint(ahead).map(str::to_owned));
+        }
+        // Escaped ids and the end of the input give no hint.
+        assert_eq!(hints, [Some("b2".to_owned()), None, None]);
+        assert_eq!(next_id_hint(b"{\"v\":1,\"id\":\"cut"), None);
     }
 
     #[test]

@@ -299,8 +299,8 @@ impl<'de> Visitor<'de> for FillRaw<'_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let raw = self.0;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match F::of(&key).map(|f| f as usize) {
+        while let Some(FieldKey(key)) = map.next_key::<FieldKey>()? {
+            match key.map(|f| f as usize) {
                 Some(i) => {
                     if raw.fields[i].is_some() {
                         return Err(de::Error::custom(format_args!(
@@ -316,6 +316,30 @@ impl<'de> Visitor<'de> for FillRaw<'_, 'de> {
             }
         }
         Ok(())
+    }
+}
+
+/// An object key, matched against the known fields as it is read: keys
+/// are never materialised (serde's `Cow<str>` would allocate each one).
+struct FieldKey(Option<F>);
+
+impl<'de> Deserialize<'de> for FieldKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_identifier(FieldKeyVisitor)
+    }
+}
+
+struct FieldKeyVisitor;
+
+impl Visitor<'_> for FieldKeyVisitor {
+    type Value = FieldKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<FieldKey, E> {
+        Ok(FieldKey(F::of(v)))
     }
 }
 

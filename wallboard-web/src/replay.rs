@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
 use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{parse_line, Line, LineReader};
+use ingest::jsonl::{next_id_hint, parse_line, Line, LineReader};
 use ingest::queue_log::{file_identity, QueueLogTranslator};
 use ingest::Event;
 
@@ -39,10 +39,22 @@ pub fn replay(
 ) -> io::Result<ReplaySummary> {
     let mut s = ReplaySummary::default();
     let mut lines = LineReader::new(input);
-    while let Some(line) = lines.next_line()? {
+    // The tenant of the last event, for the look-ahead hint.
+    let mut last_tenant = String::new();
+    while let Some((line, ahead)) = lines.next_line_ahead()? {
         s.lines += 1;
+        // The duplicate check reads a table far larger than the caches:
+        // start loading the next event's entry while this one is handled.
+        if let Some(id) = next_id_hint(ahead) {
+            engine.prefetch(tenant.unwrap_or(&last_tenant), id);
+        }
         match parse_line(&line) {
-            Ok(event) => take(&mut s, engine, &event, tenant, until),
+            Ok(event) => {
+                if event.tenant != last_tenant.as_str() {
+                    event.tenant.as_ref().clone_into(&mut last_tenant);
+                }
+                take(&mut s, engine, &event, tenant, until);
+            }
             Err(rejected) => s.reject(&rejected),
         }
     }
