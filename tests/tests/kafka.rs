@@ -365,21 +365,41 @@ fn a_queue_log_imported_twice_through_kafka_counts_once() {
     let mut text = wallboard(&[
         // Within the allowed lateness and the dedup window: the second
         // import is all duplicates, not late records.
-        "simulate", "--agents", "40", "--hours", "0.75", "--seed", "5", "--tz", "Asia/Shanghai",
-        "--format", "queue-log",
+        "simulate",
+        "--agents",
+        "40",
+        "--hours",
+        "0.75",
+        "--seed",
+        "5",
+        "--tz",
+        "Asia/Shanghai",
+        "--format",
+        "queue-log",
     ])
     .stdout;
     text.extend_from_slice(b"not a queue_log line\n");
     std::fs::write(&log, &text).unwrap();
-    let lines = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    let lines = text
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
     assert!(lines > 500, "{lines} lines");
 
     let broker = kafka();
     let dlq = format!("{}.dlq", s.topic);
     let import = || {
         wallboard(&[
-            "ingest", "queue-log", "--once", log.to_str().unwrap(), "--kafka", &broker,
-            "--topic", &s.topic, "--dlq-topic", &dlq,
+            "ingest",
+            "queue-log",
+            "--once",
+            log.to_str().unwrap(),
+            "--kafka",
+            &broker,
+            "--topic",
+            &s.topic,
+            "--dlq-topic",
+            &dlq,
         ])
     };
     // An import, and the same file again (a restart without a checkpoint):
