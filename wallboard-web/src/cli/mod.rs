@@ -33,7 +33,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the aggregator and the web server, fed from Kafka.
     Serve(serve::ServeArgs),
-    /// Publish canonical events to Kafka.
+    /// Run a CTI adapter: turn a telephony source into canonical events
+    /// and publish them (Kafka, or JSON Lines).
     Ingest(ingest::IngestArgs),
     /// Compute the interval report of a JSON Lines trace of canonical events.
     Replay(replay::ReplayArgs),
