@@ -449,6 +449,48 @@ fn live_events_during_a_resync_win_over_the_answer() {
 }
 
 #[test]
+fn resync_ids_stay_canonical_with_long_queue_names() {
+    let long = "q".repeat(100);
+    let with_long =
+        |name: &str| fixture(name).replace("Queue: sales\r\n", &format!("Queue: {long}\r\n"));
+    let mut t = Translator::new(tenant_acme());
+    t.begin_resync();
+    let first = translate_with(&mut t, &with_long("queue_status_1.ami"));
+    t.begin_resync();
+    let second = translate_with(&mut t, &with_long("queue_status_2.ami"));
+    assert!(first.errors.is_empty() && second.errors.is_empty());
+    // The call that joined while away is announced under a short id.
+    assert!(
+        lines(&second.events).contains(&format!("1700006095000 queued 1700006200.602@{long}")),
+        "{:#?}",
+        lines(&second.events)
+    );
+    let all: Vec<_> = first.events.into_iter().chain(second.events).collect();
+    for e in &all {
+        assert!(e.id.len() <= 128, "{}", e.id);
+    }
+    assert_canonical(&all);
+}
+
+#[test]
+fn an_aborted_resync_lets_member_answers_apply_again() {
+    let mut t = Translator::new(tenant_acme());
+    t.begin_resync();
+    assert!(t.resyncing());
+    t.abort_resync();
+    assert!(!t.resyncing());
+    let member = "Event: QueueMember\r\nQueue: sales\r\nName: Dave\r\nLocation: PJSIP/1009\r\nInCall: 0\r\nStatus: 1\r\nPaused: 0\r\nActionID: someone-else\r\n\r\n";
+    let run = translate_with(&mut t, member);
+    assert_eq!(
+        lines(&run.events),
+        [
+            r#"1700006100000 PJSIP/1009 queues ["sales"]"#,
+            "1700006100000 PJSIP/1009 available",
+        ]
+    );
+}
+
+#[test]
 fn garbage_unknown_and_truncated_input_is_reported_not_fatal() {
     let run = translate(&fixture("garbage.ami"));
     assert_eq!(
@@ -540,6 +582,8 @@ struct Conn {
     /// Close after sending; otherwise keep serving until the client leaves.
     close: bool,
     answer_pings: bool,
+    /// Sent before the answer to the second Ping (the first keep-alive).
+    burst_before_pong: Vec<String>,
 }
 
 /// Serves AMI sessions, one script per connection (the last one repeats);
@@ -574,6 +618,7 @@ async fn serve(
     sock.write_all(b"Asterisk Call Manager/5.0.1\r\n").await?;
     let mut framer = Framer::without_banner(ami::DEFAULT_MAX_MESSAGE_BYTES);
     let mut buf = vec![0; 4096];
+    let mut pings = 0;
     loop {
         let n = sock.read(&mut buf).await?;
         if n == 0 {
@@ -609,6 +654,11 @@ async fn serve(
                     }
                 }
                 "Ping" if conn.answer_pings => {
+                    pings += 1;
+                    if pings == 2 {
+                        sock.write_all(conn.burst_before_pong.concat().as_bytes())
+                            .await?;
+                    }
                     let reply = format!("Response: Success\r\nActionID: {id}\r\nPing: Pong\r\nTimestamp: 1700006100.000000\r\n\r\n");
                     sock.write_all(reply.as_bytes()).await?;
                 }
@@ -915,6 +965,83 @@ async fn unanswered_pings_lead_to_a_reconnect() {
         ),
         "{updates:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_slow_receiver_does_not_make_answered_pings_time_out() {
+    // Far more events than the channel holds, then the Pong: the client
+    // waits for its receiver far longer than ping_timeout.
+    let n = 2000;
+    let burst: Vec<String> = (0..n)
+        .map(|i| format!("Event: QueueCallerJoin\r\nTimestamp: 1700006100.000000\r\nQueue: sales\r\nUniqueid: 1700006100.{i}\r\nPosition: 1\r\nCount: 1\r\n\r\n"))
+        .collect();
+    let (port, seen) = server(vec![Conn {
+        queue_status: fixture("queue_status_1.ami"),
+        answer_pings: true,
+        burst_before_pong: burst,
+        ..Conn::default()
+    }])
+    .await;
+    let mut cfg = client_config(port);
+    cfg.timing.ping_timeout = Duration::from_millis(100);
+    let mut c = start(cfg);
+    c.wait_for("the login", |u| matches!(u, Update::Connected { .. }))
+        .await;
+    // A consumer stuck in a long flush.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let last = format!("1700006100.{}", n - 1);
+    c.wait_for("the last call", |u| {
+        is_event(
+            u,
+            |b| matches!(b, EventBody::CallQueued { call, .. } if *call == last),
+        )
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (result, updates) = c.stop().await;
+    assert!(
+        !updates
+            .iter()
+            .any(|u| matches!(u, Update::Disconnected { .. })),
+        "{:#?}",
+        updates
+            .iter()
+            .filter(|u| !matches!(u, Update::Event(_)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(result.unwrap().reconnects, 0);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_queue_status_leaves_live_events_translated() {
+    let mut live = vec![
+        // An answer to someone else's QueueStatus: applied as it comes.
+        "Event: QueueMember\r\nQueue: sales\r\nName: Dave\r\nLocation: PJSIP/1009\r\nInCall: 0\r\nStatus: 1\r\nPaused: 0\r\nActionID: someone-else\r\n\r\n".to_owned(),
+    ];
+    live.extend(messages("answered_call.ami"));
+    let (port, _) = server(vec![Conn {
+        queue_status:
+            "Response: Error\r\nActionID: wallboard-resync-1\r\nMessage: Permission denied\r\n\r\n"
+                .into(),
+        events: live,
+        answer_pings: true,
+        ..Conn::default()
+    }])
+    .await;
+    let mut c = start(client_config(port));
+    c.wait_for("the completed call", |u| {
+        is_event(u, |b| matches!(b, EventBody::CallCompleted { .. }))
+    })
+    .await;
+    let (result, updates) = c.stop().await;
+    assert_eq!(result.unwrap().reconnects, 0);
+    let lines: Vec<String> = events(&updates).into_iter().map(|e| line(e)).collect();
+    assert!(
+        lines.contains(&r#"1700006100000 PJSIP/1009 queues ["sales"]"#.to_owned()),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().any(|l| l.contains(" answered ")), "{lines:#?}");
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! reason) to the caller through a channel. It pings the server every
 //! `ping_interval` and reconnects when no answer comes within
 //! `ping_timeout`, or when the connection drops, with exponential back-off.
+//! Time spent waiting for room in the channel (the caller's back-pressure)
+//! does not count against the server's answer.
 //! A refused login is fatal: retrying a wrong secret only fills Asterisk's
 //! security log.
 
@@ -215,6 +217,8 @@ pub async fn run<C: Clock>(
         msg_no: 0,
         ping_no: 0,
         logins: 0,
+        stalled: Duration::ZERO,
+        resync_ping: 0,
     };
     let mut backoff = c.cfg.timing.backoff_min;
     loop {
@@ -300,6 +304,12 @@ struct Client<C> {
     msg_no: u64,
     ping_no: u64,
     logins: u64,
+    /// Time spent waiting for room in the channel since last looked at.
+    stalled: Duration,
+    /// The last Ping sent before this session's `QueueStatus`: Asterisk
+    /// answers actions in order, so the answer to a later Ping means the
+    /// `QueueStatus` answer is over, complete or not.
+    resync_ping: u64,
 }
 
 impl<C: Clock> Client<C> {
@@ -311,7 +321,17 @@ impl<C: Clock> Client<C> {
     }
 
     async fn send(&mut self, u: Update) -> bool {
-        self.tx.send(u).await.is_ok()
+        match self.tx.try_send(u) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Full(u)) => {
+                // Our receiver is slow (e.g. a Kafka flush): not the server.
+                let since = Instant::now();
+                let sent = self.tx.send(u).await.is_ok();
+                self.stalled += since.elapsed();
+                sent
+            }
+        }
     }
 
     async fn events(&mut self, out: Vec<Event<'static>>) -> bool {
@@ -462,6 +482,7 @@ impl<C: Clock> Client<C> {
         ]);
         // Whatever changed while we were away comes back with QueueStatus.
         self.translator.begin_resync();
+        self.resync_ping = self.ping_no;
         let resync_id = format!("{RESYNC_ID}{}", self.logins);
         let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
         let actions = ping.to_wire() + &status.to_wire();
@@ -470,6 +491,7 @@ impl<C: Clock> Client<C> {
         }
         let mut next_ping = Instant::now() + t.ping_interval;
         let mut ping_deadline = Some(Instant::now() + t.ping_timeout);
+        self.stalled = Duration::ZERO;
         let mut tick = tokio::time::interval(t.tick_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -478,6 +500,12 @@ impl<C: Clock> Client<C> {
                 if !self.frame(frame, &mut ping_deadline).await {
                     return Ok(End::Closed);
                 }
+            }
+            // Waiting for our own receiver kept the answer unread: the
+            // server gets that time back.
+            let stalled = std::mem::take(&mut self.stalled);
+            if let Some(d) = &mut ping_deadline {
+                *d += stalled;
             }
             tokio::select! {
                 r = rd.read(&mut buf) => match r {
@@ -498,7 +526,13 @@ impl<C: Clock> Client<C> {
                     }
                 }
                 () = sleep_until(ping_deadline.unwrap_or_else(far_future)), if ping_deadline.is_some() => {
-                    return lost(format!("no answer to Ping within {:?}", t.ping_timeout));
+                    // The answer may be waiting unread behind what we were
+                    // busy with: whatever already arrived is read first.
+                    match rd.try_read(&mut buf) {
+                        Ok(0) => return lost("the server closed the connection".into()),
+                        Ok(n) => self.framer.push(&buf[..n]),
+                        Err(_) => return lost(format!("no answer to Ping within {:?}", t.ping_timeout)),
+                    }
                 }
                 _ = tick.tick() => {
                     let mut out = Vec::new();
@@ -526,10 +560,18 @@ impl<C: Clock> Client<C> {
                 self.stats.messages += 1;
                 if let Some(resp) = message.response() {
                     let id = message.action_id().unwrap_or("");
-                    if id.starts_with(PING_ID) {
+                    if let Some(no) = id.strip_prefix(PING_ID) {
                         *ping_deadline = None;
                         if let Some(ts) = message.get("Timestamp").and_then(parse_timestamp) {
                             self.translator.observe_clock(ts, self.clock.now_ms());
+                        }
+                        let after_resync = no.parse::<u64>().is_ok_and(|n| n > self.resync_ping);
+                        if after_resync && self.translator.resyncing() {
+                            tracing::warn!(
+                                "AMI {}: the QueueStatus answer ended without QueueStatusComplete; agent states may be stale until they change",
+                                self.cfg.addr()
+                            );
+                            self.translator.abort_resync();
                         }
                     } else if id.starts_with(RESYNC_ID) && !resp.eq_ignore_ascii_case("Success") {
                         tracing::warn!(
@@ -537,6 +579,7 @@ impl<C: Clock> Client<C> {
                             self.cfg.addr(),
                             message.get("Message").unwrap_or(resp)
                         );
+                        self.translator.abort_resync();
                     }
                     return true;
                 }

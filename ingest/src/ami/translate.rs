@@ -281,6 +281,18 @@ impl Translator {
         });
     }
 
+    /// The `QueueStatus` answer will not come (refused, or its
+    /// `QueueStatusComplete` never came): what was collected is dropped and
+    /// `QueueMember`/`QueueEntry` events apply as they come again.
+    pub fn abort_resync(&mut self) {
+        self.resync = None;
+    }
+
+    /// A `QueueStatus` answer is being collected.
+    pub fn resyncing(&self) -> bool {
+        self.resync.is_some()
+    }
+
     /// Translates one AMI event received at `received_ms` (the receiver's
     /// clock, used when the event has no `Timestamp:`); the canonical events
     /// it maps to are appended to `out`.
@@ -586,9 +598,14 @@ impl Translator {
             }
             "QueueStatusComplete" => match self.resync.take() {
                 Some(r) => {
-                    let id = make_id(name, msg.action_id().unwrap_or(""), "", stamp);
+                    let action = msg.action_id().unwrap_or("");
+                    let id = make_id(name, action, "", stamp);
                     let mut emit = Emitter::new(out, self.tenant.clone(), ts, id);
-                    self.reconcile(r, ts, &mut emit);
+                    // Calls announced by the answer get their own ids.
+                    let call_id = |call: &str, queue: &str| {
+                        make_id(name, &format!("{action}:{call}"), queue, stamp)
+                    };
+                    self.reconcile(r, ts, &mut emit, call_id);
                 }
                 None => self.ignored += 1,
             },
@@ -722,7 +739,13 @@ impl Translator {
         stop_ringing(&mut self.members, call, &mut sub);
     }
 
-    fn reconcile(&mut self, r: Resync, ts: TimestampMs, emit: &mut Emitter<'_>) {
+    fn reconcile(
+        &mut self,
+        r: Resync,
+        ts: TimestampMs,
+        emit: &mut Emitter<'_>,
+        call_id: impl Fn(&str, &str) -> String,
+    ) {
         for (agent, seen) in &r.members {
             if r.touched_members.contains(agent) {
                 continue;
@@ -777,7 +800,7 @@ impl Translator {
             let queued = valid_ts(ts.saturating_sub(ms_i64(wait_s)));
             if self.synced {
                 // Joined while we were disconnected: nobody announced it.
-                let mut sub = emit.under(queued, format!("{}:{}@{}", emit.base, key.0, key.1));
+                let mut sub = emit.under(queued, call_id(&key.0, &key.1));
                 sub.push(EventBody::CallQueued {
                     call: owned(&key.0),
                     queue: owned(&key.1),
