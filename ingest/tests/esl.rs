@@ -120,6 +120,11 @@ struct Script {
     close: bool,
     /// Leave `api status` unanswered.
     mute_keepalive: bool,
+    /// Answer `api status` after this long.
+    keepalive_delay: Duration,
+    /// The answer to `callcenter_config agent list` ([`AGENT_LIST`] when
+    /// empty).
+    agent_list: &'static str,
 }
 
 /// A fake FreeSWITCH: plays one script per connection (the last one again
@@ -220,9 +225,14 @@ async fn serve(mut sock: TcpStream, script: Script, log: Arc<Mutex<Vec<String>>>
                 if script.mute_keepalive {
                     continue;
                 }
+                tokio::time::sleep(script.keepalive_delay).await;
                 api("UP 0 years, 0 days, 1 hour\nFreeSWITCH (Version 1.10.12) is ready\n")
             } else if cmd == "api callcenter_config agent list" {
-                api(AGENT_LIST)
+                api(if script.agent_list.is_empty() {
+                    AGENT_LIST
+                } else {
+                    script.agent_list
+                })
             } else if cmd == "api callcenter_config tier list" {
                 api("+OK\n")
             } else {
@@ -260,11 +270,18 @@ struct Client {
 
 impl Client {
     fn start(config: ClientConfig) -> Client {
+        Client::start_with(config, |_| {})
+    }
+
+    /// Starts a client whose handler also calls `hook` (before passing the
+    /// output on).
+    fn start_with(config: ClientConfig, mut hook: impl FnMut(&Output) + Send + 'static) -> Client {
         let (tx, outputs) = mpsc::unbounded_channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(run(
             config,
             move |o| {
+                hook(&o);
                 let _ = tx.send(o);
                 Ok::<(), Infallible>(())
             },
@@ -611,12 +628,17 @@ async fn agents_are_resynchronised_after_connecting() {
     let server = Server::start(vec![Script::default()]).await;
     let mut c = config(server.port);
     c.resync = true;
+    c.clock = an_hour_ahead;
     let mut client = Client::start(c);
     client
         .until("the resynchronised agent", |o| !events(o).is_empty())
         .await;
     let (r, outputs) = client.stop().await;
     r.unwrap();
+    // No event seen yet: the host's clock is all there is.
+    assert!(outputs
+        .iter()
+        .any(|o| matches!(o, Output::Event(e) if e.ts == an_hour_ahead())));
     let got = events(&outputs);
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].contains(r#""agent":"9000@default","state":"not_ready","reason":"break""#));
@@ -631,6 +653,123 @@ async fn agents_are_resynchronised_after_connecting() {
             "api callcenter_config tier list"
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_blocks_does_not_make_keepalives_time_out() {
+    // Keep-alives are answered late enough to be outstanding most of the
+    // time; the handler (a slow flush) blocks for longer than their timeout.
+    let server = Server::start(vec![Script {
+        keepalive_delay: Duration::from_millis(50),
+        ..Script::default()
+    }])
+    .await;
+    let mut c = config(server.port);
+    c.keepalive = Duration::from_millis(20);
+    c.keepalive_timeout = Duration::from_millis(100);
+    let mut ticks = 0;
+    let mut client = Client::start_with(c, move |o| {
+        if *o == Output::Tick {
+            ticks += 1;
+            if ticks % 4 == 0 {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+    });
+    client
+        .until("six slow flushes", |o| {
+            o.iter().filter(|o| matches!(o, Output::Tick)).count() >= 24
+        })
+        .await;
+    let (r, outputs) = client.stop().await;
+    assert_eq!(r.unwrap().reconnects, 0);
+    let lost: Vec<_> = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Disconnected { .. }))
+        .collect();
+    assert!(lost.is_empty(), "{lost:?}");
+    assert_eq!(server.connections(), 1);
+    let keepalives = server
+        .commands()
+        .iter()
+        .filter(|c| *c == "api status")
+        .count();
+    assert!(keepalives >= 4, "{keepalives} keep-alives");
+}
+
+/// FreeSWITCH's time of the first `agents` fixture event, in ms.
+const FS_MS: i64 = 1_763_891_400_100;
+
+/// A host clock an hour ahead of FreeSWITCH's (and stopped, to compare
+/// exactly).
+fn an_hour_ahead() -> i64 {
+    FS_MS + 3_600_000
+}
+
+#[tokio::test]
+async fn resynchronisation_is_timed_by_freeswitchs_clock() {
+    let server = Server::start(vec![Script {
+        replay: plain(&fixture("agents")[0]).into_bytes(),
+        ..Script::default()
+    }])
+    .await;
+    let mut c = config(server.port);
+    c.resync = true;
+    c.clock = an_hour_ahead;
+    let mut client = Client::start(c);
+    client
+        .until("the resynchronised agents", |o| events(o).len() == 3)
+        .await;
+    let (r, outputs) = client.stop().await;
+    r.unwrap();
+    let got: Vec<&Event> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    // The live event, then the listed agent and the unlisted one logged
+    // out, at FreeSWITCH's time, not the host's an hour later.
+    assert_eq!(got[0].ts, FS_MS);
+    assert!(got[1].id.contains(":resync-agents:"), "{:?}", got[1]);
+    assert!(got[2]
+        .to_json()
+        .contains(r#""agent":"1003@default","state":"logged_out""#));
+    assert_eq!([got[1].ts, got[2].ts], [FS_MS, FS_MS]);
+}
+
+#[tokio::test]
+async fn resynchronisation_reports_unreadable_rows_and_logs_nobody_out_for_them() {
+    let server = Server::start(vec![Script {
+        replay: plain(&fixture("agents")[0]).into_bytes(),
+        agent_list: "name|system|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|last_status_change|no_answer_count|calls_answered|talk_time|ready_time\n\
+            9000@default|single_box||callback|{ignore_early_media=true}sofia/gw/a|sofia/gw/b|On Break|Waiting|3|10|10|60|0|0|0|0|0|0|0|0|0\n\
+            1003@default|single_box||callback\n+OK\n",
+        ..Script::default()
+    }])
+    .await;
+    let mut c = config(server.port);
+    c.resync = true;
+    let mut client = Client::start(c);
+    client
+        .until("the unreadable row", |o| !skipped(o).is_empty())
+        .await;
+    let (r, outputs) = client.stop().await;
+    r.unwrap();
+    let got = events(&outputs);
+    // The live event and the failover row; 1003, unreadable, stays.
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[1].contains(r#""agent":"9000@default","state":"not_ready","reason":"break""#));
+    let Some(Output::Skipped(s)) = outputs.iter().find(|o| matches!(o, Output::Skipped(_))) else {
+        unreachable!()
+    };
+    assert_eq!(s.code, "esl_resync_row");
+    assert_eq!(
+        s.reason,
+        "callcenter_config agent list: 4 fields for 20 columns"
+    );
+    assert_eq!(s.raw, b"1003@default|single_box||callback");
 }
 
 #[tokio::test]

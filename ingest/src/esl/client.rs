@@ -7,10 +7,12 @@
 //!   hammer the server (and FreeSWITCH counts failed logins).
 //! - A dropped connection, a `text/disconnect-notice`, or no reply to the
 //!   keep-alive (`api status`, every [`ClientConfig::keepalive`]) within
-//!   [`ClientConfig::keepalive_timeout`] is followed by a reconnection after
-//!   an exponential backoff ([`ClientConfig::backoff_min`] doubling up to
-//!   [`ClientConfig::backoff_max`]), reset once a session is established;
-//!   unless [`ClientConfig::reconnect`] is off, then the run ends.
+//!   [`ClientConfig::keepalive_timeout`] (not counting time the handler
+//!   spent blocked: the socket is not read meanwhile) is followed by a
+//!   reconnection after an exponential backoff ([`ClientConfig::backoff_min`]
+//!   doubling up to [`ClientConfig::backoff_max`]), reset once a session is
+//!   established; unless [`ClientConfig::reconnect`] is off, then the run
+//!   ends.
 //! - After subscribing, the agents and their queues are read back with
 //!   `callcenter_config agent list` and `tier list` ([`ClientConfig::resync`]):
 //!   what changed while disconnected (or before starting) is emitted.
@@ -32,7 +34,7 @@ use tokio::time::{interval, sleep, sleep_until, timeout, Instant, MissedTickBeha
 use super::protocol::{
     parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
 };
-use super::translate::EslTranslator;
+use super::translate::{event_ts, EslTranslator};
 use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
 
 /// The subscription: mod_callcenter's events only, as plain text.
@@ -62,6 +64,10 @@ pub struct ClientConfig {
     pub resync: bool,
     /// Messages over this many bytes are skipped.
     pub max_message: usize,
+    /// The local clock, in epoch milliseconds ([`system_clock`]; another
+    /// in tests). Resynchronisation events are timed by it, corrected by
+    /// its difference from FreeSWITCH's clock.
+    pub clock: fn() -> TimestampMs,
 }
 
 impl ClientConfig {
@@ -82,6 +88,7 @@ impl ClientConfig {
             reconnect: true,
             resync: true,
             max_message: DEFAULT_MAX_MESSAGE,
+            clock: system_clock,
         }
     }
 
@@ -196,6 +203,8 @@ where
         stats: Stats::default(),
         sessions: 0,
         events: Vec::new(),
+        skew_ms: None,
+        handler_time: Duration::ZERO,
     };
     tokio::pin!(shutdown);
     let mut backoff = runner.config.backoff_min;
@@ -267,8 +276,9 @@ struct Conn {
     wr: OwnedWriteHalf,
     pending: VecDeque<Pending>,
     phase: Phase,
-    /// When the unanswered keep-alive was sent.
-    keepalive_sent: Option<Instant>,
+    /// When the unanswered keep-alive was sent, and the handler's
+    /// [`Runner::handler_time`] then.
+    keepalive_sent: Option<(Instant, Duration)>,
     next_keepalive: Instant,
 }
 
@@ -292,6 +302,14 @@ struct Runner<F> {
     stats: Stats,
     sessions: u64,
     events: Vec<Event<'static>>,
+    /// FreeSWITCH's clock minus the local one, from the latest event's
+    /// `Event-Date-Timestamp` (kept across connections: the clocks stay
+    /// apart as much).
+    skew_ms: Option<i64>,
+    /// Time spent in the handler (publishing, flushing) since the run
+    /// started: the socket is not read meanwhile, so it does not count
+    /// against the keep-alive's reply.
+    handler_time: Duration,
 }
 
 /// How a message's handling ends a session: `Ok(None)` goes on,
@@ -303,7 +321,17 @@ where
     F: FnMut(Output) -> Result<(), E>,
 {
     fn emit(&mut self, out: Output) -> Result<(), ClientError<E>> {
-        (self.handler)(out).map_err(ClientError::Handler)
+        let start = Instant::now();
+        let r = (self.handler)(out).map_err(ClientError::Handler);
+        self.handler_time += start.elapsed();
+        r
+    }
+
+    /// FreeSWITCH's time now, as far as known: the local clock, corrected
+    /// by the skew the latest event showed.
+    fn server_now(&self) -> TimestampMs {
+        let local = (self.config.clock)();
+        local.saturating_add(self.skew_ms.unwrap_or(0))
     }
 
     fn stats(&self) -> Stats {
@@ -382,11 +410,20 @@ where
                 }
             }
             let deadline = match (conn.phase, conn.keepalive_sent) {
-                (Phase::Running, Some(sent)) => sent + self.config.keepalive_timeout,
+                // Time the handler blocked (a slow flush) is ours, not the
+                // server's.
+                (Phase::Running, Some((sent, handled))) => {
+                    sent + self.config.keepalive_timeout + (self.handler_time - handled)
+                }
                 (Phase::Running, None) => conn.next_keepalive,
                 _ => handshake_deadline,
             };
             tokio::select! {
+                // In this order: a tick cannot starve reading (one per
+                // period), and what was received while the handler blocked
+                // is read before a deadline is judged.
+                biased;
+                _ = tick.tick(), if conn.phase == Phase::Running => self.emit(Output::Tick)?,
                 r = rd.read(&mut buf) => match r {
                     Ok(0) => {
                         if let Some(p) = decoder.finish() {
@@ -414,9 +451,8 @@ where
                     if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
                         return Ok(lost);
                     }
-                    conn.keepalive_sent = Some(Instant::now());
+                    conn.keepalive_sent = Some((Instant::now(), self.handler_time));
                 }
-                _ = tick.tick(), if conn.phase == Phase::Running => self.emit(Output::Tick)?,
             }
         }
     }
@@ -443,6 +479,9 @@ where
                         return Ok(None);
                     }
                 };
+                if let Ok(ts) = event_ts(&ev) {
+                    self.skew_ms = Some(ts.saturating_sub((self.config.clock)()));
+                }
                 let mut events = std::mem::take(&mut self.events);
                 let r = self.translator.translate(&ev, &mut events);
                 self.events = events;
@@ -545,7 +584,9 @@ where
                 Ok(None)
             }
             Pending::AgentList | Pending::TierList => {
-                let now = now_ms();
+                // A listing has no time: FreeSWITCH's, as far as known, so
+                // that live events after it do not look older.
+                let now = self.server_now();
                 let mut events = std::mem::take(&mut self.events);
                 let r = if cmd == Pending::AgentList {
                     self.translator.resync_agents(now, text, &mut events)
@@ -555,8 +596,11 @@ where
                 self.events = events;
                 self.flush_events()?;
                 match r {
-                    Ok(0) => {}
-                    Ok(bad) => tracing::warn!("resynchronisation: {bad} unreadable rows skipped"),
+                    Ok(rows) => {
+                        for row in rows {
+                            self.skip(msgno, "esl_resync_row", row.reason, row.row.as_bytes())?;
+                        }
+                    }
                     Err(e) => self.skip(msgno, "esl_resync", e.to_string(), text.as_bytes())?,
                 }
                 Ok(None)
@@ -565,8 +609,8 @@ where
     }
 }
 
-/// The local clock, for resynchronisation events (a listing has no time).
-fn now_ms() -> TimestampMs {
+/// The system clock, in epoch milliseconds ([`ClientConfig::clock`]).
+pub fn system_clock() -> TimestampMs {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as TimestampMs)

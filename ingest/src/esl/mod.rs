@@ -90,9 +90,16 @@
 //!   agent list` sets every agent's status and state (agents not listed
 //!   are logged out) and `callcenter_config tier list` sets every agent's
 //!   queues (`agent_queues`); what differs from what was last emitted is
-//!   emitted, timed by the local clock (a listing carries no time), with
-//!   ids `<Core-UUID>:resync-agents:<ms>:<n>` / `…:resync-tiers:…`. Calls
-//!   waiting in queues while disconnected are not recovered.
+//!   emitted, with ids `<Core-UUID>:resync-agents:<ms>:<n>` /
+//!   `…:resync-tiers:…`. A listing carries no time: they are timed by the
+//!   local clock corrected by its difference from FreeSWITCH's, as the
+//!   latest event's `Event-Date-Timestamp` showed it (the local clock alone
+//!   before any event), so that live events after them do not look older.
+//!   A row that cannot be read is reported (`esl_resync_row`, with its
+//!   text) and changes nothing: its agent is not logged out. A contact
+//!   containing `|` (a failover dial string) is read, the columns after it
+//!   counted from the end of the row. Calls waiting in queues while
+//!   disconnected are not recovered.
 //! - A message that cannot be framed or decoded, and an event that cannot
 //!   be translated (a missing header, an unknown status), is reported with
 //!   its number in the stream and its bytes, and skipped.
@@ -101,6 +108,6 @@ pub mod client;
 pub mod protocol;
 pub mod translate;
 
-pub use client::{run, ClientConfig, ClientError, Output, Skipped, Stats};
+pub use client::{run, system_clock, ClientConfig, ClientError, Output, Skipped, Stats};
 pub use protocol::{parse_json_event, parse_plain_event, Decoder, EslEvent, Frame, Item, Problem};
-pub use translate::{EslTranslator, TranslateError, SOURCE};
+pub use translate::{EslTranslator, SkippedRow, TranslateError, SOURCE};

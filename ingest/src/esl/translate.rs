@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
 
 use super::protocol::EslEvent;
 use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION};
@@ -276,16 +277,17 @@ impl EslTranslator {
     /// Resynchronises the agents from the output of `callcenter_config
     /// agent list` (after connecting: events were missed meanwhile). `now`
     /// is the time the list was taken; agents the list lacks are logged
-    /// out. Returns how many rows were unreadable (skipped).
+    /// out. A row that cannot be read is returned (with why) and changes
+    /// nothing: its agent, if its name can be read, is not logged out.
     pub fn resync_agents(
         &mut self,
         now: TimestampMs,
         list: &str,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<usize, TranslateError> {
+    ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config agent list";
         let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
-        let mut bad = table.bad_rows;
+        let mut skipped = Vec::new();
         let mut emit = Emitter {
             out,
             tenant: &self.tenant,
@@ -304,16 +306,43 @@ impl EslTranslator {
                     .ok_or_else(|| TranslateError::new(what, format!("no `{name}` column")))
             };
             let (name_c, status_c, state_c) = (col("name")?, col("status")?, col("state")?);
+            // The contact (a dial string) is the one value that may contain
+            // `|` (`sofia/gw/a|sofia/gw/b`: failover).
+            let wide = table.column("contact");
             for row in &table.rows {
-                let (name, status) = (row[name_c].trim(), Status::parse(&row[status_c]));
-                let Some(status) = status.filter(|_| ident("name", name, MAX_IDENT).is_ok()) else {
-                    bad += 1;
+                let mut bad = |name: Option<&str>, reason: String| {
+                    // Unreadable is not gone: never log out on that ground.
+                    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+                        listed.insert(name.to_owned());
+                    }
+                    skipped.push(SkippedRow::new(what, &row.line, reason));
+                };
+                let Some(cells) = table.cells(row, wide) else {
+                    let reason = format!(
+                        "{} fields for {} columns",
+                        row.fields.len(),
+                        table.columns.len()
+                    );
+                    // Left of the wide column, values are where they belong.
+                    let name = (name_c < wide.unwrap_or(usize::MAX))
+                        .then(|| row.fields.get(name_c))
+                        .flatten();
+                    bad(name.map(String::as_str), reason);
+                    continue;
+                };
+                let name = cells[name_c].trim();
+                if let Err(e) = ident("name", name, MAX_IDENT) {
+                    bad(Some(name), e);
+                    continue;
+                }
+                let Some(status) = Status::parse(&cells[status_c]) else {
+                    bad(Some(name), format!("unknown status {:?}", cells[status_c]));
                     continue;
                 };
                 listed.insert(name.to_owned());
                 let a = self.agents.entry(name.to_owned()).or_default();
                 a.status = Some(status);
-                set_state(a, FsState::parse(&row[state_c]), now);
+                set_state(a, FsState::parse(&cells[state_c]), now);
                 refresh(a, name, &mut emit);
             }
         }
@@ -331,22 +360,24 @@ impl EslTranslator {
                 refresh(a, &name, &mut emit);
             }
         }
-        Ok(bad)
+        Ok(skipped)
     }
 
     /// Resynchronises queue membership from the output of
     /// `callcenter_config tier list` (`queue|agent|state|level|position`).
-    /// Returns how many rows were unreadable (skipped).
+    /// A row that cannot be read is returned (with why); its agent, if its
+    /// name can be read, keeps the queues it had.
     pub fn resync_tiers(
         &mut self,
         now: TimestampMs,
         list: &str,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<usize, TranslateError> {
+    ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config tier list";
         let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
-        let mut bad = table.bad_rows;
+        let mut skipped = Vec::new();
         let mut tiers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut unreadable = HashSet::new();
         if !table.rows.is_empty() {
             let col = |name: &str| {
                 table
@@ -355,11 +386,21 @@ impl EslTranslator {
             };
             let (queue_c, agent_c) = (col("queue")?, col("agent")?);
             for row in &table.rows {
-                let (agent, queue) = (row[agent_c].trim(), row[queue_c].trim());
-                if ident("agent", agent, MAX_IDENT).is_err()
-                    || ident("queue", queue, MAX_IDENT).is_err()
+                let Some(cells) = table.cells(row, None) else {
+                    let reason = format!(
+                        "{} fields for {} columns",
+                        row.fields.len(),
+                        table.columns.len()
+                    );
+                    skipped.push(SkippedRow::new(what, &row.line, reason));
+                    continue;
+                };
+                let (agent, queue) = (cells[agent_c].trim(), cells[queue_c].trim());
+                if let Err(e) =
+                    ident("agent", agent, MAX_IDENT).and_then(|_| ident("queue", queue, MAX_IDENT))
                 {
-                    bad += 1;
+                    unreadable.insert(agent.to_owned());
+                    skipped.push(SkippedRow::new(what, &row.line, e));
                     continue;
                 }
                 tiers
@@ -386,6 +427,9 @@ impl EslTranslator {
                 .map(|(n, _)| n.clone()),
         );
         for name in names {
+            if unreadable.contains(&name) {
+                continue;
+            }
             let queues = tiers.remove(&name).unwrap_or_default();
             let a = self.agents.entry(name.clone()).or_default();
             if a.queues != queues {
@@ -393,7 +437,25 @@ impl EslTranslator {
                 emit.push(queues_event(&name, a));
             }
         }
-        Ok(bad)
+        Ok(skipped)
+    }
+}
+
+/// A row of a `callcenter_config … list` that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRow {
+    /// The row as listed.
+    pub row: String,
+    /// Which list, and what is wrong with the row.
+    pub reason: String,
+}
+
+impl SkippedRow {
+    fn new(what: &str, row: &str, reason: impl fmt::Display) -> Self {
+        SkippedRow {
+            row: row.to_owned(),
+            reason: format!("{what}: {reason}"),
+        }
     }
 }
 
@@ -712,7 +774,7 @@ const MAX_EPOCH_S: i64 = 253_402_300_800;
 
 /// The event's time: `Event-Date-Timestamp`, microseconds since the epoch,
 /// set by FreeSWITCH when the event fired.
-fn event_ts(ev: &EslEvent) -> Result<TimestampMs, String> {
+pub(super) fn event_ts(ev: &EslEvent) -> Result<TimestampMs, String> {
     let v = required(ev, "Event-Date-Timestamp")?;
     v.parse::<i64>()
         .ok()
@@ -750,8 +812,14 @@ fn ms_since(from: TimestampMs, to: TimestampMs) -> u64 {
 /// row, rows, then `+OK`.
 struct Table {
     columns: Vec<String>,
-    rows: Vec<Vec<String>>,
-    bad_rows: usize,
+    rows: Vec<Row>,
+}
+
+/// A row as listed, and its `|`-separated fields (as many as the columns,
+/// unless a value contains `|`).
+struct Row {
+    line: String,
+    fields: Vec<String>,
 }
 
 impl Table {
@@ -763,7 +831,6 @@ impl Table {
         let mut table = Table {
             columns: Vec::new(),
             rows: Vec::new(),
-            bad_rows: 0,
         };
         let Some(first) = lines.next() else {
             return Ok(table);
@@ -780,20 +847,42 @@ impl Table {
             if line.trim() == "+OK" {
                 break;
             }
-            let row: Vec<String> = line.split('|').map(str::to_owned).collect();
-            if row.len() == table.columns.len() {
-                table.rows.push(row);
-            } else {
-                // A value containing `|` (a dial string, say) shifts the
-                // columns: the row cannot be trusted.
-                table.bad_rows += 1;
-            }
+            table.rows.push(Row {
+                line: line.to_owned(),
+                fields: line.split('|').map(str::to_owned).collect(),
+            });
         }
         Ok(table)
     }
 
     fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+
+    /// The row's value in each column. A value containing `|` splits into
+    /// more fields than columns: when it is in column `wide`, the columns
+    /// left of it are read from the left, those right of it from the right,
+    /// and the fields between joined back into it. `None`: the fields do
+    /// not fit the columns.
+    fn cells<'r>(&self, row: &'r Row, wide: Option<usize>) -> Option<Vec<Cow<'r, str>>> {
+        let (n, f) = (self.columns.len(), &row.fields);
+        if f.len() == n {
+            return Some(f.iter().map(|v| Cow::Borrowed(v.as_str())).collect());
+        }
+        let w = wide.filter(|&w| w < n && f.len() > n)?;
+        let right = n - w - 1;
+        let mid = &f[w..f.len() - right];
+        let cells = f[..w]
+            .iter()
+            .map(|v| Cow::Borrowed(v.as_str()))
+            .chain(std::iter::once(Cow::Owned(mid.join("|"))))
+            .chain(
+                f[f.len() - right..]
+                    .iter()
+                    .map(|v| Cow::Borrowed(v.as_str())),
+            )
+            .collect();
+        Some(cells)
     }
 }
 
@@ -1350,14 +1439,13 @@ mod tests {
         let agents = "name|system|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|last_status_change|no_answer_count|calls_answered|talk_time|ready_time\n\
             1000@default|single_box||callback|[leg_timeout=10]user/1000@default|Available|Waiting|3|10|10|60|0|0|0|0|1763888000|0|0|0|0\n\
             1001@default|single_box||callback|user/1001@default|On Break|Waiting|3|10|10|60|0|0|0|0|1763888000|0|0|0|0\n\
-            1002@default|single_box||callback|user/1002|x@default|Available|Waiting|3|10|10|60|0|0|0|0|1763888000|0|0|0|0\n\
             +OK\n";
-        assert_eq!(t.resync_agents(T0, agents, &mut out), Ok(1));
+        assert_eq!(t.resync_agents(T0, agents, &mut out), Ok(vec![]));
         let tiers = "queue|agent|state|level|position\n\
             support@default|1000@default|Ready|1|1\n\
             sales@default|1000@default|Ready|1|2\n\
             support@default|1001@default|Ready|2|1\n+OK\n";
-        assert_eq!(t.resync_tiers(T0, tiers, &mut out), Ok(0));
+        assert_eq!(t.resync_tiers(T0, tiers, &mut out), Ok(vec![]));
         let got = check(&out);
         let r = |id: &str, body: &str| {
             format!(
@@ -1391,10 +1479,10 @@ mod tests {
         );
         // Nothing changed: nothing to say.
         out.clear();
-        assert_eq!(t.resync_tiers(T0 + 1, tiers, &mut out), Ok(0));
+        assert_eq!(t.resync_tiers(T0 + 1, tiers, &mut out), Ok(vec![]));
         assert!(out.is_empty());
         // No agents at all, and mod_callcenter missing.
-        assert_eq!(t.resync_tiers(T0 + 2, "+OK\n", &mut out), Ok(0));
+        assert_eq!(t.resync_tiers(T0 + 2, "+OK\n", &mut out), Ok(vec![]));
         assert_eq!(out.len(), 2);
         let err = t
             .resync_agents(T0, "-ERR callcenter_config Command not found!\n", &mut out)
@@ -1403,5 +1491,71 @@ mod tests {
             err.to_string(),
             "callcenter_config agent list: -ERR callcenter_config Command not found!"
         );
+    }
+
+    #[test]
+    fn resynchronisation_reads_contacts_with_failover_and_keeps_unreadable_agents() {
+        let mut t = EslTranslator::new("default");
+        let mut out = vec![];
+        for agent in ["1000@default", "1001@default", "1002@default"] {
+            t.translate(
+                &ev(&[
+                    ("CC-Action", "agent-status-change"),
+                    ("CC-Agent", agent),
+                    ("CC-Agent-Status", "Available"),
+                ]),
+                &mut out,
+            )
+            .unwrap();
+        }
+        out.clear();
+        let header = "name|system|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|last_status_change|no_answer_count|calls_answered|talk_time|ready_time";
+        // A failover dial string (`|` in the contact), a row cut short, and
+        // a status nobody knows.
+        let failover = "1000@default|single_box||callback|{ignore_early_media=true}sofia/gw/a|sofia/gw/b|On Break|Waiting|3|10|10|60|0|0|0|0|1763888000|0|0|0|0";
+        let short = "1001@default|single_box||callback|user/1001";
+        let unknown = "1002@default|single_box||callback|user/1002|Lunch|Waiting|3|10|10|60|0|0|0|0|1763888000|0|0|0|0";
+        let agents = format!("{header}\n{failover}\n{short}\n{unknown}\n+OK\n");
+        let skipped = t.resync_agents(T0, &agents, &mut out).unwrap();
+        assert_eq!(
+            skipped,
+            [
+                SkippedRow {
+                    row: short.into(),
+                    reason: "callcenter_config agent list: 5 fields for 20 columns".into()
+                },
+                SkippedRow {
+                    row: unknown.into(),
+                    reason: "callcenter_config agent list: unknown status \"Lunch\"".into()
+                },
+            ]
+        );
+        // The failover row is read; the unreadable ones log nobody out.
+        let got = check(&out);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains(
+            r#""kind":"agent_state","agent":"1000@default","state":"not_ready","reason":"break""#
+        ));
+        // Every column of the failover row is where it belongs.
+        let table = Table::parse(&agents).unwrap();
+        let cells = table
+            .cells(&table.rows[0], table.column("contact"))
+            .unwrap();
+        assert_eq!(cells.len(), 20);
+        assert_eq!(cells[4], "{ignore_early_media=true}sofia/gw/a|sofia/gw/b");
+        assert_eq!(
+            (&*cells[5], &*cells[6], &*cells[19]),
+            ("On Break", "Waiting", "0")
+        );
+        assert!(table.cells(&table.rows[1], Some(4)).is_none());
+
+        // Tiers: an unreadable row keeps its agent's queues.
+        let tiers = "queue|agent|state|level|position\nsupport@default|1000@default|Ready|1|1\n";
+        t.resync_tiers(T0, tiers, &mut out).unwrap();
+        out.clear();
+        let bad = "queue|agent|state|level|position\nsup\u{1}port|1000@default|Ready|1|1\n+OK\n";
+        let skipped = t.resync_tiers(T0 + 1, bad, &mut out).unwrap();
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(out.is_empty(), "{out:?}");
     }
 }
