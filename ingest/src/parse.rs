@@ -689,13 +689,36 @@ fn string<'a>(v: Loose<'a>, field: &'static str, min: usize, max: usize) -> Res<
 /// An identifier: 1..=max characters, no control characters.
 fn ident<'a>(v: Loose<'a>, field: &'static str, max: usize) -> Res<Cow<'a, str>> {
     let s = string(v, field, 1, max)?;
-    // Printable ASCII (nearly every identifier) has no control character;
-    // only other text needs the full check.
-    let printable_ascii = s.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if !printable_ascii && s.chars().any(char::is_control) {
+    if has_control(&s) {
         return Err(EventError::field_err(field, "contains a control character"));
     }
     Ok(s)
+}
+
+fn has_control(s: &str) -> bool {
+    // Printable ASCII (nearly every identifier) has no control character;
+    // only other text needs the full check.
+    let printable_ascii = s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    !printable_ascii && s.chars().any(char::is_control)
+}
+
+/// Identifier limits of `events.md`: `tenant` up to 64 characters, `call`,
+/// `queue`, `agent` (and `reason`) up to 128.
+pub const MAX_IDENT: usize = MAX_ID;
+pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
+
+/// What is wrong with `value` as an identifier of at most `max` characters
+/// (`events.md`: not empty, no control characters), if anything: for
+/// adapters building events from another system's text.
+pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
+    if value.is_empty() {
+        return Some("is empty".to_owned());
+    }
+    let n = value.chars().count();
+    if n > max {
+        return Some(format!("is {n} characters long, more than {max}"));
+    }
+    has_control(value).then(|| "contains a control character".to_owned())
 }
 
 fn truncate(s: &str) -> &str {

@@ -5,10 +5,12 @@
 //! on every file system (NFS included) and a queue_log grows by a few lines a
 //! second.
 
+use std::collections::VecDeque;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +18,11 @@ use super::translate::{file_identity, TranslatorState};
 
 /// Longest line kept; a longer one is reported and skipped.
 pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
+
+/// How long a rotated file must stay unchanged before the follower moves to
+/// the new one: logrotate runs `postrotate` (which makes Asterisk reopen its
+/// log) right after creating the new file.
+pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
@@ -124,8 +131,16 @@ pub struct FileFollower {
     skipping: Option<usize>,
     /// The [`Switch`] to announce with the next identity.
     pending: Option<Switch>,
-    /// Lines to finish in a rotated file found at start-up, before `path`.
-    rotated: Option<PathBuf>,
+    /// Rotated copies to finish, oldest first, before `path`: found at
+    /// start-up when the checkpointed file was rotated away meanwhile.
+    rotated: VecDeque<PathBuf>,
+    /// How long a file renamed away must stay unchanged before reading
+    /// moves to the new one: Asterisk writes to the old file until it
+    /// reopens its log (logrotate's `postrotate`).
+    rotation_grace: Duration,
+    /// Since when the path has held another file while the old one was
+    /// quiet.
+    rotated_since: Option<Instant>,
     chunk: Box<[u8]>,
 }
 
@@ -143,7 +158,9 @@ impl FileFollower {
             buf: Vec::new(),
             skipping: None,
             pending: Some(Switch::Opened),
-            rotated: None,
+            rotated: VecDeque::new(),
+            rotation_grace: DEFAULT_ROTATION_GRACE,
+            rotated_since: None,
             chunk: vec![0; 1 << 16].into_boxed_slice(),
         };
         let Some(from) = from.filter(|p| p.identity.is_some()) else {
@@ -153,13 +170,17 @@ impl FileFollower {
         if first_line_identity(path)?.as_deref() == want {
             f.pos = from;
             f.pending = Some(Switch::Resumed);
-        } else if let Some(old) = find_rotated(path, want)? {
+        } else if let Some(copies) = find_rotated(path, want)? {
             tracing::info!(
                 "{} was rotated while stopped; finishing {} first",
                 path.display(),
-                old.display()
+                copies
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", then ")
             );
-            f.rotated = Some(old);
+            f.rotated = copies;
             f.pos = from;
             f.pending = Some(Switch::Resumed);
         } else {
@@ -171,6 +192,14 @@ impl FileFollower {
             );
         }
         Ok(f)
+    }
+
+    /// How long a rotated file must stay unchanged before reading moves on
+    /// to the new file (default [`DEFAULT_ROTATION_GRACE`]).
+    #[must_use]
+    pub fn with_rotation_grace(mut self, grace: Duration) -> Self {
+        self.rotation_grace = grace;
+        self
     }
 
     /// The position after the last line handed out.
@@ -190,11 +219,15 @@ impl FileFollower {
             return Ok(false);
         }
         if self.drain(on)? {
+            if self.rotated_since.is_some() {
+                // The renamed file still grows: not done with it yet.
+                self.rotated_since = Some(Instant::now());
+            }
             return Ok(true);
         }
         // At the end of the open file: has it been rotated or truncated?
-        if let Some(old) = self.rotated.take() {
-            // The rotated copy is finished; on to the live file.
+        if let Some(old) = self.rotated.pop_front() {
+            // A rotated copy is finished; on to the next, or the live file.
             self.finish_file(on);
             tracing::info!(
                 "finished {}; following {}",
@@ -216,8 +249,13 @@ impl FileFollower {
             Err(source) => return Err(self.io(source)),
         };
         if (meta.dev(), meta.ino()) != self.id {
-            // Asterisk may have written to the old file until it reopened
-            // its log: read that last part before switching.
+            // Asterisk writes to the old file until it reopens its log: go
+            // on reading it until it has been quiet for the grace period.
+            let since = *self.rotated_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < self.rotation_grace && !at_end {
+                return Ok(false);
+            }
+            self.rotated_since = None;
             self.drain(on)?;
             self.finish_file(on);
             tracing::info!(
@@ -246,11 +284,24 @@ impl FileFollower {
     /// Opens the file to read (the rotated copy first, if any); false when
     /// there is no file at the path yet.
     fn open_current(&mut self) -> Result<bool, FollowError> {
-        let path = self.rotated.clone().unwrap_or_else(|| self.path.clone());
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(source) => return Err(self.io(source)),
+        let (path, mut file) = loop {
+            let path = self.rotated.front().unwrap_or(&self.path).clone();
+            match File::open(&path) {
+                Ok(f) => break (path, f),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    if self.rotated.pop_front().is_none() {
+                        return Ok(false);
+                    }
+                    // Compressed or deleted since it was found.
+                    tracing::error!(
+                        "{} is gone: its lines after line {} are lost",
+                        path.display(),
+                        self.pos.line
+                    );
+                    self.switch(Switch::Rotated);
+                }
+                Err(source) => return Err(self.io(source)),
+            }
         };
         let meta = file.metadata().map_err(|e| self.io(e))?;
         if meta.len() < self.pos.offset {
@@ -421,9 +472,28 @@ fn first_line_identity(path: &Path) -> Result<Option<String>, FollowError> {
     Ok(None)
 }
 
-/// A rotated copy of `path` (a sibling whose name starts with its name,
-/// not compressed) whose first line has `identity`.
-fn find_rotated(path: &Path, identity: Option<&str>) -> Result<Option<PathBuf>, FollowError> {
+/// Whether `candidate` names a rotated copy of `name`: a suffix like `.1`,
+/// `-20261125` or `.2026-11-25` (logrotate's numbered and dated styles),
+/// not compressed. Other siblings (a checkpoint next to the log) are not.
+fn is_rotated_name(candidate: &str, name: &str) -> bool {
+    let Some(suffix) = candidate.strip_prefix(name) else {
+        return false;
+    };
+    let mut chars = suffix.chars();
+    matches!(chars.next(), Some('.' | '-'))
+        && chars.next().is_some_and(|c| c.is_ascii_digit())
+        && ![".gz", ".bz2", ".xz", ".zst"]
+            .iter()
+            .any(|z| suffix.ends_with(z))
+}
+
+/// The rotated copy of `path` (a sibling whose name starts with its name,
+/// not compressed) whose first line has `identity`, followed by the copies
+/// rotated after it (several rotations while stopped), oldest first.
+fn find_rotated(
+    path: &Path,
+    identity: Option<&str>,
+) -> Result<Option<VecDeque<PathBuf>>, FollowError> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(None);
     };
@@ -441,20 +511,20 @@ fn find_rotated(path: &Path, identity: Option<&str>) -> Result<Option<PathBuf>, 
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
-            p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                n.starts_with(&*name)
-                    && n != name
-                    && ![".gz", ".bz2", ".xz", ".zst"]
-                        .iter()
-                        .any(|z| n.ends_with(z))
-            })
+            p.file_name()
+                .is_some_and(|n| is_rotated_name(&n.to_string_lossy(), &name))
         })
         .collect();
-    candidates.sort();
-    for c in candidates {
-        if first_line_identity(&c)?.as_deref() == identity {
-            return Ok(Some(c));
+    // Oldest first: a rotated file is not written to any more.
+    let modified = |p: &Path| {
+        fs::metadata(p)
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+    };
+    candidates.sort_by_key(|p| (modified(p), p.clone()));
+    for (i, c) in candidates.iter().enumerate() {
+        if first_line_identity(c)?.as_deref() == identity {
+            return Ok(Some(candidates.drain(i..).collect()));
         }
     }
     Ok(None)
@@ -536,7 +606,9 @@ mod tests {
         let d = dir("rotate");
         let p = d.join("queue_log");
         append(&p, "1|first\n");
-        let mut f = FileFollower::open(&p, None).unwrap();
+        let mut f = FileFollower::open(&p, None)
+            .unwrap()
+            .with_rotation_grace(Duration::ZERO);
         assert_eq!(drain(&mut f), ["Opened", "1:1|first"]);
         let first = f.position().identity.clone();
         fs::rename(&p, d.join("queue_log.1")).unwrap();
@@ -546,6 +618,64 @@ mod tests {
         append(&p, "3|new\n");
         assert_eq!(drain(&mut f), ["Rotated", "1:3|new"]);
         assert_ne!(f.position().identity, first, "new ids for the new file");
+    }
+
+    #[test]
+    fn keeps_reading_a_rotated_file_until_asterisk_reopens_its_log() {
+        let d = dir("grace");
+        let p = d.join("queue_log");
+        append(&p, "1|first\n");
+        // A grace longer than the test: it never switches by itself.
+        let mut f = FileFollower::open(&p, None)
+            .unwrap()
+            .with_rotation_grace(Duration::from_secs(3600));
+        assert_eq!(drain(&mut f), ["Opened", "1:1|first"]);
+        fs::rename(&p, d.join("queue_log.1")).unwrap();
+        append(&p, "3|new\n");
+        assert!(drain(&mut f).is_empty(), "the new file waits");
+        // Until `logger reload`, Asterisk still writes to the old file.
+        append(&d.join("queue_log.1"), "2|late\n");
+        assert_eq!(drain(&mut f), ["2:2|late"]);
+        // An import does not wait.
+        assert_eq!(poll(&mut f, true), Vec::<String>::new());
+        assert_eq!(drain(&mut f), ["Rotated", "1:3|new"]);
+    }
+
+    #[test]
+    fn finishes_every_copy_rotated_while_stopped_oldest_first() {
+        let d = dir("two-rotations");
+        let p = d.join("queue_log");
+        append(&p, "1|one\n");
+        let mut f = FileFollower::open(&p, None).unwrap();
+        drain(&mut f);
+        let saved = f.position().clone();
+        drop(f);
+        append(&p, "2|two\n");
+        let old = std::time::SystemTime::now() - Duration::from_secs(60);
+        fs::rename(&p, d.join("queue_log.2")).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(d.join("queue_log.2"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        append(&d.join("queue_log.1"), "3|three\n");
+        append(&p, "4|four\n");
+        // Not rotated copies: the checkpoint and a compressed one.
+        append(&d.join("queue_log.ckpt"), "{}\n");
+        append(&d.join("queue_log.3.gz"), "x\n");
+        let mut f = FileFollower::open(&p, Some(saved)).unwrap();
+        assert_eq!(
+            drain(&mut f),
+            [
+                "Resumed",
+                "2:2|two",
+                "Rotated",
+                "1:3|three",
+                "Rotated",
+                "1:4|four"
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION};
+use crate::parse::{identifier_problem, MAX_IDENT};
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,6 +27,47 @@ struct Member {
     /// Pause reason while paused.
     paused: Option<String>,
     on_call: bool,
+}
+
+/// 9999-12-31T23:59:59Z: later times are not dates.
+const LAST_SECOND: i64 = 253_402_300_799;
+
+/// Events whose callid and queue become a call's identifiers.
+const CALL_EVENTS: &[&str] = &[
+    "ENTERQUEUE",
+    "CONNECT",
+    "COMPLETECALLER",
+    "COMPLETEAGENT",
+    "TRANSFER",
+    "BLINDTRANSFER",
+    "ATTENDEDTRANSFER",
+    "ABANDON",
+    "EXITWITHTIMEOUT",
+    "EXITWITHKEY",
+    "EXITEMPTY",
+];
+
+/// Events whose agent field becomes an agent's identifier.
+const MEMBER_EVENTS: &[&str] = &[
+    "CONNECT",
+    "COMPLETECALLER",
+    "COMPLETEAGENT",
+    "TRANSFER",
+    "BLINDTRANSFER",
+    "ATTENDEDTRANSFER",
+    "ADDMEMBER",
+    "REMOVEMEMBER",
+    "AGENTLOGIN",
+    "AGENTLOGOFF",
+    "PAUSE",
+    "PAUSEALL",
+    "UNPAUSE",
+    "UNPAUSEALL",
+];
+
+/// At most 40 characters of `s`, for messages.
+fn truncate(s: &str) -> &str {
+    s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
 }
 
 /// What the translator knows about the members, kept in a follower's
@@ -111,6 +153,11 @@ impl QueueLogTranslator {
             .trim()
             .parse()
             .map_err(|_| err(format!("time {:?} is not Unix seconds", f[0])))?;
+        if !(0..=LAST_SECOND).contains(&secs) {
+            return Err(err(format!(
+                "time {secs} is not a date between 1970 and 9999"
+            )));
+        }
         let ts = secs * 1000;
         let (call, queue, agent, event) = (f[1], f[2], f[3], f[4]);
         let data = &f[5..];
@@ -119,11 +166,29 @@ impl QueueLogTranslator {
             let v = data
                 .get(i)
                 .ok_or_else(|| err(format!("{event}: missing {what} (data{})", i + 1)))?;
-            v.trim()
+            let s = v
+                .trim()
                 .parse::<u64>()
-                .map(|s| s * 1000)
-                .map_err(|_| err(format!("{event}: {what} {v:?} is not whole seconds")))
+                .map_err(|_| err(format!("{event}: {what} {v:?} is not whole seconds")))?;
+            s.checked_mul(1000)
+                .filter(|&ms| i64::try_from(ms).is_ok())
+                .ok_or_else(|| err(format!("{event}: {what} {s} is too large")))
         };
+        // The names that become identifiers must be valid ones.
+        let valid = |what: &str, v: &str| match identifier_problem(v, MAX_IDENT) {
+            Some(problem) => Err(err(format!("{event}: {what} {:?} {problem}", truncate(v)))),
+            None => Ok(()),
+        };
+        if CALL_EVENTS.contains(&event) {
+            valid("callid", call)?;
+            valid("queue", queue)?;
+        }
+        if MEMBER_EVENTS.contains(&event) {
+            valid("agent", agent)?;
+        }
+        if matches!(event, "ADDMEMBER" | "REMOVEMEMBER") {
+            valid("queue", queue)?;
+        }
         // Counting from the end (TRANSFER variants carry their own extra fields).
         let secs_back = |k: usize, what: &str| -> Result<u64, QueueLogError> {
             if data.len() < k {
@@ -251,6 +316,7 @@ impl QueueLogTranslator {
                     .map(|r| r.trim())
                     .filter(|r| !r.is_empty())
                     .unwrap_or("other");
+                valid("reason", reason)?;
                 let m = member(&mut self.state.members, agent);
                 m.paused = Some(reason.to_owned());
                 if !m.on_call {
@@ -482,5 +548,32 @@ abc|c|q|a|ENTERQUEUE
         assert!(msgs[1].contains("line 2: time \"abc\""));
         assert!(msgs[2].contains("line 3: CONNECT: holdtime \"seven\""));
         assert!(msgs[3].contains("line 4: ABANDON: missing waittime"));
+    }
+
+    #[test]
+    fn names_and_numbers_that_would_make_invalid_events_are_reported() {
+        let long = "q".repeat(200);
+        let (ev, errs, _) = run(&format!(
+            "\
+9300000000000000|c|q|NONE|ENTERQUEUE
+-5|c|q|NONE|ENTERQUEUE
+100||q|NONE|ENTERQUEUE
+100|c|{long}|NONE|ENTERQUEUE
+100|c|q||ADDMEMBER|
+100|NONE|NONE|a\tb|PAUSEALL|x
+100|c|q|NONE|ABANDON|1|1|99999999999999999
+100|NONE|NONE|SIP/1|PAUSE|{long}"
+        ));
+        assert!(ev.is_empty(), "{ev:?}");
+        let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(msgs.len(), 8, "{msgs:?}");
+        assert!(msgs[0].contains("not a date"), "{}", msgs[0]);
+        assert!(msgs[1].contains("not a date"));
+        assert!(msgs[2].contains("callid \"\" is empty"), "{}", msgs[2]);
+        assert!(msgs[3].contains("queue") && msgs[3].contains("200 characters"));
+        assert!(msgs[4].contains("agent \"\" is empty"));
+        assert!(msgs[5].contains("control character"));
+        assert!(msgs[6].contains("too large"));
+        assert!(msgs[7].contains("reason"));
     }
 }
