@@ -133,25 +133,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
             config.kafka.brokers,
             config.kafka.group
         );
-        web::serve(listener, state, shutdown_signal()).await?;
+        web::serve(listener, state, super::shutdown_signal()).await?;
         tracing::info!("stopping: writing final snapshots");
         tokio::task::spawn_blocking(move || source.stop()).await??;
         Ok(())
     })
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
 }

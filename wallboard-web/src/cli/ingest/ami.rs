@@ -83,8 +83,10 @@ pub fn run(args: AmiArgs) -> Result<()> {
     };
     let origin = format!("ami:{}", cfg.addr());
     let rt = tokio::runtime::Builder::new_multi_thread()
-        // Publishing may block (Kafka flushes): the client keeps its own
-        // worker so pings are answered meanwhile.
+        // Publishing may block (Kafka flushes, up to a minute): the client
+        // keeps its own worker. Once the channel is full it waits for us;
+        // that wait does not count against the server's answer to its
+        // pings, so a long flush delays events but forces no reconnect.
         .worker_threads(2)
         .enable_all()
         .build()?;
@@ -111,7 +113,7 @@ async fn follow(cfg: ClientConfig, sink: &mut Sink, origin: &str) -> Result<ami:
     }));
     let mut stop = Some(stop);
     let mut flush = tokio::time::interval(Duration::from_secs(1));
-    let signal = shutdown_signal();
+    let signal = crate::cli::shutdown_signal();
     tokio::pin!(signal);
     // Until the client ends (and drops its sender): on a signal it settles
     // what is open, sends it and returns.
@@ -150,21 +152,5 @@ fn publish(sink: &mut Sink, origin: &str, u: Update) -> Result<()> {
         }),
         // The client logs its connections itself.
         Update::Connected { .. } | Update::Disconnected { .. } => Ok(()),
-    }
-}
-
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
     }
 }

@@ -77,7 +77,7 @@ pub fn run(args: EslArgs) -> Result<()> {
     let result = rt.block_on(esl::run(
         config,
         |o| publish(o, &mut sink, &origin, &mut last_flush),
-        shutdown(),
+        crate::cli::shutdown_signal(),
     ));
     // What was published is made durable whatever ended the run.
     let flushed = sink.flush();
@@ -99,7 +99,9 @@ pub fn run(args: EslArgs) -> Result<()> {
     Ok(())
 }
 
-/// Publishes what the client produced.
+/// Publishes what the client produced. It runs on the client's thread: a
+/// slow flush (Kafka back-pressure) stops the socket being read, and the
+/// client does not count that time against the keep-alive's reply.
 fn publish(o: Output, sink: &mut Sink, origin: &str, last_flush: &mut Instant) -> Result<()> {
     match o {
         Output::Event(e) => sink.event(&e)?,
@@ -123,18 +125,4 @@ fn publish(o: Output, sink: &mut Sink, origin: &str, last_flush: &mut Instant) -
         }
     }
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        // Without a SIGTERM handler, Ctrl-C still stops cleanly.
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

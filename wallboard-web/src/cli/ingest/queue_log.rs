@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::event::DEFAULT_TENANT;
+use ingest::parse::{identifier_problem, MAX_TENANT_IDENT};
 use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
 
 use super::{OutputArgs, Sink, Skip};
@@ -30,6 +31,11 @@ pub struct QueueLogArgs {
     /// How often the file is checked for new lines, rotation and truncation.
     #[arg(long, default_value_t = 250, value_name = "MS")]
     pub poll_ms: u64,
+    /// After a rotation, how long the old file must stay unchanged before
+    /// reading moves to the new one (Asterisk writes to the old file until
+    /// logrotate's `postrotate` makes it reopen its log).
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub rotation_grace_ms: u64,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -42,13 +48,17 @@ struct Counts {
 }
 
 pub fn run(args: QueueLogArgs) -> Result<()> {
+    if let Some(problem) = identifier_problem(&args.tenant, MAX_TENANT_IDENT) {
+        anyhow::bail!("--tenant {:?} {problem}", args.tenant);
+    }
     let checkpoint = match &args.checkpoint {
         Some(p) => Checkpoint::load(p)?,
         None => None,
     };
     let mut translator = QueueLogTranslator::new(&args.tenant, "");
     let mut follower =
-        FileFollower::open(&args.file, checkpoint.as_ref().map(|c| c.position.clone()))?;
+        FileFollower::open(&args.file, checkpoint.as_ref().map(|c| c.position.clone()))?
+            .with_rotation_grace(Duration::from_millis(args.rotation_grace_ms));
     if let Some(c) = checkpoint {
         eprintln!(
             "ingest: {} was read up to line {} before",
@@ -92,7 +102,7 @@ async fn follow(
     sink: &mut Sink,
     counts: &mut Counts,
 ) -> Result<()> {
-    let mut stop = std::pin::pin!(shutdown());
+    let mut stop = std::pin::pin!(crate::cli::shutdown_signal());
     let poll = Duration::from_millis(args.poll_ms.max(1));
     let name = args.file.display().to_string();
     let mut events = Vec::new();
@@ -212,14 +222,4 @@ fn save(
         .with_context(|| format!("cannot save the checkpoint {}", path.display()))?;
     }
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler can be installed");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }

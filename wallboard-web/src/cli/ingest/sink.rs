@@ -119,13 +119,24 @@ pub struct Skip<'a> {
 }
 
 impl Sink {
-    /// Publishes one event (keyed by tenant, `events.md`).
+    /// Publishes one event (keyed by tenant, `events.md`) after checking it
+    /// as the aggregator will: an event an adapter made from odd input that
+    /// the aggregator would reject is dead-lettered here, with the reason,
+    /// instead of being counted as sent.
     pub fn event(&mut self, e: &Event<'_>) -> Result<()> {
         self.json.clear();
         serde_json::to_writer(&mut self.json, e).expect("events always serialize");
         // Reuse one buffer for every event.
         let json = std::mem::take(&mut self.json);
-        let r = self.raw_event(&e.tenant, &json);
+        let r = match ingest::parse_event(&json) {
+            Ok(_) => self.raw_event(&e.tenant, &json),
+            Err(err) => self.skipped(Skip {
+                raw: &json,
+                code: err.code(),
+                reason: &format!("the adapter made an invalid event: {err}"),
+                origin: &format!("event {}", e.id),
+            }),
+        };
         self.json = json;
         r
     }
