@@ -118,3 +118,50 @@ fn every_metric_the_dashboard_and_rules_use_exists() {
         );
     }
 }
+
+/// Every systemd unit in `deploy/systemd` runs a command line this binary
+/// accepts, and no unit puts a secret on its command line (visible to every
+/// user of the machine): secrets come from an `EnvironmentFile`.
+#[test]
+fn the_systemd_units_run_valid_command_lines_without_secrets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/systemd");
+    let mut units = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "service") {
+            continue;
+        }
+        units += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let exec = text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .unwrap_or_else(|| panic!("{}: no ExecStart", path.display()));
+        let mut words = exec.split_whitespace();
+        assert_eq!(words.next(), Some("/usr/local/bin/wallboard"), "{}", path.display());
+        let args: Vec<&str> = words.collect();
+        for secret in ["--secret", "--password", "token"] {
+            assert!(
+                !args.iter().any(|a| a.contains(secret)),
+                "{}: a secret on the command line",
+                path.display()
+            );
+        }
+        if text.contains("ingest ami") || text.contains("ingest esl") {
+            assert!(text.contains("EnvironmentFile="), "{}", path.display());
+        }
+        // Clap checks every argument before it acts on --help.
+        let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
+            .args(&args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(units, 4);
+}
