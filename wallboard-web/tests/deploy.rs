@@ -138,7 +138,12 @@ fn the_systemd_units_run_valid_command_lines_without_secrets() {
             .find_map(|l| l.strip_prefix("ExecStart="))
             .unwrap_or_else(|| panic!("{}: no ExecStart", path.display()));
         let mut words = exec.split_whitespace();
-        assert_eq!(words.next(), Some("/usr/local/bin/wallboard"), "{}", path.display());
+        assert_eq!(
+            words.next(),
+            Some("/usr/local/bin/wallboard"),
+            "{}",
+            path.display()
+        );
         let args: Vec<&str> = words.collect();
         for secret in ["--secret", "--password", "token"] {
             assert!(
