@@ -40,13 +40,6 @@ pub struct QueueLogArgs {
     pub output: OutputArgs,
 }
 
-/// Counts for the closing summary.
-#[derive(Default)]
-struct Counts {
-    lines: u64,
-    events_before: u64,
-}
-
 pub fn run(args: QueueLogArgs) -> Result<()> {
     if let Some(problem) = identifier_problem(&args.tenant, MAX_TENANT_IDENT) {
         anyhow::bail!("--tenant {:?} {problem}", args.tenant);
@@ -71,23 +64,20 @@ pub fn run(args: QueueLogArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut counts = Counts {
-        events_before: sink.sent,
-        ..Counts::default()
-    };
+    let mut lines = 0u64;
     rt.block_on(follow(
         &args,
         &mut follower,
         &mut translator,
         &mut sink,
-        &mut counts,
+        &mut lines,
     ))?;
     save(&args, &follower, &translator, &mut sink)?;
     eprintln!(
         "ingest: {} lines of {} read, {} events published to {}, {} lines with no event, {} lines skipped",
-        counts.lines,
+        lines,
         args.file.display(),
-        sink.sent - counts.events_before,
+        sink.sent,
         sink.describe(),
         translator.ignored,
         sink.skipped
@@ -100,7 +90,7 @@ async fn follow(
     follower: &mut FileFollower,
     translator: &mut QueueLogTranslator,
     sink: &mut Sink,
-    counts: &mut Counts,
+    lines: &mut u64,
 ) -> Result<()> {
     let mut stop = std::pin::pin!(crate::cli::shutdown_signal());
     let poll = Duration::from_millis(args.poll_ms.max(1));
@@ -115,7 +105,7 @@ async fn follow(
                 return;
             }
             let r = handle(found, &name, translator, sink, &mut events);
-            counts.lines += u64::from(matches!(r, Ok(true)));
+            *lines += u64::from(matches!(r, Ok(true)));
             if let Err(e) = r {
                 failed = Some(e);
             }
