@@ -551,6 +551,51 @@ abc|c|q|a|ENTERQUEUE
     }
 
     #[test]
+    fn variants_seen_in_real_logs_translate() {
+        // Forms found in published queue_logs: FreePBX members as Local
+        // channels (`Local/2004@from-internal/n`), a member added from the
+        // CLI (callid `CLI`), QUEUESTART system lines, ENTERQUEUE without a
+        // position and CONNECT without a ring time (older Asterisk),
+        // RINGNOANSWER with 0 ms. Values are ours.
+        let (ev, errs, ignored) = run("\
+1700000000|NONE|NONE|NONE|QUEUESTART|
+1700000010|CLI|sales|Local/2004@from-internal/n|ADDMEMBER|
+1700000100|1700000100.2|sales|NONE|ENTERQUEUE||01773500000
+1700000100|1700000100.2|sales|Local/2001@from-internal/n|RINGNOANSWER|0
+1700000110|1700000100.2|sales|Local/2004@from-internal/n|CONNECT|10|1700000106.7
+1700000140|1700000100.2|sales|Local/2004@from-internal/n|COMPLETEAGENT|10|30|1");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(ignored, 2);
+        assert_eq!(
+            kinds(&ev),
+            [
+                "agent_queues",
+                "agent_state:available",
+                "call_queued",
+                "call_answered",
+                "agent_state:on_call",
+                "call_completed",
+                "agent_state:available"
+            ]
+        );
+        assert!(matches!(
+            &ev[3].body,
+            EventBody::CallAnswered { agent, wait_ms: Some(10_000), .. }
+                if agent == "Local/2004@from-internal/n"
+        ));
+        assert!(matches!(
+            ev[5].body,
+            EventBody::CallCompleted {
+                talk_ms: 30_000,
+                ..
+            }
+        ));
+        for e in &ev {
+            crate::parse_event_str(&e.to_json()).unwrap();
+        }
+    }
+
+    #[test]
     fn names_and_numbers_that_would_make_invalid_events_are_reported() {
         let long = "q".repeat(200);
         let (ev, errs, _) = run(&format!(
