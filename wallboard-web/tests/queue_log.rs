@@ -379,3 +379,21 @@ fn a_followed_queue_log_is_published_once_through_rotation_and_restart() {
     assert_eq!(got, want);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn importing_a_missing_queue_log_is_an_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        .args([
+            "ingest",
+            "queue-log",
+            "--once",
+            "/no/such/queue_log",
+            "--jsonl",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("cannot open /no/such/queue_log"), "{said}");
+}

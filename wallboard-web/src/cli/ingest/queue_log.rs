@@ -44,6 +44,15 @@ pub fn run(args: QueueLogArgs) -> Result<()> {
     if let Some(problem) = identifier_problem(&args.tenant, MAX_TENANT_IDENT) {
         anyhow::bail!("--tenant {:?} {problem}", args.tenant);
     }
+    if !args.file.exists() {
+        // An import needs the file; a follower waits for Asterisk to create it.
+        anyhow::ensure!(
+            !args.once,
+            "cannot open {}: no such file",
+            args.file.display()
+        );
+        eprintln!("ingest: waiting for {} to appear", args.file.display());
+    }
     let checkpoint = match &args.checkpoint {
         Some(p) => Checkpoint::load(p)?,
         None => None,
