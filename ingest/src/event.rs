@@ -12,6 +12,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Event time: Unix epoch milliseconds as observed by the telephony system.
 pub type TimestampMs = i64;
 
+/// The first time events do not accept: year 10000. Valid event times are
+/// `0..TS_LIMIT_MS`, so times and their differences never overflow.
+pub const TS_LIMIT_MS: TimestampMs = 253_402_300_800_000;
+
 /// The tenant used when an event names none.
 pub const DEFAULT_TENANT: &str = "default";
 

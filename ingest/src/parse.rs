@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::event::{
     AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION,
+    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -640,7 +640,6 @@ fn int(v: Loose<'_>, field: &'static str) -> Res<i64> {
 
 /// Unix epoch milliseconds: not negative, before year 10000.
 fn timestamp(v: Loose<'_>, field: &'static str) -> Res<TimestampMs> {
-    const MAX_TS: i64 = 253_402_300_800_000;
     let t = int(v, field).map_err(|e| match e {
         EventError::Field { field, reason } => EventError::Field {
             field,
@@ -648,7 +647,7 @@ fn timestamp(v: Loose<'_>, field: &'static str) -> Res<TimestampMs> {
         },
         other => other,
     })?;
-    if !(0..MAX_TS).contains(&t) {
+    if !(0..TS_LIMIT_MS).contains(&t) {
         return Err(EventError::field_err(
             field,
             format!("{t} is not a Unix epoch millisecond time between 1970 and 9999"),
@@ -721,7 +720,8 @@ pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
     has_control(value).then(|| "contains a control character".to_owned())
 }
 
-fn truncate(s: &str) -> &str {
+/// At most 40 characters of `s`, for messages.
+pub(crate) fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],
         None => s,

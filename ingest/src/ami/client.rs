@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
 use crate::event::{Event, TimestampMs};
+use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
 use super::translate::{parse_timestamp, Translator, TranslatorConfig};
@@ -286,10 +287,8 @@ fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
         }
     }
     let t = &cfg.translator.tenant;
-    if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
-        return Err(ClientError::Config(format!(
-            "tenant {t:?} must be 1 to 64 characters without control characters"
-        )));
+    if let Some(problem) = identifier_problem(t, MAX_TENANT_IDENT) {
+        return Err(ClientError::Config(format!("tenant {t:?} {problem}")));
     }
     Ok(())
 }

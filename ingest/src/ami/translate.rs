@@ -12,22 +12,19 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION};
+use crate::event::{
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
+};
+use crate::parse::{identifier_problem, MAX_IDENT};
 
 use super::protocol::Message;
 
 /// The `source` of every event this adapter produces.
 pub const SOURCE: &str = "asterisk-ami";
 
-/// Longest identifier (`call`, `queue`, `agent`, `reason`) events accept.
-const MAX_IDENT: usize = 128;
-
-/// Event times are before the year 10000 (`events.md`).
-const MAX_TS: TimestampMs = 253_402_300_800_000;
-
 /// Clamps a computed time into the range events accept.
 fn valid_ts(t: TimestampMs) -> TimestampMs {
-    t.clamp(0, MAX_TS - 1)
+    t.clamp(0, TS_LIMIT_MS - 1)
 }
 
 /// Which member header names the agent.
@@ -950,13 +947,10 @@ fn ident<'m>(msg: &'m Message, key: &str) -> Result<&'m str, String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| format!("missing {key}"))?;
-    if v.chars().count() > MAX_IDENT {
-        return Err(format!("{key} is longer than {MAX_IDENT} characters"));
+    match identifier_problem(v, MAX_IDENT) {
+        Some(problem) => Err(format!("{key} {problem}")),
+        None => Ok(v),
     }
-    if v.chars().any(char::is_control) {
-        return Err(format!("{key} contains a control character"));
-    }
-    Ok(v)
 }
 
 /// A whole-seconds header as milliseconds (at most `i64::MAX`, as events
@@ -1033,7 +1027,7 @@ pub fn parse_timestamp(t: &str) -> Option<TimestampMs> {
         ms += i64::from(d - b'0') * 10_i64.pow(2 - i as u32);
     }
     let t = secs.checked_mul(1000)?.checked_add(ms)?;
-    (t < MAX_TS).then_some(t)
+    (t < TS_LIMIT_MS).then_some(t)
 }
 
 /// `ami:<event>:<subject>@<queue>:<timestamp>`; hashed when too long for an

@@ -12,7 +12,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use super::protocol::EslEvent;
-use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION};
+use crate::event::{
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
+};
+use crate::parse::{identifier_problem, MAX_IDENT};
 
 /// The `source` of the events this adapter produces.
 pub const SOURCE: &str = "freeswitch-callcenter";
@@ -728,15 +731,12 @@ fn required<'e>(ev: &'e EslEvent, name: &str) -> Result<&'e str, String> {
         .ok_or_else(|| format!("no {name} header"))
 }
 
-/// Longest identifier (`events.md`).
-const MAX_IDENT: usize = 128;
-
 /// An identifier as `events.md` allows it: 1 to `max` characters, no control
 /// character (a decoded `%0A` would be one). Checked here, so that a bad
 /// value is reported with the FreeSWITCH event rather than rejected
 /// downstream.
 fn ident<'v>(name: &str, v: &'v str, max: usize) -> Result<&'v str, String> {
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
+    if identifier_problem(v, max).is_some() {
         return Err(format!(
             "{name} {v:?} is not an identifier (1 to {max} characters, no control characters)"
         ));
@@ -770,7 +770,7 @@ fn agent_queue_call(ev: &EslEvent) -> Result<(&str, &str, &str), String> {
 
 /// Epoch seconds before the year 10000 (what `events.md` accepts), so that
 /// times and their differences never overflow.
-const MAX_EPOCH_S: i64 = 253_402_300_800;
+const MAX_EPOCH_S: i64 = TS_LIMIT_MS / 1000;
 
 /// The event's time: `Event-Date-Timestamp`, microseconds since the epoch,
 /// set by FreeSWITCH when the event fired.

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION};
-use crate::parse::{identifier_problem, MAX_IDENT};
+use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION, TS_LIMIT_MS};
+use crate::parse::{identifier_problem, truncate, MAX_IDENT};
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,9 +28,6 @@ struct Member {
     paused: Option<String>,
     on_call: bool,
 }
-
-/// 9999-12-31T23:59:59Z: later times are not dates.
-const LAST_SECOND: i64 = 253_402_300_799;
 
 /// Events whose callid and queue become a call's identifiers.
 const CALL_EVENTS: &[&str] = &[
@@ -64,11 +61,6 @@ const MEMBER_EVENTS: &[&str] = &[
     "UNPAUSE",
     "UNPAUSEALL",
 ];
-
-/// At most 40 characters of `s`, for messages.
-fn truncate(s: &str) -> &str {
-    s.char_indices().nth(40).map_or(s, |(i, _)| &s[..i])
-}
 
 /// What the translator knows about the members, kept in a follower's
 /// checkpoint so a restart resumes with who is logged in and paused.
@@ -153,7 +145,7 @@ impl QueueLogTranslator {
             .trim()
             .parse()
             .map_err(|_| err(format!("time {:?} is not Unix seconds", f[0])))?;
-        if !(0..=LAST_SECOND).contains(&secs) {
+        if !(0..TS_LIMIT_MS / 1000).contains(&secs) {
             return Err(err(format!(
                 "time {secs} is not a date between 1970 and 9999"
             )));

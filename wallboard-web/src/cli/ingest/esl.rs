@@ -55,11 +55,7 @@ pub struct EslArgs {
 
 pub fn run(args: EslArgs) -> Result<()> {
     anyhow::ensure!(args.keepalive_s > 0, "--keepalive-s must be at least 1");
-    anyhow::ensure!(
-        (1..=64).contains(&args.tenant.chars().count())
-            && !args.tenant.chars().any(char::is_control),
-        "--tenant must be 1 to 64 characters without control characters"
-    );
+    super::check_tenant(&args.tenant)?;
     let keepalive = Duration::from_secs(args.keepalive_s);
     let mut config = ClientConfig::new(&args.host, args.port, &args.password);
     config.tenant = args.tenant.clone();

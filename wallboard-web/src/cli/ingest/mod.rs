@@ -15,6 +15,7 @@ use clap::{Args, Subcommand};
 
 use ingest::event::DEFAULT_TENANT;
 use ingest::jsonl::{parse_line, Line, LineReader};
+use ingest::parse::{identifier_problem, MAX_TENANT_IDENT};
 
 pub use sink::{OutputArgs, Sink, Skip};
 
@@ -46,6 +47,14 @@ pub struct JsonlArgs {
     /// dead-letter topic with their reason, never to the events topic.
     #[arg(long)]
     pub no_validate: bool,
+}
+
+/// Checks `--tenant` as events.md defines a tenant.
+fn check_tenant(tenant: &str) -> Result<()> {
+    match identifier_problem(tenant, MAX_TENANT_IDENT) {
+        Some(problem) => anyhow::bail!("--tenant {tenant:?} {problem}"),
+        None => Ok(()),
+    }
 }
 
 pub fn run(args: IngestArgs) -> Result<()> {

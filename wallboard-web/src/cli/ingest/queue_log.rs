@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::event::DEFAULT_TENANT;
-use ingest::parse::{identifier_problem, MAX_TENANT_IDENT};
 use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
 
 use super::{OutputArgs, Sink, Skip};
@@ -41,9 +40,7 @@ pub struct QueueLogArgs {
 }
 
 pub fn run(args: QueueLogArgs) -> Result<()> {
-    if let Some(problem) = identifier_problem(&args.tenant, MAX_TENANT_IDENT) {
-        anyhow::bail!("--tenant {:?} {problem}", args.tenant);
-    }
+    super::check_tenant(&args.tenant)?;
     if !args.file.exists() {
         // An import needs the file; a follower waits for Asterisk to create it.
         anyhow::ensure!(
