@@ -208,12 +208,12 @@ impl TenantEngine {
         self.stats
     }
 
-    /// The largest `ts` of the events taken so far.
     /// See [`crate::Engine::prefetch`].
     pub fn prefetch_id(&self, id: &str) {
         self.dedup.prefetch(xxh3_64(id.as_bytes()));
     }
 
+    /// The largest `ts` of the events taken so far.
     pub fn max_ts(&self) -> Option<TimestampMs> {
         self.max_ts
     }

@@ -77,13 +77,11 @@ pub fn replay_queue_log(
     let mut lines = LineReader::new(input);
     while let Some(line) = lines.next_line()? {
         s.lines += 1;
-        match &line {
-            Line::Text(_, bytes)
-                if translator.source().is_empty() && !bytes.trim_ascii().is_empty() =>
-            {
-                translator.set_source(&file_identity(bytes));
+        // Ids as the follower gives them: the first line names the file.
+        if let Line::Text(_, first) = &line {
+            if translator.source().is_empty() {
+                translator.set_source(&file_identity(first));
             }
-            _ => {}
         }
         let (n, text) = match line {
             Line::Text(n, bytes) => match std::str::from_utf8(bytes) {
