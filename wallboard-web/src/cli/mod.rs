@@ -80,6 +80,13 @@ impl MetricFlags {
     }
 }
 
+/// Parses a `-X KEY=VALUE` librdkafka property.
+pub fn kafka_property(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+}
+
 /// Resolves on Ctrl-C or SIGTERM (what a service manager sends to stop).
 pub async fn shutdown_signal() {
     let term = async {

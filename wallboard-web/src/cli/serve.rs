@@ -41,8 +41,8 @@ pub struct ServeArgs {
     pub state_dir: Option<PathBuf>,
     /// librdkafka property (repeat), e.g. `-X security.protocol=SASL_SSL`;
     /// overrides `[kafka.properties]`.
-    #[arg(short = 'X', value_name = "KEY=VALUE")]
-    pub property: Vec<String>,
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = super::kafka_property)]
+    pub property: Vec<(String, String)>,
     #[command(flatten)]
     pub metrics: MetricFlags,
 }
@@ -69,12 +69,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     if let Some(d) = args.state_dir {
         config.pipeline.snapshot_dir = d;
     }
-    for p in &args.property {
-        let (k, v) = p
-            .split_once('=')
-            .with_context(|| format!("-X {p:?} is not KEY=VALUE"))?;
-        config.kafka.properties.insert(k.to_owned(), v.to_owned());
-    }
+    config.kafka.properties.extend(args.property);
     let params = config
         .metrics
         .validate()

@@ -37,27 +37,17 @@ pub struct OutputArgs {
     #[arg(long, default_value_t = 3)]
     pub partitions: i32,
     /// librdkafka property for your cluster (repeat): `-X security.protocol=SASL_SSL`.
-    #[arg(short = 'X', value_name = "KEY=VALUE")]
-    pub property: Vec<String>,
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = crate::cli::kafka_property)]
+    pub property: Vec<(String, String)>,
 }
 
 impl OutputArgs {
-    fn settings(&self, brokers: &str) -> Result<KafkaSettings> {
-        let mut s = KafkaSettings::new(brokers);
-        for p in &self.property {
-            let (k, v) = p
-                .split_once('=')
-                .with_context(|| format!("-X {p:?} is not KEY=VALUE"))?;
-            s.properties.insert(k.to_owned(), v.to_owned());
-        }
-        Ok(s)
-    }
-
     /// Opens the output: a Kafka publisher with its topics created if
     /// missing, or the JSON Lines file.
     pub fn open(&self) -> Result<Sink> {
         let kind = if let Some(brokers) = &self.kafka {
-            let settings = self.settings(brokers)?;
+            let mut settings = KafkaSettings::new(brokers);
+            settings.properties.extend(self.property.iter().cloned());
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
