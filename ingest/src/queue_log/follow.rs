@@ -168,8 +168,7 @@ impl FileFollower {
         };
         let want = from.identity.as_deref();
         if first_line_identity(path)?.as_deref() == want {
-            f.pos = from;
-            f.pending = Some(Switch::Resumed);
+            // Still the checkpointed file.
         } else if let Some(copies) = find_rotated(path, want)? {
             tracing::info!(
                 "{} was rotated while stopped; finishing {} first",
@@ -181,8 +180,6 @@ impl FileFollower {
                     .join(", then ")
             );
             f.rotated = copies;
-            f.pos = from;
-            f.pending = Some(Switch::Resumed);
         } else {
             tracing::warn!(
                 "the file checkpointed at line {} of {} is gone; reading {} from its start",
@@ -190,7 +187,10 @@ impl FileFollower {
                 path.display(),
                 path.display()
             );
+            return Ok(f);
         }
+        f.pos = from;
+        f.pending = Some(Switch::Resumed);
         Ok(f)
     }
 
@@ -229,11 +229,7 @@ impl FileFollower {
         if let Some(old) = self.rotated.pop_front() {
             // A rotated copy is finished; on to the next, or the live file.
             self.finish_file(on);
-            tracing::info!(
-                "finished {}; following {}",
-                old.display(),
-                self.path.display()
-            );
+            tracing::info!("finished the rotated copy {}", old.display());
             self.switch(Switch::Rotated);
             return Ok(true);
         }
