@@ -7,7 +7,7 @@ use aggregator::{interval_report, live_snapshot, Engine, MetricsConfig, Range, T
 use ingest::jsonl::{parse_line, LineReader};
 
 fn engine_for(file: &str, config: MetricsConfig) -> Engine {
-    let path = format!("{}/../../shared/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut engine = Engine::new(config.validate().unwrap());
     let mut lines = LineReader::new(&data[..]);
@@ -135,7 +135,7 @@ fn waiting_and_rolling_window_follow_the_calls() {
         .unwrap(),
     );
     let path = format!(
-        "{}/../../shared/data/edge-basic.jsonl",
+        "{}/../tests/golden/edge-basic.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let data = std::fs::read(path).unwrap();

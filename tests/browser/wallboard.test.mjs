@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const BIN = process.env.WALLBOARD_BIN || join(root, "target/debug/wallboard");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const DATA = process.env.WALLBOARD_GOLDEN_DIR || resolve(root, "../shared/data");
+const DATA = process.env.WALLBOARD_GOLDEN_DIR || resolve(root, "tests/golden");
 const ARTIFACTS = join(root, "tests/artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 

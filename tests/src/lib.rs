@@ -23,11 +23,11 @@ pub fn binary() -> PathBuf {
     p
 }
 
-/// The golden data directory (`WALLBOARD_GOLDEN_DIR`, else `../shared/data`).
+/// The golden data directory (`WALLBOARD_GOLDEN_DIR`, else `tests/golden`).
 pub fn data(file: &str) -> PathBuf {
     std::env::var_os("WALLBOARD_GOLDEN_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data"))
+        .unwrap_or_else(|| root().join("tests/golden"))
         .join(file)
 }
 

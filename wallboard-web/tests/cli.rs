@@ -10,7 +10,7 @@ use common::KillOnDrop;
 
 fn data(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
+        .join("../tests/golden")
         .join(file)
 }
 

@@ -46,7 +46,7 @@ fn served_metrics() -> String {
         .local_addr()
         .unwrap()
         .port();
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/edge-basic.jsonl");
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/edge-basic.jsonl");
     let _demo = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_wallboard"))
             .args([

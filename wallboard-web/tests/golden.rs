@@ -1,4 +1,4 @@
-//! Golden reports: every case of `shared/data/cases.tsv` run through the real
+//! Golden reports: every case of `tests/golden/cases.tsv` run through the real
 //! `wallboard replay` binary must reproduce its expected report (same rows,
 //! counts and durations exact, ratios within 1e-9 relative, nulls as nulls).
 
@@ -7,12 +7,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// `WALLBOARD_GOLDEN_DIR`, else `../shared/data` beside the repository.
+/// `WALLBOARD_GOLDEN_DIR`, else the repository's `tests/golden`.
 fn data_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("WALLBOARD_GOLDEN_DIR") {
         return PathBuf::from(d);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
 }
 
 struct Case {
@@ -196,4 +196,32 @@ fn replay_is_byte_for_byte_deterministic() {
     let first = run();
     assert!(!first.is_empty());
     assert_eq!(first, run());
+}
+
+/// The repository carries its own golden cases (a user's clone has no
+/// `../shared`); where the shared contract's data sits beside the
+/// repository, every file of it must be here too, byte for byte.
+#[test]
+fn golden_cases_equal_the_shared_contract_where_it_exists() {
+    let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    assert!(ours.join("cases.tsv").is_file(), "tests/golden/cases.tsv is missing");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        eprintln!("no ../shared/data beside the repository: nothing to compare");
+        return;
+    };
+    let mut compared = 0;
+    for entry in entries {
+        let path = entry.expect("list ../shared/data").path();
+        let name = path.file_name().expect("a file name");
+        let mine = std::fs::read(ours.join(name))
+            .unwrap_or_else(|e| panic!("tests/golden/{} is missing: {e}", name.display()));
+        assert!(
+            mine == std::fs::read(&path).expect("read shared file"),
+            "tests/golden/{} differs from ../shared/data",
+            name.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 0, "../shared/data is empty");
 }

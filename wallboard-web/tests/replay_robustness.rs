@@ -10,7 +10,7 @@ use wallboard_web::replay::replay;
 fn trace() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/edge-basic.jsonl"
+        "/../tests/golden/edge-basic.jsonl"
     );
     std::fs::read_to_string(path).expect("the edge-basic golden trace")
 }

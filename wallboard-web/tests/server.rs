@@ -20,7 +20,7 @@ use wallboard_web::web::{self, AppState, IngestSink};
 
 fn golden(file: &str) -> Vec<u8> {
     std::fs::read(format!(
-        "{}/../../shared/data/{file}",
+        "{}/../tests/golden/{file}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
@@ -105,7 +105,7 @@ async fn rest_report_is_byte_for_byte_the_replay_report() {
     let replay = Command::new(env!("CARGO_BIN_EXE_wallboard"))
         .arg("replay")
         .arg(format!(
-            "{}/../../shared/data/day-small.jsonl",
+            "{}/../tests/golden/day-small.jsonl",
             env!("CARGO_MANIFEST_DIR")
         ))
         .args([
