@@ -155,6 +155,41 @@ impl Plan {
         }
     }
 
+    /// Carries an out-of-adherence stretch over `[from, to)`, during which
+    /// the agent is in `state` (with `reason`) throughout: `run` is the
+    /// stretch's start as of `from` (`None`: in adherence or unplanned then).
+    /// Returns its start as of `to` (`metrics.md`, "Out of adherence since"):
+    /// kept across back-to-back segments that all disallow the state, ended
+    /// by a gap in the plan or by a segment that allows the state.
+    pub fn carry_stretch(
+        &self,
+        mut run: Option<TimestampMs>,
+        from: TimestampMs,
+        to: TimestampMs,
+        state: AgentState,
+        reason: Option<CodeId>,
+    ) -> Option<TimestampMs> {
+        if to <= from {
+            return run;
+        }
+        let mut covered_to = from;
+        for p in self.overlapping(from, to) {
+            if p.start > covered_to {
+                run = None;
+            }
+            run = if p.allowed.allows(state, reason) {
+                None
+            } else {
+                run.or(Some(p.start))
+            };
+            covered_to = p.end;
+        }
+        if covered_to < to {
+            run = None;
+        }
+        run
+    }
+
     pub fn len(&self) -> usize {
         self.segments.len()
     }
@@ -193,6 +228,50 @@ mod tests {
         assert_eq!(plan.at(35), None);
         plan.forget_before(30);
         assert_eq!(plan.len(), 1);
+    }
+
+    fn brk(start: i64, end: i64, a: u32) -> Planned {
+        Planned {
+            start,
+            end,
+            activity: CodeId(a),
+            allowed: Allowed::not_ready_for(CodeId(a), false),
+        }
+    }
+
+    #[test]
+    fn a_stretch_is_carried_across_back_to_back_segments_that_disallow_alike() {
+        let mut plan = Plan::default();
+        // break 100–150, meeting 150–300, work 300–400, break 450–500.
+        plan.replace(
+            0,
+            1000,
+            &[
+                brk(100, 150, 1),
+                brk(150, 300, 2),
+                p(300, 400, 3),
+                brk(450, 500, 1),
+            ],
+        );
+        let avail = AgentState::Available;
+        let at = |run, from, to| plan.carry_stretch(run, from, to, avail, None);
+        // Available since 50: out of adherence from 100 on, across both.
+        assert_eq!(at(None, 50, 101), Some(100));
+        assert_eq!(at(None, 50, 299), Some(100));
+        // Walked in steps, the stretch is the same.
+        let mid = at(None, 50, 150);
+        assert_eq!(mid, Some(100));
+        assert_eq!(at(mid, 150, 200), Some(100));
+        // Work allows `available`: the stretch ends; after the gap at 400–450
+        // a new one starts with the next break.
+        assert_eq!(at(None, 50, 350), None);
+        assert_eq!(at(None, 50, 420), None);
+        assert_eq!(at(None, 50, 460), Some(450));
+        // A state that began inside a segment starts the stretch there.
+        assert_eq!(at(None, 120, 200), Some(120));
+        // The right reason is in adherence with a break.
+        let ok = plan.carry_stretch(None, 100, 140, AgentState::NotReady, Some(CodeId(1)));
+        assert_eq!(ok, None);
     }
 
     #[test]

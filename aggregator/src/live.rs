@@ -268,10 +268,8 @@ fn agent_rows(engine: &TenantEngine, now: TimestampMs) -> Vec<AgentLiveRow> {
             let ag = engine.agent(id);
             let planned = ag.plan.at(now);
             let adherent = planned.map(|p| p.allowed.allows(ag.state, ag.reason));
-            let out_since = match (planned, adherent) {
-                // Out of adherence since the later of the state change and
-                // the start of the planned activity.
-                (Some(p), Some(false)) => Some(p.start.max(ag.since.unwrap_or(p.start))),
+            let out_since = match adherent {
+                Some(false) => ag.out_of_adherence_since(now),
                 _ => None,
             };
             AgentLiveRow {

@@ -57,6 +57,20 @@ pub struct AgentLive {
     pub accrued_to: TimestampMs,
     pub queues: Vec<QueueId>,
     pub plan: Plan,
+    /// Start of the current out-of-adherence stretch as of `accrued_to`
+    /// (see [`Plan::carry_stretch`]).
+    pub out_since: Option<TimestampMs>,
+}
+
+impl AgentLive {
+    /// Since when the agent has been out of adherence at `now` (`None`: in
+    /// adherence, or nothing planned at `now`). `now` is at or after
+    /// `accrued_to`.
+    pub fn out_of_adherence_since(&self, now: TimestampMs) -> Option<TimestampMs> {
+        let from = self.accrued_to.max(self.since.unwrap_or(TimestampMs::MIN));
+        self.plan
+            .carry_stretch(self.out_since, from, now.saturating_add(1), self.state, self.reason)
+    }
 }
 
 impl Default for AgentLive {
@@ -69,6 +83,7 @@ impl Default for AgentLive {
             accrued_to: TimestampMs::MIN,
             queues: Vec::new(),
             plan: Plan::default(),
+            out_since: None,
         }
     }
 }
@@ -498,6 +513,8 @@ impl TenantEngine {
         }
         self.accrue_agent(a, ts);
         let ag = &mut self.agents[a.index()];
+        // A new state starts a new stretch (carried from `ts` on).
+        ag.out_since = None;
         ag.state = state;
         ag.reason = if state == AgentState::NotReady {
             reason
@@ -574,6 +591,9 @@ impl TenantEngine {
                 add_piece(totals, a, ag, piece);
             },
         );
+        ag.out_since = ag
+            .plan
+            .carry_stretch(ag.out_since, ag.accrued_to, to, ag.state, ag.reason);
         ag.accrued_to = to;
         ag.plan.forget_before(to);
     }
