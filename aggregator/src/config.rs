@@ -70,6 +70,21 @@ pub enum ConfigError {
     History,
 }
 
+impl ConfigError {
+    /// The `[metrics]` key the error is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ConfigError::UnknownTz(_) => "metrics.tz",
+            ConfigError::Interval(_) => "metrics.interval_minutes",
+            ConfigError::ThresholdCount(_) => "metrics.sl_thresholds_s",
+            ConfigError::RollingWindow(_) => "metrics.rolling_window_minutes",
+            ConfigError::AdherenceRule { .. } => "metrics.adherence",
+            ConfigError::DedupWindow => "metrics.dedup_window_minutes",
+            ConfigError::History => "metrics.history_days",
+        }
+    }
+}
+
 /// One allowed-state entry of an adherence override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedEntry {
@@ -89,6 +104,9 @@ pub struct Params {
     pub adherence: BTreeMap<String, Vec<AllowedEntry>>,
     pub dedup_window_ms: i64,
     pub history_ms: i64,
+    /// Queues whose short-abandon threshold differs from `short_abandon_s`
+    /// (from the service's `[[queues]]` settings).
+    pub short_abandon_by_queue: BTreeMap<String, u32>,
 }
 
 impl MetricsConfig {
@@ -140,6 +158,7 @@ impl MetricsConfig {
             adherence,
             dedup_window_ms: i64::from(self.dedup_window_minutes) * 60_000,
             history_ms: i64::from(self.history_days) * 86_400_000,
+            short_abandon_by_queue: BTreeMap::new(),
         })
     }
 }
@@ -158,7 +177,7 @@ impl Params {
     /// Everything the engine's stored sums depend on, as text: a snapshot
     /// made under other settings cannot be reused.
     pub fn fingerprint(&self) -> String {
-        format!(
+        let mut f = format!(
             "tz={} interval={} sl={:?} short={} rolling={} adherence={:?}",
             self.tz.name(),
             self.interval_minutes,
@@ -166,7 +185,25 @@ impl Params {
             self.short_abandon_s,
             self.rolling_window_minutes,
             self.adherence
-        )
+        );
+        if !self.short_abandon_by_queue.is_empty() {
+            f.push_str(&format!(
+                " short_by_queue={:?}",
+                self.short_abandon_by_queue
+            ));
+        }
+        f
+    }
+
+    /// The short-abandon threshold of `queue`, in seconds.
+    pub fn short_abandon_s_for(&self, queue: &str) -> u32 {
+        if self.short_abandon_by_queue.is_empty() {
+            return self.short_abandon_s;
+        }
+        self.short_abandon_by_queue
+            .get(queue)
+            .copied()
+            .unwrap_or(self.short_abandon_s)
     }
 }
 

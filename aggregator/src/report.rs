@@ -23,6 +23,9 @@ pub struct IntervalReport {
     pub interval_minutes: u32,
     pub sl_thresholds_s: Vec<u32>,
     pub short_abandon_s: u32,
+    /// Queues with their own short-abandon threshold (absent when none).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub short_abandon_by_queue_s: BTreeMap<String, u32>,
     pub queues: Vec<QueueRow>,
     pub agents: Vec<AgentRow>,
 }
@@ -289,6 +292,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         interval_minutes: params.interval_minutes,
         sl_thresholds_s: params.thresholds_s.clone(),
         short_abandon_s: params.short_abandon_s,
+        short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
         queues,
         agents,
     }

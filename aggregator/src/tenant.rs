@@ -68,8 +68,13 @@ impl AgentLive {
     /// `accrued_to`.
     pub fn out_of_adherence_since(&self, now: TimestampMs) -> Option<TimestampMs> {
         let from = self.accrued_to.max(self.since.unwrap_or(TimestampMs::MIN));
-        self.plan
-            .carry_stretch(self.out_since, from, now.saturating_add(1), self.state, self.reason)
+        self.plan.carry_stretch(
+            self.out_since,
+            from,
+            now.saturating_add(1),
+            self.state,
+            self.reason,
+        )
     }
 }
 
@@ -474,6 +479,7 @@ impl TenantEngine {
         };
         self.expiry.push_back((ts, (h, q)));
         let wait = wait_ms.or_else(|| queued_ts.map(|t0| u64::try_from(ts - t0).unwrap_or(0)));
+        let short_ms = u64::from(self.params.short_abandon_s_for(queue)) * 1000;
         self.update_queue(q, ts, |qs, params| match (outcome, wait) {
             (Outcome::Dequeued(reason), _) => qs.count_dequeued(reason),
             (Outcome::Answered | Outcome::Abandoned, None) => qs.wait_unknown += 1,
@@ -485,9 +491,7 @@ impl TenantEngine {
                     qs.answered_within[i] += u64::from(w <= u64::from(t) * 1000);
                 }
             }
-            (Outcome::Abandoned, Some(w)) if w < u64::from(params.short_abandon_s) * 1000 => {
-                qs.short_abandoned += 1
-            }
+            (Outcome::Abandoned, Some(w)) if w < short_ms => qs.short_abandoned += 1,
             (Outcome::Abandoned, Some(w)) => {
                 qs.abandoned += 1;
                 qs.abandon_wait_ms += w;
@@ -797,6 +801,23 @@ mod tests {
         assert_eq!(t.waiting_count(QueueId(0)), 0);
         assert_eq!(t.stats().stale_waiting_dropped, 1);
         assert!(t.segments.len() <= 1);
+    }
+
+    #[test]
+    fn a_queue_may_have_its_own_short_abandon_threshold() {
+        let mut params = Params::default();
+        params.short_abandon_by_queue.insert("q1".into(), 5);
+        let mut t = TenantEngine::new("t", Arc::new(params));
+        let abandon = |id: u32, queue: &str| {
+            format!(
+                r#"{{"v":1,"id":"{id}","ts":9000,"kind":"call_abandoned","call":"c{id}","queue":"{queue}","wait_ms":3000}}"#
+            )
+        };
+        apply(&mut t, &[&abandon(1, "q1"), &abandon(2, "q2")]);
+        let b = t.buckets().values().next().unwrap();
+        let q = |name| &b.queues[t.queue_names().get(name).unwrap().index()];
+        assert_eq!((q("q1").short_abandoned, q("q1").abandoned), (1, 0));
+        assert_eq!((q("q2").short_abandoned, q("q2").abandoned), (0, 1));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use aggregator::MetricsConfig;
+use aggregator::alerts::{AlertMetric, AlertRule};
+use aggregator::{MetricsConfig, Params};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -133,6 +134,9 @@ pub struct QueueTarget {
     pub sl_target: f64,
     /// Waiting calls at or above this are shown red.
     pub max_waiting: Option<u32>,
+    /// This queue's short-abandon threshold, if it differs from
+    /// `metrics.short_abandon_s`.
+    pub short_abandon_s: Option<u32>,
 }
 
 impl Default for QueueTarget {
@@ -144,6 +148,7 @@ impl Default for QueueTarget {
             sl_threshold_s: 20,
             sl_target: 0.8,
             max_waiting: None,
+            short_abandon_s: None,
         }
     }
 }
@@ -153,12 +158,65 @@ impl Default for QueueTarget {
 pub enum LoadError {
     #[error("configuration: {0}")]
     Figment(#[from] Box<figment::Error>),
-    #[error("configuration: {0}")]
-    Metrics(#[from] aggregator::ConfigError),
-    #[error("configuration: metrics.dedup_window_minutes ({window} min) must cover pipeline.allowed_lateness_s ({lateness} s), or re-sent events older than the window would be counted twice")]
-    DedupShorterThanLateness { window: u32, lateness: u64 },
-    #[error("configuration: alert rule {rule:?} names channel {channel:?}, which is not in [[channels]]")]
-    UnknownChannel { rule: String, channel: String },
+    #[error("configuration{}: {}: {error}", in_file(file), error.key())]
+    Metrics {
+        error: aggregator::ConfigError,
+        file: Option<PathBuf>,
+    },
+    #[error("configuration{}: {key}: {message}", in_file(file))]
+    Invalid {
+        file: Option<PathBuf>,
+        key: String,
+        message: String,
+    },
+}
+
+fn in_file(file: &Option<PathBuf>) -> String {
+    file.as_ref()
+        .map(|f| format!(" ({})", f.display()))
+        .unwrap_or_default()
+}
+
+/// Service-level thresholds above this many seconds are refused as absurd.
+pub const MAX_SL_THRESHOLD_S: u32 = 3600;
+/// Short-abandon thresholds above this many seconds are refused as absurd.
+pub const MAX_SHORT_ABANDON_S: u32 = 600;
+
+fn check_threshold(key: String, t: u32) -> Result<(), (String, String)> {
+    if t == 0 || t > MAX_SL_THRESHOLD_S {
+        return Err((
+            key,
+            format!("a service-level threshold is 1 to {MAX_SL_THRESHOLD_S} seconds, got {t}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_short_abandon(key: String, s: u32) -> Result<(), (String, String)> {
+    if s > MAX_SHORT_ABANDON_S {
+        return Err((
+            key,
+            format!(
+                "a short-abandon threshold is 0 (off) to {MAX_SHORT_ABANDON_S} seconds, got {s}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_target(key: String, target: f64) -> Result<(), (String, String)> {
+    if !(0.0..=1.0).contains(&target) {
+        let hint = if (1.0..=100.0).contains(&target) {
+            format!(", e.g. {} for {target} %", target / 100.0)
+        } else {
+            ", e.g. 0.8 for 80 %".into()
+        };
+        return Err((
+            key,
+            format!("sl_target is a fraction between 0 and 1{hint}, got {target}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The sections of the configuration, as environment prefixes.
@@ -185,25 +243,122 @@ impl AppConfig {
             )
             .extract()
             .map_err(Box::new)?;
-        config.metrics.validate()?;
-        for rule in &config.alerts {
-            for ch in &rule.channels {
-                if !config.channels.iter().any(|c| &c.name == ch) {
-                    return Err(LoadError::UnknownChannel {
-                        rule: rule.name.clone(),
-                        channel: ch.clone(),
-                    });
-                }
+        config
+            .check()
+            .map_err(|(key, message)| LoadError::Invalid {
+                file: file.map(Path::to_path_buf),
+                key,
+                message,
+            })?;
+        config.params().map_err(|error| LoadError::Metrics {
+            error,
+            file: file.map(Path::to_path_buf),
+        })?;
+        Ok(config)
+    }
+
+    /// The metric parameters the engine runs with: `[metrics]`, plus every
+    /// service-level threshold a queue or an alert rule asks for (so a
+    /// queue's `sl_threshold_s = 15` is computed, not shown with another
+    /// threshold's value), plus the queues' own short-abandon thresholds.
+    pub fn params(&self) -> Result<Params, aggregator::ConfigError> {
+        let mut metrics = self.metrics.clone();
+        let wanted = self.queues.iter().map(|q| q.sl_threshold_s).chain(
+            self.alerts
+                .iter()
+                .filter(|r| r.metric == AlertMetric::ServiceLevel)
+                .map(|r| r.sl_threshold_s),
+        );
+        metrics.sl_thresholds_s.extend(wanted);
+        let mut params = metrics.validate()?;
+        params.short_abandon_by_queue = self
+            .queues
+            .iter()
+            .filter_map(|q| Some((q.name.clone(), q.short_abandon_s?)))
+            .collect();
+        Ok(params)
+    }
+
+    /// What makes no sense beyond what the types say: the key and why.
+    fn check(&self) -> Result<(), (String, String)> {
+        let m = &self.metrics;
+        for (i, &t) in m.sl_thresholds_s.iter().enumerate() {
+            check_threshold(format!("metrics.sl_thresholds_s[{i}]"), t)?;
+        }
+        check_short_abandon("metrics.short_abandon_s".into(), m.short_abandon_s)?;
+        if u64::from(m.dedup_window_minutes) * 60 < self.pipeline.allowed_lateness_s {
+            return Err((
+                "metrics.dedup_window_minutes".into(),
+                format!(
+                    "{} min must cover pipeline.allowed_lateness_s ({} s), or re-sent events older than the window would be counted twice",
+                    m.dedup_window_minutes, self.pipeline.allowed_lateness_s
+                ),
+            ));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, q) in self.queues.iter().enumerate() {
+            let key = |k: &str| format!("queues[{i}].{k}");
+            if q.name.trim().is_empty() {
+                return Err((key("name"), "every [[queues]] entry needs a name".into()));
+            }
+            if !names.insert(q.name.as_str()) {
+                return Err((
+                    key("name"),
+                    format!("queue {:?} is configured twice", q.name),
+                ));
+            }
+            check_target(key("sl_target"), q.sl_target)?;
+            check_threshold(key("sl_threshold_s"), q.sl_threshold_s)?;
+            if let Some(s) = q.short_abandon_s {
+                check_short_abandon(key("short_abandon_s"), s)?;
             }
         }
-        if u64::from(config.metrics.dedup_window_minutes) * 60 < config.pipeline.allowed_lateness_s
-        {
-            return Err(LoadError::DedupShorterThanLateness {
-                window: config.metrics.dedup_window_minutes,
-                lateness: config.pipeline.allowed_lateness_s,
-            });
+        for (i, rule) in self.alerts.iter().enumerate() {
+            self.check_rule(i, rule)?;
         }
-        Ok(config)
+        Ok(())
+    }
+
+    fn check_rule(&self, i: usize, rule: &AlertRule) -> Result<(), (String, String)> {
+        let key = |k: &str| format!("alerts[{i}].{k} (rule {:?})", rule.name);
+        if !matches!(rule.variant.as_str(), "sl1" | "sl2" | "sl3" | "sl4") {
+            return Err((
+                key("variant"),
+                format!("{:?} is not one of sl1, sl2, sl3, sl4", rule.variant),
+            ));
+        }
+        if rule.metric == AlertMetric::ServiceLevel {
+            check_threshold(key("sl_threshold_s"), rule.sl_threshold_s)?;
+            let ratio = |v: f64| (0.0..=1.0).contains(&v);
+            if !ratio(rule.threshold) || !rule.clear.is_none_or(ratio) {
+                return Err((
+                    key("threshold"),
+                    format!(
+                        "a service level is a fraction 0..1, e.g. 0.8 for 80 %, got {}",
+                        rule.threshold
+                    ),
+                ));
+            }
+        }
+        for ch in &rule.channels {
+            if !self.channels.iter().any(|c| &c.name == ch) {
+                return Err((
+                    key("channels"),
+                    format!("channel {ch:?} is not in [[channels]]"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Configured queues that no tenant's live view has seen (not an error:
+    /// a queue may not have had a call yet).
+    pub fn unseen_queues(&self, seen: &std::collections::BTreeSet<&str>) -> Vec<String> {
+        self.queues
+            .iter()
+            .filter(|q| !seen.contains(q.name.as_str()))
+            .map(|q| q.name.clone())
+            .collect()
     }
 
     /// The display settings of `queue` (defaults when not configured).
@@ -257,6 +412,91 @@ mod tests {
             assert_eq!(c.kafka.topic, "other");
             Ok(())
         });
+    }
+
+    /// Loads `text` as a file and returns the error's message.
+    fn refused(text: &str) -> String {
+        let mut message = String::new();
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("w.toml", text)?;
+            message = AppConfig::load(Some(Path::new("w.toml")))
+                .expect_err("refused")
+                .to_string();
+            Ok(())
+        });
+        message
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_the_key_and_the_file() {
+        let cases = [
+            (
+                "[[queues]]\nname = \"q\"\nsl_target = 75\n",
+                "queues[0].sl_target: sl_target is a fraction between 0 and 1, e.g. 0.75 for 75 %",
+            ),
+            ("[[queues]]\nname = \"q\"\nsl_treshold_s = 15\n", "sl_treshold_s"),
+            (
+                "[[queues]]\nname = \"q\"\n[[queues]]\nname = \"q\"\n",
+                "queues[1].name: queue \"q\" is configured twice",
+            ),
+            ("[[queues]]\nname = \"\"\n", "queues[0].name"),
+            ("[[queues]]\nname = \"q\"\nsl_threshold_s = 0\n", "queues[0].sl_threshold_s"),
+            ("[metrics]\nsl_thresholds_s = [20, 86400]\n", "metrics.sl_thresholds_s[1]"),
+            ("[metrics]\nshort_abandon_s = 3600\n", "metrics.short_abandon_s"),
+            ("[metrics]\ninterval_minutes = 7\n", "metrics.interval_minutes: interval of 7"),
+            (
+                "[[queues]]\nname = \"q\"\nshort_abandon_s = 9999\n",
+                "queues[0].short_abandon_s",
+            ),
+            (
+                "[[alerts]]\nname = \"r\"\nmetric = \"waiting\"\nop = \">\"\nthreshold = 1\nchannels = [\"pager\"]\n",
+                "alerts[0].channels (rule \"r\"): channel \"pager\" is not in [[channels]]",
+            ),
+            (
+                "[[alerts]]\nname = \"r\"\nmetric = \"service_level\"\nvariant = \"sl5\"\nop = \"<\"\nthreshold = 0.8\n",
+                "alerts[0].variant",
+            ),
+            (
+                "[[alerts]]\nname = \"r\"\nmetric = \"service_level\"\nop = \"<\"\nthreshold = 80\n",
+                "alerts[0].threshold",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = refused(text);
+            assert!(got.contains(want), "{text:?}: {got:?} lacks {want:?}");
+            assert!(got.contains("w.toml"), "{got:?} names the file");
+        }
+    }
+
+    #[test]
+    fn every_threshold_asked_for_is_computed() {
+        let config: AppConfig = toml::from_str(
+            r#"
+            [metrics]
+            sl_thresholds_s = [20]
+            [[queues]]
+            name = "q"
+            sl_threshold_s = 15
+            short_abandon_s = 5
+            [[alerts]]
+            name = "r"
+            metric = "service_level"
+            sl_threshold_s = 30
+            op = "<"
+            threshold = 0.8
+            [[alerts]]
+            name = "w"
+            metric = "waiting"
+            sl_threshold_s = 99
+            op = ">"
+            threshold = 3
+            "#,
+        )
+        .unwrap();
+        let params = config.params().unwrap();
+        assert_eq!(params.thresholds_s, vec![15, 20, 30]);
+        assert_eq!(params.short_abandon_s_for("q"), 5);
+        assert_eq!(params.short_abandon_s_for("other"), 0);
     }
 
     #[test]

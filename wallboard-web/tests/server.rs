@@ -37,7 +37,7 @@ async fn start(config: AppConfig, trace: &[u8]) -> Server {
     let w = writer::spawn(
         WriterConfig {
             partition: 0,
-            params: config.metrics.validate().unwrap(),
+            params: config.params().unwrap(),
             allowed_lateness_ms: i64::MAX / 4,
             publish_interval: Duration::from_millis(50),
             snapshot_interval: Duration::from_secs(3600),
@@ -483,4 +483,64 @@ async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
         code(client.post(&ack).bearer_auth("boss").json(&body)).await,
         200
     );
+}
+
+/// A queue's own threshold and an alert rule's are computed and shown under
+/// their own label, in the live view, the report and `/metrics`; a
+/// configured queue with no events yet is reported, not an error.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_configured_threshold_is_computed() {
+    let mut c = config(15, "UTC", vec![20], 0);
+    c.queues = toml::from_str::<toml::Table>(
+        r#"
+        [[queues]]
+        name = "q1"
+        sl_threshold_s = 15
+        [[queues]]
+        name = "never-called"
+        "#,
+    )
+    .unwrap()["queues"]
+        .clone()
+        .try_into()
+        .unwrap();
+    c.alerts = vec![toml::from_str(
+        r#"
+        name = "sl at 45"
+        metric = "service_level"
+        queue = "q2"
+        sl_threshold_s = 45
+        op = "<"
+        threshold = 0.8
+        "#,
+    )
+    .unwrap()];
+    let s = start(c, &golden("edge-basic.jsonl")).await;
+    let get = |path: &str| reqwest::get(format!("http://{}{path}", s.addr));
+    let live: serde_json::Value = get("/api/v1/tenants/edge/live")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["sl_thresholds_s"], serde_json::json!([15, 20, 45]));
+    let q1 = &live["queues"][1];
+    assert_eq!(q1["queue"], "q1");
+    for thr in ["15", "20", "45"] {
+        assert!(q1["today"]["sl"].get(thr).is_some(), "SL@{thr}s computed");
+    }
+    let report: serde_json::Value = get("/api/v1/tenants/edge/report")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["sl_thresholds_s"], serde_json::json!([15, 20, 45]));
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains(r#"threshold="15""#) && metrics.contains(r#"threshold="45""#),
+        "thresholds 15 and 45 exported"
+    );
+    let status: serde_json::Value = get("/api/v1/status").await.unwrap().json().await.unwrap();
+    assert_eq!(status["unseen_queues"], serde_json::json!(["never-called"]));
 }

@@ -49,7 +49,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
-    let params = config.metrics.validate()?;
+    let params = config.params()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

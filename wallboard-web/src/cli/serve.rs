@@ -70,10 +70,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         config.pipeline.snapshot_dir = d;
     }
     config.kafka.properties.extend(args.property);
-    let params = config
-        .metrics
-        .validate()
-        .context("invalid metric settings")?;
+    let params = config.params().context("invalid metric settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -42,12 +42,25 @@ struct Status {
     rejected: u64,
     late: u64,
     ws_clients: u64,
+    /// Queues of `[[queues]]` that no tenant has had an event for yet.
+    unseen_queues: Vec<String>,
     partitions: Vec<aggregator::pipeline::PartitionStatus>,
 }
 
 pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
     let partitions = s.hub.status();
+    let views: Vec<_> = s
+        .hub
+        .tenants()
+        .iter()
+        .filter_map(|t| s.hub.live(t))
+        .collect();
+    let seen = views
+        .iter()
+        .flat_map(|v| v.queues.iter().map(|q| q.queue.as_str()))
+        .collect();
     Json(Status {
+        unseen_queues: s.config.unseen_queues(&seen),
         server_ms: unix_ms(),
         applied: partitions.iter().map(|p| p.applied).sum(),
         duplicates: partitions.iter().map(|p| p.duplicates).sum(),
