@@ -13,6 +13,7 @@ pub mod live;
 pub mod pipeline;
 pub mod report;
 pub mod rolling;
+pub mod staffing;
 pub mod sums;
 pub mod tenant;
 pub mod time;

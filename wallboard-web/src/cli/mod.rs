@@ -4,6 +4,7 @@ mod bench;
 mod bench_kafka;
 mod bench_ws;
 mod demo;
+mod erlang;
 mod ingest;
 mod replay;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     /// Run a CTI adapter: turn a telephony source into canonical events
     /// and publish them (Kafka, or JSON Lines).
     Ingest(ingest::IngestArgs),
+    /// Staffing calculator: agents needed for a service-level goal, and the
+    /// service level, ASA and occupancy a number of agents gives (Erlang C).
+    Erlang(erlang::ErlangArgs),
     /// Compute the interval report of a JSON Lines trace of canonical events.
     Replay(replay::ReplayArgs),
     /// Measure memory (see BENCHMARKS.md).
@@ -118,6 +122,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Erlang(args) => erlang::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
