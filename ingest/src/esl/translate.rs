@@ -173,7 +173,13 @@ impl EslTranslator {
         let action = ev
             .header("CC-Action")
             .ok_or_else(|| TranslateError::new("callcenter::info", "no CC-Action header"))?;
-        let err = |reason: String| TranslateError::new(action, reason);
+        // Errors are named after the action; an empty one must still say what.
+        let what = if action.trim().is_empty() {
+            "(empty CC-Action)"
+        } else {
+            action
+        };
+        let err = |reason: String| TranslateError::new(what, reason);
         let ts = event_ts(ev).map_err(err)?;
         // Event ids are `<Core-UUID>:<Event-Sequence>:<n>`: bounded so
         // that they stay within the 128 characters of an id.

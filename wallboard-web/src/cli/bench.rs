@@ -28,11 +28,13 @@ pub enum BenchWhat {
 
 #[derive(Args, Debug)]
 pub struct WsArgs {
+    /// WebSocket clients subscribed at once.
     #[arg(long, default_value_t = 1_000)]
     pub clients: usize,
     /// Events per second fed to the aggregator.
     #[arg(long, default_value_t = 10_000)]
     pub rate: u64,
+    /// Seconds of the measurement.
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
 }
@@ -58,12 +60,16 @@ pub struct KafkaArgs {
 
 #[derive(Args, Debug)]
 pub struct MemoryArgs {
+    /// Agents of the simulated centre.
     #[arg(long, default_value_t = 10_000)]
     pub agents: usize,
+    /// Queues of the simulated centre.
     #[arg(long, default_value_t = 1_000)]
     pub queues: usize,
+    /// Interval length in minutes.
     #[arg(long, default_value_t = 30)]
     pub interval: u32,
+    /// Simulated hours.
     #[arg(long, default_value_t = 24.0)]
     pub hours: f64,
 }

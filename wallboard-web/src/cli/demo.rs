@@ -20,13 +20,15 @@ use wallboard_web::web::{self, AppState, IngestSink};
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Address to serve the wallboard on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = super::listen_addr)]
     pub listen: SocketAddr,
     /// Configuration file (TOML); the demo needs none.
     #[arg(long)]
     pub config: Option<std::path::PathBuf>,
+    /// Agents on shift in the simulated centre.
     #[arg(long, default_value_t = 40)]
     pub agents: usize,
+    /// Queues of the simulated centre (sales, support, billing, vip, queue5, …).
     #[arg(long, default_value_t = 4)]
     pub queues: usize,
     /// Multiplier on call arrivals.
@@ -35,6 +37,7 @@ pub struct DemoArgs {
     /// Simulated time runs this many times faster than real time.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Seed of the simulator: the same seed gives the same day.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Show this JSON Lines trace instead of the simulator (all at once).

@@ -10,6 +10,8 @@ mod replay;
 mod serve;
 mod simulate;
 
+use std::io::IsTerminal;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -91,6 +93,53 @@ pub fn kafka_property(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
 }
 
+/// Parses `--listen`: `IP:PORT`, or `HOST:PORT` resolved as the system
+/// resolves names (`localhost:8080`). A name with several addresses binds
+/// the first IPv4 one (what a browser on `localhost` reaches), else the first.
+pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    let addrs: Vec<SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("{s:?} is not HOST:PORT that resolves ({e}); e.g. 127.0.0.1:8080"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s:?} resolves to no address"))
+}
+
+/// Whether log lines get ANSI colours: only on a terminal, and never when
+/// `NO_COLOR` is set to anything but the empty string (no-color.org).
+fn log_colours(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Whether `e` is a write to a pipe whose reader has gone (`… | head`).
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
+
+/// Ends the process as Unix tools end when their reader goes away: killed
+/// by `SIGPIPE`, quietly (the shell reports status 141). Rust ignores
+/// `SIGPIPE` so that writes fail instead; this restores the default first.
+fn die_of_sigpipe() -> ExitCode {
+    // SAFETY: `signal` and `raise` with constant, valid arguments; nothing
+    // else runs signal handlers in this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    ExitCode::from(128 + libc::SIGPIPE as u8)
+}
+
 /// Resolves on Ctrl-C or SIGTERM (what a service manager sends to stop).
 pub async fn shutdown_signal() {
     let term = async {
@@ -114,6 +163,10 @@ pub fn run() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(log_colours(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .init();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
@@ -126,6 +179,7 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => die_of_sigpipe(),
         Err(e) => {
             eprintln!("wallboard: error: {e:#}");
             ExitCode::FAILURE
@@ -140,5 +194,67 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every argument of every subcommand, as `sub sub --flag`, that has no help text.
+    fn arguments_without_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name()).trim().to_owned();
+        for arg in cmd.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                let name = arg
+                    .get_long()
+                    .map(|l| format!("--{l}"))
+                    .unwrap_or_else(|| arg.get_id().to_string());
+                out.push(format!("{path} {name}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() && sub.get_name() != "help" {
+                out.push(format!("{path} {} (no about)", sub.get_name()));
+            }
+            arguments_without_help(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn log_colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(super::log_colours(true, None));
+        assert!(super::log_colours(true, Some(OsStr::new(""))));
+        assert!(!super::log_colours(true, Some(OsStr::new("1"))));
+        assert!(!super::log_colours(false, None));
+    }
+
+    #[test]
+    fn listen_resolves_names_and_explains_what_does_not() {
+        assert_eq!(
+            super::listen_addr("localhost:8080").unwrap(),
+            "127.0.0.1:8080".parse().unwrap()
+        );
+        assert_eq!(
+            super::listen_addr("[::1]:80").unwrap(),
+            "[::1]:80".parse().unwrap()
+        );
+        let e = super::listen_addr("8080").unwrap_err();
+        assert!(e.contains("HOST:PORT"), "{e}");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_told_apart_from_other_errors() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(super::is_broken_pipe(
+            &anyhow::Error::new(pipe).context("writing")
+        ));
+        let json = serde_json::Error::io(std::io::ErrorKind::BrokenPipe.into());
+        assert!(super::is_broken_pipe(&json.into()));
+        assert!(!super::is_broken_pipe(&anyhow::anyhow!("cannot open x")));
+    }
+
+    #[test]
+    fn every_argument_of_every_subcommand_has_help() {
+        let mut missing = Vec::new();
+        arguments_without_help(&super::Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
     }
 }

@@ -12,6 +12,7 @@ use aggregator::{interval_report, Engine, MetricsConfig, Range};
 use ingest::event::DEFAULT_TENANT;
 
 use wallboard_web::replay::{replay, replay_queue_log, ReplaySummary};
+use wallboard_web::report_format::{to_csv, to_table, Lang};
 
 use super::MetricFlags;
 
@@ -32,6 +33,23 @@ pub struct ReplayArgs {
     /// What the input is.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub format: Format,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = ReportOutput::Json)]
+    pub output: ReportOutput,
+    /// Language of the column headers of `--output csv` and `table`.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+}
+
+/// What `replay` prints on stdout.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportOutput {
+    /// The interval report of metrics.md (schema wallboard.interval-report.v1).
+    Json,
+    /// One row per queue and interval, for Excel or WPS (UTF-8 with BOM, CRLF).
+    Csv,
+    /// The main columns aligned for a terminal.
+    Table,
 }
 
 /// Input formats of `replay`.
@@ -52,7 +70,7 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
     config.history_days = REPLAY_DEDUP_WINDOW_MINUTES / (24 * 60);
     let params = config.validate().context("invalid metric settings")?;
-    let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
+    let mut input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
         Box::new(
@@ -60,6 +78,17 @@ pub fn run(args: ReplayArgs) -> Result<()> {
                 .with_context(|| format!("cannot open {}", args.input.display()))?,
         )
     };
+    let mut head = Vec::new();
+    (&mut input)
+        .take(SNIFFED_BYTES)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    if args.format == Format::Jsonl {
+        if let Some(shape) = not_json_lines(&head) {
+            anyhow::bail!("{} is {shape}", args.input.display());
+        }
+    }
+    let input = io::Cursor::new(head).chain(input);
     let mut engine = Engine::new(params);
     let summary = match args.format {
         Format::Jsonl => replay(input, &mut engine, args.tenant.as_deref(), args.until),
@@ -86,11 +115,49 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     };
     // The report can be tens of MB: write it in large blocks, not per line.
     let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &report)?;
-    writeln!(out)?;
+    match args.output {
+        ReportOutput::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        ReportOutput::Csv => out.write_all(&to_csv(&report, args.lang))?,
+        ReportOutput::Table => out.write_all(to_table(&report, args.lang).as_bytes())?,
+    }
     out.flush()?;
     print_summary(&summary, &tenant);
     Ok(())
+}
+
+/// How much of the input is looked at to tell what it is.
+const SNIFFED_BYTES: u64 = 8 << 10;
+
+/// What the input looks like when its first line cannot be a JSON Lines
+/// event (a lone `{`, an array, a queue_log line): said once, instead of
+/// every line rejected one by one. `None` for anything else, so a trace
+/// whose first line is valid is never refused.
+fn not_json_lines(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    const ONE_PER_LINE: &str = "JSON Lines (one canonical event per line) is expected";
+    if first.starts_with('[') {
+        return Some(format!(
+            "a JSON array, not JSON Lines; {ONE_PER_LINE}, e.g. `jq -c '.[]' FILE`"
+        ));
+    }
+    if first == "{" {
+        if text.contains(&format!("\"schema\": \"{}\"", aggregator::report::SCHEMA)) {
+            return Some(format!(
+                "an interval report (what `wallboard replay` prints), not events; {ONE_PER_LINE}"
+            ));
+        }
+        return Some(format!(
+            "pretty-printed JSON (one object over several lines), not JSON Lines; {ONE_PER_LINE}, e.g. `jq -c . FILE`"
+        ));
+    }
+    let (epoch, rest) = first.split_once('|')?;
+    (!epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()) && rest.contains('|')).then(
+        || "an Asterisk queue_log, not JSON Lines; replay it with `--format queue-log`".to_owned(),
+    )
 }
 
 fn engine_params(engine: &Engine) -> std::sync::Arc<aggregator::Params> {
@@ -142,5 +209,37 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
             "replay: … and {} more rejected lines",
             s.rejected - s.first_rejections.len() as u64
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_json_lines;
+
+    #[test]
+    fn inputs_that_are_not_json_lines_are_named() {
+        let report = "{\n  \"schema\": \"wallboard.interval-report.v1\",\n  \"tenant\": \"acme\"";
+        assert!(not_json_lines(report.as_bytes())
+            .unwrap()
+            .contains("an interval report"));
+        let pretty = "\n{\n  \"kind\": \"call_queued\",\n";
+        assert!(not_json_lines(pretty.as_bytes())
+            .unwrap()
+            .contains("pretty-printed JSON"));
+        assert!(not_json_lines(b"[{\"kind\": \"call_queued\"}]")
+            .unwrap()
+            .contains("JSON array"));
+        let queue_log = "1763859600|1763859600.1|sales|NONE|ENTERQUEUE||1001|1\n";
+        assert!(not_json_lines(queue_log.as_bytes())
+            .unwrap()
+            .contains("--format queue-log"));
+    }
+
+    #[test]
+    fn json_lines_and_empty_input_are_left_to_the_parser() {
+        assert_eq!(not_json_lines(b""), None);
+        assert_eq!(not_json_lines(b"\n\n"), None);
+        assert_eq!(not_json_lines(b"{\"kind\": \"x\"}\n{"), None);
+        assert_eq!(not_json_lines(b"not json at all\n"), None);
     }
 }

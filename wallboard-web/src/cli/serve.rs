@@ -27,14 +27,17 @@ pub struct ServeArgs {
     /// Kafka bootstrap servers (overrides the config).
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka: Option<String>,
+    /// Topic of canonical events to consume (default: `[kafka] topic`, `cti.events`).
     #[arg(long, value_name = "T")]
     pub topic: Option<String>,
     /// Dead-letter topic (default with --topic: `<topic>.dlq`).
     #[arg(long, value_name = "T")]
     pub dlq_topic: Option<String>,
+    /// Kafka consumer group (default: `[kafka] group`).
     #[arg(long, value_name = "G")]
     pub group: Option<String>,
-    #[arg(long, value_name = "ADDR")]
+    /// Address to serve the wallboard on, e.g. `0.0.0.0:8080` or `localhost:8080` (default: `[server] listen`).
+    #[arg(long, value_name = "ADDR", value_parser = super::listen_addr)]
     pub listen: Option<std::net::SocketAddr>,
     /// Directory of the durable state snapshots.
     #[arg(long, value_name = "DIR")]

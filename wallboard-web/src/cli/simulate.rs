@@ -45,6 +45,7 @@ pub struct SimulateArgs {
     /// Publish to Kafka (bootstrap servers) instead of writing to stdout.
     #[arg(long, value_name = "HOST:PORT")]
     pub kafka: Option<String>,
+    /// With --kafka: the topic to publish to (dead letters to `<topic>.dlq`).
     #[arg(long, default_value = "cti.events", value_name = "T")]
     pub topic: String,
     /// With --kafka: simulated time runs this many times faster than real

@@ -126,12 +126,15 @@ pub async fn report(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     Query(q): Query<RangeQuery>,
+    Query(f): Query<crate::report_format::FormatQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let range = Range {
         from: q.from,
         to: q.to,
     };
     match s.hub.report(&tenant, range).await {
+        Some(r) if f.wants_csv(&headers) => crate::report_format::csv_response(&r, f.lang),
         Some(r) => {
             let mut body = serde_json::to_vec_pretty(&r).expect("report serializes");
             body.push(b'\n');

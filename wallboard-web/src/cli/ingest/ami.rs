@@ -21,6 +21,7 @@ pub struct AmiArgs {
     /// Asterisk's address (manager.conf `bindaddr`).
     #[arg(long)]
     pub host: String,
+    /// Manager Interface TCP port (manager.conf `port`).
     #[arg(long, default_value_t = 5038)]
     pub port: u16,
     /// The manager.conf user; it needs `read = agent,call,dialplan` (or
@@ -32,6 +33,7 @@ pub struct AmiArgs {
     /// visible to every user of the machine.
     #[arg(long, env = "WALLBOARD_AMI_SECRET", hide_env_values = true)]
     pub secret: Secret,
+    /// Tenant of the events this PBX produces.
     #[arg(long, default_value = DEFAULT_TENANT)]
     pub tenant: String,
     /// `Events:` of the login: `on`, or classes like `agent,call,dialplan`.

@@ -39,6 +39,7 @@ pub enum IngestSource {
 
 #[derive(Args, Debug)]
 pub struct JsonlArgs {
+    /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,

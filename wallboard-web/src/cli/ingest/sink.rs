@@ -29,8 +29,10 @@ pub struct OutputArgs {
     /// Write the events as JSON Lines to FILE (`-` for stdout) instead.
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
+    /// Kafka topic the canonical events are published to.
     #[arg(long, default_value = "cti.events", value_name = "T")]
     pub topic: String,
+    /// Kafka topic for input that cannot be used (dead letters, with the reason in headers).
     #[arg(long, default_value = "cti.events.dlq", value_name = "T")]
     pub dlq_topic: String,
     /// Partitions of the topic if it must be created.

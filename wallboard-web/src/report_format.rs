@@ -1,0 +1,458 @@
+//! The interval report for people (`metrics.md`, "Report as CSV"): CSV that
+//! Excel and WPS open as UTF-8, and an aligned table for a terminal. The JSON
+//! report stays the contract; both are views of its queue rows, one row per
+//! (queue, interval), in the report's order.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use aggregator::report::QueueRow;
+use aggregator::IntervalReport;
+use ingest::DequeueReason;
+use serde::Deserialize;
+use unicode_width::UnicodeWidthStr;
+
+/// The language of the column headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-CN")]
+    #[value(name = "zh-CN")]
+    ZhCn,
+}
+
+/// One cell of a row, typed so each output can format it its own way.
+enum Cell<'r> {
+    Text(Cow<'r, str>),
+    Count(u64),
+    /// A count where the report has `null` (no call to take it from).
+    MaybeCount(Option<u64>),
+    /// A ratio or an average; `None` is the report's `null`.
+    Number(Option<f64>),
+}
+
+type Getter = Box<dyn Fn(&QueueRow) -> Cell<'_>>;
+
+/// A column: its headers in English and Chinese and how to get its value.
+struct Column {
+    en: String,
+    zh: String,
+    get: Getter,
+}
+
+impl Column {
+    fn new(en: impl Into<String>, zh: impl Into<String>, get: Getter) -> Self {
+        Column {
+            en: en.into(),
+            zh: zh.into(),
+            get,
+        }
+    }
+
+    fn header(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::ZhCn => &self.zh,
+        }
+    }
+}
+
+fn reason_zh(r: DequeueReason) -> &'static str {
+    match r {
+        DequeueReason::Timeout => "超时",
+        DequeueReason::ExitKey => "按键退出",
+        DequeueReason::Empty => "无座席",
+        DequeueReason::Overflow => "溢出",
+        DequeueReason::Transfer => "转移",
+        DequeueReason::Other => "其他",
+    }
+}
+
+/// The CSV columns, in order: every field of a queue row, with the
+/// per-threshold maps and `dequeued_by_reason` spread into one column each.
+fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
+    macro_rules! col {
+        ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
+            Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
+        };
+    }
+    let mut cols = vec![
+        Column::new(
+            "queue",
+            "队列",
+            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
+        ),
+        Column::new(
+            "start",
+            "时段开始",
+            Box::new(|r: &QueueRow| Cell::Text(r.start.as_str().into())),
+        ),
+        Column::new(
+            "start_ms",
+            "开始时间戳(毫秒)",
+            Box::new(|r: &QueueRow| Cell::Count(r.start_ms as u64)),
+        ),
+        Column::new(
+            "end_ms",
+            "结束时间戳(毫秒)",
+            Box::new(|r: &QueueRow| Cell::Count(r.end_ms as u64)),
+        ),
+        col!("entered", "进队量", Count, entered),
+        col!("offered", "来电量", Count, offered),
+        col!("answered", "接通量", Count, answered),
+        col!("abandoned", "放弃量", Count, abandoned),
+        col!("short_abandoned", "短时放弃量", Count, short_abandoned),
+        col!("dequeued", "离队量", Count, dequeued),
+    ];
+    for &reason in DequeueReason::ALL {
+        cols.push(Column::new(
+            format!("dequeued_{}", reason.as_str()),
+            format!("离队量({})", reason_zh(reason)),
+            Box::new(move |r: &QueueRow| {
+                Cell::Count(
+                    r.dequeued_by_reason
+                        .get(reason.as_str())
+                        .copied()
+                        .unwrap_or(0),
+                )
+            }),
+        ));
+    }
+    cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
+    for &t in thresholds_s {
+        cols.extend(threshold_columns(t));
+    }
+    cols.extend([
+        col!("asa_ms", "平均应答速度(毫秒)", Number, asa_ms),
+        col!(
+            "avg_abandon_ms",
+            "平均放弃等待(毫秒)",
+            Number,
+            avg_abandon_ms
+        ),
+        col!("max_wait_ms", "最长等待(毫秒)", MaybeCount, max_wait_ms),
+        col!("answer_rate", "接通率", Number, answer_rate),
+        col!("abandon_rate", "放弃率", Number, abandon_rate),
+        col!("handled", "处理量", Count, handled),
+        col!("talk_ms", "通话时长(毫秒)", Count, talk_ms),
+        col!("hold_ms", "保持时长(毫秒)", Count, hold_ms),
+        col!("acw_ms", "话后处理时长(毫秒)", Count, acw_ms),
+        col!("aht_ms", "平均处理时长(毫秒)", Number, aht_ms),
+        col!("transferred", "转接量", Count, transferred),
+        col!("staffed_ms", "在线时长(毫秒)", Count, staffed_ms),
+        col!("available_ms", "示闲时长(毫秒)", Count, available_ms),
+        col!("busy_ms", "忙碌时长(毫秒)", Count, busy_ms),
+        col!("not_ready_ms", "示忙时长(毫秒)", Count, not_ready_ms),
+        col!("occupancy", "占用率", Number, occupancy),
+        col!("utilization", "工时利用率", Number, utilization),
+        col!("scheduled_ms", "排班时长(毫秒)", Count, scheduled_ms),
+        col!("adherent_ms", "遵守排班时长(毫秒)", Count, adherent_ms),
+        col!("adherence", "排班遵守率", Number, adherence),
+    ]);
+    cols
+}
+
+/// `answered_within`, `abandoned_within` and the four SL variants at `t` s.
+fn threshold_columns(t: u32) -> Vec<Column> {
+    let key = t.to_string();
+    let within = |en: &str, zh: &str, pick: fn(&QueueRow) -> &BTreeMap<String, u64>| {
+        let key = key.clone();
+        let get: Getter =
+            Box::new(move |r: &QueueRow| Cell::Count(pick(r).get(&key).copied().unwrap_or(0)));
+        Column::new(format!("{en}_{t}s"), format!("{t}秒内{zh}"), get)
+    };
+    let mut cols = vec![
+        within("answered_within", "接通量", |r| &r.answered_within),
+        within("abandoned_within", "放弃量", |r| &r.abandoned_within),
+    ];
+    let variants: [(
+        &str,
+        &str,
+        fn(&aggregator::report::SlVariants) -> Option<f64>,
+    ); 4] = [
+        ("sl1", "一", |v| v.sl1),
+        ("sl2", "二", |v| v.sl2),
+        ("sl3", "三", |v| v.sl3),
+        ("sl4", "四", |v| v.sl4),
+    ];
+    for (en, zh, pick) in variants {
+        let key = key.clone();
+        cols.push(Column::new(
+            format!("{en}_{t}s"),
+            format!("服务水平算法{zh}({t}秒)"),
+            Box::new(move |r: &QueueRow| Cell::Number(r.sl.get(&key).and_then(pick))),
+        ));
+    }
+    cols
+}
+
+/// Spreadsheets run a cell that starts with one of these as a formula; a
+/// queue name must stay text (OWASP "CSV injection").
+fn defuse(text: &str) -> Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+fn csv_cell(c: Cell<'_>) -> String {
+    match c {
+        Cell::Text(t) => defuse(&t).into_owned(),
+        Cell::Count(n) | Cell::MaybeCount(Some(n)) => n.to_string(),
+        Cell::Number(Some(x)) => x.to_string(),
+        Cell::MaybeCount(None) | Cell::Number(None) => String::new(),
+    }
+}
+
+/// The report's queue rows as CSV: a UTF-8 byte-order mark (so Excel and
+/// WPS do not guess a legacy code page), a header row, CRLF line ends and
+/// RFC 4180 quoting.
+pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
+    let cols = csv_columns(&report.sl_thresholds_s);
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        // Writing to a Vec cannot fail.
+        w.write_record(cols.iter().map(|c| c.header(lang)))
+            .expect("write to memory");
+        for row in &report.queues {
+            w.write_record(cols.iter().map(|c| csv_cell((c.get)(row))))
+                .expect("write to memory");
+        }
+        w.flush().expect("write to memory");
+    }
+    out
+}
+
+/// The columns of the terminal table: what a supervisor reads first.
+fn table_columns(thresholds_s: &[u32]) -> Vec<Column> {
+    let mut cols = vec![
+        Column::new(
+            "queue",
+            "队列",
+            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
+        ),
+        Column::new(
+            "start",
+            "时段开始",
+            Box::new(|r: &QueueRow| Cell::Text(local_minute(&r.start).into())),
+        ),
+        Column::new(
+            "offered",
+            "来电量",
+            Box::new(|r: &QueueRow| Cell::Count(r.offered)),
+        ),
+        Column::new(
+            "answered",
+            "接通量",
+            Box::new(|r: &QueueRow| Cell::Count(r.answered)),
+        ),
+        Column::new(
+            "abandoned",
+            "放弃量",
+            Box::new(|r: &QueueRow| Cell::Count(r.abandoned)),
+        ),
+    ];
+    for &t in thresholds_s {
+        for c in threshold_columns(t).into_iter().skip(2) {
+            // "sl3_20s" → "SL3@20s": the label the wallboard uses.
+            let en = format!("{}@{t}s", c.en[..3].to_uppercase());
+            let zh = format!("{}@{t}秒", c.en[..3].to_uppercase());
+            cols.push(Column::new(en, zh, percent(c.get)));
+        }
+    }
+    cols.extend([
+        Column::new(
+            "ASA s",
+            "平均应答速度(秒)",
+            Box::new(|r: &QueueRow| Cell::Number(r.asa_ms.map(|ms| ms / 1000.0))),
+        ),
+        Column::new(
+            "AHT s",
+            "平均处理时长(秒)",
+            Box::new(|r: &QueueRow| Cell::Number(r.aht_ms.map(|ms| ms / 1000.0))),
+        ),
+        Column::new(
+            "abandon %",
+            "放弃率%",
+            percent(Box::new(|r: &QueueRow| Cell::Number(r.abandon_rate))),
+        ),
+        Column::new(
+            "occupancy %",
+            "占用率%",
+            percent(Box::new(|r: &QueueRow| Cell::Number(r.occupancy))),
+        ),
+    ]);
+    cols
+}
+
+/// A ratio column shown in percent.
+fn percent(get: Getter) -> Getter {
+    Box::new(move |r: &QueueRow| match get(r) {
+        Cell::Number(x) => Cell::Number(x.map(|x| x * 100.0)),
+        other => other,
+    })
+}
+
+/// `2026-11-23T09:00:00+08:00` → `2026-11-23 09:00` (the offset is the
+/// report's zone, the same on every row).
+fn local_minute(start: &str) -> String {
+    start.get(..16).unwrap_or(start).replacen('T', " ", 1)
+}
+
+fn table_cell(c: Cell<'_>) -> (String, bool) {
+    match c {
+        Cell::Text(t) => (t.into_owned(), false),
+        Cell::Count(n) | Cell::MaybeCount(Some(n)) => (n.to_string(), true),
+        Cell::Number(Some(x)) => (format!("{x:.1}"), true),
+        Cell::MaybeCount(None) | Cell::Number(None) => ("-".to_owned(), true),
+    }
+}
+
+/// The report's queue rows as a table aligned for a terminal (numbers to
+/// the right, rounded to one decimal; `-` where the report has `null`).
+pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
+    let cols = table_columns(&report.sl_thresholds_s);
+    let header: Vec<(String, bool)> = cols
+        .iter()
+        .map(|c| (c.header(lang).to_owned(), false))
+        .collect();
+    let rows: Vec<Vec<(String, bool)>> = report
+        .queues
+        .iter()
+        .map(|row| cols.iter().map(|c| table_cell((c.get)(row))).collect())
+        .collect();
+    let widths: Vec<usize> = (0..cols.len())
+        .map(|i| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|r| r[i].0.width())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|((text, right), &w)| {
+                let pad = " ".repeat(w - text.width());
+                if *right {
+                    format!("{pad}{text}")
+                } else {
+                    format!("{text}{pad}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `?format=` and `?lang=` of `GET /api/v1/tenants/{t}/report`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatQuery {
+    #[serde(default)]
+    pub format: Option<RestFormat>,
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// The body formats of the REST report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestFormat {
+    Json,
+    Csv,
+}
+
+impl FormatQuery {
+    /// CSV when `?format=csv`, or with no `format` when `Accept` prefers
+    /// `text/csv` to JSON; JSON otherwise (the default).
+    pub fn wants_csv(&self, headers: &axum::http::HeaderMap) -> bool {
+        match self.format {
+            Some(f) => f == RestFormat::Csv,
+            None => headers
+                .get_all(axum::http::header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(accept_prefers_csv),
+        }
+    }
+}
+
+/// Whether an `Accept` value ranks `text/csv` above `application/json`
+/// (by `q`, ties by order); `*/*` and `application/*` count as JSON.
+fn accept_prefers_csv(accept: &str) -> bool {
+    // (q, position) of the first mention of each.
+    let mut csv: Option<(f32, usize)> = None;
+    let mut json: Option<(f32, usize)> = None;
+    for (pos, range) in accept.split(',').enumerate() {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let slot = match media.as_str() {
+            "text/csv" => &mut csv,
+            "application/json" | "application/*" | "*/*" => &mut json,
+            _ => continue,
+        };
+        slot.get_or_insert((q, pos));
+    }
+    match (csv, json) {
+        (Some((c, _)), _) if c <= 0.0 => false,
+        (Some(_), None) => true,
+        (Some((c, cp)), Some((j, jp))) => c > j || (c == j && cp < jp),
+        (None, _) => false,
+    }
+}
+
+/// The CSV report as an HTTP response: a download named after the tenant.
+pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let name = format!(
+        "attachment; filename=\"wallboard-report-{}.csv\"",
+        report.tenant
+    );
+    let disposition = HeaderValue::from_str(&name).unwrap_or_else(|_| {
+        HeaderValue::from_static("attachment; filename=\"wallboard-report.csv\"")
+    });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::VARY, HeaderValue::from_static("Accept")),
+        ],
+        to_csv(report, lang),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_prefers_csv;
+
+    #[test]
+    fn accept_negotiation() {
+        assert!(accept_prefers_csv("text/csv"));
+        assert!(accept_prefers_csv("text/csv, application/json;q=0.5"));
+        assert!(accept_prefers_csv("text/csv, */*"));
+        assert!(!accept_prefers_csv("application/json, text/csv"));
+        assert!(!accept_prefers_csv("*/*"));
+        assert!(!accept_prefers_csv("text/csv;q=0"));
+        assert!(!accept_prefers_csv("text/csv;q=0.2, application/json"));
+        assert!(!accept_prefers_csv("text/html"));
+    }
+}
