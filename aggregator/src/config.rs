@@ -32,6 +32,11 @@ pub struct MetricsConfig {
     pub dedup_window_minutes: u32,
     /// Days of interval history kept (reports and "today" need at least 1).
     pub history_days: u32,
+    /// Once a tenant has applied enough events to be trusted, an event more
+    /// than this many hours ahead of its newest one is rejected as
+    /// `far_ahead` (`events.md`, "Event time limits"). Longer than any gap
+    /// a real log has (nights, weekends, holidays).
+    pub max_ahead_hours: u32,
 }
 
 impl Default for MetricsConfig {
@@ -45,6 +50,7 @@ impl Default for MetricsConfig {
             adherence: BTreeMap::new(),
             dedup_window_minutes: 120,
             history_days: 7,
+            max_ahead_hours: 7 * 24,
         }
     }
 }
@@ -68,7 +74,12 @@ pub enum ConfigError {
     DedupWindow,
     #[error("history must keep at least 1 day")]
     History,
+    #[error("metrics.max_ahead_hours must be between 1 and {MAX_AHEAD_HOURS} (a year), got {0}")]
+    MaxAhead(u32),
 }
+
+/// Largest `max_ahead_hours`: a year.
+pub const MAX_AHEAD_HOURS: u32 = 366 * 24;
 
 /// One allowed-state entry of an adherence override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +100,9 @@ pub struct Params {
     pub adherence: BTreeMap<String, Vec<AllowedEntry>>,
     pub dedup_window_ms: i64,
     pub history_ms: i64,
+    /// See [`MetricsConfig::max_ahead_hours`]; it decides which events are
+    /// taken, not how they are summed, so it is not in the fingerprint.
+    pub max_ahead_ms: i64,
 }
 
 impl MetricsConfig {
@@ -115,6 +129,9 @@ impl MetricsConfig {
         if self.history_days == 0 {
             return Err(ConfigError::History);
         }
+        if !(1..=MAX_AHEAD_HOURS).contains(&self.max_ahead_hours) {
+            return Err(ConfigError::MaxAhead(self.max_ahead_hours));
+        }
         let mut adherence = BTreeMap::new();
         for (activity, entries) in &self.adherence {
             let parsed = entries
@@ -140,6 +157,7 @@ impl MetricsConfig {
             adherence,
             dedup_window_ms: i64::from(self.dedup_window_minutes) * 60_000,
             history_ms: i64::from(self.history_days) * 86_400_000,
+            max_ahead_ms: i64::from(self.max_ahead_hours) * 3_600_000,
         })
     }
 }
@@ -196,6 +214,7 @@ mod tests {
             c.adherence.insert("work".into(), vec!["dancing".into()]);
         })
         .contains("\"dancing\""));
+        assert!(bad(|c| c.max_ahead_hours = 0).contains("max_ahead_hours"));
     }
 
     #[test]

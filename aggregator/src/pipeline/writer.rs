@@ -29,6 +29,10 @@ pub struct WriterConfig {
     pub partition: i32,
     pub params: Params,
     pub allowed_lateness_ms: i64,
+    /// Live ingest only (`serve`, `demo`): an event more than this ahead of
+    /// the wall clock is dead-lettered as `future` (`events.md`, "Event time
+    /// limits"). `None` for sources whose events may be anywhere in time.
+    pub max_future_ms: Option<i64>,
     pub publish_interval: Duration,
     pub snapshot_interval: Duration,
     pub snapshots: Option<SnapshotStore>,
@@ -85,6 +89,7 @@ pub fn spawn(
         last_publish: Instant::now() - MAX_PUBLISH_GAP,
         last_snapshot: Instant::now(),
         snapshot_offset: start_offset,
+        wall_ms: unix_ms(),
     };
     let thread = std::thread::Builder::new()
         .name(format!("writer-{partition}"))
@@ -203,6 +208,8 @@ struct State {
     last_publish: Instant,
     last_snapshot: Instant,
     snapshot_offset: i64,
+    /// The wall clock when the current batch arrived.
+    wall_ms: i64,
 }
 
 impl State {
@@ -221,6 +228,7 @@ impl State {
                 .max(Duration::from_millis(1));
             match rx.recv_timeout(wait) {
                 Ok(Inbox::Records(records)) => {
+                    self.wall_ms = unix_ms();
                     for r in &records {
                         self.take(r);
                     }
@@ -270,17 +278,18 @@ impl State {
         self.dirty = true;
         let event = match parse_event(&r.payload) {
             Ok(e) => e,
-            Err(e) => {
-                self.status.rejected += 1;
-                *self
-                    .status
-                    .rejected_by_reason
-                    .entry(e.code().to_owned())
-                    .or_default() += 1;
-                self.hooks.dead_letter(r, e.code(), &e.to_string());
-                return;
-            }
+            Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
+        if let Some(max) = self.cfg.max_future_ms {
+            if event.ts > self.wall_ms.saturating_add(max) {
+                let reason = format!(
+                    "event time {} is {} ms ahead of this server's clock, more than pipeline.max_future_s allows",
+                    event.ts,
+                    event.ts - self.wall_ms
+                );
+                return self.reject(r, "future", &reason);
+            }
+        }
         if let Some(newest) = self.engine.tenant(&event.tenant).and_then(|t| t.max_ts()) {
             if event.ts < newest - self.cfg.allowed_lateness_ms {
                 self.status.late += 1;
@@ -298,6 +307,7 @@ impl State {
             Applied::Duplicate => self.status.duplicates += 1,
             Applied::OutOfOrderState => self.status.out_of_order_states += 1,
             Applied::SegmentAlreadyEnded => self.status.ignored_outcomes += 1,
+            Applied::TimeRejected(why) => return self.reject(r, why.code(), &why.to_string()),
         }
         let ts = event.ts;
         self.status.last_event_ts = Some(self.status.last_event_ts.map_or(ts, |m| m.max(ts)));
@@ -309,6 +319,17 @@ impl State {
                     .insert(event.tenant.to_string(), (ts, Instant::now()));
             }
         }
+    }
+
+    /// Counts a record that cannot be applied and dead-letters it.
+    fn reject(&mut self, r: &Record, code: &str, reason: &str) {
+        self.status.rejected += 1;
+        *self
+            .status
+            .rejected_by_reason
+            .entry(code.to_owned())
+            .or_default() += 1;
+        self.hooks.dead_letter(r, code, reason);
     }
 
     fn totals(&self) -> Vec<super::TenantTotals> {
@@ -397,4 +418,69 @@ pub fn unix_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Keeps the codes of the dead letters.
+    struct Recorded(Arc<Mutex<Vec<(i64, String)>>>);
+
+    impl WriterHooks for Recorded {
+        fn dead_letter(&mut self, record: &Record, code: &str, _reason: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((record.offset, code.to_owned()));
+        }
+    }
+
+    fn queued(offset: i64, ts: i64) -> Record {
+        Record {
+            offset,
+            payload: format!(
+                r#"{{"v":1,"id":"e{offset}","ts":{ts},"kind":"call_queued","call":"c{offset}","queue":"q"}}"#
+            )
+            .into_bytes(),
+        }
+    }
+
+    /// Sends `records` and waits until the writer has taken them.
+    fn run(records: Vec<Record>, hooks: Recorded) -> PartitionStatus {
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn(
+            WriterConfig {
+                partition: 0,
+                params: Params::default(),
+                allowed_lateness_ms: 3_600_000,
+                max_future_ms: Some(300_000),
+                publish_interval: Duration::from_millis(10),
+                snapshot_interval: Duration::from_secs(3600),
+                snapshots: None,
+            },
+            Box::new(hooks),
+            changed,
+        );
+        w.handle.inbox.send(Inbox::Records(records)).unwrap();
+        w.handle.inbox.send(Inbox::Stop).unwrap();
+        w.thread.join().unwrap();
+        let status = w.handle.view.borrow().status.clone();
+        status
+    }
+
+    #[test]
+    fn an_event_years_ahead_of_the_clock_is_dead_lettered_and_moves_nothing() {
+        let now = unix_ms();
+        let far = now + 4 * 365 * 86_400_000;
+        let dead = Arc::new(Mutex::new(Vec::new()));
+        let records = vec![queued(0, now - 2000), queued(1, far), queued(2, now - 1000)];
+        let status = run(records, Recorded(dead.clone()));
+        assert_eq!(*dead.lock().unwrap(), vec![(1, "future".to_owned())]);
+        // Had it moved "now", the event after it would have been late.
+        assert_eq!((status.applied, status.late, status.rejected), (2, 0, 1));
+        assert_eq!(status.rejected_by_reason.get("future"), Some(&1));
+        assert_eq!(status.last_event_ts, Some(now - 1000));
+    }
 }

@@ -100,6 +100,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     partition: 0,
                     params,
                     allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                    max_future_ms: Some(config.pipeline.max_future_ms()),
                     publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                     snapshot_interval: Duration::from_secs(
                         config.pipeline.snapshot_interval_s.max(1),
