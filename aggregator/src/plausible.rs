@@ -23,6 +23,9 @@ pub enum TimeRejection {
 }
 
 impl TimeRejection {
+    /// Every code [`TimeRejection::code`] gives.
+    pub const CODES: &'static [&'static str] = &["ts_out_of_range", "far_ahead"];
+
     /// A short stable code for counters and dead-letter headers.
     pub fn code(&self) -> &'static str {
         match self {

@@ -36,6 +36,16 @@ pub enum EventError {
 }
 
 impl EventError {
+    /// Every code [`EventError::code`] gives.
+    pub const CODES: &'static [&'static str] = &[
+        "too_large",
+        "not_utf8",
+        "not_json",
+        "not_object",
+        "invalid_field",
+        "duration_too_long",
+    ];
+
     /// A short stable code for counters and dead-letter headers.
     pub fn code(&self) -> &'static str {
         match self {

@@ -23,6 +23,19 @@ const INBOX_CAPACITY: usize = 64;
 /// Every view is republished at least this often, since time moves on.
 const MAX_PUBLISH_GAP: Duration = Duration::from_secs(1);
 
+/// The code of an event too far ahead of the wall clock.
+pub const FUTURE: &str = "future";
+
+/// Every code a writer dead-letters an event with, but `late` (which has its
+/// own counter): `/metrics` starts each at zero.
+pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
+    ingest::EventError::CODES
+        .iter()
+        .chain(crate::plausible::TimeRejection::CODES)
+        .chain([&FUTURE])
+        .copied()
+}
+
 /// Settings of one writer.
 #[derive(Clone)]
 pub struct WriterConfig {
@@ -107,27 +120,39 @@ pub fn spawn(
 }
 
 fn restore(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
-    let fresh = || {
+    let (engine, mut status) = restore_snapshot(cfg);
+    status.durable_ms = unix_ms();
+    status.snapshot_interval_ms = cfg
+        .snapshots
+        .as_ref()
+        .map(|_| cfg.snapshot_interval.as_millis() as i64);
+    (engine, status)
+}
+
+fn restore_snapshot(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
+    let fresh = |rejected: u64| {
         (
             Engine::new(cfg.params.clone()),
             PartitionStatus {
                 partition: cfg.partition,
+                snapshots_rejected: rejected,
                 ..Default::default()
             },
         )
     };
     let Some(store) = &cfg.snapshots else {
-        return fresh();
+        return fresh(0);
     };
     let stored = match store.read(cfg.partition) {
         Ok(Some(s)) => s,
-        Ok(None) => return fresh(),
+        Ok(None) => return fresh(0),
         Err(e) => {
+            // Never trusted: a wrong offset would skip or recount records.
             tracing::error!(
                 partition = cfg.partition,
-                "unreadable snapshot, starting over: {e}"
+                "snapshot refused, rebuilding the partition from the log: {e}"
             );
-            return fresh();
+            return fresh(1);
         }
     };
     match Engine::from_bytes(&stored.engine, cfg.params.clone()) {
@@ -152,7 +177,7 @@ fn restore(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
                 partition = cfg.partition,
                 "snapshot not reusable, replaying the log: {e}"
             );
-            fresh()
+            fresh(1)
         }
     }
 }
@@ -223,9 +248,13 @@ impl State {
             } else {
                 MAX_PUBLISH_GAP
             };
-            let wait = next
-                .saturating_sub(self.last_publish.elapsed())
-                .max(Duration::from_millis(1));
+            let mut wait = next.saturating_sub(self.last_publish.elapsed());
+            if self.cfg.snapshots.is_some() {
+                // An idle writer still confirms durability on time.
+                let due = self.cfg.snapshot_interval;
+                wait = wait.min(due.saturating_sub(self.last_snapshot.elapsed()));
+            }
+            let wait = wait.max(Duration::from_millis(1));
             match rx.recv_timeout(wait) {
                 Ok(Inbox::Records(records)) => {
                     self.wall_ms = unix_ms();
@@ -287,7 +316,7 @@ impl State {
                     event.ts,
                     event.ts - self.wall_ms
                 );
-                return self.reject(r, "future", &reason);
+                return self.reject(r, FUTURE, &reason);
             }
         }
         if let Some(newest) = self.engine.tenant(&event.tenant).and_then(|t| t.max_ts()) {
@@ -390,8 +419,12 @@ impl State {
         let Some(store) = &self.cfg.snapshots else {
             return;
         };
+        // Readers see the durability (or its failure) at once.
+        self.dirty = true;
         if self.status.next_offset == self.snapshot_offset && self.status.last_snapshot_ms.is_some()
         {
+            // Nothing new since the last one: the state is still durable.
+            self.status.durable_ms = unix_ms();
             return;
         }
         let stored = Stored {
@@ -405,9 +438,13 @@ impl State {
                 self.snapshot_offset = stored.next_offset;
                 self.status.last_snapshot_ms = Some(stored.taken_ms);
                 self.status.snapshot_offset = Some(stored.next_offset);
+                self.status.durable_ms = stored.taken_ms;
                 self.hooks.snapshot_written(stored.next_offset);
             }
-            Err(e) => tracing::error!(partition = self.cfg.partition, "snapshot failed: {e}"),
+            Err(e) => {
+                self.status.snapshot_failures += 1;
+                tracing::error!(partition = self.cfg.partition, "snapshot failed: {e}");
+            }
         }
     }
 }
@@ -447,22 +484,22 @@ mod tests {
         }
     }
 
+    fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
+        WriterConfig {
+            partition: 0,
+            params: Params::default(),
+            allowed_lateness_ms: 3_600_000,
+            max_future_ms: Some(300_000),
+            publish_interval: Duration::from_millis(10),
+            snapshot_interval: Duration::from_secs(3600),
+            snapshots,
+        }
+    }
+
     /// Sends `records` and waits until the writer has taken them.
     fn run(records: Vec<Record>, hooks: Recorded) -> PartitionStatus {
         let (changed, _rx) = watch::channel(0);
-        let w = spawn(
-            WriterConfig {
-                partition: 0,
-                params: Params::default(),
-                allowed_lateness_ms: 3_600_000,
-                max_future_ms: Some(300_000),
-                publish_interval: Duration::from_millis(10),
-                snapshot_interval: Duration::from_secs(3600),
-                snapshots: None,
-            },
-            Box::new(hooks),
-            changed,
-        );
+        let w = spawn(config(None), Box::new(hooks), changed);
         w.handle.inbox.send(Inbox::Records(records)).unwrap();
         w.handle.inbox.send(Inbox::Stop).unwrap();
         w.thread.join().unwrap();
@@ -482,5 +519,39 @@ mod tests {
         assert_eq!((status.applied, status.late, status.rejected), (2, 0, 1));
         assert_eq!(status.rejected_by_reason.get("future"), Some(&1));
         assert_eq!(status.last_event_ts, Some(now - 1000));
+    }
+
+    #[test]
+    fn a_snapshot_with_one_flipped_bit_is_refused_and_the_partition_rebuilt() {
+        let dir = std::env::temp_dir().join(format!("wb-writer-bit-{}", std::process::id()));
+        let store = SnapshotStore::new(&dir, "t");
+        let stored = Stored {
+            next_offset: 72080,
+            taken_ms: 1,
+            engine: Engine::new(Params::default()).to_bytes(),
+            counters: vec![],
+        };
+        store.write(0, &stored).unwrap();
+        let start = |store: &SnapshotStore| {
+            let (changed, _rx) = watch::channel(0);
+            let w = spawn(
+                config(Some(store.clone())),
+                Box::new(LogDeadLetters),
+                changed,
+            );
+            let status = w.handle.view.borrow().status.clone();
+            drop(w.handle);
+            w.thread.join().unwrap();
+            (w.start_offset, status.snapshots_rejected)
+        };
+        assert_eq!(start(&store), (72080, 0));
+        let path = dir.join("t-0.snapshot");
+        let mut bytes = std::fs::read(&path).unwrap();
+        // A bit of the stored offset (postcard varint right after the magic
+        // and the checksum): 72080 would read as another offset.
+        bytes[16] ^= 0x40;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(start(&store), (0, 1), "rebuilt from the log's beginning");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
