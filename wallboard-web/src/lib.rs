@@ -4,4 +4,5 @@
 pub mod alerting;
 pub mod config;
 pub mod replay;
+pub mod shutdown;
 pub mod web;
