@@ -6,6 +6,7 @@
 //! requests between batches.
 
 pub mod bus;
+pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
 pub mod writer;

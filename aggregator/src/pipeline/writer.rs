@@ -55,6 +55,12 @@ pub struct WriterConfig {
 pub trait WriterHooks: Send + 'static {
     /// A record that could not be applied (`code` is a stable reason code).
     fn dead_letter(&mut self, record: &Record, code: &str, reason: &str);
+    /// Whether every dead letter so far is durable (confirmed by the
+    /// dead-letter topic). Asked before each snapshot: a snapshot passing a
+    /// dead letter that could still be lost is not written.
+    fn dead_letters_durable(&mut self) -> bool {
+        true
+    }
     /// A snapshot including everything before `next_offset` is durable.
     fn snapshot_written(&mut self, _next_offset: i64) {}
 }
@@ -427,6 +433,14 @@ impl State {
             self.status.durable_ms = unix_ms();
             return;
         }
+        if !self.hooks.dead_letters_durable() {
+            self.status.snapshot_failures += 1;
+            tracing::error!(
+                partition = self.cfg.partition,
+                "snapshot postponed: dead letters not confirmed by the dead-letter topic"
+            );
+            return;
+        }
         let stored = Stored {
             next_offset: self.status.next_offset,
             taken_ms: unix_ms(),
@@ -553,5 +567,35 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(start(&store), (0, 1), "rebuilt from the log's beginning");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Dead letters that are never confirmed.
+    struct Unconfirmed;
+
+    impl WriterHooks for Unconfirmed {
+        fn dead_letter(&mut self, _: &Record, _: &str, _: &str) {}
+        fn dead_letters_durable(&mut self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn no_snapshot_passes_a_dead_letter_that_is_not_durable() {
+        let dir = std::env::temp_dir().join(format!("wb-writer-dlq-{}", std::process::id()));
+        let store = SnapshotStore::new(&dir, "t");
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn(config(Some(store.clone())), Box::new(Unconfirmed), changed);
+        let bad = Record {
+            offset: 0,
+            payload: b"not json".to_vec(),
+        };
+        w.handle.inbox.send(Inbox::Records(vec![bad])).unwrap();
+        w.handle.inbox.send(Inbox::Stop).unwrap();
+        w.thread.join().unwrap();
+        let status = w.handle.view.borrow().status.clone();
+        assert_eq!(status.rejected, 1);
+        assert!(store.read(0).unwrap().is_none(), "no snapshot past it");
+        assert_eq!(status.snapshot_failures, 1);
+        std::fs::remove_dir_all(dir).ok();
     }
 }
