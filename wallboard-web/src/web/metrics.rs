@@ -310,6 +310,11 @@ fn pipeline(f: &Families, s: &AppState) {
         "alert notifications by channel and result (ok, failed attempt, dropped)",
         &["channel", "result"],
     );
+    for ch in &s.config.channels {
+        for result in ["ok", "failed", "dropped"] {
+            deliveries.with_label_values(&[ch.name.as_str(), result]);
+        }
+    }
     for ((channel, result), n) in s
         .alerts
         .stats
