@@ -32,6 +32,11 @@ pub struct MetricsConfig {
     pub dedup_window_minutes: u32,
     /// Days of interval history kept (reports and "today" need at least 1).
     pub history_days: u32,
+    /// Once a tenant has applied enough events to be trusted, an event more
+    /// than this many hours ahead of its newest one is rejected as
+    /// `far_ahead` (`events.md`, "Event time limits"). Longer than any gap
+    /// a real log has (nights, weekends, holidays).
+    pub max_ahead_hours: u32,
 }
 
 impl Default for MetricsConfig {
@@ -45,6 +50,7 @@ impl Default for MetricsConfig {
             adherence: BTreeMap::new(),
             dedup_window_minutes: 120,
             history_days: 7,
+            max_ahead_hours: 7 * 24,
         }
     }
 }
@@ -68,6 +74,8 @@ pub enum ConfigError {
     DedupWindow,
     #[error("history must keep at least 1 day")]
     History,
+    #[error("must be between 1 and {MAX_AHEAD_HOURS} hours (a year), got {0}")]
+    MaxAhead(u32),
 }
 
 impl ConfigError {
@@ -81,9 +89,12 @@ impl ConfigError {
             ConfigError::AdherenceRule { .. } => "metrics.adherence",
             ConfigError::DedupWindow => "metrics.dedup_window_minutes",
             ConfigError::History => "metrics.history_days",
+            ConfigError::MaxAhead(_) => "metrics.max_ahead_hours",
         }
     }
 }
+/// Largest `max_ahead_hours`: a year.
+pub const MAX_AHEAD_HOURS: u32 = 366 * 24;
 
 /// One allowed-state entry of an adherence override.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +118,9 @@ pub struct Params {
     /// Queues whose short-abandon threshold differs from `short_abandon_s`
     /// (from the service's `[[queues]]` settings).
     pub short_abandon_by_queue: BTreeMap<String, u32>,
+    /// See [`MetricsConfig::max_ahead_hours`]; it decides which events are
+    /// taken, not how they are summed, so it is not in the fingerprint.
+    pub max_ahead_ms: i64,
 }
 
 impl MetricsConfig {
@@ -132,6 +146,9 @@ impl MetricsConfig {
         }
         if self.history_days == 0 {
             return Err(ConfigError::History);
+        }
+        if !(1..=MAX_AHEAD_HOURS).contains(&self.max_ahead_hours) {
+            return Err(ConfigError::MaxAhead(self.max_ahead_hours));
         }
         let mut adherence = BTreeMap::new();
         for (activity, entries) in &self.adherence {
@@ -159,6 +176,7 @@ impl MetricsConfig {
             dedup_window_ms: i64::from(self.dedup_window_minutes) * 60_000,
             history_ms: i64::from(self.history_days) * 86_400_000,
             short_abandon_by_queue: BTreeMap::new(),
+            max_ahead_ms: i64::from(self.max_ahead_hours) * 3_600_000,
         })
     }
 }
@@ -233,6 +251,7 @@ mod tests {
             c.adherence.insert("work".into(), vec!["dancing".into()]);
         })
         .contains("\"dancing\""));
+        assert!(bad(|c| c.max_ahead_hours = 0).contains("max_ahead_hours"));
     }
 
     #[test]

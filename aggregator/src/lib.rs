@@ -11,6 +11,7 @@ pub mod engine;
 pub mod intern;
 pub mod live;
 pub mod pipeline;
+pub mod plausible;
 pub mod report;
 pub mod rolling;
 pub mod staffing;

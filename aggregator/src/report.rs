@@ -250,6 +250,7 @@ impl Range {
 
 /// The report of `engine` as it stands at `now`.
 pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) -> IntervalReport {
+    let now = crate::tenant::clamp_ts(now);
     let params = engine.params();
     let clock = engine.clock();
     let buckets = engine.buckets_at(now);
@@ -260,7 +261,10 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
     queue_order.sort_by(|a, b| a.1.cmp(b.1));
     let mut agent_order: Vec<(AgentId, &str)> = engine.agent_names().iter().collect();
     agent_order.sort_by(|a, b| a.1.cmp(b.1));
-    for (start, b) in buckets.iter().filter(|(s, _)| range.contains(s.0)) {
+    // Never a row for an interval outside the history kept.
+    let history_from = engine.history_from(now);
+    let rows = buckets.range(IntervalStart(history_from)..);
+    for (start, b) in rows.filter(|(s, _)| range.contains(s.0)) {
         let at = row_interval(engine, *start);
         let total = tenant_sums(b);
         if QueueRow::has_data(&total, &b.tenant_time) {

@@ -1,6 +1,10 @@
 //! The mergeable sums every metric is a ratio of (`architecture.md`,
 //! principle 1). They add across intervals, queues, partitions and instances;
 //! ratios are only formed when a report is written.
+//!
+//! Merging saturates instead of wrapping: with durations bounded by
+//! `ingest::event::MAX_DURATION_MS` no real sum comes near `u64::MAX`, and if one
+//! ever did, a pinned maximum is less wrong than a small number.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,23 +44,23 @@ impl QueueSums {
     }
 
     pub fn add(&mut self, o: &QueueSums) {
-        self.entered += o.entered;
-        self.answered += o.answered;
-        self.abandoned += o.abandoned;
-        self.short_abandoned += o.short_abandoned;
-        self.dequeued += o.dequeued;
+        self.entered = self.entered.saturating_add(o.entered);
+        self.answered = self.answered.saturating_add(o.answered);
+        self.abandoned = self.abandoned.saturating_add(o.abandoned);
+        self.short_abandoned = self.short_abandoned.saturating_add(o.short_abandoned);
+        self.dequeued = self.dequeued.saturating_add(o.dequeued);
         add_arrays(&mut self.dequeued_by_reason, &o.dequeued_by_reason);
-        self.wait_unknown += o.wait_unknown;
+        self.wait_unknown = self.wait_unknown.saturating_add(o.wait_unknown);
         add_arrays(&mut self.answered_within, &o.answered_within);
         add_arrays(&mut self.abandoned_within, &o.abandoned_within);
-        self.answer_wait_ms += o.answer_wait_ms;
-        self.abandon_wait_ms += o.abandon_wait_ms;
+        self.answer_wait_ms = self.answer_wait_ms.saturating_add(o.answer_wait_ms);
+        self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(o.abandon_wait_ms);
         self.max_wait_ms = max_opt(self.max_wait_ms, o.max_wait_ms);
-        self.handled += o.handled;
-        self.talk_ms += o.talk_ms;
-        self.hold_ms += o.hold_ms;
-        self.acw_ms += o.acw_ms;
-        self.transferred += o.transferred;
+        self.handled = self.handled.saturating_add(o.handled);
+        self.talk_ms = self.talk_ms.saturating_add(o.talk_ms);
+        self.hold_ms = self.hold_ms.saturating_add(o.hold_ms);
+        self.acw_ms = self.acw_ms.saturating_add(o.acw_ms);
+        self.transferred = self.transferred.saturating_add(o.transferred);
     }
 
     pub fn count_dequeued(&mut self, reason: DequeueReason) {
@@ -83,7 +87,7 @@ fn reason_index(r: DequeueReason) -> usize {
 
 fn add_arrays<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
     for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
+        *x = x.saturating_add(*y);
     }
 }
 
@@ -114,34 +118,34 @@ impl AgentTime {
         if !state.is_staffed() {
             return;
         }
-        self.staffed_ms += ms;
+        self.staffed_ms = self.staffed_ms.saturating_add(ms);
         match state {
-            AgentState::Available => self.available_ms += ms,
-            AgentState::NotReady => self.not_ready_ms += ms,
-            s if s.is_busy() => self.busy_ms += ms,
+            AgentState::Available => self.available_ms = self.available_ms.saturating_add(ms),
+            AgentState::NotReady => self.not_ready_ms = self.not_ready_ms.saturating_add(ms),
+            s if s.is_busy() => self.busy_ms = self.busy_ms.saturating_add(ms),
             _ => {}
         }
     }
 
     /// Adds `ms` of scheduled time.
     pub fn add_scheduled(&mut self, ms: u64, adherent: bool, work: bool) {
-        self.scheduled_ms += ms;
+        self.scheduled_ms = self.scheduled_ms.saturating_add(ms);
         if adherent {
-            self.adherent_ms += ms;
+            self.adherent_ms = self.adherent_ms.saturating_add(ms);
         }
         if work {
-            self.work_scheduled_ms += ms;
+            self.work_scheduled_ms = self.work_scheduled_ms.saturating_add(ms);
         }
     }
 
     pub fn add(&mut self, o: &AgentTime) {
-        self.staffed_ms += o.staffed_ms;
-        self.available_ms += o.available_ms;
-        self.busy_ms += o.busy_ms;
-        self.not_ready_ms += o.not_ready_ms;
-        self.scheduled_ms += o.scheduled_ms;
-        self.adherent_ms += o.adherent_ms;
-        self.work_scheduled_ms += o.work_scheduled_ms;
+        self.staffed_ms = self.staffed_ms.saturating_add(o.staffed_ms);
+        self.available_ms = self.available_ms.saturating_add(o.available_ms);
+        self.busy_ms = self.busy_ms.saturating_add(o.busy_ms);
+        self.not_ready_ms = self.not_ready_ms.saturating_add(o.not_ready_ms);
+        self.scheduled_ms = self.scheduled_ms.saturating_add(o.scheduled_ms);
+        self.adherent_ms = self.adherent_ms.saturating_add(o.adherent_ms);
+        self.work_scheduled_ms = self.work_scheduled_ms.saturating_add(o.work_scheduled_ms);
     }
 
     /// Time in a working state (available or busy).
@@ -162,9 +166,38 @@ pub struct AgentSums {
 impl AgentSums {
     pub fn add(&mut self, o: &AgentSums) {
         self.time.add(&o.time);
-        self.handled += o.handled;
-        self.talk_ms += o.talk_ms;
-        self.acw_ms += o.acw_ms;
+        self.handled = self.handled.saturating_add(o.handled);
+        self.talk_ms = self.talk_ms.saturating_add(o.talk_ms);
+        self.acw_ms = self.acw_ms.saturating_add(o.acw_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_saturates_instead_of_wrapping() {
+        let big = QueueSums {
+            answered: u64::MAX - 1,
+            answer_wait_ms: u64::MAX - 5,
+            answered_within: [u64::MAX; MAX_THRESHOLDS],
+            ..Default::default()
+        };
+        let mut total = big.clone();
+        total.add(&big);
+        assert_eq!(total.answered, u64::MAX);
+        assert_eq!(total.answer_wait_ms, u64::MAX);
+        assert_eq!(total.answered_within[0], u64::MAX);
+        let mut t = AgentTime {
+            busy_ms: u64::MAX,
+            ..Default::default()
+        };
+        t.add(&AgentTime {
+            busy_ms: 7,
+            ..Default::default()
+        });
+        assert_eq!(t.busy_ms, u64::MAX);
     }
 }
 

@@ -15,6 +15,7 @@ use crate::adherence::{default_rule, Allowed, Plan, Planned};
 use crate::config::{AllowedEntry, Params};
 use crate::dedup::Dedup;
 use crate::intern::{slot, AgentId, CodeId, DenseId, Interner, QueueId};
+use crate::plausible::{self, TimeRejection};
 use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
@@ -104,6 +105,9 @@ pub enum Applied {
     OutOfOrderState,
     /// An outcome for a queue segment that had already ended: ignored.
     SegmentAlreadyEnded,
+    /// Its time is not accepted (`events.md`, "Event time limits"): not
+    /// applied at all, "now" does not move.
+    TimeRejected(TimeRejection),
 }
 
 /// Counters of what the engine did with its input.
@@ -115,6 +119,16 @@ pub struct EngineStats {
     pub ignored_outcomes: u64,
     /// Waiting segments dropped because nothing ended them within a day.
     pub stale_waiting_dropped: u64,
+    /// Events whose time was not accepted.
+    #[serde(default)]
+    pub time_rejected: u64,
+    /// Call events applied to the totals only: their interval is older than
+    /// the history kept (`history_days` before the newest event).
+    #[serde(default)]
+    pub beyond_retention: u64,
+    /// Intervals dropped from the history because they fell out of it.
+    #[serde(default)]
+    pub intervals_expired: u64,
 }
 
 /// How long a segment may wait before it is presumed lost.
@@ -290,6 +304,12 @@ impl TenantEngine {
 
     /// Applies one event of this tenant.
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
+        // Before the dedup check: a far time must not even rotate its window.
+        let trust = self.stats.applied;
+        if let Err(r) = plausible::check(e.ts, self.max_ts, trust, self.params.max_ahead_ms) {
+            self.stats.time_rejected += 1;
+            return Applied::TimeRejected(r);
+        }
         if !self.dedup.first_sighting(xxh3_64(e.id.as_bytes()), e.ts) {
             self.stats.duplicates += 1;
             return Applied::Duplicate;
@@ -339,10 +359,12 @@ impl TenantEngine {
                     qs.transferred += tr;
                 });
                 let start = self.cursor.locate(&self.clock, e.ts).0;
-                let ag = slot(&mut self.buckets.entry(start).or_default().agents, a);
-                ag.handled += 1;
-                ag.talk_ms += talk;
-                ag.acw_ms += acw;
+                if let Some(b) = self.retained_bucket(start) {
+                    let ag = slot(&mut b.agents, a);
+                    ag.handled += 1;
+                    ag.talk_ms += talk;
+                    ag.acw_ms += acw;
+                }
                 Applied::Counted
             }
             EventBody::AgentState {
@@ -412,17 +434,38 @@ impl TenantEngine {
         ts: TimestampMs,
         update: impl Fn(&mut QueueSums, &Params),
     ) {
-        let params = &*self.params;
         let start = self.cursor.locate(&self.clock, ts).0;
-        update(
-            slot(&mut self.buckets.entry(start).or_default().queues, q),
-            params,
-        );
+        let retained = start.0 >= self.history_from(TimestampMs::MIN);
+        let params = &*self.params;
+        if retained {
+            update(
+                slot(&mut self.buckets.entry(start).or_default().queues, q),
+                params,
+            );
+        } else {
+            self.stats.beyond_retention += 1;
+        }
         update(slot(&mut self.totals.queues, q), params);
         let newest = self.max_ts.unwrap_or(ts);
         if let Some(r) = self.rolling[q.index()].bucket(ts, newest) {
             update(r, params);
         }
+    }
+
+    /// Where history is kept from: `history_ms` before the newest event (or
+    /// `now`, if later). Nothing older gets an interval, so memory is bounded
+    /// by the retention whatever the event times.
+    pub fn history_from(&self, now: TimestampMs) -> TimestampMs {
+        self.max_ts
+            .map_or(now, |m| m.max(now))
+            .saturating_sub(self.params.history_ms)
+    }
+
+    /// The bucket of the interval at `start`, unless it is older than the
+    /// history kept.
+    fn retained_bucket(&mut self, start: IntervalStart) -> Option<&mut Bucket> {
+        (start.0 >= self.history_from(TimestampMs::MIN))
+            .then(|| self.buckets.entry(start).or_default())
     }
 
     fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) {
@@ -578,17 +621,23 @@ impl TenantEngine {
 
     /// Accounts the agent's time up to `to` (if it is ahead).
     fn accrue_agent(&mut self, a: AgentId, to: TimestampMs) {
+        let keep_from = self.history_from(to);
         let ag = &mut self.agents[a.index()];
         if to <= ag.accrued_to {
             return;
         }
         let totals = &mut self.totals;
+        // Time before the history kept goes to the totals in one piece.
+        let from = ag.accrued_to.max(keep_from.min(to));
+        agent_lump(ag, ag.accrued_to, from, |piece| {
+            add_piece(totals, a, ag, piece)
+        });
         let buckets = &mut self.buckets;
         agent_pieces(
             &self.clock,
             &mut self.cursor,
             ag,
-            ag.accrued_to,
+            from,
             to,
             |start, piece| {
                 add_piece(buckets.entry(start).or_default(), a, ag, piece);
@@ -605,8 +654,10 @@ impl TenantEngine {
     /// The interval sums as they stand at `now`: the closed sums plus every
     /// agent's current state and plan accounted up to `now`.
     pub fn buckets_at(&self, now: TimestampMs) -> BTreeMap<IntervalStart, Bucket> {
+        let now = clamp_ts(now);
         let mut buckets = self.buckets.clone();
         let mut cursor = self.cursor.clone();
+        let keep_from = self.history_from(now);
         for (i, ag) in self.agents.iter().enumerate() {
             if now > ag.accrued_to {
                 accrue(
@@ -615,7 +666,7 @@ impl TenantEngine {
                     &mut buckets,
                     AgentId(i as u32),
                     ag,
-                    ag.accrued_to,
+                    ag.accrued_to.max(keep_from),
                     now,
                 );
             }
@@ -656,7 +707,9 @@ impl TenantEngine {
             .first_key_value()
             .is_some_and(|(k, _)| *k < keep_from)
         {
-            self.buckets = self.buckets.split_off(&keep_from);
+            let kept = self.buckets.split_off(&keep_from);
+            self.stats.intervals_expired += (self.buckets.len()) as u64;
+            self.buckets = kept;
         }
         let lost = now - MAX_WAIT_MS;
         for (q, waiting) in self.waiting.iter_mut().enumerate() {
@@ -670,6 +723,12 @@ impl TenantEngine {
             }
         }
     }
+}
+
+/// `t` moved into the times events may have, so interval arithmetic on a
+/// caller's "now" (`replay --until`) cannot overflow.
+pub fn clamp_ts(t: TimestampMs) -> TimestampMs {
+    t.clamp(0, ingest::event::TS_LIMIT_MS - 1)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -726,6 +785,27 @@ pub fn agent_pieces(
                     work,
                 },
             );
+        });
+    }
+}
+
+/// The pieces of `[from, to)` of an agent, in its current state and plan,
+/// without cutting them into intervals (for the totals only).
+fn agent_lump(ag: &AgentLive, from: TimestampMs, to: TimestampMs, mut f: impl FnMut(Piece)) {
+    if from >= to {
+        return;
+    }
+    if ag.state.is_staffed() {
+        let from = from.max(ag.since.unwrap_or(to));
+        if from < to {
+            f(Piece::State(ag.state, (to - from) as u64));
+        }
+    }
+    for p in ag.plan.overlapping(from, to) {
+        f(Piece::Planned {
+            ms: (p.end - p.start) as u64,
+            adherent: p.allowed.allows(ag.state, ag.reason),
+            work: p.allowed.is_work(),
         });
     }
 }

@@ -16,6 +16,12 @@ pub type TimestampMs = i64;
 /// `0..TS_LIMIT_MS`, so times and their differences never overflow.
 pub const TS_LIMIT_MS: TimestampMs = 253_402_300_800_000;
 
+/// The longest duration a call event may report (`wait_ms`, `talk_ms`,
+/// `hold_ms`, `acw_ms`): one day. No call lasts longer, and with this bound
+/// no sum of durations can overflow a `u64` before 2^27 events of one queue
+/// in one interval.
+pub const MAX_DURATION_MS: u64 = 86_400_000;
+
 /// The tenant used when an event names none.
 pub const DEFAULT_TENANT: &str = "default";
 

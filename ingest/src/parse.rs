@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::event::{
     AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -29,9 +29,23 @@ pub enum EventError {
     NotObject,
     #[error("field `{field}`: {reason}")]
     Field { field: &'static str, reason: String },
+    #[error(
+        "field `{field}`: {ms} ms is longer than a call can last ({MAX_DURATION_MS} ms, one day)"
+    )]
+    DurationTooLong { field: &'static str, ms: u64 },
 }
 
 impl EventError {
+    /// Every code [`EventError::code`] gives.
+    pub const CODES: &'static [&'static str] = &[
+        "too_large",
+        "not_utf8",
+        "not_json",
+        "not_object",
+        "invalid_field",
+        "duration_too_long",
+    ];
+
     /// A short stable code for counters and dead-letter headers.
     pub fn code(&self) -> &'static str {
         match self {
@@ -40,13 +54,16 @@ impl EventError {
             EventError::Json(_) => "not_json",
             EventError::NotObject => "not_object",
             EventError::Field { .. } => "invalid_field",
+            EventError::DurationTooLong { .. } => "duration_too_long",
         }
     }
 
     /// The field at fault, if the error is about one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            EventError::Field { field, .. } => Some(field),
+            EventError::Field { field, .. } | EventError::DurationTooLong { field, .. } => {
+                Some(field)
+            }
             _ => None,
         }
     }
@@ -656,11 +673,20 @@ fn timestamp(v: Loose<'_>, field: &'static str) -> Res<TimestampMs> {
     Ok(t)
 }
 
-/// A duration in milliseconds: an integer, not negative.
+/// A duration in milliseconds: an integer, not negative, at most
+/// [`MAX_DURATION_MS`].
 fn duration(v: Loose<'_>, field: &'static str) -> Res<u64> {
-    let d = int(v, field)?;
-    u64::try_from(d)
-        .map_err(|_| EventError::field_err(field, format!("{d} is negative (milliseconds)")))
+    let d = match v {
+        // Too large for an i64 is too long for a call, not a type error.
+        Loose::UInt(u) => return Err(EventError::DurationTooLong { field, ms: u }),
+        v => int(v, field)?,
+    };
+    let ms = u64::try_from(d)
+        .map_err(|_| EventError::field_err(field, format!("{d} is negative (milliseconds)")))?;
+    if ms > MAX_DURATION_MS {
+        return Err(EventError::DurationTooLong { field, ms });
+    }
+    Ok(ms)
 }
 
 fn string<'a>(v: Loose<'a>, field: &'static str, min: usize, max: usize) -> Res<Cow<'a, str>> {
@@ -762,6 +788,35 @@ mod tests {
         .unwrap();
         assert_eq!(e.tenant, DEFAULT_TENANT);
         assert_eq!(e.kind(), Kind::AgentState);
+    }
+
+    #[test]
+    fn durations_longer_than_a_call_are_rejected_with_their_field() {
+        let answered = |wait: &str| {
+            format!(
+                r#"{{"v":1,"id":"a","ts":1,"kind":"call_answered","call":"c","queue":"q","agent":"x","wait_ms":{wait}}}"#
+            )
+        };
+        let e = parse_event_str(&answered("9223372036854775807")).unwrap_err();
+        assert_eq!(
+            (e.code(), e.field()),
+            ("duration_too_long", Some("wait_ms"))
+        );
+        let e = parse_event_str(&answered("18446744073709551615")).unwrap_err();
+        assert_eq!(e.code(), "duration_too_long");
+        assert!(parse_event_str(&answered(&MAX_DURATION_MS.to_string())).is_ok());
+        let e = parse_event_str(&answered(&(MAX_DURATION_MS + 1).to_string())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `wait_ms`: 86400001 ms is longer than a call can last (86400000 ms, one day)"
+        );
+        for field in ["talk_ms", "acw_ms"] {
+            let line = format!(
+                r#"{{"v":1,"id":"a","ts":1,"kind":"call_completed","call":"c","queue":"q","agent":"x","talk_ms":1,"{field}":86400001}}"#
+            )
+            .replacen(r#""talk_ms":1,"talk_ms""#, r#""talk_ms""#, 1);
+            assert_eq!(parse_event_str(&line).unwrap_err().field(), Some(field));
+        }
     }
 
     #[test]

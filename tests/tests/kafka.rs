@@ -441,3 +441,56 @@ fn a_queue_log_imported_twice_through_kafka_counts_once() {
     });
     assert_eq!(origin, format!("{}:{}", log.display(), lines));
 }
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn records_too_large_for_the_dead_letter_topic_are_cut_never_lost() {
+    // Records just under the producer's limit: their dead-letter copies,
+    // with headers, would be over it (issue 15.8).
+    let s = Serve::new(&[]);
+    let dir = std::env::temp_dir().join(unique("dlq-big"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("big.jsonl");
+    // 999,800 bytes: the producer takes records up to 1,000,000 bytes, key
+    // and headers included, so the original fits and a whole copy with
+    // ~150 bytes of headers does not.
+    let mut text = String::new();
+    for i in 0..4 {
+        let head = format!(
+            "{{\"v\":1,\"id\":\"big{i}\",\"ts\":1795424400000,\"kind\":\"call_queued\",\"call\":\"b\",\"queue\":\"q\",\"pad\":\""
+        );
+        let pad = "x".repeat(999_800 - head.len() - 2);
+        text.push_str(&format!("{head}{pad}\"}}\n"));
+    }
+    text.push_str(
+        "{\"v\":1,\"id\":\"ok\",\"ts\":1795424400000,\"kind\":\"call_queued\",\"call\":\"c\",\"queue\":\"q\"}\n",
+    );
+    std::fs::write(&trace, &text).unwrap();
+    s.ingest(&trace, &["--no-validate"]);
+    let _serve = s.start(&[]);
+    s.wait_status("every record taken", |st| taken(st) == 5);
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .set("group.id", unique("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[&format!("{}.dlq", s.topic)]).unwrap();
+    let mut sizes = vec![];
+    wait_for("4 dead letters", WAIT, || {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let headers = m.headers().expect("dead letters carry headers");
+            let size = headers
+                .iter()
+                .find(|h| h.key == "wallboard-original-size")
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .expect("a wallboard-original-size header");
+            assert_eq!(m.payload().unwrap().len(), 65536);
+            sizes.push(size);
+        }
+        (sizes.len() >= 4).then_some(())
+    });
+    assert!(sizes.iter().all(|s| s == "999800"), "{sizes:?}");
+}

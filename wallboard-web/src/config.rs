@@ -99,6 +99,16 @@ pub struct PipelineConfig {
     pub snapshot_dir: PathBuf,
     /// How often a snapshot is written and offsets committed.
     pub snapshot_interval_s: u64,
+    /// Live ingest: an event more than this ahead of the server's clock is
+    /// dead-lettered as `future` and never moves the tenant's "now".
+    pub max_future_s: u64,
+}
+
+impl PipelineConfig {
+    /// [`Self::max_future_s`] for the writer.
+    pub fn max_future_ms(&self) -> i64 {
+        i64::try_from(self.max_future_s.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
 }
 
 impl Default for PipelineConfig {
@@ -107,6 +117,7 @@ impl Default for PipelineConfig {
             allowed_lateness_s: 3600,
             snapshot_dir: PathBuf::from("wallboard-state"),
             snapshot_interval_s: 5,
+            max_future_s: 300,
         }
     }
 }

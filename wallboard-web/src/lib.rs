@@ -5,4 +5,5 @@ pub mod alerting;
 pub mod config;
 pub mod replay;
 pub mod report_format;
+pub mod shutdown;
 pub mod web;

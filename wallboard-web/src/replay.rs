@@ -145,5 +145,6 @@ fn take(
         Applied::Duplicate => s.duplicates += 1,
         Applied::OutOfOrderState => s.out_of_order_states += 1,
         Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
+        Applied::TimeRejected(why) => s.reject(&format!("event {:?}: {why}", event.id)),
     }
 }

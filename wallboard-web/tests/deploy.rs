@@ -170,3 +170,22 @@ fn the_systemd_units_run_valid_command_lines_without_secrets() {
     }
     assert_eq!(units, 4);
 }
+
+/// systemd must not SIGKILL `serve` while it is still inside its own stop
+/// deadline (final snapshots), nor wait much longer than it.
+#[test]
+fn the_service_stop_timeout_covers_the_stop_deadline() {
+    let unit = deploy("systemd/wallboard.service");
+    let timeout: u64 = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("TimeoutStopSec="))
+        .and_then(|v| v.trim().strip_suffix('s'))
+        .expect("TimeoutStopSec=…s")
+        .parse()
+        .unwrap();
+    let deadline = wallboard_web::shutdown::STOP_DEADLINE.as_secs();
+    assert!(
+        (deadline + 5..=deadline + 30).contains(&timeout),
+        "TimeoutStopSec={timeout}s vs a {deadline} s stop deadline"
+    );
+}

@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
 
+use super::dead_letter::DeadLetter;
 use super::writer::{self, Writer, WriterConfig, WriterHooks};
 use super::{Hub, Inbox, Record};
 
@@ -50,34 +51,77 @@ pub struct SourceConfig {
     pub writer: WriterConfig,
 }
 
+/// How long a snapshot waits for the dead-letter topic to confirm.
+const DLQ_CONFIRM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Most bytes of dead letters held unconfirmed: beyond it the writer waits
+/// for the dead-letter topic (its lag grows) rather than lose one.
+const MAX_UNCONFIRMED_BYTES: usize = 64 << 20;
+
 /// Sends dead letters to the dead-letter topic and records durable offsets.
+/// Each dead letter is kept until the topic has confirmed it (and sent
+/// again after a failed delivery), so no snapshot passes one that could
+/// still be lost.
 struct KafkaHooks {
     partition: i32,
     dlq: Arc<Publisher>,
     dlq_topic: String,
     commits: Arc<Mutex<BTreeMap<i32, i64>>>,
+    unconfirmed: Vec<DeadLetter>,
+    unconfirmed_bytes: usize,
+    /// The publisher's failed deliveries when last confirmed.
+    failed_seen: u64,
+}
+
+impl KafkaHooks {
+    fn send(&self, d: &DeadLetter) {
+        let headers: Vec<(&str, &str)> = d.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Err(e) = self.dlq.send(&self.dlq_topic, &d.key, &d.payload, &headers) {
+            tracing::error!(partition = self.partition, "dead letter not sent: {e}");
+        }
+    }
+
+    /// Waits for every dead letter sent so far. A timeout answers `false`
+    /// (they are still queued in the producer); a failed delivery of this
+    /// publisher also sends them all again. Copies that were delivered may
+    /// then be repeated: a duplicate dead letter is better than a lost one.
+    fn confirm(&mut self) -> bool {
+        if self.unconfirmed.is_empty() {
+            return true;
+        }
+        let flushed = self.dlq.flush(DLQ_CONFIRM_TIMEOUT);
+        let failed = self.dlq.failed();
+        if flushed.is_ok() && failed == self.failed_seen {
+            self.unconfirmed.clear();
+            self.unconfirmed_bytes = 0;
+            return true;
+        }
+        tracing::error!(
+            partition = self.partition,
+            pending = self.unconfirmed.len(),
+            "dead letters not confirmed yet ({flushed:?})"
+        );
+        if failed != self.failed_seen {
+            self.failed_seen = failed;
+            for d in &self.unconfirmed {
+                self.send(d);
+            }
+        }
+        false
+    }
 }
 
 impl WriterHooks for KafkaHooks {
     fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
-        let partition = self.partition.to_string();
-        let offset = record.offset.to_string();
-        let headers = [
-            ("wallboard-reason", reason),
-            ("wallboard-code", code),
-            ("wallboard-source-partition", partition.as_str()),
-            ("wallboard-source-offset", offset.as_str()),
-        ];
-        if let Err(e) = self
-            .dlq
-            .send(&self.dlq_topic, &partition, &record.payload, &headers)
-        {
-            tracing::error!(
-                partition = self.partition,
-                offset = record.offset,
-                "dead letter not sent: {e}"
-            );
-        }
+        let d = DeadLetter::new(self.partition, record, code, reason);
+        self.send(&d);
+        self.unconfirmed_bytes += d.size();
+        self.unconfirmed.push(d);
+        while self.unconfirmed_bytes > MAX_UNCONFIRMED_BYTES && !self.confirm() {}
+    }
+
+    fn dead_letters_durable(&mut self) -> bool {
+        self.confirm()
     }
 
     fn snapshot_written(&mut self, next_offset: i64) {
@@ -152,6 +196,9 @@ impl Ctx {
             dlq: self.dlq.clone(),
             dlq_topic: self.cfg.dlq_topic.clone(),
             commits: self.commits.clone(),
+            unconfirmed: Vec::new(),
+            unconfirmed_bytes: 0,
+            failed_seen: self.dlq.failed(),
         };
         let w = writer::spawn(
             WriterConfig {

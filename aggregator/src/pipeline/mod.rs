@@ -6,6 +6,7 @@
 //! requests between batches.
 
 pub mod bus;
+pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
 pub mod writer;
@@ -80,6 +81,28 @@ pub struct PartitionStatus {
     pub last_snapshot_ms: Option<i64>,
     /// Offset stored with the last durable snapshot.
     pub snapshot_offset: Option<i64>,
+    /// How often snapshots are due (`None`: this writer keeps none).
+    pub snapshot_interval_ms: Option<i64>,
+    /// Unix ms when the state was last known durable: a snapshot including
+    /// everything applied was written, or was due and nothing had changed
+    /// since the last one. The writer's start until then (an empty or
+    /// restored state is durable). `wallboard_snapshot_age_seconds` is the
+    /// time since.
+    pub durable_ms: i64,
+    /// Snapshot writes that failed (disk full, …) since the writer started.
+    pub snapshot_failures: u64,
+    /// Snapshots refused at start (checksum mismatch, unreadable, older
+    /// format, other metric settings): the partition was rebuilt from the log.
+    pub snapshots_rejected: u64,
+}
+
+impl PartitionStatus {
+    /// Whether the state has been durable recently enough: within three
+    /// snapshot intervals (always, for a writer that keeps no snapshots).
+    pub fn durable_at(&self, now_ms: i64) -> bool {
+        self.snapshot_interval_ms
+            .is_none_or(|every| now_ms - self.durable_ms <= 3 * every)
+    }
 }
 
 /// What one partition writer publishes.

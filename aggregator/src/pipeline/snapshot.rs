@@ -2,14 +2,20 @@
 //! next record to read: the unit of "no loss, no double counting". A snapshot
 //! is written to a temporary file, synced and renamed over the previous one,
 //! so a crash at any moment leaves either the old or the new one whole.
+//!
+//! A file is the magic line, the xxh3-64 checksum of the body (8 bytes,
+//! little-endian) and the body (postcard). A file whose checksum does not
+//! match (a flipped bit, a torn sector) is never trusted: reading it is an
+//! error, and its partition is rebuilt from the log.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
-const MAGIC: &[u8; 8] = b"WBSNAP1\n";
+const MAGIC: &[u8; 8] = b"WBSNAP2\n";
 
 /// A snapshot file's contents.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,9 +55,11 @@ impl SnapshotStore {
         fs::create_dir_all(&self.dir)?;
         let path = self.path(partition);
         let tmp = path.with_extension("tmp");
+        let body = postcard::to_stdvec(stored).map_err(io::Error::other)?;
         let mut f = File::create(&tmp)?;
         f.write_all(MAGIC)?;
-        f.write_all(&postcard::to_stdvec(stored).map_err(io::Error::other)?)?;
+        f.write_all(&xxh3_64(&body).to_le_bytes())?;
+        f.write_all(&body)?;
         f.sync_all()?;
         fs::rename(&tmp, &path)?;
         if let Some(dir) = path.parent() {
@@ -73,9 +81,23 @@ fn read_file(path: &Path) -> io::Result<Option<Stored>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-        io::Error::other(format!("{} is not a wallboard snapshot", path.display()))
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
+        invalid(format!(
+            "{} is not a wallboard snapshot of this version",
+            path.display()
+        ))
     })?;
+    let (sum, body) = rest
+        .split_first_chunk::<8>()
+        .ok_or_else(|| invalid(format!("{}: truncated", path.display())))?;
+    let (stored, computed) = (u64::from_le_bytes(*sum), xxh3_64(body));
+    if stored != computed {
+        return Err(invalid(format!(
+            "{}: checksum mismatch (stored {stored:016x}, computed {computed:016x}): corrupt",
+            path.display()
+        )));
+    }
     postcard::from_bytes(body)
         .map(Some)
         .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
@@ -107,6 +129,29 @@ mod tests {
         assert_eq!((s.next_offset, s.engine.len()), (9, 3));
         fs::write(dir.join("t-1.snapshot"), b"garbage").unwrap();
         assert!(store.read(1).is_err());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn one_flipped_bit_anywhere_after_the_magic_is_caught() {
+        let dir = std::env::temp_dir().join(format!("wb-snap-bit-{}", std::process::id()));
+        let store = SnapshotStore::new(&dir, "t");
+        let stored = Stored {
+            next_offset: 72080,
+            taken_ms: 1,
+            engine: vec![7; 40],
+            counters: vec![("applied".into(), 72080)],
+        };
+        store.write(0, &stored).unwrap();
+        let path = dir.join("t-0.snapshot");
+        let good = fs::read(&path).unwrap();
+        for byte in MAGIC.len()..good.len() {
+            let mut bad = good.clone();
+            bad[byte] ^= 1 << (byte % 8);
+            fs::write(&path, &bad).unwrap();
+            let err = store.read(0).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "byte {byte}");
+        }
         fs::remove_dir_all(dir).unwrap();
     }
 }

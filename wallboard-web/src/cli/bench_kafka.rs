@@ -138,6 +138,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
                 partition: 0,
                 params: MetricsConfig::default().validate()?,
                 allowed_lateness_ms: i64::MAX / 4,
+                max_future_ms: None,
                 publish_interval: Duration::from_millis(publish_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,

@@ -33,6 +33,7 @@ pub fn run(a: WsArgs) -> Result<()> {
                 partition: 0,
                 params: config.metrics.validate()?,
                 allowed_lateness_ms: i64::MAX / 4,
+                max_future_ms: None,
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,

@@ -63,6 +63,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 partition: 0,
                 params,
                 allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                // A simulator faster than real time runs ahead of the clock.
+                max_future_ms: (args.speed <= 1.0).then(|| config.pipeline.max_future_ms()),
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,

@@ -125,6 +125,9 @@ pub fn run(args: ReplayArgs) -> Result<()> {
     }
     out.flush()?;
     print_summary(&summary, &tenant);
+    if let Some(t) = engine.tenant(&tenant) {
+        print_history_notes(t.stats());
+    }
     Ok(())
 }
 
@@ -162,6 +165,26 @@ fn not_json_lines(head: &[u8]) -> Option<String> {
 
 fn engine_params(engine: &Engine) -> std::sync::Arc<aggregator::Params> {
     std::sync::Arc::new(engine.params().clone())
+}
+
+/// What the history limit did: a replay never drops intervals silently.
+fn print_history_notes(stats: aggregator::EngineStats) {
+    let mut err = io::stderr().lock();
+    let notes = [
+        (
+            stats.intervals_expired,
+            "intervals dropped: older than the history kept before the newest event",
+        ),
+        (
+            stats.beyond_retention,
+            "call events older than the history kept: in no interval",
+        ),
+    ];
+    for (n, what) in notes {
+        if n > 0 {
+            let _ = writeln!(err, "replay: {n} {what}");
+        }
+    }
 }
 
 fn print_summary(s: &ReplaySummary, tenant: &str) {

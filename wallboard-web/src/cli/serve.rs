@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 use wallboard_web::config::AppConfig;
+use wallboard_web::shutdown::{bounded_stop, STOP_DEADLINE};
 use wallboard_web::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
@@ -100,6 +101,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     partition: 0,
                     params,
                     allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                    max_future_ms: Some(config.pipeline.max_future_ms()),
                     publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                     snapshot_interval: Duration::from_secs(
                         config.pipeline.snapshot_interval_s.max(1),
@@ -128,9 +130,48 @@ pub fn run(args: ServeArgs) -> Result<()> {
             config.kafka.brokers,
             config.kafka.group
         );
-        web::serve(listener, state, super::shutdown_signal()).await?;
-        tracing::info!("stopping: writing final snapshots");
-        tokio::task::spawn_blocking(move || source.stop()).await??;
+        let (stop_web, web_stopping) = tokio::sync::oneshot::channel::<()>();
+        let mut server = tokio::spawn(web::serve(listener, state, async {
+            let _ = web_stopping.await;
+        }));
+        let mut failed = None;
+        tokio::select! {
+            _ = super::shutdown_signal() => {}
+            r = &mut server => failed = Some(r),
+        }
+        tracing::info!(
+            "stopping: writing final snapshots (at most {} s; a second signal exits at once)",
+            STOP_DEADLINE.as_secs()
+        );
+        // The deadline covers the web server's graceful shutdown (open
+        // requests) as well as the consumer's.
+        let _ = stop_web.send(());
+        let stop = async move {
+            if failed.is_none() {
+                failed = Some(server.await);
+            }
+            let stopped = tokio::task::spawn_blocking(move || source.stop()).await;
+            if let Ok(Err(e)) = stopped {
+                tracing::warn!("consumer stopped with an error: {e}");
+            }
+            failed
+        };
+        let mut web_result = None;
+        let stopped = bounded_stop(
+            async { web_result = stop.await },
+            STOP_DEADLINE,
+            super::shutdown_signal(),
+        )
+        .await;
+        if let Some(code) = stopped.exit_code() {
+            // What is still stopping is abandoned: snapshots already written
+            // are what recovery uses; a later restart reads on from them.
+            tracing::error!("stop not finished ({stopped:?}): exiting now");
+            std::process::exit(code);
+        }
+        if let Some(r) = web_result {
+            r.context("web server task failed")??;
+        }
         Ok(())
     })
 }

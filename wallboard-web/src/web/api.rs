@@ -26,12 +26,29 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready once the pipeline has published a view.
+/// Ready once the pipeline has published a view, while every partition's
+/// state is durable (a snapshot within three snapshot intervals).
 pub async fn readyz(State(s): State<AppState>) -> Response {
     match s.hub.last_publish_ms() {
-        Some(ms) if ms > 0 => "ready\n".into_response(),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response(),
+        Some(ms) if ms > 0 => {}
+        _ => return (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response(),
     }
+    let now = unix_ms();
+    let stale: Vec<String> = s
+        .hub
+        .status()
+        .iter()
+        .filter(|p| !p.durable_at(now))
+        .map(|p| p.partition.to_string())
+        .collect();
+    if stale.is_empty() {
+        return "ready\n".into_response();
+    }
+    let why = format!(
+        "not durable: no snapshot of partition {} within three snapshot intervals\n",
+        stale.join(", ")
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
 }
 
 #[derive(Serialize)]

@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use aggregator::pipeline::writer::unix_ms;
+use aggregator::pipeline::writer::{rejection_codes, unix_ms};
 use aggregator::pipeline::TenantTotals;
 use aggregator::sums::{AgentTime, QueueSums};
 use ingest::DequeueReason;
@@ -287,7 +287,17 @@ fn pipeline(f: &Families, s: &AppState) {
     let lag = f.gauge("wallboard_consumer_lag", "records behind the log's end", p);
     let age = f.gauge(
         "wallboard_snapshot_age_seconds",
-        "age of the last durable snapshot",
+        "seconds since the partition's state was last known durable (from the start, before any snapshot)",
+        p,
+    );
+    let snapshot_failures = f.counter(
+        "wallboard_snapshot_failures_total",
+        "snapshot writes that failed",
+        p,
+    );
+    let snapshots_rejected = f.counter(
+        "wallboard_snapshots_rejected_total",
+        "snapshots refused at start (checksum, format, settings): rebuilt from the log",
         p,
     );
     let clients = f.gauge(
@@ -300,6 +310,11 @@ fn pipeline(f: &Families, s: &AppState) {
         "alert notifications by channel and result (ok, failed attempt, dropped)",
         &["channel", "result"],
     );
+    for ch in &s.config.channels {
+        for result in ["ok", "failed", "dropped"] {
+            deliveries.with_label_values(&[ch.name.as_str(), result]);
+        }
+    }
     for ((channel, result), n) in s
         .alerts
         .stats
@@ -329,6 +344,10 @@ fn pipeline(f: &Families, s: &AppState) {
         applied.with_label_values(&l).inc_by(st.applied);
         duplicates.with_label_values(&l).inc_by(st.duplicates);
         late.with_label_values(&l).inc_by(st.late);
+        // Every known reason from the start, so rate() and alerts see zeros.
+        for reason in rejection_codes() {
+            rejected.with_label_values(&[part.as_str(), reason]);
+        }
         for (reason, n) in &st.rejected_by_reason {
             rejected
                 .with_label_values(&[part.as_str(), reason])
@@ -336,9 +355,16 @@ fn pipeline(f: &Families, s: &AppState) {
         }
         // The in-process bus has no log end to lag behind: 0.
         lag.with_label_values(&l).set(st.lag.unwrap_or(0) as f64);
-        if let Some(t) = st.last_snapshot_ms {
+        // Durable snapshots exist only with Kafka (`serve`).
+        if st.snapshot_interval_ms.is_some() {
             age.with_label_values(&l)
-                .set((now - t).max(0) as f64 / 1000.0);
+                .set((now - st.durable_ms).max(0) as f64 / 1000.0);
+            snapshot_failures
+                .with_label_values(&l)
+                .inc_by(st.snapshot_failures);
+            snapshots_rejected
+                .with_label_values(&l)
+                .inc_by(st.snapshots_rejected);
         }
     }
     clients

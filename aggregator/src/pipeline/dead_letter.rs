@@ -1,0 +1,93 @@
+//! The copy of a rejected record sent to the dead-letter topic: the record
+//! (truncated if it is too large for a Kafka record) and headers saying where
+//! it came from and why it was rejected.
+
+use ingest::event::MAX_EVENT_BYTES;
+
+use super::Record;
+
+/// Largest payload copied whole: every record the parser could accept fits.
+/// A larger one is cut to this size (a broker refuses records over about
+/// 1 MB by default, and a lost dead letter is worse than a shortened one);
+/// its `wallboard-original-size` header says how large it was.
+pub const MAX_DEAD_LETTER_PAYLOAD: usize = MAX_EVENT_BYTES;
+
+/// One dead letter, ready to send (and to send again if unconfirmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub key: String,
+    pub payload: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl DeadLetter {
+    pub fn new(partition: i32, record: &Record, code: &str, reason: &str) -> Self {
+        let size = record.payload.len();
+        let kept = size.min(MAX_DEAD_LETTER_PAYLOAD);
+        let mut headers = vec![
+            ("wallboard-reason", reason.to_owned()),
+            ("wallboard-code", code.to_owned()),
+            ("wallboard-source-partition", partition.to_string()),
+            ("wallboard-source-offset", record.offset.to_string()),
+        ];
+        if kept < size {
+            headers.push(("wallboard-original-size", size.to_string()));
+            headers.push((
+                "wallboard-truncated",
+                format!("payload cut to its first {kept} of {size} bytes"),
+            ));
+        }
+        DeadLetter {
+            key: partition.to_string(),
+            payload: record.payload[..kept].to_vec(),
+            headers,
+        }
+    }
+
+    /// Bytes held while it waits for confirmation.
+    pub fn size(&self) -> usize {
+        self.payload.len()
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header<'a>(d: &'a DeadLetter, name: &str) -> Option<&'a str> {
+        d.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_record_of_a_megabyte_is_cut_and_says_so() {
+        let record = Record {
+            offset: 7,
+            payload: vec![b'x'; 1 << 20],
+        };
+        let d = DeadLetter::new(2, &record, "too_large", "event is 1048576 bytes");
+        assert_eq!(d.payload.len(), MAX_DEAD_LETTER_PAYLOAD);
+        assert_eq!(header(&d, "wallboard-original-size"), Some("1048576"));
+        assert_eq!(header(&d, "wallboard-code"), Some("too_large"));
+        assert_eq!(header(&d, "wallboard-source-offset"), Some("7"));
+        assert!(header(&d, "wallboard-truncated").is_some());
+    }
+
+    #[test]
+    fn a_record_that_fits_is_copied_whole() {
+        let record = Record {
+            offset: 1,
+            payload: b"not json".to_vec(),
+        };
+        let d = DeadLetter::new(0, &record, "not_json", "why");
+        assert_eq!(d.payload, record.payload);
+        assert_eq!(header(&d, "wallboard-original-size"), None);
+    }
+}
