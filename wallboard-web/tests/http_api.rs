@@ -695,3 +695,77 @@ async fn the_openapi_document_covers_every_route_and_every_answer() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_client_that_never_reads_is_dropped_and_counted() {
+    let mut c = config();
+    c.server.ws_send_timeout_s = 1;
+    c.server.ws_min_push_interval_ms = 0;
+    let (addr, state) = start(c).await;
+    let http = reqwest::Client::new();
+    let ingest = format!("http://{addr}/ingest/v1/events");
+    let post = |body: String| {
+        http.post(&ingest)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    // 3,000 agents make every push a few hundred KB.
+    let agents: String = (0..3_000)
+        .map(|i| {
+            format!(
+                "{{\"v\":1,\"id\":\"s{i}\",\"ts\":1795429300000,\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-{i:05}\",\"state\":\"available\"}}\n"
+            )
+        })
+        .collect();
+    assert_eq!(post(agents).await.unwrap().status(), 200);
+    // A client with a small receive window that never reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let (_ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws?tenant=edge"), stream)
+        .await
+        .unwrap();
+    let dropped = || {
+        state
+            .http
+            .ws_slow_consumers
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    // Every change is a push it does not take, until the server lets go.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut n = 0;
+    while dropped() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never dropped");
+        n += 1;
+        let ev = format!(
+            "{{\"v\":1,\"id\":\"t{n}\",\"ts\":{},\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-00000\",\"state\":\"{}\"}}",
+            1795429300000_i64 + n * 1000,
+            if n % 2 == 0 { "available" } else { "not_ready" }
+        );
+        assert_eq!(post(ev).await.unwrap().status(), 200);
+        let mut changes = state.hub.changes();
+        let _ = tokio::time::timeout(Duration::from_millis(500), changes.changed()).await;
+    }
+    assert_eq!(dropped(), 1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while state.ws_clients.load(std::sync::atomic::Ordering::Relaxed) != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "client still counted"
+        );
+        tokio::task::yield_now().await;
+    }
+    let metrics = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("wallboard_websocket_slow_consumers_dropped_total 1"),
+        "{metrics}"
+    );
+}
