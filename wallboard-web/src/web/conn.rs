@@ -27,7 +27,8 @@ use super::AppState;
 pub struct ConnectionSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open
-/// requests finish (idle connections are closed).
+/// requests finish (idle connections are closed at once, the others
+/// within the longer of the header and body timeouts).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -87,7 +88,19 @@ pub async fn serve(
     drop(listener);
     drop(stop);
     let _ = stopping.send(true);
-    stopping.closed().await;
+    // A request still arriving has its timeouts; a client that does not
+    // read its answer has none, so stopping does not wait for it for ever.
+    let grace = Duration::from_secs(limits.header_timeout_s.max(limits.body_timeout_s));
+    if tokio::time::timeout(grace, stopping.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "stopping: {} connections still open after {} s; closing them",
+            stopping.receiver_count(),
+            grace.as_secs()
+        );
+    }
     Ok(())
 }
 
