@@ -32,8 +32,9 @@ pub struct AppConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Bearer tokens that may read (wallboards). Empty with no admin tokens:
-    /// no authentication (the embedded demo).
+    /// Bearer tokens that may read (wallboards). With no token of any role
+    /// configured: no authentication (the embedded demo); with any, every
+    /// role's routes need a token (README, Access).
     pub read_tokens: Vec<String>,
     /// Bearer tokens that may also change configuration (acknowledge, silence).
     pub admin_tokens: Vec<String>,
