@@ -33,8 +33,9 @@ pub struct AppConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Bearer tokens that may read (wallboards). Empty with no admin tokens:
-    /// no authentication (the embedded demo).
+    /// Bearer tokens that may read (wallboards). With no token of any role
+    /// configured: no authentication (the embedded demo); with any, every
+    /// role's routes need a token (README, Access).
     pub read_tokens: Vec<String>,
     /// Bearer tokens that may also change configuration (acknowledge, silence).
     pub admin_tokens: Vec<String>,
@@ -46,6 +47,87 @@ pub struct ServerConfig {
     pub publish_interval_ms: u64,
     /// Fewest milliseconds between two WebSocket pushes to one client.
     pub ws_min_push_interval_ms: u64,
+    /// Largest request body (bytes); a larger one is refused with 413.
+    pub max_body_bytes: usize,
+    /// Most events in one `POST /ingest/v1/events`; more is refused with 413.
+    pub max_events_per_request: usize,
+    /// Rejected events listed one by one in an ingest answer; the rest are
+    /// counted in `rejections_not_listed`.
+    pub max_rejections_listed: usize,
+    /// Seconds a client has to send a request's headers.
+    pub header_timeout_s: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_s: u64,
+    /// Open connections at most (WebSockets included); beyond, a new one
+    /// is answered 503 and closed.
+    pub max_connections: usize,
+    /// Most queues in one WebSocket subscription.
+    pub ws_max_queues: usize,
+    /// Largest WebSocket message a client may send (bytes).
+    pub ws_max_message_bytes: usize,
+    /// Seconds a push may take to reach a client before it is dropped as a
+    /// slow consumer.
+    pub ws_send_timeout_s: u64,
+}
+
+/// A `[server]` setting that makes no sense.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: server.{key} is 0; it must be at least 1 ({why})")]
+pub struct ZeroLimit {
+    pub key: &'static str,
+    pub why: &'static str,
+}
+
+impl ServerConfig {
+    /// Refuses limits of 0, which would refuse everything.
+    pub fn validate(&self) -> Result<(), ZeroLimit> {
+        let limits: [(&'static str, u64, &'static str); 8] = [
+            (
+                "max_body_bytes",
+                self.max_body_bytes as u64,
+                "no body would fit",
+            ),
+            (
+                "max_events_per_request",
+                self.max_events_per_request as u64,
+                "no event would be taken",
+            ),
+            (
+                "header_timeout_s",
+                self.header_timeout_s,
+                "no request would arrive",
+            ),
+            (
+                "body_timeout_s",
+                self.body_timeout_s,
+                "no body would arrive",
+            ),
+            (
+                "max_connections",
+                self.max_connections as u64,
+                "no client could connect",
+            ),
+            (
+                "ws_max_queues",
+                self.ws_max_queues as u64,
+                "no queue could be subscribed",
+            ),
+            (
+                "ws_max_message_bytes",
+                self.ws_max_message_bytes as u64,
+                "no subscription would fit",
+            ),
+            (
+                "ws_send_timeout_s",
+                self.ws_send_timeout_s,
+                "every client would be dropped",
+            ),
+        ];
+        match limits.into_iter().find(|(_, v, _)| *v == 0) {
+            Some((key, _, why)) => Err(ZeroLimit { key, why }),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -58,6 +140,15 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             publish_interval_ms: 50,
             ws_min_push_interval_ms: 250,
+            max_body_bytes: 1 << 20,
+            max_events_per_request: 10_000,
+            max_rejections_listed: 100,
+            header_timeout_s: 10,
+            body_timeout_s: 30,
+            max_connections: 1024,
+            ws_max_queues: 256,
+            ws_max_message_bytes: 64 << 10,
+            ws_send_timeout_s: 10,
         }
     }
 }
@@ -180,6 +271,8 @@ pub enum LoadError {
         key: String,
         message: String,
     },
+    #[error(transparent)]
+    Server(#[from] ZeroLimit),
 }
 
 fn in_file(file: &Option<PathBuf>) -> String {
@@ -261,6 +354,7 @@ impl AppConfig {
                 key,
                 message,
             })?;
+        config.server.validate()?;
         config.params().map_err(|error| LoadError::Metrics {
             error,
             file: file.map(Path::to_path_buf),
@@ -518,6 +612,9 @@ mod tests {
             jail.create_file("c.toml", "[pipeline]\nallowed_lateness_s = 86400\n")?;
             let e = AppConfig::load(Some(Path::new("c.toml"))).unwrap_err();
             assert!(e.to_string().contains("must cover"), "{e}");
+            jail.create_file("d.toml", "[server]\nmax_connections = 0\n")?;
+            let e = AppConfig::load(Some(Path::new("d.toml"))).unwrap_err();
+            assert!(e.to_string().contains("server.max_connections is 0"), "{e}");
             jail.create_file("b.toml", "[metrics]\ninterval_minutes = 7\n")?;
             let e = AppConfig::load(Some(Path::new("b.toml"))).unwrap_err();
             assert!(e.to_string().contains("interval of 7 minutes"));

@@ -277,7 +277,7 @@ fn events_posted_over_http_are_checked_one_by_one_and_applied() {
             format!(r#"{{"v":1,"id":"{id}","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"{call}","queue":"q3"}}"#)
         };
         let post = |body: String, token: Option<&'static str>| {
-            let mut r = client.post(&url).body(body);
+            let mut r = client.post(&url).header("content-type", "application/x-ndjson").body(body);
             if let Some(t) = token {
                 r = r.bearer_auth(t);
             }
@@ -288,7 +288,7 @@ fn events_posted_over_http_are_checked_one_by_one_and_applied() {
             }
         };
         assert_eq!(post(ev("h0", "z0"), None).await.0, 401);
-        assert_eq!(post(ev("h0", "z0"), Some("wall")).await.0, 401, "a read token may not post");
+        assert_eq!(post(ev("h0", "z0"), Some("wall")).await.0, 403, "a read token may not post");
         let (status, r) = post(format!("[{},{},{{\"v\":1}}]", ev("h1", "z1"), ev("h2", "z2")), Some("acd")).await;
         assert_eq!(status, 200);
         assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(1)));

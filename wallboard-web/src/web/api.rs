@@ -2,24 +2,27 @@
 
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use aggregator::Range;
 
+use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
 use aggregator::pipeline::writer::unix_ms;
 
-fn not_found(what: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({ "error": format!("{what} not found") })),
-    )
-        .into_response()
+/// The live view of `tenant`, or the 404 that it has sent nothing.
+fn live_of(
+    s: &AppState,
+    tenant: &str,
+) -> Result<std::sync::Arc<aggregator::LiveSnapshot>, ApiError> {
+    s.hub
+        .live(tenant)
+        .ok_or_else(|| ApiError::UnknownTenant(tenant.to_owned()))
 }
 
 pub async fn healthz() -> &'static str {
@@ -28,10 +31,14 @@ pub async fn healthz() -> &'static str {
 
 /// Ready once the pipeline has published a view, while every partition's
 /// state is durable (a snapshot within three snapshot intervals).
-pub async fn readyz(State(s): State<AppState>) -> Response {
+pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
     match s.hub.last_publish_ms() {
         Some(ms) if ms > 0 => {}
-        _ => return (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response(),
+        _ => {
+            return Err(ApiError::Unavailable(
+                "starting: the pipeline has not published a view yet".into(),
+            ))
+        }
     }
     let now = unix_ms();
     let stale: Vec<String> = s
@@ -42,13 +49,12 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         .map(|p| p.partition.to_string())
         .collect();
     if stale.is_empty() {
-        return "ready\n".into_response();
+        return Ok("ready\n");
     }
-    let why = format!(
-        "not durable: no snapshot of partition {} within three snapshot intervals\n",
+    Err(ApiError::Unavailable(format!(
+        "not durable: no snapshot of partition {} within three snapshot intervals",
         stale.join(", ")
-    );
-    (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+    )))
 }
 
 #[derive(Serialize)]
@@ -92,11 +98,11 @@ pub async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
     Json(s.hub.tenants())
 }
 
-pub async fn live(State(s): State<AppState>, Path(tenant): Path<String>) -> Response {
-    match s.hub.live(&tenant) {
-        Some(l) => Json(&*l).into_response(),
-        None => not_found("tenant"),
-    }
+pub async fn live(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(&*live_of(&s, &tenant)?).into_response())
 }
 
 /// A queue's live values with its configured target.
@@ -107,10 +113,11 @@ struct QueueWithTarget<'a> {
     target: QueueTarget,
 }
 
-pub async fn queues(State(s): State<AppState>, Path(tenant): Path<String>) -> Response {
-    let Some(l) = s.hub.live(&tenant) else {
-        return not_found("tenant");
-    };
+pub async fn queues(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Response, ApiError> {
+    let l = live_of(&s, &tenant)?;
     let rows: Vec<QueueWithTarget> = l
         .queues
         .iter()
@@ -119,22 +126,37 @@ pub async fn queues(State(s): State<AppState>, Path(tenant): Path<String>) -> Re
             target: s.config.target_for(&q.queue),
         })
         .collect();
-    Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response()
+    Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())
 }
 
-pub async fn agents(State(s): State<AppState>, Path(tenant): Path<String>) -> Response {
-    match s.hub.live(&tenant) {
-        Some(l) => {
-            Json(serde_json::json!({ "now_ms": l.now_ms, "agents": l.agents })).into_response()
-        }
-        None => not_found("tenant"),
-    }
+pub async fn agents(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Response, ApiError> {
+    let l = live_of(&s, &tenant)?;
+    Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "agents": l.agents })).into_response())
 }
 
+/// `?from=…&to=…`: Unix milliseconds or RFC 3339 each; `from` after `to`
+/// is refused.
 #[derive(Deserialize)]
 pub struct RangeQuery {
-    from: Option<i64>,
-    to: Option<i64>,
+    from: Option<super::time_param::TimeParam>,
+    to: Option<super::time_param::TimeParam>,
+}
+
+impl RangeQuery {
+    fn range(&self) -> Result<Range, ApiError> {
+        let (from, to) = (self.from.map(|i| i.0), self.to.map(|i| i.0));
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(ApiError::BadQuery(format!(
+                    "from ({f} ms) is after to ({t} ms)"
+                )));
+            }
+        }
+        Ok(Range { from, to })
+    }
 }
 
 /// The interval report of `metrics.md`: the same bytes `wallboard replay`
@@ -142,31 +164,29 @@ pub struct RangeQuery {
 pub async fn report(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
-    Query(q): Query<RangeQuery>,
-    Query(f): Query<crate::report_format::FormatQuery>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
+    ApiQuery(f): ApiQuery<crate::report_format::FormatQuery>,
     headers: axum::http::HeaderMap,
-) -> Response {
-    let range = Range {
-        from: q.from,
-        to: q.to,
-    };
+) -> Result<Response, ApiError> {
+    let range = q.range()?;
     match s.hub.report(&tenant, range).await {
-        Some(r) if f.wants_csv(&headers) => crate::report_format::csv_response(&r, f.lang),
+        Some(r) if f.wants_csv(&headers) => Ok(crate::report_format::csv_response(&r, f.lang)),
         Some(r) => {
             let mut body = serde_json::to_vec_pretty(&r).expect("report serializes");
             body.push(b'\n');
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+            Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
-        None => not_found("tenant"),
+        None => Err(ApiError::UnknownTenant(tenant)),
     }
 }
 
-pub async fn alerts(State(s): State<AppState>, Path(tenant): Path<String>) -> Response {
-    if s.hub.live(&tenant).is_none() {
-        return not_found("tenant");
-    }
+pub async fn alerts(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Response, ApiError> {
+    live_of(&s, &tenant)?;
     let rules = s.config.alerts.clone();
-    Json(serde_json::json!({ "alerts": s.alerts_of(&tenant), "rules": rules })).into_response()
+    Ok(Json(serde_json::json!({ "alerts": s.alerts_of(&tenant), "rules": rules })).into_response())
 }
 
 /// Which alert an acknowledgement or a silence is about.
@@ -178,11 +198,29 @@ pub struct AlertRef {
     minutes: Option<u32>,
 }
 
+/// The longest silence, in minutes (a week): a silence is for a shift or an
+/// outage, not for ever.
+pub const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
+
+impl AlertRef {
+    /// 404 unless `rule` names a configured rule (or is `*` where allowed).
+    fn check_rule(&self, s: &AppState, wildcard: bool) -> Result<(), ApiError> {
+        let known =
+            (wildcard && self.rule == "*") || s.config.alerts.iter().any(|r| r.name == self.rule);
+        if known {
+            Ok(())
+        } else {
+            Err(ApiError::UnknownRule(self.rule.clone()))
+        }
+    }
+}
+
 pub async fn acknowledge(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
-    Json(r): Json<AlertRef>,
-) -> Response {
+    ApiJson(r): ApiJson<AlertRef>,
+) -> Result<Response, ApiError> {
+    r.check_rule(&s, false)?;
     let found = s
         .alerts
         .engine
@@ -190,24 +228,34 @@ pub async fn acknowledge(
         .unwrap_or_else(|e| e.into_inner())
         .acknowledge(&tenant, &r.rule, &r.subject);
     if found {
-        Json(serde_json::json!({ "acknowledged": true })).into_response()
+        Ok(Json(serde_json::json!({ "acknowledged": true })).into_response())
     } else {
-        not_found("alert")
+        Err(ApiError::UnknownAlert {
+            rule: r.rule,
+            subject: r.subject,
+        })
     }
 }
 
 pub async fn silence(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
-    Json(r): Json<AlertRef>,
-) -> Response {
-    let until = unix_ms() + i64::from(r.minutes.unwrap_or(60)) * 60_000;
+    ApiJson(r): ApiJson<AlertRef>,
+) -> Result<Response, ApiError> {
+    r.check_rule(&s, true)?;
+    let minutes = r.minutes.unwrap_or(60);
+    if !(1..=MAX_SILENCE_MINUTES).contains(&minutes) {
+        return Err(ApiError::BadBody(format!(
+            "minutes is {minutes}; a silence lasts 1 to {MAX_SILENCE_MINUTES} minutes"
+        )));
+    }
+    let until = unix_ms() + i64::from(minutes) * 60_000;
     s.alerts
         .engine
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .silence(&tenant, &r.rule, &r.subject, until);
-    Json(serde_json::json!({ "silenced_until_ms": until })).into_response()
+    Ok(Json(serde_json::json!({ "silenced_until_ms": until })).into_response())
 }
 
 pub async fn openapi() -> Response {

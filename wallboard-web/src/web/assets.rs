@@ -2,7 +2,7 @@
 //! nothing is fetched from a CDN.
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -61,6 +61,6 @@ async fn asset(Path(file): Path<String>) -> Response {
             *body,
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => super::error::ApiError::UnknownAsset(file).into_response(),
     }
 }

@@ -51,6 +51,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     calls(&f, &totals);
     live(&f, &s);
     pipeline(&f, &s);
+    http_limits(&f, &s);
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&f.registry.gather(), &mut out) {
         return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
@@ -370,4 +371,29 @@ fn pipeline(f: &Families, s: &AppState) {
     clients
         .with_label_values::<&str>(&[])
         .set(s.ws_clients.load(Ordering::Relaxed) as f64);
+}
+
+/// What the server's limits refused or dropped (`[server]` in the README).
+fn http_limits(f: &Families, s: &AppState) {
+    for (name, help, n) in [
+        (
+            "wallboard_http_connections_refused_total",
+            "connections answered 503 beyond server.max_connections",
+            &s.http.refused_connections,
+        ),
+        (
+            "wallboard_websocket_slow_consumers_dropped_total",
+            "WebSocket clients dropped: a push did not reach them within server.ws_send_timeout_s",
+            &s.http.ws_slow_consumers,
+        ),
+        (
+            "wallboard_websocket_subscriptions_refused_total",
+            "WebSocket subscriptions refused: more than server.ws_max_queues queues",
+            &s.http.ws_refused_subscriptions,
+        ),
+    ] {
+        f.counter(name, help, &[])
+            .with_label_values::<&str>(&[])
+            .inc_by(n.load(Ordering::Relaxed));
+    }
 }

@@ -4,18 +4,22 @@
 mod api;
 mod assets;
 mod auth;
+mod conn;
+pub mod error;
 mod ingest;
 mod metrics;
+mod push_cache;
+mod time_param;
 mod ws;
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aggregator::alerts::{ActiveAlert, AlertEngine};
-use aggregator::LiveSnapshot;
-use axum::extract::ws::Utf8Bytes;
 
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -29,19 +33,30 @@ pub struct AppState {
     pub hub: Hub,
     pub config: Arc<AppConfig>,
     pub ws_clients: Arc<AtomicU64>,
-    /// The last WebSocket push per (tenant, queues), with the snapshot it was
-    /// made from.
-    pub push_cache: Arc<Mutex<PushCache>>,
+    /// The last WebSocket push per subscription, while a client holds it.
+    pub push_cache: Arc<PushCache>,
     pub alerts: Alerts,
     /// Where `POST /ingest/v1/events` sends what it accepts.
     pub ingest: Option<IngestSink>,
+    /// What the server's limits refused.
+    pub http: Arc<HttpCounters>,
+}
+
+/// Clients refused or dropped by the server's limits (see `/metrics`).
+#[derive(Debug, Default)]
+pub struct HttpCounters {
+    /// Connections beyond `server.max_connections`.
+    pub refused_connections: AtomicU64,
+    /// WebSocket clients dropped because a push did not reach them within
+    /// `server.ws_send_timeout_s`.
+    pub ws_slow_consumers: AtomicU64,
+    /// WebSocket subscriptions refused (too many queues, message too large).
+    pub ws_refused_subscriptions: AtomicU64,
 }
 
 pub use ingest::IngestSink;
 
-/// See [`AppState::push_cache`].
-pub type PushCache =
-    HashMap<(String, String), (Arc<LiveSnapshot>, Arc<Vec<ActiveAlert>>, Utf8Bytes)>;
+pub use push_cache::PushCache;
 
 impl AppState {
     /// The state of a running server; starts alert evaluation (call it
@@ -59,6 +74,7 @@ impl AppState {
             push_cache: Arc::default(),
             alerts,
             ingest: None,
+            http: Arc::default(),
         }
     }
 
@@ -80,15 +96,15 @@ impl AppState {
     }
 }
 
-/// Serves the application on `listener` until `shutdown` resolves.
+/// Serves the application on `listener` until `shutdown` resolves, within
+/// the connection limits of `[server]`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state.clone());
+    conn::serve(listener, state, app, shutdown).await
 }
 
 /// The whole application's routes.
@@ -104,30 +120,47 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tenants/{tenant}/alerts", get(api::alerts))
         .route(
             "/api/v1/tenants/{tenant}/alerts/acknowledge",
-            post(api::acknowledge).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_admin,
-            )),
+            post(api::acknowledge)
+                .route_layer(from_fn(auth::require_json))
+                .route_layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
         .route(
             "/api/v1/tenants/{tenant}/alerts/silence",
-            post(api::silence).route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                auth::require_admin,
-            )),
+            post(api::silence)
+                .route_layer(from_fn(auth::require_json))
+                .route_layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_read,
-        ));
+        .route_layer(from_fn_with_state(state.clone(), auth::require_read));
     Router::new()
         .merge(api)
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/ingest/v1/events", post(ingest::events))
+        .route(
+            "/ingest/v1/events",
+            post(ingest::events)
+                .route_layer(from_fn(auth::require_json))
+                .route_layer(from_fn_with_state(state.clone(), auth::require_ingest)),
+        )
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(assets::routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.server.max_body_bytes))
         .with_state(state)
+}
+
+async fn unknown_route(method: Method, uri: Uri) -> error::ApiError {
+    error::ApiError::UnknownRoute {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> error::ApiError {
+    error::ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+    }
 }

@@ -1,21 +1,30 @@
 //! `GET /ws`: a client subscribes to a tenant and a set of queues, gets a full
 //! snapshot, then updates coalesced to at most one per push interval. A slow
-//! client always skips to the latest state: nothing is queued per client.
+//! client always skips to the latest state: nothing is queued per client,
+//! and one that has not taken a push within `server.ws_send_timeout_s` is
+//! dropped (and counted). A subscription names at most
+//! `server.ws_max_queues` queues, and no client message may exceed
+//! `server.ws_max_message_bytes`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use axum::Extension;
 use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use aggregator::alerts::ActiveAlert;
 use aggregator::LiveSnapshot;
 
+use super::conn::ConnectionSlot;
+use super::error::{ApiError, ApiQuery};
+use super::push_cache::{Lease, SubscriptionKey};
 use super::AppState;
 use crate::config::QueueTarget;
 use aggregator::pipeline::writer::unix_ms;
@@ -34,13 +43,48 @@ pub struct Subscription {
 pub async fn upgrade(
     State(s): State<AppState>,
     headers: HeaderMap,
-    Query(sub): Query<Subscription>,
-    ws: WebSocketUpgrade,
-) -> Response {
+    ApiQuery(sub): ApiQuery<Subscription>,
+    slot: Option<Extension<ConnectionSlot>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let ws = ws.map_err(|e| ApiError::NotWebSocket(e.body_text()))?;
     if !origin_allowed(&s, &headers) {
-        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+        return Err(ApiError::Forbidden(
+            "this Origin may not open the WebSocket (server.allowed_origins)".into(),
+        ));
     }
-    ws.on_upgrade(move |socket| client(socket, s, sub))
+    let queues: Vec<String> = sub
+        .queues
+        .unwrap_or_default()
+        .split(',')
+        .filter(|q| !q.is_empty())
+        .map(str::to_owned)
+        .collect();
+    check_queues(&s, &queues).map_err(ApiError::BadQuery)?;
+    let max = s.config.server.ws_max_message_bytes;
+    Ok(ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| async move {
+            // The connection's slot is held for as long as the WebSocket lives.
+            let _slot = slot;
+            client(socket, s, sub.tenant, queues).await
+        }))
+}
+
+/// A subscription names at most `ws_max_queues` queues.
+fn check_queues(s: &AppState, queues: &[String]) -> Result<(), String> {
+    let max = s.config.server.ws_max_queues;
+    if queues.len() > max {
+        s.http
+            .ws_refused_subscriptions
+            .fetch_add(1, Ordering::Relaxed);
+        return Err(format!(
+            "{} queues in one subscription; at most {max} (server.ws_max_queues)",
+            queues.len()
+        ));
+    }
+    Ok(())
 }
 
 /// A browser's `Origin` must be this server's own host or an allowed one.
@@ -106,20 +150,17 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
     }
 }
 
-/// The push for a tenant and a set of queues. Serialized once per published
-/// snapshot and subscription, however many clients share them: the bytes
-/// are reference-counted.
-fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
+/// The push for a subscription. Serialized once per published snapshot and
+/// subscription, however many clients share them: the bytes are
+/// reference-counted.
+fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Utf8Bytes {
     let snap = s.hub.live(tenant);
     let active = s.alerts.active.borrow().clone();
-    let key = (tenant.to_owned(), queues.join(","));
-    if let Some(sn) = &snap {
-        let cache = s.push_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((cached, alerts, text)) = cache.get(&key) {
-            if Arc::ptr_eq(cached, sn) && Arc::ptr_eq(alerts, &active) {
-                return text.clone();
-            }
-        }
+    if let Some(text) = snap
+        .as_ref()
+        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active))
+    {
+        return text;
     }
     let push = Push {
         kind: "snapshot",
@@ -143,14 +184,32 @@ fn push_text(s: &AppState, tenant: &str, queues: &[String]) -> Utf8Bytes {
     };
     let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
     if let Some(sn) = snap {
-        let mut cache = s.push_cache.lock().unwrap_or_else(|e| e.into_inner());
-        // Subscriptions are few (one per wallboard layout); keep it bounded anyway.
-        if cache.len() > 1024 {
-            cache.clear();
-        }
-        cache.insert(key, (sn, active, text.clone()));
+        s.push_cache.put(lease.key(), sn, active, text.clone());
     }
     text
+}
+
+/// Why a client was let go.
+#[derive(Debug, PartialEq, Eq)]
+enum Gone {
+    /// It closed, or the connection failed.
+    Closed,
+    /// A message did not reach it within `ws_send_timeout_s`.
+    TooSlow,
+}
+
+/// Sends `msg` unless the client has not taken it within `timeout`: a
+/// client that does not read must not pin its buffers for ever.
+async fn send_within<S>(socket: &mut S, msg: Message, timeout: Duration) -> Result<(), Gone>
+where
+    S: futures_util::Sink<Message> + Unpin,
+{
+    use futures_util::SinkExt;
+    match tokio::time::timeout(timeout, socket.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Gone::Closed),
+        Err(_) => Err(Gone::TooSlow),
+    }
 }
 
 /// Client → server: change the subscription.
@@ -170,22 +229,91 @@ impl Drop for ClientGuard {
     }
 }
 
-async fn client(mut socket: WebSocket, s: AppState, sub: Subscription) {
+/// What a client's message asks for.
+enum Incoming {
+    Nothing,
+    Subscribe {
+        tenant: Option<String>,
+        queues: Vec<String>,
+    },
+    Closed,
+}
+
+/// A refusal sent to the client; its subscription stays as it was.
+#[derive(Serialize)]
+struct Refusal {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    detail: String,
+}
+
+async fn client(mut socket: WebSocket, s: AppState, tenant: Option<String>, queues: Vec<String>) {
     s.ws_clients.fetch_add(1, Ordering::Relaxed);
     let _guard = ClientGuard(s.ws_clients.clone());
-    let mut tenant = sub
-        .tenant
-        .filter(|t| !t.is_empty())
-        .or_else(|| s.hub.tenants().into_iter().next());
-    let mut queues: Vec<String> = sub
-        .queues
-        .unwrap_or_default()
-        .split(',')
-        .filter(|q| !q.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let gone = serve_client(&mut socket, &s, tenant, queues).await;
+    if gone == Gone::TooSlow {
+        s.http.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            "WebSocket client dropped: a push did not reach it within {} s",
+            s.config.server.ws_send_timeout_s
+        );
+    }
+}
+
+/// What a client is subscribed to, and its hold on the push cache.
+struct Current {
+    tenant: Option<String>,
+    queues: Vec<String>,
+    lease: Option<Lease>,
+}
+
+/// Handles one message from the client: true when its subscription changed.
+async fn on_message(
+    socket: &mut WebSocket,
+    s: &AppState,
+    msg: Option<Result<Message, axum::Error>>,
+    sub: &mut Current,
+) -> Result<bool, Gone> {
+    match incoming(msg) {
+        Incoming::Closed => Err(Gone::Closed),
+        Incoming::Nothing => Ok(false),
+        Incoming::Subscribe { tenant, queues } => {
+            if let Err(detail) = check_queues(s, &queues) {
+                let refusal = Refusal {
+                    kind: "error",
+                    detail,
+                };
+                let text = serde_json::to_string(&refusal).expect("a refusal serializes");
+                let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
+                send_within(socket, Message::Text(text.into()), timeout).await?;
+                return Ok(false);
+            }
+            if let Some(t) = tenant {
+                sub.tenant = Some(t);
+            }
+            sub.queues = queues;
+            sub.lease = None;
+            Ok(true)
+        }
+    }
+}
+
+async fn serve_client(
+    socket: &mut WebSocket,
+    s: &AppState,
+    tenant: Option<String>,
+    queues: Vec<String>,
+) -> Gone {
+    let mut sub = Current {
+        tenant: tenant
+            .filter(|t| !t.is_empty())
+            .or_else(|| s.hub.tenants().into_iter().next()),
+        queues,
+        lease: None,
+    };
     let mut changes = s.hub.changes();
     let min_gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
+    let send_timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
     let mut ping = interval(PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
@@ -204,66 +332,105 @@ async fn client(mut socket: WebSocket, s: AppState, sub: Subscription) {
                 tokio::select! {
                     _ = tokio::time::sleep_until(t) => {}
                     msg = socket.recv() => {
-                        if !handle_incoming(msg, &mut tenant, &mut queues, &mut last_heard) { return; }
+                        last_heard = Instant::now();
+                        match on_message(socket, s, msg, &mut sub).await {
+                            Err(gone) => return gone,
+                            Ok(changed) => pending |= changed,
+                        }
                     }
                 }
                 continue;
             }
-            if tenant.is_none() {
-                tenant = s.hub.tenants().into_iter().next();
+            if sub.tenant.is_none() {
+                sub.tenant = s.hub.tenants().into_iter().next();
             }
-            let Some(t) = tenant.clone() else {
+            let Some(t) = sub.tenant.clone() else {
                 pending = false;
                 continue;
             };
-            let text = push_text(&s, &t, &queues);
-            if socket.send(Message::Text(text)).await.is_err() {
-                return;
+            let held = sub
+                .lease
+                .get_or_insert_with(|| s.push_cache.lease(SubscriptionKey::of(&t, &sub.queues)));
+            let text = push_text(s, held, &t, &sub.queues);
+            if let Err(gone) = send_within(socket, Message::Text(text), send_timeout).await {
+                return gone;
             }
             last_push = Some(Instant::now());
             pending = false;
         }
         tokio::select! {
             changed = changes.changed() => {
-                if changed.is_err() { return; }
+                if changed.is_err() { return Gone::Closed; }
                 pending = true;
             }
             msg = socket.recv() => {
-                if !handle_incoming(msg, &mut tenant, &mut queues, &mut last_heard) { return; }
-                pending = true;
+                last_heard = Instant::now();
+                match on_message(socket, s, msg, &mut sub).await {
+                    Err(gone) => return gone,
+                    Ok(changed) => pending |= changed,
+                }
             }
             _ = ping.tick() => {
-                if last_heard.elapsed() > DEAD_AFTER { return; }
-                if socket.send(Message::Ping(Default::default())).await.is_err() { return; }
+                if last_heard.elapsed() > DEAD_AFTER { return Gone::Closed; }
+                if let Err(gone) = send_within(socket, Message::Ping(Default::default()), send_timeout).await {
+                    return gone;
+                }
             }
         }
     }
 }
 
-/// Handles one message from the client; false when the connection is over.
-fn handle_incoming(
-    msg: Option<Result<Message, axum::Error>>,
-    tenant: &mut Option<String>,
-    queues: &mut Vec<String>,
-    last_heard: &mut Instant,
-) -> bool {
+/// What one message from the client asks for.
+fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
     let Some(Ok(msg)) = msg else {
-        return false;
+        return Incoming::Closed;
     };
-    *last_heard = Instant::now();
     match msg {
-        Message::Text(text) => {
-            if let Ok(m) = serde_json::from_str::<ClientMessage>(&text) {
-                if m.kind == "subscribe" {
-                    if let Some(t) = m.tenant {
-                        *tenant = Some(t);
-                    }
-                    *queues = m.queues.unwrap_or_default();
-                }
-            }
-            true
+        Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+            Ok(m) if m.kind == "subscribe" => Incoming::Subscribe {
+                tenant: m.tenant,
+                queues: m.queues.unwrap_or_default(),
+            },
+            _ => Incoming::Nothing,
+        },
+        Message::Close(_) => Incoming::Closed,
+        _ => Incoming::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// A client that never reads: its socket never takes another message.
+    struct NeverReads;
+
+    impl futures_util::Sink<Message> for NeverReads {
+        type Error = ();
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Pending
         }
-        Message::Close(_) => false,
-        _ => true,
+        fn start_send(self: Pin<&mut Self>, _: Message) -> Result<(), ()> {
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Pending
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_reads_is_let_go_after_the_timeout() {
+        let sent = send_within(
+            &mut NeverReads,
+            Message::Text("push".into()),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert_eq!(sent, Err(Gone::TooSlow));
     }
 }

@@ -1,0 +1,176 @@
+//! The one error shape of the HTTP API: every 4xx and 5xx is an
+//! `application/problem+json` document (RFC 9457) with a `type` naming the
+//! kind of problem, its `title`, the `status` and a `detail` a person can act
+//! on. Handlers return `Result<_, ApiError>`; extractors that can fail come in
+//! the `Api…` wrappers below so their rejections take the same shape.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::AppState;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything the API can answer with instead of what was asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no route {method} {path}; see /api/v1/openapi.json for the routes")]
+    UnknownRoute { method: String, path: String },
+    #[error("{path} does not take {method}; see /api/v1/openapi.json for its methods")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("no tenant {0:?}: it has sent no events (GET /api/v1/tenants lists them)")]
+    UnknownTenant(String),
+    #[error("no alert rule {0:?} is configured ([[alerts]] in the configuration)")]
+    UnknownRule(String),
+    #[error("rule {rule:?} has no alert for subject {subject:?} (GET …/alerts lists them)")]
+    UnknownAlert { rule: String, subject: String },
+    #[error("no asset {0:?}")]
+    UnknownAsset(String),
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    #[error("bad request body: {0}")]
+    BadBody(String),
+    #[error("not a WebSocket handshake: {0}")]
+    NotWebSocket(String),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the body is larger than the {limit} bytes allowed (server.max_body_bytes)")]
+    PayloadTooLarge { limit: usize },
+    #[error("{events} events in one request; at most {limit} are allowed (server.max_events_per_request)")]
+    TooManyEvents { events: usize, limit: usize },
+    #[error("a POST body must be application/json or application/x-ndjson, not {0:?}")]
+    UnsupportedMediaType(String),
+    #[error("the body did not arrive within {0} s (server.body_timeout_s)")]
+    BodyTimeout(u64),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            UnknownAsset(_) => StatusCode::NOT_FOUND,
+            MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
+            Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Forbidden(_) => StatusCode::FORBIDDEN,
+            PayloadTooLarge { .. } | TooManyEvents { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The problem type's short name: `type` is `urn:wallboard:problem:NAME`.
+    pub fn kind(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            UnknownRoute { .. } => "unknown-route",
+            MethodNotAllowed { .. } => "method-not-allowed",
+            UnknownTenant(_) => "unknown-tenant",
+            UnknownRule(_) => "unknown-rule",
+            UnknownAlert { .. } => "unknown-alert",
+            UnknownAsset(_) => "unknown-asset",
+            BadQuery(_) => "bad-query",
+            BadBody(_) => "bad-body",
+            NotWebSocket(_) => "not-a-websocket",
+            Unauthorized(_) => "unauthorized",
+            Forbidden(_) => "forbidden",
+            PayloadTooLarge { .. } => "payload-too-large",
+            TooManyEvents { .. } => "too-many-events",
+            UnsupportedMediaType(_) => "unsupported-media-type",
+            BodyTimeout(_) => "body-timeout",
+            Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The RFC 9457 document of this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        Problem {
+            kind: format!("urn:wallboard:problem:{}", self.kind()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.to_string(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).expect("a problem serializes");
+        let mut resp = (status, body).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if matches!(self, ApiError::Unauthorized(_)) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// `Query<T>` whose rejection is a problem document.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| ApiError::BadQuery(e.body_text()))
+    }
+}
+
+/// `Json<T>` whose rejection is a problem document.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|j| ApiJson(j.0))
+            .map_err(|e| match e {
+                JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::UnsupportedMediaType(content_type)
+                }
+                JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge {
+                        limit: state.config.server.max_body_bytes,
+                    }
+                }
+                other => ApiError::BadBody(other.body_text()),
+            })
+    }
+}
