@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use aggregator::report::QueueRow;
+use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
 use ingest::DequeueReason;
 use serde::Deserialize;
@@ -154,6 +154,9 @@ fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
     cols
 }
 
+/// One SL variant out of the four.
+type PickSl = fn(&SlVariants) -> Option<f64>;
+
 /// `answered_within`, `abandoned_within` and the four SL variants at `t` s.
 fn threshold_columns(t: u32) -> Vec<Column> {
     let key = t.to_string();
@@ -167,11 +170,7 @@ fn threshold_columns(t: u32) -> Vec<Column> {
         within("answered_within", "接通量", |r| &r.answered_within),
         within("abandoned_within", "放弃量", |r| &r.abandoned_within),
     ];
-    let variants: [(
-        &str,
-        &str,
-        fn(&aggregator::report::SlVariants) -> Option<f64>,
-    ); 4] = [
+    let variants: [(&str, &str, PickSl); 4] = [
         ("sl1", "一", |v| v.sl1),
         ("sl2", "二", |v| v.sl2),
         ("sl3", "三", |v| v.sl3),
@@ -442,7 +441,18 @@ pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Resp
 
 #[cfg(test)]
 mod tests {
-    use super::accept_prefers_csv;
+    use super::{accept_prefers_csv, defuse};
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_stays_text() {
+        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        for s in ["+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(defuse(s), format!("'{s}"));
+        }
+        assert_eq!(defuse("sales"), "sales");
+        assert_eq!(defuse("*"), "*");
+        assert_eq!(defuse(""), "");
+    }
 
     #[test]
     fn accept_negotiation() {
