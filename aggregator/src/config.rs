@@ -74,7 +74,7 @@ pub enum ConfigError {
     DedupWindow,
     #[error("history must keep at least 1 day")]
     History,
-    #[error("must be between 1 and {MAX_AHEAD_HOURS} hours (a year), got {0}")]
+    #[error("metrics.max_ahead_hours must be between 1 and {MAX_AHEAD_HOURS} (a year), got {0}")]
     MaxAhead(u32),
 }
 

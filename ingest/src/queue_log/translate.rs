@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{AgentState, DequeueReason, Event, EventBody, SCHEMA_VERSION, TS_LIMIT_MS};
+use crate::event::{
+    AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION, TS_LIMIT_MS,
+};
 use crate::parse::{identifier_problem, truncate, MAX_IDENT};
 
 /// Why a line was skipped.
@@ -163,8 +165,13 @@ impl QueueLogTranslator {
                 .parse::<u64>()
                 .map_err(|_| err(format!("{event}: {what} {v:?} is not whole seconds")))?;
             s.checked_mul(1000)
-                .filter(|&ms| i64::try_from(ms).is_ok())
-                .ok_or_else(|| err(format!("{event}: {what} {s} is too large")))
+                .filter(|&ms| ms <= MAX_DURATION_MS)
+                .ok_or_else(|| {
+                    err(format!(
+                        "{event}: {what} {s} s is longer than a call can last ({} s)",
+                        MAX_DURATION_MS / 1000
+                    ))
+                })
         };
         // The names that become identifiers must be valid ones.
         let valid = |what: &str, v: &str| match identifier_problem(v, MAX_IDENT) {
@@ -599,18 +606,25 @@ abc|c|q|a|ENTERQUEUE
 100|c|q||ADDMEMBER|
 100|NONE|NONE|a\tb|PAUSEALL|x
 100|c|q|NONE|ABANDON|1|1|99999999999999999
-100|NONE|NONE|SIP/1|PAUSE|{long}"
+100|NONE|NONE|SIP/1|PAUSE|{long}
+100|c|q|NONE|ABANDON|1|1|8005551234"
         ));
         assert!(ev.is_empty(), "{ev:?}");
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        assert_eq!(msgs.len(), 8, "{msgs:?}");
+        assert_eq!(msgs.len(), 9, "{msgs:?}");
         assert!(msgs[0].contains("not a date"), "{}", msgs[0]);
         assert!(msgs[1].contains("not a date"));
         assert!(msgs[2].contains("callid \"\" is empty"), "{}", msgs[2]);
         assert!(msgs[3].contains("queue") && msgs[3].contains("200 characters"));
         assert!(msgs[4].contains("agent \"\" is empty"));
         assert!(msgs[5].contains("control character"));
-        assert!(msgs[6].contains("too large"));
+        assert!(
+            msgs[6].contains("longer than a call can last"),
+            "{}",
+            msgs[6]
+        );
         assert!(msgs[7].contains("reason"));
+        // Fits in 64 bits, but no call waits 250 years (the fuzzer's find).
+        assert!(msgs[8].contains("8005551234 s is longer than a call can last"));
     }
 }
