@@ -84,6 +84,8 @@ pub enum Applied {
     OutOfOrderState,
     /// An outcome for a queue segment that had already ended: ignored.
     SegmentAlreadyEnded,
+    /// A heartbeat: counted nowhere, not deduplicated, time unchanged.
+    Heartbeat,
 }
 
 /// Counters of what the engine did with its input.
@@ -270,6 +272,9 @@ impl TenantEngine {
 
     /// Applies one event of this tenant.
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
+        if let EventBody::Heartbeat { .. } = e.body {
+            return Applied::Heartbeat;
+        }
         if !self.dedup.first_sighting(xxh3_64(e.id.as_bytes()), e.ts) {
             self.stats.duplicates += 1;
             return Applied::Duplicate;
@@ -359,6 +364,8 @@ impl TenantEngine {
                 self.schedule(a, e.ts, *from_ms, *to_ms, segments);
                 Applied::Counted
             }
+            // Returned before the duplicate check, above.
+            EventBody::Heartbeat { .. } => Applied::Heartbeat,
         };
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::event::{
     AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    Upstream, DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -127,6 +127,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "from_ms",
     "to_ms",
     "segments",
+    "upstream",
 ];
 
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
@@ -153,6 +154,7 @@ enum F {
     FromMs,
     ToMs,
     Segments,
+    Upstream,
 }
 
 impl F {
@@ -179,6 +181,7 @@ impl F {
             "from_ms" => F::FromMs,
             "to_ms" => F::ToMs,
             "segments" => F::Segments,
+            "upstream" => F::Upstream,
             _ => return None,
         })
     }
@@ -391,6 +394,18 @@ impl<'a> RawEvent<'a> {
             .optional(F::Source)
             .map(|s| string(s, "source", 0, MAX_SOURCE))
             .transpose()?;
+        if kind == Kind::Heartbeat {
+            match &source {
+                None => return Err(EventError::field_err("source", "is required on a heartbeat")),
+                Some(s) if s.is_empty() || has_control(s) => {
+                    return Err(EventError::field_err(
+                        "source",
+                        "must be 1..64 characters without control characters on a heartbeat",
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
         let body = self.body(kind)?;
         Ok(Event {
             v,
@@ -548,6 +563,16 @@ impl<'a> RawEvent<'a> {
                     to_ms,
                     segments,
                 }
+            }
+            Kind::Heartbeat => {
+                let text = string(self.required(F::Upstream)?, "upstream", 1, usize::MAX)?;
+                let upstream = Upstream::from_str(&text).ok_or_else(|| {
+                    EventError::field_err(
+                        "upstream",
+                        format!("unknown upstream {:?} (expected up or down)", truncate(&text)),
+                    )
+                })?;
+                EventBody::Heartbeat { upstream }
             }
         })
     }
@@ -838,6 +863,38 @@ mod tests {
             parse_event(big.as_bytes()),
             Err(EventError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn heartbeats_parse_and_need_a_source() {
+        let line = r#"{"v":1,"id":"hb1","ts":5,"tenant":"acme","kind":"heartbeat","source":"asterisk-queue-log","upstream":"down"}"#;
+        let e = parse_event_str(line).unwrap();
+        assert_eq!(
+            e.body,
+            EventBody::Heartbeat {
+                upstream: Upstream::Down
+            }
+        );
+        assert!(matches!(e.source, Some(Cow::Borrowed("asterisk-queue-log"))));
+        assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
+        assert_eq!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","upstream":"up"}"#),
+            "field `source`: is required on a heartbeat"
+        );
+        assert!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"","upstream":"up"}"#)
+                .starts_with("field `source`: must be 1..64")
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s"}"#),
+            "field `upstream`: is required"
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s","upstream":"sideways"}"#),
+            "field `upstream`: unknown upstream \"sideways\" (expected up or down)"
+        );
+        let built = Event::heartbeat("acme", "simulator", 7, Upstream::Up);
+        assert_eq!(parse_event_str(&built.to_json()).unwrap(), built);
     }
 
     #[test]

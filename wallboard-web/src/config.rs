@@ -20,6 +20,8 @@ pub struct AppConfig {
     pub server: ServerConfig,
     pub kafka: KafkaConfig,
     pub pipeline: PipelineConfig,
+    /// Thresholds of the freshness states (`metrics.md`, "Freshness").
+    pub freshness: aggregator::freshness::FreshnessConfig,
     /// Per-queue display settings and targets.
     pub queues: Vec<QueueTarget>,
     /// Alert rules (see `aggregator::alerts`).
@@ -157,12 +159,14 @@ pub enum LoadError {
     Metrics(#[from] aggregator::ConfigError),
     #[error("configuration: metrics.dedup_window_minutes ({window} min) must cover pipeline.allowed_lateness_s ({lateness} s), or re-sent events older than the window would be counted twice")]
     DedupShorterThanLateness { window: u32, lateness: u64 },
+    #[error("configuration: {0}")]
+    Freshness(#[from] aggregator::freshness::FreshnessConfigError),
     #[error("configuration: alert rule {rule:?} names channel {channel:?}, which is not in [[channels]]")]
     UnknownChannel { rule: String, channel: String },
 }
 
 /// The sections of the configuration, as environment prefixes.
-const SECTIONS: [&str; 4] = ["metrics", "server", "kafka", "pipeline"];
+const SECTIONS: [&str; 5] = ["metrics", "server", "kafka", "pipeline", "freshness"];
 
 impl AppConfig {
     /// Defaults, then `file` (if given), then `WALLBOARD_*` variables.
@@ -186,6 +190,7 @@ impl AppConfig {
             .extract()
             .map_err(Box::new)?;
         config.metrics.validate()?;
+        config.freshness.validate()?;
         for rule in &config.alerts {
             for ch in &rule.channels {
                 if !config.channels.iter().any(|c| &c.name == ch) {
@@ -267,6 +272,9 @@ mod tests {
             jail.create_file("c.toml", "[pipeline]\nallowed_lateness_s = 86400\n")?;
             let e = AppConfig::load(Some(Path::new("c.toml"))).unwrap_err();
             assert!(e.to_string().contains("must cover"), "{e}");
+            jail.create_file("f.toml", "[freshness]\nquiet_after_s = 0\n")?;
+            let e = AppConfig::load(Some(Path::new("f.toml"))).unwrap_err();
+            assert!(e.to_string().contains("freshness.quiet_after_s"), "{e}");
             jail.create_file("b.toml", "[metrics]\ninterval_minutes = 7\n")?;
             let e = AppConfig::load(Some(Path::new("b.toml"))).unwrap_err();
             assert!(e.to_string().contains("interval of 7 minutes"));

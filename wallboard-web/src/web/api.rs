@@ -43,6 +43,8 @@ struct Status {
     late: u64,
     ws_clients: u64,
     partitions: Vec<aggregator::pipeline::PartitionStatus>,
+    /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
+    tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
 
 pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
@@ -55,6 +57,7 @@ pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         late: partitions.iter().map(|p| p.late).sum(),
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
+        tenants: s.hub.freshness(),
     })
 }
 
