@@ -185,7 +185,7 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 agent: iface(agent),
                 queues: queues.clone(),
             },
-            EventBody::Schedule { .. } => continue,
+            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),
