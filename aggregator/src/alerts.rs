@@ -155,7 +155,11 @@ impl AlertRule {
     /// (subject, value) pairs the rule looks at in one tenant's snapshot.
     fn subjects(&self, snap: &LiveSnapshot) -> Vec<(String, Option<f64>)> {
         if self.metric == AlertMetric::FeedSilentS {
-            return snap.freshness.as_ref().map(feed_silence).unwrap_or_default();
+            return snap
+                .freshness
+                .as_ref()
+                .map(feed_silence)
+                .unwrap_or_default();
         }
         if self.metric == AlertMetric::OutOfAdherenceMinutes {
             return snap

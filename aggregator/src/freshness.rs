@@ -154,7 +154,8 @@ impl FreshnessTracker {
     fn tenant(&mut self, tenant: &str) -> &mut TenantTrack {
         // Look up before inserting: no allocation per event in steady state.
         if !self.tenants.contains_key(tenant) {
-            self.tenants.insert(tenant.to_owned(), TenantTrack::default());
+            self.tenants
+                .insert(tenant.to_owned(), TenantTrack::default());
         }
         self.tenants.get_mut(tenant).expect("just inserted")
     }
@@ -284,7 +285,11 @@ mod tests {
     const T0: TimestampMs = 1_763_888_400_000;
     const DAY_MS: TimestampMs = 86_400_000;
 
-    fn state(t: &FreshnessTracker, newest: Option<TimestampMs>, wall: TimestampMs) -> FreshnessState {
+    fn state(
+        t: &FreshnessTracker,
+        newest: Option<TimestampMs>,
+        wall: TimestampMs,
+    ) -> FreshnessState {
         t.view("acme", newest, wall, &CFG).state
     }
 
@@ -349,8 +354,14 @@ mod tests {
         assert_eq!(state(&t, Some(T0), T0 + 61_000), FreshnessState::FeedLost);
         // A restored tenant (no arrival seen yet) with recent data.
         let fresh = FreshnessTracker::default();
-        assert_eq!(state(&fresh, Some(T0), T0 + 1_000), FreshnessState::FeedLost);
-        assert_eq!(state(&fresh, Some(T0), T0 + 400_000), FreshnessState::OldData);
+        assert_eq!(
+            state(&fresh, Some(T0), T0 + 1_000),
+            FreshnessState::FeedLost
+        );
+        assert_eq!(
+            state(&fresh, Some(T0), T0 + 400_000),
+            FreshnessState::OldData
+        );
     }
 
     #[test]

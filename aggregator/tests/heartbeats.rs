@@ -23,7 +23,11 @@ fn golden_lines(file: &str) -> Vec<Event<'static>> {
 fn report_bytes(engine: &Engine) -> (Vec<String>, Vec<u8>) {
     let t = engine.tenant("acme").expect("acme replayed");
     let report = interval_report(t, t.max_ts().unwrap(), Range::default());
-    let names = engine.tenant_names().iter().map(|n| n.to_string()).collect();
+    let names = engine
+        .tenant_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     (names, serde_json::to_vec_pretty(&report).unwrap())
 }
 
@@ -40,7 +44,11 @@ fn heartbeats_change_no_report_byte() {
     for (i, e) in events.iter().enumerate() {
         if i % 7 == 0 {
             let ts = if i % 2 == 0 { e.ts + 86_400_000 } else { 0 };
-            let upstream = if i % 3 == 0 { Upstream::Down } else { Upstream::Up };
+            let upstream = if i % 3 == 0 {
+                Upstream::Down
+            } else {
+                Upstream::Up
+            };
             for tenant in ["acme", "nobody"] {
                 // The same id every time: heartbeats are not deduplicated.
                 let mut hb = Event::heartbeat(tenant, "asterisk-ami", ts, upstream);

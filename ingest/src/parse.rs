@@ -12,8 +12,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-    Upstream, DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
+    DEFAULT_TENANT, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -396,7 +396,12 @@ impl<'a> RawEvent<'a> {
             .transpose()?;
         if kind == Kind::Heartbeat {
             match &source {
-                None => return Err(EventError::field_err("source", "is required on a heartbeat")),
+                None => {
+                    return Err(EventError::field_err(
+                        "source",
+                        "is required on a heartbeat",
+                    ))
+                }
                 Some(s) if s.is_empty() || has_control(s) => {
                     return Err(EventError::field_err(
                         "source",
@@ -569,7 +574,10 @@ impl<'a> RawEvent<'a> {
                 let upstream = Upstream::from_str(&text).ok_or_else(|| {
                     EventError::field_err(
                         "upstream",
-                        format!("unknown upstream {:?} (expected up or down)", truncate(&text)),
+                        format!(
+                            "unknown upstream {:?} (expected up or down)",
+                            truncate(&text)
+                        ),
                     )
                 })?;
                 EventBody::Heartbeat { upstream }
@@ -875,7 +883,10 @@ mod tests {
                 upstream: Upstream::Down
             }
         );
-        assert!(matches!(e.source, Some(Cow::Borrowed("asterisk-queue-log"))));
+        assert!(matches!(
+            e.source,
+            Some(Cow::Borrowed("asterisk-queue-log"))
+        ));
         assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
         assert_eq!(
             err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","upstream":"up"}"#),
@@ -890,7 +901,9 @@ mod tests {
             "field `upstream`: is required"
         );
         assert_eq!(
-            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s","upstream":"sideways"}"#),
+            err(
+                r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s","upstream":"sideways"}"#
+            ),
             "field `upstream`: unknown upstream \"sideways\" (expected up or down)"
         );
         let built = Event::heartbeat("acme", "simulator", 7, Upstream::Up);

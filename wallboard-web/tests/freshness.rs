@@ -3,6 +3,9 @@
 //! `feed_lost` within its threshold; an unknown tenant has no live view.
 //! REST, the WebSocket, `/api/v1/status` and `/metrics` say the same.
 
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -148,11 +151,13 @@ async fn an_unknown_tenant_has_no_live_view() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_feed_that_stops_heartbeating_is_lost_within_the_threshold() {
-    let mut config = AppConfig::default();
-    config.freshness = FreshnessConfig {
-        quiet_after_s: 1,
-        feed_lost_after_s: 2,
-        old_data_after_s: 300,
+    let config = AppConfig {
+        freshness: FreshnessConfig {
+            quiet_after_s: 1,
+            feed_lost_after_s: 2,
+            old_data_after_s: 300,
+        },
+        ..Default::default()
     };
     let now = unix_ms();
     let queued = format!(
@@ -161,7 +166,11 @@ async fn a_feed_that_stops_heartbeating_is_lost_within_the_threshold() {
     let beat = Event::heartbeat("acme", "asterisk-ami", now, Upstream::Up).to_json();
     let s = start(
         config,
-        vec![queued.into_bytes(), beat.clone().into_bytes(), beat.into_bytes()],
+        vec![
+            queued.into_bytes(),
+            beat.clone().into_bytes(),
+            beat.into_bytes(),
+        ],
     )
     .await;
     let first = get(&s, "/api/v1/tenants/acme/live").await;
@@ -193,4 +202,65 @@ async fn a_feed_that_stops_heartbeating_is_lost_within_the_threshold() {
         )),
         "{metrics}"
     );
+}
+
+/// (upstream, source) of one heartbeat.
+type Beat = (String, String);
+
+/// The heartbeats a follower wrote to `out`, in order.
+fn heartbeats_in(out: &std::path::Path) -> Vec<Beat> {
+    std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "heartbeat")
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (s("upstream"), s("source"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_queue_log_follower_heartbeats_down_until_its_file_appears() {
+    let dir = std::env::temp_dir().join(format!("wb-qlbeat-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (log, out) = (dir.join("queue_log"), dir.join("out.jsonl"));
+    let _follower = common::KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_wallboard"))
+            .args([
+                "ingest",
+                "queue-log",
+                "--poll-ms",
+                "20",
+                "--heartbeat-s",
+                "1",
+            ])
+            .arg("--checkpoint")
+            .arg(dir.join("ckpt"))
+            .arg("--jsonl")
+            .arg(&out)
+            .arg(&log)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run wallboard"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let wait = |what: &str, check: &dyn Fn(&[Beat]) -> bool| loop {
+        let got = heartbeats_in(&out);
+        if check(&got) {
+            return got;
+        }
+        assert!(Instant::now() < deadline, "never {what}: {got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let first = wait("a heartbeat", &|h| !h.is_empty());
+    assert_eq!(
+        first[0],
+        ("down".to_owned(), "asterisk-queue-log".to_owned())
+    );
+    std::fs::write(&log, "").unwrap();
+    wait("an up heartbeat", &|h| h.iter().any(|(u, _)| u == "up"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -373,12 +373,10 @@ impl State {
                 None => t.max_ts().unwrap_or(0),
             };
             let mut snap = live_snapshot(t, now);
-            snap.freshness = Some(self.freshness.view(
-                name,
-                t.max_ts(),
-                wall,
-                &self.cfg.freshness,
-            ));
+            snap.freshness = Some(
+                self.freshness
+                    .view(name, t.max_ts(), wall, &self.cfg.freshness),
+            );
             tenants.insert(name.to_owned(), Arc::new(snap));
         }
         // Every tenant heard of, with events or only heartbeats.

@@ -277,14 +277,15 @@ fn freshness(f: &Families, s: &AppState) {
     );
     let silent = f.gauge(
         "wallboard_source_silent_seconds",
-        "seconds since the source's last event or heartbeat",
+        "seconds since the source's last event or heartbeat (sources that send heartbeats)",
         &["tenant", "source"],
     );
     for (tenant, fr) in s.hub.freshness() {
         if let Some(a) = fr.newest_event_age_s {
             age.with_label_values(&[tenant.as_str()]).set(a as f64);
         }
-        for src in &fr.sources {
+        // Only these can be told silent from quiet (metrics.md).
+        for src in fr.sources.iter().filter(|s| s.heartbeats) {
             silent
                 .with_label_values(&[tenant.as_str(), src.source.as_str()])
                 .set(src.silent_s as f64);

@@ -10,8 +10,8 @@ use clap::Args;
 
 use ingest::event::DEFAULT_TENANT;
 use ingest::queue_log::SOURCE as QUEUE_LOG_SOURCE;
-use ingest::Upstream;
 use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
+use ingest::Upstream;
 
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
