@@ -1,7 +1,8 @@
 // Freshness on the board (docs/metrics.md, "Freshness"), in headless
 // Chromium against the real `wallboard demo`: an old trace never says
-// "Live", an unknown tenant says so, and a feed that stops heartbeating is
-// shown as lost within its threshold. Screenshots go to tests/artifacts/.
+// "Live", an unknown tenant says so, a feed that stops heartbeating is shown
+// as lost within its threshold, and an adapter whose PBX is down as
+// reconnecting. Screenshots go to tests/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -116,18 +117,18 @@ test("an unknown tenant says so, never Live", async () => {
   await shot(p, "freshness-unknown-tenant");
 });
 
-test("a feed that stops heartbeating shows as lost within the threshold", async () => {
+test("a feed that stops heartbeating shows as lost within the threshold, a PBX down as reconnecting", async () => {
   const dir = mkdtempSync(join(tmpdir(), "wb-fresh-"));
   const cfg = join(dir, "w.toml");
   writeFileSync(cfg, "[freshness]\nquiet_after_s = 1\nfeed_lost_after_s = 2\nold_data_after_s = 300\n");
   const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl"), "--config", cfg]);
-  const beat = () =>
+  const beat = (upstream = "up") =>
     fetch(`${base}/ingest/v1/events`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         v: 1, id: `hb-${Date.now()}`, ts: Date.now(), tenant: "edge",
-        kind: "heartbeat", source: "asterisk-queue-log", upstream: "up",
+        kind: "heartbeat", source: "asterisk-queue-log", upstream,
       }),
     });
   const p = await page(`${base}/?lang=en&tenant=edge`);
@@ -145,4 +146,9 @@ test("a feed that stops heartbeating shows as lost within the threshold", async 
   // It comes back: no longer lost.
   assert.equal((await beat()).status, 200);
   await until("back from feed_lost", async () => (await stateOf(p)) !== "feed_lost");
+  // The adapter lost its PBX connection: reconnecting, not live, not lost.
+  assert.equal((await beat("down")).status, 200);
+  await p.waitForSelector('#freshness[data-state="reconnecting"]', { timeout: 5000 });
+  assert.equal(await p.textContent("#freshness-banner"), "Reconnecting to Asterisk");
+  await shot(p, "freshness-reconnecting");
 });
