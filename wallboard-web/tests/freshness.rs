@@ -264,3 +264,41 @@ fn a_queue_log_follower_heartbeats_down_until_its_file_appears() {
     wait("an up heartbeat", &|h| h.iter().any(|(u, _)| u == "up"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_ami_adapter_heartbeats_down_while_it_cannot_reach_asterisk() {
+    let dir = std::env::temp_dir().join(format!("wb-amibeat-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.jsonl");
+    // A port nobody listens on: the client keeps backing off.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _adapter = common::KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_wallboard"))
+            .args(["ingest", "ami", "--host", "127.0.0.1", "--username", "u"])
+            .args(["--port", &port.to_string(), "--heartbeat-s", "1"])
+            .arg("--jsonl")
+            .arg(&out)
+            .env("WALLBOARD_AMI_SECRET", "s")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run wallboard"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let beats = loop {
+        let got = heartbeats_in(&out);
+        if got.len() >= 2 {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "no heartbeats: {got:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for b in &beats {
+        assert_eq!(b, &("down".to_owned(), "asterisk-ami".to_owned()));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
