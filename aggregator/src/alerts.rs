@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use ingest::TimestampMs;
 
+use crate::freshness::Freshness;
 use crate::live::{LiveSnapshot, QueueLive};
 
 /// What a rule measures.
@@ -29,6 +30,9 @@ pub enum AlertMetric {
     AgentsAvailable,
     /// Per agent: minutes out of adherence so far.
     OutOfAdherenceMinutes,
+    /// Per source that sends heartbeats: seconds since it was last heard
+    /// from (`metrics.md`, "Freshness"); the subject is the source.
+    FeedSilentS,
 }
 
 /// Which period a queue metric is taken over.
@@ -144,12 +148,19 @@ impl AlertRule {
             AlertMetric::AhtS => row.aht_ms.map(|ms| ms / 1000.0),
             AlertMetric::Occupancy => row.occupancy,
             AlertMetric::AgentsAvailable => Some(f64::from(q.agents.available)),
-            AlertMetric::OutOfAdherenceMinutes => None,
+            AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }
 
     /// (subject, value) pairs the rule looks at in one tenant's snapshot.
     fn subjects(&self, snap: &LiveSnapshot) -> Vec<(String, Option<f64>)> {
+        if self.metric == AlertMetric::FeedSilentS {
+            return snap
+                .freshness
+                .as_ref()
+                .map(feed_silence)
+                .unwrap_or_default();
+        }
         if self.metric == AlertMetric::OutOfAdherenceMinutes {
             return snap
                 .agents
@@ -169,6 +180,16 @@ impl AlertRule {
             .map(|q| (q.queue.clone(), self.queue_value(q)))
             .collect()
     }
+}
+
+/// (source, seconds silent) of every source that sends heartbeats: only
+/// those can be told silent from quiet.
+fn feed_silence(f: &Freshness) -> Vec<(String, Option<f64>)> {
+    f.sources
+        .iter()
+        .filter(|s| s.heartbeats)
+        .map(|s| (s.source.clone(), Some(s.silent_s as f64)))
+        .collect()
 }
 
 /// Firing or resolved.
@@ -569,6 +590,27 @@ mod tests {
         );
         assert_eq!(r.queue, "*");
         let got = run(&r, &[(0, 4.0), (1, 5.0), (2, 4.0)]);
+        assert_eq!(
+            got,
+            vec![(1, AlertStatus::Firing), (2, AlertStatus::Resolved)]
+        );
+    }
+
+    #[test]
+    fn feed_silence_looks_at_heartbeat_sources_only() {
+        use crate::freshness::{FreshnessConfig, FreshnessTracker};
+        use ingest::Upstream;
+        let mut t = FreshnessTracker::default();
+        t.heartbeat("acme", "asterisk-ami", Upstream::Up, 1_000);
+        t.event("acme", Some("post-api"), 1_000);
+        let f = t.view("acme", Some(1_000), 200_000, &FreshnessConfig::default());
+        assert_eq!(
+            feed_silence(&f),
+            vec![("asterisk-ami".to_owned(), Some(199.0))]
+        );
+        let r = rule("name='feed'\nmetric='feed_silent_s'\nop='>'\nthreshold=60");
+        assert_eq!(r.metric, AlertMetric::FeedSilentS);
+        let got = run(&r, &[(0, 10.0), (1, 61.0), (2, 0.0)]);
         assert_eq!(
             got,
             vec![(1, AlertStatus::Firing), (2, AlertStatus::Resolved)]

@@ -37,6 +37,10 @@ impl Engine {
 
     /// Applies one event to its tenant's engine (created on first sight).
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
+        // Before the tenant lookup: a heartbeat never creates a tenant.
+        if e.kind() == ingest::Kind::Heartbeat {
+            return Applied::Heartbeat;
+        }
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {
             return t.apply(e);
         }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use ingest::{AgentState, TimestampMs};
 
+use crate::freshness::Freshness;
 use crate::intern::{DenseId, QueueId};
 use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
 use crate::sums::{AgentTime, QueueSums};
@@ -32,6 +33,10 @@ pub struct LiveSnapshot {
     pub queues: Vec<QueueLive>,
     /// Agents by name.
     pub agents: Vec<AgentLiveRow>,
+    /// How fresh the data is (`metrics.md`, "Freshness"): attached by the
+    /// partition writer, which reads the wall clock; `None` from the engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<Freshness>,
 }
 
 /// Member agents of a queue (or all agents) by state.
@@ -257,6 +262,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         sl_thresholds_s: params.thresholds_s.clone(),
         queues,
         agents: agent_rows(engine, now),
+        freshness: None,
     }
 }
 

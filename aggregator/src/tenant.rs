@@ -108,6 +108,8 @@ pub enum Applied {
     /// Its time is not accepted (`events.md`, "Event time limits"): not
     /// applied at all, "now" does not move.
     TimeRejected(TimeRejection),
+    /// A heartbeat: counted nowhere, not deduplicated, time unchanged.
+    Heartbeat,
 }
 
 /// Counters of what the engine did with its input.
@@ -304,6 +306,9 @@ impl TenantEngine {
 
     /// Applies one event of this tenant.
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
+        if let EventBody::Heartbeat { .. } = e.body {
+            return Applied::Heartbeat;
+        }
         // Before the dedup check: a far time must not even rotate its window.
         let trust = self.stats.applied;
         if let Err(r) = plausible::check(e.ts, self.max_ts, trust, self.params.max_ahead_ms) {
@@ -401,6 +406,8 @@ impl TenantEngine {
                 self.schedule(a, e.ts, *from_ms, *to_ms, segments);
                 Applied::Counted
             }
+            // Returned before the duplicate check, above.
+            EventBody::Heartbeat { .. } => Applied::Heartbeat,
         };
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,

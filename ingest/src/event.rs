@@ -128,6 +128,9 @@ pub enum EventBody<'a> {
         to_ms: TimestampMs,
         segments: Vec<ScheduleSegment<'a>>,
     },
+    /// An adapter is alive (`events.md`, "Heartbeats"): never counted, only
+    /// tracked for freshness. Its `source` is required.
+    Heartbeat { upstream: Upstream },
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -149,6 +152,7 @@ impl EventBody<'_> {
             EventBody::AgentState { .. } => Kind::AgentState,
             EventBody::AgentQueues { .. } => Kind::AgentQueues,
             EventBody::Schedule { .. } => Kind::Schedule,
+            EventBody::Heartbeat { .. } => Kind::Heartbeat,
         }
     }
 
@@ -247,6 +251,7 @@ impl EventBody<'_> {
                     })
                     .collect(),
             },
+            EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
         }
     }
 }
@@ -315,6 +320,30 @@ string_enum! {
         AgentState = "agent_state",
         AgentQueues = "agent_queues",
         Schedule = "schedule",
+        Heartbeat = "heartbeat",
+    }
+}
+
+string_enum! {
+    /// Whether a heartbeat's adapter is connected to its telephony system.
+    Upstream {
+        Up = "up",
+        Down = "down",
+    }
+}
+
+impl Event<'static> {
+    /// A heartbeat of `source` for `tenant` at wall time `ts`. Its id names
+    /// the source and the time; heartbeats are never deduplicated anyway.
+    pub fn heartbeat(tenant: &str, source: &str, ts: TimestampMs, upstream: Upstream) -> Self {
+        Event {
+            v: SCHEMA_VERSION,
+            id: Cow::Owned(format!("hb-{source}-{ts}")),
+            ts,
+            tenant: Cow::Owned(tenant.to_owned()),
+            source: Some(Cow::Owned(source.to_owned())),
+            body: EventBody::Heartbeat { upstream },
+        }
     }
 }
 

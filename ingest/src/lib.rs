@@ -11,5 +11,7 @@ pub mod parse;
 pub mod queue_log;
 pub mod simulate;
 
-pub use event::{AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs};
+pub use event::{
+    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
+};
 pub use parse::{parse_event, parse_event_str, EventError};

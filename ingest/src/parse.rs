@@ -12,7 +12,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
     DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
@@ -144,6 +144,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "from_ms",
     "to_ms",
     "segments",
+    "upstream",
 ];
 
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
@@ -170,6 +171,7 @@ enum F {
     FromMs,
     ToMs,
     Segments,
+    Upstream,
 }
 
 impl F {
@@ -196,6 +198,7 @@ impl F {
             "from_ms" => F::FromMs,
             "to_ms" => F::ToMs,
             "segments" => F::Segments,
+            "upstream" => F::Upstream,
             _ => return None,
         })
     }
@@ -408,6 +411,23 @@ impl<'a> RawEvent<'a> {
             .optional(F::Source)
             .map(|s| string(s, "source", 0, MAX_SOURCE))
             .transpose()?;
+        if kind == Kind::Heartbeat {
+            match &source {
+                None => {
+                    return Err(EventError::field_err(
+                        "source",
+                        "is required on a heartbeat",
+                    ))
+                }
+                Some(s) if s.is_empty() || has_control(s) => {
+                    return Err(EventError::field_err(
+                        "source",
+                        "must be 1..64 characters without control characters on a heartbeat",
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
         let body = self.body(kind)?;
         Ok(Event {
             v,
@@ -565,6 +585,19 @@ impl<'a> RawEvent<'a> {
                     to_ms,
                     segments,
                 }
+            }
+            Kind::Heartbeat => {
+                let text = string(self.required(F::Upstream)?, "upstream", 1, usize::MAX)?;
+                let upstream = Upstream::from_str(&text).ok_or_else(|| {
+                    EventError::field_err(
+                        "upstream",
+                        format!(
+                            "unknown upstream {:?} (expected up or down)",
+                            truncate(&text)
+                        ),
+                    )
+                })?;
+                EventBody::Heartbeat { upstream }
             }
         })
     }
@@ -893,6 +926,43 @@ mod tests {
             parse_event(big.as_bytes()),
             Err(EventError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn heartbeats_parse_and_need_a_source() {
+        let line = r#"{"v":1,"id":"hb1","ts":5,"tenant":"acme","kind":"heartbeat","source":"asterisk-queue-log","upstream":"down"}"#;
+        let e = parse_event_str(line).unwrap();
+        assert_eq!(
+            e.body,
+            EventBody::Heartbeat {
+                upstream: Upstream::Down
+            }
+        );
+        assert!(matches!(
+            e.source,
+            Some(Cow::Borrowed("asterisk-queue-log"))
+        ));
+        assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
+        assert_eq!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","upstream":"up"}"#),
+            "field `source`: is required on a heartbeat"
+        );
+        assert!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"","upstream":"up"}"#)
+                .starts_with("field `source`: must be 1..64")
+        );
+        assert_eq!(
+            err(r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s"}"#),
+            "field `upstream`: is required"
+        );
+        assert_eq!(
+            err(
+                r#"{"v":1,"id":"hb1","ts":5,"kind":"heartbeat","source":"s","upstream":"sideways"}"#
+            ),
+            "field `upstream`: unknown upstream \"sideways\" (expected up or down)"
+        );
+        let built = Event::heartbeat("acme", "simulator", 7, Upstream::Up);
+        assert_eq!(parse_event_str(&built.to_json()).unwrap(), built);
     }
 
     #[test]

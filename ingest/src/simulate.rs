@@ -39,7 +39,8 @@ const MINUTE: i64 = 60 * SECOND;
 const HOUR: i64 = 60 * MINUTE;
 
 /// Written as `source` on every event.
-const SOURCE: &str = "simulator";
+/// The `source` of the simulator's events (and the demo's heartbeats).
+pub const SOURCE: &str = "simulator";
 
 // --- Demand and staffing ----------------------------------------------------
 

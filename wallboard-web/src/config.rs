@@ -21,6 +21,8 @@ pub struct AppConfig {
     pub server: ServerConfig,
     pub kafka: KafkaConfig,
     pub pipeline: PipelineConfig,
+    /// Thresholds of the freshness states (`metrics.md`, "Freshness").
+    pub freshness: aggregator::freshness::FreshnessConfig,
     /// Per-queue display settings and targets.
     pub queues: Vec<QueueTarget>,
     /// Alert rules (see `aggregator::alerts`).
@@ -273,6 +275,8 @@ pub enum LoadError {
     },
     #[error(transparent)]
     Server(#[from] ZeroLimit),
+    #[error("configuration: {0}")]
+    Freshness(#[from] aggregator::freshness::FreshnessConfigError),
 }
 
 fn in_file(file: &Option<PathBuf>) -> String {
@@ -324,7 +328,7 @@ fn check_target(key: String, target: f64) -> Result<(), (String, String)> {
 }
 
 /// The sections of the configuration, as environment prefixes.
-const SECTIONS: [&str; 4] = ["metrics", "server", "kafka", "pipeline"];
+const SECTIONS: [&str; 5] = ["metrics", "server", "kafka", "pipeline", "freshness"];
 
 impl AppConfig {
     /// Defaults, then `file` (if given), then `WALLBOARD_*` variables.
@@ -355,6 +359,7 @@ impl AppConfig {
                 message,
             })?;
         config.server.validate()?;
+        config.freshness.validate()?;
         config.params().map_err(|error| LoadError::Metrics {
             error,
             file: file.map(Path::to_path_buf),
@@ -615,6 +620,9 @@ mod tests {
             jail.create_file("d.toml", "[server]\nmax_connections = 0\n")?;
             let e = AppConfig::load(Some(Path::new("d.toml"))).unwrap_err();
             assert!(e.to_string().contains("server.max_connections is 0"), "{e}");
+            jail.create_file("f.toml", "[freshness]\nquiet_after_s = 0\n")?;
+            let e = AppConfig::load(Some(Path::new("f.toml"))).unwrap_err();
+            assert!(e.to_string().contains("freshness.quiet_after_s"), "{e}");
             jail.create_file("b.toml", "[metrics]\ninterval_minutes = 7\n")?;
             let e = AppConfig::load(Some(Path::new("b.toml"))).unwrap_err();
             assert!(e.to_string().contains("interval of 7 minutes"));

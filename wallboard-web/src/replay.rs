@@ -20,6 +20,8 @@ pub struct ReplaySummary {
     pub duplicates: u64,
     pub out_of_order_states: u64,
     pub ignored_outcomes: u64,
+    /// Heartbeats read: counted in no metric (`events.md`).
+    pub heartbeats: u64,
     pub other_tenants: u64,
     pub after_until: u64,
     pub rejected: u64,
@@ -146,5 +148,6 @@ fn take(
         Applied::OutOfOrderState => s.out_of_order_states += 1,
         Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
         Applied::TimeRejected(why) => s.reject(&format!("event {:?}: {why}", event.id)),
+        Applied::Heartbeat => s.heartbeats += 1,
     }
 }

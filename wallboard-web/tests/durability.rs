@@ -32,6 +32,7 @@ async fn start(dir: std::path::PathBuf) -> String {
             params: config.metrics.validate().unwrap(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
+            freshness: Default::default(),
             publish_interval: Duration::from_millis(20),
             snapshot_interval: Duration::from_millis(50),
             snapshots: Some(SnapshotStore::new(dir, "events")),

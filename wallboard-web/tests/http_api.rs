@@ -33,6 +33,7 @@ async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
             params: config.metrics.validate().unwrap(),
             allowed_lateness_ms: i64::MAX / 4,
             max_future_ms: None,
+            freshness: Default::default(),
             publish_interval: Duration::from_millis(50),
             snapshot_interval: Duration::from_secs(3600),
             snapshots: None,

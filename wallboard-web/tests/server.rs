@@ -43,6 +43,7 @@ async fn start(config: AppConfig, trace: &[u8]) -> Server {
             publish_interval: Duration::from_millis(50),
             snapshot_interval: Duration::from_secs(3600),
             snapshots: None,
+            freshness: config.freshness,
         },
         Box::new(LogDeadLetters),
         changed_tx,

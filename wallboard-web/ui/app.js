@@ -5,7 +5,6 @@
 
 (function () {
   const params = new URLSearchParams(location.search);
-  const STALE_AFTER_S = 5;
   const state = {
     lang: pickLang(),
     theme: params.get("theme") || localStorage.getItem("wb.theme") || "dark",
@@ -115,6 +114,7 @@
       state.lastAt = performance.now();
       state.offset = msg.server_ms - Date.now();
       render();
+      freshness();
     };
     ws.onclose = () => {
       state.connected = false;
@@ -126,26 +126,9 @@
     ws.onerror = () => ws.close();
   }
 
+  // How old the data is: freshness.js decides (docs/metrics.md, "Freshness").
   function freshness() {
-    const f = document.getElementById("freshness");
-    let text, cls;
-    const age = state.last ? (performance.now() - state.lastAt) / 1000 : null;
-    if (!state.connected && state.last) {
-      text = t("reconnecting") + " · " + t("stale", { n: Math.floor(age) });
-      cls = "offline";
-    } else if (!state.connected) {
-      text = t("connecting");
-      cls = "offline";
-    } else if (age !== null && age > STALE_AFTER_S) {
-      text = t("stale", { n: Math.floor(age) });
-      cls = "stale";
-    } else {
-      text = t("fresh");
-      cls = "fresh";
-    }
-    f.textContent = text;
-    f.className = cls;
-    document.body.classList.toggle("is-stale", cls !== "fresh");
+    window.wallboardFreshness.show(state, t);
     document.getElementById("clock").textContent = hm(serverNow(), true);
   }
 

@@ -27,3 +27,21 @@ window.I18N = {
     lang_other: "English", queue: "队列",
   },
 };
+
+// Freshness (freshness.js, docs/metrics.md "Freshness").
+Object.assign(window.I18N.en, {
+  fr_waiting: "Waiting for data…", fr_unknown_tenant: "Unknown tenant \u201c{tenant}\u201d: no data",
+  fr_last_update: "last update {age} ago", fr_feed_silent: "{source} feed silent for {time}",
+  fr_no_data_for: "No data for {time}", fr_upstream_down: "Reconnecting to {source}",
+  fr_old_data: "Data is {age} old", fr_quiet: "Quiet \u2014 no calls for {time}, feed OK",
+  fr_days: "{n} days", fr_hours: "{n} hours", fr_minutes: "{n} minutes", fr_seconds: "{n} seconds",
+  fr_src_queue_log: "Asterisk", fr_src_ami: "Asterisk AMI", fr_src_esl: "FreeSWITCH", fr_src_simulator: "Simulator",
+});
+Object.assign(window.I18N["zh-CN"], {
+  fr_waiting: "等待数据…", fr_unknown_tenant: "未知租户\u201c{tenant}\u201d：无数据",
+  fr_last_update: "上次更新于{age}前", fr_feed_silent: "{source} 数据源已静默 {time}",
+  fr_no_data_for: "已 {time} 无数据", fr_upstream_down: "正在重新连接 {source}",
+  fr_old_data: "数据已过时：{age}前", fr_quiet: "空闲 \u2014 已 {time} 无来电，数据源正常",
+  fr_days: "{n} 天", fr_hours: "{n} 小时", fr_minutes: "{n} 分钟", fr_seconds: "{n} 秒",
+  fr_src_queue_log: "Asterisk", fr_src_ami: "Asterisk AMI", fr_src_esl: "FreeSWITCH", fr_src_simulator: "模拟器",
+});

@@ -18,6 +18,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
+use crate::freshness::Freshness;
 use crate::sums::{AgentTime, QueueSums};
 use crate::{IntervalReport, LiveSnapshot, Range};
 
@@ -71,6 +72,8 @@ pub struct PartitionStatus {
     pub late: u64,
     pub out_of_order_states: u64,
     pub ignored_outcomes: u64,
+    /// Heartbeats read (`events.md`): counted here only, in no metric.
+    pub heartbeats: u64,
     /// The next offset to read (everything before it is in the state).
     pub next_offset: i64,
     pub high_watermark: Option<i64>,
@@ -110,6 +113,8 @@ impl PartitionStatus {
 pub struct PartitionView {
     pub status: PartitionStatus,
     pub tenants: BTreeMap<String, Arc<LiveSnapshot>>,
+    /// Freshness of every tenant heard from, heartbeat-only ones included.
+    pub freshness: BTreeMap<String, Freshness>,
     /// Unix ms when this view was published.
     pub published_ms: i64,
 }
@@ -192,6 +197,14 @@ impl Hub {
         self.handles()
             .iter()
             .map(|p| p.view.borrow().status.clone())
+            .collect()
+    }
+
+    /// Every tenant's freshness (heartbeat-only tenants too), by tenant.
+    pub fn freshness(&self) -> BTreeMap<String, Freshness> {
+        self.handles()
+            .iter()
+            .flat_map(|p| p.view.borrow().freshness.clone())
             .collect()
     }
 

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
+use crate::freshness::{FreshnessConfig, FreshnessTracker};
 use crate::intern::DenseId;
 use crate::{interval_report, live_snapshot, Applied, Engine, Params};
-use ingest::parse_event;
+use ingest::{parse_event, Event, EventBody, Upstream};
 
 use super::snapshot::{SnapshotStore, Stored};
 use super::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
@@ -49,6 +50,8 @@ pub struct WriterConfig {
     pub publish_interval: Duration,
     pub snapshot_interval: Duration,
     pub snapshots: Option<SnapshotStore>,
+    /// Thresholds of the tenants' freshness states.
+    pub freshness: FreshnessConfig,
 }
 
 /// What the source of records wants to hear from its writer.
@@ -104,6 +107,7 @@ pub fn spawn(
         view: view_tx,
         changed,
         clocks: BTreeMap::new(),
+        freshness: FreshnessTracker::default(),
         dirty: true,
         last_publish: Instant::now() - MAX_PUBLISH_GAP,
         last_snapshot: Instant::now(),
@@ -235,6 +239,8 @@ struct State {
     /// Per tenant: its newest event time and when that was seen, so the
     /// live view's "now" moves on with the wall clock between events.
     clocks: BTreeMap<String, (i64, Instant)>,
+    /// When each tenant and source was last heard from (wall clock).
+    freshness: FreshnessTracker,
     dirty: bool,
     last_publish: Instant,
     last_snapshot: Instant,
@@ -315,6 +321,10 @@ impl State {
             Ok(e) => e,
             Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
+        if let EventBody::Heartbeat { upstream } = event.body {
+            self.heartbeat(&event, upstream);
+            return;
+        }
         if let Some(max) = self.cfg.max_future_ms {
             if event.ts > self.wall_ms.saturating_add(max) {
                 let reason = format!(
@@ -343,7 +353,10 @@ impl State {
             Applied::OutOfOrderState => self.status.out_of_order_states += 1,
             Applied::SegmentAlreadyEnded => self.status.ignored_outcomes += 1,
             Applied::TimeRejected(why) => return self.reject(r, why.code(), &why.to_string()),
+            Applied::Heartbeat => self.status.heartbeats += 1,
         }
+        self.freshness
+            .event(&event.tenant, event.source.as_deref(), self.wall_ms);
         let ts = event.ts;
         self.status.last_event_ts = Some(self.status.last_event_ts.map_or(ts, |m| m.max(ts)));
         match self.clocks.get_mut(&*event.tenant) {
@@ -365,6 +378,16 @@ impl State {
             .entry(code.to_owned())
             .or_default() += 1;
         self.hooks.dead_letter(r, code, reason);
+    }
+
+    /// A heartbeat: only freshness hears of it (`events.md`, "Heartbeats").
+    fn heartbeat(&mut self, event: &Event<'_>, upstream: Upstream) {
+        self.status.heartbeats += 1;
+        // The parser requires a source on heartbeats.
+        if let Some(source) = &event.source {
+            self.freshness
+                .heartbeat(&event.tenant, source, upstream, self.wall_ms);
+        }
     }
 
     fn totals(&self) -> Vec<super::TenantTotals> {
@@ -395,6 +418,7 @@ impl State {
     }
 
     fn publish(&mut self) {
+        let wall = unix_ms();
         let mut tenants = BTreeMap::new();
         for name in self.engine.tenant_names() {
             let Some(t) = self.engine.tenant(name) else {
@@ -404,8 +428,24 @@ impl State {
                 Some((ts, seen)) => ts + seen.elapsed().as_millis() as i64,
                 None => t.max_ts().unwrap_or(0),
             };
-            tenants.insert(name.to_owned(), Arc::new(live_snapshot(t, now)));
+            let mut snap = live_snapshot(t, now);
+            snap.freshness = Some(
+                self.freshness
+                    .view(name, t.max_ts(), wall, &self.cfg.freshness),
+            );
+            tenants.insert(name.to_owned(), Arc::new(snap));
         }
+        // Every tenant heard of, with events or only heartbeats.
+        let freshness = self
+            .freshness
+            .tenants()
+            .chain(self.engine.tenant_names())
+            .map(|name| {
+                let newest = self.engine.tenant(name).and_then(|t| t.max_ts());
+                let view = self.freshness.view(name, newest, wall, &self.cfg.freshness);
+                (name.to_owned(), view)
+            })
+            .collect();
         self.status.lag = self
             .status
             .high_watermark
@@ -413,7 +453,8 @@ impl State {
         self.view.send_replace(Arc::new(PartitionView {
             status: self.status.clone(),
             tenants,
-            published_ms: unix_ms(),
+            freshness,
+            published_ms: wall,
         }));
         self.changed.send_modify(|v| *v += 1);
         self.dirty = false;
@@ -504,6 +545,7 @@ mod tests {
             params: Params::default(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
+            freshness: Default::default(),
             publish_interval: Duration::from_millis(10),
             snapshot_interval: Duration::from_secs(3600),
             snapshots,

@@ -10,5 +10,5 @@ mod write;
 pub use follow::{
     Checkpoint, FileFollower, FollowError, FollowedLine, Position, Switch, FOLLOW_MAX_LINE,
 };
-pub use translate::{file_identity, QueueLogError, QueueLogTranslator, TranslatorState};
+pub use translate::{file_identity, QueueLogError, QueueLogTranslator, TranslatorState, SOURCE};
 pub use write::QueueLogWriter;

@@ -354,6 +354,9 @@ struct Emitter<'o> {
     n: u32,
 }
 
+/// The `source` of the events (and heartbeats) of queue_log adapters.
+pub const SOURCE: &str = "asterisk-queue-log";
+
 impl Emitter<'_> {
     fn push(&mut self, body: EventBody<'static>) {
         self.n += 1;
@@ -362,7 +365,7 @@ impl Emitter<'_> {
             id: Cow::Owned(format!("{}:{}:{}", self.source, self.line, self.n)),
             ts: self.ts,
             tenant: Cow::Owned(self.tenant.to_owned()),
-            source: Some(Cow::Borrowed("asterisk-queue-log")),
+            source: Some(Cow::Borrowed(SOURCE)),
             body,
         });
     }

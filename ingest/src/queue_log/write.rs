@@ -199,7 +199,8 @@ impl QueueLogWriter {
                 reason,
                 ..
             } => self.agent_state(e.ts, agent, *state, reason.as_deref()),
-            EventBody::Schedule { .. } => {}
+            // queue_log has no line for either.
+            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => {}
         }
     }
 

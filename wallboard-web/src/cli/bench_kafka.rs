@@ -142,6 +142,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
                 publish_interval: Duration::from_millis(publish_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
+                freshness: Default::default(),
             },
         },
         hub.clone(),

@@ -37,6 +37,7 @@ pub fn run(a: WsArgs) -> Result<()> {
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
+                freshness: config.freshness,
             },
             Box::new(LogDeadLetters),
             tx,

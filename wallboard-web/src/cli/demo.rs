@@ -13,7 +13,8 @@ use std::sync::Arc;
 use aggregator::pipeline::bus::{feed, feed_lines, Bus, Pacing};
 use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
-use ingest::simulate::{SimConfig, Simulator};
+use ingest::simulate::{SimConfig, Simulator, SOURCE as SIMULATOR_SOURCE};
+use ingest::{Event, Upstream};
 use wallboard_web::config::AppConfig;
 use wallboard_web::web::{self, AppState, IngestSink};
 
@@ -43,6 +44,10 @@ pub struct DemoArgs {
     /// Show this JSON Lines trace instead of the simulator (all at once).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<std::path::PathBuf>,
+    /// Seconds between the simulator's heartbeats (`events.md`; none with
+    /// `--trace`, which is history, not a feed).
+    #[arg(long, default_value_t = 15, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    pub heartbeat_s: u64,
     /// Metric settings for the trace (as for `replay`).
     #[command(flatten)]
     pub metrics: super::MetricFlags,
@@ -68,6 +73,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
+                freshness: config.freshness,
             },
             Box::new(LogDeadLetters),
             changed_tx,
@@ -87,6 +93,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 .map_err(anyhow::Error::msg)?;
         } else {
             start_simulator(&args, bus.clone());
+            start_heartbeats(Duration::from_secs(args.heartbeat_s), bus.clone());
         }
         let state = AppState::new(Hub::new(vec![w.handle.clone()], changed_rx), config.clone())
             .with_ingest(IngestSink::Bus(bus));
@@ -102,6 +109,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .await?;
         Ok(())
     })
+}
+
+/// Sends the simulator's heartbeat every `every` (`events.md`,
+/// "Heartbeats"), so the demo's board shows real freshness states.
+fn start_heartbeats(every: Duration, bus: Arc<Bus>) {
+    std::thread::Builder::new()
+        .name("demo-heartbeats".into())
+        .spawn(move || loop {
+            let hb = Event::heartbeat("acme", SIMULATOR_SOURCE, unix_ms(), Upstream::Up);
+            if bus.send(vec![hb.to_json().into_bytes()]).is_err() {
+                return; // the writer has stopped
+            }
+            std::thread::sleep(every);
+        })
+        .expect("spawn heartbeat thread");
 }
 
 /// Runs the simulator: its day started three hours ago, so that history is

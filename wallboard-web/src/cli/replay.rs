@@ -203,6 +203,7 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
             s.ignored_outcomes,
             "outcomes for already-ended queue segments ignored",
         ),
+        (s.heartbeats, "heartbeats read (counted in no metric)"),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),
         (

@@ -110,6 +110,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
                         &config.pipeline.snapshot_dir,
                         &config.kafka.topic,
                     )),
+                    freshness: config.freshness,
                 },
             },
             hub.clone(),

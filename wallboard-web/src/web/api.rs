@@ -68,6 +68,8 @@ struct Status {
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
     partitions: Vec<aggregator::pipeline::PartitionStatus>,
+    /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
+    tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
 
 pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
@@ -91,6 +93,7 @@ pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         late: partitions.iter().map(|p| p.late).sum(),
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
+        tenants: s.hub.freshness(),
     })
 }
 

@@ -22,6 +22,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../ui/style.css"),
     ),
     (
+        "freshness.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/freshness.js"),
+    ),
+    (
+        "freshness.css",
+        "text/css; charset=utf-8",
+        include_str!("../../ui/freshness.css"),
+    ),
+    (
         "i18n.js",
         "text/javascript; charset=utf-8",
         include_str!("../../ui/i18n.js"),

@@ -50,6 +50,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
     };
     calls(&f, &totals);
     live(&f, &s);
+    freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
     let mut out = Vec::new();
@@ -263,6 +264,32 @@ fn live(f: &Families, s: &AppState) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Freshness (`metrics.md`, "Freshness"): a series for every tenant and
+/// source the writers have heard of, from the start.
+fn freshness(f: &Families, s: &AppState) {
+    let age = f.gauge(
+        "wallboard_tenant_newest_event_age_seconds",
+        "wall clock minus the tenant's newest event time (heartbeats excluded)",
+        &["tenant"],
+    );
+    let silent = f.gauge(
+        "wallboard_source_silent_seconds",
+        "seconds since the source's last event or heartbeat (sources that send heartbeats)",
+        &["tenant", "source"],
+    );
+    for (tenant, fr) in s.hub.freshness() {
+        if let Some(a) = fr.newest_event_age_s {
+            age.with_label_values(&[tenant.as_str()]).set(a as f64);
+        }
+        // Only these can be told silent from quiet (metrics.md).
+        for src in fr.sources.iter().filter(|s| s.heartbeats) {
+            silent
+                .with_label_values(&[tenant.as_str(), src.source.as_str()])
+                .set(src.silent_s as f64);
         }
     }
 }

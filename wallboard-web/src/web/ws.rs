@@ -129,6 +129,7 @@ struct Filtered<'a> {
     sl_thresholds_s: &'a [u32],
     queues: Vec<&'a aggregator::live::QueueLive>,
     agents: Vec<&'a aggregator::live::AgentLiveRow>,
+    freshness: Option<&'a aggregator::freshness::Freshness>,
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
@@ -147,6 +148,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
             .iter()
             .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
             .collect(),
+        freshness: snap.freshness.as_ref(),
     }
 }
 

@@ -14,6 +14,9 @@ use clap::{Args, ValueEnum};
 use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing, Update};
 use ingest::event::DEFAULT_TENANT;
 
+use ingest::Upstream;
+
+use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
@@ -57,6 +60,8 @@ pub struct AmiArgs {
     #[arg(long)]
     pub once: bool,
     #[command(flatten)]
+    pub heartbeat: HeartbeatArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -84,6 +89,7 @@ pub fn run(args: AmiArgs) -> Result<()> {
         ..Timing::default()
     };
     let origin = format!("ami:{}", cfg.addr());
+    let heartbeats = Heartbeats::new(&args.heartbeat, &cfg.translator.tenant, ami::SOURCE);
     let rt = tokio::runtime::Builder::new_multi_thread()
         // Publishing may block (Kafka flushes, up to a minute): the client
         // keeps its own worker. Once the channel is full it waits for us;
@@ -92,7 +98,7 @@ pub fn run(args: AmiArgs) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let stats = rt.block_on(follow(cfg, &mut sink, &origin));
+    let stats = rt.block_on(follow(cfg, &mut sink, &origin, heartbeats));
     // Whatever happened, what was published is made durable.
     sink.flush()?;
     let stats = stats?;
@@ -107,7 +113,12 @@ pub fn run(args: AmiArgs) -> Result<()> {
     Ok(())
 }
 
-async fn follow(cfg: ClientConfig, sink: &mut Sink, origin: &str) -> Result<ami::ClientStats> {
+async fn follow(
+    cfg: ClientConfig,
+    sink: &mut Sink,
+    origin: &str,
+    mut heartbeats: Heartbeats,
+) -> Result<ami::ClientStats> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let client = tokio::spawn(ami::run(cfg, SystemClock, tx, async {
@@ -115,6 +126,9 @@ async fn follow(cfg: ClientConfig, sink: &mut Sink, origin: &str) -> Result<ami:
     }));
     let mut stop = Some(stop);
     let mut flush = tokio::time::interval(Duration::from_secs(1));
+    let mut beat = tokio::time::interval(heartbeats.every());
+    // Down until the first login; the client says when that changes.
+    let mut upstream = Upstream::Down;
     let signal = crate::cli::shutdown_signal();
     tokio::pin!(signal);
     // Until the client ends (and drops its sender): on a signal it settles
@@ -122,9 +136,21 @@ async fn follow(cfg: ClientConfig, sink: &mut Sink, origin: &str) -> Result<ami:
     loop {
         tokio::select! {
             u = rx.recv() => match u {
-                Some(u) => publish(sink, origin, u)?,
+                Some(u) => {
+                    let now = match &u {
+                        Update::Connected { .. } => Upstream::Up,
+                        Update::Disconnected { .. } => Upstream::Down,
+                        _ => upstream,
+                    };
+                    publish(sink, origin, u)?;
+                    if now != upstream {
+                        upstream = now;
+                        heartbeats.send(sink, upstream)?;
+                    }
+                }
                 None => break,
             },
+            _ = beat.tick() => heartbeats.send(sink, upstream)?,
             _ = flush.tick() => sink.flush()?,
             () = &mut signal, if stop.is_some() => {
                 eprintln!("ingest: stopping");

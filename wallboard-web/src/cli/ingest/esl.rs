@@ -13,6 +13,9 @@ use clap::Args;
 use ingest::esl::{self, ClientConfig, ClientError, Output};
 use ingest::event::DEFAULT_TENANT;
 
+use ingest::Upstream;
+
+use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 /// How often what was published is made durable (and on every
@@ -50,6 +53,8 @@ pub struct EslArgs {
     #[arg(long)]
     pub no_resync: bool,
     #[command(flatten)]
+    pub heartbeat: HeartbeatArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -70,9 +75,10 @@ pub fn run(args: EslArgs) -> Result<()> {
         .build()?;
     let origin = format!("esl:{}:{}", args.host, args.port);
     let mut last_flush = Instant::now();
+    let mut heartbeats = Heartbeats::new(&args.heartbeat, &args.tenant, esl::SOURCE);
     let result = rt.block_on(esl::run(
         config,
-        |o| publish(o, &mut sink, &origin, &mut last_flush),
+        |o| publish(o, &mut sink, &origin, &mut last_flush, &mut heartbeats),
         crate::cli::shutdown_signal(),
     ));
     // What was published is made durable whatever ended the run.
@@ -98,7 +104,18 @@ pub fn run(args: EslArgs) -> Result<()> {
 /// Publishes what the client produced. It runs on the client's thread: a
 /// slow flush (Kafka back-pressure) stops the socket being read, and the
 /// client does not count that time against the keep-alive's reply.
-fn publish(o: Output, sink: &mut Sink, origin: &str, last_flush: &mut Instant) -> Result<()> {
+///
+/// Heartbeats ride on the client's ticks, which come while it is connected
+/// (`up`); a lost connection sends one `down` at once, and while the client
+/// backs off none come, so the board shows the feed as lost once
+/// `feed_lost_after_s` passes.
+fn publish(
+    o: Output,
+    sink: &mut Sink,
+    origin: &str,
+    last_flush: &mut Instant,
+    heartbeats: &mut Heartbeats,
+) -> Result<()> {
     match o {
         Output::Event(e) => sink.event(&e)?,
         Output::Skipped(s) => sink.skipped(Skip {
@@ -111,9 +128,11 @@ fn publish(o: Output, sink: &mut Sink, origin: &str, last_flush: &mut Instant) -
         Output::Disconnected { .. } => {
             sink.flush()?;
             *last_flush = Instant::now();
+            heartbeats.send(sink, Upstream::Down)?;
         }
-        Output::Connected { .. } => {}
+        Output::Connected { .. } => heartbeats.send(sink, Upstream::Up)?,
         Output::Tick => {
+            heartbeats.tick(sink, Upstream::Up)?;
             if last_flush.elapsed() >= FLUSH_EVERY {
                 sink.flush()?;
                 *last_flush = Instant::now();

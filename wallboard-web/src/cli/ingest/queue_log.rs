@@ -9,8 +9,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::event::DEFAULT_TENANT;
+use ingest::queue_log::SOURCE as QUEUE_LOG_SOURCE;
 use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
+use ingest::Upstream;
 
+use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
@@ -35,6 +38,8 @@ pub struct QueueLogArgs {
     /// logrotate's `postrotate` makes it reopen its log).
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub rotation_grace_ms: u64,
+    #[command(flatten)]
+    pub heartbeat: HeartbeatArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -104,7 +109,19 @@ async fn follow(
     let mut events = Vec::new();
     let mut last_save = Instant::now();
     let mut unsaved = 0u64;
+    // An import sends none: it ends when the file does.
+    let mut heartbeats =
+        (!args.once).then(|| Heartbeats::new(&args.heartbeat, &args.tenant, QUEUE_LOG_SOURCE));
     loop {
+        if let Some(h) = &mut heartbeats {
+            // Upstream is Asterisk's log: down while the file is missing.
+            let upstream = if args.file.exists() {
+                Upstream::Up
+            } else {
+                Upstream::Down
+            };
+            h.tick(sink, upstream)?;
+        }
         let mut failed: Option<anyhow::Error> = None;
         let progressed = follower.poll(args.once, &mut |found| {
             if failed.is_some() {

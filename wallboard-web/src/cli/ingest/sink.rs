@@ -76,6 +76,7 @@ impl OutputArgs {
             dlq_topic: self.dlq_topic.clone(),
             sent: 0,
             skipped: 0,
+            heartbeats: 0,
             json: Vec::with_capacity(512),
         })
     }
@@ -95,6 +96,8 @@ pub struct Sink {
     pub sent: u64,
     /// Input records skipped (dead-lettered or reported).
     pub skipped: u64,
+    /// Heartbeats published (not counted in `sent`).
+    pub heartbeats: u64,
     json: Vec<u8>,
 }
 
@@ -131,6 +134,17 @@ impl Sink {
         };
         self.json = json;
         r
+    }
+
+    /// Publishes a heartbeat (`events.md`): counted apart from the events.
+    pub fn heartbeat(&mut self, e: &Event<'_>) -> Result<()> {
+        let before = self.sent;
+        self.event(e)?;
+        if self.sent > before {
+            self.sent = before;
+            self.heartbeats += 1;
+        }
+        Ok(())
     }
 
     /// Publishes the bytes of an already valid event.

@@ -1,0 +1,154 @@
+// Freshness on the board (docs/metrics.md, "Freshness"), in headless
+// Chromium against the real `wallboard demo`: an old trace never says
+// "Live", an unknown tenant says so, a feed that stops heartbeating is shown
+// as lost within its threshold, and an adapter whose PBX is down as
+// reconnecting. Screenshots go to tests/artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const BIN = process.env.WALLBOARD_BIN || join(root, "target/debug/wallboard");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const DATA = process.env.WALLBOARD_GOLDEN_DIR || resolve(root, "tests/golden");
+const ARTIFACTS = join(root, "tests/artifacts");
+mkdirSync(ARTIFACTS, { recursive: true });
+
+let browser;
+const servers = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of servers) s.kill("SIGKILL");
+});
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+    srv.on("error", fail);
+  });
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass. */
+async function until(what, check, ms = 15000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+async function demo(args = []) {
+  const port = await freePort();
+  const proc = spawn(BIN, ["demo", "--listen", `127.0.0.1:${port}`, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  servers.push(proc);
+  let stderr = "";
+  proc.stderr.on("data", (d) => (stderr += d));
+  const base = `http://127.0.0.1:${port}`;
+  await until(`demo on ${base} (${stderr})`, async () => (await fetch(`${base}/readyz`)).ok);
+  return { base, proc };
+}
+
+async function page(url) {
+  const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: "en-US" });
+  const p = await ctx.newPage();
+  await p.goto(url);
+  return p;
+}
+
+const shot = (p, name) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const stateOf = (p) => p.getAttribute("#freshness", "data-state");
+
+test("an old day's trace says how old the data is, never Live", async () => {
+  const { base } = await demo(["--trace", join(DATA, "day-small.jsonl")]);
+  const p = await page(`${base}/?lang=en&tenant=acme`);
+  await p.waitForSelector('#freshness[data-state="old_data"]');
+  const text = await p.textContent("#freshness");
+  assert.match(text, /^Data is \d+ days old$/);
+  assert.notEqual(text, "Live");
+  // Large and unmistakable: the banner says it too.
+  assert.equal(await p.isVisible("#freshness-banner"), true);
+  assert.equal(await p.textContent("#freshness-banner"), text);
+  const size = await p.$eval("#freshness-banner", (b) => parseFloat(getComputedStyle(b).fontSize));
+  assert.ok(size >= 32, `banner font ${size}px`);
+  assert.equal(await p.evaluate(() => document.body.classList.contains("is-stale")), true);
+  await shot(p, "freshness-old-data");
+  await p.click("#lang");
+  await until("zh-CN text", async () => /^数据已过时：\d+ 天前$/.test(await p.textContent("#freshness")));
+  await shot(p, "freshness-old-data-zh");
+});
+
+test("an unknown tenant says so, never Live", async () => {
+  const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl")]);
+  const p = await page(`${base}/?lang=en&tenant=nobody`);
+  await p.waitForSelector('#freshness[data-state="unknown_tenant"]');
+  assert.match(await p.textContent("#freshness"), /Unknown tenant “nobody”/);
+  assert.equal(await p.isVisible("#freshness-banner"), true);
+  await shot(p, "freshness-unknown-tenant");
+});
+
+test("a feed that stops heartbeating shows as lost within the threshold, a PBX down as reconnecting", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wb-fresh-"));
+  const cfg = join(dir, "w.toml");
+  writeFileSync(cfg, "[freshness]\nquiet_after_s = 1\nfeed_lost_after_s = 2\nold_data_after_s = 300\n");
+  const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl"), "--config", cfg]);
+  const beat = (upstream = "up") =>
+    fetch(`${base}/ingest/v1/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        v: 1, id: `hb-${Date.now()}`, ts: Date.now(), tenant: "edge",
+        kind: "heartbeat", source: "asterisk-queue-log", upstream,
+      }),
+    });
+  const p = await page(`${base}/?lang=en&tenant=edge`);
+  // While heartbeats come the feed is fine: quiet (old events, none arriving).
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await beat()).status, 200);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await until("quiet with a healthy feed", async () => (await stateOf(p)) === "quiet");
+  assert.match(await p.textContent("#freshness"), /^Quiet — no calls for \d+:\d\d, feed OK$/);
+  // The heartbeats stop: lost once silent for more than 2 s (plus a publish).
+  await p.waitForSelector('#freshness[data-state="feed_lost"]', { timeout: 6000 });
+  assert.match(await p.textContent("#freshness-banner"), /^Asterisk feed silent for 0:0\d$/);
+  await shot(p, "freshness-feed-lost");
+  // It comes back: no longer lost.
+  assert.equal((await beat()).status, 200);
+  await until("back from feed_lost", async () => (await stateOf(p)) !== "feed_lost");
+  // The adapter lost its PBX connection: reconnecting, not live, not lost.
+  assert.equal((await beat("down")).status, 200);
+  await p.waitForSelector('#freshness[data-state="reconnecting"]', { timeout: 5000 });
+  assert.equal(await p.textContent("#freshness-banner"), "Reconnecting to Asterisk");
+  await shot(p, "freshness-reconnecting");
+});
