@@ -172,6 +172,11 @@ impl AgentSums {
     }
 }
 
+/// `num / den`, or `None` ("no data") when the denominator is 0.
+pub fn ratio(num: u64, den: u64) -> Option<f64> {
+    (den != 0).then(|| num as f64 / den as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,9 +204,4 @@ mod tests {
         });
         assert_eq!(t.busy_ms, u64::MAX);
     }
-}
-
-/// `num / den`, or `None` ("no data") when the denominator is 0.
-pub fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den != 0).then(|| num as f64 / den as f64)
 }

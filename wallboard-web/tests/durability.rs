@@ -14,15 +14,17 @@ use wallboard_web::web::{self, AppState};
 
 /// Starts a writer whose snapshots go to `dir`, and the web server.
 async fn start(dir: std::path::PathBuf) -> String {
-    let mut config = AppConfig::default();
-    config.channels = vec![toml::from_str(
-        r#"
+    let config = AppConfig {
+        channels: vec![toml::from_str(
+            r#"
         name = "ops"
         kind = "webhook"
         url = "http://127.0.0.1:9/hook"
     "#,
-    )
-    .unwrap()];
+        )
+        .unwrap()],
+        ..Default::default()
+    };
     let (changed_tx, changed_rx) = watch::channel(0);
     let w = writer::spawn(
         WriterConfig {
