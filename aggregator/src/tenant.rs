@@ -662,9 +662,16 @@ impl TenantEngine {
     /// agent's current state and plan accounted up to `now`.
     pub fn buckets_at(&self, now: TimestampMs) -> BTreeMap<IntervalStart, Bucket> {
         let now = clamp_ts(now);
-        let mut buckets = self.buckets.clone();
-        let mut cursor = self.cursor.clone();
         let keep_from = self.history_from(now);
+        // Only the history kept before `now`: a "now" far past the data must
+        // not add a full history to the intervals already held.
+        let first = self.clock.interval_of(keep_from);
+        let mut buckets: BTreeMap<IntervalStart, Bucket> = self
+            .buckets
+            .range(first..)
+            .map(|(k, b)| (*k, b.clone()))
+            .collect();
+        let mut cursor = self.cursor.clone();
         for (i, ag) in self.agents.iter().enumerate() {
             if now > ag.accrued_to {
                 accrue(

@@ -213,3 +213,18 @@ proptest! {
         }
     }
 }
+
+/// Found by the property above: the intervals of a "now" far past the data
+/// came on top of the intervals already held.
+#[test]
+fn sums_at_a_now_far_past_the_data_hold_only_its_history() {
+    let p = params();
+    let bound = max_buckets(&p);
+    let mut e = Engine::new(p);
+    let t0 = 1_795_305_600_000;
+    e.apply(&state(0, t0, "a0", AgentState::Available));
+    e.apply(&state(1, t0, "a2", AgentState::Available));
+    e.apply(&state(2, t0 + 5_400_001, "a2", AgentState::Available));
+    let t = e.tenant("t").unwrap();
+    assert!(t.buckets_at(TS_LIMIT_MS - 1).len() <= bound + 1);
+}
