@@ -26,6 +26,14 @@ pub struct AppConfig {
     pub alerts: Vec<aggregator::alerts::AlertRule>,
     /// Where alerts are delivered.
     pub channels: Vec<crate::alerting::ChannelConfig>,
+    /// The TV wall: paging, agent-state limits, sound (`[display]`).
+    pub display: crate::display::DisplayConfig,
+    /// Named boards, opened by `/?board=NAME`.
+    pub boards: Vec<crate::display::Board>,
+    /// Display names and teams of agents, by agent id.
+    pub agents: Vec<crate::display::AgentInfo>,
+    /// Labels of not-ready reason codes per language.
+    pub reasons: Vec<crate::display::ReasonLabel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +141,20 @@ pub struct QueueTarget {
     pub sl_target: f64,
     /// Waiting calls at or above this are shown red.
     pub max_waiting: Option<u32>,
+
+    // ---- The TV wall (README "Boards, paging and colours") ----
+    /// Labels per UI language (`en`, `zh-CN`), preferred over `label`.
+    pub labels: BTreeMap<String, String>,
+    /// Position on the board: lower first; queues without one follow in
+    /// `[[queues]]` order, then queues not configured, by name.
+    pub order: Option<i32>,
+    /// Width of the amber band under `sl_target` (ratio points).
+    pub sl_amber: f64,
+    /// Colour bands (amber at or above `amber`, red at or above `red`).
+    pub waiting: Option<crate::display::Band>,
+    pub longest_wait_s: Option<crate::display::Band>,
+    pub asa_s: Option<crate::display::Band>,
+    pub abandon_rate: Option<crate::display::Band>,
 }
 
 impl Default for QueueTarget {
@@ -144,6 +166,13 @@ impl Default for QueueTarget {
             sl_threshold_s: 20,
             sl_target: 0.8,
             max_waiting: None,
+            labels: BTreeMap::new(),
+            order: None,
+            sl_amber: 0.05,
+            waiting: None,
+            longest_wait_s: None,
+            asa_s: None,
+            abandon_rate: None,
         }
     }
 }
@@ -159,6 +188,8 @@ pub enum LoadError {
     DedupShorterThanLateness { window: u32, lateness: u64 },
     #[error("configuration: alert rule {rule:?} names channel {channel:?}, which is not in [[channels]]")]
     UnknownChannel { rule: String, channel: String },
+    #[error("configuration: {0}")]
+    Display(#[from] crate::display::DisplayError),
 }
 
 /// The sections of the configuration, as environment prefixes.
@@ -196,6 +227,7 @@ impl AppConfig {
                 }
             }
         }
+        crate::display::validate(&config)?;
         if u64::from(config.metrics.dedup_window_minutes) * 60 < config.pipeline.allowed_lateness_s
         {
             return Err(LoadError::DedupShorterThanLateness {

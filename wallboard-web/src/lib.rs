@@ -3,5 +3,6 @@
 
 pub mod alerting;
 pub mod config;
+pub mod display;
 pub mod replay;
 pub mod web;

@@ -205,7 +205,10 @@ fn replay_is_byte_for_byte_deterministic() {
 fn golden_cases_equal_the_shared_contract_where_it_exists() {
     let ours = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden");
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    assert!(ours.join("cases.tsv").is_file(), "tests/golden/cases.tsv is missing");
+    assert!(
+        ours.join("cases.tsv").is_file(),
+        "tests/golden/cases.tsv is missing"
+    );
     let Ok(entries) = std::fs::read_dir(&shared) else {
         eprintln!("no ../shared/data beside the repository: nothing to compare");
         return;

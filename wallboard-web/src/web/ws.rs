@@ -190,6 +190,12 @@ async fn client(mut socket: WebSocket, s: AppState, sub: Subscription) {
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     let mut last_push: Option<Instant> = None;
+    // Before any snapshot: how to lay it out (colours, order, boards).
+    let display = serde_json::to_string(&crate::display::DisplayPush::new(&s.config))
+        .expect("display serializes");
+    if socket.send(Message::Text(display.into())).await.is_err() {
+        return;
+    }
     // The first push is the full snapshot; later ones follow changes.
     let mut pending = true;
 
