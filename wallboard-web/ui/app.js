@@ -372,8 +372,6 @@
     const box = document.getElementById("tiles");
     const queues = ordered(snap.queues);
     if (!state.kiosk) {
-      box.style.removeProperty("--cols");
-      box.style.removeProperty("--rows");
       pager("tiles-pager", 1, 0);
       return box.replaceChildren(...queues.map((q) => tile(q, target(q.queue))));
     }
@@ -382,13 +380,19 @@
     const pages = window.WBLayout.pages(queues, window.WBLayout.capacity(w, h, min.w, min.h));
     const index = currentPage(pages.length);
     const page = pages[index];
+    // Rows of tiles; a row with fewer tiles has wider ones (--tw per row).
     const g = window.WBLayout.grid(page.length, w, h, min.w, min.h);
-    box.style.setProperty("--cols", g.cols);
-    box.style.setProperty("--rows", g.rows);
-    const gap = parseFloat(getComputedStyle(box).columnGap) || 0;
-    box.style.setProperty("--tw", ((w - gap * (g.cols - 1)) / g.cols).toFixed(1) + "px");
-    box.style.setProperty("--th", ((h - gap * (g.rows - 1)) / g.rows).toFixed(1) + "px");
-    box.replaceChildren(...page.map((q) => tile(q, target(q.queue))));
+    const gap = parseFloat(getComputedStyle(box).rowGap) || 0;
+    box.style.setProperty("--th", ((h - gap * (g.rows.length - 1)) / g.rows.length).toFixed(1) + "px");
+    let next = 0;
+    const rows = g.rows.map((count) => {
+      const row = el("div", "trow");
+      row.style.setProperty("--tw", ((w - gap * (count - 1)) / count).toFixed(1) + "px");
+      row.append(...page.slice(next, next + count).map((q) => tile(q, target(q.queue))));
+      next += count;
+      return row;
+    });
+    box.replaceChildren(...rows);
     pager("tiles-pager", pages.length, index);
   }
 

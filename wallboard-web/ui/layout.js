@@ -6,28 +6,30 @@ window.WBLayout = (function () {
   // Tiles read best a little wider than tall.
   const IDEAL_ASPECT = 1.7;
 
+  /** `n` tiles in `rows` rows, as even as possible (fuller rows first). */
+  function spread(n, rows) {
+    const base = Math.floor(n / rows), extra = n % rows;
+    return Array.from({ length: rows }, (_, i) => base + (i < extra ? 1 : 0));
+  }
+
   /**
-   * The grid for `n` tiles in a `w` × `h` box, no tile smaller than
-   * `minW` × `minH`: `{ cols, rows }`, never a lone tile on the last row
-   * (when any other shape fits).
+   * The rows for `n` tiles in a `w` × `h` box, no tile smaller than
+   * `minW` × `minH`: `{ rows: [tiles in each row] }`. Rows differ by at most
+   * one tile, so there is no hole and no lone tile under a full row.
    */
   function grid(n, w, h, minW, minH) {
-    if (n <= 1) return { cols: 1, rows: 1 };
+    if (n <= 1) return { rows: [1] };
     let best = null;
-    for (let cols = 1; cols <= n; cols++) {
-      const rows = Math.ceil(n / cols);
-      const last = n - (rows - 1) * cols;
-      const orphan = rows > 1 && last * 2 < cols;
-      const tooSmall = w / cols < minW || h / rows < minH;
-      const aspect = w / cols / (h / rows);
-      const score =
-        Math.abs(Math.log(aspect / IDEAL_ASPECT)) +
-        (0.6 * (cols * rows - n)) / n +
-        (orphan ? 10 : 0) +
-        (tooSmall ? 100 : 0);
-      if (!best || score < best.score) best = { cols, rows, score };
+    for (let r = 1; r <= n; r++) {
+      const rows = spread(n, r);
+      const cols = rows[0];
+      const orphan = rows[rows.length - 1] === 1 && cols > 1;
+      const tooSmall = w / cols < minW || h / r < minH;
+      const aspect = w / cols / (h / r);
+      const score = Math.abs(Math.log(aspect / IDEAL_ASPECT)) + (orphan ? 10 : 0) + (tooSmall ? 100 : 0);
+      if (!best || score < best.score) best = { rows, score };
     }
-    return { cols: best.cols, rows: best.rows };
+    return { rows: best.rows };
   }
 
   /** Most tiles of at least `minW` × `minH` that fit in `w` × `h`. */
