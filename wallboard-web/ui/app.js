@@ -387,7 +387,10 @@
     let next = 0;
     const rows = g.rows.map((count) => {
       const row = el("div", "trow");
-      row.style.setProperty("--tw", ((w - gap * (count - 1)) / count).toFixed(1) + "px");
+      const tw = (w - gap * (count - 1)) / count;
+      row.style.setProperty("--tw", tw.toFixed(1) + "px");
+      // Tall tiles put the SL on a line of its own, as large as it fits.
+      row.classList.toggle("tall", tw / (h / g.rows.length) < 1.35);
       row.append(...page.slice(next, next + count).map((q) => tile(q, target(q.queue))));
       next += count;
       return row;
