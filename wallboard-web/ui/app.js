@@ -476,7 +476,7 @@
       return c;
     });
     const rs = el("span", "reasons");
-    rs.append(el("span", "rlabel", t("not_ready_by_reason")));
+    if (reasons.size) rs.append(el("span", "rlabel", t("not_ready_by_reason")));
     for (const [code, n] of [...reasons].sort((a, b) => b[1] - a[1])) {
       const c = chip("reason", n, reasonLabel(code));
       c.dataset.reason = code;
