@@ -229,6 +229,13 @@ pub struct ActiveAlert {
     pub since_ms: TimestampMs,
     pub acknowledged: bool,
     pub summary: String,
+    /// What the rule measures, so a banner can name and format it.
+    pub metric: AlertMetric,
+    pub window: Window,
+    pub op: Comparison,
+    /// For `service_level`: the variant and threshold.
+    pub variant: String,
+    pub sl_threshold_s: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -318,6 +325,11 @@ impl AlertEngine {
                         since_ms: since,
                         acknowledged: t.acknowledged,
                         summary: summary(rule, subject, value),
+                        metric: rule.metric,
+                        window: rule.window,
+                        op: rule.op,
+                        variant: rule.variant.clone(),
+                        sl_threshold_s: rule.sl_threshold_s,
                     })
                 }
                 _ => None,

@@ -89,6 +89,8 @@ pub struct QueueLive {
 pub struct IntradayPoint {
     pub start_ms: TimestampMs,
     pub offered: u64,
+    /// Abandoned calls of the interval (as `abandoned` in metrics.md).
+    pub abandoned: u64,
     pub sl: BTreeMap<String, SlVariants>,
 }
 
@@ -97,6 +99,7 @@ impl IntradayPoint {
         IntradayPoint {
             start_ms: start,
             offered: q.offered(),
+            abandoned: q.abandoned,
             sl: sl_by_threshold(thresholds, q),
         }
     }

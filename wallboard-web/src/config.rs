@@ -29,6 +29,14 @@ pub struct AppConfig {
     pub alerts: Vec<aggregator::alerts::AlertRule>,
     /// Where alerts are delivered.
     pub channels: Vec<crate::alerting::ChannelConfig>,
+    /// The TV wall: paging, agent-state limits, sound (`[display]`).
+    pub display: crate::display::DisplayConfig,
+    /// Named boards, opened by `/?board=NAME`.
+    pub boards: Vec<crate::display::Board>,
+    /// Display names and teams of agents, by agent id.
+    pub agents: Vec<crate::display::AgentInfo>,
+    /// Labels of not-ready reason codes per language.
+    pub reasons: Vec<crate::display::ReasonLabel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +249,20 @@ pub struct QueueTarget {
     /// This queue's short-abandon threshold, if it differs from
     /// `metrics.short_abandon_s`.
     pub short_abandon_s: Option<u32>,
+
+    // ---- The TV wall (README "Boards, paging and colours") ----
+    /// Labels per UI language (`en`, `zh-CN`), preferred over `label`.
+    pub labels: BTreeMap<String, String>,
+    /// Position on the board: lower first; queues without one follow in
+    /// `[[queues]]` order, then queues not configured, by name.
+    pub order: Option<i32>,
+    /// Width of the amber band under `sl_target` (ratio points).
+    pub sl_amber: f64,
+    /// Colour bands (amber at or above `amber`, red at or above `red`).
+    pub waiting: Option<crate::display::Band>,
+    pub longest_wait_s: Option<crate::display::Band>,
+    pub asa_s: Option<crate::display::Band>,
+    pub abandon_rate: Option<crate::display::Band>,
 }
 
 impl Default for QueueTarget {
@@ -253,6 +275,13 @@ impl Default for QueueTarget {
             sl_target: 0.8,
             max_waiting: None,
             short_abandon_s: None,
+            labels: BTreeMap::new(),
+            order: None,
+            sl_amber: 0.05,
+            waiting: None,
+            longest_wait_s: None,
+            asa_s: None,
+            abandon_rate: None,
         }
     }
 }
@@ -277,6 +306,8 @@ pub enum LoadError {
     Server(#[from] ZeroLimit),
     #[error("configuration: {0}")]
     Freshness(#[from] aggregator::freshness::FreshnessConfigError),
+    #[error("configuration: {0}")]
+    Display(#[from] crate::display::DisplayError),
 }
 
 fn in_file(file: &Option<PathBuf>) -> String {
@@ -360,6 +391,7 @@ impl AppConfig {
             })?;
         config.server.validate()?;
         config.freshness.validate()?;
+        crate::display::validate(&config)?;
         config.params().map_err(|error| LoadError::Metrics {
             error,
             file: file.map(Path::to_path_buf),

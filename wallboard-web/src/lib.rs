@@ -3,6 +3,7 @@
 
 pub mod alerting;
 pub mod config;
+pub mod display;
 pub mod replay;
 pub mod report_format;
 pub mod shutdown;

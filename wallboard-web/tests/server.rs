@@ -291,9 +291,35 @@ where
             .expect("open")
             .expect("no error");
         if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            // The display configuration comes first on every connection.
+            if v["type"] == "snapshot" {
+                return v;
+            }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_sends_the_display_configuration_first() {
+    let s = start(config(15, "UTC", vec![20], 0), &golden("edge-basic.jsonl")).await;
+    let url = format!("ws://{}/ws?tenant=edge", s.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a message within 10 s")
+        .expect("open")
+        .expect("no error");
+    let Message::Text(t) = msg else {
+        panic!("not text: {msg:?}")
+    };
+    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+    assert_eq!(v["type"], "display");
+    assert_eq!(v["display"]["page_s"], 15);
+    assert_eq!(v["display"]["all_queues"], "first");
+    assert_eq!(v["display"]["state_limits_s"]["acw"]["red"], 180.0);
+    assert!(v["boards"].as_array().unwrap().is_empty());
+    assert_eq!(next_snapshot(&mut ws).await["tenant"], "edge");
 }
 
 /// The status code a request gets.
@@ -474,6 +500,9 @@ async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
             .unwrap();
     let push = next_snapshot(&mut ws).await;
     assert_eq!(push["alerts"][0]["rule"], "nobody available");
+    // What the banner needs to word and format it in the UI's language.
+    assert_eq!(push["alerts"][0]["metric"], "agents_available");
+    assert_eq!(push["alerts"][0]["op"], "<=");
 
     let ack = format!("http://{}/api/v1/tenants/edge/alerts/acknowledge", s.addr);
     let body = serde_json::json!({"rule": "nobody available", "subject": "*"});

@@ -1,10 +1,13 @@
-// The wallboard: connects to /ws, renders queue tiles, the intraday strip and
-// the agent grid, and says when its data is stale. Every name that comes from
-// events is set with textContent, never parsed as HTML.
+// The wallboard: connects to /ws, renders queue tiles, the intraday chart and
+// the agent view, and says when its data is stale. In kiosk mode the board
+// fills the screen: tiles, chart and agents are sized from the viewport and
+// paged when more than fit legibly. Every name that comes from events or the
+// configuration is set with textContent, never parsed as HTML.
 "use strict";
 
 (function () {
   const params = new URLSearchParams(location.search);
+  const list = (v) => (v || "").split(",").filter(Boolean);
   const state = {
     lang: pickLang(),
     theme: params.get("theme") || localStorage.getItem("wb.theme") || "dark",
@@ -13,8 +16,20 @@
     variant: params.get("variant"),
     threshold: params.get("threshold") ? Number(params.get("threshold")) : null,
     tenant: params.get("tenant") || "",
-    queues: (params.get("queues") || "").split(",").filter(Boolean),
+    queues: list(params.get("queues")),
     token: params.get("token") || "",
+    board: null, // the [[boards]] entry named by ?board=
+    display: null, // the server's display configuration
+    sort: params.get("sort") || "state",
+    teams: list(params.get("team")),
+    compact: params.get("compact") === "1",
+    sound: params.get("sound") === "1",
+    allQueues: params.get("all"),
+    pageS: params.get("page") ? Number(params.get("page")) : null,
+    chartQueue: params.get("chart"),
+    missing: new Set(), // i18n keys without a string (tests read it)
+    chimes: 0, // chimes played (tests read it)
+    chimed: new Set(),
     last: null, // last push
     lastAt: 0, // performance.now() of the last push
     offset: 0, // server clock minus local clock, ms
@@ -30,7 +45,11 @@
   }
 
   function t(key, vars) {
-    let s = (window.I18N[state.lang] || window.I18N.en)[key] || key;
+    let s = (window.I18N[state.lang] || window.I18N.en)[key];
+    if (s === undefined) {
+      state.missing.add(state.lang + ":" + key);
+      s = key;
+    }
     for (const [k, v] of Object.entries(vars || {})) s = s.replace("{" + k + "}", v);
     return s;
   }
@@ -51,6 +70,7 @@
     const mm = String(m).padStart(h ? 2 : 1, "0"), ss = String(r).padStart(2, "0");
     return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
   }
+  const int = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString(state.lang));
   const serverNow = () => Date.now() + state.offset;
   // A time of day in the centre's time zone.
   function hm(ms, seconds) {
@@ -66,11 +86,24 @@
   // Milliseconds since the server produced the last push (while connected).
   const sincePush = () => (state.connected && state.last ? Math.max(0, serverNow() - state.last.server_ms) : 0);
 
+  // ---- options: URL over board over [display] ------------------------------
+  const opt = {
+    pageS: () => state.pageS || state.board?.page_s || state.display?.display.page_s || 15,
+    allQueues: () => state.allQueues || state.board?.all_queues || state.display?.display.all_queues || "first",
+    compact: () => state.compact || !!state.board?.compact,
+    sound: () => state.sound || !!state.board?.sound || !!state.display?.display.sound,
+    teams: () => (state.teams.length ? state.teams : state.board?.teams || []),
+    queues: () => (state.queues.length ? state.queues : state.board?.queues || []),
+    layout: () => params.get("layout") || state.board?.layout || "full",
+  };
+
   // ---- chrome -------------------------------------------------------------
   function applyChrome() {
     document.documentElement.lang = state.lang;
     document.body.dataset.theme = state.theme;
     document.body.classList.toggle("kiosk", state.kiosk);
+    document.body.classList.toggle("compact", opt.compact());
+    state.layout = opt.layout();
     document.body.dataset.layout = state.layout;
     for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
     document.getElementById("lang").textContent = t("lang_other");
@@ -87,18 +120,29 @@
     state.theme = state.theme === "dark" ? "light" : "dark";
     localStorage.setItem("wb.theme", state.theme);
     applyChrome();
+    render();
   });
   document.getElementById("kiosk").addEventListener("click", () => {
     state.kiosk = true;
     applyChrome();
+    render();
     if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
   });
+  document.getElementById("sort").addEventListener("change", (e) => {
+    state.sort = e.target.value;
+    render();
+  });
+  document.getElementById("team").addEventListener("change", (e) => {
+    state.teams = list(e.target.value);
+    render();
+  });
+  window.addEventListener("resize", () => render());
 
   // ---- connection ---------------------------------------------------------
   function connect() {
     const q = new URLSearchParams();
     if (state.tenant) q.set("tenant", state.tenant);
-    if (state.queues.length) q.set("queues", state.queues.join(","));
+    if (opt.queues().length) q.set("queues", opt.queues().join(","));
     if (state.token) q.set("token", state.token);
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/ws?${q}`);
@@ -109,6 +153,7 @@
     };
     ws.onmessage = (m) => {
       const msg = JSON.parse(m.data);
+      if (msg.type === "display") return onDisplay(ws, msg);
       if (msg.type !== "snapshot") return;
       state.last = msg;
       state.lastAt = performance.now();
@@ -126,105 +171,256 @@
     ws.onerror = () => ws.close();
   }
 
+  // The display configuration comes first on every connection. A board
+  // named in the URL may choose the queues: subscribe to them.
+  function onDisplay(ws, msg) {
+    const hadBoard = !!state.board;
+    state.display = msg;
+    state.agentInfo = new Map(msg.agents.map((a) => [a.id, a]));
+    state.reasonLabels = new Map(msg.reasons.map((r) => [r.code, r.labels]));
+    const name = params.get("board");
+    state.board = name ? msg.boards.find((b) => b.name === name) || null : null;
+    applyChrome();
+    if (state.board && !hadBoard && !state.queues.length && state.board.queues.length) {
+      ws.send(JSON.stringify({ type: "subscribe", tenant: state.tenant || undefined, queues: state.board.queues }));
+    }
+  }
+
   // How old the data is: freshness.js decides (docs/metrics.md, "Freshness").
   function freshness() {
     window.wallboardFreshness.show(state, t);
     document.getElementById("clock").textContent = hm(serverNow(), true);
   }
 
-  // ---- rendering ----------------------------------------------------------
-  function slOf(row, target) {
-    const variant = state.variant || target.sl_variant || "sl3";
-    const thr = String(state.threshold || target.sl_threshold_s || 20);
-    const v = row.sl[thr] || Object.values(row.sl)[0] || {};
-    return { value: v[variant] ?? null, variant, thr };
+  // ---- colours ------------------------------------------------------------
+  // Never colour alone: every coloured number also gets a shape.
+  const MARKS = { good: "✓", warn: "▲", bad: "✖" };
+
+  /** Higher is worse: amber at or above `band.amber`, red at or above `band.red`. */
+  function banded(value, band) {
+    if (value === null || value === undefined || !band) return "none";
+    if (value >= band.red) return "bad";
+    if (value >= band.amber) return "warn";
+    return "good";
   }
 
-  function colour(value, goal) {
+  /** Service level: green at or above target, amber within `sl_amber` below. */
+  function colour(value, target) {
     if (value === null || value === undefined) return "none";
-    if (value >= goal) return "good";
-    if (value >= goal - 0.05) return "warn";
+    if (value >= target.sl_target) return "good";
+    if (value >= target.sl_target - (target.sl_amber ?? 0.05)) return "warn";
     return "bad";
   }
 
-  function metric(cls, label, value, raw, extra) {
-    const d = el("div", "metric " + cls);
+  function waitingBand(target) {
+    if (target.waiting) return target.waiting;
+    return target.max_waiting ? { amber: 1, red: target.max_waiting } : null;
+  }
+
+  // ---- queues -------------------------------------------------------------
+  function queueLabel(name, target) {
+    if (name === "*") return t("all_queues");
+    return (target && ((target.labels || {})[state.lang] || target.label)) || name;
+  }
+
+  /** The SL to show; `missing` when the engine does not compute that threshold. */
+  function slOf(row, target) {
+    const variant = state.variant || target.sl_variant || "sl3";
+    const thr = String(state.threshold || target.sl_threshold_s || 20);
+    const v = row.sl[thr];
+    if (!v) return { value: null, variant, thr, missing: true };
+    return { value: v[variant] ?? null, variant, thr, missing: false };
+  }
+
+  function metric(cls, label, value, raw, status, extra) {
+    const d = el("div", "metric " + cls + " " + (status || "none"));
     d.append(el("span", "label", label));
+    const line = el("span", "vline");
     const v = el("span", "value", value);
     if (raw !== undefined) v.dataset.raw = raw === null ? "null" : String(raw);
-    d.append(v);
+    line.append(v);
+    if (MARKS[status]) {
+      const m = el("span", "mark", MARKS[status]);
+      m.title = t("status_" + status);
+      m.setAttribute("aria-label", t("status_" + status));
+      line.append(m);
+    }
+    d.append(line);
     if (extra) d.append(extra);
     return d;
+  }
+
+  function slMetric(cls, label, sl, target, extra) {
+    if (sl.missing) {
+      const m = metric(cls + " missing", label, t("sl_not_computed", { v: sl.variant.toUpperCase(), s: sl.thr }), "not_computed", "none", extra);
+      return m;
+    }
+    return metric(cls, label, pct(sl.value), sl.value, colour(sl.value, target), extra);
   }
 
   function tile(q, target) {
     const card = el("article", "tile");
     card.dataset.queue = q.queue;
-    const name = q.queue === "*" ? t("all_queues") : target.label || q.queue;
-    card.append(el("h2", "qname", name));
+    const inner = el("div", "tile-in");
+    const name = el("h2", "qname", queueLabel(q.queue, target));
+    name.title = name.textContent;
+    inner.append(name);
     const cur = slOf(q.interval, target);
-    const roll = slOf(q.rolling, target);
-    const day = slOf(q.today, target);
-    const waitingCls = target.max_waiting && q.waiting >= target.max_waiting ? "bad" : q.waiting > 0 ? "warn" : "good";
     const big = el("div", "big");
-    big.append(metric("waiting " + waitingCls, t("waiting"), q.waiting, q.waiting));
+    big.append(metric("waiting", t("waiting"), int(q.waiting), q.waiting, banded(q.waiting, waitingBand(target))));
     // Longest wait keeps counting between pushes.
     const oldest = q.oldest_wait_ms === null ? null : q.oldest_wait_ms + sincePush();
-    big.append(metric("longest", t("longest"), dur(oldest), q.oldest_wait_ms));
-    big.append(
-      metric(
-        "sl " + colour(cur.value, target.sl_target),
-        `${t("sl")} ${cur.variant.toUpperCase()}@${cur.thr}s · ${t("interval")}`,
-        pct(cur.value),
-        cur.value,
-        el("span", "goal", `${t("target")} ${pct(target.sl_target)}`)
-      )
-    );
-    card.append(big);
+    const oldestS = oldest === null ? 0 : oldest / 1000;
+    big.append(metric("longest", t("longest"), dur(oldest), q.oldest_wait_ms, banded(oldestS, target.longest_wait_s)));
+    const goal = el("span", "goal", `${t("target")} ${pct(target.sl_target)}`);
+    const slm = slMetric("sl", `${cur.variant.toUpperCase()}@${cur.thr}s · ${t("interval")}`, cur, target, goal);
+    slm.firstChild.title = t(cur.variant); // the variant's meaning, also in the legend
+    big.append(slm);
+    inner.append(big);
     const small = el("div", "small");
     const n = state.last.snapshot.rolling_window_minutes;
-    small.append(metric("sl-rolling " + colour(roll.value, target.sl_target), t("rolling", { n }), pct(roll.value), roll.value));
-    small.append(metric("sl-today " + colour(day.value, target.sl_target), t("today"), pct(day.value), day.value));
-    small.append(metric("asa", t("asa"), dur(q.interval.asa_ms), q.interval.asa_ms));
+    small.append(slMetric("sl-rolling", t("rolling", { n }), slOf(q.rolling, target), target));
+    small.append(slMetric("sl-today", t("today"), slOf(q.today, target), target));
+    const asa = q.interval.asa_ms;
+    small.append(metric("asa", t("asa"), dur(asa), asa, banded(asa === null ? null : asa / 1000, target.asa_s)));
     small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
-    small.append(metric("abandon", t("abandon_rate"), pct(q.interval.abandon_rate), q.interval.abandon_rate));
-    small.append(metric("offered", t("offered"), q.interval.offered, q.interval.offered));
-    card.append(small);
+    const ab = q.interval.abandon_rate;
+    small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
+    small.append(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered));
+    inner.append(small);
     const states = el("div", "states");
     for (const s of ["available", "ringing", "on_call", "acw", "not_ready"]) {
       const b = el("span", "st " + s);
       b.dataset.state = s;
-      b.append(el("b", null, q.agents[s]), el("span", null, " " + t(s)));
+      b.title = t(s);
+      b.append(el("b", null, q.agents[s]), el("span", null, t("st_" + s)));
       states.append(b);
     }
-    card.append(states);
+    inner.append(states);
+    card.append(inner);
     return card;
   }
 
-  function intradayRow(q, target, snap) {
-    const row = el("div", "strip");
-    row.dataset.queue = q.queue;
-    row.append(el("span", "qname", q.queue === "*" ? t("all_queues") : target.label || q.queue));
-    const cells = el("span", "cells");
-    for (const p of q.intraday || []) {
-      const v = slOf(p, target).value;
-      const c = el("span", "cell " + colour(v, target.sl_target));
-      c.title = hm(p.start_ms) + " " + pct(v);
-      if (p.start_ms === snap.interval_start_ms) c.classList.add("current");
-      cells.append(c);
+  /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
+  function ordered(queues) {
+    const explicit = opt.queues();
+    const conf = state.display ? state.display.queues : [];
+    const rank = (name) => {
+      const i = explicit.indexOf(name);
+      if (explicit.length) return [i < 0 ? 1e9 : i, 0, name];
+      const c = conf.findIndex((x) => x.name === name);
+      const order = c >= 0 && conf[c].order !== null && conf[c].order !== undefined ? conf[c].order : 1e9;
+      return [order, c < 0 ? 1e9 : c, name];
+    };
+    const cmp = (a, b) => {
+      const x = rank(a.queue), y = rank(b.queue);
+      return x[0] - y[0] || x[1] - y[1] || x[2].localeCompare(y[2], "en", { numeric: true });
+    };
+    const all = queues.filter((q) => q.queue === "*");
+    const rest = queues.filter((q) => q.queue !== "*").sort(cmp);
+    switch (opt.allQueues()) {
+      case "hidden":
+        return rest;
+      case "last":
+        return rest.concat(all);
+      default:
+        return all.concat(rest);
     }
-    row.append(cells);
-    return row;
+  }
+
+  // ---- paging -------------------------------------------------------------
+  /** The page shown now: pages turn every `page_s`, in step on every screen. */
+  function currentPage(count) {
+    return count <= 1 ? 0 : Math.floor(serverNow() / 1000 / opt.pageS()) % count;
+  }
+
+  function pager(id, count, index) {
+    const p = document.getElementById(id);
+    p.hidden = count <= 1;
+    if (count <= 1) return p.replaceChildren();
+    const dots = el("span", "dots", Array.from({ length: count }, (_, i) => (i === index ? "●" : "○")).join(""));
+    dots.setAttribute("aria-hidden", "true");
+    p.replaceChildren(el("span", "pagetext", t("page", { n: index + 1, m: count })), dots);
+    p.dataset.page = String(index + 1);
+    p.dataset.pages = String(count);
+  }
+
+  // Smallest legible tile in kiosk mode, from the viewport.
+  function minTile() {
+    const short = Math.min(window.innerWidth, window.innerHeight);
+    return { w: Math.max(240, short * 0.27), h: Math.max(150, short * 0.16) };
+  }
+
+  function renderTiles(snap, target) {
+    const box = document.getElementById("tiles");
+    const queues = ordered(snap.queues);
+    if (!state.kiosk) {
+      pager("tiles-pager", 1, 0);
+      return box.replaceChildren(...queues.map((q) => tile(q, target(q.queue))));
+    }
+    const w = box.clientWidth, h = box.clientHeight;
+    const min = minTile();
+    const pages = window.WBLayout.pages(queues, window.WBLayout.capacity(w, h, min.w, min.h));
+    const index = currentPage(pages.length);
+    const page = pages[index];
+    // Rows of tiles; a row with fewer tiles has wider ones (--tw per row).
+    const g = window.WBLayout.grid(page.length, w, h, min.w, min.h);
+    const gap = parseFloat(getComputedStyle(box).rowGap) || 0;
+    box.style.setProperty("--th", ((h - gap * (g.rows.length - 1)) / g.rows.length).toFixed(1) + "px");
+    let next = 0;
+    const rows = g.rows.map((count) => {
+      const row = el("div", "trow");
+      const tw = (w - gap * (count - 1)) / count;
+      row.style.setProperty("--tw", tw.toFixed(1) + "px");
+      // Tall tiles put the SL on a line of its own, as large as it fits.
+      row.classList.toggle("tall", tw / (h / g.rows.length) < 1.35);
+      row.append(...page.slice(next, next + count).map((q) => tile(q, target(q.queue))));
+      next += count;
+      return row;
+    });
+    box.replaceChildren(...rows);
+    pager("tiles-pager", pages.length, index);
+  }
+
+  // ---- agents -------------------------------------------------------------
+  const STATE_ORDER = ["not_ready", "acw", "ringing", "on_call", "available", "logged_out"];
+
+  function agentName(id) {
+    const a = state.agentInfo && state.agentInfo.get(id);
+    return (a && a.name) || id;
+  }
+  const agentTeam = (id) => (state.agentInfo && state.agentInfo.get(id)?.team) || null;
+
+  function reasonLabel(code) {
+    if (!code) return t("reason_none");
+    const conf = state.reasonLabels && state.reasonLabels.get(code);
+    if (conf && conf[state.lang]) return conf[state.lang];
+    const key = "reason_" + code;
+    const dict = window.I18N[state.lang] || window.I18N.en;
+    return dict[key] !== undefined ? dict[key] : code;
+  }
+
+  function timeBand(a, ms) {
+    const limits = state.display ? state.display.display.state_limits_s : null;
+    return banded(ms / 1000, limits && limits[a.state]);
   }
 
   function agentCard(a, now) {
     const c = el("div", "agent " + a.state);
     c.dataset.agent = a.agent;
-    c.append(el("span", "aname", a.agent));
-    c.append(el("span", "atime", a.since_ms === null ? "" : dur(now - a.since_ms)));
-    const st = t(a.state) + (a.reason ? " · " + a.reason : "");
+    const name = el("span", "aname", agentName(a.agent));
+    name.title = name.textContent;
+    c.append(name);
+    const ms = a.since_ms === null ? null : now - a.since_ms;
+    const band = ms === null ? "none" : timeBand(a, ms);
+    const time = el("span", "atime " + band, ms === null ? "" : dur(ms));
+    if (MARKS[band] && band !== "good") time.prepend(el("span", "mark", MARKS[band] + " "));
+    c.append(time);
+    c.dataset.time = band;
+    const st = t(a.state) + (a.state === "not_ready" || a.reason ? " · " + reasonLabel(a.reason) : "");
     c.append(el("span", "astate", st));
-    c.append(el("span", "aqueue", a.queues.join(", ")));
+    const team = agentTeam(a.agent);
+    c.append(el("span", "aqueue", (team ? team + " · " : "") + a.queues.join(", ")));
     if (a.call) c.append(el("span", "acall", a.call));
     if (a.out_of_adherence_since_ms !== null) {
       c.classList.add("ooa");
@@ -233,7 +429,119 @@
     return c;
   }
 
-  function banner(alerts) {
+  function agentList(snap, now) {
+    const teams = opt.teams();
+    const shown = snap.agents.filter(
+      (a) => (a.state !== "logged_out" || a.adherent === false) && (!teams.length || teams.includes(agentTeam(a.agent)))
+    );
+    const byName = (a, b) => agentName(a.agent).localeCompare(agentName(b.agent), state.lang);
+    const since = (a) => (a.since_ms === null ? now : a.since_ms);
+    const byState = (a, b) =>
+      STATE_ORDER.indexOf(a.state) - STATE_ORDER.indexOf(b.state) || since(a) - since(b) || byName(a, b);
+    return shown.sort(state.sort === "name" ? byName : byState);
+  }
+
+  function counts(agents) {
+    const box = document.getElementById("agent-counts");
+    const by = {}, reasons = new Map();
+    for (const a of agents) {
+      by[a.state] = (by[a.state] || 0) + 1;
+      if (a.state === "not_ready") reasons.set(a.reason || "", (reasons.get(a.reason || "") || 0) + 1);
+    }
+    const chip = (cls, n, label) => {
+      const c = el("span", "count " + cls);
+      c.append(el("b", null, n), el("span", null, label));
+      return c;
+    };
+    const chips = ["available", "ringing", "on_call", "acw", "not_ready"].map((s) => {
+      const c = chip(s, by[s] || 0, t(s));
+      c.dataset.state = s;
+      return c;
+    });
+    const rs = el("span", "reasons");
+    if (reasons.size) rs.append(el("span", "rlabel", t("not_ready_by_reason")));
+    for (const [code, n] of [...reasons].sort((a, b) => b[1] - a[1])) {
+      const c = chip("reason", n, reasonLabel(code));
+      c.dataset.reason = code;
+      rs.append(c);
+    }
+    box.replaceChildren(...chips, rs);
+  }
+
+  function teamOptions() {
+    const sel = document.getElementById("team");
+    const teams = [...new Set((state.display ? state.display.agents : []).map((a) => a.team).filter(Boolean))].sort();
+    const current = opt.teams().join(",");
+    const opts = [["", t("all_teams")], ...teams.map((x) => [x, x])].map(([v, label]) => {
+      const o = el("option", null, label);
+      o.value = v;
+      o.selected = v === current;
+      return o;
+    });
+    sel.replaceChildren(...opts);
+    sel.hidden = teams.length === 0;
+    const sort = document.getElementById("sort");
+    for (const o of sort.options) o.textContent = t("sort_" + o.value);
+    sort.value = state.sort;
+  }
+
+  function renderAgents(snap) {
+    const now = snap.now_ms + sincePush();
+    const all = agentList(snap, now);
+    counts(all);
+    teamOptions();
+    const box = document.getElementById("agents");
+    if (!state.kiosk) {
+      pager("agents-pager", 1, 0);
+      return box.replaceChildren(...all.map((a) => agentCard(a, now)));
+    }
+    // Cards have a fixed size in kiosk mode (style.css): page what does not fit.
+    const fs = parseFloat(getComputedStyle(box).fontSize) || 16;
+    const [cw, ch] = opt.compact() ? [9, 1.9] : [11.5, 3.4];
+    const gap = 0.4 * fs;
+    const cols = Math.max(1, Math.floor((box.clientWidth + gap) / (cw * fs + gap)));
+    const rows = Math.max(1, Math.floor((box.clientHeight + gap) / (ch * fs + gap)));
+    const pages = window.WBLayout.pages(all, cols * rows);
+    const index = currentPage(pages.length);
+    box.replaceChildren(...pages[index].map((a) => agentCard(a, now)));
+    pager("agents-pager", pages.length, index);
+  }
+
+  // ---- alerts and sound ---------------------------------------------------
+  const PCT_METRICS = ["service_level", "abandon_rate", "occupancy"];
+  const SECONDS_METRICS = ["oldest_wait_s", "asa_s", "aht_s"];
+
+  /** A rule's value formatted like the tile shows it. */
+  function alertValue(metricName, v) {
+    if (v === null || v === undefined) return t("no_value");
+    if (PCT_METRICS.includes(metricName)) return pct(v);
+    if (SECONDS_METRICS.includes(metricName)) return dur(v * 1000);
+    if (metricName === "out_of_adherence_minutes") return dur(v * 60000);
+    return int(v);
+  }
+
+  const OPS = { "<": "op_lt", "<=": "op_le", ">": "op_gt", ">=": "op_ge" };
+
+  function alertText(a, targets) {
+    const agentMetric = a.metric === "out_of_adherence_minutes";
+    const metricText =
+      a.metric === "service_level"
+        ? t("m_service_level", { v: (a.variant || "sl3").toUpperCase(), s: a.sl_threshold_s })
+        : t("m_" + a.metric);
+    const n = state.last.snapshot ? state.last.snapshot.rolling_window_minutes : 15;
+    const window = a.window === "rolling" ? t("rolling", { n }) : t(a.window || "interval");
+    return t(agentMetric ? "alert_line_agent" : "alert_line", {
+      rule: a.rule,
+      subject: agentMetric ? agentName(a.subject) : queueLabel(a.subject, targets.get(a.subject)),
+      metric: metricText,
+      window,
+      value: alertValue(a.metric, a.value),
+      op: t(OPS[a.op] || "op_ge"),
+      threshold: alertValue(a.metric, a.threshold),
+    });
+  }
+
+  function banner(alerts, targets) {
     const b = document.getElementById("alerts");
     const live = (alerts || []).filter((a) => !a.acknowledged);
     b.hidden = live.length === 0;
@@ -241,33 +549,87 @@
       ...live.map((a) => {
         const line = el("div", "alert " + a.severity);
         line.dataset.rule = a.rule;
-        line.append(el("b", null, a.severity.toUpperCase() + " "), el("span", null, a.summary));
+        const sev = el("b", "sev", (MARKS.bad + " ") + t("sev_" + a.severity) + " ");
+        line.append(sev, el("span", null, a.metric ? alertText(a, targets) : a.summary));
         return line;
       })
     );
+    chime(live);
   }
+
+  /** One short chime per new critical alert; never again for the same firing. */
+  function chime(live) {
+    for (const a of live) {
+      const key = `${a.rule}|${a.subject}|${a.since_ms}`;
+      if (a.severity !== "critical" || state.chimed.has(key)) continue;
+      state.chimed.add(key);
+      if (!opt.sound()) continue;
+      state.chimes++;
+      try {
+        const ctx = state.audio || (state.audio = new AudioContext());
+        const o = ctx.createOscillator(), g = ctx.createGain();
+        o.frequency.value = 880;
+        g.gain.setValueAtTime(0.25, ctx.currentTime);
+        g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.6);
+        o.connect(g).connect(ctx.destination);
+        o.start();
+        o.stop(ctx.currentTime + 0.6);
+      } catch (e) {
+        // No audio device: the banner still shows.
+      }
+    }
+  }
+
+  // ---- the intraday chart ---------------------------------------------------
+  function renderChart(snap, targets, target) {
+    const queues = ordered(snap.queues);
+    const chosen = queues.find((q) => q.queue === state.chartQueue) || queues[0];
+    const sel = document.getElementById("chart-queue");
+    sel.replaceChildren(
+      ...queues.map((q) => {
+        const o = el("option", null, queueLabel(q.queue, targets.get(q.queue)));
+        o.value = q.queue;
+        o.selected = q === chosen;
+        return o;
+      })
+    );
+    if (!chosen) return;
+    const tg = target(chosen.queue);
+    document.getElementById("chart-title").textContent = queueLabel(chosen.queue, tg);
+    const points = (chosen.intraday || []).map((p) => ({ ...p, value: slOf(p, tg).value }));
+    window.WBChart.draw(document.getElementById("chart"), points, tg, {
+      t, pct, hm, tz: snap.tz, lang: state.lang, theme: state.theme,
+      variant: slOf(chosen.interval, tg).variant, thr: slOf(chosen.interval, tg).thr,
+    });
+    const legend = document.getElementById("legend");
+    const used = new Set(queues.map((q) => slOf(q.interval, target(q.queue)).variant));
+    legend.replaceChildren(el("span", "ltitle", t("sl_legend")), ...[...used].sort().map((v) => el("span", "lvar", t(v))));
+  }
+
+  document.getElementById("chart-queue").addEventListener("change", (e) => {
+    state.chartQueue = e.target.value;
+    render();
+  });
 
   function render() {
     const msg = state.last;
     if (!msg) return;
-    banner(msg.alerts);
+    const targets = new Map(msg.targets.map((x) => [x.name, x]));
+    banner(msg.alerts, targets);
     document.getElementById("tenant").textContent = msg.tenant;
     const tiles = document.getElementById("tiles");
-    const strip = document.getElementById("intraday");
-    const agents = document.getElementById("agents");
     const snap = msg.snapshot;
     if (!snap) {
       tiles.replaceChildren(el("p", "empty", t("no_data")));
       return;
     }
-    const targets = new Map(msg.targets.map((x) => [x.name, x]));
-    const target = (q) => targets.get(q) || { sl_variant: "sl3", sl_threshold_s: snap.sl_thresholds_s[0], sl_target: 0.8 };
+    const target = (q) =>
+      targets.get(q) || { sl_variant: "sl3", sl_threshold_s: snap.sl_thresholds_s[0], sl_target: 0.8, sl_amber: 0.05 };
     document.getElementById("interval").textContent =
       hm(snap.interval_start_ms) + "–" + hm(snap.interval_end_ms) + (snap.tz === "UTC" ? " UTC" : "");
-    tiles.replaceChildren(...snap.queues.map((q) => tile(q, target(q.queue))));
-    strip.replaceChildren(...snap.queues.map((q) => intradayRow(q, target(q.queue), snap)));
-    const now = snap.now_ms + sincePush();
-    agents.replaceChildren(...snap.agents.filter((a) => a.state !== "logged_out" || a.adherent === false).map((a) => agentCard(a, now)));
+    if (state.layout !== "agents" && state.layout !== "chart") renderTiles(snap, target);
+    if (state.layout === "full" || state.layout === "chart") renderChart(snap, targets, target);
+    if (state.layout === "full" || state.layout === "agents") renderAgents(snap);
   }
 
   // Time-based text (ages, longest wait) moves on every second.

@@ -36,6 +36,33 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../ui/i18n.js"),
     ),
+    (
+        "layout.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/layout.js"),
+    ),
+    (
+        "chart.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/chart.js"),
+    ),
+    // uPlot (MIT, ui/vendor/uPlot.LICENSE), vendored so that nothing is
+    // fetched at run time and building needs no Node.
+    (
+        "vendor/uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/vendor/uPlot.iife.min.js"),
+    ),
+    (
+        "vendor/uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_str!("../../ui/vendor/uPlot.min.css"),
+    ),
+    (
+        "vendor/uPlot.LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../../ui/vendor/uPlot.LICENSE"),
+    ),
 ];
 
 const INDEX: &str = include_str!("../../ui/index.html");
@@ -44,6 +71,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/assets/{file}", get(asset))
+        .route("/assets/vendor/{file}", get(vendored))
+}
+
+async fn vendored(Path(file): Path<String>) -> Response {
+    asset(Path(format!("vendor/{file}"))).await
 }
 
 async fn index() -> Response {

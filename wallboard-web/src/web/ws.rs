@@ -320,6 +320,12 @@ async fn serve_client(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     let mut last_push: Option<Instant> = None;
+    // Before any snapshot: how to lay it out (colours, order, boards).
+    let display = serde_json::to_string(&crate::display::DisplayPush::new(&s.config))
+        .expect("display serializes");
+    if let Err(gone) = send_within(socket, Message::Text(display.into()), send_timeout).await {
+        return gone;
+    }
     // The first push is the full snapshot; later ones follow changes.
     let mut pending = true;
 
