@@ -86,7 +86,11 @@ async fn ws_snapshot(s: &Server, tenant: &str) -> Value {
             .expect("open")
             .expect("no error");
         if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
+            let v: Value = serde_json::from_str(&t).unwrap();
+            // The display configuration comes first on every connection.
+            if v["type"] == "snapshot" {
+                return v;
+            }
         }
     }
 }

@@ -486,6 +486,9 @@ async fn websocket_subscriptions_are_bounded_and_their_cache_goes_with_them() {
         tokio_tungstenite::connect_async(format!("ws://{addr}/ws?tenant=edge&queues=q1"))
             .await
             .unwrap();
+    // The display configuration comes first on every connection.
+    let display = next_text(&mut ws).await;
+    assert_eq!(display["type"], "display");
     let first = next_text(&mut ws).await;
     assert_eq!(first["type"], "snapshot");
     assert_eq!(state.push_cache.len(), 1);
