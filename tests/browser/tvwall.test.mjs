@@ -144,9 +144,24 @@ test("the kiosk board fits 1080p, 4K and portrait with 1, 5, 12 and 40 queues, e
     for (const [w, h] of VIEWPORTS) {
       const { p, ctx, errors } = await newPage(w, h);
       for (const lang of ["en", "zh-CN"]) {
-        await p.goto(`${base}/?kiosk=1&lang=${lang}`);
+        // Pages turn by the clock (every 15 s by default); one page a day
+        // keeps every viewport on the same page, so sizes compare like for like.
+        await p.goto(`${base}/?kiosk=1&lang=${lang}&page=86400`);
         await p.waitForSelector(".tile .sl .value");
         await p.waitForFunction(() => document.querySelectorAll(".agent").length > 0);
+        // Queues appear as the simulator's first calls reach them: measure
+        // the board with every queue on it (and "All queues").
+        await p.waitForFunction((n) => (window.wallboard.last?.snapshot?.queues.length || 0) > n, n);
+        // ... and live: a freshness banner (while the demo starts) takes room.
+        await p.waitForFunction(() => document.getElementById("freshness").dataset.state === "live");
+        // The board re-lays itself out every second: wait until two
+        // layouts in a row agree (the first may predate the final layout).
+        await p.waitForFunction(() => {
+          const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
+          const same = window.__lastRows === f;
+          window.__lastRows = f;
+          return same;
+        }, null, { polling: 1100 });
         const problems = await p.evaluate(overflowReport);
         assert.deepEqual(problems, [], `${n} queues at ${w}×${h} ${lang}`);
         assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");

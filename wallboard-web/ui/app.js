@@ -360,7 +360,11 @@
     }
     const w = box.clientWidth, h = box.clientHeight;
     const min = minTile();
-    const pages = window.WBLayout.pages(queues, window.WBLayout.capacity(w, h, min.w, min.h));
+    // A 2 % margin on the smallest legible tile: the few fixed pixels of
+    // borders and gaps weigh half as much at 4K as at 1080p, and must not
+    // give the sharper screen another row of smaller tiles.
+    const fit = window.WBLayout.capacity(w, h, min.w * 1.02, min.h * 1.02);
+    const pages = window.WBLayout.pages(queues, fit);
     const index = currentPage(pages.length);
     const page = pages[index];
     // Rows of tiles; a row with fewer tiles has wider ones (--tw per row).
