@@ -132,6 +132,17 @@ test("numbers on screen equal the REST API's", async () => {
   // Ann logged out while scheduled to work: flagged out of adherence.
   await p.waitForSelector('.agent[data-agent="ann"].ooa');
   assert.match(await p.textContent('.agent[data-agent="ann"] .flag'), /Out of adherence/);
+  // For as long as the API says (the card counts on between pushes).
+  const seconds = (text) => text.split(":").reduce((acc, x) => acc * 60 + Number(x), 0);
+  const api = await (await fetch(`${base}/api/v1/tenants/edge/agents`)).json();
+  const ann = api.agents.find((a) => a.agent === "ann");
+  const want = (api.now_ms - ann.out_of_adherence_since_ms) / 1000;
+  const shown = seconds(await p.textContent('.agent[data-agent="ann"] .ooa-time'));
+  // She logged out after her work segment began: out of adherence since
+  // then (docs/metrics.md, "Out of adherence since"), not since "now".
+  assert.equal(ann.out_of_adherence_since_ms, ann.since_ms);
+  assert.ok(ann.out_of_adherence_since_ms < api.now_ms);
+  assert.ok(Math.abs(shown - want) <= 3, `card shows ${shown} s, the API ${want} s`);
   await shot(p, "wallboard-edge-trace");
 });
 

@@ -428,7 +428,10 @@
     if (a.call) c.append(el("span", "acall", a.call));
     if (a.out_of_adherence_since_ms !== null) {
       c.classList.add("ooa");
-      c.append(el("span", "flag", `${t("out_of_adherence")} ${t("since")} ${dur(now - a.out_of_adherence_since_ms)}`));
+      // The duration first and never cut: a narrow card may shorten the words.
+      const flag = el("span", "flag");
+      flag.append(el("b", "ooa-time", dur(now - a.out_of_adherence_since_ms)), el("span", "ooa-label", t("out_of_adherence")));
+      c.append(flag);
     }
     return c;
   }
