@@ -4,78 +4,17 @@
 // bands, boards order and filter, the alert banner speaks people's language,
 // and what the chart and agent cards show equals the REST API. Screenshots
 // land in tests/artifacts/.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
+import { join } from "node:path";
+import { ARTIFACTS, DATA, demo, newContext, root, until, useBrowser } from "./helpers.mjs";
 import vm from "node:vm";
-import { chromium } from "playwright-core";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
 const UI = join(root, "wallboard-web/ui");
-const BIN = process.env.WALLBOARD_BIN || join(root, "target/debug/wallboard");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const DATA = process.env.WALLBOARD_GOLDEN_DIR || resolve(root, "tests/golden");
-const ARTIFACTS = join(root, "tests/artifacts");
-mkdirSync(ARTIFACTS, { recursive: true });
 
-let browser;
-const servers = [];
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  for (const s of servers) s.kill("SIGKILL");
-});
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-    srv.on("error", fail);
-  });
-}
-
-async function until(what, check, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-async function demo(args = []) {
-  const port = await freePort();
-  const proc = spawn(BIN, ["demo", "--listen", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  servers.push(proc);
-  let stderr = "";
-  proc.stderr.on("data", (d) => (stderr += d));
-  const base = `http://127.0.0.1:${port}`;
-  await until(`demo on ${base} (${stderr})`, async () => (await fetch(`${base}/readyz`)).ok);
-  return { base, proc };
-}
+useBrowser(["--autoplay-policy=no-user-gesture-required"]);
 
 function config(text) {
   const dir = mkdtempSync(join(tmpdir(), "wb-tv-"));
@@ -85,7 +24,7 @@ function config(text) {
 }
 
 async function newPage(width, height, locale = "en-US") {
-  const ctx = await browser.newContext({ viewport: { width, height }, locale });
+  const ctx = await newContext({ viewport: { width, height }, locale });
   const p = await ctx.newPage();
   const errors = [];
   p.on("pageerror", (e) => errors.push(String(e)));
