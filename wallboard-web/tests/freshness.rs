@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::freshness::FreshnessConfig;
 use aggregator::pipeline::bus::Bus;
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters};
 use aggregator::pipeline::Hub;
 use ingest::{Event, Upstream};
 use wallboard_web::config::AppConfig;
@@ -29,16 +29,7 @@ struct Server {
 async fn start(config: AppConfig, records: Vec<Vec<u8>>) -> Server {
     let (changed_tx, changed_rx) = watch::channel(0);
     let w = writer::spawn(
-        WriterConfig {
-            partition: 0,
-            params: config.metrics.validate().unwrap(),
-            allowed_lateness_ms: i64::MAX / 4,
-            max_future_ms: None,
-            publish_interval: Duration::from_millis(50),
-            snapshot_interval: Duration::from_secs(3600),
-            snapshots: None,
-            freshness: config.freshness,
-        },
+        common::writer_config(&config),
         Box::new(LogDeadLetters),
         changed_tx,
     );

@@ -3,21 +3,20 @@
 //! route × credential, and the limits of `[server]` (body, events per
 //! request, timeouts, connections, WebSocket subscriptions).
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::pipeline::bus::{feed, Bus, Pacing};
-use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
-use ingest::jsonl::{parse_line, LineReader};
+
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard_web::web::AppState;
 
 /// The edge-basic golden day, applied, behind a served router.
 async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
@@ -26,45 +25,8 @@ async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
         "/../tests/golden/edge-basic.jsonl"
     ))
     .unwrap();
-    let (changed_tx, changed_rx) = watch::channel(0);
-    let w = writer::spawn(
-        WriterConfig {
-            partition: 0,
-            params: config.metrics.validate().unwrap(),
-            allowed_lateness_ms: i64::MAX / 4,
-            max_future_ms: None,
-            freshness: Default::default(),
-            publish_interval: Duration::from_millis(50),
-            snapshot_interval: Duration::from_secs(3600),
-            snapshots: None,
-        },
-        Box::new(LogDeadLetters),
-        changed_tx,
-    );
-    let mut events = vec![];
-    let mut lines = LineReader::new(&trace[..]);
-    while let Some(line) = lines.next_line().unwrap() {
-        if let Ok(e) = parse_line(&line) {
-            events.push(e.into_owned());
-        }
-    }
-    let n = events.len() as i64;
-    let bus = Bus::new(w.handle.inbox.clone());
-    let pacing = Pacing {
-        live_from: i64::MAX,
-        speed: 1.0,
-    };
-    feed(events.into_iter(), bus.clone(), pacing);
-    let hub = Hub::new(vec![w.handle.clone()], changed_rx);
-    let mut changes = hub.changes();
-    while hub.status()[0].next_offset < n || hub.live("edge").is_none() {
-        changes.changed().await.unwrap();
-    }
-    let state = AppState::new(hub, config).with_ingest(IngestSink::Bus(bus));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(listener, state.clone(), std::future::pending()));
-    (addr, state)
+    let served = common::serve_trace(config, &trace).await;
+    (served.addr, served.state)
 }
 
 fn config() -> AppConfig {

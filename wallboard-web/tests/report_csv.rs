@@ -1,18 +1,13 @@
 //! `GET /api/v1/tenants/{t}/report` as CSV (`?format=csv` or `Accept:
 //! text/csv`): the same bytes as `wallboard replay --output csv`.
 
+mod common;
+
 use std::process::Command;
-use std::time::Duration;
 
-use tokio::sync::watch;
-
-use aggregator::pipeline::bus::{feed, Bus, Pacing};
-use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
-use ingest::jsonl::{parse_line, LineReader};
+
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
 
 fn golden(file: &str) -> String {
     format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"))
@@ -20,46 +15,9 @@ fn golden(file: &str) -> String {
 
 /// Writer + web with `config`, every valid event of `trace` taken.
 async fn start(config: AppConfig, trace: &str) -> std::net::SocketAddr {
-    let (changed_tx, changed_rx) = watch::channel(0);
-    let w = writer::spawn(
-        WriterConfig {
-            partition: 0,
-            params: config.metrics.validate().unwrap(),
-            allowed_lateness_ms: i64::MAX / 4,
-            max_future_ms: None,
-            freshness: Default::default(),
-            publish_interval: Duration::from_millis(50),
-            snapshot_interval: Duration::from_secs(3600),
-            snapshots: None,
-        },
-        Box::new(LogDeadLetters),
-        changed_tx,
-    );
-    let bytes = std::fs::read(trace).unwrap();
-    let mut events = vec![];
-    let mut lines = LineReader::new(&bytes[..]);
-    while let Some(line) = lines.next_line().unwrap() {
-        if let Ok(e) = parse_line(&line) {
-            events.push(e.into_owned());
-        }
-    }
-    let n = events.len() as i64;
-    let bus = Bus::new(w.handle.inbox.clone());
-    let pacing = Pacing {
-        live_from: i64::MAX,
-        speed: 1.0,
-    };
-    feed(events.into_iter(), bus, pacing);
-    let hub = Hub::new(vec![w.handle.clone()], changed_rx);
-    let mut changes = hub.changes();
-    while hub.status()[0].next_offset < n {
-        changes.changed().await.unwrap();
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(hub, config);
-    tokio::spawn(web::serve(listener, state, std::future::pending()));
-    addr
+    common::serve_trace(config, &std::fs::read(trace).unwrap())
+        .await
+        .addr
 }
 
 fn replay_csv(extra: &[&str]) -> Vec<u8> {

@@ -2,21 +2,20 @@
 //! bus and the partition writer, and the REST API, the WebSocket and access
 //! control answer as users expect.
 
+mod common;
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::watch;
+
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
-use aggregator::pipeline::bus::{feed, Bus, Pacing};
-use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
 use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
-use ingest::jsonl::{parse_line, LineReader};
+
 use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState, IngestSink};
 
 fn golden(file: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -33,49 +32,11 @@ struct Server {
 
 /// Starts writer + web with `config`, feeding the valid events of `trace`.
 async fn start(config: AppConfig, trace: &[u8]) -> Server {
-    let (changed_tx, changed_rx) = watch::channel(0);
-    let w = writer::spawn(
-        WriterConfig {
-            partition: 0,
-            params: config.params().unwrap(),
-            allowed_lateness_ms: i64::MAX / 4,
-            max_future_ms: None,
-            publish_interval: Duration::from_millis(50),
-            snapshot_interval: Duration::from_secs(3600),
-            snapshots: None,
-            freshness: config.freshness,
-        },
-        Box::new(LogDeadLetters),
-        changed_tx,
-    );
-    let mut events = vec![];
-    let mut lines = LineReader::new(trace);
-    while let Some(line) = lines.next_line().unwrap() {
-        if let Ok(e) = parse_line(&line) {
-            events.push(e.into_owned());
-        }
+    let served = common::serve_trace(config, trace).await;
+    Server {
+        addr: served.addr,
+        hub: served.hub,
     }
-    let n = events.len() as i64;
-    let bus = Bus::new(w.handle.inbox.clone());
-    feed(
-        events.into_iter(),
-        bus.clone(),
-        Pacing {
-            live_from: i64::MAX,
-            speed: 1.0,
-        },
-    );
-    let hub = Hub::new(vec![w.handle.clone()], changed_rx);
-    // Wait until the writer has taken every record.
-    let mut changes = hub.changes();
-    while hub.status()[0].next_offset < n {
-        changes.changed().await.unwrap();
-    }
-    let state = AppState::new(hub.clone(), config).with_ingest(IngestSink::Bus(bus));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(web::serve(listener, state, std::future::pending()));
-    Server { addr, hub }
 }
 
 fn config(interval: u32, tz: &str, sl: Vec<u32>, short: u32) -> AppConfig {

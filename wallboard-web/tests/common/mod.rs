@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests of this crate.
 
 /// A child process killed when the test ends, passing or not.
+#[allow(dead_code)]
 pub struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
@@ -8,4 +9,69 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The service in one process, as the in-process tests run it.
+// Each test binary includes this module and uses a part of it.
+#[allow(dead_code)]
+pub struct Served {
+    pub addr: std::net::SocketAddr,
+    pub hub: aggregator::pipeline::Hub,
+    pub state: wallboard_web::web::AppState,
+}
+
+/// The writer settings of the in-process tests: one partition, every
+/// lateness accepted, no clock bound, no snapshots, and `config`'s metric
+/// and freshness settings as `serve` derives them.
+#[allow(dead_code)]
+pub fn writer_config(
+    config: &wallboard_web::config::AppConfig,
+) -> aggregator::pipeline::writer::WriterConfig {
+    aggregator::pipeline::writer::WriterConfig {
+        partition: 0,
+        params: config.params().expect("valid metric settings"),
+        allowed_lateness_ms: i64::MAX / 4,
+        max_future_ms: None,
+        freshness: config.freshness,
+        publish_interval: std::time::Duration::from_millis(50),
+        snapshot_interval: std::time::Duration::from_secs(3600),
+        snapshots: None,
+    }
+}
+
+/// Writer + web with `config`: every valid event of `trace` goes through
+/// the in-process bus; returns once the writer has taken them all and
+/// published a view.
+#[allow(dead_code)]
+pub async fn serve_trace(config: wallboard_web::config::AppConfig, trace: &[u8]) -> Served {
+    use aggregator::pipeline::bus::{feed, Bus, Pacing};
+    use aggregator::pipeline::writer::{self, LogDeadLetters};
+    use wallboard_web::web::{self, AppState, IngestSink};
+
+    let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
+    let w = writer::spawn(writer_config(&config), Box::new(LogDeadLetters), changed_tx);
+    let mut events = vec![];
+    let mut lines = ingest::jsonl::LineReader::new(trace);
+    while let Some(line) = lines.next_line().unwrap() {
+        if let Ok(e) = ingest::jsonl::parse_line(&line) {
+            events.push(e.into_owned());
+        }
+    }
+    let n = events.len() as i64;
+    let bus = Bus::new(w.handle.inbox.clone());
+    let pacing = Pacing {
+        live_from: i64::MAX,
+        speed: 1.0,
+    };
+    feed(events.into_iter(), bus.clone(), pacing);
+    let hub = aggregator::pipeline::Hub::new(vec![w.handle.clone()], changed_rx);
+    let mut changes = hub.changes();
+    while hub.status()[0].next_offset < n || (n > 0 && hub.tenants().is_empty()) {
+        changes.changed().await.unwrap();
+    }
+    let state = AppState::new(hub.clone(), config).with_ingest(IngestSink::Bus(bus));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(web::serve(listener, state.clone(), std::future::pending()));
+    Served { addr, hub, state }
 }
