@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use aggregator::{interval_report, live_snapshot, Engine, MetricsConfig, Range};
 use ingest::simulate::{SimConfig, Simulator};
-use ingest::Event;
+use wallboard_events::Event;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use ingest::{AgentState, TimestampMs};
+use wallboard_events::{AgentState, TimestampMs};
 
 use crate::intern::CodeId;
 

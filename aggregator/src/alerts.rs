@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 use crate::freshness::Freshness;
 use crate::live::{LiveSnapshot, QueueLive};
@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn feed_silence_looks_at_heartbeat_sources_only() {
         use crate::freshness::{FreshnessConfig, FreshnessTracker};
-        use ingest::Upstream;
+        use wallboard_events::Upstream;
         let mut t = FreshnessTracker::default();
         t.heartbeat("acme", "asterisk-ami", Upstream::Up, 1_000);
         t.event("acme", Some("post-api"), 1_000);

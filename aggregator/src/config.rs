@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use ingest::AgentState;
+use wallboard_events::AgentState;
 
 use crate::sums::MAX_THRESHOLDS;
 use crate::time::ALLOWED_INTERVAL_MINUTES;

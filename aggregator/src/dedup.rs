@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 /// Event ids (as 64-bit hashes) seen recently.
 #[derive(Debug, Clone, Serialize, Deserialize)]

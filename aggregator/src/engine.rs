@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-use ingest::Event;
+use wallboard_events::Event;
 
 use crate::config::Params;
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
@@ -38,7 +38,7 @@ impl Engine {
     /// Applies one event to its tenant's engine (created on first sight).
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
         // Before the tenant lookup: a heartbeat never creates a tenant.
-        if e.kind() == ingest::Kind::Heartbeat {
+        if e.kind() == wallboard_events::Kind::Heartbeat {
             return Applied::Heartbeat;
         }
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ingest::{TimestampMs, Upstream};
+use wallboard_events::{TimestampMs, Upstream};
 
 /// Most sources tracked per tenant; more are only counted (a hostile feed
 /// must not grow the map without bound).

@@ -1,7 +1,8 @@
 //! The metric engine: canonical events in, the sums of `metrics.md` out.
 //! The engine modules are pure and incremental: they apply one event at a
-//! time, do no I/O, read no clock, and can report at any moment. `pipeline`
-//! is the runtime around them (writers, snapshots, sources).
+//! time, do no I/O, read no clock, and can report at any moment. The runtime
+//! around them (writers, snapshots, sources) is the `wallboard-pipeline`
+//! crate; this crate's manifest has no I/O, async or Kafka dependency.
 
 pub mod adherence;
 pub mod alerts;
@@ -11,7 +12,6 @@ pub mod engine;
 pub mod freshness;
 pub mod intern;
 pub mod live;
-pub mod pipeline;
 pub mod plausible;
 pub mod report;
 pub mod rolling;

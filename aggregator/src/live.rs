@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use ingest::{AgentState, TimestampMs};
+use wallboard_events::{AgentState, TimestampMs};
 
 use crate::freshness::Freshness;
 use crate::intern::{DenseId, QueueId};

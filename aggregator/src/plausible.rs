@@ -4,8 +4,8 @@
 //! unbounded. Pure: judged against event time only (the wall-clock check of
 //! live ingest is the pipeline writer's).
 
-use ingest::event::TS_LIMIT_MS;
-use ingest::TimestampMs;
+use wallboard_events::event::TS_LIMIT_MS;
+use wallboard_events::TimestampMs;
 
 /// How many events a tenant must have applied before its watermark is
 /// trusted to judge others: the first events of a tenant may be the wrong

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use ingest::{DequeueReason, TimestampMs};
+use wallboard_events::{DequeueReason, TimestampMs};
 
 use crate::intern::{AgentId, DenseId, QueueId};
 use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};

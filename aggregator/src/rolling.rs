@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 use crate::sums::QueueSums;
 

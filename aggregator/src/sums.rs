@@ -3,12 +3,12 @@
 //! ratios are only formed when a report is written.
 //!
 //! Merging saturates instead of wrapping: with durations bounded by
-//! `ingest::event::MAX_DURATION_MS` no real sum comes near `u64::MAX`, and if one
+//! `wallboard_events::event::MAX_DURATION_MS` no real sum comes near `u64::MAX`, and if one
 //! ever did, a pinned maximum is less wrong than a small number.
 
 use serde::{Deserialize, Serialize};
 
-use ingest::{AgentState, DequeueReason};
+use wallboard_events::{AgentState, DequeueReason};
 
 /// Most service-level thresholds one tenant may configure.
 pub const MAX_THRESHOLDS: usize = 8;

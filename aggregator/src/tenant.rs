@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
+use wallboard_events::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
 
 use crate::adherence::{default_rule, Allowed, Plan, Planned};
 use crate::config::{AllowedEntry, Params};
@@ -742,7 +742,7 @@ impl TenantEngine {
 /// `t` moved into the times events may have, so interval arithmetic on a
 /// caller's "now" (`replay --until`) cannot overflow.
 pub fn clamp_ts(t: TimestampMs) -> TimestampMs {
-    t.clamp(0, ingest::event::TS_LIMIT_MS - 1)
+    t.clamp(0, wallboard_events::event::TS_LIMIT_MS - 1)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -853,7 +853,7 @@ fn add_piece(b: &mut Bucket, a: AgentId, ag: &AgentLive, piece: Piece) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::parse_event_str;
+    use wallboard_events::parse_event_str;
 
     fn apply(t: &mut TenantEngine, lines: &[&str]) -> Vec<Applied> {
         lines

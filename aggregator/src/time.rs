@@ -9,7 +9,7 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 /// The start of a reporting interval, Unix epoch milliseconds (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

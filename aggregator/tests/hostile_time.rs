@@ -8,8 +8,8 @@ use proptest::prelude::*;
 
 use aggregator::plausible::TRUSTED_AFTER_EVENTS;
 use aggregator::{interval_report, Applied, Engine, MetricsConfig, Params, Range};
-use ingest::event::TS_LIMIT_MS;
-use ingest::{AgentState, Event, EventBody};
+use wallboard_events::event::TS_LIMIT_MS;
+use wallboard_events::{AgentState, Event, EventBody};
 
 const T0: i64 = 1_795_392_000_000; // 2026-11-23T00:00:00Z
 const MINUTE: i64 = 60_000;

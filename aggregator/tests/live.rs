@@ -4,7 +4,7 @@
 
 use aggregator::report::QueueRow;
 use aggregator::{interval_report, live_snapshot, Engine, MetricsConfig, Range, TenantEngine};
-use ingest::jsonl::{parse_line, LineReader};
+use wallboard_events::jsonl::{parse_line, LineReader};
 
 fn engine_for(file: &str, config: MetricsConfig) -> Engine {
     let path = format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));

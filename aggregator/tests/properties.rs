@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use aggregator::report::{IntervalReport, QueueRow};
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
-use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment};
+use wallboard_events::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment};
 
 const QUEUES: [&str; 3] = ["sales", "support", "vip"];
 const AGENTS: [&str; 4] = ["a1", "a2", "a3", "a4"];

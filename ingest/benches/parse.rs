@@ -6,9 +6,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use ingest::jsonl::{parse_line, LineReader};
 use ingest::queue_log::{QueueLogTranslator, QueueLogWriter};
 use ingest::simulate::{SimConfig, Simulator};
+use wallboard_events::jsonl::{parse_line, LineReader};
 
 fn parse(c: &mut Criterion) {
     let mut text = Vec::new();

@@ -29,7 +29,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Exp1, StandardNormal};
 
-use crate::event::{
+use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs, DEFAULT_TENANT,
     SCHEMA_VERSION,
 };
@@ -1530,8 +1530,8 @@ mod tests {
     use std::collections::{HashMap, HashSet};
 
     use super::*;
-    use crate::event::Kind;
-    use crate::parse::parse_event_str;
+    use wallboard_events::event::Kind;
+    use wallboard_events::parse::parse_event_str;
 
     fn day(seed: u64, agents: usize, hours: f64, load: f64) -> Vec<Event<'static>> {
         Simulator::new(SimConfig {

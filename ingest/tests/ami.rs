@@ -14,8 +14,8 @@ use ingest::ami::{
     self, AgentKey, ClientConfig, ClientError, Clock, Frame, Framer, Message, Timing, Translator,
     TranslatorConfig, Update,
 };
-use ingest::event::TimestampMs;
-use ingest::{parse_event_str, Event, EventBody};
+use wallboard_events::event::TimestampMs;
+use wallboard_events::{parse_event_str, Event, EventBody};
 
 /// The receive time the tests pretend (events with `Timestamp:` ignore it).
 const NOW: TimestampMs = 1_700_006_100_000;

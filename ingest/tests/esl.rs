@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use ingest::esl::{run, ClientConfig, ClientError, Decoder, EslTranslator, Item, Output, Stats};
-use ingest::event::Event;
+use wallboard_events::event::Event;
 
 const FIXTURES: &[&str] = &[
     "answered",
@@ -101,7 +101,7 @@ fn the_capture_reads_the_same_in_any_pieces() {
             .iter()
             .map(|e| {
                 let json = e.to_json();
-                ingest::parse_event_str(&json).unwrap();
+                wallboard_events::parse_event_str(&json).unwrap();
                 json
             })
             .collect();
@@ -330,7 +330,7 @@ fn events(outputs: &[Output]) -> Vec<String> {
         .filter_map(|o| match o {
             Output::Event(e) => {
                 let json = e.to_json();
-                ingest::parse_event_str(&json).unwrap();
+                wallboard_events::parse_event_str(&json).unwrap();
                 Some(json)
             }
             _ => None,
@@ -807,7 +807,7 @@ fn swallow(bytes: &[u8], piece: usize) {
     }
     let _ = d.finish();
     for e in &out {
-        ingest::parse_event_str(&e.to_json()).unwrap();
+        wallboard_events::parse_event_str(&e.to_json()).unwrap();
     }
 }
 

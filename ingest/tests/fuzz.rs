@@ -20,7 +20,7 @@ use ingest::esl::{
 };
 use ingest::queue_log::{QueueLogTranslator, QueueLogWriter};
 use ingest::simulate::{SimConfig, Simulator};
-use ingest::{parse_event, parse_event_str, Event};
+use wallboard_events::{parse_event, parse_event_str, Event};
 
 /// Cases per target: `FUZZ_CASES`, else `default` (sized to a few seconds
 /// of a debug build).

@@ -17,8 +17,8 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
 
 use aggregator::alerts::{ActiveAlert, AlertEngine, AlertStatus, Notification};
-use aggregator::pipeline::writer::unix_ms;
-use aggregator::pipeline::Hub;
+use wallboard_pipeline::writer::unix_ms;
+use wallboard_pipeline::Hub;
 
 /// A place notifications go.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,10 +4,10 @@
 use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
-use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{next_id_hint, parse_line, Line, LineReader};
 use ingest::queue_log::{file_identity, QueueLogTranslator};
-use ingest::Event;
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::jsonl::{next_id_hint, parse_line, Line, LineReader};
+use wallboard_events::Event;
 
 /// How many rejection reasons the summary spells out.
 const SHOWN_REJECTIONS: usize = 10;

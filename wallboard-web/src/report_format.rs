@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
-use ingest::DequeueReason;
 use serde::Deserialize;
 use unicode_width::UnicodeWidthStr;
+use wallboard_events::DequeueReason;
 
 /// The language of the column headers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]

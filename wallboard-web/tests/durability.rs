@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use aggregator::pipeline::snapshot::SnapshotStore;
-use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState};
+use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::writer::{self, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 /// Starts a writer whose snapshots go to `dir`, and the web server.
 async fn start(dir: std::path::PathBuf) -> String {

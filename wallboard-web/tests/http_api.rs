@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::MetricsConfig;
 
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::AppState;
+use wallboard::config::AppConfig;
+use wallboard::web::AppState;
 
 /// The edge-basic golden day, applied, behind a served router.
 async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {

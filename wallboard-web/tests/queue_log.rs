@@ -20,9 +20,9 @@ use common::KillOnDrop;
 use aggregator::{interval_report, Engine, IntervalReport, MetricsConfig, Range};
 use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
-use ingest::{AgentState, DequeueReason, Event, EventBody};
 use serde_json::Value;
-use wallboard_web::replay::{replay, replay_queue_log};
+use wallboard::replay::{replay, replay_queue_log};
+use wallboard_events::{AgentState, DequeueReason, Event, EventBody};
 
 const TENANT: &str = "default";
 

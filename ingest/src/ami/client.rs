@@ -19,8 +19,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::event::{Event, TimestampMs};
-use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::event::{Event, TimestampMs};
+use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
 use super::translate::{parse_timestamp, Translator, TranslatorConfig};

@@ -12,10 +12,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::event::{
+use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
 };
-use crate::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
 use super::protocol::Message;
 
@@ -51,7 +51,7 @@ pub struct TranslatorConfig {
 impl Default for TranslatorConfig {
     fn default() -> Self {
         TranslatorConfig {
-            tenant: crate::event::DEFAULT_TENANT.to_owned(),
+            tenant: wallboard_events::event::DEFAULT_TENANT.to_owned(),
             agent_key: AgentKey::Interface,
             settle_ms: 2_000,
         }

@@ -35,7 +35,7 @@ use super::protocol::{
     parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
 };
 use super::translate::{event_ts, EslTranslator};
-use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
+use wallboard_events::event::{Event, TimestampMs, DEFAULT_TENANT};
 
 /// The subscription: mod_callcenter's events only, as plain text.
 pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";

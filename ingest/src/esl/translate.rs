@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use super::protocol::EslEvent;
-use crate::event::{
+use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
 };
-use crate::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
 /// The `source` of the events this adapter produces.
 pub const SOURCE: &str = "freeswitch-callcenter";
@@ -930,8 +930,8 @@ mod tests {
         out.iter()
             .map(|e| {
                 let json = e.to_json();
-                let back =
-                    crate::parse_event_str(&json).unwrap_or_else(|err| panic!("{json}: {err}"));
+                let back = wallboard_events::parse_event_str(&json)
+                    .unwrap_or_else(|err| panic!("{json}: {err}"));
                 assert_eq!(&back.into_owned(), e);
                 json
             })

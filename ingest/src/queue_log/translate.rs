@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{
+use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION, TS_LIMIT_MS,
 };
-use crate::parse::{identifier_problem, truncate, MAX_IDENT};
+use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -461,7 +461,7 @@ mod tests {
         ));
         // Every event is valid canonical JSON.
         for e in &ev {
-            crate::parse_event_str(&e.to_json()).unwrap();
+            wallboard_events::parse_event_str(&e.to_json()).unwrap();
         }
     }
 
@@ -593,7 +593,7 @@ abc|c|q|a|ENTERQUEUE
             }
         ));
         for e in &ev {
-            crate::parse_event_str(&e.to_json()).unwrap();
+            wallboard_events::parse_event_str(&e.to_json()).unwrap();
         }
     }
 

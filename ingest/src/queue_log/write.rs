@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::event::{AgentState, DequeueReason, Event, EventBody};
+use wallboard_events::event::{AgentState, DequeueReason, Event, EventBody};
 
 /// What Asterisk knows of a member.
 #[derive(Debug, Default)]

@@ -7,12 +7,12 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use tokio::sync::watch;
 
-use aggregator::pipeline::kafka::{self, SourceConfig};
-use aggregator::pipeline::writer::WriterConfig;
-use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 use ingest::simulate::{SimConfig, Simulator};
+use wallboard_pipeline::kafka::{self, SourceConfig};
+use wallboard_pipeline::writer::WriterConfig;
+use wallboard_pipeline::Hub;
 
 use super::bench::KafkaArgs;
 

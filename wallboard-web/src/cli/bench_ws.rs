@@ -12,12 +12,12 @@ use hdrhistogram::Histogram;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::pipeline::bus::{feed, Bus, Pacing};
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator};
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState};
+use wallboard_pipeline::bus::{feed, Bus, Pacing};
+use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 use super::bench::WsArgs;
 

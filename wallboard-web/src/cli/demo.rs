@@ -10,13 +10,13 @@ use tokio::sync::watch;
 
 use std::sync::Arc;
 
-use aggregator::pipeline::bus::{feed, feed_lines, Bus, Pacing};
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator, SOURCE as SIMULATOR_SOURCE};
-use ingest::{Event, Upstream};
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState, IngestSink};
+use wallboard_events::{Event, Upstream};
+use wallboard_pipeline::bus::{feed, feed_lines, Bus, Pacing};
+use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {

@@ -9,10 +9,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
-use wallboard_web::replay::{replay, replay_queue_log, ReplaySummary};
-use wallboard_web::report_format::{to_csv, to_table, Lang};
+use wallboard::replay::{replay, replay_queue_log, ReplaySummary};
+use wallboard::report_format::{to_csv, to_table, Lang};
 
 use super::MetricFlags;
 

@@ -7,16 +7,16 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tokio::sync::watch;
 
-use aggregator::pipeline::kafka::{self, SourceConfig};
-use aggregator::pipeline::snapshot::SnapshotStore;
-use aggregator::pipeline::writer::WriterConfig;
-use aggregator::pipeline::Hub;
 use std::sync::Arc;
+use wallboard_pipeline::kafka::{self, SourceConfig};
+use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::writer::WriterConfig;
+use wallboard_pipeline::Hub;
 
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
-use wallboard_web::config::AppConfig;
-use wallboard_web::shutdown::{bounded_stop, STOP_DEADLINE};
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard::config::AppConfig;
+use wallboard::shutdown::{bounded_stop, STOP_DEADLINE};
+use wallboard::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 

@@ -13,7 +13,7 @@ use aggregator::Range;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
-use aggregator::pipeline::writer::unix_ms;
+use wallboard_pipeline::writer::unix_ms;
 
 /// The live view of `tenant`, or the 404 that it has sent nothing.
 fn live_of(
@@ -67,7 +67,7 @@ struct Status {
     ws_clients: u64,
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
-    partitions: Vec<aggregator::pipeline::PartitionStatus>,
+    partitions: Vec<wallboard_pipeline::PartitionStatus>,
     /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
     tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }

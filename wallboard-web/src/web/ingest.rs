@@ -22,9 +22,9 @@ use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use aggregator::pipeline::bus::Bus;
 use ingest::kafka::Publisher;
-use ingest::parse_event;
+use wallboard_events::parse_event;
+use wallboard_pipeline::bus::Bus;
 
 use super::error::ApiError;
 use super::AppState;

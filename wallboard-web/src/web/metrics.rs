@@ -11,10 +11,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use aggregator::pipeline::writer::{rejection_codes, unix_ms};
-use aggregator::pipeline::TenantTotals;
 use aggregator::sums::{AgentTime, QueueSums};
-use ingest::DequeueReason;
+use wallboard_events::DequeueReason;
+use wallboard_pipeline::writer::{rejection_codes, unix_ms};
+use wallboard_pipeline::TenantTotals;
 
 use super::AppState;
 

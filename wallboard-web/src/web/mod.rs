@@ -25,7 +25,7 @@ use axum::Router;
 
 use crate::alerting::{self, Alerts};
 use crate::config::AppConfig;
-use aggregator::pipeline::Hub;
+use wallboard_pipeline::Hub;
 
 /// What every handler can reach.
 #[derive(Clone)]

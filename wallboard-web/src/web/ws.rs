@@ -27,7 +27,7 @@ use super::error::{ApiError, ApiQuery};
 use super::push_cache::{Lease, SubscriptionKey};
 use super::AppState;
 use crate::config::QueueTarget;
-use aggregator::pipeline::writer::unix_ms;
+use wallboard_pipeline::writer::unix_ms;
 
 /// How often the server pings, and how long it waits for any sign of life.
 const PING_EVERY: Duration = Duration::from_secs(15);

@@ -12,9 +12,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing, Update};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
-use ingest::Upstream;
+use wallboard_events::Upstream;
 
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};

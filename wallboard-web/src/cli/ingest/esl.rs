@@ -11,9 +11,9 @@ use anyhow::{anyhow, Result};
 use clap::Args;
 
 use ingest::esl::{self, ClientConfig, ClientError, Output};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
-use ingest::Upstream;
+use wallboard_events::Upstream;
 
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 
-use aggregator::pipeline::writer::unix_ms;
-use ingest::{Event, Upstream};
+use wallboard_events::{Event, Upstream};
+use wallboard_pipeline::writer::unix_ms;
 
 use super::Sink;
 

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{parse_line, Line, LineReader};
-use ingest::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::jsonl::{parse_line, Line, LineReader};
+use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 
 pub use sink::{OutputArgs, Sink, Skip};
 
@@ -119,7 +119,7 @@ fn publish_raw(mut input: Box<dyn BufRead>, sink: &mut Sink) -> Result<()> {
         if text.is_empty() {
             continue;
         }
-        let tenant = ingest::parse_event(text)
+        let tenant = wallboard_events::parse_event(text)
             .map(|e| e.tenant.into_owned())
             .unwrap_or_else(|_| DEFAULT_TENANT.to_owned());
         sink.raw_event(&tenant, text)?;

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use ingest::event::DEFAULT_TENANT;
 use ingest::queue_log::SOURCE as QUEUE_LOG_SOURCE;
 use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
-use ingest::Upstream;
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::Upstream;
 
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
@@ -166,7 +166,7 @@ fn handle(
     name: &str,
     translator: &mut QueueLogTranslator,
     sink: &mut Sink,
-    events: &mut Vec<ingest::Event<'static>>,
+    events: &mut Vec<wallboard_events::Event<'static>>,
 ) -> Result<bool> {
     match found {
         FollowedLine::File { identity, why } => {

@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use ingest::event::{Event, DEFAULT_TENANT};
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
+use wallboard_events::event::{Event, DEFAULT_TENANT};
 
 /// The output flags shared by every `wallboard ingest` adapter.
 #[derive(Args, Debug, Clone)]
@@ -123,7 +123,7 @@ impl Sink {
         serde_json::to_writer(&mut self.json, e).expect("events always serialize");
         // Reuse one buffer for every event.
         let json = std::mem::take(&mut self.json);
-        let r = match ingest::parse_event(&json) {
+        let r = match wallboard_events::parse_event(&json) {
             Ok(_) => self.raw_event(&e.tenant, &json),
             Err(err) => self.skipped(Skip {
                 raw: &json,

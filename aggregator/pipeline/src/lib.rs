@@ -18,9 +18,9 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
-use crate::freshness::Freshness;
-use crate::sums::{AgentTime, QueueSums};
-use crate::{IntervalReport, LiveSnapshot, Range};
+use aggregator::freshness::Freshness;
+use aggregator::sums::{AgentTime, QueueSums};
+use aggregator::{IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
 #[derive(Debug, Clone)]

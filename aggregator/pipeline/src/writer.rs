@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use crate::freshness::{FreshnessConfig, FreshnessTracker};
-use crate::intern::DenseId;
-use crate::{interval_report, live_snapshot, Applied, Engine, Params};
-use ingest::{parse_event, Event, EventBody, Upstream};
+use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
+use aggregator::intern::DenseId;
+use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use wallboard_events::{parse_event, Event, EventBody, Upstream};
 
-use super::snapshot::{SnapshotStore, Stored};
-use super::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
+use crate::snapshot::{SnapshotStore, Stored};
+use crate::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
 
 /// How many batches or requests may queue up in a writer's inbox.
 const INBOX_CAPACITY: usize = 64;
@@ -30,9 +30,9 @@ pub const FUTURE: &str = "future";
 /// Every code a writer dead-letters an event with, but `late` (which has its
 /// own counter): `/metrics` starts each at zero.
 pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
-    ingest::EventError::CODES
+    wallboard_events::EventError::CODES
         .iter()
-        .chain(crate::plausible::TimeRejection::CODES)
+        .chain(aggregator::plausible::TimeRejection::CODES)
         .chain([&FUTURE])
         .copied()
 }
@@ -390,14 +390,14 @@ impl State {
         }
     }
 
-    fn totals(&self) -> Vec<super::TenantTotals> {
+    fn totals(&self) -> Vec<crate::TenantTotals> {
         self.engine
             .tenant_names()
             .into_iter()
             .filter_map(|name| self.engine.tenant(name))
             .map(|t| {
                 let b = t.totals();
-                super::TenantTotals {
+                crate::TenantTotals {
                     tenant: t.name().to_owned(),
                     thresholds_s: t.params().thresholds_s.clone(),
                     queues: t

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ingest::Event;
+use wallboard_events::Event;
 
-use super::{Inbox, Record};
+use crate::{Inbox, Record};
 
 /// Most records handed to the writer at once.
 const BATCH: usize = 1024;

@@ -2,9 +2,9 @@
 //! (truncated if it is too large for a Kafka record) and headers saying where
 //! it came from and why it was rejected.
 
-use ingest::event::MAX_EVENT_BYTES;
+use wallboard_events::event::MAX_EVENT_BYTES;
 
-use super::Record;
+use crate::Record;
 
 /// Largest payload copied whole: every record the parser could accept fits.
 /// A larger one is cut to this size (a broker refuses records over about

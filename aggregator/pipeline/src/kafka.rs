@@ -26,9 +26,9 @@ use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
 
-use super::dead_letter::DeadLetter;
-use super::writer::{self, Writer, WriterConfig, WriterHooks};
-use super::{Hub, Inbox, Record};
+use crate::dead_letter::DeadLetter;
+use crate::writer::{self, Writer, WriterConfig, WriterHooks};
+use crate::{Hub, Inbox, Record};
 
 /// Most records handed to a writer at once.
 const BATCH: usize = 2048;

@@ -779,8 +779,8 @@ pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
     has_control(value).then(|| "contains a control character".to_owned())
 }
 
-/// At most 40 characters of `s`, for messages.
-pub(crate) fn truncate(s: &str) -> &str {
+/// At most 40 characters of `s`, for quoting input in error messages.
+pub fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],
         None => s,
