@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, SCHEMA_VERSION,
+    TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
@@ -438,7 +439,7 @@ impl Translator {
                     seg.left = Some(Mark {
                         ts,
                         id: base(call, queue),
-                        wait_ms: seg.queued_ts.map(|q| ms_between(q, ts)),
+                        wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
                     });
                 }
             }
@@ -832,7 +833,7 @@ impl Translator {
                     call: owned(&key.0),
                     queue: owned(&key.1),
                     reason: DequeueReason::Other,
-                    wait_ms: seg.queued_ts.map(|q| ms_between(q, ts)),
+                    wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
                 });
             }
         }
@@ -936,8 +937,11 @@ fn ms_i64(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
-fn ms_between(from: TimestampMs, to: TimestampMs) -> u64 {
-    u64::try_from(to.saturating_sub(from)).unwrap_or(0)
+/// The span between two of our own stamps, or `None` when it is longer than
+/// a call can last (a clock jumped): an unknown wait, not an invalid event.
+fn ms_between(from: TimestampMs, to: TimestampMs) -> Option<u64> {
+    let ms = u64::try_from(to.saturating_sub(from)).unwrap_or(0);
+    (ms <= MAX_DURATION_MS).then_some(ms)
 }
 
 /// An identifier header: present, 1..=128 characters, no control character.
@@ -963,9 +967,14 @@ fn secs(msg: &Message, key: &str) -> Result<Option<u64>, String> {
             .parse::<u64>()
             .ok()
             .and_then(|s| s.checked_mul(1000))
-            .filter(|&ms| i64::try_from(ms).is_ok())
-            .map(Some)
-            .ok_or_else(|| format!("{key} {v:?} is not whole seconds")),
+            .ok_or_else(|| format!("{key} {v:?} is not whole seconds"))
+            .and_then(|ms| match ms {
+                ms if ms <= MAX_DURATION_MS => Ok(Some(ms)),
+                _ => Err(format!(
+                    "{key} {v:?} s is longer than a call can last ({} s)",
+                    MAX_DURATION_MS / 1000
+                )),
+            }),
     }
 }
 

@@ -13,7 +13,8 @@ use std::fmt;
 
 use super::protocol::EslEvent;
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, SCHEMA_VERSION,
+    TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
@@ -805,13 +806,20 @@ fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, Stri
         }
     };
     Ok(match (secs(from)?, secs(to)?) {
-        (Some(f), Some(t)) if t >= f => Some((t - f) as u64 * 1000),
+        // Longer than a call can last: a clock jumped, so the span is unknown.
+        (Some(f), Some(t)) if t >= f => {
+            Some((t - f) as u64 * 1000).filter(|&ms| ms <= MAX_DURATION_MS)
+        }
         _ => None,
     })
 }
 
+/// The span between two of our own stamps, at most [`MAX_DURATION_MS`]: a
+/// longer one means a clock jumped, and a talk time is still owed.
 fn ms_since(from: TimestampMs, to: TimestampMs) -> u64 {
-    u64::try_from(to - from).unwrap_or(0)
+    u64::try_from(to.saturating_sub(from))
+        .unwrap_or(0)
+        .min(MAX_DURATION_MS)
 }
 
 /// A `|`-separated table printed by `callcenter_config … list`: a header
