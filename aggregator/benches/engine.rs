@@ -53,7 +53,7 @@ fn apply(c: &mut Criterion) {
                 black_box(engine.apply(e));
             }
             engine
-        })
+        });
     });
     // Steady state: the engine has run for two days already (its tables are
     // sized, its dedup generations reused); it takes the third day.
@@ -73,16 +73,16 @@ fn apply(c: &mut Criterion) {
                 engine
             },
             criterion::BatchSize::LargeInput,
-        )
+        );
     });
     let t = warm.tenant("default").unwrap();
     let now = t.max_ts().unwrap();
     g.throughput(Throughput::Elements(1));
     g.bench_function("interval_report_full_day", |b| {
-        b.iter(|| interval_report(black_box(t), now, Range::default()))
+        b.iter(|| interval_report(black_box(t), now, Range::default()));
     });
     g.bench_function("live_snapshot", |b| {
-        b.iter(|| live_snapshot(black_box(t), now))
+        b.iter(|| live_snapshot(black_box(t), now));
     });
     g.finish();
 }

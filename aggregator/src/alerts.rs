@@ -168,8 +168,7 @@ impl AlertRule {
                 .map(|a| {
                     let minutes = a
                         .out_of_adherence_since_ms
-                        .map(|t| (snap.now_ms - t).max(0) as f64 / 60_000.0)
-                        .unwrap_or(0.0);
+                        .map_or(0.0, |t| (snap.now_ms - t).max(0) as f64 / 60_000.0);
                     (a.agent.clone(), Some(minutes))
                 })
                 .collect();
@@ -271,6 +270,7 @@ pub struct AlertEngine {
 }
 
 impl AlertEngine {
+    #[must_use]
     pub fn new(rules: Vec<AlertRule>) -> Self {
         AlertEngine {
             rules,
@@ -278,6 +278,7 @@ impl AlertEngine {
         }
     }
 
+    #[must_use]
     pub fn rules(&self) -> &[AlertRule] {
         &self.rules
     }
@@ -309,6 +310,7 @@ impl AlertEngine {
     }
 
     /// Alerts firing now.
+    #[must_use]
     pub fn active(&self) -> Vec<ActiveAlert> {
         self.tracks
             .iter()
@@ -340,7 +342,7 @@ impl AlertEngine {
     /// Acknowledges a firing alert: no more repeats until it resolves.
     pub fn acknowledge(&mut self, tenant: &str, rule: &str, subject: &str) -> bool {
         let mut found = false;
-        for ((i, t, s), track) in self.tracks.iter_mut() {
+        for ((i, t, s), track) in &mut self.tracks {
             if t == tenant && s == subject && self.rules[*i].name == rule {
                 track.acknowledged = true;
                 found = true;

@@ -80,6 +80,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// The `[metrics]` key the error is about.
+    #[must_use]
     pub fn key(&self) -> &'static str {
         match self {
             ConfigError::UnknownTz(_) => "metrics.tz",
@@ -194,6 +195,7 @@ fn parse_entry(e: &str) -> Option<AllowedEntry> {
 impl Params {
     /// Everything the engine's stored sums depend on, as text: a snapshot
     /// made under other settings cannot be reused.
+    #[must_use]
     pub fn fingerprint(&self) -> String {
         let mut f = format!(
             "tz={} interval={} sl={:?} short={} rolling={} adherence={:?}",
@@ -214,6 +216,7 @@ impl Params {
     }
 
     /// The short-abandon threshold of `queue`, in seconds.
+    #[must_use]
     pub fn short_abandon_s_for(&self, queue: &str) -> u32 {
         if self.short_abandon_by_queue.is_empty() {
             return self.short_abandon_s;

@@ -17,6 +17,7 @@ pub struct Dedup {
 
 impl Dedup {
     /// Remembers each id for at least `window_ms` of event time.
+    #[must_use]
     pub fn new(window_ms: i64) -> Self {
         Dedup {
             window_ms,
@@ -51,10 +52,12 @@ impl Dedup {
     }
 
     /// Ids currently remembered.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.current.len() + self.previous.len()
     }
 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

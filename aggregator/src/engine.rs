@@ -28,6 +28,7 @@ pub enum SnapshotError {
 }
 
 impl Engine {
+    #[must_use]
     pub fn new(params: Params) -> Self {
         Engine {
             params: Arc::new(params),
@@ -59,6 +60,7 @@ impl Engine {
     }
 
     /// The engine's state as bytes, for a durable snapshot.
+    #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("engine state always serializes")
     }
@@ -73,17 +75,20 @@ impl Engine {
         Ok(engine)
     }
 
+    #[must_use]
     pub fn tenant(&self, name: &str) -> Option<&TenantEngine> {
         self.tenants.get(name)
     }
 
     /// Tenant names, sorted.
+    #[must_use]
     pub fn tenant_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.tenants.keys().map(|k| &**k).collect();
         names.sort_unstable();
         names
     }
 
+    #[must_use]
     pub fn params(&self) -> &Params {
         &self.params
     }

@@ -190,6 +190,7 @@ impl FreshnessTracker {
     }
 
     /// The freshness of `tenant` at `wall_ms`, given its newest event time.
+    #[must_use]
     pub fn view(
         &self,
         tenant: &str,

@@ -75,6 +75,7 @@ impl<I: DenseId> Interner<I> {
     }
 
     /// The id of `name`, if it was ever seen.
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<I> {
         self.ids.get(name).map(|&i| I::from_index(i as usize))
     }
@@ -83,10 +84,12 @@ impl<I: DenseId> Interner<I> {
         &self.names[id.index()]
     }
 
+    #[must_use]
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

@@ -63,6 +63,7 @@ impl AgentsByState {
     }
 
     /// Signed-in agents.
+    #[must_use]
     pub fn staffed(&self) -> u32 {
         self.available + self.ringing + self.on_call + self.acw + self.not_ready
     }
@@ -131,6 +132,7 @@ struct Period {
 }
 
 /// The live view of `engine` at `now` (no earlier than its latest event).
+#[must_use]
 pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
     let clock = engine.clock();
     let params = engine.params();

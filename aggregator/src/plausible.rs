@@ -27,6 +27,7 @@ impl TimeRejection {
     pub const CODES: &'static [&'static str] = &["ts_out_of_range", "far_ahead"];
 
     /// A short stable code for counters and dead-letter headers.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             TimeRejection::OutOfRange { .. } => "ts_out_of_range",

@@ -41,6 +41,7 @@ pub struct SlVariants {
 
 impl SlVariants {
     /// With A answered, B abandoned, and those within the threshold.
+    #[must_use]
     pub fn compute(a: u64, b: u64, a_within: u64, b_within: u64) -> Self {
         SlVariants {
             sl1: ratio(a_within + b_within, a + b),
@@ -119,6 +120,7 @@ pub struct RowInterval {
 
 impl QueueRow {
     /// A row from a queue's call sums and its members' time.
+    #[must_use]
     pub fn new(
         queue: &str,
         at: &RowInterval,
@@ -181,6 +183,7 @@ impl QueueRow {
 }
 
 impl AgentRow {
+    #[must_use]
     pub fn new(agent: &str, at: &RowInterval, s: &AgentSums) -> Self {
         let t = &s.time;
         AgentRow {
@@ -217,6 +220,7 @@ fn per_threshold(thresholds_s: &[u32], counts: &[u64]) -> BTreeMap<String, u64> 
 }
 
 /// The four service-level variants at every threshold.
+#[must_use]
 pub fn sl_by_threshold(thresholds_s: &[u32], q: &QueueSums) -> BTreeMap<String, SlVariants> {
     thresholds_s
         .iter()
@@ -249,6 +253,7 @@ impl Range {
 }
 
 /// The report of `engine` as it stands at `now`.
+#[must_use]
 pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) -> IntervalReport {
     let now = crate::tenant::clamp_ts(now);
     let params = engine.params();
@@ -303,6 +308,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
 }
 
 /// The whole tenant's call sums in one interval: the sum over its queues.
+#[must_use]
 pub fn tenant_sums(b: &Bucket) -> QueueSums {
     let mut total = QueueSums::default();
     for q in &b.queues {

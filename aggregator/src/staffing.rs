@@ -40,6 +40,7 @@ pub struct Prediction {
 
 impl Demand {
     /// Offered traffic A = calls × AHT / interval, in Erlangs.
+    #[must_use]
     pub fn traffic(&self) -> f64 {
         if self.interval_s <= 0.0 {
             return 0.0;
@@ -48,6 +49,7 @@ impl Demand {
     }
 
     /// Erlang C's prediction with `agents` agents.
+    #[must_use]
     pub fn with_agents(&self, agents: u32) -> Prediction {
         let a = self.traffic();
         let n = f64::from(agents);
@@ -79,6 +81,7 @@ impl Demand {
     }
 
     /// The fewest agents whose predicted service level reaches the target.
+    #[must_use]
     pub fn required_agents(&self) -> u32 {
         let a = self.traffic();
         if a <= 0.0 {
@@ -98,6 +101,7 @@ impl Demand {
 
 /// Agents to schedule so that `agents` are on the phones when a share
 /// `shrinkage` (0..1) of paid time is lost to breaks, training, absence.
+#[must_use]
 pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
     if !(0.0..1.0).contains(&shrinkage) {
         return agents;
@@ -108,6 +112,7 @@ pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
 /// Erlang C: the probability that a call waits, with `n` agents and `a`
 /// Erlangs of traffic (`n > a`), from Erlang B's recursion
 /// `B(k) = a·B(k−1) / (k + a·B(k−1))` and `C = n·B / (n − a·(1 − B))`.
+#[must_use]
 pub fn erlang_c(n: u32, a: f64) -> f64 {
     if a <= 0.0 {
         return 0.0;

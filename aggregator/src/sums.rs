@@ -38,7 +38,8 @@ pub struct QueueSums {
 }
 
 impl QueueSums {
-    /// answered + abandoned + dequeued + wait_unknown (short abandons excluded).
+    /// answered + abandoned + dequeued + `wait_unknown` (short abandons excluded).
+    #[must_use]
     pub fn offered(&self) -> u64 {
         self.answered + self.abandoned + self.dequeued + self.wait_unknown
     }
@@ -68,6 +69,7 @@ impl QueueSums {
         self.dequeued_by_reason[reason_index(reason)] += 1;
     }
 
+    #[must_use]
     pub fn dequeued_for(&self, reason: DequeueReason) -> u64 {
         self.dequeued_by_reason[reason_index(reason)]
     }
@@ -149,6 +151,7 @@ impl AgentTime {
     }
 
     /// Time in a working state (available or busy).
+    #[must_use]
     pub fn working_ms(&self) -> u64 {
         self.available_ms + self.busy_ms
     }
@@ -173,6 +176,7 @@ impl AgentSums {
 }
 
 /// `num / den`, or `None` ("no data") when the denominator is 0.
+#[must_use]
 pub fn ratio(num: u64, den: u64) -> Option<f64> {
     (den != 0).then(|| num as f64 / den as f64)
 }

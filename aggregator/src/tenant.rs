@@ -67,6 +67,7 @@ impl AgentLive {
     /// Since when the agent has been out of adherence at `now` (`None`: in
     /// adherence, or nothing planned at `now`). `now` is at or after
     /// `accrued_to`.
+    #[must_use]
     pub fn out_of_adherence_since(&self, now: TimestampMs) -> Option<TimestampMs> {
         let from = self.accrued_to.max(self.since.unwrap_or(TimestampMs::MIN));
         self.plan.carry_stretch(
@@ -187,6 +188,7 @@ pub struct ParamsChanged {
 }
 
 impl TenantEngine {
+    #[must_use]
     pub fn new(name: &str, params: Arc<Params>) -> Self {
         TenantEngine {
             name: name.into(),
@@ -228,18 +230,22 @@ impl TenantEngine {
         Ok(())
     }
 
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    #[must_use]
     pub fn params(&self) -> &Params {
         &self.params
     }
 
+    #[must_use]
     pub fn clock(&self) -> &IntervalClock {
         &self.clock
     }
 
+    #[must_use]
     pub fn stats(&self) -> EngineStats {
         self.stats
     }
@@ -250,41 +256,50 @@ impl TenantEngine {
     }
 
     /// The largest `ts` of the events taken so far.
+    #[must_use]
     pub fn max_ts(&self) -> Option<TimestampMs> {
         self.max_ts
     }
 
+    #[must_use]
     pub fn queue_names(&self) -> &Interner<QueueId> {
         &self.queue_names
     }
 
+    #[must_use]
     pub fn agent_names(&self) -> &Interner<AgentId> {
         &self.agent_names
     }
 
+    #[must_use]
     pub fn codes(&self) -> &Interner<CodeId> {
         &self.codes
     }
 
+    #[must_use]
     pub fn buckets(&self) -> &BTreeMap<IntervalStart, Bucket> {
         &self.buckets
     }
 
     /// Sums since the engine started (restored with its snapshots).
+    #[must_use]
     pub fn totals(&self) -> &Bucket {
         &self.totals
     }
 
+    #[must_use]
     pub fn agent(&self, id: AgentId) -> &AgentLive {
         &self.agents[id.index()]
     }
 
     /// Every agent's live state, by id.
+    #[must_use]
     pub fn agents(&self) -> &[AgentLive] {
         &self.agents
     }
 
     /// The rolling window of queue `q` summed at `now`.
+    #[must_use]
     pub fn rolling_sums(&self, q: QueueId, now: TimestampMs) -> QueueSums {
         self.rolling
             .get(q.index())
@@ -462,6 +477,7 @@ impl TenantEngine {
     /// Where history is kept from: `history_ms` before the newest event (or
     /// `now`, if later). Nothing older gets an interval, so memory is bounded
     /// by the retention whatever the event times.
+    #[must_use]
     pub fn history_from(&self, now: TimestampMs) -> TimestampMs {
         self.max_ts
             .map_or(now, |m| m.max(now))
@@ -637,7 +653,7 @@ impl TenantEngine {
         // Time before the history kept goes to the totals in one piece.
         let from = ag.accrued_to.max(keep_from.min(to));
         agent_lump(ag, ag.accrued_to, from, |piece| {
-            add_piece(totals, a, ag, piece)
+            add_piece(totals, a, ag, piece);
         });
         let buckets = &mut self.buckets;
         agent_pieces(
@@ -660,6 +676,7 @@ impl TenantEngine {
 
     /// The interval sums as they stand at `now`: the closed sums plus every
     /// agent's current state and plan accounted up to `now`.
+    #[must_use]
     pub fn buckets_at(&self, now: TimestampMs) -> BTreeMap<IntervalStart, Bucket> {
         let now = clamp_ts(now);
         let keep_from = self.history_from(now);
@@ -741,6 +758,7 @@ impl TenantEngine {
 
 /// `t` moved into the times events may have, so interval arithmetic on a
 /// caller's "now" (`replay --until`) cannot overflow.
+#[must_use]
 pub fn clamp_ts(t: TimestampMs) -> TimestampMs {
     t.clamp(0, wallboard_events::event::TS_LIMIT_MS - 1)
 }

@@ -26,7 +26,7 @@ fn report_bytes(engine: &Engine) -> (Vec<String>, Vec<u8>) {
     let names = engine
         .tenant_names()
         .iter()
-        .map(|n| n.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     (names, serde_json::to_vec_pretty(&report).unwrap())
 }

@@ -1,5 +1,5 @@
-//! Parsing and validating canonical events (serde_json, borrowing from the
-//! input), and translating an Asterisk queue_log into them.
+//! Parsing and validating canonical events (`serde_json`, borrowing from the
+//! input), and translating an Asterisk `queue_log` into them.
 //! `cargo bench -p ingest --bench parse`.
 
 use std::hint::black_box;
@@ -32,12 +32,12 @@ fn parse(c: &mut Criterion) {
                 ok += u64::from(parse_line(&line).is_ok());
             }
             black_box(ok)
-        })
+        });
     });
     g.finish();
 }
 
-/// The queue_log adapter's translation, lines already read.
+/// The `queue_log` adapter's translation, lines already read.
 fn queue_log(c: &mut Criterion) {
     let mut writer = QueueLogWriter::new("PJSIP/");
     for e in Simulator::new(SimConfig {
@@ -62,7 +62,7 @@ fn queue_log(c: &mut Criterion) {
                 events += out.len();
             }
             black_box(events)
-        })
+        });
     });
     g.finish();
 }

@@ -24,6 +24,7 @@ pub struct KafkaSettings {
 }
 
 impl KafkaSettings {
+    #[must_use]
     pub fn new(brokers: &str) -> Self {
         KafkaSettings {
             brokers: brokers.to_owned(),
@@ -33,6 +34,7 @@ impl KafkaSettings {
 
     /// A librdkafka configuration with the brokers and the pass-through
     /// properties applied last, so a user's setting wins.
+    #[must_use]
     pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers);
@@ -57,7 +59,7 @@ impl ClientContext for DeliveryCounter {}
 impl ProducerContext for DeliveryCounter {
     type DeliveryOpaque = ();
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, (): ()) {
         if let Err((e, _)) = result {
             self.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!("delivery failed: {e}");
@@ -129,6 +131,7 @@ impl Publisher {
     }
 
     /// Deliveries that failed so far.
+    #[must_use]
     pub fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
     }

@@ -1,5 +1,5 @@
 //! The sources of canonical events (`wallboard-events`): JSON Lines input, the
-//! simulator, the telephony adapters (Asterisk queue_log and AMI, FreeSWITCH
+//! simulator, the telephony adapters (Asterisk `queue_log` and AMI, `FreeSWITCH`
 //! event socket) and the Kafka publisher they share.
 
 pub mod ami;

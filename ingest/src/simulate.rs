@@ -196,6 +196,7 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    #[must_use]
     pub fn new(cfg: SimConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let period = Period::new(cfg.start_ms, cfg.hours);
@@ -1241,11 +1242,10 @@ fn demand_at_hour(hour: f64) -> f64 {
     DEMAND_CURVE
         .windows(2)
         .find(|w| hour <= w[1].0)
-        .map(|w| {
+        .map_or(DEMAND_CURVE[0].1, |w| {
             let ((h0, d0), (h1, d1)) = (w[0], w[1]);
             d0 + (d1 - d0) * (hour - h0) / (h1 - h0)
         })
-        .unwrap_or(DEMAND_CURVE[0].1)
 }
 
 // --- Arrivals ---------------------------------------------------------------
@@ -1293,7 +1293,7 @@ impl Arrivals {
         let (mut agents, mut tilted) = (0.0, 0.0);
         let mut t = self.start;
         while t < self.end {
-            let n = self.planned_at(t + RATE_STEP_MS / 2) as f64;
+            let n = f64::from(self.planned_at(t + RATE_STEP_MS / 2));
             agents += n;
             tilted += n * self.tilt(t + RATE_STEP_MS / 2);
             t += RATE_STEP_MS;
@@ -1319,7 +1319,7 @@ impl Arrivals {
 
     /// Calls per ms during the step that contains `t`.
     fn rate(&self, step_middle: TimestampMs) -> f64 {
-        let agents = self.planned_at(step_middle) as f64;
+        let agents = f64::from(self.planned_at(step_middle));
         self.rate_per_agent * agents * self.tilt(step_middle) / self.tilt_norm
     }
 
@@ -1683,9 +1683,9 @@ mod tests {
         assert!(completed > 500, "only {completed} calls completed");
     }
 
-    /// Agent states follow the call flow: ringing only when available, on_call
+    /// Agent states follow the call flow: ringing only when available, `on_call`
     /// only right after ringing for that call (with its answer), acw only
-    /// after on_call for that call, and nothing else while a call is open.
+    /// after `on_call` for that call, and nothing else while a call is open.
     #[test]
     fn agent_states_follow_the_call_flow() {
         let events = day(8, 30, 8.0, 1.3);
@@ -1826,7 +1826,7 @@ mod tests {
         }
         (
             busy as f64 / (busy + available) as f64,
-            abandoned as f64 / ended as f64,
+            f64::from(abandoned) / f64::from(ended),
         )
     }
 

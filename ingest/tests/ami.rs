@@ -343,7 +343,7 @@ fn members_added_unreachable_busy_and_removed() {
             "1700004300000 PJSIP/1003 on_call",
             "1700004400000 PJSIP/1003 available",
             r#"1700004500000 PJSIP/1003 queues ["support"]"#,
-            r#"1700004500000 PJSIP/1003 queues []"#,
+            r"1700004500000 PJSIP/1003 queues []",
             "1700004500000 PJSIP/1003 logged_out",
         ]
     );
@@ -413,7 +413,7 @@ fn queue_status_resyncs_members_and_waiting_calls() {
         lines(&run.events),
         [
             "1700006100000 PJSIP/1003 available",
-            r#"1700006100000 PJSIP/1002 queues []"#,
+            r"1700006100000 PJSIP/1002 queues []",
             "1700006100000 PJSIP/1002 logged_out",
             // Joined while we were away: announced, with its wait.
             "1700006095000 queued 1700006200.602@sales",
@@ -575,7 +575,7 @@ impl Clock for FixedClock {
 #[derive(Clone, Default)]
 struct Conn {
     refuse_login: bool,
-    /// The answer to QueueStatus (a fixture), then these messages.
+    /// The answer to `QueueStatus` (a fixture), then these messages.
     queue_status: String,
     events: Vec<String>,
     /// Bytes sent after the events, before closing (a message cut short).

@@ -1,4 +1,4 @@
-//! Fuzzing on stable Rust (proptest): the JSON event parser, the queue_log
+//! Fuzzing on stable Rust (proptest): the JSON event parser, the `queue_log`
 //! translator and the AMI and ESL frame parsers get a seed corpus (the
 //! fixtures, `tests/golden`, a simulated day) mutated the way fuzzers do
 //! (bit flips, inserted and deleted runs, spliced copies, hostile tokens),
@@ -75,7 +75,7 @@ fn json_seeds() -> &'static [Vec<u8>] {
     })
 }
 
-/// queue_log seeds: the fixture, and a simulated day as Asterisk writes it.
+/// `queue_log` seeds: the fixture, and a simulated day as Asterisk writes it.
 fn queue_log_seeds() -> &'static [Vec<u8>] {
     static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     SEEDS.get_or_init(|| {
@@ -116,7 +116,7 @@ fn ami_seeds() -> &'static [Vec<u8>] {
     })
 }
 
-/// ESL seeds: each fixture's event bodies framed as mod_event_socket sends
+/// ESL seeds: each fixture's event bodies framed as `mod_event_socket` sends
 /// them, as plain events and (one file) as JSON events.
 fn esl_seeds() -> &'static [Vec<u8>] {
     static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
@@ -212,7 +212,7 @@ struct At(u64);
 
 impl At {
     fn index(self, len: usize) -> usize {
-        ((len as u128 * self.0 as u128) >> 64) as usize
+        ((len as u128 * u128::from(self.0)) >> 64) as usize
     }
 }
 
@@ -328,7 +328,7 @@ fn check_json(bytes: &[u8]) {
     }
 }
 
-/// The queue_log translator over a whole file, line by line.
+/// The `queue_log` translator over a whole file, line by line.
 fn check_queue_log(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let mut t = QueueLogTranslator::new("default", "fuzz");

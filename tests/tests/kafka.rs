@@ -35,7 +35,10 @@ impl Serve {
             group: unique("group"),
             state: std::env::temp_dir().join(unique("state")),
             port: tests::free_port(),
-            metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            metrics: metrics
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         }
     }
 

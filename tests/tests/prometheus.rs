@@ -117,7 +117,7 @@ fn prometheus(target: u16) -> (Proc, String) {
     (proc, format!("http://127.0.0.1:{port}/api/v1"))
 }
 
-/// The single value of an instant PromQL query, if there is one.
+/// The single value of an instant `PromQL` query, if there is one.
 fn instant(api: &str, promql: &str) -> Option<f64> {
     let url = format!("{api}/query?query={}", urlencode(promql));
     let v = get_json(&url)?;

@@ -68,7 +68,7 @@ pub struct ServerConfig {
     pub header_timeout_s: u64,
     /// Seconds a client has to send a request's body.
     pub body_timeout_s: u64,
-    /// Open connections at most (WebSockets included); beyond, a new one
+    /// Open connections at most (`WebSockets` included); beyond, a new one
     /// is answered 503 and closed.
     pub max_connections: usize,
     /// Most queues in one WebSocket subscription.
@@ -207,6 +207,7 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// [`Self::max_future_s`] for the writer.
+    #[must_use]
     pub fn max_future_ms(&self) -> i64 {
         i64::try_from(self.max_future_s.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
@@ -495,6 +496,7 @@ impl AppConfig {
 
     /// Configured queues that no tenant's live view has seen (not an error:
     /// a queue may not have had a call yet).
+    #[must_use]
     pub fn unseen_queues(&self, seen: &std::collections::BTreeSet<&str>) -> Vec<String> {
         self.queues
             .iter()
@@ -504,6 +506,7 @@ impl AppConfig {
     }
 
     /// The display settings of `queue` (defaults when not configured).
+    #[must_use]
     pub fn target_for(&self, queue: &str) -> QueueTarget {
         self.queues
             .iter()

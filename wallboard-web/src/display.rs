@@ -213,6 +213,7 @@ pub struct DisplayPush<'a> {
 }
 
 impl<'a> DisplayPush<'a> {
+    #[must_use]
     pub fn new(config: &'a AppConfig) -> Self {
         DisplayPush {
             kind: "display",

@@ -27,7 +27,7 @@ pub struct ReplaySummary {
     pub rejected: u64,
     /// The first few rejected lines, each with its number and reason.
     pub first_rejections: Vec<String>,
-    /// Source lines that map to no event (queue_log `RINGNOANSWER`, …).
+    /// Source lines that map to no event (`queue_log` `RINGNOANSWER`, …).
     pub ignored_lines: u64,
     pub tenants_seen: Vec<String>,
 }
@@ -63,7 +63,7 @@ pub fn replay(
     Ok(s)
 }
 
-/// Feeds an Asterisk queue_log to `engine` (events of `tenant`, default
+/// Feeds an Asterisk `queue_log` to `engine` (events of `tenant`, default
 /// `default`), translated as `adapters.md` says, with the event ids
 /// `wallboard ingest queue-log` gives the same file.
 pub fn replay_queue_log(
@@ -86,13 +86,14 @@ pub fn replay_queue_log(
             }
         }
         let (n, text) = match line {
-            Line::Text(n, bytes) => match std::str::from_utf8(bytes) {
-                Ok(t) => (n, t),
-                Err(_) => {
+            Line::Text(n, bytes) => {
+                if let Ok(t) = std::str::from_utf8(bytes) {
+                    (n, t)
+                } else {
                     s.reject(&format!("line {n}: not valid UTF-8"));
                     continue;
                 }
-            },
+            }
             Line::TooLong(n, size) => {
                 s.reject(&format!(
                     "line {n}: {size} bytes, too long for a queue_log line"

@@ -208,6 +208,7 @@ fn csv_cell(c: Cell<'_>) -> String {
 /// The report's queue rows as CSV: a UTF-8 byte-order mark (so Excel and
 /// WPS do not guess a legacy code page), a header row, CRLF line ends and
 /// RFC 4180 quoting.
+#[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
     let cols = csv_columns(&report.sl_thresholds_s);
     let mut out = "\u{feff}".as_bytes().to_vec();
@@ -314,6 +315,7 @@ fn table_cell(c: Cell<'_>) -> (String, bool) {
 
 /// The report's queue rows as a table aligned for a terminal (numbers to
 /// the right, rounded to one decimal; `-` where the report has `null`).
+#[must_use]
 pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
     let cols = table_columns(&report.sl_thresholds_s);
     let header: Vec<(String, bool)> = cols
@@ -415,6 +417,7 @@ fn accept_prefers_csv(accept: &str) -> bool {
 }
 
 /// The CSV report as an HTTP response: a download named after the tenant.
+#[must_use]
 pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;

@@ -479,7 +479,7 @@ async fn websocket_subscriptions_are_bounded_and_their_cache_goes_with_them() {
     let end = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                None | Some(Err(_) | Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}
             }
         }
@@ -613,7 +613,9 @@ async fn the_openapi_document_covers_every_route_and_every_answer() {
     for (method, path) in &documented {
         let op = &openapi["paths"][path][method];
         let answers = op["responses"].as_object().unwrap();
-        let open = op["security"].as_array().is_some_and(|s| s.is_empty());
+        let open = op["security"]
+            .as_array()
+            .is_some_and(std::vec::Vec::is_empty);
         let mut tries = vec![(
             "admin token",
             request(&client, &base, method, path, "edge").bearer_auth("boss"),

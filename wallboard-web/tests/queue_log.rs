@@ -1,4 +1,4 @@
-//! The queue_log adapter. Against a simulated day: the queue_log Asterisk
+//! The `queue_log` adapter. Against a simulated day: the `queue_log` Asterisk
 //! would have written for the simulator's calls (whole seconds, no
 //! after-call work), replayed through the adapter, gives the canonical
 //! trace's answered, abandoned and dequeued counts per queue and interval,

@@ -31,6 +31,7 @@ pub struct Bus {
 }
 
 impl Bus {
+    #[must_use]
     pub fn new(inbox: SyncSender<Inbox>) -> Arc<Self> {
         Arc::new(Bus {
             state: Mutex::new((0, inbox)),
@@ -39,7 +40,10 @@ impl Bus {
 
     /// Sends payloads as the next records; waits while the writer is busy.
     pub fn send(&self, payloads: Vec<Vec<u8>>) -> Result<(), String> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let first = state.0;
         let records: Vec<Record> = (first..)
             .zip(payloads)

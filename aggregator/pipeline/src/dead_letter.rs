@@ -21,6 +21,7 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
+    #[must_use]
     pub fn new(partition: i32, record: &Record, code: &str, reason: &str) -> Self {
         let size = record.payload.len();
         let kept = size.min(MAX_DEAD_LETTER_PAYLOAD);
@@ -45,6 +46,7 @@ impl DeadLetter {
     }
 
     /// Bytes held while it waits for confirmation.
+    #[must_use]
     pub fn size(&self) -> usize {
         self.payload.len()
             + self

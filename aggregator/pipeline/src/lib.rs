@@ -102,6 +102,7 @@ pub struct PartitionStatus {
 impl PartitionStatus {
     /// Whether the state has been durable recently enough: within three
     /// snapshot intervals (always, for a writer that keeps no snapshots).
+    #[must_use]
     pub fn durable_at(&self, now_ms: i64) -> bool {
         self.snapshot_interval_ms
             .is_none_or(|every| now_ms - self.durable_ms <= 3 * every)
@@ -138,6 +139,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    #[must_use]
     pub fn new(partitions: Vec<PartitionHandle>, changed: watch::Receiver<u64>) -> Self {
         Hub {
             partitions: Arc::new(RwLock::new(partitions)),
@@ -148,13 +150,16 @@ impl Hub {
     fn handles(&self) -> Vec<PartitionHandle> {
         self.partitions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     /// Adds (or replaces) the handle of a partition this instance now owns.
     pub fn attach(&self, handle: PartitionHandle) {
-        let mut p = self.partitions.write().unwrap_or_else(|e| e.into_inner());
+        let mut p = self
+            .partitions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         p.retain(|h| h.partition != handle.partition);
         p.push(handle);
         p.sort_by_key(|h| h.partition);
@@ -164,16 +169,18 @@ impl Hub {
     pub fn detach(&self, partition: i32) {
         self.partitions
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .retain(|h| h.partition != partition);
     }
 
     /// A receiver that changes whenever any partition publishes.
+    #[must_use]
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changed.clone()
     }
 
     /// The latest live view of `tenant`.
+    #[must_use]
     pub fn live(&self, tenant: &str) -> Option<Arc<LiveSnapshot>> {
         self.handles()
             .iter()
@@ -181,6 +188,7 @@ impl Hub {
     }
 
     /// Tenants with published state, sorted.
+    #[must_use]
     pub fn tenants(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .handles()
@@ -193,6 +201,7 @@ impl Hub {
     }
 
     /// Every partition's status.
+    #[must_use]
     pub fn status(&self) -> Vec<PartitionStatus> {
         self.handles()
             .iter()
@@ -201,6 +210,7 @@ impl Hub {
     }
 
     /// Every tenant's freshness (heartbeat-only tenants too), by tenant.
+    #[must_use]
     pub fn freshness(&self) -> BTreeMap<String, Freshness> {
         self.handles()
             .iter()
@@ -209,6 +219,7 @@ impl Hub {
     }
 
     /// When the newest view was published (Unix ms).
+    #[must_use]
     pub fn last_publish_ms(&self) -> Option<i64> {
         self.handles()
             .iter()

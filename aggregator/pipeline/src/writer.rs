@@ -86,6 +86,7 @@ pub struct Writer {
 }
 
 /// Starts the writer of `cfg.partition`, restoring its snapshot if any.
+#[must_use]
 pub fn spawn(
     cfg: WriterConfig,
     hooks: Box<dyn WriterHooks>,
@@ -109,7 +110,7 @@ pub fn spawn(
         clocks: BTreeMap::new(),
         freshness: FreshnessTracker::default(),
         dirty: true,
-        last_publish: Instant::now() - MAX_PUBLISH_GAP,
+        last_publish: Instant::now().checked_sub(MAX_PUBLISH_GAP).unwrap(),
         last_snapshot: Instant::now(),
         snapshot_offset: start_offset,
         wall_ms: unix_ms(),
@@ -335,7 +336,11 @@ impl State {
                 return self.reject(r, FUTURE, &reason);
             }
         }
-        if let Some(newest) = self.engine.tenant(&event.tenant).and_then(|t| t.max_ts()) {
+        if let Some(newest) = self
+            .engine
+            .tenant(&event.tenant)
+            .and_then(aggregator::TenantEngine::max_ts)
+        {
             if event.ts < newest - self.cfg.allowed_lateness_ms {
                 self.status.late += 1;
                 let reason = format!(
@@ -441,7 +446,10 @@ impl State {
             .tenants()
             .chain(self.engine.tenant_names())
             .map(|name| {
-                let newest = self.engine.tenant(name).and_then(|t| t.max_ts());
+                let newest = self
+                    .engine
+                    .tenant(name)
+                    .and_then(aggregator::TenantEngine::max_ts);
                 let view = self.freshness.view(name, newest, wall, &self.cfg.freshness);
                 (name.to_owned(), view)
             })
@@ -505,11 +513,11 @@ impl State {
 }
 
 /// Wall-clock Unix milliseconds (for status only; the engine never reads it).
+#[must_use]
 pub fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -46,11 +46,13 @@ pub struct Event<'a> {
 
 impl Event<'_> {
     /// The event's `kind`, as written in JSON.
+    #[must_use]
     pub fn kind(&self) -> Kind {
         self.body.kind()
     }
 
     /// A copy that owns all its strings.
+    #[must_use]
     pub fn into_owned(self) -> Event<'static> {
         Event {
             v: self.v,
@@ -63,6 +65,7 @@ impl Event<'_> {
     }
 
     /// The event as one line of canonical JSON (no trailing newline).
+    #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize")
     }
@@ -142,6 +145,7 @@ fn is_false(v: &bool) -> bool {
 }
 
 impl EventBody<'_> {
+    #[must_use]
     pub fn kind(&self) -> Kind {
         match self {
             EventBody::CallQueued { .. } => Kind::CallQueued,
@@ -335,6 +339,7 @@ string_enum! {
 impl Event<'static> {
     /// A heartbeat of `source` for `tenant` at wall time `ts`. Its id names
     /// the source and the time; heartbeats are never deduplicated anyway.
+    #[must_use]
     pub fn heartbeat(tenant: &str, source: &str, ts: TimestampMs, upstream: Upstream) -> Self {
         Event {
             v: SCHEMA_VERSION,
@@ -373,11 +378,13 @@ string_enum! {
 
 impl AgentState {
     /// Signed in (any state but `logged_out`).
+    #[must_use]
     pub fn is_staffed(self) -> bool {
         self != AgentState::LoggedOut
     }
 
     /// Handling a call: `ringing`, `on_call` or `acw`.
+    #[must_use]
     pub fn is_busy(self) -> bool {
         matches!(
             self,
@@ -386,6 +393,7 @@ impl AgentState {
     }
 
     /// Working: available or busy (the numerator of conformance).
+    #[must_use]
     pub fn is_working(self) -> bool {
         self == AgentState::Available || self.is_busy()
     }

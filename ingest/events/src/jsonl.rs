@@ -93,19 +93,15 @@ impl<R: Read> LineReader<R> {
                     self.pos = self.end;
                     loop {
                         self.refill()?;
-                        match memchr::memchr(b'\n', &self.buf[..self.end]) {
-                            Some(i) => {
-                                size += i + 1;
-                                self.pos = i + 1;
-                                break;
-                            }
-                            None => {
-                                size += self.end;
-                                self.pos = self.end;
-                                if self.eof {
-                                    break;
-                                }
-                            }
+                        if let Some(i) = memchr::memchr(b'\n', &self.buf[..self.end]) {
+                            size += i + 1;
+                            self.pos = i + 1;
+                            break;
+                        }
+                        size += self.end;
+                        self.pos = self.end;
+                        if self.eof {
+                            break;
                         }
                     }
                     return Ok(Some(Found::TooLong(line, size)));

@@ -47,6 +47,7 @@ impl EventError {
     ];
 
     /// A short stable code for counters and dead-letter headers.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             EventError::TooLarge { .. } => "too_large",
@@ -59,6 +60,7 @@ impl EventError {
     }
 
     /// The field at fault, if the error is about one.
+    #[must_use]
     pub fn field(&self) -> Option<&'static str> {
         match self {
             EventError::Field { field, .. } | EventError::DurationTooLong { field, .. } => {
@@ -603,12 +605,12 @@ impl<'a> RawEvent<'a> {
     }
 }
 
-fn segment<'a>(
+fn segment(
     index: usize,
-    value: Loose<'a>,
+    value: Loose<'_>,
     from_ms: TimestampMs,
     to_ms: TimestampMs,
-) -> Res<ScheduleSegment<'a>> {
+) -> Res<ScheduleSegment<'_>> {
     let Loose::Object(fields) = value else {
         return Err(wrong_type("segments", "an array of objects", &value));
     };
@@ -768,6 +770,7 @@ pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
 /// What is wrong with `value` as an identifier of at most `max` characters
 /// (`events.md`: not empty, no control characters), if anything: for
 /// adapters building events from another system's text.
+#[must_use]
 pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
     if value.is_empty() {
         return Some("is empty".to_owned());
@@ -780,6 +783,7 @@ pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
 }
 
 /// At most 40 characters of `s`, for quoting input in error messages.
+#[must_use]
 pub fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],

@@ -34,6 +34,7 @@ const RESYNC_ID: &str = "wallboard-resync-";
 pub struct Secret(String);
 
 impl Secret {
+    #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -123,6 +124,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    #[must_use]
     pub fn new(host: &str, port: u16, username: &str, secret: Secret) -> Self {
         ClientConfig {
             host: host.to_owned(),
@@ -138,6 +140,7 @@ impl ClientConfig {
     }
 
     /// `host:port`, for messages and dead-letter origins.
+    #[must_use]
     pub fn addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
@@ -404,10 +407,10 @@ impl<C: Clock> Client<C> {
                                 .logged_in(rd, wr, buf, banner.unwrap_or_default())
                                 .await;
                         }
-                        let text = message
-                            .get("Message")
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| String::from_utf8_lossy(&raw).into_owned());
+                        let text = message.get("Message").map_or_else(
+                            || String::from_utf8_lossy(&raw).into_owned(),
+                            str::to_owned,
+                        );
                         return Err(ClientError::Authentication {
                             addr,
                             message: text,

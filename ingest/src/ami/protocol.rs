@@ -24,6 +24,7 @@ pub struct Message {
 }
 
 impl Message {
+    #[must_use]
     pub fn new() -> Self {
         Message::default()
     }
@@ -43,6 +44,7 @@ impl Message {
 
     /// The first value of `key`. Keys compare without case, as Asterisk's
     /// own `astman_get_header` does.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -58,24 +60,29 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
+    #[must_use]
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
 
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.headers.is_empty()
     }
 
     /// `Event:` of an event.
+    #[must_use]
     pub fn event(&self) -> Option<&str> {
         self.get("Event")
     }
 
     /// `Response:` of a response to an action.
+    #[must_use]
     pub fn response(&self) -> Option<&str> {
         self.get("Response")
     }
 
+    #[must_use]
     pub fn action_id(&self) -> Option<&str> {
         self.get("ActionID")
     }
@@ -83,6 +90,7 @@ impl Message {
     /// The message as sent on the wire, `\r\n` line ends and the closing
     /// empty line. Callers must not put line breaks in values (see
     /// [`has_line_break`]): that would inject headers.
+    #[must_use]
     pub fn to_wire(&self) -> String {
         let mut s = String::new();
         for (k, v) in &self.headers {
@@ -95,6 +103,7 @@ impl Message {
 }
 
 /// Whether a value would break the framing of an action.
+#[must_use]
 pub fn has_line_break(v: &str) -> bool {
     v.contains(['\r', '\n'])
 }
@@ -124,6 +133,7 @@ pub enum FrameError {
 
 impl FrameError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             FrameError::Garbage { .. } => "ami_garbage",
@@ -133,6 +143,7 @@ impl FrameError {
     }
 
     /// The dropped input (a prefix of it when it was too large).
+    #[must_use]
     pub fn raw(&self) -> &[u8] {
         match self {
             FrameError::Garbage { raw } | FrameError::Truncated { raw } => raw,
@@ -170,6 +181,7 @@ pub struct Framer {
 
 impl Framer {
     /// A framer for a manager session: the first line is the banner.
+    #[must_use]
     pub fn new(max_message_bytes: usize) -> Self {
         Framer {
             max: max_message_bytes.max(1),
@@ -185,6 +197,7 @@ impl Framer {
 
     /// A framer for a stream of messages without banner (a capture, or the
     /// client's side as seen by a server).
+    #[must_use]
     pub fn without_banner(max_message_bytes: usize) -> Self {
         Framer {
             expect_banner: false,
@@ -274,13 +287,13 @@ impl Framer {
             }
         }
         if line.is_empty() {
-            if !self.current.is_empty() {
+            if self.current.is_empty() {
+                // Blank lines between messages, or after garbage only.
+                self.current_raw.clear();
+            } else {
                 let message = std::mem::take(&mut self.current);
                 let raw = std::mem::take(&mut self.current_raw);
                 self.ready.push_back(Frame::Message { message, raw });
-            } else {
-                // Blank lines between messages, or after garbage only.
-                self.current_raw.clear();
             }
             return;
         }

@@ -35,7 +35,7 @@ pub enum AgentKey {
     #[default]
     Interface,
     /// `MemberName` (`Name` in `QueueMember`), falling back to the
-    /// interface when empty: what Asterisk writes as queue_log's agent.
+    /// interface when empty: what Asterisk writes as `queue_log`'s agent.
     MemberName,
 }
 
@@ -70,6 +70,7 @@ pub struct TranslateError {
 
 impl TranslateError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
+    #[must_use]
     pub fn code(&self) -> &'static str {
         "ami_invalid_event"
     }
@@ -250,6 +251,7 @@ pub struct Translator {
 }
 
 impl Translator {
+    #[must_use]
     pub fn new(cfg: TranslatorConfig) -> Self {
         Translator {
             tenant: Arc::from(cfg.tenant.as_str()),
@@ -264,6 +266,7 @@ impl Translator {
         }
     }
 
+    #[must_use]
     pub fn config(&self) -> &TranslatorConfig {
         &self.cfg
     }
@@ -287,6 +290,7 @@ impl Translator {
     }
 
     /// A `QueueStatus` answer is being collected.
+    #[must_use]
     pub fn resyncing(&self) -> bool {
         self.resync.is_some()
     }
@@ -308,18 +312,15 @@ impl Translator {
             event: name.to_owned(),
             reason,
         };
-        let (ts, stamp) = match msg.get("Timestamp") {
-            Some(t) => {
-                let ts = parse_timestamp(t)
-                    .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
-                self.skew_ms = ts.saturating_sub(received_ms);
-                (ts, t.trim().to_owned())
-            }
-            None => {
-                self.seq += 1;
-                let ts = valid_ts(received_ms.saturating_add(self.skew_ms));
-                (ts, format!("r{ts}.{}", self.seq))
-            }
+        let (ts, stamp) = if let Some(t) = msg.get("Timestamp") {
+            let ts = parse_timestamp(t)
+                .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
+            self.skew_ms = ts.saturating_sub(received_ms);
+            (ts, t.trim().to_owned())
+        } else {
+            self.seq += 1;
+            let ts = valid_ts(received_ms.saturating_add(self.skew_ms));
+            (ts, format!("r{ts}.{}", self.seq))
         };
         self.event(name, msg, ts, &stamp, out).map_err(err)?;
         self.settle_until(ts, out);
@@ -345,6 +346,7 @@ impl Translator {
     }
 
     /// Segments that left their queue and wait for their outcome.
+    #[must_use]
     pub fn pending(&self) -> usize {
         self.segments
             .values()
@@ -842,7 +844,7 @@ impl Translator {
 }
 
 /// The member, made a member of `queue` if it was not (a static member
-/// first seen in a call, as queue_log's `CONNECT` does).
+/// first seen in a call, as `queue_log`'s `CONNECT` does).
 fn member_in<'m>(
     members: &'m mut BTreeMap<String, Member>,
     agent: &str,
@@ -1021,6 +1023,7 @@ fn paused(msg: &Message) -> Option<String> {
 
 /// `1366720340.123456` (Unix seconds, fraction optional) → milliseconds,
 /// `None` unless a valid event time (1970 to 9999).
+#[must_use]
 pub fn parse_timestamp(t: &str) -> Option<TimestampMs> {
     let t = t.trim();
     let (secs, frac) = t.split_once('.').unwrap_or((t, ""));

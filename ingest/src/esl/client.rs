@@ -1,10 +1,10 @@
-//! The inbound event-socket client: connects to FreeSWITCH, authenticates,
-//! subscribes to mod_callcenter's events and translates them; keeps the
+//! The inbound event-socket client: connects to `FreeSWITCH`, authenticates,
+//! subscribes to `mod_callcenter`'s events and translates them; keeps the
 //! connection alive and comes back after it drops.
 //!
 //! - A refused password (`-ERR invalid`), an ACL rejection or a refused
 //!   subscription end the run with a [`ClientError`]: retrying would only
-//!   hammer the server (and FreeSWITCH counts failed logins).
+//!   hammer the server (and `FreeSWITCH` counts failed logins).
 //! - A dropped connection, a `text/disconnect-notice`, or no reply to the
 //!   keep-alive (`api status`, every [`ClientConfig::keepalive`]) within
 //!   [`ClientConfig::keepalive_timeout`] (not counting time the handler
@@ -37,7 +37,7 @@ use super::protocol::{
 use super::translate::{event_ts, EslTranslator};
 use wallboard_events::event::{Event, TimestampMs, DEFAULT_TENANT};
 
-/// The subscription: mod_callcenter's events only, as plain text.
+/// The subscription: `mod_callcenter`'s events only, as plain text.
 pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
 
 /// Where and how to connect, and the timings (short ones make tests fast).
@@ -66,13 +66,14 @@ pub struct ClientConfig {
     pub max_message: usize,
     /// The local clock, in epoch milliseconds ([`system_clock`]; another
     /// in tests). Resynchronisation events are timed by it, corrected by
-    /// its difference from FreeSWITCH's clock.
+    /// its difference from `FreeSWITCH`'s clock.
     pub clock: fn() -> TimestampMs,
 }
 
 impl ClientConfig {
-    /// FreeSWITCH's defaults: port 8021, keep-alive every 15 s (10 s to
+    /// `FreeSWITCH`'s defaults: port 8021, keep-alive every 15 s (10 s to
     /// answer), backoff 0.5 s to 30 s.
+    #[must_use]
     pub fn new(host: &str, port: u16, password: &str) -> Self {
         ClientConfig {
             host: host.to_owned(),
@@ -134,7 +135,7 @@ pub struct Stats {
     pub messages: u64,
     /// Canonical events produced.
     pub events: u64,
-    /// FreeSWITCH events that map to nothing.
+    /// `FreeSWITCH` events that map to nothing.
     pub ignored: u64,
     /// Messages skipped.
     pub skipped: u64,
@@ -145,11 +146,11 @@ pub struct Stats {
 /// Why a run ended early. `E` is the handler's error.
 #[derive(Debug)]
 pub enum ClientError<E> {
-    /// FreeSWITCH refused the password.
+    /// `FreeSWITCH` refused the password.
     Auth(String),
-    /// FreeSWITCH's ACL refused this host (`text/rude-rejection`).
+    /// `FreeSWITCH`'s ACL refused this host (`text/rude-rejection`).
     Rejected(String),
-    /// FreeSWITCH refused the event subscription.
+    /// `FreeSWITCH` refused the event subscription.
     Subscribe(String),
     /// Without reconnection: the connection could not be made.
     Connect(String),
@@ -211,7 +212,7 @@ where
     loop {
         let mut established = false;
         let ended = tokio::select! {
-            _ = &mut shutdown => None,
+            () = &mut shutdown => None,
             r = runner.session(&mut established) => Some(r),
         };
         let Some(ended) = ended else {
@@ -243,8 +244,8 @@ where
             retry_in: Some(delay),
         })?;
         let stop = tokio::select! {
-            _ = &mut shutdown => true,
-            _ = sleep(delay) => false,
+            () = &mut shutdown => true,
+            () = sleep(delay) => false,
         };
         if stop {
             return Ok(runner.stats());
@@ -302,7 +303,7 @@ struct Runner<F> {
     stats: Stats,
     sessions: u64,
     events: Vec<Event<'static>>,
-    /// FreeSWITCH's clock minus the local one, from the latest event's
+    /// `FreeSWITCH`'s clock minus the local one, from the latest event's
     /// `Event-Date-Timestamp` (kept across connections: the clocks stay
     /// apart as much).
     skew_ms: Option<i64>,
@@ -327,7 +328,7 @@ where
         r
     }
 
-    /// FreeSWITCH's time now, as far as known: the local clock, corrected
+    /// `FreeSWITCH`'s time now, as far as known: the local clock, corrected
     /// by the skew the latest event showed.
     fn server_now(&self) -> TimestampMs {
         let local = (self.config.clock)();
@@ -413,7 +414,8 @@ where
                 // Time the handler blocked (a slow flush) is ours, not the
                 // server's.
                 (Phase::Running, Some((sent, handled))) => {
-                    sent + self.config.keepalive_timeout + (self.handler_time - handled)
+                    sent + self.config.keepalive_timeout
+                        + self.handler_time.checked_sub(handled).unwrap()
                 }
                 (Phase::Running, None) => conn.next_keepalive,
                 _ => handshake_deadline,
@@ -435,7 +437,7 @@ where
                     Ok(n) => decoder.push(&buf[..n]),
                     Err(e) => return Ok(format!("connection lost: {e}")),
                 },
-                _ = sleep_until(deadline) => {
+                () = sleep_until(deadline) => {
                     if conn.phase != Phase::Running {
                         return Ok(format!(
                             "no answer to the handshake within {:?}",
@@ -610,6 +612,7 @@ where
 }
 
 /// The system clock, in epoch milliseconds ([`ClientConfig::clock`]).
+#[must_use]
 pub fn system_clock() -> TimestampMs {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -1,4 +1,4 @@
-//! The event socket's wire format (mod_event_socket, inbound mode): framing
+//! The event socket's wire format (`mod_event_socket`, inbound mode): framing
 //! of the byte stream into messages, and decoding of the events they carry.
 //!
 //! A message is a block of `Name: value` header lines ended by an empty
@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-/// Largest message accepted by default (header block and body). FreeSWITCH
+/// Largest message accepted by default (header block and body). `FreeSWITCH`
 /// events with every channel variable are a few tens of KiB.
 pub const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
@@ -39,18 +39,21 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The first header named `name` (case-insensitive, as FreeSWITCH's own
+    /// The first header named `name` (case-insensitive, as `FreeSWITCH`'s own
     /// lookups are).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         find(&self.headers, name)
     }
 
     /// `Content-Type`, or `""` when missing.
+    #[must_use]
     pub fn content_type(&self) -> &str {
         self.header("Content-Type").unwrap_or("").trim()
     }
 
     /// The body (empty without `Content-Length`).
+    #[must_use]
     pub fn body(&self) -> &[u8] {
         &self.raw[self.body_start..]
     }
@@ -129,6 +132,7 @@ impl Default for Decoder {
 
 impl Decoder {
     /// A decoder rejecting messages over `max` bytes.
+    #[must_use]
     pub fn new(max: usize) -> Self {
         Decoder {
             buf: Vec::with_capacity(64 * 1024),
@@ -150,6 +154,7 @@ impl Decoder {
     }
 
     /// Bytes buffered and not yet framed.
+    #[must_use]
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
     }
@@ -169,18 +174,15 @@ impl Decoder {
             }
             Discard::ToEmptyLine { at_line_start } => {
                 let rest = &self.buf[self.start..];
-                match empty_line_end(rest, at_line_start) {
-                    Some(n) => {
-                        self.consume(n);
-                        self.discard = Discard::Nothing;
-                    }
-                    None => {
-                        self.discard = Discard::ToEmptyLine {
-                            at_line_start: rest.last() == Some(&b'\n'),
-                        };
-                        self.consume(rest.len());
-                        return None;
-                    }
+                if let Some(n) = empty_line_end(rest, at_line_start) {
+                    self.consume(n);
+                    self.discard = Discard::Nothing;
+                } else {
+                    self.discard = Discard::ToEmptyLine {
+                        at_line_start: rest.last() == Some(&b'\n'),
+                    };
+                    self.consume(rest.len());
+                    return None;
                 }
             }
         }
@@ -289,9 +291,10 @@ impl Decoder {
         };
         let len = match find(&headers, "Content-Length") {
             None => 0,
-            Some(v) => match v.trim().parse::<usize>() {
-                Ok(n) => n,
-                Err(_) => {
+            Some(v) => {
+                if let Ok(n) = v.trim().parse::<usize>() {
+                    n
+                } else {
                     let p = Problem::new(
                         "esl_bad_length",
                         format!("Content-Length {v:?} is not a byte count"),
@@ -300,7 +303,7 @@ impl Decoder {
                     self.consume(end - self.start);
                     return Some(Item::Problem(p));
                 }
-            },
+            }
         };
         let block_len = end - self.start;
         if block_len.saturating_add(len) > self.max {
@@ -371,9 +374,10 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Decodes `%XX` escapes the way FreeSWITCH's `switch_url_decode` does: `+`
-/// stays `+` (FreeSWITCH writes a space as `%20`), and a `%` not followed by
+/// Decodes `%XX` escapes the way `FreeSWITCH`'s `switch_url_decode` does: `+`
+/// stays `+` (`FreeSWITCH` writes a space as `%20`), and a `%` not followed by
 /// two hex digits is kept as it is. Invalid UTF-8 becomes U+FFFD.
+#[must_use]
 pub fn url_decode(v: &[u8]) -> String {
     if !v.contains(&b'%') {
         return String::from_utf8_lossy(v).into_owned();
@@ -395,7 +399,7 @@ pub fn url_decode(v: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// One FreeSWITCH event: its headers (decoded) and optional body.
+/// One `FreeSWITCH` event: its headers (decoded) and optional body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EslEvent {
     pub headers: Vec<(String, String)>,
@@ -404,6 +408,7 @@ pub struct EslEvent {
 
 impl EslEvent {
     /// The first header named `name` (case-insensitive).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         find(&self.headers, name)
     }
@@ -500,6 +505,7 @@ fn empty_line_end(b: &[u8], at_line_start: bool) -> Option<usize> {
 }
 
 /// The reply text of a `command/reply` (`+OK accepted`, `-ERR invalid`).
+#[must_use]
 pub fn reply_text(frame: &Frame) -> &str {
     frame.header("Reply-Text").unwrap_or("").trim()
 }

@@ -1,8 +1,8 @@
-//! Following a live queue_log like `tail -F`: complete lines only, through
+//! Following a live `queue_log` like `tail -F`: complete lines only, through
 //! rotation (the file renamed and a new one created) and truncation
 //! (`copytruncate`), resuming from a checkpoint so that a restart neither
 //! skips nor repeats lines. Polling rather than inotify: it behaves the same
-//! on every file system (NFS included) and a queue_log grows by a few lines a
+//! on every file system (NFS included) and a `queue_log` grows by a few lines a
 //! second.
 
 use std::collections::VecDeque;
@@ -22,7 +22,7 @@ pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
 /// How long a rotated file must stay unchanged before the follower moves to
 /// the new one: logrotate runs `postrotate` (which makes Asterisk reopen its
 /// log) right after creating the new file.
-pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
+pub(super) const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
@@ -117,7 +117,7 @@ pub enum Switch {
     Truncated,
 }
 
-/// Follows one queue_log path.
+/// Follows one `queue_log` path.
 pub struct FileFollower {
     path: PathBuf,
     file: Option<File>,
@@ -203,6 +203,7 @@ impl FileFollower {
     }
 
     /// The position after the last line handed out.
+    #[must_use]
     pub fn position(&self) -> &Position {
         &self.pos
     }
@@ -332,34 +333,31 @@ impl FileFollower {
             let mut rest = 0..n;
             while !rest.is_empty() {
                 let data = &self.chunk[rest.clone()];
-                match memchr::memchr(b'\n', data) {
-                    Some(i) => {
-                        let take = i + 1;
-                        if let Some(skipped) = self.skipping.take() {
-                            self.pos.line += 1;
-                            self.pos.offset += (skipped + take) as u64;
-                            on(FollowedLine::TooLong {
-                                line: self.pos.line,
-                                size: skipped + i,
-                            });
-                        } else {
-                            self.buf.extend_from_slice(&data[..take]);
-                            self.consume_line(on);
-                        }
-                        rest.start += take;
+                if let Some(i) = memchr::memchr(b'\n', data) {
+                    let take = i + 1;
+                    if let Some(skipped) = self.skipping.take() {
+                        self.pos.line += 1;
+                        self.pos.offset += (skipped + take) as u64;
+                        on(FollowedLine::TooLong {
+                            line: self.pos.line,
+                            size: skipped + i,
+                        });
+                    } else {
+                        self.buf.extend_from_slice(&data[..take]);
+                        self.consume_line(on);
                     }
-                    None => {
-                        if let Some(skipped) = &mut self.skipping {
-                            *skipped += data.len();
-                        } else {
-                            self.buf.extend_from_slice(data);
-                            if self.buf.len() > FOLLOW_MAX_LINE {
-                                self.skipping = Some(self.buf.len());
-                                self.buf.clear();
-                            }
+                    rest.start += take;
+                } else {
+                    if let Some(skipped) = &mut self.skipping {
+                        *skipped += data.len();
+                    } else {
+                        self.buf.extend_from_slice(data);
+                        if self.buf.len() > FOLLOW_MAX_LINE {
+                            self.skipping = Some(self.buf.len());
+                            self.buf.clear();
                         }
-                        rest.start = rest.end;
                     }
+                    rest.start = rest.end;
                 }
             }
         }
@@ -563,7 +561,7 @@ mod tests {
                         format!("{line}:{}", String::from_utf8_lossy(text))
                     }
                     FollowedLine::TooLong { line, size } => format!("{line}:too long {size}"),
-                })
+                });
             })
             .unwrap();
         (progress, got)

@@ -71,10 +71,11 @@ pub struct TranslatorState {
     members: BTreeMap<String, Member>,
 }
 
-/// The identity of a queue_log file in event ids: a hash of its first line.
+/// The identity of a `queue_log` file in event ids: a hash of its first line.
 /// It depends on the content only, so importing a rotated copy gives the ids
 /// the live follower gave, while a file truncated and written again (a new
 /// first line) gets new ones.
+#[must_use]
 pub fn file_identity(first_line: &[u8]) -> String {
     // FNV-1a, 64 bits: stable across builds and platforms, which std's
     // hashers do not promise.
@@ -86,7 +87,7 @@ pub fn file_identity(first_line: &[u8]) -> String {
     format!("ql-{h:016x}")
 }
 
-/// Translates the lines of one queue_log.
+/// Translates the lines of one `queue_log`.
 #[derive(Debug)]
 pub struct QueueLogTranslator {
     tenant: String,
@@ -98,6 +99,7 @@ pub struct QueueLogTranslator {
 }
 
 impl QueueLogTranslator {
+    #[must_use]
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
             tenant: tenant.to_owned(),
@@ -113,10 +115,12 @@ impl QueueLogTranslator {
         source.clone_into(&mut self.source);
     }
 
+    #[must_use]
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    #[must_use]
     pub fn state(&self) -> &TranslatorState {
         &self.state
     }
@@ -354,7 +358,7 @@ struct Emitter<'o> {
     n: u32,
 }
 
-/// The `source` of the events (and heartbeats) of queue_log adapters.
+/// The `source` of the events (and heartbeats) of `queue_log` adapters.
 pub const SOURCE: &str = "asterisk-queue-log";
 
 impl Emitter<'_> {

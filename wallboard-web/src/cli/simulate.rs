@@ -12,7 +12,7 @@ use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug, Clone)]
-pub struct SimulateArgs {
+pub(super) struct SimulateArgs {
     /// Agents on shift over the day.
     #[arg(long, default_value_t = 12)]
     pub agents: usize,
@@ -37,7 +37,7 @@ pub struct SimulateArgs {
     /// Local date of the simulated day (YYYY-MM-DD).
     #[arg(long, default_value = "2026-11-23")]
     pub date: String,
-    /// What to write on stdout: canonical events, or the queue_log Asterisk
+    /// What to write on stdout: canonical events, or the `queue_log` Asterisk
     /// would have written for the same day (whole seconds, no after-call
     /// work, members as `PJSIP/<agent>`).
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
@@ -55,14 +55,14 @@ pub struct SimulateArgs {
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(super) enum OutputFormat {
     Jsonl,
     QueueLog,
 }
 
 impl SimulateArgs {
     /// The simulator configuration: the period is centred on 12:30 local time.
-    pub fn sim_config(&self) -> Result<SimConfig> {
+    pub(super) fn sim_config(&self) -> Result<SimConfig> {
         let tz: Tz = self
             .tz
             .parse()
@@ -91,7 +91,7 @@ impl SimulateArgs {
     }
 }
 
-pub fn run(args: SimulateArgs) -> Result<()> {
+pub(super) fn run(args: SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
     if let Some(brokers) = &args.kafka {
         return publish(sim, brokers, &args);

@@ -54,8 +54,13 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    #[must_use]
     pub fn status(&self) -> StatusCode {
-        use ApiError::*;
+        use ApiError::{
+            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
+            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
+            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+        };
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
@@ -73,8 +78,13 @@ impl ApiError {
     }
 
     /// The problem type's short name: `type` is `urn:wallboard:problem:NAME`.
+    #[must_use]
     pub fn kind(&self) -> &'static str {
-        use ApiError::*;
+        use ApiError::{
+            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
+            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
+            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+        };
         match self {
             UnknownRoute { .. } => "unknown-route",
             MethodNotAllowed { .. } => "method-not-allowed",
@@ -96,6 +106,7 @@ impl ApiError {
     }
 
     /// The RFC 9457 document of this error.
+    #[must_use]
     pub fn problem(&self) -> Problem {
         let status = self.status();
         Problem {

@@ -212,7 +212,7 @@ async fn store(sink: IngestSink, accepted: Vec<(String, Vec<u8>)>) -> Result<(),
         .map_err(|e| ApiError::Unavailable(format!("events not stored: {e}")))
 }
 
-pub async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let Some(sink) = s.ingest.clone() else {
         return Err(ApiError::Unavailable(
             "this mode takes no events over HTTP".into(),

@@ -1,5 +1,5 @@
 //! `GET /metrics`: Prometheus exposition. Counters per tenant and queue from
-//! which PromQL computes every metric of `metrics.md` over any window with
+//! which `PromQL` computes every metric of `metrics.md` over any window with
 //! `increase()` (all four service-level variants at each threshold, ASA, AHT,
 //! occupancy, adherence…); gauges for the live values; pipeline health.
 //! Queue `*` is the whole tenant (agent time counts every agent once).
@@ -43,7 +43,7 @@ impl Families {
     }
 }
 
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     let totals = s.hub.totals().await;
     let f = Families {
         registry: Registry::new(),
@@ -348,7 +348,7 @@ fn pipeline(f: &Families, s: &AppState) {
         .stats
         .counts
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
     {
         deliveries

@@ -61,6 +61,7 @@ pub use push_cache::PushCache;
 impl AppState {
     /// The state of a running server; starts alert evaluation (call it
     /// inside the runtime).
+    #[must_use]
     pub fn new(hub: Hub, config: AppConfig) -> Self {
         let alerts = alerting::start(
             AlertEngine::new(config.alerts.clone()),
@@ -79,12 +80,14 @@ impl AppState {
     }
 
     /// Accepts events over HTTP into `sink`.
+    #[must_use]
     pub fn with_ingest(mut self, sink: IngestSink) -> Self {
         self.ingest = Some(sink);
         self
     }
 
     /// Active alerts of one tenant.
+    #[must_use]
     pub fn alerts_of(&self, tenant: &str) -> Vec<ActiveAlert> {
         self.alerts
             .active

@@ -50,7 +50,9 @@ pub struct PushCache {
 
 impl PushCache {
     fn entries(&self) -> MutexGuard<'_, HashMap<SubscriptionKey, Entry>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Registers a client of `key` until the lease is dropped.
@@ -148,7 +150,12 @@ mod tests {
     #[test]
     fn keys_tell_lists_apart_however_they_are_joined() {
         let k = |t: &str, q: &[&str]| {
-            SubscriptionKey::of(t, &q.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            SubscriptionKey::of(
+                t,
+                &q.iter()
+                    .map(std::string::ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
         };
         assert_ne!(k("a", &["b,c"]), k("a", &["b", "c"]));
         assert_ne!(k("ab", &[]), k("a", &["b"]));

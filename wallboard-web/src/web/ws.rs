@@ -34,13 +34,13 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const DEAD_AFTER: Duration = Duration::from_secs(45);
 
 #[derive(Deserialize, Default, Clone)]
-pub struct Subscription {
+pub(super) struct Subscription {
     tenant: Option<String>,
     /// Comma-separated queue names; empty: all queues.
     queues: Option<String>,
 }
 
-pub async fn upgrade(
+pub(super) async fn upgrade(
     State(s): State<AppState>,
     headers: HeaderMap,
     ApiQuery(sub): ApiQuery<Subscription>,
@@ -68,7 +68,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             // The connection's slot is held for as long as the WebSocket lives.
             let _slot = slot;
-            client(socket, s, sub.tenant, queues).await
+            client(socket, s, sub.tenant, queues).await;
         }))
 }
 
@@ -338,7 +338,7 @@ async fn serve_client(
                 // Coalesce: wait out the gap; whatever changes meanwhile is
                 // folded into the next push.
                 tokio::select! {
-                    _ = tokio::time::sleep_until(t) => {}
+                    () = tokio::time::sleep_until(t) => {}
                     msg = socket.recv() => {
                         last_heard = Instant::now();
                         match on_message(socket, s, msg, &mut sub).await {

@@ -18,28 +18,28 @@ use wallboard_events::event::DEFAULT_TENANT;
 use wallboard_events::jsonl::{parse_line, Line, LineReader};
 use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 
-pub use sink::{OutputArgs, Sink, Skip};
+pub(super) use sink::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct IngestArgs {
+pub(super) struct IngestArgs {
     #[command(subcommand)]
     pub source: IngestSource,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum IngestSource {
+pub(super) enum IngestSource {
     /// Publish a JSON Lines file (or `-` for stdin) of canonical events.
     Jsonl(JsonlArgs),
-    /// Follow (or import, `--once`) an Asterisk queue_log file.
+    /// Follow (or import, `--once`) an Asterisk `queue_log` file.
     QueueLog(queue_log::QueueLogArgs),
     /// Follow Asterisk's Manager Interface (AMI) queue and member events.
     Ami(ami::AmiArgs),
-    /// Follow FreeSWITCH mod_callcenter events over the event socket (ESL).
+    /// Follow `FreeSWITCH` `mod_callcenter` events over the event socket (ESL).
     Esl(esl::EslArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct JsonlArgs {
+pub(super) struct JsonlArgs {
     /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
@@ -59,7 +59,7 @@ fn check_tenant(tenant: &str) -> Result<()> {
     }
 }
 
-pub fn run(args: IngestArgs) -> Result<()> {
+pub(super) fn run(args: IngestArgs) -> Result<()> {
     match args.source {
         IngestSource::Jsonl(a) => jsonl(a),
         IngestSource::QueueLog(a) => queue_log::run(a),
@@ -120,8 +120,7 @@ fn publish_raw(mut input: Box<dyn BufRead>, sink: &mut Sink) -> Result<()> {
             continue;
         }
         let tenant = wallboard_events::parse_event(text)
-            .map(|e| e.tenant.into_owned())
-            .unwrap_or_else(|_| DEFAULT_TENANT.to_owned());
+            .map_or_else(|_| DEFAULT_TENANT.to_owned(), |e| e.tenant.into_owned());
         sink.raw_event(&tenant, text)?;
     }
     sink.flush()?;

@@ -1,4 +1,4 @@
-//! `wallboard ingest queue-log`: follows (or imports) an Asterisk queue_log
+//! `wallboard ingest queue-log`: follows (or imports) an Asterisk `queue_log`
 //! and publishes its canonical events, checkpointing the position after each
 //! flush so a restart resumes exactly where the published lines end.
 
@@ -17,8 +17,8 @@ use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct QueueLogArgs {
-    /// The queue_log file, e.g. /var/log/asterisk/queue_log.
+pub(crate) struct QueueLogArgs {
+    /// The `queue_log` file, e.g. /`var/log/asterisk/queue_log`.
     pub file: PathBuf,
     /// Read the file to its end and stop (an import) instead of following it.
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct QueueLogArgs {
     pub output: OutputArgs,
 }
 
-pub fn run(args: QueueLogArgs) -> Result<()> {
+pub(super) fn run(args: QueueLogArgs) -> Result<()> {
     super::check_tenant(&args.tenant)?;
     if !args.file.exists() {
         // An import needs the file; a follower waits for Asterisk to create it.
