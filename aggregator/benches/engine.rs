@@ -17,7 +17,7 @@ fn day(agents: usize, n: i64) -> Vec<Event<'static>> {
         agents,
         queues: 8,
         hours: 24.0,
-        seed: n as u64 + 1,
+        seed: n.unsigned_abs() + 1,
         start_ms: 1_795_392_000_000 + n * DAY_MS,
         ..Default::default()
     })

@@ -70,7 +70,11 @@ impl<I: DenseId> Interner<I> {
         }
         let i = self.names.len();
         self.names.push(name.into());
-        self.ids.insert(name.into(), i as u32);
+        // Ids are u32 to keep the tables small; 2^32 distinct names is a bug.
+        self.ids.insert(
+            name.into(),
+            u32::try_from(i).expect("fewer than 2^32 names"),
+        );
         I::from_index(i)
     }
 

@@ -115,7 +115,7 @@ fn events(steps: &[Step]) -> Vec<Event<'static>> {
                         .collect(),
                 },
                 _ => {
-                    let from = ts - 3_600_000 + s.dur as i64;
+                    let from = ts - 3_600_000 + i64::try_from(s.dur).unwrap();
                     let mid = from + 1_800_000;
                     EventBody::Schedule {
                         agent,
@@ -171,8 +171,8 @@ fn report(engine: &Engine) -> Option<IntervalReport> {
     Some(interval_report(t, t.max_ts()?, Range::default()))
 }
 
-fn as_json(r: &Option<IntervalReport>) -> String {
-    serde_json::to_string(r).unwrap()
+fn as_json(r: Option<&IntervalReport>) -> String {
+    serde_json::to_string(&r).unwrap()
 }
 
 proptest! {
@@ -222,7 +222,7 @@ proptest! {
         for a in &r.agents {
             prop_assert_eq!(a.staffed_ms, a.available_ms + a.busy_ms + a.not_ready_ms);
             prop_assert!(a.adherent_ms <= a.scheduled_ms);
-            prop_assert!(a.staffed_ms <= (a.end_ms - a.start_ms) as u64);
+            prop_assert!(a.staffed_ms <= u64::try_from(a.end_ms - a.start_ms).unwrap());
         }
         for q in &r.queues {
             prop_assert_eq!(q.staffed_ms, q.available_ms + q.busy_ms + q.not_ready_ms);
@@ -244,7 +244,7 @@ proptest! {
         // …and a durable snapshot taken at the split continues identically.
         let mut resumed = Engine::from_bytes(&first.to_bytes(), config().validate().unwrap()).unwrap();
         for e in &evs[k..] { resumed.apply(e); }
-        prop_assert_eq!(as_json(&whole), as_json(&report(&resumed)));
+        prop_assert_eq!(as_json(whole.as_ref()), as_json(report(&resumed).as_ref()));
     }
 
     #[test]
@@ -268,7 +268,7 @@ proptest! {
             with_dups.extend(copies);
         }
         with_dups.sort_by_key(|e| e.ts);
-        prop_assert_eq!(as_json(&report(&run(&evs))), as_json(&report(&run(&with_dups))));
+        prop_assert_eq!(as_json(report(&run(&evs)).as_ref()), as_json(report(&run(&with_dups)).as_ref()));
     }
 }
 

@@ -20,7 +20,7 @@ fn parse(c: &mut Criterion) {
         text.extend_from_slice(e.to_json().as_bytes());
         text.push(b'\n');
     }
-    let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+    let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Elements(lines));
     g.sample_size(20);

@@ -2,6 +2,7 @@
 //! (`fixtures/ami/`, each file says where its format comes from), and the
 //! TCP client against a local server replaying them.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ fn fixture(name: &str) -> String {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter(|l| !l.starts_with(';'))
-        .map(|l| format!("{l}\r\n"))
+        .flat_map(|l| [l, "\r\n"])
         .collect()
 }
 
@@ -128,10 +129,10 @@ fn line(e: &Event<'_>) -> String {
         } => {
             let mut s = format!("{ts} {agent} {state}");
             if let Some(r) = reason {
-                s += &format!(" ({r})");
+                write!(s, " ({r})").unwrap();
             }
             if let Some(c) = call {
-                s += &format!(" call {c}");
+                write!(s, " call {c}").unwrap();
             }
             s
         }

@@ -37,7 +37,7 @@ fn fixture(name: &str) -> Vec<String> {
     let body: String = text
         .lines()
         .skip_while(|l| l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     body.split("\n\n")
         .filter(|b| !b.trim().is_empty())
@@ -304,7 +304,7 @@ impl Client {
             match tokio::time::timeout_at(deadline, self.outputs.recv()).await {
                 Ok(Some(o)) => self.seen.push(o),
                 Ok(None) => panic!("client ended before {what}: {:?}", self.seen),
-                Err(_) => panic!("timed out waiting for {what}: {:?}", self.seen),
+                Err(elapsed) => panic!("{elapsed} waiting for {what}: {:?}", self.seen),
             }
         }
     }

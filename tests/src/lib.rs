@@ -61,6 +61,8 @@ pub fn free_port() -> u16 {
 }
 
 /// Runs `wallboard ARGS` to completion; panics with its stderr on failure.
+// Callers run it for its effect; some also read what it printed.
+#[allow(clippy::must_use_candidate)]
 pub fn wallboard(args: &[&str]) -> std::process::Output {
     let out = Command::new(binary())
         .args(args)

@@ -2,6 +2,9 @@
 //! the counters it stores equal the REST report, and every rule is healthy.
 //! Run by `scripts/test.sh`, which installs Prometheus.
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -133,7 +133,7 @@ pub fn start(engine: AlertEngine, channels: Vec<ChannelConfig>, hub: Hub) -> Ale
                             );
                         }
                     } else {
-                        tracing::warn!(channel = ch, "rule names an unknown channel")
+                        tracing::warn!(channel = ch, "rule names an unknown channel");
                     }
                 }
             }

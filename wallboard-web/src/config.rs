@@ -292,12 +292,12 @@ impl Default for QueueTarget {
 pub enum LoadError {
     #[error("configuration: {0}")]
     Figment(#[from] Box<figment::Error>),
-    #[error("configuration{}: {}: {error}", in_file(file), error.key())]
+    #[error("configuration{}: {}: {error}", in_file(file.as_deref()), error.key())]
     Metrics {
         error: aggregator::ConfigError,
         file: Option<PathBuf>,
     },
-    #[error("configuration{}: {key}: {message}", in_file(file))]
+    #[error("configuration{}: {key}: {message}", in_file(file.as_deref()))]
     Invalid {
         file: Option<PathBuf>,
         key: String,
@@ -311,7 +311,7 @@ pub enum LoadError {
     Display(#[from] crate::display::DisplayError),
 }
 
-fn in_file(file: &Option<PathBuf>) -> String {
+fn in_file(file: Option<&std::path::Path>) -> String {
     file.as_ref()
         .map(|f| format!(" ({})", f.display()))
         .unwrap_or_default()

@@ -92,12 +92,13 @@ fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
         Column::new(
             "start_ms",
             "开始时间戳(毫秒)",
-            Box::new(|r: &QueueRow| Cell::Count(r.start_ms as u64)),
+            // Event times are validated to lie after 1970 (events.md).
+            Box::new(|r: &QueueRow| Cell::Count(u64::try_from(r.start_ms).unwrap_or(0))),
         ),
         Column::new(
             "end_ms",
             "结束时间戳(毫秒)",
-            Box::new(|r: &QueueRow| Cell::Count(r.end_ms as u64)),
+            Box::new(|r: &QueueRow| Cell::Count(u64::try_from(r.end_ms).unwrap_or(0))),
         ),
         col!("entered", "进队量", Count, entered),
         col!("offered", "来电量", Count, offered),
@@ -411,6 +412,8 @@ fn accept_prefers_csv(accept: &str) -> bool {
     match (csv, json) {
         (Some((c, _)), _) if c <= 0.0 => false,
         (Some(_), None) => true,
+        // Equal scores are exactly equal: they count the same characters.
+        #[allow(clippy::float_cmp)]
         (Some((c, cp)), Some((j, jp))) => c > j || (c == j && cp < jp),
         (None, _) => false,
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use aggregator::freshness::FreshnessConfig;
 use wallboard::config::AppConfig;
 use wallboard::web::{self, AppState};
 use wallboard_pipeline::snapshot::SnapshotStore;
@@ -32,7 +33,7 @@ async fn start(dir: std::path::PathBuf) -> String {
             params: config.metrics.validate().unwrap(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
-            freshness: Default::default(),
+            freshness: FreshnessConfig::default(),
             publish_interval: Duration::from_millis(20),
             snapshot_interval: Duration::from_millis(50),
             snapshots: Some(SnapshotStore::new(dir, "events")),

@@ -33,7 +33,7 @@ async fn start(config: AppConfig, records: Vec<Vec<u8>>) -> Server {
         Box::new(LogDeadLetters),
         changed_tx,
     );
-    let n = records.len() as i64;
+    let n = i64::try_from(records.len()).unwrap();
     let bus = Bus::new(w.handle.inbox.clone());
     bus.send(records).unwrap();
     let hub = Hub::new(vec![w.handle.clone()], changed_rx);

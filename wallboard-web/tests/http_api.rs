@@ -3,8 +3,12 @@
 //! route × credential, and the limits of `[server]` (body, events per
 //! request, timeouts, connections, WebSocket subscriptions).
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -179,7 +183,7 @@ async fn every_failure_is_a_problem_document() {
     .await;
     let ok = c.post(&silence).json(&body).send().await.unwrap();
     assert_eq!(ok.status(), 200);
-    let body = serde_json::json!({"rule": "long wait", "subject": "q1", "minutes": 600000});
+    let body = serde_json::json!({"rule": "long wait", "subject": "q1", "minutes": 600_000});
     problem(
         c.post(&silence).json(&body).send().await.unwrap(),
         400,
@@ -680,13 +684,14 @@ async fn a_websocket_client_that_never_reads_is_dropped_and_counted() {
             .send()
     };
     // 3,000 agents make every push a few hundred KB.
-    let agents: String = (0..3_000)
-        .map(|i| {
-            format!(
-                "{{\"v\":1,\"id\":\"s{i}\",\"ts\":1795429300000,\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-{i:05}\",\"state\":\"available\"}}\n"
-            )
-        })
-        .collect();
+    let agents = (0..3_000).fold(String::new(), |mut text, i| {
+        writeln!(
+            text,
+            "{{\"v\":1,\"id\":\"s{i}\",\"ts\":1795429300000,\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-{i:05}\",\"state\":\"available\"}}"
+        )
+        .unwrap();
+        text
+    });
     assert_eq!(post(agents).await.unwrap().status(), 200);
     // A client with a small receive window that never reads.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -709,7 +714,7 @@ async fn a_websocket_client_that_never_reads_is_dropped_and_counted() {
         n += 1;
         let ev = format!(
             "{{\"v\":1,\"id\":\"t{n}\",\"ts\":{},\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-00000\",\"state\":\"{}\"}}",
-            1795429300000_i64 + n * 1000,
+            1_795_429_300_000_i64 + n * 1000,
             if n % 2 == 0 { "available" } else { "not_ready" }
         );
         assert_eq!(post(ev).await.unwrap().status(), 200);

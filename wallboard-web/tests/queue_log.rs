@@ -6,6 +6,9 @@
 //! else. And `wallboard ingest queue-log` following a live file through a
 //! rotation and a restart: every line published once.
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
 use std::borrow::Cow;
@@ -118,13 +121,13 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                     call: call.clone(),
                     queue: queue.clone(),
                     agent: iface(agent),
-                    wait_ms: Some((s - queued[&key(call, queue)]) as u64 * 1000),
+                    wait_ms: Some(ms(s - queued[&key(call, queue)])),
                 }
             }
             EventBody::CallAbandoned { call, queue, .. } => EventBody::CallAbandoned {
                 call: call.clone(),
                 queue: queue.clone(),
-                wait_ms: Some((s - queued[&key(call, queue)]) as u64 * 1000),
+                wait_ms: Some(ms(s - queued[&key(call, queue)])),
             },
             EventBody::CallDequeued {
                 call,
@@ -138,7 +141,7 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                     DequeueReason::ExitKey | DequeueReason::Empty => *reason,
                     _ => DequeueReason::Timeout,
                 },
-                wait_ms: Some((s - queued[&key(call, queue)]) as u64 * 1000),
+                wait_ms: Some(ms(s - queued[&key(call, queue)])),
             },
             EventBody::CallCompleted {
                 call,
@@ -148,13 +151,13 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 transferred,
                 ..
             } => {
-                moment = e.ts - *acw_ms as i64;
+                moment = e.ts - i64::try_from(*acw_ms).unwrap();
                 let talk = secs(moment) - answered[&key(call, queue)];
                 EventBody::CallCompleted {
                     call: call.clone(),
                     queue: queue.clone(),
                     agent: iface(agent),
-                    talk_ms: talk as u64 * 1000,
+                    talk_ms: ms(talk),
                     hold_ms: 0,
                     acw_ms: 0,
                     transferred: *transferred,
@@ -261,6 +264,11 @@ fn a_simulated_day_through_queue_log_keeps_its_counts_and_the_mapped_numbers() {
         }
         assert_eq!(through_adapter, mapped);
     }
+}
+
+/// Whole seconds (never negative in these traces) as milliseconds.
+fn ms(secs: i64) -> u64 {
+    u64::try_from(secs).expect("a span of the trace") * 1000
 }
 
 fn append(path: &Path, lines: &[String]) {

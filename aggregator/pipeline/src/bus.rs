@@ -49,7 +49,8 @@ impl Bus {
             .zip(payloads)
             .map(|(offset, payload)| Record { offset, payload })
             .collect();
-        state.0 += records.len() as i64;
+        // A log's length fits an offset: i64 counts 9.2e18 records.
+        state.0 += i64::try_from(records.len()).expect("fewer than 2^63 records");
         state
             .1
             .send(Inbox::Records(records))

@@ -76,9 +76,9 @@ pub(super) struct MemoryArgs {
 
 pub(super) fn run(args: BenchArgs) -> Result<()> {
     match args.what {
-        BenchWhat::Memory(m) => memory(m),
-        BenchWhat::Kafka(k) => super::bench_kafka::run(k),
-        BenchWhat::Ws(w) => super::bench_ws::run(w),
+        BenchWhat::Memory(m) => memory(&m),
+        BenchWhat::Kafka(k) => super::bench_kafka::run(&k),
+        BenchWhat::Ws(w) => super::bench_ws::run(&w),
     }
 }
 
@@ -96,7 +96,7 @@ fn rss_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn memory(a: MemoryArgs) -> Result<()> {
+fn memory(a: &MemoryArgs) -> Result<()> {
     let params = MetricsConfig {
         interval_minutes: a.interval,
         sl_thresholds_s: vec![10, 20, 30],

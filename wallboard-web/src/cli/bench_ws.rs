@@ -21,7 +21,7 @@ use wallboard_pipeline::Hub;
 
 use super::bench::WsArgs;
 
-pub(super) fn run(a: WsArgs) -> Result<()> {
+pub(super) fn run(a: &WsArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -57,7 +57,7 @@ pub(super) fn run(a: WsArgs) -> Result<()> {
             start_ms: 1_795_392_000_000,
             ..Default::default()
         });
-        let take = (a.rate * (a.seconds + 5)) as usize;
+        let take = usize::try_from(a.rate * (a.seconds + 5))?;
         // Pacing is by event time: squeeze the day so `rate` events pass per second.
         let first = 1_795_392_000_000;
         let events: Vec<_> = sim.take(take).collect();
@@ -90,7 +90,7 @@ pub(super) fn run(a: WsArgs) -> Result<()> {
                         };
                         pushes.fetch_add(1, Ordering::Relaxed);
                         if measuring.load(Ordering::Relaxed) == 1 {
-                            let lat_us = ((now - sent).max(0) as u64 * 1000).max(1);
+                            let lat_us = (u64::try_from(now - sent).unwrap_or(0) * 1000).max(1);
                             let _ = hist.lock().unwrap().record(lat_us);
                         }
                     }

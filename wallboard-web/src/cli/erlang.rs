@@ -53,7 +53,7 @@ struct Answer {
     at_agents: Option<Prediction>,
 }
 
-pub(super) fn run(args: ErlangArgs) -> Result<()> {
+pub(super) fn run(args: &ErlangArgs) -> Result<()> {
     ensure!(args.calls >= 0.0, "--calls must be 0 or more");
     ensure!(
         args.interval > 0.0,
@@ -90,7 +90,7 @@ pub(super) fn run(args: ErlangArgs) -> Result<()> {
     };
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
-        Output::Text => print_text(&args, &answer),
+        Output::Text => print_text(args, &answer),
     }
     Ok(())
 }

@@ -74,10 +74,10 @@ impl MetricFlags {
             base.interval_minutes = i;
         }
         if let Some(tz) = &self.tz {
-            base.tz = tz.clone();
+            base.tz.clone_from(tz);
         }
         if !self.sl.is_empty() {
-            base.sl_thresholds_s = self.sl.clone();
+            base.sl_thresholds_s.clone_from(&self.sl);
         }
         if let Some(s) = self.short_abandon {
             base.short_abandon_s = s;
@@ -137,7 +137,8 @@ fn die_of_sigpipe() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::raise(libc::SIGPIPE);
     }
-    ExitCode::from(128 + libc::SIGPIPE as u8)
+    // SIGPIPE is 13 on every Unix.
+    ExitCode::from(128 + u8::try_from(libc::SIGPIPE).unwrap_or(13))
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what a service manager sends to stop).
@@ -181,11 +182,11 @@ pub(crate) fn run() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(&args),
         Command::Serve(args) => serve::run(args),
         Command::Ingest(args) => ingest::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Erlang(args) => erlang::run(args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Erlang(args) => erlang::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

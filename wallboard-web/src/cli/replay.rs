@@ -64,7 +64,7 @@ pub(super) enum Format {
 /// Longer than any trace: a year.
 const REPLAY_DEDUP_WINDOW_MINUTES: u32 = 366 * 24 * 60;
 
-pub(super) fn run(args: ReplayArgs) -> Result<()> {
+pub(super) fn run(args: &ReplayArgs) -> Result<()> {
     let mut config = args.metrics.apply(MetricsConfig::default());
     // A file is finite and has no lateness limit: remember every id in it.
     config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
@@ -136,9 +136,9 @@ const SNIFFED_BYTES: u64 = 8 << 10;
 /// every line rejected one by one. `None` for anything else, so a trace
 /// whose first line is valid is never refused.
 fn not_json_lines(head: &[u8]) -> Option<String> {
+    const ONE_PER_LINE: &str = "JSON Lines (one canonical event per line) is expected";
     let text = String::from_utf8_lossy(head);
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    const ONE_PER_LINE: &str = "JSON Lines (one canonical event per line) is expected";
     if first.starts_with('[') {
         return Some(format!(
             "a JSON array, not JSON Lines; {ONE_PER_LINE}, e.g. `jq -c '.[]' FILE`"

@@ -74,6 +74,9 @@ impl SimulateArgs {
             .earliest()
             .context("local midnight does not exist in that zone")?;
         let offset_h = (12.5 - self.hours / 2.0).max(0.0);
+        // In 0..=12.5 h: the milliseconds fit an i64 exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        let offset_ms = (offset_h * 3_600_000.0).round() as i64;
         anyhow::ensure!(self.hours > 0.0, "--hours must be positive");
         anyhow::ensure!(
             self.agents > 0 && self.queues > 0,
@@ -84,17 +87,17 @@ impl SimulateArgs {
             tenant: self.tenant.clone(),
             agents: self.agents,
             queues: self.queues,
-            start_ms: midnight.timestamp_millis() + (offset_h * 3_600_000.0) as i64,
+            start_ms: midnight.timestamp_millis() + offset_ms,
             hours: self.hours,
             load: self.load,
         })
     }
 }
 
-pub(super) fn run(args: SimulateArgs) -> Result<()> {
+pub(super) fn run(args: &SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
     if let Some(brokers) = &args.kafka {
-        return publish(sim, brokers, &args);
+        return publish(sim, brokers, args);
     }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     if args.format == OutputFormat::QueueLog {

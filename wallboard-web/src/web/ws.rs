@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -380,7 +381,7 @@ async fn serve_client(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER { return Gone::Closed; }
-                if let Err(gone) = send_within(socket, Message::Ping(Default::default()), send_timeout).await {
+                if let Err(gone) = send_within(socket, Message::Ping(Bytes::default()), send_timeout).await {
                     return gone;
                 }
             }

@@ -57,7 +57,7 @@ pub(crate) async fn serve_trace(config: wallboard::config::AppConfig, trace: &[u
             events.push(e.into_owned());
         }
     }
-    let n = events.len() as i64;
+    let n = i64::try_from(events.len()).unwrap();
     let bus = Bus::new(w.handle.inbox.clone());
     let pacing = Pacing {
         live_from: i64::MAX,
