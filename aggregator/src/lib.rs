@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod config;
 pub mod dedup;
 pub mod engine;
+pub mod erlang_a;
 pub mod freshness;
 pub mod intern;
 pub mod live;
