@@ -62,7 +62,7 @@ impl Attainment {
     }
 }
 
-/// The report header's attainment per queue (`*` first): over the report's
+/// The report header's attainment per queue (by name, `*` the tenant): over the report's
 /// rows, those ending at or before `now` closed, `sl` over all of them.
 pub fn of_report(
     rows: &[QueueRow],

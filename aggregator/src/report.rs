@@ -26,7 +26,7 @@ pub struct IntervalReport {
     /// Queues with their own short-abandon threshold (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub short_abandon_by_queue_s: BTreeMap<String, u32>,
-    /// Per queue (`*` first): rows that met the queue's goal
+    /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
     /// (`metrics.md`, "Intraday attainment").
     pub attainment: BTreeMap<String, crate::attainment::Attainment>,
     pub queues: Vec<QueueRow>,
