@@ -33,6 +33,13 @@ pub enum AlertMetric {
     /// Per source that sends heartbeats: seconds since it was last heard
     /// from (`metrics.md`, "Freshness"); the subject is the source.
     FeedSilentS,
+    /// Agents short of Erlang C's requirement now (`metrics.md`, "Live
+    /// staffing"; negative: spare). `window` is ignored.
+    StaffingGap,
+    /// Agents Erlang C requires now for the queue's goal.
+    RequiredAgents,
+    /// Service level Erlang C projects at current staffing, a ratio 0..1.
+    ProjectedServiceLevel,
 }
 
 /// Which period a queue metric is taken over.
@@ -148,6 +155,9 @@ impl AlertRule {
             AlertMetric::AhtS => row.aht_ms.map(|ms| ms / 1000.0),
             AlertMetric::Occupancy => row.occupancy,
             AlertMetric::AgentsAvailable => Some(f64::from(q.agents.available)),
+            AlertMetric::StaffingGap => q.staffing.gap.map(|g| g as f64),
+            AlertMetric::RequiredAgents => q.staffing.required_agents.map(f64::from),
+            AlertMetric::ProjectedServiceLevel => q.staffing.projected_sl,
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }

@@ -122,6 +122,9 @@ pub struct Params {
     /// See [`MetricsConfig::max_ahead_hours`]; it decides which events are
     /// taken, not how they are summed, so it is not in the fingerprint.
     pub max_ahead_ms: i64,
+    /// Each queue's service-level goal (from `[[queues]]`; the default at
+    /// the first configured threshold). Not in the fingerprint either.
+    pub goals: crate::goals::Goals,
 }
 
 impl MetricsConfig {
@@ -178,6 +181,8 @@ impl MetricsConfig {
             history_ms: i64::from(self.history_days) * 86_400_000,
             short_abandon_by_queue: BTreeMap::new(),
             max_ahead_ms: i64::from(self.max_ahead_hours) * 3_600_000,
+            // The first threshold as written, as the web's default target.
+            goals: crate::goals::Goals::with_threshold(self.sl_thresholds_s[0]),
         })
     }
 }

@@ -6,16 +6,20 @@
 
 pub mod adherence;
 pub mod alerts;
+pub mod attainment;
 pub mod config;
 pub mod dedup;
 pub mod engine;
+pub mod erlang_a;
 pub mod freshness;
+pub mod goals;
 pub mod intern;
 pub mod live;
 pub mod plausible;
 pub mod report;
 pub mod rolling;
 pub mod staffing;
+pub mod staffing_live;
 pub mod sums;
 pub mod tenant;
 pub mod time;

@@ -26,6 +26,9 @@ pub struct IntervalReport {
     /// Queues with their own short-abandon threshold (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub short_abandon_by_queue_s: BTreeMap<String, u32>,
+    /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
+    /// (`metrics.md`, "Intraday attainment").
+    pub attainment: BTreeMap<String, crate::attainment::Attainment>,
     pub queues: Vec<QueueRow>,
     pub agents: Vec<AgentRow>,
 }
@@ -302,6 +305,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         sl_thresholds_s: params.thresholds_s.clone(),
         short_abandon_s: params.short_abandon_s,
         short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
+        attainment: crate::attainment::of_report(&queues, &params.goals, now),
         queues,
         agents,
     }

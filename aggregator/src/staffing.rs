@@ -1,10 +1,23 @@
-//! Staffing from Erlang C (`docs/metrics.md`, "Staffing (Erlang C)"): the
-//! probability of waiting, service level, ASA, occupancy and trunk load for
-//! a number of agents, and the fewest agents that reach a service-level
-//! target. Pure arithmetic on `f64`, stable for thousands of agents: the
-//! Erlang B recursion replaces the factorials of the textbook formula.
+//! Staffing from Erlang C or Erlang A (`docs/metrics.md`, "Staffing (Erlang
+//! C)" and "Erlang A"): the probability of waiting, service level, ASA,
+//! occupancy and trunk load for a number of agents, and the fewest agents
+//! that reach a service-level target. Pure arithmetic on `f64`, stable for
+//! thousands of agents: the Erlang B recursion replaces the factorials of
+//! the textbook formula.
 
 use serde::Serialize;
+
+use crate::erlang_a::Palm;
+
+/// The queueing model a prediction is made with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    /// Callers wait until answered (M/M/n).
+    ErlangC,
+    /// Callers hang up after an exponential patience of this mean, seconds
+    /// (M/M/n+M).
+    ErlangA { patience_s: f64 },
+}
 
 /// Offered traffic and the service-level goal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +49,9 @@ pub struct Prediction {
     pub occupancy: f64,
     /// Calls in service plus calls waiting, Erlangs (`None`: unbounded).
     pub trunk_erlangs: Option<f64>,
+    /// Erlang A only: the share of callers who hang up before an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_abandon: Option<f64>,
 }
 
 impl Demand {
@@ -61,6 +77,7 @@ impl Demand {
                 asa_s: (a <= 0.0).then_some(0.0),
                 occupancy: if a > 0.0 { 1.0 } else { 0.0 },
                 trunk_erlangs: (a <= 0.0).then_some(0.0),
+                p_abandon: None,
             };
         }
         let c = erlang_c(agents, a);
@@ -77,7 +94,68 @@ impl Demand {
             asa_s: Some(c * self.aht_s / spare),
             occupancy: a / n,
             trunk_erlangs: Some(a + c * a / spare),
+            p_abandon: None,
         }
+    }
+
+    /// The prediction of `model` with `agents` agents.
+    pub fn predict(&self, model: Model, agents: u32) -> Prediction {
+        match model {
+            Model::ErlangC => self.with_agents(agents),
+            Model::ErlangA { patience_s } => self.erlang_a(patience_s, agents),
+        }
+    }
+
+    /// Erlang A with callers of mean patience `patience_s`.
+    fn erlang_a(&self, patience_s: f64, agents: u32) -> Prediction {
+        let a = self.traffic();
+        if a <= 0.0 || self.aht_s <= 0.0 || patience_s <= 0.0 {
+            return Prediction {
+                p_abandon: Some(0.0),
+                ..self.with_agents(agents)
+            };
+        }
+        let palm = Palm {
+            lambda: a / self.aht_s,
+            mu: 1.0 / self.aht_s,
+            theta: 1.0 / patience_s,
+        };
+        let p = palm.predict(agents, self.threshold_s);
+        // Abandoned calls are not handled: only the rest loads the agents.
+        let carried = a * (1.0 - p.p_abandon);
+        Prediction {
+            agents,
+            p_wait: p.p_wait,
+            service_level: p.service_level,
+            asa_s: p.asa_s,
+            occupancy: if agents == 0 {
+                0.0
+            } else {
+                (carried / f64::from(agents)).min(1.0)
+            },
+            trunk_erlangs: Some(carried + p.queue_len),
+            p_abandon: Some(p.p_abandon),
+        }
+    }
+
+    /// The fewest agents whose predicted service level under `model`
+    /// reaches the target.
+    pub fn required_agents_for(&self, model: Model) -> u32 {
+        let Model::ErlangA { .. } = model else {
+            return self.required_agents();
+        };
+        // Erlang A's service level is never below Erlang C's, and grows
+        // with the agents: bisect below Erlang C's answer.
+        let (mut lo, mut hi) = (0, self.required_agents());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.predict(model, mid).service_level >= self.target {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        hi
     }
 
     /// The fewest agents whose predicted service level reaches the target.

@@ -225,15 +225,7 @@ impl Default for PipelineConfig {
 }
 
 /// The service-level variant a queue shows and alerts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SlVariant {
-    Sl1,
-    Sl2,
-    #[default]
-    Sl3,
-    Sl4,
-}
+pub use aggregator::goals::SlVariant;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -264,6 +256,17 @@ pub struct QueueTarget {
     pub longest_wait_s: Option<crate::display::Band>,
     pub asa_s: Option<crate::display::Band>,
     pub abandon_rate: Option<crate::display::Band>,
+}
+
+impl QueueTarget {
+    /// What the live view and the report judge this queue's service level by.
+    pub fn goal(&self) -> aggregator::goals::QueueGoal {
+        aggregator::goals::QueueGoal {
+            variant: self.sl_variant,
+            threshold_s: self.sl_threshold_s,
+            target: self.sl_target,
+        }
+    }
 }
 
 impl Default for QueueTarget {
@@ -419,6 +422,11 @@ impl AppConfig {
             .iter()
             .filter_map(|q| Some((q.name.clone(), q.short_abandon_s?)))
             .collect();
+        params.goals.by_queue = self
+            .queues
+            .iter()
+            .map(|q| (q.name.clone(), q.goal()))
+            .collect();
         Ok(params)
     }
 
@@ -472,6 +480,11 @@ impl AppConfig {
         }
         if rule.metric == AlertMetric::ServiceLevel {
             check_threshold(key("sl_threshold_s"), rule.sl_threshold_s)?;
+        }
+        if matches!(
+            rule.metric,
+            AlertMetric::ServiceLevel | AlertMetric::ProjectedServiceLevel
+        ) {
             let ratio = |v: f64| (0.0..=1.0).contains(&v);
             if !ratio(rule.threshold) || !rule.clear.is_none_or(ratio) {
                 return Err((

@@ -86,3 +86,15 @@ Object.assign(window.I18N["zh-CN"], {
   fr_days: "{n} 天", fr_hours: "{n} 小时", fr_minutes: "{n} 分钟", fr_seconds: "{n} 秒",
   fr_src_queue_log: "Asterisk", fr_src_ami: "Asterisk AMI", fr_src_esl: "FreeSWITCH", fr_src_simulator: "模拟器",
 });
+
+// Live staffing and intraday attainment (docs/metrics.md).
+Object.assign(window.I18N.en, {
+  need_have: "Need · have", need_have_title: "Agents Erlang C needs now for {p} within {s} s · agents taking calls",
+  attained: "Intervals met", attained_title: "Today's closed intervals with {v}@{s}s at or above {p}",
+  m_staffing_gap: "agents short", m_required_agents: "agents needed", m_projected_service_level: "projected service level",
+});
+Object.assign(window.I18N["zh-CN"], {
+  need_have: "需要 · 在岗", need_have_title: "按爱尔兰C公式，{s} 秒内接通 {p} 现需座席数 · 正在接听的座席数",
+  attained: "达标时段", attained_title: "今日已结束时段中 {v}@{s}秒 不低于 {p} 的个数",
+  m_staffing_gap: "座席缺口", m_required_agents: "所需座席", m_projected_service_level: "预计服务水平",
+});

@@ -50,6 +50,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     };
     calls(&f, &totals);
     live(&f, &s);
+    staffing(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
@@ -270,6 +271,50 @@ fn live(f: &Families, s: &AppState) {
 
 /// Freshness (`metrics.md`, "Freshness"): a series for every tenant and
 /// source the writers have heard of, from the start.
+/// Live staffing per queue (`metrics.md`, "Live staffing"); a series is
+/// absent while its value is `null`.
+fn staffing(f: &Families, s: &AppState) {
+    let required = f.gauge(
+        "wallboard_staffing_required_agents",
+        "agents Erlang C requires now for the queue's SL goal (rolling arrival rate, today's AHT)",
+        TQ,
+    );
+    let serving = f.gauge(
+        "wallboard_staffing_serving_agents",
+        "member agents taking calls now (available, ringing, on call, ACW)",
+        TQ,
+    );
+    let gap = f.gauge(
+        "wallboard_staffing_gap",
+        "required minus serving agents (positive: short)",
+        TQ,
+    );
+    let projected = f.gauge(
+        "wallboard_staffing_projected_service_level",
+        "service level Erlang C projects at current staffing",
+        TQ,
+    );
+    for tenant in s.hub.tenants() {
+        let Some(snap) = s.hub.live(&tenant) else {
+            continue;
+        };
+        for q in &snap.queues {
+            let l = [tenant.as_str(), q.queue.as_str()];
+            let st = &q.staffing;
+            serving.with_label_values(&l).set(f64::from(st.serving));
+            if let Some(r) = st.required_agents {
+                required.with_label_values(&l).set(f64::from(r));
+            }
+            if let Some(g) = st.gap {
+                gap.with_label_values(&l).set(g as f64);
+            }
+            if let Some(p) = st.projected_sl {
+                projected.with_label_values(&l).set(p);
+            }
+        }
+    }
+}
+
 fn freshness(f: &Families, s: &AppState) {
     let age = f.gauge(
         "wallboard_tenant_newest_event_age_seconds",
