@@ -55,6 +55,7 @@ impl Dedup {
         self.current.len() + self.previous.len()
     }
 
+    /// Whether no id is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -40,10 +40,12 @@ impl IntervalClock {
         }
     }
 
+    /// The centre's time zone.
     pub fn tz(&self) -> Tz {
         self.tz
     }
 
+    /// Interval length, milliseconds.
     pub fn len_ms(&self) -> i64 {
         self.len_ms
     }
