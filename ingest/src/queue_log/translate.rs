@@ -18,7 +18,9 @@ use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct QueueLogError {
+    /// 1-based line number in the file.
     pub line: u64,
+    /// Why the line was skipped.
     pub reason: String,
 }
 
@@ -98,6 +100,7 @@ pub struct QueueLogTranslator {
 }
 
 impl QueueLogTranslator {
+    /// A translator for `tenant`, naming its input `source` in event ids.
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
             tenant: tenant.to_owned(),
@@ -113,14 +116,17 @@ impl QueueLogTranslator {
         source.clone_into(&mut self.source);
     }
 
+    /// Name of the input in event ids (the file's identity).
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// What it knows of members and open calls, for a checkpoint.
     pub fn state(&self) -> &TranslatorState {
         &self.state
     }
 
+    /// Continues from a checkpoint's state.
     pub fn restore(&mut self, state: TranslatorState) {
         self.state = state;
     }
