@@ -10,13 +10,13 @@ use aggregator::{Engine, MetricsConfig};
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     #[command(subcommand)]
     pub what: BenchWhat,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum BenchWhat {
+pub(crate) enum BenchWhat {
     /// Memory of the engine's state after a simulated day.
     Memory(MemoryArgs),
     /// Kafka: consume-and-apply throughput (a full day from the log's start,
@@ -27,7 +27,7 @@ pub enum BenchWhat {
 }
 
 #[derive(Args, Debug)]
-pub struct WsArgs {
+pub(crate) struct WsArgs {
     /// WebSocket clients subscribed at once.
     #[arg(long, default_value_t = 1_000)]
     pub clients: usize,
@@ -40,7 +40,7 @@ pub struct WsArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct KafkaArgs {
+pub(crate) struct KafkaArgs {
     /// Bootstrap servers of the broker to measure against.
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub kafka: String,
@@ -59,7 +59,7 @@ pub struct KafkaArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct MemoryArgs {
+pub(crate) struct MemoryArgs {
     /// Agents of the simulated centre.
     #[arg(long, default_value_t = 10_000)]
     pub agents: usize,
@@ -74,7 +74,7 @@ pub struct MemoryArgs {
     pub hours: f64,
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub(crate) fn run(args: BenchArgs) -> Result<()> {
     match args.what {
         BenchWhat::Memory(m) => memory(m),
         BenchWhat::Kafka(k) => super::bench_kafka::run(k),

@@ -16,7 +16,7 @@ use wallboard_pipeline::Hub;
 
 use super::bench::KafkaArgs;
 
-pub fn run(a: KafkaArgs) -> Result<()> {
+pub(crate) fn run(a: KafkaArgs) -> Result<()> {
     let settings = KafkaSettings::new(&a.kafka);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

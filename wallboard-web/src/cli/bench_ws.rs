@@ -21,7 +21,7 @@ use wallboard_pipeline::Hub;
 
 use super::bench::WsArgs;
 
-pub fn run(a: WsArgs) -> Result<()> {
+pub(crate) fn run(a: WsArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -19,7 +19,7 @@ use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
 use wallboard_pipeline::Hub;
 
 #[derive(Args, Debug)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Address to serve the wallboard on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = super::listen_addr)]
     pub listen: SocketAddr,
@@ -53,7 +53,7 @@ pub struct DemoArgs {
     pub metrics: super::MetricFlags,
 }
 
-pub fn run(args: DemoArgs) -> Result<()> {
+pub(crate) fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;

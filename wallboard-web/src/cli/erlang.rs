@@ -8,7 +8,7 @@ use serde::Serialize;
 use aggregator::staffing::{with_shrinkage, Demand, Prediction};
 
 #[derive(Args, Debug)]
-pub struct ErlangArgs {
+pub(crate) struct ErlangArgs {
     /// Calls expected in the interval.
     #[arg(long, value_name = "N")]
     pub calls: f64,
@@ -37,7 +37,7 @@ pub struct ErlangArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     Text,
     Json,
 }
@@ -53,7 +53,7 @@ struct Answer {
     at_agents: Option<Prediction>,
 }
 
-pub fn run(args: ErlangArgs) -> Result<()> {
+pub(crate) fn run(args: ErlangArgs) -> Result<()> {
     ensure!(args.calls >= 0.0, "--calls must be 0 or more");
     ensure!(
         args.interval > 0.0,

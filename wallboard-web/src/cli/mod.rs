@@ -52,7 +52,7 @@ enum Command {
 
 /// The metric flags shared by `replay` and `serve`; they override the config.
 #[derive(Args, Debug, Clone)]
-pub struct MetricFlags {
+pub(crate) struct MetricFlags {
     /// Interval length in minutes (5, 10, 15, 20, 30 or 60).
     #[arg(long = "interval", value_name = "MINUTES")]
     pub interval: Option<u32>,
@@ -69,7 +69,7 @@ pub struct MetricFlags {
 
 impl MetricFlags {
     /// Applies the flags given on top of `base`.
-    pub fn apply(&self, mut base: MetricsConfig) -> MetricsConfig {
+    pub(crate) fn apply(&self, mut base: MetricsConfig) -> MetricsConfig {
         if let Some(i) = self.interval {
             base.interval_minutes = i;
         }
@@ -87,7 +87,7 @@ impl MetricFlags {
 }
 
 /// Parses a `-X KEY=VALUE` librdkafka property.
-pub fn kafka_property(s: &str) -> Result<(String, String), String> {
+pub(crate) fn kafka_property(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
@@ -96,7 +96,7 @@ pub fn kafka_property(s: &str) -> Result<(String, String), String> {
 /// Parses `--listen`: `IP:PORT`, or `HOST:PORT` resolved as the system
 /// resolves names (`localhost:8080`). A name with several addresses binds
 /// the first IPv4 one (what a browser on `localhost` reaches), else the first.
-pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn listen_addr(s: &str) -> Result<SocketAddr, String> {
     let addrs: Vec<SocketAddr> = s
         .to_socket_addrs()
         .map_err(|e| format!("{s:?} is not HOST:PORT that resolves ({e}); e.g. 127.0.0.1:8080"))?
@@ -146,7 +146,7 @@ fn die_of_sigpipe() -> ExitCode {
 /// first polled: a busy loop that only waits for it between batches must
 /// still stop gracefully on a signal that arrives before its first wait.
 /// Must be called inside the runtime.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
@@ -166,7 +166,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

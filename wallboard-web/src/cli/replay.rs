@@ -17,7 +17,7 @@ use wallboard::report_format::{to_csv, to_table, Lang};
 use super::MetricFlags;
 
 #[derive(Args, Debug)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
@@ -43,7 +43,7 @@ pub struct ReplayArgs {
 
 /// What `replay` prints on stdout.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportOutput {
+pub(crate) enum ReportOutput {
     /// The interval report of metrics.md (schema wallboard.interval-report.v1).
     Json,
     /// One row per queue and interval, for Excel or WPS (UTF-8 with BOM, CRLF).
@@ -54,7 +54,7 @@ pub enum ReportOutput {
 
 /// Input formats of `replay`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// Canonical events, one JSON object per line.
     Jsonl,
     /// An Asterisk queue_log, translated as adapters.md says.
@@ -64,7 +64,7 @@ pub enum Format {
 /// Longer than any trace: a year.
 const REPLAY_DEDUP_WINDOW_MINUTES: u32 = 366 * 24 * 60;
 
-pub fn run(args: ReplayArgs) -> Result<()> {
+pub(crate) fn run(args: ReplayArgs) -> Result<()> {
     let mut config = args.metrics.apply(MetricsConfig::default());
     // A file is finite and has no lateness limit: remember every id in it.
     config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;

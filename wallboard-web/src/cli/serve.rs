@@ -21,7 +21,7 @@ use wallboard::web::{self, AppState, IngestSink};
 use super::MetricFlags;
 
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Configuration file (TOML); see deploy/wallboard.example.toml.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -51,7 +51,7 @@ pub struct ServeArgs {
     pub metrics: MetricFlags,
 }
 
-pub fn run(args: ServeArgs) -> Result<()> {
+pub(crate) fn run(args: ServeArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     if let Some(k) = args.kafka {

@@ -12,7 +12,7 @@ use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug, Clone)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     /// Agents on shift over the day.
     #[arg(long, default_value_t = 12)]
     pub agents: usize,
@@ -55,14 +55,14 @@ pub struct SimulateArgs {
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Jsonl,
     QueueLog,
 }
 
 impl SimulateArgs {
     /// The simulator configuration: the period is centred on 12:30 local time.
-    pub fn sim_config(&self) -> Result<SimConfig> {
+    pub(crate) fn sim_config(&self) -> Result<SimConfig> {
         let tz: Tz = self
             .tz
             .parse()
@@ -91,7 +91,7 @@ impl SimulateArgs {
     }
 }
 
-pub fn run(args: SimulateArgs) -> Result<()> {
+pub(crate) fn run(args: SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
     if let Some(brokers) = &args.kafka {
         return publish(sim, brokers, &args);

@@ -25,13 +25,13 @@ fn live_of(
         .ok_or_else(|| ApiError::UnknownTenant(tenant.to_owned()))
 }
 
-pub async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// Ready once the pipeline has published a view, while every partition's
 /// state is durable (a snapshot within three snapshot intervals).
-pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+pub(crate) async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
     match s.hub.last_publish_ms() {
         Some(ms) if ms > 0 => {}
         _ => {
@@ -72,7 +72,7 @@ struct Status {
     tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
 
-pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
+pub(crate) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
     let partitions = s.hub.status();
     let views: Vec<_> = s
         .hub
@@ -97,11 +97,11 @@ pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
     })
 }
 
-pub async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
+pub(crate) async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
     Json(s.hub.tenants())
 }
 
-pub async fn live(
+pub(crate) async fn live(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -116,7 +116,7 @@ struct QueueWithTarget<'a> {
     target: QueueTarget,
 }
 
-pub async fn queues(
+pub(crate) async fn queues(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -132,7 +132,7 @@ pub async fn queues(
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())
 }
 
-pub async fn agents(
+pub(crate) async fn agents(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -143,7 +143,7 @@ pub async fn agents(
 /// `?from=…&to=…`: Unix milliseconds or RFC 3339 each; `from` after `to`
 /// is refused.
 #[derive(Deserialize)]
-pub struct RangeQuery {
+pub(crate) struct RangeQuery {
     from: Option<super::time_param::TimeParam>,
     to: Option<super::time_param::TimeParam>,
 }
@@ -164,7 +164,7 @@ impl RangeQuery {
 
 /// The interval report of `metrics.md`: the same bytes `wallboard replay`
 /// prints for the same events.
-pub async fn report(
+pub(crate) async fn report(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
@@ -183,7 +183,7 @@ pub async fn report(
     }
 }
 
-pub async fn alerts(
+pub(crate) async fn alerts(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -194,7 +194,7 @@ pub async fn alerts(
 
 /// Which alert an acknowledgement or a silence is about.
 #[derive(Deserialize)]
-pub struct AlertRef {
+pub(crate) struct AlertRef {
     rule: String,
     subject: String,
     /// For a silence: how long.
@@ -203,7 +203,7 @@ pub struct AlertRef {
 
 /// The longest silence, in minutes (a week): a silence is for a shift or an
 /// outage, not for ever.
-pub const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
+pub(crate) const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
 
 impl AlertRef {
     /// 404 unless `rule` names a configured rule (or is `*` where allowed).
@@ -218,7 +218,7 @@ impl AlertRef {
     }
 }
 
-pub async fn acknowledge(
+pub(crate) async fn acknowledge(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiJson(r): ApiJson<AlertRef>,
@@ -240,7 +240,7 @@ pub async fn acknowledge(
     }
 }
 
-pub async fn silence(
+pub(crate) async fn silence(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiJson(r): ApiJson<AlertRef>,
@@ -261,7 +261,7 @@ pub async fn silence(
     Ok(Json(serde_json::json!({ "silenced_until_ms": until })).into_response())
 }
 
-pub async fn openapi() -> Response {
+pub(crate) async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         include_str!("openapi.json"),

@@ -33,9 +33,13 @@ use crate::config::ServerConfig;
 /// Where accepted events go.
 #[derive(Clone)]
 pub enum IngestSink {
+    /// The in-process bus (`demo`).
     Bus(Arc<Bus>),
+    /// The Kafka event topic.
     Kafka {
+        /// Producer of the records.
         publisher: Arc<Publisher>,
+        /// Topic of canonical events.
         topic: String,
     },
 }
@@ -212,7 +216,7 @@ async fn store(sink: IngestSink, accepted: Vec<(String, Vec<u8>)>) -> Result<(),
         .map_err(|e| ApiError::Unavailable(format!("events not stored: {e}")))
 }
 
-pub async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
+pub(crate) async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let Some(sink) = s.ingest.clone() else {
         return Err(ApiError::Unavailable(
             "this mode takes no events over HTTP".into(),

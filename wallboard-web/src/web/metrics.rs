@@ -43,7 +43,7 @@ impl Families {
     }
 }
 
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     let totals = s.hub.totals().await;
     let f = Families {
         registry: Registry::new(),

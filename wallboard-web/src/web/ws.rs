@@ -34,13 +34,13 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const DEAD_AFTER: Duration = Duration::from_secs(45);
 
 #[derive(Deserialize, Default, Clone)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     tenant: Option<String>,
     /// Comma-separated queue names; empty: all queues.
     queues: Option<String>,
 }
 
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     State(s): State<AppState>,
     headers: HeaderMap,
     ApiQuery(sub): ApiQuery<Subscription>,

@@ -2,7 +2,7 @@
 
 /// A child process killed when the test ends, passing or not.
 #[allow(dead_code)]
-pub struct KillOnDrop(pub std::process::Child);
+pub(crate) struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -14,7 +14,7 @@ impl Drop for KillOnDrop {
 /// The service in one process, as the in-process tests run it.
 // Each test binary includes this module and uses a part of it.
 #[allow(dead_code)]
-pub struct Served {
+pub(crate) struct Served {
     pub addr: std::net::SocketAddr,
     pub hub: wallboard_pipeline::Hub,
     pub state: wallboard::web::AppState,
@@ -24,7 +24,7 @@ pub struct Served {
 /// lateness accepted, no clock bound, no snapshots, and `config`'s metric
 /// and freshness settings as `serve` derives them.
 #[allow(dead_code)]
-pub fn writer_config(
+pub(crate) fn writer_config(
     config: &wallboard::config::AppConfig,
 ) -> wallboard_pipeline::writer::WriterConfig {
     wallboard_pipeline::writer::WriterConfig {
@@ -43,7 +43,7 @@ pub fn writer_config(
 /// the in-process bus; returns once the writer has taken them all and
 /// published a view.
 #[allow(dead_code)]
-pub async fn serve_trace(config: wallboard::config::AppConfig, trace: &[u8]) -> Served {
+pub(crate) async fn serve_trace(config: wallboard::config::AppConfig, trace: &[u8]) -> Served {
     use wallboard::web::{self, AppState, IngestSink};
     use wallboard_pipeline::bus::{feed, Bus, Pacing};
     use wallboard_pipeline::writer::{self, LogDeadLetters};

@@ -20,7 +20,7 @@ use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct AmiArgs {
+pub(crate) struct AmiArgs {
     /// Asterisk's address (manager.conf `bindaddr`).
     #[arg(long)]
     pub host: String,
@@ -66,12 +66,12 @@ pub struct AmiArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum AgentId {
+pub(crate) enum AgentId {
     Interface,
     MemberName,
 }
 
-pub fn run(args: AmiArgs) -> Result<()> {
+pub(crate) fn run(args: AmiArgs) -> Result<()> {
     // Opened before our runtime: the Kafka sink runs its own to create topics.
     let mut sink = args.output.open()?;
     let mut cfg = ClientConfig::new(&args.host, args.port, &args.username, args.secret);

@@ -23,7 +23,7 @@ use super::{OutputArgs, Sink, Skip};
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Args, Debug)]
-pub struct EslArgs {
+pub(crate) struct EslArgs {
     /// FreeSWITCH's host (mod_event_socket's listen-ip).
     #[arg(long)]
     pub host: String,
@@ -58,7 +58,7 @@ pub struct EslArgs {
     pub output: OutputArgs,
 }
 
-pub fn run(args: EslArgs) -> Result<()> {
+pub(crate) fn run(args: EslArgs) -> Result<()> {
     anyhow::ensure!(args.keepalive_s > 0, "--keepalive-s must be at least 1");
     super::check_tenant(&args.tenant)?;
     let keepalive = Duration::from_secs(args.keepalive_s);

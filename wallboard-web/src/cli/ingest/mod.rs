@@ -18,16 +18,16 @@ use wallboard_events::event::DEFAULT_TENANT;
 use wallboard_events::jsonl::{parse_line, Line, LineReader};
 use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 
-pub use sink::{OutputArgs, Sink, Skip};
+pub(crate) use sink::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     #[command(subcommand)]
     pub source: IngestSource,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum IngestSource {
+pub(crate) enum IngestSource {
     /// Publish a JSON Lines file (or `-` for stdin) of canonical events.
     Jsonl(JsonlArgs),
     /// Follow (or import, `--once`) an Asterisk queue_log file.
@@ -39,7 +39,7 @@ pub enum IngestSource {
 }
 
 #[derive(Args, Debug)]
-pub struct JsonlArgs {
+pub(crate) struct JsonlArgs {
     /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
@@ -59,7 +59,7 @@ fn check_tenant(tenant: &str) -> Result<()> {
     }
 }
 
-pub fn run(args: IngestArgs) -> Result<()> {
+pub(crate) fn run(args: IngestArgs) -> Result<()> {
     match args.source {
         IngestSource::Jsonl(a) => jsonl(a),
         IngestSource::QueueLog(a) => queue_log::run(a),

@@ -17,7 +17,7 @@ use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct QueueLogArgs {
+pub(crate) struct QueueLogArgs {
     /// The queue_log file, e.g. /var/log/asterisk/queue_log.
     pub file: PathBuf,
     /// Read the file to its end and stop (an import) instead of following it.
@@ -44,7 +44,7 @@ pub struct QueueLogArgs {
     pub output: OutputArgs,
 }
 
-pub fn run(args: QueueLogArgs) -> Result<()> {
+pub(crate) fn run(args: QueueLogArgs) -> Result<()> {
     super::check_tenant(&args.tenant)?;
     if !args.file.exists() {
         // An import needs the file; a follower waits for Asterisk to create it.
