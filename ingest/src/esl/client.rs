@@ -43,9 +43,9 @@ pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
 /// Where and how to connect, and the timings (short ones make tests fast).
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// Host name or address of the FreeSWITCH event socket.
+    /// Host name or address of the event socket.
     pub host: String,
-    /// TCP port of the event socket (8021 by default in FreeSWITCH).
+    /// TCP port of the event socket (8021 by default).
     pub port: u16,
     /// The event socket password (`event_socket.conf.xml`).
     pub password: String,

@@ -24,7 +24,7 @@ pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
 /// log) right after creating the new file.
 pub(crate) const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
 
-/// Why following a queue_log stopped.
+/// Why following a `queue_log` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
     /// The log file (or its directory) could not be read.
