@@ -137,7 +137,7 @@ pub struct AgentLiveRow {
     pub reason: Option<String>,
     /// When the current state began (null: never signed in).
     pub since_ms: Option<TimestampMs>,
-    /// Id of the call the agent is on, if any.
+    /// Call named by the agent's latest `agent_state`, if any.
     pub call: Option<String>,
     /// Queues the agent is a member of.
     pub queues: Vec<String>,

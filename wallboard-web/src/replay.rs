@@ -15,7 +15,7 @@ const SHOWN_REJECTIONS: usize = 10;
 /// What a replay read, for the summary.
 #[derive(Debug, Default)]
 pub struct ReplaySummary {
-    /// Lines read (blank ones included).
+    /// Non-blank lines read.
     pub lines: u64,
     /// Events applied.
     pub applied: u64,

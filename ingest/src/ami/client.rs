@@ -84,7 +84,7 @@ pub struct Timing {
     pub connect_timeout: Duration,
     /// For the banner and the answer to `Login`.
     pub login_timeout: Duration,
-    /// Idle time after which a `Ping` is sent.
+    /// How often a `Ping` is sent.
     pub ping_interval: Duration,
     /// Longest wait for the answer to a `Ping` before the connection counts as lost.
     pub ping_timeout: Duration,
@@ -215,7 +215,7 @@ pub enum ClientError {
         /// The AMI's `Message:` answer.
         message: String,
     },
-    /// The AMI could not be reached or the connection failed at start.
+    /// Without `reconnect`: the connection ended before the first login.
     #[error("AMI at {addr}: {reason}")]
     Connect {
         /// `host:port` of the AMI.

@@ -400,7 +400,7 @@ pub fn url_decode(v: &[u8]) -> String {
 /// One FreeSWITCH event: its headers (decoded) and optional body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EslEvent {
-    /// Headers in order, names and values URL-decoded.
+    /// Headers in order; values URL-decoded in plain events.
     pub headers: Vec<(String, String)>,
     /// The body after the headers, if the event has one.
     pub body: Option<String>,
