@@ -67,6 +67,7 @@ impl Allowed {
         self
     }
 
+    /// Whether an agent in `state` (with not-ready `reason`) adheres to the activity.
     #[must_use]
     pub fn allows(&self, state: AgentState, reason: Option<CodeId>) -> bool {
         if self.states & bit(state) != 0 {
@@ -98,9 +99,13 @@ pub fn default_rule(activity: &str, code: CodeId) -> Allowed {
 /// One planned activity, with its rule resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Planned {
+    /// Start, UTC ms (inclusive).
     pub start: TimestampMs,
+    /// End, UTC ms (exclusive).
     pub end: TimestampMs,
+    /// Activity code of the segment.
     pub activity: CodeId,
+    /// Agent states the activity allows.
     pub allowed: Allowed,
 }
 
@@ -199,11 +204,13 @@ impl Plan {
         run
     }
 
+    /// Number of planned segments.
     #[must_use]
     pub fn len(&self) -> usize {
         self.segments.len()
     }
 
+    /// Whether nothing is planned.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.segments.is_empty()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 use crate::goals::{Goals, QueueGoal, SlVariant};
 use crate::report::{QueueRow, SlVariants};

@@ -57,6 +57,7 @@ impl Dedup {
         self.current.len() + self.previous.len()
     }
 
+    /// Whether no id is remembered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -21,13 +21,16 @@ pub struct Engine {
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The bytes do not decode as an engine snapshot.
     #[error("snapshot is corrupt or from another version: {0}")]
     Decode(#[from] postcard::Error),
+    /// The snapshot was made with other metric settings.
     #[error(transparent)]
     ParamsChanged(#[from] ParamsChanged),
 }
 
 impl Engine {
+    /// An engine with no tenants yet, computing with `params`.
     #[must_use]
     pub fn new(params: Params) -> Self {
         Engine {
@@ -75,6 +78,7 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The engine of tenant `name`, if it has seen an event.
     #[must_use]
     pub fn tenant(&self, name: &str) -> Option<&TenantEngine> {
         self.tenants.get(name)
@@ -88,6 +92,7 @@ impl Engine {
         names
     }
 
+    /// The validated metric parameters every tenant uses.
     #[must_use]
     pub fn params(&self) -> &Params {
         &self.params

@@ -13,10 +13,14 @@ use crate::report::SlVariants;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SlVariant {
+    /// Variant 1: abandons within the threshold count as met.
     Sl1,
+    /// Variant 2: abandons ignored.
     Sl2,
+    /// Variant 3: every abandon counts as missed (the default).
     #[default]
     Sl3,
+    /// Variant 4: abandons within the threshold are left out.
     Sl4,
 }
 

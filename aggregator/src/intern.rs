@@ -26,7 +26,9 @@ macro_rules! dense_id {
 
 /// A dense index usable as a vector position.
 pub trait DenseId: Copy {
+    /// The id at vector position `i`.
     fn from_index(i: usize) -> Self;
+    /// The vector position of this id.
     fn index(self) -> usize;
 }
 
@@ -84,15 +86,18 @@ impl<I: DenseId> Interner<I> {
         self.ids.get(name).map(|&i| I::from_index(i as usize))
     }
 
+    /// The name interned as `id`.
     pub fn name(&self, id: I) -> &str {
         &self.names[id.index()]
     }
 
+    /// Number of names interned.
     #[must_use]
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// Whether no name is interned.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()

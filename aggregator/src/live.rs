@@ -22,14 +22,21 @@ use crate::time::IntervalStart;
 /// The whole tenant's live view at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveSnapshot {
+    /// Tenant the snapshot is of.
     pub tenant: String,
     /// IANA time zone of the centre (times on the wallboard are shown in it).
     pub tz: String,
+    /// The engine's "now" the snapshot is taken at, UTC milliseconds.
     pub now_ms: TimestampMs,
+    /// Start of the interval containing now, UTC ms.
     pub interval_start_ms: TimestampMs,
+    /// End of the interval containing now, UTC ms (exclusive).
     pub interval_end_ms: TimestampMs,
+    /// Local midnight that starts today in the tenant's zone, UTC ms.
     pub day_start_ms: TimestampMs,
+    /// Length of the rolling window, minutes.
     pub rolling_window_minutes: u32,
+    /// Service-level thresholds in seconds the rows carry.
     pub sl_thresholds_s: Vec<u32>,
     /// `*` (the whole tenant) first, then queues by name.
     pub queues: Vec<QueueLive>,
@@ -44,11 +51,17 @@ pub struct LiveSnapshot {
 /// Member agents of a queue (or all agents) by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct AgentsByState {
+    /// Agents `logged_out`.
     pub logged_out: u32,
+    /// Agents `available`.
     pub available: u32,
+    /// Agents `ringing`.
     pub ringing: u32,
+    /// Agents `on_call`.
     pub on_call: u32,
+    /// Agents in after-call work.
     pub acw: u32,
+    /// Agents `not_ready`.
     pub not_ready: u32,
 }
 
@@ -71,11 +84,16 @@ impl AgentsByState {
     }
 }
 
+/// Live values of one queue, or of the whole tenant (`*`), per `metrics.md` "Real-time values".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueLive {
+    /// Queue name, or `*` for the whole tenant.
     pub queue: String,
+    /// Segments started and not ended.
     pub waiting: u64,
+    /// Now − start of the oldest waiting segment, milliseconds; `None` when none waits.
     pub oldest_wait_ms: Option<u64>,
+    /// Member agents by state.
     pub agents: AgentsByState,
     /// The current interval so far.
     pub interval: QueueRow,
@@ -96,10 +114,13 @@ pub struct QueueLive {
 /// One interval of the intraday strip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntradayPoint {
+    /// Interval start, UTC ms.
     pub start_ms: TimestampMs,
+    /// Offered calls of the interval (as `offered` in metrics.md).
     pub offered: u64,
     /// Abandoned calls of the interval (as `abandoned` in metrics.md).
     pub abandoned: u64,
+    /// The four service-level variants, keyed by threshold in seconds.
     pub sl: BTreeMap<String, SlVariants>,
 }
 
@@ -114,14 +135,20 @@ impl IntradayPoint {
     }
 }
 
+/// Live state of one agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentLiveRow {
+    /// Agent id.
     pub agent: String,
+    /// Current state's wire name (`available`, `on_call`, …).
     pub state: &'static str,
+    /// Not-ready reason of the current state, if any.
     pub reason: Option<String>,
     /// When the current state began (null: never signed in).
     pub since_ms: Option<TimestampMs>,
+    /// Call named by the agent's latest `agent_state`, if any.
     pub call: Option<String>,
+    /// Queues the agent is a member of.
     pub queues: Vec<String>,
     /// The activity planned now, if any.
     pub activity: Option<String>,

@@ -16,10 +16,20 @@ pub const TRUSTED_AFTER_EVENTS: u64 = 100;
 /// Why an event's time was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TimeRejection {
+    /// The time is before 1970 or after 9999 (`events.md`, "Event time limits").
     #[error("event time {ts} is outside 0..{TS_LIMIT_MS} (Unix epoch milliseconds, 1970 to 9999)")]
-    OutOfRange { ts: TimestampMs },
+    OutOfRange {
+        /// The event's `ts`, UTC ms.
+        ts: TimestampMs,
+    },
+    /// More than `max_ahead_hours` ahead of the tenant's newest event.
     #[error("event time {ts} is {ahead_ms} ms ahead of the tenant's newest event, more than metrics.max_ahead_hours allows")]
-    FarAhead { ts: TimestampMs, ahead_ms: i64 },
+    FarAhead {
+        /// The event's `ts`, UTC ms.
+        ts: TimestampMs,
+        /// How far it is ahead of the tenant's newest event, milliseconds.
+        ahead_ms: i64,
+    },
 }
 
 impl TimeRejection {

@@ -18,6 +18,7 @@ pub struct RollingWindow {
 }
 
 impl RollingWindow {
+    /// An empty window of `window_minutes`, in buckets of 10 s.
     #[must_use]
     pub fn new(window_minutes: u32) -> Self {
         let n = (i64::from(window_minutes) * 60_000 / BUCKET_MS).max(1) as usize;

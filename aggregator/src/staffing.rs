@@ -37,6 +37,7 @@ pub struct Demand {
 /// What Erlang C predicts for one number of agents.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Prediction {
+    /// Number of agents the prediction is for.
     pub agents: u32,
     /// Probability that a call waits at all.
     pub p_wait: f64,

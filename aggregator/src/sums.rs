@@ -16,24 +16,39 @@ pub const MAX_THRESHOLDS: usize = 8;
 /// Call counts and sums of one queue (or a whole tenant) over some time.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueSums {
+    /// `call_queued` events (arrivals).
     pub entered: u64,
+    /// Segments ended by `call_answered` with a known wait.
     pub answered: u64,
+    /// Segments ended by `call_abandoned` with a known wait, not short.
     pub abandoned: u64,
+    /// Abandons with a wait under the short-abandon threshold.
     pub short_abandoned: u64,
+    /// Segments ended by `call_dequeued`, any reason.
     pub dequeued: u64,
+    /// Dequeued segments per reason, indexed in the order of `DequeueReason::ALL`.
     pub dequeued_by_reason: [u64; 6],
+    /// Answered or abandoned segments whose wait is unknown.
     pub wait_unknown: u64,
     /// Per configured threshold, in the order of the config.
     pub answered_within: [u64; MAX_THRESHOLDS],
+    /// Per configured threshold, in the order of the config: abandoned with wait ≤ T·1000 ms.
     pub abandoned_within: [u64; MAX_THRESHOLDS],
+    /// Σ wait of answered segments, milliseconds (numerator of ASA).
     pub answer_wait_ms: u64,
+    /// Σ wait of abandoned (non-short) segments, milliseconds.
     pub abandon_wait_ms: u64,
     /// Largest wait among answered and abandoned segments.
     pub max_wait_ms: Option<u64>,
+    /// `call_completed` events.
     pub handled: u64,
+    /// Σ `talk_ms` of completed calls (hold included).
     pub talk_ms: u64,
+    /// Σ `hold_ms` of completed calls.
     pub hold_ms: u64,
+    /// Σ `acw_ms` (after-call work) of completed calls.
     pub acw_ms: u64,
+    /// Completed calls with `transferred: true`.
     pub transferred: u64,
 }
 
@@ -44,6 +59,7 @@ impl QueueSums {
         self.answered + self.abandoned + self.dequeued + self.wait_unknown
     }
 
+    /// Adds `o` into `self`, saturating.
     pub fn add(&mut self, o: &QueueSums) {
         self.entered = self.entered.saturating_add(o.entered);
         self.answered = self.answered.saturating_add(o.answered);
@@ -64,11 +80,13 @@ impl QueueSums {
         self.transferred = self.transferred.saturating_add(o.transferred);
     }
 
+    /// Counts one segment dequeued for `reason`.
     pub fn count_dequeued(&mut self, reason: DequeueReason) {
         self.dequeued += 1;
         self.dequeued_by_reason[reason_index(reason)] += 1;
     }
 
+    /// Segments dequeued for `reason`.
     #[must_use]
     pub fn dequeued_for(&self, reason: DequeueReason) -> u64 {
         self.dequeued_by_reason[reason_index(reason)]
@@ -104,11 +122,17 @@ fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 /// Agent time by state and against the schedule, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentTime {
+    /// Time in any state but `logged_out`.
     pub staffed_ms: u64,
+    /// Time `available`.
     pub available_ms: u64,
+    /// Time `ringing`, `on_call` or `acw`.
     pub busy_ms: u64,
+    /// Time `not_ready`.
     pub not_ready_ms: u64,
+    /// Time covered by schedule segments.
     pub scheduled_ms: u64,
+    /// Scheduled time in a state the activity allows.
     pub adherent_ms: u64,
     /// Time scheduled as work (the denominator of conformance).
     pub work_scheduled_ms: u64,
@@ -140,6 +164,7 @@ impl AgentTime {
         }
     }
 
+    /// Adds `o` into `self`, saturating.
     pub fn add(&mut self, o: &AgentTime) {
         self.staffed_ms = self.staffed_ms.saturating_add(o.staffed_ms);
         self.available_ms = self.available_ms.saturating_add(o.available_ms);
@@ -160,13 +185,18 @@ impl AgentTime {
 /// What one agent did in one interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentSums {
+    /// The agent's state and schedule time.
     pub time: AgentTime,
+    /// `call_completed` events of the agent.
     pub handled: u64,
+    /// Σ `talk_ms` of the agent's completed calls, milliseconds.
     pub talk_ms: u64,
+    /// Σ `acw_ms` of the agent's completed calls, milliseconds.
     pub acw_ms: u64,
 }
 
 impl AgentSums {
+    /// Adds `o` into `self`, saturating.
     pub fn add(&mut self, o: &AgentSums) {
         self.time.add(&o.time);
         self.handled = self.handled.saturating_add(o.handled);

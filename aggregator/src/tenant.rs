@@ -47,7 +47,9 @@ struct Segment {
 /// What an agent is doing now, and what is planned for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentLive {
+    /// Current state (from the latest `agent_state`).
     pub state: AgentState,
+    /// Not-ready reason code of the current state, if any.
     pub reason: Option<CodeId>,
     /// The call named by the latest `agent_state` (empty: none). A reused
     /// buffer, so a state change does not allocate.
@@ -56,7 +58,9 @@ pub struct AgentLive {
     pub since: Option<TimestampMs>,
     /// Time has been accounted up to here.
     pub accrued_to: TimestampMs,
+    /// Queues the agent is a member of (from `agent_queues`).
     pub queues: Vec<QueueId>,
+    /// The agent's schedule.
     pub plan: Plan,
     /// Start of the current out-of-adherence stretch as of `accrued_to`
     /// (see [`Plan::carry_stretch`]).
@@ -116,9 +120,13 @@ pub enum Applied {
 /// Counters of what the engine did with its input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineStats {
+    /// Events applied: time accepted and not a duplicate (heartbeats excluded).
     pub applied: u64,
+    /// Events dropped as duplicates (same tenant and id).
     pub duplicates: u64,
+    /// `agent_state` events older than the agent's latest, ignored for time.
     pub out_of_order_states: u64,
+    /// Outcomes for a queue segment that had already ended, ignored.
     pub ignored_outcomes: u64,
     /// Waiting segments dropped because nothing ended them within a day.
     pub stale_waiting_dropped: u64,
@@ -182,12 +190,16 @@ pub struct TenantEngine {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("tenant {tenant:?}: snapshot was made with other metric settings ({snapshot}), now {now}")]
 pub struct ParamsChanged {
+    /// Tenant of the snapshot.
     pub tenant: String,
+    /// Fingerprint of the metric settings the snapshot was made with.
     pub snapshot: String,
+    /// Fingerprint of the current metric settings.
     pub now: String,
 }
 
 impl TenantEngine {
+    /// An empty engine for tenant `name` with `params`.
     #[must_use]
     pub fn new(name: &str, params: Arc<Params>) -> Self {
         TenantEngine {
@@ -230,21 +242,25 @@ impl TenantEngine {
         Ok(())
     }
 
+    /// Tenant name.
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Metric parameters in force.
     #[must_use]
     pub fn params(&self) -> &Params {
         &self.params
     }
 
+    /// Interval clock of the tenant's zone and interval length.
     #[must_use]
     pub fn clock(&self) -> &IntervalClock {
         &self.clock
     }
 
+    /// Counters of what the engine did with its input so far.
     #[must_use]
     pub fn stats(&self) -> EngineStats {
         self.stats
@@ -261,21 +277,25 @@ impl TenantEngine {
         self.max_ts
     }
 
+    /// Queue names by id.
     #[must_use]
     pub fn queue_names(&self) -> &Interner<QueueId> {
         &self.queue_names
     }
 
+    /// Agent names by id.
     #[must_use]
     pub fn agent_names(&self) -> &Interner<AgentId> {
         &self.agent_names
     }
 
+    /// Reason and activity codes by id.
     #[must_use]
     pub fn codes(&self) -> &Interner<CodeId> {
         &self.codes
     }
 
+    /// Interval buckets kept, by interval start.
     #[must_use]
     pub fn buckets(&self) -> &BTreeMap<IntervalStart, Bucket> {
         &self.buckets
@@ -287,6 +307,7 @@ impl TenantEngine {
         &self.totals
     }
 
+    /// Live state of agent `id`.
     #[must_use]
     pub fn agent(&self, id: AgentId) -> &AgentLive {
         &self.agents[id.index()]
@@ -315,6 +336,7 @@ impl TenantEngine {
             .flat_map(|w| w.iter().map(|&(ts, _)| ts))
     }
 
+    /// Segments of queue `q` waiting now.
     pub fn waiting_count(&self, q: QueueId) -> usize {
         self.waiting.get(q.index()).map_or(0, BTreeSet::len)
     }
@@ -776,10 +798,18 @@ pub enum Piece {
     /// `ms` spent in a state.
     State(AgentState, u64),
     /// `ms` of scheduled time, in adherence or not, scheduled as work or not.
-    Planned { ms: u64, adherent: bool, work: bool },
+    Planned {
+        /// Scheduled milliseconds.
+        ms: u64,
+        /// Whether the state was allowed by the activity.
+        adherent: bool,
+        /// Whether the activity is work (counts for conformance).
+        work: bool,
+    },
 }
 
 impl AgentTime {
+    /// Adds one piece of time to the sums it belongs to.
     pub fn add_piece(&mut self, p: Piece) {
         match p {
             Piece::State(state, ms) => self.add_state(state, ms),

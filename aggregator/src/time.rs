@@ -41,11 +41,13 @@ impl IntervalClock {
         }
     }
 
+    /// The centre's time zone.
     #[must_use]
     pub fn tz(&self) -> Tz {
         self.tz
     }
 
+    /// Interval length, milliseconds.
     #[must_use]
     pub fn len_ms(&self) -> i64 {
         self.len_ms

@@ -6,7 +6,7 @@ use aggregator::goals::{QueueGoal, SlVariant};
 use aggregator::live::QueueLive;
 use aggregator::staffing::Demand;
 use aggregator::{live_snapshot, Engine, LiveSnapshot, MetricsConfig};
-use ingest::jsonl::{parse_line, LineReader};
+use wallboard_events::jsonl::{parse_line, LineReader};
 
 const NOW: i64 = 1_795_430_400_000; // 10:40:00 UTC, the trace's last event
 

@@ -18,12 +18,14 @@ use rdkafka::ClientContext;
 /// Where and how to publish.
 #[derive(Debug, Clone)]
 pub struct KafkaSettings {
+    /// Bootstrap brokers, `host:port` comma-separated.
     pub brokers: String,
     /// Passed to librdkafka as they are (security, SASL, TLS, …).
     pub properties: BTreeMap<String, String>,
 }
 
 impl KafkaSettings {
+    /// Settings for `brokers`, with no extra properties.
     #[must_use]
     pub fn new(brokers: &str) -> Self {
         KafkaSettings {
@@ -77,6 +79,7 @@ pub struct Publisher {
 pub type Headers<'a> = &'a [(&'a str, &'a str)];
 
 impl Publisher {
+    /// A producer for `settings`; fails when librdkafka refuses them.
     pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
         let counter = DeliveryCounter::default();
         let failed = counter.failed.clone();

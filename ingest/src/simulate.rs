@@ -196,6 +196,7 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    /// A simulator of `cfg`, its randomness seeded from `cfg.seed`.
     #[must_use]
     pub fn new(cfg: SimConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);

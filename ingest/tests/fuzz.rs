@@ -80,7 +80,7 @@ fn queue_log_seeds() -> &'static [Vec<u8>] {
     static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut w = QueueLogWriter::new("PJSIP/");
-        for e in &simulated_day() {
+        for e in simulated_day() {
             w.push(e);
         }
         let day: String = w.finish().iter().flat_map(|l| [l, "\n"]).collect();

@@ -24,7 +24,9 @@ use wallboard_pipeline::Hub;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
+    /// Channel name, as alert rules' `channels` list it.
     pub name: String,
+    /// How the channel is delivered to.
     pub kind: ChannelKind,
     /// Webhook URL, robot URL, Alertmanager base URL, or for `email` the
     /// SMTP server: `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`,
@@ -37,10 +39,12 @@ pub struct ChannelConfig {
     /// For `email`: sender and recipients.
     #[serde(default)]
     pub from: Option<String>,
+    /// For `email`: the recipients.
     #[serde(default)]
     pub to: Vec<String>,
 }
 
+/// Where a channel delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
@@ -61,6 +65,7 @@ pub enum ChannelKind {
 /// Deliveries by channel and result, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
+    /// Deliveries per (channel name, result).
     pub counts: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
@@ -78,8 +83,11 @@ impl DeliveryStats {
 /// Readers' handle on alerting.
 #[derive(Clone)]
 pub struct Alerts {
+    /// The alert engine; readers take the lock to acknowledge and silence.
     pub engine: Arc<Mutex<AlertEngine>>,
+    /// The alerts firing now, republished after every evaluation.
     pub active: watch::Receiver<Arc<Vec<ActiveAlert>>>,
+    /// Delivery counters.
     pub stats: Arc<DeliveryStats>,
 }
 

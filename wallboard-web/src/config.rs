@@ -14,12 +14,17 @@ use serde::{Deserialize, Serialize};
 use aggregator::alerts::{AlertMetric, AlertRule};
 use aggregator::{MetricsConfig, Params};
 
+/// The whole service configuration (`deploy/wallboard.example.toml` documents every key).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
+    /// How the numbers are computed (`[metrics]`, `metrics.md` "Parameters").
     pub metrics: MetricsConfig,
+    /// HTTP listener, tokens and limits (`[server]`).
     pub server: ServerConfig,
+    /// The event log (`[kafka]`).
     pub kafka: KafkaConfig,
+    /// Lateness, snapshots and future events (`[pipeline]`).
     pub pipeline: PipelineConfig,
     /// Thresholds of the freshness states (`metrics.md`, "Freshness").
     pub freshness: aggregator::freshness::FreshnessConfig,
@@ -39,9 +44,11 @@ pub struct AppConfig {
     pub reasons: Vec<crate::display::ReasonLabel>,
 }
 
+/// The `[server]` section: the HTTP listener, access tokens and limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
+    /// Address and port the HTTP server listens on.
     pub listen: SocketAddr,
     /// Bearer tokens that may read (wallboards). With no token of any role
     /// configured: no authentication (the embedded demo); with any, every
@@ -84,7 +91,9 @@ pub struct ServerConfig {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: server.{key} is 0; it must be at least 1 ({why})")]
 pub struct ZeroLimit {
+    /// The `[server]` key that is 0.
     pub key: &'static str,
+    /// What the setting limits, for the message.
     pub why: &'static str,
 }
 
@@ -163,12 +172,17 @@ impl Default for ServerConfig {
     }
 }
 
+/// The `[kafka]` section: where canonical events are read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
+    /// Bootstrap brokers, `host:port` comma-separated.
     pub brokers: String,
+    /// Topic of canonical events.
     pub topic: String,
+    /// Topic rejected records are copied to.
     pub dlq_topic: String,
+    /// Consumer group id of the aggregators.
     pub group: String,
     /// Partitions of the topic when this service creates it.
     pub partitions: i32,
@@ -190,6 +204,7 @@ impl Default for KafkaConfig {
     }
 }
 
+/// The `[pipeline]` section: lateness, snapshots and future events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -227,13 +242,17 @@ impl Default for PipelineConfig {
 /// The service-level variant a queue shows and alerts on.
 pub use aggregator::goals::SlVariant;
 
+/// One `[[queues]]` entry: a queue's targets and how the board shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueTarget {
+    /// Queue name as in the events.
     pub name: String,
     /// Shown instead of the name, if set.
     pub label: Option<String>,
+    /// Service-level variant the queue shows and alerts on.
     pub sl_variant: SlVariant,
+    /// Service-level threshold in seconds the queue shows.
     pub sl_threshold_s: u32,
     /// Goal for the service level (green at or above, amber within 5 points).
     pub sl_target: f64,
@@ -253,8 +272,11 @@ pub struct QueueTarget {
     pub sl_amber: f64,
     /// Colour bands (amber at or above `amber`, red at or above `red`).
     pub waiting: Option<crate::display::Band>,
+    /// Colour band of the oldest wait, seconds.
     pub longest_wait_s: Option<crate::display::Band>,
+    /// Colour band of the average speed of answer, seconds.
     pub asa_s: Option<crate::display::Band>,
+    /// Colour band of the abandon rate (a ratio).
     pub abandon_rate: Option<crate::display::Band>,
 }
 
@@ -293,23 +315,34 @@ impl Default for QueueTarget {
 /// A configuration that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The configuration could not be read or merged (syntax, types, unknown keys).
     #[error("configuration: {0}")]
     Figment(#[from] Box<figment::Error>),
+    /// A `[metrics]` setting makes no sense.
     #[error("configuration{}: {}: {error}", in_file(file.as_deref()), error.key())]
     Metrics {
+        /// What is wrong, and the key.
         error: aggregator::ConfigError,
+        /// The file it came from, if any.
         file: Option<PathBuf>,
     },
+    /// A setting makes no sense.
     #[error("configuration{}: {key}: {message}", in_file(file.as_deref()))]
     Invalid {
+        /// The file it came from, if any.
         file: Option<PathBuf>,
+        /// The key, with its section.
         key: String,
+        /// Why it is refused.
         message: String,
     },
+    /// A `[server]` limit is 0.
     #[error(transparent)]
     Server(#[from] ZeroLimit),
+    /// A `[freshness]` threshold is 0.
     #[error("configuration: {0}")]
     Freshness(#[from] aggregator::freshness::FreshnessConfigError),
+    /// A `[display]` setting makes no sense.
     #[error("configuration: {0}")]
     Display(#[from] crate::display::DisplayError),
 }

@@ -15,9 +15,11 @@ use wallboard_events::DequeueReason;
 /// The language of the column headers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 pub enum Lang {
+    /// English.
     #[default]
     #[serde(rename = "en")]
     En,
+    /// Simplified Chinese.
     #[serde(rename = "zh-CN")]
     #[value(name = "zh-CN")]
     ZhCn,
@@ -360,8 +362,10 @@ pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
 /// `?format=` and `?lang=` of `GET /api/v1/tenants/{t}/report`.
 #[derive(Debug, Default, Deserialize)]
 pub struct FormatQuery {
+    /// Body format; `None`: JSON.
     #[serde(default)]
     pub format: Option<RestFormat>,
+    /// Language of the CSV column headers.
     #[serde(default)]
     pub lang: Lang,
 }
@@ -370,7 +374,9 @@ pub struct FormatQuery {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RestFormat {
+    /// The interval report as JSON.
     Json,
+    /// The interval report as CSV (`metrics.md` "Report as CSV").
     Csv,
 }
 

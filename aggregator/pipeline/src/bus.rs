@@ -19,7 +19,9 @@ const BATCH: usize = 1024;
 /// then at their event time, `speed` times faster than real time.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
+    /// Event time (Unix ms) up to which events are released at once; later ones at their event time.
     pub live_from: i64,
+    /// Replay speed: 1.0 is real time, 2.0 twice as fast.
     pub speed: f64,
 }
 
@@ -31,6 +33,7 @@ pub struct Bus {
 }
 
 impl Bus {
+    /// A bus feeding the writer's `inbox`, offsets starting at 0.
     #[must_use]
     pub fn new(inbox: SyncSender<Inbox>) -> Arc<Self> {
         Arc::new(Bus {

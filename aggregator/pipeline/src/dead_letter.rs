@@ -15,12 +15,16 @@ pub const MAX_DEAD_LETTER_PAYLOAD: usize = MAX_EVENT_BYTES;
 /// One dead letter, ready to send (and to send again if unconfirmed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// Record key: the source partition number.
     pub key: String,
+    /// The rejected record's value, cut to [`MAX_DEAD_LETTER_PAYLOAD`] bytes.
     pub payload: Vec<u8>,
+    /// `wallboard-reason`, `-code`, `-source-partition`, `-source-offset` (and when cut `-original-size`, `-truncated`).
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl DeadLetter {
+    /// The dead letter of `record` of `partition`, rejected with `code` because of `reason`.
     #[must_use]
     pub fn new(partition: i32, record: &Record, code: &str, reason: &str) -> Self {
         let size = record.payload.len();

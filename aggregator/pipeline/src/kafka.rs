@@ -43,9 +43,13 @@ const WATERMARK_EVERY: Duration = Duration::from_secs(2);
 /// What the consumer needs to know.
 #[derive(Clone)]
 pub struct SourceConfig {
+    /// Brokers and client settings.
     pub kafka: KafkaSettings,
+    /// Topic of canonical events.
     pub topic: String,
+    /// Dead-letter topic.
     pub dlq_topic: String,
+    /// Consumer group id.
     pub group: String,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,

@@ -25,7 +25,9 @@ use aggregator::{IntervalReport, LiveSnapshot, Range};
 /// One record of the event log: a canonical event's JSON and where it was.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// Position of the record in its partition's log.
     pub offset: i64,
+    /// The record's value: one event as JSON, not yet validated.
     pub payload: Vec<u8>,
 }
 
@@ -35,12 +37,16 @@ pub enum Inbox {
     Records(Vec<Record>),
     /// The interval report of a tenant, as `wallboard replay` would print it.
     Report {
+        /// Tenant to report on.
         tenant: String,
+        /// Intervals to include.
         range: Range,
+        /// Where to send it (`None`: the partition has not seen the tenant).
         reply: oneshot::Sender<Option<IntervalReport>>,
     },
     /// The running totals of every tenant of the partition (for `/metrics`).
     Totals {
+        /// Where to send them.
         reply: oneshot::Sender<Vec<TenantTotals>>,
     },
     /// The log's end offset, for lag (Kafka's high watermark).
@@ -52,7 +58,9 @@ pub enum Inbox {
 /// A tenant's sums since the engine started, per queue and for the tenant.
 #[derive(Debug, Clone)]
 pub struct TenantTotals {
+    /// Tenant name.
     pub tenant: String,
+    /// The tenant's service-level thresholds in seconds, the order of the sums' `*_within` arrays.
     pub thresholds_s: Vec<u32>,
     /// Queue name, call sums, member agent time.
     pub queues: Vec<(String, QueueSums, AgentTime)>,
@@ -63,20 +71,29 @@ pub struct TenantTotals {
 /// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PartitionStatus {
+    /// Partition number in the event log.
     pub partition: i32,
+    /// Events applied to the engine (heartbeats excluded).
     pub applied: u64,
+    /// Events dropped as duplicates.
     pub duplicates: u64,
+    /// Records rejected and dead-lettered, every reason.
     pub rejected: u64,
+    /// Rejected records per reason code (`invalid_field`, `late`, `future`, …).
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Older than the allowed lateness: counted, dead-lettered, not applied.
     pub late: u64,
+    /// `agent_state` events older than the agent's latest, ignored for time.
     pub out_of_order_states: u64,
+    /// Outcomes for a queue segment that had already ended, ignored.
     pub ignored_outcomes: u64,
     /// Heartbeats read (`events.md`): counted here only, in no metric.
     pub heartbeats: u64,
     /// The next offset to read (everything before it is in the state).
     pub next_offset: i64,
+    /// The log's end offset, when known.
     pub high_watermark: Option<i64>,
+    /// High watermark − next offset, at least 0: records not yet read.
     pub lag: Option<i64>,
     /// Event time of the newest event applied.
     pub last_event_ts: Option<i64>,
@@ -112,7 +129,9 @@ impl PartitionStatus {
 /// What one partition writer publishes.
 #[derive(Debug, Clone, Default)]
 pub struct PartitionView {
+    /// Counters of the writer.
     pub status: PartitionStatus,
+    /// Live view of every tenant with an applied event, by tenant.
     pub tenants: BTreeMap<String, Arc<LiveSnapshot>>,
     /// Freshness of every tenant heard from, heartbeat-only ones included.
     pub freshness: BTreeMap<String, Freshness>,
@@ -123,8 +142,11 @@ pub struct PartitionView {
 /// How readers reach one partition's writer.
 #[derive(Clone)]
 pub struct PartitionHandle {
+    /// Partition number in the event log.
     pub partition: i32,
+    /// Requests to the partition's writer.
     pub inbox: SyncSender<Inbox>,
+    /// The writer's latest published view.
     pub view: watch::Receiver<Arc<PartitionView>>,
 }
 
@@ -139,6 +161,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// Readers over `partitions`, woken by `changed`.
     #[must_use]
     pub fn new(partitions: Vec<PartitionHandle>, changed: watch::Receiver<u64>) -> Self {
         Hub {

@@ -40,15 +40,21 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
 /// Settings of one writer.
 #[derive(Clone)]
 pub struct WriterConfig {
+    /// Partition the writer owns.
     pub partition: i32,
+    /// Metric parameters of every tenant.
     pub params: Params,
+    /// How far behind a tenant's newest event an event may be and still be applied, milliseconds.
     pub allowed_lateness_ms: i64,
     /// Live ingest only (`serve`, `demo`): an event more than this ahead of
     /// the wall clock is dead-lettered as `future` (`events.md`, "Event time
     /// limits"). `None` for sources whose events may be anywhere in time.
     pub max_future_ms: Option<i64>,
+    /// How often the live view is published.
     pub publish_interval: Duration,
+    /// How often a snapshot is due.
     pub snapshot_interval: Duration,
+    /// Where snapshots are kept (`None`: no snapshots).
     pub snapshots: Option<SnapshotStore>,
     /// Thresholds of the tenants' freshness states.
     pub freshness: FreshnessConfig,
@@ -79,7 +85,9 @@ impl WriterHooks for LogDeadLetters {
 
 /// A running writer.
 pub struct Writer {
+    /// How readers reach the writer.
     pub handle: PartitionHandle,
+    /// The thread the writer runs on.
     pub thread: JoinHandle<()>,
     /// Where the source must start reading: the snapshot's next offset.
     pub start_offset: i64,

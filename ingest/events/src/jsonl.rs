@@ -12,6 +12,7 @@ use crate::parse::{parse_event, EventError};
 pub struct Rejected {
     /// 1-based line number in the input.
     pub line: u64,
+    /// What was wrong with the line.
     pub error: EventError,
 }
 
@@ -40,6 +41,7 @@ pub enum Line<'a> {
 const BUFFER: usize = 4 << 20;
 
 impl<R: Read> LineReader<R> {
+    /// A reader of JSON Lines from `inner`.
     pub fn new(inner: R) -> Self {
         LineReader {
             inner,

@@ -19,20 +19,39 @@ use crate::event::{
 /// Why an event was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EventError {
+    /// Larger than [`MAX_EVENT_BYTES`] (`too_large`).
     #[error("event is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// Size of the event, bytes.
+        size: usize,
+    },
+    /// The input is not valid UTF-8 (`not_utf8`).
     #[error("not valid UTF-8")]
     NotUtf8,
+    /// The input is not valid JSON (`not_json`); the parser's message.
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// Valid JSON, but not an object (`not_object`).
     #[error("not a JSON object")]
     NotObject,
+    /// A field is missing, of the wrong type or out of its range (`invalid_field`).
     #[error("field `{field}`: {reason}")]
-    Field { field: &'static str, reason: String },
+    Field {
+        /// Name of the field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A duration over [`MAX_DURATION_MS`] or too large for 64 bits (`duration_too_long`).
     #[error(
         "field `{field}`: {ms} ms is longer than a call can last ({MAX_DURATION_MS} ms, one day)"
     )]
-    DurationTooLong { field: &'static str, ms: u64 },
+    DurationTooLong {
+        /// Name of the duration field.
+        field: &'static str,
+        /// The value given, milliseconds.
+        ms: u64,
+    },
 }
 
 impl EventError {
@@ -765,6 +784,7 @@ fn has_control(s: &str) -> bool {
 /// Identifier limits of `events.md`: `tenant` up to 64 characters, `call`,
 /// `queue`, `agent` (and `reason`) up to 128.
 pub const MAX_IDENT: usize = MAX_ID;
+/// Longest `tenant`, in characters.
 pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
 
 /// What is wrong with `value` as an identifier of at most `max` characters

@@ -34,6 +34,7 @@ const RESYNC_ID: &str = "wallboard-resync-";
 pub struct Secret(String);
 
 impl Secret {
+    /// The password in clear, for the `Login` action only.
     #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
@@ -80,13 +81,17 @@ impl Clock for SystemClock {
 /// Every delay of the client, short in tests.
 #[derive(Debug, Clone)]
 pub struct Timing {
+    /// Longest wait for the TCP connection.
     pub connect_timeout: Duration,
     /// For the banner and the answer to `Login`.
     pub login_timeout: Duration,
+    /// How often a `Ping` is sent.
     pub ping_interval: Duration,
+    /// Longest wait for the answer to a `Ping` before the connection counts as lost.
     pub ping_timeout: Duration,
     /// First wait before reconnecting; doubles up to `backoff_max`.
     pub backoff_min: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// How often open outcomes are settled ([`Translator::tick`]).
     pub tick_interval: Duration,
@@ -106,24 +111,33 @@ impl Default for Timing {
     }
 }
 
+/// Where and how to reach one Asterisk manager interface.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Host name or address of the AMI.
     pub host: String,
+    /// TCP port of the AMI (5038 by default in Asterisk).
     pub port: u16,
+    /// `manager.conf` user.
     pub username: String,
+    /// That user's secret.
     pub secret: Secret,
     /// `Events:` of the login: `on`, or event classes such as
     /// `agent,call,dialplan` (queue events are class `agent`; `Hangup` is
     /// `call`, `VarSet` is `dialplan`).
     pub events: String,
+    /// How AMI events become canonical events.
     pub translator: TranslatorConfig,
+    /// Timeouts and back-off.
     pub timing: Timing,
     /// Reconnect when the connection is lost; otherwise stop.
     pub reconnect: bool,
+    /// Largest AMI message accepted, bytes; a longer one is skipped.
     pub max_message_bytes: usize,
 }
 
 impl ClientConfig {
+    /// Settings for `username` at `host:port`, every other one its default.
     #[must_use]
     pub fn new(host: &str, port: u16, username: &str, secret: Secret) -> Self {
         ClientConfig {
@@ -149,23 +163,31 @@ impl ClientConfig {
 /// What the client reports, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
+    /// A canonical event translated from AMI.
     Event(Event<'static>),
     /// Input that was dropped: the number of the message in this run (for
     /// input outside a message, of the last message before it), the
     /// bytes, and why.
     Skipped {
+        /// Number of the message in this run.
         msg_no: u64,
+        /// The dropped bytes.
         raw: Vec<u8>,
+        /// Stable reason code (as in dead letters).
         code: &'static str,
+        /// Why it was dropped.
         reason: String,
     },
     /// Logged in (`reconnect` after the first time).
     Connected {
+        /// The AMI's greeting line.
         banner: String,
+        /// Whether this is a reconnect (not the first login).
         reconnect: bool,
     },
     /// The connection was lost; the client will reconnect (or stop).
     Disconnected {
+        /// What ended the connection.
         reason: String,
     },
 }
@@ -175,20 +197,36 @@ pub enum Update {
 pub struct ClientStats {
     /// AMI messages read.
     pub messages: u64,
+    /// Canonical events emitted.
     pub events: u64,
     /// AMI events that map to nothing.
     pub ignored: u64,
+    /// Inputs skipped as invalid.
     pub skipped: u64,
     /// Successful logins after the first.
     pub reconnects: u64,
 }
 
+/// Why the client stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The AMI refused the login.
     #[error("AMI login to {addr} refused: {message} (check the manager.conf user, its secret and permit/deny)")]
-    Authentication { addr: String, message: String },
+    Authentication {
+        /// `host:port` of the AMI.
+        addr: String,
+        /// The AMI's `Message:` answer.
+        message: String,
+    },
+    /// Without `reconnect`: the connection ended before the first login.
     #[error("AMI at {addr}: {reason}")]
-    Connect { addr: String, reason: String },
+    Connect {
+        /// `host:port` of the AMI.
+        addr: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The settings make no sense; the message names the setting.
     #[error("invalid AMI settings: {0}")]
     Config(String),
 }

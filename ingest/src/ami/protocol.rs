@@ -24,6 +24,7 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message without headers.
     #[must_use]
     pub fn new() -> Self {
         Message::default()
@@ -38,6 +39,7 @@ impl Message {
         m
     }
 
+    /// Appends a header.
     pub fn push(&mut self, key: &str, value: &str) {
         self.headers.push((key.to_owned(), value.to_owned()));
     }
@@ -60,11 +62,13 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every header in order, as read.
     #[must_use]
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
 
+    /// Whether the message has no header.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.headers.is_empty()
@@ -82,6 +86,7 @@ impl Message {
         self.get("Response")
     }
 
+    /// `ActionID:` correlating a response with its action.
     #[must_use]
     pub fn action_id(&self) -> Option<&str> {
         self.get("ActionID")
@@ -115,7 +120,12 @@ pub enum Frame {
     Banner(String),
     /// A complete message and its lines as read (line ends normalised to
     /// `\r\n`), for dead letters.
-    Message { message: Message, raw: Vec<u8> },
+    Message {
+        /// The parsed headers.
+        message: Message,
+        /// The bytes as read.
+        raw: Vec<u8>,
+    },
     /// Input that could not be framed; it was dropped.
     Malformed(FrameError),
 }
@@ -123,12 +133,26 @@ pub enum Frame {
 /// Why some input was dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// A line that is not `Key: Value`.
     #[error("line without `Key: Value` form: {}", preview(.raw))]
-    Garbage { raw: Vec<u8> },
+    Garbage {
+        /// The line as read.
+        raw: Vec<u8>,
+    },
+    /// A message over the size limit, skipped to its end.
     #[error("message larger than {limit} bytes, skipped to its end")]
-    TooLarge { limit: usize, raw_prefix: Vec<u8> },
+    TooLarge {
+        /// The size limit, bytes.
+        limit: usize,
+        /// The first bytes of the message, up to the limit.
+        raw_prefix: Vec<u8>,
+    },
+    /// The stream ended inside a message.
     #[error("truncated message: the stream ended before its closing empty line")]
-    Truncated { raw: Vec<u8> },
+    Truncated {
+        /// The partial message as read.
+        raw: Vec<u8>,
+    },
 }
 
 impl FrameError {

@@ -39,9 +39,12 @@ pub enum AgentKey {
     MemberName,
 }
 
+/// How AMI events become canonical events.
 #[derive(Debug, Clone)]
 pub struct TranslatorConfig {
+    /// Tenant of every event.
     pub tenant: String,
+    /// Which AMI header names the agent.
     pub agent_key: AgentKey,
     /// How long a segment that left its queue waits for the event that
     /// tells how (`AgentConnect`, `VarSet QUEUESTATUS`, `Hangup`) before it
@@ -65,6 +68,7 @@ impl Default for TranslatorConfig {
 pub struct TranslateError {
     /// The `Event:` name (or what stood in its place).
     pub event: String,
+    /// Why it was skipped.
     pub reason: String,
 }
 
@@ -251,6 +255,7 @@ pub struct Translator {
 }
 
 impl Translator {
+    /// A translator with no member or segment known yet.
     #[must_use]
     pub fn new(cfg: TranslatorConfig) -> Self {
         Translator {
@@ -266,6 +271,7 @@ impl Translator {
         }
     }
 
+    /// The settings it translates with.
     #[must_use]
     pub fn config(&self) -> &TranslatorConfig {
         &self.cfg

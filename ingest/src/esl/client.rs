@@ -43,9 +43,13 @@ pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
 /// Where and how to connect, and the timings (short ones make tests fast).
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Host name or address of the event socket.
     pub host: String,
+    /// TCP port of the event socket (8021 by default).
     pub port: u16,
+    /// The event socket password (`event_socket.conf.xml`).
     pub password: String,
+    /// Tenant of every event.
     pub tenant: String,
     /// For the TCP connection, then again for the whole handshake.
     pub connect_timeout: Duration,
@@ -53,7 +57,9 @@ pub struct ClientConfig {
     pub keepalive: Duration,
     /// How long its reply may take before the connection is deemed dead.
     pub keepalive_timeout: Duration,
+    /// First wait before reconnecting; doubles up to `backoff_max`.
     pub backoff_min: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// How often [`Output::Tick`] is emitted.
     pub tick: Duration,
@@ -102,7 +108,10 @@ impl ClientConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
     /// Authenticated and subscribed; `session` counts from 1.
-    Connected { session: u64 },
+    Connected {
+        /// Number of the session, from 1.
+        session: u64,
+    },
     /// A translated event.
     Event(Event<'static>),
     /// A message (or resynchronisation reply) that could not be used.
@@ -110,7 +119,9 @@ pub enum Output {
     /// The connection was lost; the next attempt comes after `retry_in`
     /// (`None`: the run ends).
     Disconnected {
+        /// What ended the connection.
         reason: String,
+        /// Wait before the next attempt; `None`: the run ends.
         retry_in: Option<Duration>,
     },
     /// Time passed (every [`ClientConfig::tick`] while connected).
@@ -124,7 +135,9 @@ pub struct Skipped {
     pub msgno: u64,
     /// Stable machine-readable reason.
     pub code: &'static str,
+    /// Why it could not be used.
     pub reason: String,
+    /// The message's bytes as received.
     pub raw: Vec<u8>,
 }
 

@@ -92,7 +92,9 @@ impl Problem {
 /// What the decoder produced next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
+    /// A complete frame.
     Frame(Frame),
+    /// Input that could not be decoded; it was dropped.
     Problem(Problem),
 }
 
@@ -402,7 +404,9 @@ pub fn url_decode(v: &[u8]) -> String {
 /// One `FreeSWITCH` event: its headers (decoded) and optional body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EslEvent {
+    /// Headers in order; values URL-decoded in plain events.
     pub headers: Vec<(String, String)>,
+    /// The body after the headers, if the event has one.
     pub body: Option<String>,
 }
 

@@ -27,6 +27,7 @@ pub const SOURCE: &str = "freeswitch-callcenter";
 pub struct TranslateError {
     /// The `CC-Action` (or what was being read) at fault.
     pub what: String,
+    /// Why it could not be translated.
     pub reason: String,
 }
 
@@ -144,6 +145,7 @@ pub struct EslTranslator {
 }
 
 impl EslTranslator {
+    /// A translator for `tenant`, with no member or call known yet.
     #[must_use]
     pub fn new(tenant: &str) -> Self {
         EslTranslator {

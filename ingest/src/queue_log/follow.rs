@@ -24,16 +24,26 @@ pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
 /// log) right after creating the new file.
 pub(super) const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
 
+/// Why following a `queue_log` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
+    /// The log file (or its directory) could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file that failed.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
+    /// The checkpoint file could not be read, parsed or written.
     #[error("checkpoint {path}: {reason}")]
-    Checkpoint { path: PathBuf, reason: String },
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Where reading stopped, saved after everything before it was published.
@@ -50,7 +60,9 @@ pub struct Position {
 /// A follower's checkpoint: the position and what the translator knew then.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Where reading stopped.
     pub position: Position,
+    /// The translator's open calls and members at that point.
     pub translator: TranslatorState,
 }
 
@@ -97,11 +109,26 @@ impl Checkpoint {
 #[derive(Debug, PartialEq, Eq)]
 pub enum FollowedLine<'a> {
     /// A file starts (or resumes) here; its lines' events carry `identity`.
-    File { identity: &'a str, why: Switch },
+    File {
+        /// [`file_identity`] of the file.
+        identity: &'a str,
+        /// Why the follower is at this file.
+        why: Switch,
+    },
     /// A complete, non-blank line (without its line end).
-    Line { line: u64, text: &'a [u8] },
+    Line {
+        /// 1-based line number in the file.
+        line: u64,
+        /// The line's bytes.
+        text: &'a [u8],
+    },
     /// A line longer than [`FOLLOW_MAX_LINE`], skipped.
-    TooLong { line: u64, size: usize },
+    TooLong {
+        /// 1-based line number in the file.
+        line: u64,
+        /// Length of the line, bytes.
+        size: usize,
+    },
 }
 
 /// Why reading moved to a file.

@@ -18,7 +18,9 @@ use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct QueueLogError {
+    /// 1-based line number in the file.
     pub line: u64,
+    /// Why the line was skipped.
     pub reason: String,
 }
 
@@ -99,6 +101,7 @@ pub struct QueueLogTranslator {
 }
 
 impl QueueLogTranslator {
+    /// A translator for `tenant`, naming its input `source` in event ids.
     #[must_use]
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
@@ -115,16 +118,19 @@ impl QueueLogTranslator {
         source.clone_into(&mut self.source);
     }
 
+    /// Name of the input in event ids (the file's identity).
     #[must_use]
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// What it knows of members and open calls, for a checkpoint.
     #[must_use]
     pub fn state(&self) -> &TranslatorState {
         &self.state
     }
 
+    /// Continues from a checkpoint's state.
     pub fn restore(&mut self, state: TranslatorState) {
         self.state = state;
     }

@@ -33,9 +33,13 @@ use crate::config::ServerConfig;
 /// Where accepted events go.
 #[derive(Clone)]
 pub enum IngestSink {
+    /// The in-process bus (`demo`).
     Bus(Arc<Bus>),
+    /// The Kafka event topic.
     Kafka {
+        /// Producer of the records.
         publisher: Arc<Publisher>,
+        /// Topic of canonical events.
         topic: String,
     },
 }

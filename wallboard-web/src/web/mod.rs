@@ -30,11 +30,15 @@ use wallboard_pipeline::Hub;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every partition's published view.
     pub hub: Hub,
+    /// The configuration the service started with.
     pub config: Arc<AppConfig>,
+    /// WebSocket clients connected now.
     pub ws_clients: Arc<AtomicU64>,
     /// The last WebSocket push per subscription, while a client holds it.
     pub push_cache: Arc<PushCache>,
+    /// Alert engine, firing alerts and delivery counters.
     pub alerts: Alerts,
     /// Where `POST /ingest/v1/events` sends what it accepts.
     pub ingest: Option<IngestSink>,

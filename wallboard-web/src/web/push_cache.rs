@@ -43,6 +43,7 @@ struct Entry {
     made: Option<Made>,
 }
 
+/// The last WebSocket push per subscription, shared by the clients of the same subscription so it is made once per publish.
 #[derive(Default)]
 pub struct PushCache {
     entries: Mutex<HashMap<SubscriptionKey, Entry>>,
@@ -99,6 +100,7 @@ impl PushCache {
         self.entries().len()
     }
 
+    /// Whether no subscription is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

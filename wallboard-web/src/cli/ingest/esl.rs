@@ -24,7 +24,7 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Args, Debug)]
 pub(crate) struct EslArgs {
-    /// `FreeSWITCH`'s host (`mod_event_socket`'s listen-ip).
+    /// FreeSWITCH's host (mod_event_socket's listen-ip).
     #[arg(long)]
     pub host: String,
     /// The event socket's port.

@@ -18,7 +18,7 @@ use super::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
 pub(crate) struct QueueLogArgs {
-    /// The `queue_log` file, e.g. /`var/log/asterisk/queue_log`.
+    /// The queue_log file, e.g. /var/log/asterisk/queue_log.
     pub file: PathBuf,
     /// Read the file to its end and stop (an import) instead of following it.
     #[arg(long)]
