@@ -28,6 +28,9 @@ pub enum AlertMetric {
     Occupancy,
     /// Member agents available now.
     AgentsAvailable,
+    /// Calls the queue refused in the window (`metrics.md`, "Blocked
+    /// calls"); 0 when there were none.
+    Blocked,
     /// Per agent: minutes out of adherence so far.
     OutOfAdherenceMinutes,
     /// Per source that sends heartbeats: seconds since it was last heard
@@ -148,6 +151,7 @@ impl AlertRule {
             AlertMetric::AhtS => row.aht_ms.map(|ms| ms / 1000.0),
             AlertMetric::Occupancy => row.occupancy,
             AlertMetric::AgentsAvailable => Some(f64::from(q.agents.available)),
+            AlertMetric::Blocked => Some(row.blocked.as_ref().map_or(0, |b| b.blocked) as f64),
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }

@@ -98,6 +98,12 @@ pub enum EventBody<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         wait_ms: Option<u64>,
     },
+    /// Refused by the queue; never queued (`events.md`, "Blocked calls").
+    CallBlocked {
+        call: Cow<'a, str>,
+        queue: Cow<'a, str>,
+        reason: BlockedReason,
+    },
     CallCompleted {
         call: Cow<'a, str>,
         queue: Cow<'a, str>,
@@ -148,6 +154,7 @@ impl EventBody<'_> {
             EventBody::CallAnswered { .. } => Kind::CallAnswered,
             EventBody::CallAbandoned { .. } => Kind::CallAbandoned,
             EventBody::CallDequeued { .. } => Kind::CallDequeued,
+            EventBody::CallBlocked { .. } => Kind::CallBlocked,
             EventBody::CallCompleted { .. } => Kind::CallCompleted,
             EventBody::AgentState { .. } => Kind::AgentState,
             EventBody::AgentQueues { .. } => Kind::AgentQueues,
@@ -200,6 +207,15 @@ impl EventBody<'_> {
                 queue: o(queue),
                 reason,
                 wait_ms,
+            },
+            EventBody::CallBlocked {
+                call,
+                queue,
+                reason,
+            } => EventBody::CallBlocked {
+                call: o(call),
+                queue: o(queue),
+                reason,
             },
             EventBody::CallCompleted {
                 call,
@@ -317,6 +333,7 @@ string_enum! {
         CallAbandoned = "call_abandoned",
         CallDequeued = "call_dequeued",
         CallCompleted = "call_completed",
+        CallBlocked = "call_blocked",
         AgentState = "agent_state",
         AgentQueues = "agent_queues",
         Schedule = "schedule",
@@ -355,6 +372,17 @@ string_enum! {
         Empty = "empty",
         Overflow = "overflow",
         Transfer = "transfer",
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// Why a queue refused a call (`call_blocked`).
+    BlockedReason {
+        Full = "full",
+        NoAgents = "no_agents",
+        NoAvailableAgents = "no_available_agents",
+        Closed = "closed",
         Other = "other",
     }
 }

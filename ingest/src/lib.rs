@@ -12,6 +12,7 @@ pub mod queue_log;
 pub mod simulate;
 
 pub use event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};
