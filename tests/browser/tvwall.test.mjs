@@ -155,7 +155,7 @@ test("every UI string exists in English and Chinese", () => {
   for (const s of states) used.add(s);
   for (const s of states.slice(0, 5)) used.add("st_" + s);
   for (const s of ["critical", "warning", "info"]) used.add("sev_" + s);
-  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "out_of_adherence_minutes"]) used.add("m_" + m);
+  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "blocked", "out_of_adherence_minutes"]) used.add("m_" + m);
   for (const o of ["lt", "le", "gt", "ge"]) used.add("op_" + o);
   for (const s of ["good", "warn", "bad"]) used.add("status_" + s);
   for (const s of ["state", "name"]) used.add("sort_" + s);
