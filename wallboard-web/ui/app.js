@@ -259,9 +259,10 @@
   }
 
   /**
-   * Calls the queue refused this interval on the Offered label, once it
-   * refused any today (metrics.md "Blocked calls": never part of Offered).
-   * Plain text in the label, so a crowded TV tile truncates it like any label.
+   * Calls the queue refused today on the Offered label, once there are any
+   * (metrics.md "Blocked calls": never part of Offered); this interval's in
+   * its title. Plain text in the label, so a crowded TV tile truncates it
+   * like any label.
    */
   function blockedOnOffered(m, q) {
     const today = q.today.blocked || 0;
@@ -269,7 +270,7 @@
     const now = q.interval.blocked || 0;
     m.dataset.blocked = String(now);
     m.dataset.blockedToday = String(today);
-    m.firstChild.textContent = `${t("offered")} · ${t("blocked_n", { n: int(now) })}`;
+    m.firstChild.textContent = `${t("offered")} · ${t("blocked_n", { n: int(today) })}`;
     m.firstChild.title = t("blocked_title", { n: int(now), d: int(today) });
     return m;
   }
