@@ -20,7 +20,7 @@ use common::KillOnDrop;
 use aggregator::{interval_report, Engine, IntervalReport, MetricsConfig, Range};
 use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
-use ingest::{AgentState, DequeueReason, Event, EventBody};
+use ingest::{AgentState, BlockedReason, DequeueReason, Event, EventBody};
 use serde_json::Value;
 use wallboard_web::replay::{replay, replay_queue_log};
 
@@ -185,6 +185,12 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 agent: iface(agent),
                 queues: queues.clone(),
             },
+            // queue_log has lines for the refusals Asterisk makes itself.
+            EventBody::CallBlocked {
+                reason: BlockedReason::Closed | BlockedReason::Other,
+                ..
+            } => continue,
+            EventBody::CallBlocked { .. } => e.body.clone(),
             EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => continue,
         };
         let event = Event {
