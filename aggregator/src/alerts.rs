@@ -32,6 +32,9 @@ pub enum AlertMetric {
     Occupancy,
     /// Member agents available now.
     AgentsAvailable,
+    /// Calls the queue refused in the window (`metrics.md`, "Blocked
+    /// calls"); 0 when there were none.
+    Blocked,
     /// Per agent: minutes out of adherence so far.
     OutOfAdherenceMinutes,
     /// Per source that sends heartbeats: seconds since it was last heard
@@ -174,6 +177,7 @@ impl AlertRule {
             AlertMetric::StaffingGap => q.staffing.gap.map(|g| g as f64),
             AlertMetric::RequiredAgents => q.staffing.required_agents.map(f64::from),
             AlertMetric::ProjectedServiceLevel => q.staffing.projected_sl,
+            AlertMetric::Blocked => Some(row.blocked.as_ref().map_or(0, |b| b.blocked) as f64),
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }

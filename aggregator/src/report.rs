@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use wallboard_events::{DequeueReason, TimestampMs};
+use wallboard_events::{BlockedReason, DequeueReason, TimestampMs};
 
 use crate::intern::{AgentId, DenseId, QueueId};
 use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};
@@ -142,6 +142,31 @@ pub struct QueueRow {
     pub adherent_ms: u64,
     /// Adherent / scheduled.
     pub adherence: Option<f64>,
+    /// Calls the queue refused: only on rows that have some (`metrics.md`,
+    /// "Blocked calls"), so reports without them keep their shape.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Blocked>,
+}
+
+/// `blocked` and `blocked_by_reason` of a queue row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Blocked {
+    pub blocked: u64,
+    pub blocked_by_reason: BTreeMap<&'static str, u64>,
+}
+
+impl Blocked {
+    /// The blocked calls of `q`, if there are any.
+    pub fn of(q: &QueueSums) -> Option<Self> {
+        (q.blocked > 0).then(|| Blocked {
+            blocked: q.blocked,
+            blocked_by_reason: BlockedReason::ALL
+                .iter()
+                .filter(|&&r| q.blocked_for(r) > 0)
+                .map(|&r| (r.as_str(), q.blocked_for(r)))
+                .collect(),
+        })
+    }
 }
 
 /// One (agent, interval) row of the report; fields as in [`QueueRow`], for one agent.
@@ -240,6 +265,7 @@ impl QueueRow {
             scheduled_ms: t.scheduled_ms,
             adherent_ms: t.adherent_ms,
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
+            blocked: Blocked::of(q),
         }
     }
 
@@ -247,6 +273,7 @@ impl QueueRow {
     fn has_data(q: &QueueSums, t: &AgentTime) -> bool {
         q.entered > 0
             || q.offered() > 0
+            || q.blocked > 0
             || q.short_abandoned > 0
             || q.handled > 0
             || t.staffed_ms > 0

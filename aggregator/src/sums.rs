@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use wallboard_events::{AgentState, DequeueReason};
+use wallboard_events::{AgentState, BlockedReason, DequeueReason};
 
 /// Most service-level thresholds one tenant may configure.
 pub const MAX_THRESHOLDS: usize = 8;
@@ -50,7 +50,14 @@ pub struct QueueSums {
     pub acw_ms: u64,
     /// Completed calls with `transferred: true`.
     pub transferred: u64,
+    /// `call_blocked` events: never part of `offered`.
+    pub blocked: u64,
+    /// By reason, in the order of `BlockedReason::ALL`.
+    pub blocked_by_reason: [u64; BLOCKED_REASONS],
 }
+
+/// How many blocked reasons there are (`BlockedReason::ALL`).
+pub const BLOCKED_REASONS: usize = 5;
 
 impl QueueSums {
     /// answered + abandoned + dequeued + `wait_unknown` (short abandons excluded).
@@ -78,6 +85,17 @@ impl QueueSums {
         self.hold_ms = self.hold_ms.saturating_add(o.hold_ms);
         self.acw_ms = self.acw_ms.saturating_add(o.acw_ms);
         self.transferred = self.transferred.saturating_add(o.transferred);
+        self.blocked = self.blocked.saturating_add(o.blocked);
+        add_arrays(&mut self.blocked_by_reason, &o.blocked_by_reason);
+    }
+
+    pub fn count_blocked(&mut self, reason: BlockedReason) {
+        self.blocked += 1;
+        self.blocked_by_reason[blocked_index(reason)] += 1;
+    }
+
+    pub fn blocked_for(&self, reason: BlockedReason) -> u64 {
+        self.blocked_by_reason[blocked_index(reason)]
     }
 
     /// Counts one segment dequeued for `reason`.
@@ -100,6 +118,13 @@ impl QueueSums {
 
 fn reason_index(r: DequeueReason) -> usize {
     DequeueReason::ALL
+        .iter()
+        .position(|&x| x == r)
+        .expect("every reason is listed")
+}
+
+fn blocked_index(r: BlockedReason) -> usize {
+    BlockedReason::ALL
         .iter()
         .position(|&x| x == r)
         .expect("every reason is listed")
@@ -237,5 +262,21 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(t.busy_ms, u64::MAX);
+    }
+
+    #[test]
+    fn blocked_calls_count_by_reason_and_not_as_offered() {
+        assert_eq!(BlockedReason::ALL.len(), BLOCKED_REASONS);
+        let mut q = QueueSums::default();
+        q.count_blocked(BlockedReason::Full);
+        q.count_blocked(BlockedReason::Full);
+        q.count_blocked(BlockedReason::Closed);
+        assert_eq!((q.blocked, q.offered(), q.entered), (3, 0, 0));
+        assert_eq!(q.blocked_for(BlockedReason::Full), 2);
+        assert_eq!(q.blocked_for(BlockedReason::Closed), 1);
+        let mut total = q.clone();
+        total.add(&q);
+        assert_eq!(total.blocked, 6);
+        assert_eq!(total.blocked_for(BlockedReason::Full), 4);
     }
 }

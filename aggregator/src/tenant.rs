@@ -381,6 +381,12 @@ impl TenantEngine {
                 reason,
                 wait_ms,
             } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Dequeued(*reason)),
+            EventBody::CallBlocked { queue, reason, .. } => {
+                // Not a segment: counted in its interval, nothing waits.
+                let (q, reason) = (self.queue(queue), *reason);
+                self.update_queue(q, e.ts, |qs, _| qs.count_blocked(reason));
+                Applied::Counted
+            }
             EventBody::CallCompleted {
                 queue,
                 agent,

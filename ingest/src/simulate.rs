@@ -16,7 +16,9 @@
 //!   log out over lunch.
 //! - Calls arrive as a Poisson process whose rate follows the planned staffing,
 //!   tilted towards the demand curve, sized so agents are about 80 % occupied
-//!   at `load` 1; peaks above that build queues, abandons and overflows.
+//!   at `load` 1; peaks above that build queues, abandons and overflows,
+//!   and a caller finding `MAX_WAITING` callers already waiting is refused
+//!   (`call_blocked`, reason `full`).
 //! - Routing: a waiting call goes to the member agent idle the longest; a
 //!   freed agent takes the call of its most urgent queue (lowest `priority`
 //!   number, as in the reference trace) that has waited longest.
@@ -30,8 +32,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Exp1, StandardNormal};
 
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs, DEFAULT_TENANT,
-    SCHEMA_VERSION,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs,
+    DEFAULT_TENANT, SCHEMA_VERSION,
 };
 
 const SECOND: i64 = 1_000;
@@ -129,6 +131,10 @@ const MAX_PATIENCE_MS: i64 = 30 * MINUTE;
 /// waiting between the two times below.
 const P_EXIT_KEY: f64 = 0.015;
 const EXIT_KEY_AFTER_MS: (i64, i64) = (20 * SECOND, 120 * SECOND);
+/// Callers a queue holds waiting (Asterisk `maxlen`): a new caller finding
+/// this many is refused (`call_blocked` reason `full`). Peaks reach it a
+/// few times a day at `load` 1.
+const MAX_WAITING: usize = 3;
 /// A call that can no longer overflow leaves its queue after this long.
 const FINAL_TIMEOUT_MS: i64 = 10 * MINUTE;
 /// Chance that an outcome event reports `wait_ms` itself (many telephony
@@ -361,6 +367,15 @@ impl Simulator {
         let no = self.next_call_no;
         self.next_call_no += 1;
         let queue = pick_weighted(&mut self.rng, self.queues.iter().map(|q| q.share));
+        if self.waiting[queue].len() >= MAX_WAITING {
+            // The queue is full: the caller never waits in it.
+            self.emit(EventBody::CallBlocked {
+                call: Cow::Owned(format!("call{no}")),
+                queue: owned(&self.queues[queue].name),
+                reason: BlockedReason::Full,
+            });
+            return;
+        }
         self.admit_caller(no, format!("call{no}"), queue);
     }
 
@@ -1838,6 +1853,51 @@ mod tests {
         assert!(abandons < 0.12, "abandon rate {abandons}");
         let (busier, more_abandons) = occupancy_and_abandon_rate(&day(11, 60, 8.0, 1.5));
         assert!(busier > occupancy && more_abandons > abandons);
+    }
+
+    /// Peaks fill a queue now and then: a few callers a day are refused,
+    /// each when `MAX_WAITING` callers of that queue were waiting, and a
+    /// refused call never queues.
+    #[test]
+    fn full_queues_refuse_a_few_callers_at_peaks() {
+        let check = |events: &[Event<'static>]| {
+            let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
+            let (mut blocked, mut refused) = (0usize, HashSet::new());
+            for e in events {
+                match &e.body {
+                    EventBody::CallQueued { call, queue, .. } => {
+                        assert!(!refused.contains(&**call), "{}", e.to_json());
+                        waiting.entry(queue).or_default().insert(call);
+                    }
+                    EventBody::CallAnswered { call, queue, .. }
+                    | EventBody::CallAbandoned { call, queue, .. }
+                    | EventBody::CallDequeued { call, queue, .. } => {
+                        waiting.entry(queue).or_default().remove(&**call);
+                    }
+                    EventBody::CallBlocked {
+                        call,
+                        queue,
+                        reason,
+                    } => {
+                        assert_eq!(*reason, BlockedReason::Full);
+                        let n = waiting.get(&**queue).map_or(0, HashSet::len);
+                        assert!(n >= MAX_WAITING, "{n} waiting: {}", e.to_json());
+                        refused.insert(&**call);
+                        blocked += 1;
+                    }
+                    _ => {}
+                }
+            }
+            blocked
+        };
+        let normal = check(&day(11, 60, 8.0, 1.0));
+        let calls = day(11, 60, 8.0, 1.0)
+            .iter()
+            .filter(|e| e.kind() == Kind::CallQueued)
+            .count();
+        assert!(normal * 100 < calls, "{normal} of {calls} refused");
+        let busy = check(&day(11, 60, 8.0, 1.5));
+        assert!(busy > normal && busy > 0, "{busy} refused at load 1.5");
     }
 
     /// A day of a large centre is produced one event at a time, and what the

@@ -110,6 +110,11 @@ fn line(e: &Event<'_>) -> String {
             reason,
             wait_ms,
         } => format!("{ts} dequeued {call}@{queue} {reason} wait {wait_ms:?}"),
+        EventBody::CallBlocked {
+            call,
+            queue,
+            reason,
+        } => format!("{ts} blocked {call}@{queue} {reason}"),
         EventBody::CallCompleted {
             call,
             queue,

@@ -10,7 +10,7 @@ use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
 use serde::Deserialize;
 use unicode_width::UnicodeWidthStr;
-use wallboard_events::DequeueReason;
+use wallboard_events::{BlockedReason, DequeueReason};
 
 /// The language of the column headers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -72,9 +72,45 @@ fn reason_zh(r: DequeueReason) -> &'static str {
     }
 }
 
+fn blocked_zh(r: BlockedReason) -> &'static str {
+    match r {
+        BlockedReason::Full => "队列已满",
+        BlockedReason::NoAgents => "无座席",
+        BlockedReason::NoAvailableAgents => "无空闲座席",
+        BlockedReason::Closed => "已关闭",
+        BlockedReason::Other => "其他",
+    }
+}
+
+/// `blocked` and one column per reason (`metrics.md`, "Report as CSV"):
+/// only in the CSV of a report that has blocked calls.
+fn blocked_columns() -> Vec<Column> {
+    let mut cols = vec![Column::new(
+        "blocked",
+        "拒绝进队量",
+        Box::new(|r: &QueueRow| Cell::Count(r.blocked.as_ref().map_or(0, |b| b.blocked))),
+    )];
+    for &reason in BlockedReason::ALL {
+        cols.push(Column::new(
+            format!("blocked_{}", reason.as_str()),
+            format!("拒绝进队量({})", blocked_zh(reason)),
+            Box::new(move |r: &QueueRow| {
+                let by = r.blocked.as_ref().map(|b| &b.blocked_by_reason);
+                Cell::Count(
+                    by.and_then(|m| m.get(reason.as_str()))
+                        .copied()
+                        .unwrap_or(0),
+                )
+            }),
+        ));
+    }
+    cols
+}
+
 /// The CSV columns, in order: every field of a queue row, with the
-/// per-threshold maps and `dequeued_by_reason` spread into one column each.
-fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
+/// per-threshold maps and `dequeued_by_reason` spread into one column each
+/// (and `blocked_by_reason`, when `with_blocked`).
+fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
     macro_rules! col {
         ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
             Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
@@ -124,6 +160,9 @@ fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
         ));
     }
     cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
+    if with_blocked {
+        cols.extend(blocked_columns());
+    }
     for &t in thresholds_s {
         cols.extend(threshold_columns(t));
     }
@@ -213,7 +252,8 @@ fn csv_cell(c: Cell<'_>) -> String {
 /// RFC 4180 quoting.
 #[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
-    let cols = csv_columns(&report.sl_thresholds_s);
+    let with_blocked = report.queues.iter().any(|r| r.blocked.is_some());
+    let cols = csv_columns(&report.sl_thresholds_s, with_blocked);
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::WriterBuilder::new()

@@ -25,7 +25,7 @@ use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
 use serde_json::Value;
 use wallboard::replay::{replay, replay_queue_log};
-use wallboard_events::{AgentState, DequeueReason, Event, EventBody};
+use wallboard_events::{AgentState, BlockedReason, DequeueReason, Event, EventBody};
 
 const TENANT: &str = "default";
 
@@ -188,6 +188,12 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 agent: iface(agent),
                 queues: queues.clone(),
             },
+            // queue_log has lines for the refusals Asterisk makes itself.
+            EventBody::CallBlocked {
+                reason: BlockedReason::Closed | BlockedReason::Other,
+                ..
+            } => continue,
+            EventBody::CallBlocked { .. } => e.body.clone(),
             EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => continue,
         };
         let event = Event {

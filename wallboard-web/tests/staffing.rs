@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use serde_json::Value;
-use wallboard_web::config::AppConfig;
+use wallboard::config::AppConfig;
 
 fn config() -> AppConfig {
     toml::from_str(

@@ -258,6 +258,23 @@
     return metric(cls, label, pct(sl.value), sl.value, colour(sl.value, target), extra);
   }
 
+  /**
+   * Calls the queue refused today on the Offered label, once there are any
+   * (metrics.md "Blocked calls": never part of Offered); this interval's in
+   * its title. Plain text in the label, so a crowded TV tile truncates it
+   * like any label.
+   */
+  function blockedOnOffered(m, q) {
+    const today = q.today.blocked || 0;
+    if (!today) return m;
+    const now = q.interval.blocked || 0;
+    m.dataset.blocked = String(now);
+    m.dataset.blockedToday = String(today);
+    m.firstChild.textContent = `${t("offered")} · ${t("blocked_n", { n: int(today) })}`;
+    m.firstChild.title = t("blocked_title", { n: int(now), d: int(today) });
+    return m;
+  }
+
   function tile(q, target) {
     const card = el("article", "tile");
     card.dataset.queue = q.queue;
@@ -286,7 +303,7 @@
     small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    small.append(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered));
+    small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));
     small.append(...staffingMetrics(q));
     inner.append(small);
     const states = el("div", "states");

@@ -125,6 +125,15 @@ pub enum EventBody<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         wait_ms: Option<u64>,
     },
+    /// Refused by the queue; never queued (`events.md`, "Blocked calls").
+    CallBlocked {
+        /// The call refused.
+        call: Cow<'a, str>,
+        /// The queue that refused it.
+        queue: Cow<'a, str>,
+        /// Why it was refused.
+        reason: BlockedReason,
+    },
     /// The agent finished handling the call, after-call work included (`ts` is the end of ACW).
     CallCompleted {
         /// Call id.
@@ -201,6 +210,7 @@ impl EventBody<'_> {
             EventBody::CallAnswered { .. } => Kind::CallAnswered,
             EventBody::CallAbandoned { .. } => Kind::CallAbandoned,
             EventBody::CallDequeued { .. } => Kind::CallDequeued,
+            EventBody::CallBlocked { .. } => Kind::CallBlocked,
             EventBody::CallCompleted { .. } => Kind::CallCompleted,
             EventBody::AgentState { .. } => Kind::AgentState,
             EventBody::AgentQueues { .. } => Kind::AgentQueues,
@@ -253,6 +263,15 @@ impl EventBody<'_> {
                 queue: o(queue),
                 reason,
                 wait_ms,
+            },
+            EventBody::CallBlocked {
+                call,
+                queue,
+                reason,
+            } => EventBody::CallBlocked {
+                call: o(call),
+                queue: o(queue),
+                reason,
             },
             EventBody::CallCompleted {
                 call,
@@ -378,6 +397,8 @@ string_enum! {
         CallDequeued = "call_dequeued",
         /// An agent finished handling a call.
         CallCompleted = "call_completed",
+        /// A call refused by a queue, never queued.
+        CallBlocked = "call_blocked",
         /// An agent's state changed.
         AgentState = "agent_state",
         /// An agent's queue membership changed.
@@ -429,6 +450,23 @@ string_enum! {
         /// Transferred out of the queue before an answer.
         Transfer = "transfer",
         /// Any other reason the adapter cannot name.
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// Why a queue refused a call (`call_blocked`).
+    BlockedReason {
+        /// The queue held its maximum of waiting callers (queue_log `FULL`).
+        Full = "full",
+        /// The queue had no members at all (queue_log `JOINEMPTY`).
+        NoAgents = "no_agents",
+        /// No member could take a call: all paused, unavailable or busy
+        /// (queue_log `JOINUNAVAIL`).
+        NoAvailableAgents = "no_available_agents",
+        /// The queue was closed (out of hours, by the dialplan or an ACD).
+        Closed = "closed",
+        /// Any other refusal the source names no reason for.
         Other = "other",
     }
 }

@@ -9,6 +9,7 @@ pub mod jsonl;
 pub mod parse;
 
 pub use event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};

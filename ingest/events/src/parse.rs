@@ -12,8 +12,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
-    DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    Upstream, DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -510,6 +510,7 @@ impl<'a> RawEvent<'a> {
                     wait_ms: self.opt_ms(F::WaitMs)?,
                 }
             }
+            Kind::CallBlocked => self.call_blocked()?,
             Kind::CallCompleted => {
                 let call = self.id_field(F::Call)?;
                 let queue = self.id_field(F::Queue)?;
@@ -620,6 +621,29 @@ impl<'a> RawEvent<'a> {
                 })?;
                 EventBody::Heartbeat { upstream }
             }
+        })
+    }
+}
+
+impl<'a> RawEvent<'a> {
+    fn call_blocked(&mut self) -> Res<EventBody<'a>> {
+        let call = self.id_field(F::Call)?;
+        let queue = self.id_field(F::Queue)?;
+        let text = string(self.required(F::Reason)?, "reason", 1, usize::MAX)?;
+        let reason = BlockedReason::from_str(&text).ok_or_else(|| {
+            EventError::field_err(
+                "reason",
+                format!(
+                    "unknown blocked reason {:?} (expected one of {})",
+                    truncate(&text),
+                    list(BlockedReason::ALL.iter().map(|r| r.as_str()))
+                ),
+            )
+        })?;
+        Ok(EventBody::CallBlocked {
+            call,
+            queue,
+            reason,
         })
     }
 }
@@ -987,6 +1011,37 @@ mod tests {
         );
         let built = Event::heartbeat("acme", "simulator", 7, Upstream::Up);
         assert_eq!(parse_event_str(&built.to_json()).unwrap(), built);
+    }
+
+    #[test]
+    fn blocked_calls_parse_and_name_a_bad_reason() {
+        let line = r#"{"v":1,"id":"c9-b","ts":1763888405000,"tenant":"acme","kind":"call_blocked","call":"c9","queue":"sales","reason":"full"}"#;
+        let e = parse_event_str(line).unwrap();
+        assert_eq!(
+            e.body,
+            EventBody::CallBlocked {
+                call: "c9".into(),
+                queue: "sales".into(),
+                reason: BlockedReason::Full
+            }
+        );
+        assert_eq!(e.to_json(), line);
+        for r in BlockedReason::ALL {
+            let l = line.replace("\"full\"", &format!("{:?}", r.as_str()));
+            assert_eq!(parse_event_str(&l).unwrap().to_json(), l);
+        }
+        assert_eq!(
+            err(&line.replace("full", "busy")),
+            "field `reason`: unknown blocked reason \"busy\" (expected one of full, no_agents, no_available_agents, closed, other)"
+        );
+        assert_eq!(
+            err(&line.replace(r#","reason":"full""#, "")),
+            "field `reason`: is required"
+        );
+        assert_eq!(
+            err(&line.replace(r#""queue":"sales","#, "")),
+            "field `queue`: is required"
+        );
     }
 
     #[test]

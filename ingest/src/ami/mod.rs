@@ -28,6 +28,7 @@
 //! | `QueueCallerAbandon` | Uniqueid, Queue, `HoldTime` | `call_abandoned` (`wait_ms` = HoldTime·1000), or `call_dequeued` reason `timeout`/`empty` when `QUEUESTATUS` says so (below) |
 //! | `QueueCallerLeave` | Uniqueid, Queue | nothing when answered; without abandon nor answer, `call_dequeued` reason `exit_key` (`wait_ms` = time since `QueueCallerJoin`) |
 //! | `VarSet` `QUEUESTATUS` | Uniqueid, Value | `TIMEOUT` → reason `timeout`, `LEAVEEMPTY`/`LEAVEUNAVAIL` → `empty` for the call that just left |
+//! | `Newexten` `Queue`, then `VarSet` `QUEUESTATUS` | Uniqueid, Application, AppData (queue name before the first `,`); Value | `FULL` → `call_blocked` reason `full`, `JOINEMPTY` → `no_agents`, `JOINUNAVAIL` → `no_available_agents` (the caller never joined; see [`blocked`]) |
 //! | `Hangup` | Uniqueid | settles the outcome of a call that left its queue now |
 //! | `QueueMemberAdded` | Queue, Interface, Status, Paused, `PausedReason`, `InCall` | `agent_queues` (the queue added); the member's state from its status (logs in as `available`) |
 //! | `QueueMemberRemoved` | Queue, Interface | `agent_queues` (the queue removed); with no queue left, `logged_out` |
@@ -77,6 +78,7 @@
 //! the receive time and a sequence number stand in, unique but not
 //! reproducible.
 
+pub mod blocked;
 pub mod client;
 pub mod protocol;
 pub mod translate;

@@ -13,11 +13,12 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, SCHEMA_VERSION,
-    TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
+    SCHEMA_VERSION, TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
+use super::blocked::{blocked_reason, Entering};
 use super::protocol::Message;
 
 /// The `source` of every event this adapter produces.
@@ -250,6 +251,8 @@ pub struct Translator {
     skew_ms: i64,
     /// Numbers events without `Timestamp:`, to keep their ids unique.
     seq: u64,
+    /// Channels in `Queue()` not joined yet (blocked calls).
+    entering: Entering,
     /// Events that map to nothing (unknown ones included).
     pub ignored: u64,
 }
@@ -267,6 +270,7 @@ impl Translator {
             synced: false,
             skew_ms: 0,
             seq: 0,
+            entering: Entering::default(),
             ignored: 0,
         }
     }
@@ -399,6 +403,7 @@ impl Translator {
         match name {
             "QueueCallerJoin" => {
                 let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+                self.entering.forget(call);
                 let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, queue));
                 // A call joining another queue is done with the previous one.
                 self.settle_call(call, &mut emit);
@@ -627,6 +632,11 @@ impl Translator {
                     _ => None,
                 });
                 let call = msg.get("Uniqueid").unwrap_or("");
+                if let Some(reason) = msg.get("Value").filter(|_| is_status) {
+                    if let Some(reason) = blocked_reason(reason) {
+                        return self.blocked(msg, reason, ts, out, base);
+                    }
+                }
                 if !is_status || !self.has_pending(call) {
                     self.ignored += 1;
                     return Ok(());
@@ -642,6 +652,7 @@ impl Translator {
             "Hangup" => {
                 // The caller is gone: whatever it left, it was not answered.
                 let call = msg.get("Uniqueid").unwrap_or("");
+                self.entering.forget(call);
                 if !self.has_pending(call) {
                     self.ignored += 1;
                     return Ok(());
@@ -649,8 +660,37 @@ impl Translator {
                 let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, ""));
                 self.settle_call(call, &mut emit);
             }
+            "Newexten" if self.entering.note_newexten(msg) => {}
             _ => self.ignored += 1,
         }
+        Ok(())
+    }
+
+    /// `QUEUESTATUS` says `Queue()` refused the caller: `call_blocked` for
+    /// the queue its `Newexten` named.
+    fn blocked(
+        &mut self,
+        msg: &Message,
+        reason: BlockedReason,
+        ts: TimestampMs,
+        out: &mut Vec<Event<'static>>,
+        base: impl Fn(&str, &str) -> String,
+    ) -> Result<(), String> {
+        let call = ident(msg, "Uniqueid")?;
+        let queue = self.entering.take(call).ok_or_else(|| {
+            format!(
+                "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
+            )
+        })?;
+        if let Some(problem) = identifier_problem(&queue, MAX_IDENT) {
+            return Err(format!("Newexten AppData: queue {queue:?} {problem}"));
+        }
+        let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, &queue));
+        emit.push(EventBody::CallBlocked {
+            call: owned(call),
+            queue: Cow::Owned(queue),
+            reason,
+        });
         Ok(())
     }
 

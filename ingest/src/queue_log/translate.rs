@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION,
+    TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 
@@ -46,6 +47,9 @@ const CALL_EVENTS: &[&str] = &[
     "EXITWITHTIMEOUT",
     "EXITWITHKEY",
     "EXITEMPTY",
+    "FULL",
+    "JOINEMPTY",
+    "JOINUNAVAIL",
 ];
 
 /// Events whose agent field becomes an agent's identifier.
@@ -216,6 +220,14 @@ impl QueueLogTranslator {
         let call_id = || Cow::Owned(call.to_owned());
         let q = || Cow::Owned(queue.to_owned());
         let a = || Cow::Owned(agent.to_owned());
+        if let Some(reason) = blocked_reason(event) {
+            emit.push(EventBody::CallBlocked {
+                call: call_id(),
+                queue: q(),
+                reason,
+            });
+            return Ok(());
+        }
         match event {
             "ENTERQUEUE" => emit.push(EventBody::CallQueued {
                 call: call_id(),
@@ -342,6 +354,18 @@ impl QueueLogTranslator {
             _ => self.ignored += 1,
         }
         Ok(())
+    }
+}
+
+/// A caller the queue refused (`events.md`, "Blocked calls"): Asterisk
+/// writes these instead of `ENTERQUEUE` (`maxlen` reached; no member that
+/// the queue's `joinempty` rule counts; no available member).
+fn blocked_reason(event: &str) -> Option<BlockedReason> {
+    match event {
+        "FULL" => Some(BlockedReason::Full),
+        "JOINEMPTY" => Some(BlockedReason::NoAgents),
+        "JOINUNAVAIL" => Some(BlockedReason::NoAvailableAgents),
+        _ => None,
     }
 }
 

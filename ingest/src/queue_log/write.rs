@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use wallboard_events::event::{AgentState, DequeueReason, Event, EventBody};
+use wallboard_events::event::{AgentState, BlockedReason, DequeueReason, Event, EventBody};
 
 /// What Asterisk knows of a member.
 #[derive(Debug, Default)]
@@ -204,6 +204,18 @@ impl QueueLogWriter {
                 reason,
                 ..
             } => self.agent_state(e.ts, agent, *state, reason.as_deref()),
+            EventBody::CallBlocked {
+                call,
+                queue,
+                reason,
+            } => {
+                // Asterisk logs only its own refusals; a closed queue is
+                // the dialplan's decision, before `Queue()` runs.
+                if let Some(event) = blocked_event(*reason) {
+                    let uid = self.uid(call);
+                    self.line(e.ts, &uid, queue, "NONE", event, &[""]);
+                }
+            }
             // queue_log has no line for either.
             EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => {}
         }
@@ -290,4 +302,14 @@ impl QueueLogWriter {
 
 fn secs(ts: i64) -> i64 {
     ts.div_euclid(1000)
+}
+
+/// The queue_log line Asterisk writes when it refuses a caller for `reason`.
+fn blocked_event(reason: BlockedReason) -> Option<&'static str> {
+    match reason {
+        BlockedReason::Full => Some("FULL"),
+        BlockedReason::NoAgents => Some("JOINEMPTY"),
+        BlockedReason::NoAvailableAgents => Some("JOINUNAVAIL"),
+        BlockedReason::Closed | BlockedReason::Other => None,
+    }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use aggregator::sums::{AgentTime, QueueSums};
-use wallboard_events::DequeueReason;
+use wallboard_events::{BlockedReason, DequeueReason};
 use wallboard_pipeline::writer::{rejection_codes, unix_ms};
 use wallboard_pipeline::TenantTotals;
 
@@ -96,6 +96,11 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
         "segments dequeued, by reason",
         &["tenant", "queue", "reason"],
     );
+    let blocked = f.counter(
+        "wallboard_calls_blocked_total",
+        "calls the queue refused (call_blocked), by reason; not in offered",
+        &["tenant", "queue", "reason"],
+    );
     let answered_within = f.counter(
         "wallboard_calls_answered_within_total",
         "answered with wait <= threshold",
@@ -160,6 +165,11 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
                 dequeued
                     .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
                     .inc_by(q.dequeued_for(*r));
+            }
+            for r in BlockedReason::ALL {
+                blocked
+                    .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
+                    .inc_by(q.blocked_for(*r));
             }
             for (i, thr) in t.thresholds_s.iter().enumerate() {
                 let thr = thr.to_string();
