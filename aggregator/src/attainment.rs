@@ -12,24 +12,32 @@ use crate::goals::{Goals, QueueGoal, SlVariant};
 use crate::report::{QueueRow, SlVariants};
 use crate::sums::ratio;
 
+/// A queue's intraday attainment (`metrics.md`, "Intraday attainment").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Attainment {
+    /// The service-level variant the queue is judged by.
     pub variant: SlVariant,
+    /// The goal's threshold in seconds.
     pub threshold_s: u32,
+    /// The goal's target service level (0..1).
     pub target: f64,
     /// Closed intervals with a service level.
     pub intervals: u64,
     /// Those whose service level reached the target.
     pub met: u64,
+    /// `met / intervals`; `None` when no interval had a service level.
     pub share: Option<f64>,
     /// The service level over the whole period so far.
     pub sl: Option<f64>,
+    /// `sl − target` in ratio points (negative: below target); `None` with `sl`.
     pub vs_target: Option<f64>,
 }
 
 /// One interval as attainment sees it: when it ends and its `sl` map.
 pub struct IntervalSl<'a> {
+    /// When the interval ends (it is closed once `now` reaches this).
     pub end_ms: TimestampMs,
+    /// The interval row's `sl` map, keyed by threshold.
     pub sl: &'a BTreeMap<String, SlVariants>,
 }
 

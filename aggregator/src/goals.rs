@@ -39,8 +39,11 @@ impl SlVariant {
 /// What a queue's service level is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QueueGoal {
+    /// The service-level variant shown and alerted on.
     pub variant: SlVariant,
+    /// The service-level threshold in seconds.
     pub threshold_s: u32,
+    /// The target service level (0..1).
     pub target: f64,
 }
 
@@ -56,6 +59,7 @@ impl QueueGoal {
 pub struct Goals {
     /// For queues without their own, and for the whole tenant (`*`).
     pub default: QueueGoal,
+    /// Queues with their own goal (`[[queues]]`), by name.
     pub by_queue: BTreeMap<String, QueueGoal>,
 }
 

@@ -16,7 +16,10 @@ pub enum Model {
     ErlangC,
     /// Callers hang up after an exponential patience of this mean, seconds
     /// (M/M/n+M).
-    ErlangA { patience_s: f64 },
+    ErlangA {
+        /// Mean patience in seconds.
+        patience_s: f64,
+    },
 }
 
 /// Offered traffic and the service-level goal.

@@ -9,36 +9,56 @@ use crate::live::AgentsByState;
 use crate::report::QueueRow;
 use crate::staffing::Demand;
 
+/// A queue's live staffing (`metrics.md`, "Live staffing").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QueueStaffing {
+    /// The goal's service-level threshold in seconds.
     pub threshold_s: u32,
+    /// The goal's target service level (0..1).
     pub target: f64,
+    /// Length of the rolling window the arrival rate is taken over, minutes.
     pub window_minutes: u32,
+    /// Calls that entered the queue in the rolling window.
     pub arrivals: u64,
+    /// `arrivals` as an hourly rate.
     pub calls_per_hour: f64,
+    /// Today's average handle time in seconds; `None` before a call was handled.
     pub aht_s: Option<f64>,
+    /// Offered traffic `λ · AHT` in Erlangs; `None` without an AHT.
     pub traffic_erlangs: Option<f64>,
+    /// Agents Erlang C needs for the goal; `None` without an AHT.
     pub required_agents: Option<u32>,
+    /// Members signed in (any state but logged out).
     pub staffed: u32,
+    /// Members available now.
     pub available: u32,
+    /// Members taking calls: available, ringing, on a call or in after-call work.
     pub serving: u32,
+    /// `required_agents − serving` (positive: short); `None` with `required_agents`.
     pub gap: Option<i64>,
+    /// Erlang C's service level at `serving` agents; `None` without arrivals.
     pub projected_sl: Option<f64>,
+    /// Erlang C's average speed of answer at `serving` agents, seconds.
     pub projected_asa_s: Option<f64>,
 }
 
 /// What a queue's staffing is computed from.
 pub struct StaffingInputs<'a> {
+    /// The queue's service-level goal.
     pub goal: &'a QueueGoal,
+    /// Length of the rolling window, minutes.
     pub window_minutes: u32,
     /// The rolling window's row (its `entered` are the arrivals).
     pub rolling: &'a QueueRow,
     /// Today's row (its `aht_ms` is the AHT).
     pub today: &'a QueueRow,
+    /// The queue's members by state now.
     pub agents: &'a AgentsByState,
 }
 
 impl QueueStaffing {
+    /// The staffing these inputs call for.
+    #[must_use]
     pub fn derive(i: &StaffingInputs) -> Self {
         let arrivals = i.rolling.entered;
         let window_s = f64::from(i.window_minutes) * 60.0;
