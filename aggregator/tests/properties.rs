@@ -322,6 +322,12 @@ fn without_blocked(r: &Option<IntervalReport>, keep: &[(i64, String)]) -> serde_
             row.remove("blocked_by_reason");
         }
     }
+    // Attainment is derived from the rows: a queue only blocked calls name
+    // has an entry (of no intervals) exactly when it has rows.
+    let queues: std::collections::BTreeSet<&str> = keep.iter().map(|(_, q)| q.as_str()).collect();
+    if let Some(att) = v["attainment"].as_object_mut() {
+        att.retain(|q, _| queues.contains(q.as_str()));
+    }
     v
 }
 

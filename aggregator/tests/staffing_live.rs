@@ -1,5 +1,5 @@
 //! Live staffing and intraday attainment (`metrics.md`, "Live staffing",
-//! "Intraday attainment") on a scripted trace, `tests/golden/attainment.jsonl`:
+//! "Intraday attainment") on a scripted trace, `tests/golden/extra/attainment.jsonl`:
 //! three closed intervals and the current one of two queues, at 10:40 UTC.
 
 use aggregator::goals::{QueueGoal, SlVariant};
@@ -12,7 +12,7 @@ const NOW: i64 = 1_795_430_400_000; // 10:40:00 UTC, the trace's last event
 
 fn live(goals: bool) -> LiveSnapshot {
     let path = format!(
-        "{}/../tests/golden/attainment.jsonl",
+        "{}/../tests/golden/extra/attainment.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -92,7 +92,7 @@ fn no_handled_call_means_no_staffing_numbers() {
     let l = live(false);
     // Nothing was handled before 09:05: at 09:02:30 the AHT is unknown.
     let path = format!(
-        "{}/../tests/golden/attainment.jsonl",
+        "{}/../tests/golden/extra/attainment.jsonl",
         env!("CARGO_MANIFEST_DIR")
     );
     let data = std::fs::read(path).unwrap();

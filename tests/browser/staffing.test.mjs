@@ -4,12 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATA, demo, newContext, useBrowser } from "./helpers.mjs";
+import { demo, newContext, root, useBrowser } from "./helpers.mjs";
 
 useBrowser();
 
 test("need · have and intervals met equal the REST API's", async () => {
-  const { base } = await demo(["--trace", join(DATA, "attainment.jsonl"), "--interval", "30"]);
+  const { base } = await demo(["--trace", join(root, "tests/golden/extra/attainment.jsonl"), "--interval", "30"]);
   const ctx = await newContext({ viewport: { width: 1600, height: 1000 }, locale: "en-US" });
   const p = await ctx.newPage();
   for (const lang of ["en", "zh-CN"]) {

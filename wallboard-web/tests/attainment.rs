@@ -1,6 +1,6 @@
 //! The report header's intraday attainment (`docs/metrics.md`, "Intraday
 //! attainment") through the real `wallboard replay`, against the hand-made
-//! `tests/golden/attainment.expected.json`; and, on a simulated day, the
+//! `tests/golden/extra/attainment.expected.json`; and, on a simulated day, the
 //! properties that hold for any trace.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 fn golden(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/golden")
+        .join("../tests/golden/extra")
         .join(file)
 }
 

@@ -1,7 +1,7 @@
 //! Live staffing and attainment (`docs/metrics.md`, "Live staffing",
 //! "Intraday attainment") through the service: the live and queues REST
 //! views, `/metrics` and an alert rule on `staffing_gap`, for the scripted
-//! `tests/golden/attainment.jsonl` (at its end, 10:40 UTC).
+//! `tests/golden/extra/attainment.jsonl` (at its end, 10:40 UTC).
 
 mod common;
 
@@ -60,7 +60,7 @@ fn series(text: &str, name: &str, queue: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_metrics_and_alerts_carry_the_staffing() {
     let trace = std::fs::read(format!(
-        "{}/../tests/golden/attainment.jsonl",
+        "{}/../tests/golden/extra/attainment.jsonl",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
