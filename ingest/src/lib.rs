@@ -2,6 +2,7 @@
 //! sources that produce them (JSON Lines, the simulator, the telephony
 //! adapters: Asterisk queue_log and AMI, FreeSWITCH event socket).
 
+pub mod adapter;
 pub mod ami;
 pub mod esl;
 pub mod event;

@@ -19,7 +19,9 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::event::{Event, TimestampMs};
+use crate::adapter::{Backoff, Stats};
+pub use crate::adapter::{Clock, SystemClock};
+use crate::event::Event;
 use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
@@ -54,25 +56,6 @@ impl From<&str> for Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
-    }
-}
-
-/// Where receive times come from (events without `Timestamp:`, settling).
-pub trait Clock: Send + Sync + 'static {
-    /// Unix epoch milliseconds.
-    fn now_ms(&self) -> TimestampMs;
-}
-
-/// The wall clock: an adapter reports when it heard of something.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> TimestampMs {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
     }
 }
 
@@ -167,18 +150,8 @@ pub enum Update {
     },
 }
 
-/// Totals of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// AMI messages read.
-    pub messages: u64,
-    pub events: u64,
-    /// AMI events that map to nothing.
-    pub ignored: u64,
-    pub skipped: u64,
-    /// Successful logins after the first.
-    pub reconnects: u64,
-}
+/// Totals of a run: the adapters' one [`Stats`] type.
+pub type ClientStats = Stats;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -221,7 +194,7 @@ pub async fn run<C: Clock>(
         stalled: Duration::ZERO,
         resync_ping: 0,
     };
-    let mut backoff = c.cfg.timing.backoff_min;
+    let mut backoff = Backoff::new(c.cfg.timing.backoff_min, c.cfg.timing.backoff_max);
     loop {
         let ended = tokio::select! {
             r = c.session() => Some(r?),
@@ -248,20 +221,17 @@ pub async fn run<C: Clock>(
             break;
         }
         if logged_in {
-            backoff = c.cfg.timing.backoff_min;
+            backoff.reset();
         }
-        tracing::warn!(
-            "AMI {}: {reason}; reconnecting in {backoff:?}",
-            c.cfg.addr()
-        );
+        let delay = backoff.next_delay();
+        tracing::warn!("AMI {}: {reason}; reconnecting in {delay:?}", c.cfg.addr());
         if !c.send(Update::Disconnected { reason }).await {
             return Ok(c.totals());
         }
         tokio::select! {
-            () = sleep(backoff) => {}
+            () = sleep(delay) => {}
             () = &mut stop => break,
         }
-        backoff = (backoff * 2).min(c.cfg.timing.backoff_max);
     }
     // Whatever is still open is settled now rather than lost.
     let mut out = Vec::new();
@@ -315,7 +285,7 @@ impl<C: Clock> Client<C> {
     fn totals(&self) -> ClientStats {
         ClientStats {
             ignored: self.translator.ignored,
-            ..self.stats.clone()
+            ..self.stats
         }
     }
 

@@ -12,9 +12,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
-};
+use crate::adapter::Emitter;
+use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, TS_LIMIT_MS};
 use crate::parse::{identifier_problem, MAX_IDENT};
 
 use super::protocol::Message;
@@ -390,7 +389,7 @@ impl Translator {
         match name {
             "QueueCallerJoin" => {
                 let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(call, queue));
                 // A call joining another queue is done with the previous one.
                 self.settle_call(call, &mut emit);
                 let key = (call.to_owned(), queue.to_owned());
@@ -446,7 +445,7 @@ impl Translator {
                 let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
                 let agent = self.agent(msg, false)?;
                 let wait_ms = secs(msg, "HoldTime")?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(call, queue));
                 let key = (call.to_owned(), queue.to_owned());
                 self.touch_segment(&key);
                 self.touch_member(agent);
@@ -480,7 +479,7 @@ impl Translator {
                 let transferred = msg
                     .get("Reason")
                     .is_some_and(|r| r.trim().eq_ignore_ascii_case("transfer"));
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(event_call, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(event_call, queue));
                 self.touch_member(agent);
                 let m = member_in(&mut self.members, agent, queue, &mut emit);
                 // The call it was connected to: after a Local channel
@@ -506,7 +505,7 @@ impl Translator {
             "AgentCalled" => {
                 let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
                 let agent = self.agent(msg, false)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(agent, queue));
                 self.touch_member(agent);
                 let m = member_in(&mut self.members, agent, queue, &mut emit);
                 m.ringing = Some(call.to_owned());
@@ -515,7 +514,7 @@ impl Translator {
             "AgentRingNoAnswer" | "AgentDump" => {
                 let queue = ident(msg, "Queue")?;
                 let agent = self.agent(msg, false)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(agent, queue));
                 self.touch_member(agent);
                 let m = member_in(&mut self.members, agent, queue, &mut emit);
                 m.ringing = None;
@@ -533,7 +532,7 @@ impl Translator {
                 let queue = ident(msg, "Queue")?;
                 let agent = self.agent(msg, false)?;
                 let device = device(msg)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(agent, queue));
                 self.touch_member(agent);
                 if name == "QueueMemberRemoved" {
                     let m = self.members.entry(agent.to_owned()).or_default();
@@ -563,7 +562,7 @@ impl Translator {
                         });
                 } else {
                     // An answer to someone else's QueueStatus: still true.
-                    let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
+                    let mut emit = emitter(out, self.tenant.clone(), ts, base(agent, queue));
                     let m = member_in(&mut self.members, agent, queue, &mut emit);
                     apply_member(m, queue, msg, device, true);
                     sync_state(agent, m, &mut emit);
@@ -597,7 +596,7 @@ impl Translator {
                 Some(r) => {
                     let action = msg.action_id().unwrap_or("");
                     let id = make_id(name, action, "", stamp);
-                    let mut emit = Emitter::new(out, self.tenant.clone(), ts, id);
+                    let mut emit = emitter(out, self.tenant.clone(), ts, id);
                     // Calls announced by the answer get their own ids.
                     let call_id = |call: &str, queue: &str| {
                         make_id(name, &format!("{action}:{call}"), queue, stamp)
@@ -627,7 +626,7 @@ impl Translator {
                         seg.status = reason;
                     }
                 }
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, ""));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(call, ""));
                 self.settle_call(call, &mut emit);
             }
             "Hangup" => {
@@ -637,7 +636,7 @@ impl Translator {
                     self.ignored += 1;
                     return Ok(());
                 }
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, ""));
+                let mut emit = emitter(out, self.tenant.clone(), ts, base(call, ""));
                 self.settle_call(call, &mut emit);
             }
             _ => self.ignored += 1,
@@ -689,7 +688,7 @@ impl Translator {
         if due.is_empty() {
             return;
         }
-        let mut emit = Emitter::new(out, self.tenant.clone(), now, String::new());
+        let mut emit = emitter(out, self.tenant.clone(), now, String::new());
         for key in due {
             if let Some(seg) = self.segments.remove(&key) {
                 self.outcome(&key, seg, &mut emit);
@@ -1051,52 +1050,13 @@ fn make_id(event: &str, subject: &str, queue: &str, stamp: &str) -> String {
 }
 
 /// Numbers the events produced for one AMI event: `<base>#<n>`.
-struct Emitter<'o> {
+fn emitter<'o>(
     out: &'o mut Vec<Event<'static>>,
     tenant: Arc<str>,
     ts: TimestampMs,
     base: String,
-    n: u32,
-}
-
-impl<'o> Emitter<'o> {
-    fn new(
-        out: &'o mut Vec<Event<'static>>,
-        tenant: Arc<str>,
-        ts: TimestampMs,
-        base: String,
-    ) -> Self {
-        Emitter {
-            out,
-            tenant,
-            ts,
-            base,
-            n: 0,
-        }
-    }
-
-    /// An emitter for events at another time under another id.
-    fn under(&mut self, ts: TimestampMs, base: String) -> Emitter<'_> {
-        Emitter {
-            out: self.out,
-            tenant: self.tenant.clone(),
-            ts,
-            base,
-            n: 0,
-        }
-    }
-
-    fn push(&mut self, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}#{}", self.base, self.n)),
-            ts: self.ts,
-            tenant: Cow::Owned(self.tenant.to_string()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
+) -> Emitter<'o> {
+    Emitter::new(out, tenant, SOURCE, ts, base, '#')
 }
 
 #[cfg(test)]

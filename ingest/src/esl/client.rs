@@ -24,7 +24,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -35,6 +35,8 @@ use super::protocol::{
     parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
 };
 use super::translate::{event_ts, EslTranslator};
+pub use crate::adapter::{system_clock, Stats};
+use crate::adapter::{Backoff, Clock};
 use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
 
 /// The subscription: mod_callcenter's events only, as plain text.
@@ -127,21 +129,6 @@ pub struct Skipped {
     pub raw: Vec<u8>,
 }
 
-/// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Messages received (framed or not).
-    pub messages: u64,
-    /// Canonical events produced.
-    pub events: u64,
-    /// FreeSWITCH events that map to nothing.
-    pub ignored: u64,
-    /// Messages skipped.
-    pub skipped: u64,
-    /// Sessions established after the first one.
-    pub reconnects: u64,
-}
-
 /// Why a run ended early. `E` is the handler's error.
 #[derive(Debug)]
 pub enum ClientError<E> {
@@ -207,7 +194,7 @@ where
         handler_time: Duration::ZERO,
     };
     tokio::pin!(shutdown);
-    let mut backoff = runner.config.backoff_min;
+    let mut backoff = Backoff::new(runner.config.backoff_min, runner.config.backoff_max);
     loop {
         let mut established = false;
         let ended = tokio::select! {
@@ -230,10 +217,9 @@ where
             return Ok(runner.stats());
         }
         if established {
-            backoff = runner.config.backoff_min;
+            backoff.reset();
         }
-        let delay = backoff;
-        backoff = (backoff * 2).min(runner.config.backoff_max);
+        let delay = backoff.next_delay();
         tracing::warn!(
             "event socket {}: {reason}; reconnecting in {delay:?}",
             runner.config.addr()
@@ -330,7 +316,7 @@ where
     /// FreeSWITCH's time now, as far as known: the local clock, corrected
     /// by the skew the latest event showed.
     fn server_now(&self) -> TimestampMs {
-        let local = (self.config.clock)();
+        let local = self.config.clock.now_ms();
         local.saturating_add(self.skew_ms.unwrap_or(0))
     }
 
@@ -480,7 +466,7 @@ where
                     }
                 };
                 if let Ok(ts) = event_ts(&ev) {
-                    self.skew_ms = Some(ts.saturating_sub((self.config.clock)()));
+                    self.skew_ms = Some(ts.saturating_sub(self.config.clock.now_ms()));
                 }
                 let mut events = std::mem::take(&mut self.events);
                 let r = self.translator.translate(&ev, &mut events);
@@ -607,11 +593,4 @@ where
             }
         }
     }
-}
-
-/// The system clock, in epoch milliseconds ([`ClientConfig::clock`]).
-pub fn system_clock() -> TimestampMs {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as TimestampMs)
 }

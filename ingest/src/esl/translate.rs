@@ -10,11 +10,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use super::protocol::EslEvent;
-use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, SCHEMA_VERSION, TS_LIMIT_MS,
-};
+use crate::adapter::Emitter;
+use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, TS_LIMIT_MS};
 use crate::parse::{identifier_problem, MAX_IDENT};
 
 /// The `source` of the events this adapter produces.
@@ -135,7 +135,7 @@ struct Agent {
 /// several, for one tenant: event ids carry the switch's `Core-UUID`).
 #[derive(Debug)]
 pub struct EslTranslator {
-    tenant: String,
+    tenant: Arc<str>,
     agents: HashMap<String, Agent>,
     /// The `Core-UUID` last seen, to name resynchronisation events.
     core: Option<String>,
@@ -145,7 +145,7 @@ pub struct EslTranslator {
 impl EslTranslator {
     pub fn new(tenant: &str) -> Self {
         EslTranslator {
-            tenant: tenant.to_owned(),
+            tenant: Arc::from(tenant),
             agents: HashMap::new(),
             core: None,
             ignored: 0,
@@ -195,13 +195,7 @@ impl EslTranslator {
         if self.core.as_deref() != Some(core) {
             self.core = Some(core.to_owned());
         }
-        let mut emit = Emitter {
-            out,
-            tenant: &self.tenant,
-            prefix: format!("{core}:{seq}"),
-            ts,
-            n: 0,
-        };
+        let mut emit = emitter(out, self.tenant.clone(), ts, format!("{core}:{seq}"));
         let agents = &mut self.agents;
         let mapped = match action {
             "member-queue-start" | "member-queue-resume" => {
@@ -297,16 +291,15 @@ impl EslTranslator {
         let what = "callcenter_config agent list";
         let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
         let mut skipped = Vec::new();
-        let mut emit = Emitter {
+        let mut emit = emitter(
             out,
-            tenant: &self.tenant,
-            prefix: format!(
+            self.tenant.clone(),
+            now,
+            format!(
                 "{}:resync-agents:{now}",
                 self.core.as_deref().unwrap_or("freeswitch")
             ),
-            ts: now,
-            n: 0,
-        };
+        );
         let mut listed = HashSet::new();
         if !table.rows.is_empty() {
             let col = |name: &str| {
@@ -418,16 +411,15 @@ impl EslTranslator {
                     .insert(queue.to_owned());
             }
         }
-        let mut emit = Emitter {
+        let mut emit = emitter(
             out,
-            tenant: &self.tenant,
-            prefix: format!(
+            self.tenant.clone(),
+            now,
+            format!(
                 "{}:resync-tiers:{now}",
                 self.core.as_deref().unwrap_or("freeswitch")
             ),
-            ts: now,
-            n: 0,
-        };
+        );
         let mut names: BTreeSet<String> = tiers.keys().cloned().collect();
         names.extend(
             self.agents
@@ -538,10 +530,10 @@ fn talk_ended(
             if h.talk.is_some() {
                 return Ok(false);
             }
-            let talk_ms = talk_ms.unwrap_or_else(|| ms_since(h.answered_ts, emit.ts));
+            let talk_ms = talk_ms.unwrap_or_else(|| ms_since(h.answered_ts, emit.ts()));
             h.talk = Some(Talk {
                 talk_ms,
-                ended_ts: emit.ts,
+                ended_ts: emit.ts(),
                 wrapping: false,
             });
         }
@@ -556,10 +548,10 @@ fn talk_ended(
             a.handling = Some(Handling {
                 call: call.to_owned(),
                 queue: queue.to_owned(),
-                answered_ts: emit.ts - talk_ms as i64,
+                answered_ts: emit.ts() - talk_ms as i64,
                 talk: Some(Talk {
                     talk_ms,
-                    ended_ts: emit.ts,
+                    ended_ts: emit.ts(),
                     wrapping: false,
                 }),
             });
@@ -601,12 +593,12 @@ fn finish_previous(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
 fn complete(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
     let Some(h) = a.handling.take() else { return };
     let talk = h.talk.unwrap_or(Talk {
-        talk_ms: ms_since(h.answered_ts, emit.ts),
-        ended_ts: emit.ts,
+        talk_ms: ms_since(h.answered_ts, emit.ts()),
+        ended_ts: emit.ts(),
         wrapping: false,
     });
     let (ts, acw_ms) = if talk.wrapping {
-        (emit.ts, ms_since(talk.ended_ts, emit.ts))
+        (emit.ts(), ms_since(talk.ended_ts, emit.ts()))
     } else {
         (talk.ended_ts, 0)
     };
@@ -700,30 +692,13 @@ fn queues_event(agent: &str, a: &Agent) -> EventBody<'static> {
 
 /// Numbers the events translated from one FreeSWITCH event:
 /// `<Core-UUID>:<Event-Sequence>:<n>`.
-struct Emitter<'o> {
+fn emitter<'o>(
     out: &'o mut Vec<Event<'static>>,
-    tenant: &'o str,
-    prefix: String,
+    tenant: Arc<str>,
     ts: TimestampMs,
-    n: u32,
-}
-
-impl Emitter<'_> {
-    fn push(&mut self, body: EventBody<'static>) {
-        self.push_at(self.ts, body);
-    }
-
-    fn push_at(&mut self, ts: TimestampMs, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}:{}", self.prefix, self.n)),
-            ts,
-            tenant: Cow::Owned(self.tenant.to_owned()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
+    prefix: String,
+) -> Emitter<'o> {
+    Emitter::new(out, tenant, SOURCE, ts, prefix, ':')
 }
 
 fn own(s: &str) -> Cow<'static, str> {

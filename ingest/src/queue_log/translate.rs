@@ -6,12 +6,12 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION, TS_LIMIT_MS,
-};
+use crate::adapter::Emitter;
+use crate::event::{AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS};
 use crate::parse::{identifier_problem, truncate, MAX_IDENT};
 
 /// Why a line was skipped.
@@ -89,7 +89,7 @@ pub fn file_identity(first_line: &[u8]) -> String {
 /// Translates the lines of one queue_log.
 #[derive(Debug)]
 pub struct QueueLogTranslator {
-    tenant: String,
+    tenant: Arc<str>,
     /// Identifies the file in event ids ([`file_identity`]).
     source: String,
     state: TranslatorState,
@@ -100,7 +100,7 @@ pub struct QueueLogTranslator {
 impl QueueLogTranslator {
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
-            tenant: tenant.to_owned(),
+            tenant: Arc::from(tenant),
             source: source.to_owned(),
             state: TranslatorState::default(),
             ignored: 0,
@@ -195,14 +195,9 @@ impl QueueLogTranslator {
             }
             secs_at(data.len() - k, what)
         };
-        let mut emit = Emitter {
-            out,
-            tenant: &self.tenant,
-            source: &self.source,
-            line: line_no,
-            ts,
-            n: 0,
-        };
+        // Ids `<source>:<line>:<n>`.
+        let base = format!("{}:{line_no}", self.source);
+        let mut emit = Emitter::new(out, self.tenant.clone(), SOURCE, ts, base, ':');
         let call_id = || Cow::Owned(call.to_owned());
         let q = || Cow::Owned(queue.to_owned());
         let a = || Cow::Owned(agent.to_owned());
@@ -344,32 +339,8 @@ fn member<'m>(members: &'m mut BTreeMap<String, Member>, agent: &str) -> &'m mut
     members.get_mut(agent).expect("inserted above")
 }
 
-/// Numbers the events of one line: `<source>:<line>:<n>`.
-struct Emitter<'o> {
-    out: &'o mut Vec<Event<'static>>,
-    tenant: &'o str,
-    source: &'o str,
-    line: u64,
-    ts: i64,
-    n: u32,
-}
-
 /// The `source` of the events (and heartbeats) of queue_log adapters.
 pub const SOURCE: &str = "asterisk-queue-log";
-
-impl Emitter<'_> {
-    fn push(&mut self, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}:{}:{}", self.source, self.line, self.n)),
-            ts: self.ts,
-            tenant: Cow::Owned(self.tenant.to_owned()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
-}
 
 fn queues_event(agent: &str, m: &Member) -> EventBody<'static> {
     EventBody::AgentQueues {
