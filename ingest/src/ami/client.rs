@@ -19,8 +19,9 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::adapter::{Backoff, Stats};
+use crate::adapter::Backoff;
 pub use crate::adapter::{Clock, SystemClock};
+pub use crate::adapter::{Output, Skipped, Stats};
 use crate::event::Event;
 use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
 
@@ -126,33 +127,6 @@ impl ClientConfig {
     }
 }
 
-/// What the client reports, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Update {
-    Event(Event<'static>),
-    /// Input that was dropped: the number of the message in this run (for
-    /// input outside a message, of the last message before it), the
-    /// bytes, and why.
-    Skipped {
-        msg_no: u64,
-        raw: Vec<u8>,
-        code: &'static str,
-        reason: String,
-    },
-    /// Logged in (`reconnect` after the first time).
-    Connected {
-        banner: String,
-        reconnect: bool,
-    },
-    /// The connection was lost; the client will reconnect (or stop).
-    Disconnected {
-        reason: String,
-    },
-}
-
-/// Totals of a run: the adapters' one [`Stats`] type.
-pub type ClientStats = Stats;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("AMI login to {addr} refused: {message} (check the manager.conf user, its secret and permit/deny)")]
@@ -176,9 +150,9 @@ enum End {
 pub async fn run<C: Clock>(
     cfg: ClientConfig,
     clock: C,
-    tx: mpsc::Sender<Update>,
+    tx: mpsc::Sender<Output>,
     stop: impl Future<Output = ()>,
-) -> Result<ClientStats, ClientError> {
+) -> Result<Stats, ClientError> {
     validate(&cfg)?;
     tokio::pin!(stop);
     let mut c = Client {
@@ -187,7 +161,7 @@ pub async fn run<C: Clock>(
         cfg,
         clock,
         tx,
-        stats: ClientStats::default(),
+        stats: Stats::default(),
         msg_no: 0,
         ping_no: 0,
         logins: 0,
@@ -225,7 +199,8 @@ pub async fn run<C: Clock>(
         }
         let delay = backoff.next_delay();
         tracing::warn!("AMI {}: {reason}; reconnecting in {delay:?}", c.cfg.addr());
-        if !c.send(Update::Disconnected { reason }).await {
+        let retry_in = Some(delay);
+        if !c.send(Output::Disconnected { reason, retry_in }).await {
             return Ok(c.totals());
         }
         tokio::select! {
@@ -266,10 +241,10 @@ fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
 struct Client<C> {
     cfg: ClientConfig,
     clock: C,
-    tx: mpsc::Sender<Update>,
+    tx: mpsc::Sender<Output>,
     translator: Translator,
     framer: Framer,
-    stats: ClientStats,
+    stats: Stats,
     msg_no: u64,
     ping_no: u64,
     logins: u64,
@@ -282,14 +257,14 @@ struct Client<C> {
 }
 
 impl<C: Clock> Client<C> {
-    fn totals(&self) -> ClientStats {
-        ClientStats {
+    fn totals(&self) -> Stats {
+        Stats {
             ignored: self.translator.ignored,
             ..self.stats
         }
     }
 
-    async fn send(&mut self, u: Update) -> bool {
+    async fn send(&mut self, u: Output) -> bool {
         match self.tx.try_send(u) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -306,7 +281,7 @@ impl<C: Clock> Client<C> {
     async fn events(&mut self, out: Vec<Event<'static>>) -> bool {
         for e in out {
             self.stats.events += 1;
-            if !self.send(Update::Event(e)).await {
+            if !self.send(Output::Event(e)).await {
                 return false;
             }
         }
@@ -316,12 +291,12 @@ impl<C: Clock> Client<C> {
     async fn skip(&mut self, raw: Vec<u8>, code: &'static str, reason: String) -> bool {
         self.stats.skipped += 1;
         let msg_no = self.msg_no;
-        self.send(Update::Skipped {
-            msg_no,
-            raw,
+        self.send(Output::Skipped(Skipped {
+            msgno: msg_no,
             code,
             reason,
-        })
+            raw,
+        }))
         .await
     }
 
@@ -434,12 +409,15 @@ impl<C: Clock> Client<C> {
         };
         let t = self.cfg.timing.clone();
         self.logins += 1;
-        let reconnect = self.logins > 1;
-        if reconnect {
+        if self.logins > 1 {
             self.stats.reconnects += 1;
         }
         tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
-        if !self.send(Update::Connected { banner, reconnect }).await {
+        let connected = Output::Connected {
+            session: self.logins,
+            banner: Some(banner),
+        };
+        if !self.send(connected).await {
             return Ok(End::Closed);
         }
         // A first Ping: its answer's Timestamp gives the server's clock

@@ -35,7 +35,7 @@ use super::protocol::{
     parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
 };
 use super::translate::{event_ts, EslTranslator};
-pub use crate::adapter::{system_clock, Stats};
+pub use crate::adapter::{system_clock, Output, Skipped, Stats};
 use crate::adapter::{Backoff, Clock};
 use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
 
@@ -97,36 +97,6 @@ impl ClientConfig {
     fn addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
-}
-
-/// What the client hands to its caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Authenticated and subscribed; `session` counts from 1.
-    Connected { session: u64 },
-    /// A translated event.
-    Event(Event<'static>),
-    /// A message (or resynchronisation reply) that could not be used.
-    Skipped(Skipped),
-    /// The connection was lost; the next attempt comes after `retry_in`
-    /// (`None`: the run ends).
-    Disconnected {
-        reason: String,
-        retry_in: Option<Duration>,
-    },
-    /// Time passed (every [`ClientConfig::tick`] while connected).
-    Tick,
-}
-
-/// A skipped message: where it was in the stream, why, and its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// Its number among the messages received since the run started.
-    pub msgno: u64,
-    /// Stable machine-readable reason.
-    pub code: &'static str,
-    pub reason: String,
-    pub raw: Vec<u8>,
 }
 
 /// Why a run ended early. `E` is the handler's error.
@@ -552,6 +522,7 @@ where
                 );
                 self.emit(Output::Connected {
                     session: self.sessions,
+                    banner: None,
                 })?;
                 if self.config.resync {
                     let agents = "api callcenter_config agent list";
