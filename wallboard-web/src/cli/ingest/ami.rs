@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing};
 use ingest::event::DEFAULT_TENANT;
 
-use super::feed::Feed;
+use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::OutputArgs;
 
@@ -101,14 +101,12 @@ pub fn run(args: AmiArgs) -> Result<()> {
     // Whatever happened, what was published is made durable.
     sink.flush()?;
     let stats = stats?;
-    eprintln!(
-        "ingest: {} events published to {}, {} AMI events ignored, {} skipped, {} reconnects",
-        sink.sent,
-        sink.describe(),
-        stats.ignored,
-        sink.skipped,
-        stats.reconnects
-    );
+    let wording = Wording {
+        ignored: "AMI events ignored",
+        skipped: "skipped",
+        reconnects: "reconnects",
+    };
+    summary(&sink, &stats, &wording);
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use clap::Args;
 use ingest::esl::{self, ClientConfig, ClientError};
 use ingest::event::DEFAULT_TENANT;
 
-use super::feed::Feed;
+use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::OutputArgs;
 
@@ -90,14 +90,11 @@ pub fn run(args: EslArgs) -> Result<()> {
         Err(e) => return Err(anyhow!("{e}")),
     };
     flushed?;
-    eprintln!(
-        "ingest: {} events published to {}, {} FreeSWITCH events with no canonical event, \
-         {} messages skipped, {} reconnections",
-        sink.sent,
-        sink.describe(),
-        stats.ignored,
-        sink.skipped,
-        stats.reconnects
-    );
+    let wording = Wording {
+        ignored: "FreeSWITCH events with no canonical event",
+        skipped: "messages skipped",
+        reconnects: "reconnections",
+    };
+    summary(&sink, &stats, &wording);
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use ingest::adapter::{Output, Skipped};
+use ingest::adapter::{Output, Skipped, Stats};
 use ingest::queue_log::LineError;
 use ingest::{Event, Upstream};
 
@@ -26,8 +26,8 @@ pub struct Feed<'s> {
     origin: String,
     /// None for an import, which ends when its file does.
     heartbeats: Option<Heartbeats>,
-    /// Down until the source says it is connected.
-    upstream: Upstream,
+    /// What the last heartbeat said; `None` before the first one.
+    upstream: Option<Upstream>,
     last_flush: Instant,
 }
 
@@ -37,7 +37,7 @@ impl<'s> Feed<'s> {
             sink,
             origin,
             heartbeats,
-            upstream: Upstream::Down,
+            upstream: None,
             last_flush: Instant::now(),
         }
     }
@@ -92,12 +92,13 @@ impl<'s> Feed<'s> {
         })
     }
 
-    /// The source is (dis)connected: a heartbeat says so at once.
+    /// The source is (dis)connected: a heartbeat says so at once, the
+    /// first time and whenever it changes (`adapters.md`, "Heartbeats").
     pub fn upstream(&mut self, now: Upstream) -> Result<()> {
-        if now == self.upstream {
+        if self.upstream == Some(now) {
             return Ok(());
         }
-        self.upstream = now;
+        self.upstream = Some(now);
         match &mut self.heartbeats {
             Some(h) => h.send(self.sink, now),
             None => Ok(()),
@@ -107,7 +108,8 @@ impl<'s> Feed<'s> {
     /// A heartbeat if one is due.
     pub fn beat(&mut self) -> Result<()> {
         match &mut self.heartbeats {
-            Some(h) => h.tick(self.sink, self.upstream),
+            // Down until the source says it is connected.
+            Some(h) => h.tick(self.sink, self.upstream.unwrap_or(Upstream::Down)),
             None => Ok(()),
         }
     }
@@ -125,4 +127,26 @@ impl<'s> Feed<'s> {
         self.last_flush = Instant::now();
         self.sink.flush()
     }
+}
+
+/// How a network adapter's closing line names its totals.
+pub struct Wording {
+    pub ignored: &'static str,
+    pub skipped: &'static str,
+    pub reconnects: &'static str,
+}
+
+/// The closing line of a network adapter's run, on stderr.
+pub fn summary(sink: &Sink, stats: &Stats, w: &Wording) {
+    eprintln!(
+        "ingest: {} events published to {}, {} {}, {} {}, {} {}",
+        sink.sent,
+        sink.describe(),
+        stats.ignored,
+        w.ignored,
+        sink.skipped,
+        w.skipped,
+        stats.reconnects,
+        w.reconnects
+    );
 }
