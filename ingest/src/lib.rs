@@ -4,6 +4,7 @@
 
 pub mod adapter;
 pub mod ami;
+pub mod dead_letter;
 pub mod esl;
 pub mod event;
 pub mod jsonl;
@@ -12,6 +13,7 @@ pub mod parse;
 pub mod queue_log;
 pub mod simulate;
 
+pub use dead_letter::DeadLetterCode;
 pub use event::{
     AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
 };

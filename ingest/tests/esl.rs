@@ -342,7 +342,8 @@ fn skipped(outputs: &[Output]) -> Vec<(&'static str, u64)> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            Output::Skipped(s) => Some((s.code, s.msgno)),
+            // The code is a `DeadLetterCode`: compared in its wire form.
+            Output::Skipped(s) => Some((s.code.as_str(), s.msgno)),
             _ => None,
         })
         .collect()

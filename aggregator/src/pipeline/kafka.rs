@@ -25,6 +25,7 @@ use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
+use ingest::DeadLetterCode;
 
 use super::dead_letter::DeadLetter;
 use super::writer::{self, Writer, WriterConfig, WriterHooks};
@@ -112,7 +113,7 @@ impl KafkaHooks {
 }
 
 impl WriterHooks for KafkaHooks {
-    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
+    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
         let d = DeadLetter::new(self.partition, record, code, reason);
         self.send(&d);
         self.unconfirmed_bytes += d.size();

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::dead_letter::DeadLetterCode;
 use crate::event::Event;
 
 /// One report of a client run (AMI, ESL).
@@ -35,7 +36,7 @@ pub struct Skipped {
     /// input outside a message, of the last message before it).
     pub msgno: u64,
     /// Stable machine-readable reason (the `wallboard-code` header).
-    pub code: &'static str,
+    pub code: DeadLetterCode,
     pub reason: String,
     pub raw: Vec<u8>,
 }

@@ -22,6 +22,7 @@ use tokio::time::{sleep, sleep_until, timeout, Instant};
 use crate::adapter::Backoff;
 pub use crate::adapter::{Clock, SystemClock};
 pub use crate::adapter::{Output, Skipped, Stats};
+use crate::dead_letter::DeadLetterCode;
 use crate::event::Event;
 use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
 
@@ -288,7 +289,7 @@ impl<C: Clock> Client<C> {
         true
     }
 
-    async fn skip(&mut self, raw: Vec<u8>, code: &'static str, reason: String) -> bool {
+    async fn skip(&mut self, raw: Vec<u8>, code: DeadLetterCode, reason: String) -> bool {
         self.stats.skipped += 1;
         let msg_no = self.msg_no;
         self.send(Output::Skipped(Skipped {
@@ -532,7 +533,9 @@ impl<C: Clock> Client<C> {
                 }
                 if message.event().is_none() {
                     let reason = "neither an event nor a response".to_owned();
-                    return self.skip(raw, "ami_invalid_event", reason).await;
+                    return self
+                        .skip(raw, DeadLetterCode::AmiInvalidEvent, reason)
+                        .await;
                 }
                 let mut out = Vec::new();
                 let now = self.clock.now_ms();

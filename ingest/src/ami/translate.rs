@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use crate::adapter::Emitter;
+use crate::dead_letter::DeadLetterCode;
 use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, TS_LIMIT_MS};
 use crate::parse::{identifier_problem, MAX_IDENT};
 
@@ -68,8 +69,8 @@ pub struct TranslateError {
 
 impl TranslateError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
-    pub fn code(&self) -> &'static str {
-        "ami_invalid_event"
+    pub fn code(&self) -> DeadLetterCode {
+        DeadLetterCode::AmiInvalidEvent
     }
 }
 

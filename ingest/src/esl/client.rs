@@ -37,6 +37,7 @@ use super::protocol::{
 use super::translate::{event_ts, EslTranslator};
 pub use crate::adapter::{system_clock, Output, Skipped, Stats};
 use crate::adapter::{Backoff, Clock};
+use crate::dead_letter::DeadLetterCode;
 use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
 
 /// The subscription: mod_callcenter's events only, as plain text.
@@ -300,7 +301,7 @@ where
     fn skip(
         &mut self,
         msgno: u64,
-        code: &'static str,
+        code: DeadLetterCode,
         reason: String,
         raw: &[u8],
     ) -> Result<(), ClientError<E>> {
@@ -431,7 +432,7 @@ where
                 let ev = match parsed {
                     Ok(ev) => ev,
                     Err(e) => {
-                        self.skip(msgno, "esl_bad_event", e.to_string(), &f.raw)?;
+                        self.skip(msgno, DeadLetterCode::EslBadEvent, e.to_string(), &f.raw)?;
                         return Ok(None);
                     }
                 };
@@ -444,7 +445,12 @@ where
                 // What was translated before an error still counts.
                 self.flush_events()?;
                 if let Err(e) = r {
-                    self.skip(msgno, "esl_untranslatable", e.to_string(), &f.raw)?;
+                    self.skip(
+                        msgno,
+                        DeadLetterCode::EslUntranslatable,
+                        e.to_string(),
+                        &f.raw,
+                    )?;
                 }
                 Ok(None)
             }
@@ -457,7 +463,7 @@ where
                 let Some(cmd) = conn.pending.pop_front() else {
                     self.skip(
                         msgno,
-                        "esl_unexpected_reply",
+                        DeadLetterCode::EslUnexpectedReply,
                         "a reply to no command".into(),
                         &f.raw,
                     )?;
@@ -482,7 +488,7 @@ where
             "" => {
                 self.skip(
                     msgno,
-                    "esl_no_type",
+                    DeadLetterCode::EslNoType,
                     "message without Content-Type".into(),
                     &f.raw,
                 )?;
@@ -490,7 +496,7 @@ where
             }
             other => {
                 let reason = format!("unexpected Content-Type {other:?}");
-                self.skip(msgno, "esl_unexpected_type", reason, &f.raw)?;
+                self.skip(msgno, DeadLetterCode::EslUnexpectedType, reason, &f.raw)?;
                 Ok(None)
             }
         }
@@ -555,10 +561,20 @@ where
                 match r {
                     Ok(rows) => {
                         for row in rows {
-                            self.skip(msgno, "esl_resync_row", row.reason, row.row.as_bytes())?;
+                            self.skip(
+                                msgno,
+                                DeadLetterCode::EslResyncRow,
+                                row.reason,
+                                row.row.as_bytes(),
+                            )?;
                         }
                     }
-                    Err(e) => self.skip(msgno, "esl_resync", e.to_string(), text.as_bytes())?,
+                    Err(e) => self.skip(
+                        msgno,
+                        DeadLetterCode::EslResync,
+                        e.to_string(),
+                        text.as_bytes(),
+                    )?,
                 }
                 Ok(None)
             }

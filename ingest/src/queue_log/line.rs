@@ -3,6 +3,7 @@
 //! so a line is reported the same everywhere.
 
 use super::translate::QueueLogError;
+use crate::dead_letter::DeadLetterCode;
 
 /// What was wrong with a line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,11 +19,11 @@ pub enum LineProblem {
 
 impl LineProblem {
     /// The dead-letter code (`wallboard-code` header).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> DeadLetterCode {
         match self {
-            LineProblem::TooLong { .. } => "too_long",
-            LineProblem::NotUtf8 => "not_utf8",
-            LineProblem::Untranslatable(_) => "queue_log",
+            LineProblem::TooLong { .. } => DeadLetterCode::TooLong,
+            LineProblem::NotUtf8 => DeadLetterCode::NotUtf8,
+            LineProblem::Untranslatable(_) => DeadLetterCode::QueueLog,
         }
     }
 }
@@ -69,7 +70,7 @@ mod tests {
         assert_eq!(e.problem.code(), "too_long");
         let e = line_text(3, b"\xff").unwrap_err();
         assert_eq!(
-            (e.to_string(), e.problem.code()),
+            (e.to_string(), e.problem.code().as_str()),
             ("line 3: not valid UTF-8".into(), "not_utf8")
         );
         let e = LineError::from(QueueLogError {
@@ -77,7 +78,7 @@ mod tests {
             reason: "no".into(),
         });
         assert_eq!(
-            (e.to_string(), e.problem.code()),
+            (e.to_string(), e.problem.code().as_str()),
             ("line 2: no".into(), "queue_log")
         );
     }

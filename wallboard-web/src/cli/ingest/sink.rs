@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::event::{Event, DEFAULT_TENANT};
+use ingest::DeadLetterCode;
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 
 /// The output flags shared by every `wallboard ingest` adapter.
@@ -106,7 +107,7 @@ pub struct Skip<'a> {
     /// The record as it was read.
     pub raw: &'a [u8],
     /// Stable machine-readable reason (`wallboard-code` header).
-    pub code: &'a str,
+    pub code: DeadLetterCode,
     /// What was wrong, for people.
     pub reason: &'a str,
     /// Where it came from: `file:line`, `ami:host:port`, ….
@@ -172,7 +173,7 @@ impl Sink {
                 s.raw,
                 &[
                     ("wallboard-reason", s.reason),
-                    ("wallboard-code", s.code),
+                    ("wallboard-code", s.code.as_str()),
                     ("wallboard-origin", s.origin),
                 ],
             )?;
