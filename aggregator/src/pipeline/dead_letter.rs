@@ -73,7 +73,12 @@ mod tests {
             offset: 7,
             payload: vec![b'x'; 1 << 20],
         };
-        let d = DeadLetter::new(2, &record, DeadLetterCode::TooLarge, "event is 1048576 bytes");
+        let d = DeadLetter::new(
+            2,
+            &record,
+            DeadLetterCode::TooLarge,
+            "event is 1048576 bytes",
+        );
         assert_eq!(d.payload.len(), MAX_DEAD_LETTER_PAYLOAD);
         assert_eq!(header(&d, "wallboard-original-size"), Some("1048576"));
         assert_eq!(header(&d, "wallboard-code"), Some("too_large"));

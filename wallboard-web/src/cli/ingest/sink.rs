@@ -12,8 +12,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::event::{Event, DEFAULT_TENANT};
-use ingest::DeadLetterCode;
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
+use ingest::DeadLetterCode;
 
 /// The output flags shared by every `wallboard ingest` adapter.
 #[derive(Args, Debug, Clone)]
