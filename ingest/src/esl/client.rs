@@ -22,7 +22,6 @@
 //! connection changes, and a periodic [`Output::Tick`] to flush on.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
@@ -101,41 +100,30 @@ impl ClientConfig {
 }
 
 /// Why a run ended early. `E` is the handler's error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ClientError<E> {
     /// FreeSWITCH refused the password.
+    #[error(
+        "FreeSWITCH refused the event socket password ({0}); check --password \
+         (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
+    )]
     Auth(String),
     /// FreeSWITCH's ACL refused this host (`text/rude-rejection`).
+    #[error(
+        "FreeSWITCH refused the connection ({0}); allow this host in \
+         event_socket.conf.xml's apply-inbound-acl"
+    )]
     Rejected(String),
     /// FreeSWITCH refused the event subscription.
+    #[error("FreeSWITCH refused `{SUBSCRIBE}`: {0}")]
     Subscribe(String),
     /// Without reconnection: the connection could not be made.
+    #[error("{0}")]
     Connect(String),
     /// The handler failed.
+    #[error("{0}")]
     Handler(E),
 }
-
-impl<E: fmt::Display> fmt::Display for ClientError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Auth(r) => write!(
-                f,
-                "FreeSWITCH refused the event socket password ({r}); check --password \
-                 (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
-            ),
-            ClientError::Rejected(r) => write!(
-                f,
-                "FreeSWITCH refused the connection ({r}); allow this host in \
-                 event_socket.conf.xml's apply-inbound-acl"
-            ),
-            ClientError::Subscribe(r) => write!(f, "FreeSWITCH refused `{SUBSCRIBE}`: {r}"),
-            ClientError::Connect(r) => f.write_str(r),
-            ClientError::Handler(e) => e.fmt(f),
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> std::error::Error for ClientError<E> {}
 
 /// Runs the client until `shutdown` resolves, a fatal error, or (without
 /// reconnection) the end of the connection. `handler` gets every [`Output`];
@@ -579,5 +567,25 @@ where
                 Ok(None)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+
+    #[test]
+    fn errors_say_what_to_check() {
+        let auth: ClientError<std::convert::Infallible> = ClientError::Auth("-ERR invalid".into());
+        assert_eq!(
+            auth.to_string(),
+            "FreeSWITCH refused the event socket password (-ERR invalid); check --password \
+             (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
+        );
+        let sub: ClientError<std::convert::Infallible> = ClientError::Subscribe("-ERR no".into());
+        assert_eq!(
+            sub.to_string(),
+            "FreeSWITCH refused `event plain CUSTOM callcenter::info`: -ERR no"
+        );
     }
 }
