@@ -12,6 +12,15 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "the engine and the event types depend on no runtime (cargo tree)"
+for crate in wallboard-events aggregator; do
+  if cargo tree --locked -p "$crate" -e normal --prefix none |
+    grep -E '^(rdkafka|rdkafka-sys|tokio|rand|hyper|axum|reqwest) '; then
+    echo "$crate must stay pure: no I/O runtime, async, Kafka or randomness" >&2
+    exit 1
+  fi
+done
+
 step "cargo test --workspace"
 cargo test --workspace --locked
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use ingest::{AgentState, TimestampMs};
+use wallboard_events::{AgentState, TimestampMs};
 
 use crate::intern::CodeId;
 
@@ -27,6 +27,7 @@ fn bit(s: AgentState) -> u8 {
 
 impl Allowed {
     /// `available`, `ringing`, `on_call`, `acw`: scheduled work.
+    #[must_use]
     pub fn working() -> Self {
         Allowed {
             states: bit(AgentState::Available)
@@ -38,6 +39,7 @@ impl Allowed {
     }
 
     /// `not_ready` with `reason` (and optionally `logged_out`).
+    #[must_use]
     pub fn not_ready_for(reason: CodeId, logged_out_ok: bool) -> Self {
         Allowed {
             states: if logged_out_ok {
@@ -50,6 +52,7 @@ impl Allowed {
     }
 
     /// Exactly these states, any reason.
+    #[must_use]
     pub fn states(states: &[AgentState]) -> Self {
         Allowed {
             states: states.iter().fold(0, |m, &s| m | bit(s)),
@@ -58,11 +61,14 @@ impl Allowed {
     }
 
     /// Adds `not_ready` with `reason` to the allowed set.
+    #[must_use]
     pub fn with_not_ready_reason(mut self, reason: CodeId) -> Self {
         self.not_ready_reason = Some(reason);
         self
     }
 
+    /// Whether an agent in `state` (with not-ready `reason`) adheres to the activity.
+    #[must_use]
     pub fn allows(&self, state: AgentState, reason: Option<CodeId>) -> bool {
         if self.states & bit(state) != 0 {
             return true;
@@ -73,12 +79,14 @@ impl Allowed {
     }
 
     /// Scheduled as work: the activity expects the agent to take calls.
+    #[must_use]
     pub fn is_work(&self) -> bool {
         self.states & bit(AgentState::Available) != 0
     }
 }
 
 /// The default rule for an activity code (`events.md`).
+#[must_use]
 pub fn default_rule(activity: &str, code: CodeId) -> Allowed {
     match activity {
         "work" | "phone" | "open" => Allowed::working(),
@@ -91,9 +99,13 @@ pub fn default_rule(activity: &str, code: CodeId) -> Allowed {
 /// One planned activity, with its rule resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Planned {
+    /// Start, UTC ms (inclusive).
     pub start: TimestampMs,
+    /// End, UTC ms (exclusive).
     pub end: TimestampMs,
+    /// Activity code of the segment.
     pub activity: CodeId,
+    /// Agent states the activity allows.
     pub allowed: Allowed,
 }
 
@@ -143,6 +155,7 @@ impl Plan {
     }
 
     /// The activity planned at `t`, if any.
+    #[must_use]
     pub fn at(&self, t: TimestampMs) -> Option<Planned> {
         self.overlapping(t, t + 1).next()
     }
@@ -161,6 +174,7 @@ impl Plan {
     /// Returns its start as of `to` (`metrics.md`, "Out of adherence since"):
     /// kept across back-to-back segments that all disallow the state, ended
     /// by a gap in the plan or by a segment that allows the state.
+    #[must_use]
     pub fn carry_stretch(
         &self,
         mut run: Option<TimestampMs>,
@@ -190,10 +204,14 @@ impl Plan {
         run
     }
 
+    /// Number of planned segments.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.segments.len()
     }
 
+    /// Whether nothing is planned.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.segments.is_empty()
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 use crate::freshness::Freshness;
 use crate::live::{LiveSnapshot, QueueLive};
@@ -22,17 +22,31 @@ pub enum AlertMetric {
     Waiting,
     /// Wait of the oldest waiting call, seconds.
     OldestWaitS,
+    /// Abandoned / offered, a ratio 0..1.
     AbandonRate,
+    /// Average speed of answer, seconds.
     AsaS,
+    /// Average handling time, seconds.
     AhtS,
+    /// Member agents' busy / (busy + available), a ratio 0..1.
     Occupancy,
     /// Member agents available now.
     AgentsAvailable,
+    /// Calls the queue refused in the window (`metrics.md`, "Blocked
+    /// calls"); 0 when there were none.
+    Blocked,
     /// Per agent: minutes out of adherence so far.
     OutOfAdherenceMinutes,
     /// Per source that sends heartbeats: seconds since it was last heard
     /// from (`metrics.md`, "Freshness"); the subject is the source.
     FeedSilentS,
+    /// Agents short of Erlang C's requirement now (`metrics.md`, "Live
+    /// staffing"; negative: spare). `window` is ignored.
+    StaffingGap,
+    /// Agents Erlang C requires now for the queue's goal.
+    RequiredAgents,
+    /// Service level Erlang C projects at current staffing, a ratio 0..1.
+    ProjectedServiceLevel,
 }
 
 /// Which period a queue metric is taken over.
@@ -44,17 +58,23 @@ pub enum Window {
     /// The rolling window (last `rolling_window_minutes`).
     #[default]
     Rolling,
+    /// Today so far (local day).
     Today,
 }
 
+/// How a rule compares the measured value with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Comparison {
+    /// Fires while value < threshold (`<`).
     #[serde(rename = "<")]
     Below,
+    /// Fires while value ≤ threshold (`<=`).
     #[serde(rename = "<=")]
     AtMost,
+    /// Fires while value > threshold (`>`).
     #[serde(rename = ">")]
     Above,
+    /// Fires while value ≥ threshold (`>=`).
     #[serde(rename = ">=")]
     AtLeast,
 }
@@ -74,11 +94,14 @@ impl Comparison {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRule {
+    /// Rule name, shown in the banner and notifications.
     pub name: String,
+    /// What the rule measures.
     pub metric: AlertMetric,
     /// A queue, or `*` for the whole tenant (ignored for agent metrics).
     #[serde(default = "all_queues")]
     pub queue: String,
+    /// Period a queue metric is taken over (default: rolling window).
     #[serde(default)]
     pub window: Window,
     /// For `service_level`: `sl1`…`sl4`.
@@ -87,7 +110,9 @@ pub struct AlertRule {
     /// For `service_level`: the threshold in seconds.
     #[serde(default = "default_sl_threshold")]
     pub sl_threshold_s: u32,
+    /// How the value is compared with `threshold`.
     pub op: Comparison,
+    /// Value at which the alert fires, in the metric's unit.
     pub threshold: f64,
     /// The value at which a firing alert resolves; default: `threshold`.
     /// E.g. fire below 0.80, clear at or above 0.85.
@@ -95,6 +120,7 @@ pub struct AlertRule {
     /// How long the condition must hold before the alert fires.
     #[serde(default)]
     pub for_s: u64,
+    /// Severity label passed to channels and the banner (default `warning`).
     #[serde(default = "default_severity")]
     pub severity: String,
     /// Fewest seconds between two notifications of the same alert.
@@ -148,6 +174,10 @@ impl AlertRule {
             AlertMetric::AhtS => row.aht_ms.map(|ms| ms / 1000.0),
             AlertMetric::Occupancy => row.occupancy,
             AlertMetric::AgentsAvailable => Some(f64::from(q.agents.available)),
+            AlertMetric::StaffingGap => q.staffing.gap.map(|g| g as f64),
+            AlertMetric::RequiredAgents => q.staffing.required_agents.map(f64::from),
+            AlertMetric::ProjectedServiceLevel => q.staffing.projected_sl,
+            AlertMetric::Blocked => Some(row.blocked.as_ref().map_or(0, |b| b.blocked) as f64),
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }
@@ -168,8 +198,7 @@ impl AlertRule {
                 .map(|a| {
                     let minutes = a
                         .out_of_adherence_since_ms
-                        .map(|t| (snap.now_ms - t).max(0) as f64 / 60_000.0)
-                        .unwrap_or(0.0);
+                        .map_or(0.0, |t| (snap.now_ms - t).max(0) as f64 / 60_000.0);
                     (a.agent.clone(), Some(minutes))
                 })
                 .collect();
@@ -196,45 +225,69 @@ fn feed_silence(f: &Freshness) -> Vec<(String, Option<f64>)> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
+    /// The condition has held for `for_s`: the alert is active.
     Firing,
+    /// A firing alert's condition no longer holds (past `clear`).
     Resolved,
 }
 
 /// One message to send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Notification {
+    /// Whether the alert fires or resolves.
     pub status: AlertStatus,
+    /// Name of the rule.
     pub rule: String,
+    /// Tenant the alert is about.
     pub tenant: String,
     /// The queue (or `*`) or agent the alert is about.
     pub subject: String,
+    /// Severity of the rule.
     pub severity: String,
+    /// Measured value, in the metric's unit; `None`: no data.
     pub value: Option<f64>,
+    /// The rule's threshold.
     pub threshold: f64,
+    /// When the alert started firing, UTC ms.
     pub starts_ms: TimestampMs,
+    /// When it resolved, UTC ms (`None` while firing).
     pub ends_ms: Option<TimestampMs>,
+    /// Channel names to notify.
     pub channels: Vec<String>,
+    /// One-line human summary: rule, subject, value and condition.
     pub summary: String,
 }
 
 /// An alert that is firing now, for the banner and the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActiveAlert {
+    /// Name of the rule.
     pub rule: String,
+    /// Tenant the alert is about.
     pub tenant: String,
+    /// The queue (or `*`) or agent the alert is about.
     pub subject: String,
+    /// Severity of the rule.
     pub severity: String,
+    /// Measured value, in the metric's unit; `None`: no data.
     pub value: Option<f64>,
+    /// The rule's threshold.
     pub threshold: f64,
+    /// When it started firing, UTC ms.
     pub since_ms: TimestampMs,
+    /// Whether a supervisor acknowledged it.
     pub acknowledged: bool,
+    /// One-line human summary: rule, subject, value and condition.
     pub summary: String,
     /// What the rule measures, so a banner can name and format it.
     pub metric: AlertMetric,
+    /// Period the value is taken over.
     pub window: Window,
+    /// How the value is compared with the threshold.
     pub op: Comparison,
     /// For `service_level`: the variant and threshold.
     pub variant: String,
+    /// For `service_level`: the threshold in seconds.
     pub sl_threshold_s: u32,
 }
 
@@ -271,6 +324,8 @@ pub struct AlertEngine {
 }
 
 impl AlertEngine {
+    /// An engine evaluating `rules`, with nothing pending or firing.
+    #[must_use]
     pub fn new(rules: Vec<AlertRule>) -> Self {
         AlertEngine {
             rules,
@@ -278,6 +333,8 @@ impl AlertEngine {
         }
     }
 
+    /// The rules, in configuration order.
+    #[must_use]
     pub fn rules(&self) -> &[AlertRule] {
         &self.rules
     }
@@ -309,6 +366,7 @@ impl AlertEngine {
     }
 
     /// Alerts firing now.
+    #[must_use]
     pub fn active(&self) -> Vec<ActiveAlert> {
         self.tracks
             .iter()
@@ -340,7 +398,7 @@ impl AlertEngine {
     /// Acknowledges a firing alert: no more repeats until it resolves.
     pub fn acknowledge(&mut self, tenant: &str, rule: &str, subject: &str) -> bool {
         let mut found = false;
-        for ((i, t, s), track) in self.tracks.iter_mut() {
+        for ((i, t, s), track) in &mut self.tracks {
             if t == tenant && s == subject && self.rules[*i].name == rule {
                 track.acknowledged = true;
                 found = true;
@@ -611,7 +669,7 @@ mod tests {
     #[test]
     fn feed_silence_looks_at_heartbeat_sources_only() {
         use crate::freshness::{FreshnessConfig, FreshnessTracker};
-        use ingest::Upstream;
+        use wallboard_events::Upstream;
         let mut t = FreshnessTracker::default();
         t.heartbeat("acme", "asterisk-ami", Upstream::Up, 1_000);
         t.event("acme", Some("post-api"), 1_000);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use ingest::AgentState;
+use wallboard_events::AgentState;
 
 use crate::sums::MAX_THRESHOLDS;
 use crate::time::ALLOWED_INTERVAL_MINUTES;
@@ -16,11 +16,13 @@ use crate::time::ALLOWED_INTERVAL_MINUTES;
 pub struct MetricsConfig {
     /// IANA time zone of the centre.
     pub tz: String,
+    /// Reporting interval length in minutes: 5, 10, 15, 20, 30 or 60.
     pub interval_minutes: u32,
     /// Service-level thresholds in seconds.
     pub sl_thresholds_s: Vec<u32>,
     /// Abandons with a wait under this are short abandons; 0 switches it off.
     pub short_abandon_s: u32,
+    /// Length of the sliding "last N minutes" view, 1 to 1440 minutes.
     pub rolling_window_minutes: u32,
     /// Activity code → states in adherence, overriding the defaults of
     /// `events.md`. Each entry is a state (`available`, `not_ready`, …) or
@@ -58,28 +60,42 @@ impl Default for MetricsConfig {
 /// A configuration that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    /// `tz` is not an IANA zone name.
     #[error("unknown time zone {0:?} (expected an IANA name such as Asia/Shanghai)")]
     UnknownTz(String),
+    /// `interval_minutes` is not one of the allowed lengths.
     #[error("interval of {0} minutes is not one of 5, 10, 15, 20, 30, 60")]
     Interval(u32),
+    /// Fewer than one or more than `MAX_THRESHOLDS` distinct thresholds.
     #[error(
         "at least one and at most {MAX_THRESHOLDS} service-level thresholds are needed, got {0}"
     )]
     ThresholdCount(usize),
+    /// `rolling_window_minutes` outside 1..=1440.
     #[error("rolling window of {0} minutes must be between 1 and 1440")]
     RollingWindow(u32),
+    /// An `adherence` entry is neither a state nor `not_ready:REASON`.
     #[error("adherence rule for {activity:?}: {entry:?} is not a state or not_ready:REASON")]
-    AdherenceRule { activity: String, entry: String },
+    AdherenceRule {
+        /// The activity code of the rule.
+        activity: String,
+        /// The entry that does not parse.
+        entry: String,
+    },
+    /// `dedup_window_minutes` is 0.
     #[error("dedup window must be at least 1 minute")]
     DedupWindow,
+    /// `history_days` is 0.
     #[error("history must keep at least 1 day")]
     History,
+    /// `max_ahead_hours` outside 1..=`MAX_AHEAD_HOURS`.
     #[error("metrics.max_ahead_hours must be between 1 and {MAX_AHEAD_HOURS} (a year), got {0}")]
     MaxAhead(u32),
 }
 
 impl ConfigError {
     /// The `[metrics]` key the error is about.
+    #[must_use]
     pub fn key(&self) -> &'static str {
         match self {
             ConfigError::UnknownTz(_) => "metrics.tz",
@@ -99,21 +115,30 @@ pub const MAX_AHEAD_HOURS: u32 = 366 * 24;
 /// One allowed-state entry of an adherence override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedEntry {
+    /// Time in this agent state is adherent.
     State(AgentState),
+    /// Time `not_ready` with this reason code is adherent.
     NotReadyReason(String),
 }
 
 /// A validated [`MetricsConfig`].
 #[derive(Debug, Clone)]
 pub struct Params {
+    /// The centre's time zone.
     pub tz: Tz,
+    /// Reporting interval length in minutes.
     pub interval_minutes: u32,
     /// Sorted, without repeats.
     pub thresholds_s: Vec<u32>,
+    /// Short-abandon threshold in seconds for queues without their own (0: off).
     pub short_abandon_s: u32,
+    /// Length of the rolling window, minutes.
     pub rolling_window_minutes: u32,
+    /// Activity code → allowed-state overrides.
     pub adherence: BTreeMap<String, Vec<AllowedEntry>>,
+    /// How long event ids and ended segments are remembered, milliseconds of event time.
     pub dedup_window_ms: i64,
+    /// Interval history kept before the newest event, milliseconds.
     pub history_ms: i64,
     /// Queues whose short-abandon threshold differs from `short_abandon_s`
     /// (from the service's `[[queues]]` settings).
@@ -121,9 +146,13 @@ pub struct Params {
     /// See [`MetricsConfig::max_ahead_hours`]; it decides which events are
     /// taken, not how they are summed, so it is not in the fingerprint.
     pub max_ahead_ms: i64,
+    /// Each queue's service-level goal (from `[[queues]]`; the default at
+    /// the first configured threshold). Not in the fingerprint either.
+    pub goals: crate::goals::Goals,
 }
 
 impl MetricsConfig {
+    /// Checks every setting, naming the key of the first that makes no sense.
     pub fn validate(&self) -> Result<Params, ConfigError> {
         let tz: Tz = self
             .tz
@@ -177,6 +206,8 @@ impl MetricsConfig {
             history_ms: i64::from(self.history_days) * 86_400_000,
             short_abandon_by_queue: BTreeMap::new(),
             max_ahead_ms: i64::from(self.max_ahead_hours) * 3_600_000,
+            // The first threshold as written, as the web's default target.
+            goals: crate::goals::Goals::with_threshold(self.sl_thresholds_s[0]),
         })
     }
 }
@@ -194,6 +225,7 @@ fn parse_entry(e: &str) -> Option<AllowedEntry> {
 impl Params {
     /// Everything the engine's stored sums depend on, as text: a snapshot
     /// made under other settings cannot be reused.
+    #[must_use]
     pub fn fingerprint(&self) -> String {
         let mut f = format!(
             "tz={} interval={} sl={:?} short={} rolling={} adherence={:?}",
@@ -214,6 +246,7 @@ impl Params {
     }
 
     /// The short-abandon threshold of `queue`, in seconds.
+    #[must_use]
     pub fn short_abandon_s_for(&self, queue: &str) -> u32 {
         if self.short_abandon_by_queue.is_empty() {
             return self.short_abandon_s;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 /// Event ids (as 64-bit hashes) seen recently.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,6 +17,7 @@ pub struct Dedup {
 
 impl Dedup {
     /// Remembers each id for at least `window_ms` of event time.
+    #[must_use]
     pub fn new(window_ms: i64) -> Self {
         Dedup {
             window_ms,
@@ -51,10 +52,13 @@ impl Dedup {
     }
 
     /// Ids currently remembered.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.current.len() + self.previous.len()
     }
 
+    /// Whether no id is remembered.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-use ingest::Event;
+use wallboard_events::Event;
 
 use crate::config::Params;
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
@@ -21,13 +21,17 @@ pub struct Engine {
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The bytes do not decode as an engine snapshot.
     #[error("snapshot is corrupt or from another version: {0}")]
     Decode(#[from] postcard::Error),
+    /// The snapshot was made with other metric settings.
     #[error(transparent)]
     ParamsChanged(#[from] ParamsChanged),
 }
 
 impl Engine {
+    /// An engine with no tenants yet, computing with `params`.
+    #[must_use]
     pub fn new(params: Params) -> Self {
         Engine {
             params: Arc::new(params),
@@ -38,7 +42,7 @@ impl Engine {
     /// Applies one event to its tenant's engine (created on first sight).
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
         // Before the tenant lookup: a heartbeat never creates a tenant.
-        if e.kind() == ingest::Kind::Heartbeat {
+        if e.kind() == wallboard_events::Kind::Heartbeat {
             return Applied::Heartbeat;
         }
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {
@@ -59,6 +63,7 @@ impl Engine {
     }
 
     /// The engine's state as bytes, for a durable snapshot.
+    #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         postcard::to_stdvec(self).expect("engine state always serializes")
     }
@@ -73,17 +78,22 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The engine of tenant `name`, if it has seen an event.
+    #[must_use]
     pub fn tenant(&self, name: &str) -> Option<&TenantEngine> {
         self.tenants.get(name)
     }
 
     /// Tenant names, sorted.
+    #[must_use]
     pub fn tenant_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.tenants.keys().map(|k| &**k).collect();
         names.sort_unstable();
         names
     }
 
+    /// The validated metric parameters every tenant uses.
+    #[must_use]
     pub fn params(&self) -> &Params {
         &self.params
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use ingest::{TimestampMs, Upstream};
+use wallboard_events::{TimestampMs, Upstream};
 
 /// Most sources tracked per tenant; more are only counted (a hostile feed
 /// must not grow the map without bound).
@@ -40,10 +40,12 @@ impl Default for FreshnessConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("freshness.{key} is 0; it must be at least 1 (seconds)")]
 pub struct FreshnessConfigError {
+    /// The `[freshness]` key that is 0.
     pub key: &'static str,
 }
 
 impl FreshnessConfig {
+    /// Refuses a threshold of 0, naming its key.
     pub fn validate(&self) -> Result<(), FreshnessConfigError> {
         for (key, v) in [
             ("quiet_after_s", self.quiet_after_s),
@@ -62,10 +64,15 @@ impl FreshnessConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FreshnessState {
+    /// A source is `feed_lost`, or no event arrived for more than `feed_lost_after_s` and no source sends heartbeats.
     FeedLost,
+    /// A source is `reconnecting` (its upstream is down).
     Reconnecting,
+    /// The newest event is older than `old_data_after_s`.
     OldData,
+    /// An event arrived within `quiet_after_s`.
     Live,
+    /// No recent events, but the feed is known healthy (heartbeats) or not yet lost.
     Quiet,
 }
 
@@ -73,34 +80,53 @@ pub enum FreshnessState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceState {
+    /// Heard from recently and upstream not down.
     Ok,
+    /// Its latest heartbeat reports the upstream `down`.
     Reconnecting,
+    /// It sends heartbeats and has been silent for more than `feed_lost_after_s`.
     FeedLost,
 }
 
 /// One source as the live view shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceFreshness {
+    /// The `source` name of its events and heartbeats.
     pub source: String,
+    /// Wall time of its last event or heartbeat, Unix ms.
     pub last_heard_ms: TimestampMs,
+    /// ⌊(W − `last_heard_ms`) / 1000⌋, seconds.
     pub silent_s: u64,
+    /// Whether it ever sent a heartbeat.
     pub heartbeats: bool,
+    /// Upstream state of its latest heartbeat (`None` before the first).
     pub upstream: Option<Upstream>,
+    /// Its state, per `metrics.md` "Freshness".
     pub state: SourceState,
 }
 
 /// The `freshness` object of a tenant's live view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Freshness {
+    /// The tenant's state, the first of `metrics.md` "Freshness" that holds.
     pub state: FreshnessState,
+    /// Largest `ts` of the tenant's applied events (heartbeats excluded), UTC ms.
     pub newest_event_ts: Option<TimestampMs>,
+    /// ⌊(W − `newest_event_ts`) / 1000⌋, at least 0, seconds.
     pub newest_event_age_s: Option<u64>,
+    /// Wall time the last event (not a heartbeat) was taken by the writer, Unix ms.
     pub last_event_ms: Option<TimestampMs>,
+    /// ⌊(W − `last_event_ms`) / 1000⌋, seconds.
     pub quiet_s: Option<u64>,
+    /// The `quiet_after_s` setting, seconds.
     pub quiet_after_s: u64,
+    /// The `feed_lost_after_s` setting, seconds.
     pub feed_lost_after_s: u64,
+    /// The `old_data_after_s` setting, seconds.
     pub old_data_after_s: u64,
+    /// Sources by name, at most 32.
     pub sources: Vec<SourceFreshness>,
+    /// Sources seen beyond the 32 kept.
     pub untracked_sources: u64,
 }
 
@@ -190,6 +216,7 @@ impl FreshnessTracker {
     }
 
     /// The freshness of `tenant` at `wall_ms`, given its newest event time.
+    #[must_use]
     pub fn view(
         &self,
         tenant: &str,

@@ -26,7 +26,9 @@ macro_rules! dense_id {
 
 /// A dense index usable as a vector position.
 pub trait DenseId: Copy {
+    /// The id at vector position `i`.
     fn from_index(i: usize) -> Self;
+    /// The vector position of this id.
     fn index(self) -> usize;
 }
 
@@ -70,23 +72,33 @@ impl<I: DenseId> Interner<I> {
         }
         let i = self.names.len();
         self.names.push(name.into());
-        self.ids.insert(name.into(), i as u32);
+        // Ids are u32 to keep the tables small; 2^32 distinct names is a bug.
+        self.ids.insert(
+            name.into(),
+            u32::try_from(i).expect("fewer than 2^32 names"),
+        );
         I::from_index(i)
     }
 
     /// The id of `name`, if it was ever seen.
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<I> {
         self.ids.get(name).map(|&i| I::from_index(i as usize))
     }
 
+    /// The name interned as `id`.
     pub fn name(&self, id: I) -> &str {
         &self.names[id.index()]
     }
 
+    /// Number of names interned.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.names.len()
     }
 
+    /// Whether no name is interned.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.names.is_empty()
     }

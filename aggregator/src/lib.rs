@@ -1,21 +1,25 @@
 //! The metric engine: canonical events in, the sums of `metrics.md` out.
 //! The engine modules are pure and incremental: they apply one event at a
-//! time, do no I/O, read no clock, and can report at any moment. `pipeline`
-//! is the runtime around them (writers, snapshots, sources).
+//! time, do no I/O, read no clock, and can report at any moment. The runtime
+//! around them (writers, snapshots, sources) is the `wallboard-pipeline`
+//! crate; this crate's manifest has no I/O, async or Kafka dependency.
 
 pub mod adherence;
 pub mod alerts;
+pub mod attainment;
 pub mod config;
 pub mod dedup;
 pub mod engine;
+pub mod erlang_a;
 pub mod freshness;
+pub mod goals;
 pub mod intern;
 pub mod live;
-pub mod pipeline;
 pub mod plausible;
 pub mod report;
 pub mod rolling;
 pub mod staffing;
+pub mod staffing_live;
 pub mod sums;
 pub mod tenant;
 pub mod time;

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use ingest::{AgentState, TimestampMs};
+use wallboard_events::{AgentState, TimestampMs};
 
+use crate::attainment::{Attainment, IntervalSl};
 use crate::freshness::Freshness;
 use crate::intern::{DenseId, QueueId};
 use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
+use crate::staffing_live::{QueueStaffing, StaffingInputs};
 use crate::sums::{AgentTime, QueueSums};
 use crate::tenant::{agent_pieces, TenantEngine};
 use crate::time::IntervalStart;
@@ -20,14 +22,21 @@ use crate::time::IntervalStart;
 /// The whole tenant's live view at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiveSnapshot {
+    /// Tenant the snapshot is of.
     pub tenant: String,
     /// IANA time zone of the centre (times on the wallboard are shown in it).
     pub tz: String,
+    /// The engine's "now" the snapshot is taken at, UTC milliseconds.
     pub now_ms: TimestampMs,
+    /// Start of the interval containing now, UTC ms.
     pub interval_start_ms: TimestampMs,
+    /// End of the interval containing now, UTC ms (exclusive).
     pub interval_end_ms: TimestampMs,
+    /// Local midnight that starts today in the tenant's zone, UTC ms.
     pub day_start_ms: TimestampMs,
+    /// Length of the rolling window, minutes.
     pub rolling_window_minutes: u32,
+    /// Service-level thresholds in seconds the rows carry.
     pub sl_thresholds_s: Vec<u32>,
     /// `*` (the whole tenant) first, then queues by name.
     pub queues: Vec<QueueLive>,
@@ -42,11 +51,17 @@ pub struct LiveSnapshot {
 /// Member agents of a queue (or all agents) by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct AgentsByState {
+    /// Agents `logged_out`.
     pub logged_out: u32,
+    /// Agents `available`.
     pub available: u32,
+    /// Agents `ringing`.
     pub ringing: u32,
+    /// Agents `on_call`.
     pub on_call: u32,
+    /// Agents in after-call work.
     pub acw: u32,
+    /// Agents `not_ready`.
     pub not_ready: u32,
 }
 
@@ -63,16 +78,22 @@ impl AgentsByState {
     }
 
     /// Signed-in agents.
+    #[must_use]
     pub fn staffed(&self) -> u32 {
         self.available + self.ringing + self.on_call + self.acw + self.not_ready
     }
 }
 
+/// Live values of one queue, or of the whole tenant (`*`), per `metrics.md` "Real-time values".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueLive {
+    /// Queue name, or `*` for the whole tenant.
     pub queue: String,
+    /// Segments started and not ended.
     pub waiting: u64,
+    /// Now − start of the oldest waiting segment, milliseconds; `None` when none waits.
     pub oldest_wait_ms: Option<u64>,
+    /// Member agents by state.
     pub agents: AgentsByState,
     /// The current interval so far.
     pub interval: QueueRow,
@@ -82,15 +103,24 @@ pub struct QueueLive {
     pub today: QueueRow,
     /// Service level per interval of today, oldest first.
     pub intraday: Vec<IntradayPoint>,
+    /// Agents needed for the goal now, and what is staffed
+    /// (`metrics.md`, "Live staffing").
+    pub staffing: QueueStaffing,
+    /// Today's intervals that met the goal (`metrics.md`, "Intraday
+    /// attainment").
+    pub attainment: Attainment,
 }
 
 /// One interval of the intraday strip.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntradayPoint {
+    /// Interval start, UTC ms.
     pub start_ms: TimestampMs,
+    /// Offered calls of the interval (as `offered` in metrics.md).
     pub offered: u64,
     /// Abandoned calls of the interval (as `abandoned` in metrics.md).
     pub abandoned: u64,
+    /// The four service-level variants, keyed by threshold in seconds.
     pub sl: BTreeMap<String, SlVariants>,
 }
 
@@ -105,14 +135,20 @@ impl IntradayPoint {
     }
 }
 
+/// Live state of one agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentLiveRow {
+    /// Agent id.
     pub agent: String,
+    /// Current state's wire name (`available`, `on_call`, …).
     pub state: &'static str,
+    /// Not-ready reason of the current state, if any.
     pub reason: Option<String>,
     /// When the current state began (null: never signed in).
     pub since_ms: Option<TimestampMs>,
+    /// Call named by the agent's latest `agent_state`, if any.
     pub call: Option<String>,
+    /// Queues the agent is a member of.
     pub queues: Vec<String>,
     /// The activity planned now, if any.
     pub activity: Option<String>,
@@ -130,50 +166,98 @@ struct Period {
     time: AgentTime,
 }
 
+/// Today's and the current interval's sums and the intraday points, per
+/// queue index, the whole tenant at index `nq`.
+struct Day {
+    today: Vec<Period>,
+    current: Vec<Period>,
+    intraday: Vec<Vec<IntradayPoint>>,
+}
+
+/// Where in time the live view stands.
+struct Moment {
+    now: TimestampMs,
+    interval: IntervalStart,
+    interval_end: TimestampMs,
+    day_start: TimestampMs,
+}
+
 /// The live view of `engine` at `now` (no earlier than its latest event).
+#[must_use]
 pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
     let clock = engine.clock();
     let params = engine.params();
     let interval = clock.interval_of(now);
-    let interval_end = clock.interval_end(interval);
-    let day_start = clock.day_of(now);
-    let nq = engine.queue_names().len();
-    // Index nq is the whole tenant.
-    let mut today = vec![Period::default(); nq + 1];
-    let mut current = vec![Period::default(); nq + 1];
+    let at = Moment {
+        now,
+        interval,
+        interval_end: clock.interval_end(interval),
+        day_start: clock.day_of(now),
+    };
+    let mut day = sum_day(engine, &at);
+    let by_state = accrue_open_states(engine, &at, &mut day);
+    LiveSnapshot {
+        tenant: engine.name().to_owned(),
+        tz: clock.tz().name().to_owned(),
+        now_ms: now,
+        interval_start_ms: interval.0,
+        interval_end_ms: at.interval_end,
+        day_start_ms: at.day_start,
+        rolling_window_minutes: params.rolling_window_minutes,
+        sl_thresholds_s: params.thresholds_s.clone(),
+        queues: queue_rows(engine, &at, day, &by_state),
+        agents: agent_rows(engine, now),
+        freshness: None,
+    }
+}
 
-    let mut intraday: Vec<Vec<IntradayPoint>> = vec![Vec::new(); nq + 1];
-    for (start, b) in engine.buckets().range(IntervalStart(day_start)..) {
-        let is_current = *start == interval;
+/// Sums today's intervals from the engine's store, without copying it.
+fn sum_day(engine: &TenantEngine, at: &Moment) -> Day {
+    let thresholds = &engine.params().thresholds_s;
+    let nq = engine.queue_names().len();
+    let mut day = Day {
+        today: vec![Period::default(); nq + 1],
+        current: vec![Period::default(); nq + 1],
+        intraday: vec![Vec::new(); nq + 1],
+    };
+    for (start, b) in engine.buckets().range(IntervalStart(at.day_start)..) {
+        let is_current = *start == at.interval;
         let mut all = QueueSums::default();
         let none = QueueSums::default();
-        for (i, points) in intraday.iter_mut().enumerate().take(nq) {
+        for (i, points) in day.intraday.iter_mut().enumerate().take(nq) {
             let q = b.queues.get(i).unwrap_or(&none);
             all.add(q);
-            points.push(IntradayPoint::new(start.0, q, &params.thresholds_s));
+            points.push(IntradayPoint::new(start.0, q, thresholds));
         }
-        intraday[nq].push(IntradayPoint::new(start.0, &all, &params.thresholds_s));
+        day.intraday[nq].push(IntradayPoint::new(start.0, &all, thresholds));
         for (i, q) in b.queues.iter().enumerate() {
-            today[i].calls.add(q);
-            today[nq].calls.add(q);
-            if is_current {
-                current[i].calls.add(q);
-                current[nq].calls.add(q);
+            for p in [Some(&mut day.today), is_current.then_some(&mut day.current)]
+                .into_iter()
+                .flatten()
+            {
+                p[i].calls.add(q);
+                p[nq].calls.add(q);
             }
         }
         for (i, t) in b.queue_time.iter().enumerate() {
-            today[i].time.add(t);
+            day.today[i].time.add(t);
             if is_current {
-                current[i].time.add(t);
+                day.current[i].time.add(t);
             }
         }
-        today[nq].time.add(&b.tenant_time);
+        day.today[nq].time.add(&b.tenant_time);
         if is_current {
-            current[nq].time.add(&b.tenant_time);
+            day.current[nq].time.add(&b.tenant_time);
         }
     }
+    day
+}
 
-    // Open agent states accrue up to now, without touching the engine.
+/// Counts the agents by state and accrues their open states up to now,
+/// without touching the engine.
+fn accrue_open_states(engine: &TenantEngine, at: &Moment, day: &mut Day) -> Vec<AgentsByState> {
+    let clock = engine.clock();
+    let nq = engine.queue_names().len();
     let mut cursor = Default::default();
     let mut by_state = vec![AgentsByState::default(); nq + 1];
     for ag in engine.agents() {
@@ -181,91 +265,119 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         for q in &ag.queues {
             by_state[q.index()].count(ag.state);
         }
-        if now <= ag.accrued_to {
+        if at.now <= ag.accrued_to {
             continue;
         }
-        let from = ag.accrued_to.max(day_start);
-        agent_pieces(clock, &mut cursor, ag, from, now, |start, piece| {
-            let cur = start == interval;
+        let from = ag.accrued_to.max(at.day_start);
+        agent_pieces(clock, &mut cursor, ag, from, at.now, |start, piece| {
+            let cur = start == at.interval;
             for i in ag.queues.iter().map(|q| q.index()).chain([nq]) {
-                today[i].time.add_piece(piece);
+                day.today[i].time.add_piece(piece);
                 if cur {
-                    current[i].time.add_piece(piece);
+                    day.current[i].time.add_piece(piece);
                 }
             }
         });
     }
+    by_state
+}
 
-    let row = |name: &str, from: TimestampMs, to: TimestampMs, p: &Period| {
-        let at = RowInterval {
+/// What one queue's (or the tenant's) live row is built from.
+struct QueueParts {
+    waiting: u64,
+    oldest: Option<TimestampMs>,
+    agents: AgentsByState,
+    rolling: Period,
+}
+
+/// `*` first, then the queues by name.
+fn queue_rows(
+    engine: &TenantEngine,
+    at: &Moment,
+    mut day: Day,
+    by_state: &[AgentsByState],
+) -> Vec<QueueLive> {
+    let nq = engine.queue_names().len();
+    let mut order: Vec<(QueueId, &str)> = engine.queue_names().iter().collect();
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    let mut all = QueueParts {
+        waiting: 0,
+        oldest: None,
+        agents: by_state[nq],
+        rolling: Period::default(),
+    };
+    let mut per_queue = Vec::with_capacity(nq);
+    for &(q, name) in &order {
+        let parts = QueueParts {
+            waiting: engine.waiting_count(q) as u64,
+            oldest: engine.waiting(q).next(),
+            agents: by_state[q.index()],
+            rolling: Period {
+                calls: engine.rolling_sums(q, at.now),
+                time: AgentTime::default(),
+            },
+        };
+        all.rolling.calls.add(&parts.rolling.calls);
+        all.waiting += parts.waiting;
+        all.oldest = match (all.oldest, parts.oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        per_queue.push(queue_live(engine, at, name, &parts, &mut day, q.index()));
+    }
+    let mut queues = Vec::with_capacity(nq + 1);
+    queues.push(queue_live(engine, at, "*", &all, &mut day, nq));
+    queues.extend(per_queue);
+    queues
+}
+
+/// One queue's live row, with its staffing and attainment.
+fn queue_live(
+    engine: &TenantEngine,
+    at: &Moment,
+    name: &str,
+    parts: &QueueParts,
+    day: &mut Day,
+    i: usize,
+) -> QueueLive {
+    let clock = engine.clock();
+    let params = engine.params();
+    let row = |from: TimestampMs, to: TimestampMs, p: &Period| {
+        let interval = RowInterval {
             start_ms: from,
             end_ms: to,
             start: clock.local_rfc3339(from),
         };
-        QueueRow::new(name, &at, &params.thresholds_s, &p.calls, &p.time)
+        QueueRow::new(name, &interval, &params.thresholds_s, &p.calls, &p.time)
     };
-    let rolling_from = now - i64::from(params.rolling_window_minutes) * 60_000;
-    let mut order: Vec<(QueueId, &str)> = engine.queue_names().iter().collect();
-    order.sort_by(|a, b| a.1.cmp(b.1));
-
-    let mut queues = Vec::with_capacity(nq + 1);
-    let mut all_rolling = QueueSums::default();
-    let mut all_waiting = 0;
-    let mut all_oldest: Option<TimestampMs> = None;
-    let mut per_queue = Vec::with_capacity(nq);
-    for &(q, name) in &order {
-        let rolling = Period {
-            calls: engine.rolling_sums(q, now),
-            time: AgentTime::default(),
-        };
-        all_rolling.add(&rolling.calls);
-        let waiting = engine.waiting_count(q) as u64;
-        let oldest = engine.waiting(q).next();
-        all_waiting += waiting;
-        all_oldest = match (all_oldest, oldest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let i = q.index();
-        per_queue.push(QueueLive {
-            queue: name.to_owned(),
-            waiting,
-            oldest_wait_ms: oldest.map(|t| (now - t).max(0) as u64),
-            agents: by_state[i],
-            interval: row(name, interval.0, interval_end, &current[i]),
-            rolling: row(name, rolling_from, now, &rolling),
-            today: row(name, day_start, now, &today[i]),
-            intraday: std::mem::take(&mut intraday[i]),
-        });
-    }
-    let all_rolling = Period {
-        calls: all_rolling,
-        time: AgentTime::default(),
-    };
-    queues.push(QueueLive {
-        queue: "*".into(),
-        waiting: all_waiting,
-        oldest_wait_ms: all_oldest.map(|t| (now - t).max(0) as u64),
-        agents: by_state[nq],
-        interval: row("*", interval.0, interval_end, &current[nq]),
-        rolling: row("*", rolling_from, now, &all_rolling),
-        today: row("*", day_start, now, &today[nq]),
-        intraday: std::mem::take(&mut intraday[nq]),
+    let rolling_from = at.now - i64::from(params.rolling_window_minutes) * 60_000;
+    let rolling = row(rolling_from, at.now, &parts.rolling);
+    let today = row(at.day_start, at.now, &day.today[i]);
+    let intraday = std::mem::take(&mut day.intraday[i]);
+    let goal = params.goals.of(name);
+    let staffing = QueueStaffing::derive(&StaffingInputs {
+        goal,
+        window_minutes: params.rolling_window_minutes,
+        rolling: &rolling,
+        today: &today,
+        agents: &parts.agents,
     });
-    queues.extend(per_queue);
-
-    LiveSnapshot {
-        tenant: engine.name().to_owned(),
-        tz: clock.tz().name().to_owned(),
-        now_ms: now,
-        interval_start_ms: interval.0,
-        interval_end_ms: interval_end,
-        day_start_ms: day_start,
-        rolling_window_minutes: params.rolling_window_minutes,
-        sl_thresholds_s: params.thresholds_s.clone(),
-        queues,
-        agents: agent_rows(engine, now),
-        freshness: None,
+    let closed = intraday.iter().map(|p| IntervalSl {
+        end_ms: clock.interval_end(IntervalStart(p.start_ms)),
+        sl: &p.sl,
+    });
+    let attainment = Attainment::of(goal, closed, at.now, &today.sl);
+    QueueLive {
+        queue: name.to_owned(),
+        waiting: parts.waiting,
+        oldest_wait_ms: parts.oldest.map(|t| (at.now - t).max(0) as u64),
+        agents: parts.agents,
+        interval: row(at.interval.0, at.interval_end, &day.current[i]),
+        rolling,
+        today,
+        intraday,
+        staffing,
+        attainment,
     }
 }
 

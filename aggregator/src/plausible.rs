@@ -4,8 +4,8 @@
 //! unbounded. Pure: judged against event time only (the wall-clock check of
 //! live ingest is the pipeline writer's).
 
-use ingest::event::TS_LIMIT_MS;
-use ingest::{DeadLetterCode, TimestampMs};
+use wallboard_events::event::TS_LIMIT_MS;
+use wallboard_events::{DeadLetterCode, TimestampMs};
 
 /// How many events a tenant must have applied before its watermark is
 /// trusted to judge others: the first events of a tenant may be the wrong
@@ -16,10 +16,20 @@ pub const TRUSTED_AFTER_EVENTS: u64 = 100;
 /// Why an event's time was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TimeRejection {
+    /// The time is before 1970 or after 9999 (`events.md`, "Event time limits").
     #[error("event time {ts} is outside 0..{TS_LIMIT_MS} (Unix epoch milliseconds, 1970 to 9999)")]
-    OutOfRange { ts: TimestampMs },
+    OutOfRange {
+        /// The event's `ts`, UTC ms.
+        ts: TimestampMs,
+    },
+    /// More than `max_ahead_hours` ahead of the tenant's newest event.
     #[error("event time {ts} is {ahead_ms} ms ahead of the tenant's newest event, more than metrics.max_ahead_hours allows")]
-    FarAhead { ts: TimestampMs, ahead_ms: i64 },
+    FarAhead {
+        /// The event's `ts`, UTC ms.
+        ts: TimestampMs,
+        /// How far it is ahead of the tenant's newest event, milliseconds.
+        ahead_ms: i64,
+    },
 }
 
 impl TimeRejection {
@@ -28,6 +38,7 @@ impl TimeRejection {
         &[DeadLetterCode::TsOutOfRange, DeadLetterCode::FarAhead];
 
     /// A short stable code for counters and dead-letter headers.
+    #[must_use]
     pub fn code(&self) -> DeadLetterCode {
         match self {
             TimeRejection::OutOfRange { .. } => DeadLetterCode::TsOutOfRange,

@@ -6,41 +6,59 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use ingest::{DequeueReason, TimestampMs};
+use wallboard_events::{BlockedReason, DequeueReason, TimestampMs};
 
 use crate::intern::{AgentId, DenseId, QueueId};
 use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};
 use crate::tenant::{Bucket, TenantEngine};
 use crate::time::IntervalStart;
 
+/// Schema tag of the interval report, `metrics.md` "The interval report".
 pub const SCHEMA: &str = "wallboard.interval-report.v1";
 
+/// One tenant's interval report (`metrics.md` "The interval report"): queue and agent rows per interval.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IntervalReport {
+    /// Always [`SCHEMA`].
     pub schema: &'static str,
+    /// Tenant the report is for.
     pub tenant: String,
+    /// IANA time zone the intervals are aligned to.
     pub tz: String,
+    /// Interval length in minutes (5, 10, 15, 20, 30 or 60).
     pub interval_minutes: u32,
+    /// Service-level thresholds in seconds the rows carry `answered_within`, `abandoned_within` and `sl` for.
     pub sl_thresholds_s: Vec<u32>,
+    /// Tenant-wide short-abandon threshold in seconds (0: off).
     pub short_abandon_s: u32,
     /// Queues with their own short-abandon threshold (absent when none).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub short_abandon_by_queue_s: BTreeMap<String, u32>,
+    /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
+    /// (`metrics.md`, "Intraday attainment").
+    pub attainment: BTreeMap<String, crate::attainment::Attainment>,
+    /// Rows per (queue, interval), the tenant-wide `*` row first in each interval.
     pub queues: Vec<QueueRow>,
+    /// Rows per (agent, interval) where the agent was staffed, scheduled or completed a call.
     pub agents: Vec<AgentRow>,
 }
 
 /// The four service-level variants at one threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SlVariants {
+    /// Variant 1: (answered + abandoned within T) / (answered + abandoned); `None` with no calls.
     pub sl1: Option<f64>,
+    /// Variant 2: answered within T / answered; abandons ignored.
     pub sl2: Option<f64>,
+    /// Variant 3: answered within T / (answered + abandoned); every abandon missed.
     pub sl3: Option<f64>,
+    /// Variant 4: answered within T / (answered + abandoned − abandoned within T).
     pub sl4: Option<f64>,
 }
 
 impl SlVariants {
     /// With A answered, B abandoned, and those within the threshold.
+    #[must_use]
     pub fn compute(a: u64, b: u64, a_within: u64, b_within: u64) -> Self {
         SlVariants {
             sl1: ratio(a_within + b_within, a + b),
@@ -51,74 +69,155 @@ impl SlVariants {
     }
 }
 
+/// One (queue, interval) row of the report; `metrics.md` "Queue metrics", "Handling metrics", "Agent time metrics" and "Schedule adherence" define every field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueRow {
+    /// Queue name, or `*` for the whole tenant.
     pub queue: String,
+    /// Interval start, UTC milliseconds since the epoch (inclusive).
     pub start_ms: TimestampMs,
+    /// Interval end, UTC milliseconds since the epoch (exclusive).
     pub end_ms: TimestampMs,
+    /// Interval's local start in RFC 3339 with a numeric offset.
     pub start: String,
+    /// `call_queued` events in the interval (arrivals).
     pub entered: u64,
+    /// Answered + abandoned + dequeued + wait-unknown segments (short abandons excluded).
     pub offered: u64,
+    /// Segments ended by `call_answered` with a known wait.
     pub answered: u64,
+    /// Segments ended by `call_abandoned` with a known wait, not short.
     pub abandoned: u64,
+    /// Abandons with a wait under the short-abandon threshold.
     pub short_abandoned: u64,
+    /// Segments ended by `call_dequeued`, any reason.
     pub dequeued: u64,
+    /// Dequeued segments per reason (the reason's wire name).
     pub dequeued_by_reason: BTreeMap<&'static str, u64>,
+    /// Answered or abandoned segments whose wait is unknown.
     pub wait_unknown: u64,
+    /// Answered segments with wait ≤ T·1000 ms, keyed by threshold T in seconds.
     pub answered_within: BTreeMap<String, u64>,
+    /// Abandoned segments with wait ≤ T·1000 ms, keyed by threshold T in seconds.
     pub abandoned_within: BTreeMap<String, u64>,
+    /// The four service-level variants, keyed by threshold T in seconds.
     pub sl: BTreeMap<String, SlVariants>,
+    /// Average speed of answer: Σ wait of answered / answered, in milliseconds.
     pub asa_ms: Option<f64>,
+    /// Average wait of abandoned segments, in milliseconds.
     pub avg_abandon_ms: Option<f64>,
+    /// Longest wait among answered and abandoned segments, in milliseconds.
     pub max_wait_ms: Option<u64>,
+    /// Answered / offered.
     pub answer_rate: Option<f64>,
+    /// Abandoned / offered.
     pub abandon_rate: Option<f64>,
+    /// `call_completed` events for this queue.
     pub handled: u64,
+    /// Σ talk time of completed calls in milliseconds (hold included).
     pub talk_ms: u64,
+    /// Σ hold time of completed calls in milliseconds.
     pub hold_ms: u64,
+    /// Σ after-call work of completed calls in milliseconds.
     pub acw_ms: u64,
+    /// Average handling time: (Σ talk + Σ ACW) / handled, in milliseconds.
     pub aht_ms: Option<f64>,
+    /// Completed calls that were transferred.
     pub transferred: u64,
+    /// Members' time in any state but `logged_out`, milliseconds.
     pub staffed_ms: u64,
+    /// Members' time `available`, milliseconds.
     pub available_ms: u64,
+    /// Members' time `ringing`, `on_call` or `acw`, milliseconds.
     pub busy_ms: u64,
+    /// Members' time `not_ready`, milliseconds.
     pub not_ready_ms: u64,
+    /// Busy / (busy + available).
     pub occupancy: Option<f64>,
+    /// Busy / staffed.
     pub utilization: Option<f64>,
+    /// Members' time covered by schedule segments, milliseconds.
     pub scheduled_ms: u64,
+    /// Members' scheduled time spent in a state the activity allows, milliseconds.
     pub adherent_ms: u64,
+    /// Adherent / scheduled.
     pub adherence: Option<f64>,
+    /// Calls the queue refused: only on rows that have some (`metrics.md`,
+    /// "Blocked calls"), so reports without them keep their shape.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Blocked>,
 }
 
+/// `blocked` and `blocked_by_reason` of a queue row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Blocked {
+    pub blocked: u64,
+    pub blocked_by_reason: BTreeMap<&'static str, u64>,
+}
+
+impl Blocked {
+    /// The blocked calls of `q`, if there are any.
+    pub fn of(q: &QueueSums) -> Option<Self> {
+        (q.blocked > 0).then(|| Blocked {
+            blocked: q.blocked,
+            blocked_by_reason: BlockedReason::ALL
+                .iter()
+                .filter(|&&r| q.blocked_for(r) > 0)
+                .map(|&r| (r.as_str(), q.blocked_for(r)))
+                .collect(),
+        })
+    }
+}
+
+/// One (agent, interval) row of the report; fields as in [`QueueRow`], for one agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgentRow {
+    /// Agent id.
     pub agent: String,
+    /// Interval start, UTC milliseconds since the epoch (inclusive).
     pub start_ms: TimestampMs,
+    /// Interval end, UTC milliseconds since the epoch (exclusive).
     pub end_ms: TimestampMs,
+    /// Time in any state but `logged_out`, milliseconds.
     pub staffed_ms: u64,
+    /// Time `available`, milliseconds.
     pub available_ms: u64,
+    /// Time `ringing`, `on_call` or `acw`, milliseconds.
     pub busy_ms: u64,
+    /// Time `not_ready`, milliseconds.
     pub not_ready_ms: u64,
+    /// Busy / (busy + available).
     pub occupancy: Option<f64>,
+    /// Busy / staffed.
     pub utilization: Option<f64>,
+    /// `call_completed` events of this agent.
     pub handled: u64,
+    /// (Σ talk + Σ ACW) / handled, in milliseconds.
     pub aht_ms: Option<f64>,
+    /// Time covered by schedule segments, milliseconds.
     pub scheduled_ms: u64,
+    /// Scheduled time spent in a state the activity allows, milliseconds.
     pub adherent_ms: u64,
+    /// Adherent / scheduled.
     pub adherence: Option<f64>,
+    /// Time `available`/`ringing`/`on_call`/`acw` / time scheduled as work.
     pub conformance: Option<f64>,
 }
 
 /// The interval a row belongs to.
 #[derive(Debug, Clone)]
 pub struct RowInterval {
+    /// Start, UTC milliseconds since the epoch (inclusive).
     pub start_ms: TimestampMs,
+    /// End, UTC milliseconds since the epoch (exclusive).
     pub end_ms: TimestampMs,
+    /// Local start in RFC 3339 with a numeric offset.
     pub start: String,
 }
 
 impl QueueRow {
     /// A row from a queue's call sums and its members' time.
+    #[must_use]
     pub fn new(
         queue: &str,
         at: &RowInterval,
@@ -166,6 +265,7 @@ impl QueueRow {
             scheduled_ms: t.scheduled_ms,
             adherent_ms: t.adherent_ms,
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
+            blocked: Blocked::of(q),
         }
     }
 
@@ -173,6 +273,7 @@ impl QueueRow {
     fn has_data(q: &QueueSums, t: &AgentTime) -> bool {
         q.entered > 0
             || q.offered() > 0
+            || q.blocked > 0
             || q.short_abandoned > 0
             || q.handled > 0
             || t.staffed_ms > 0
@@ -181,6 +282,8 @@ impl QueueRow {
 }
 
 impl AgentRow {
+    /// A row from an agent's sums in one interval.
+    #[must_use]
     pub fn new(agent: &str, at: &RowInterval, s: &AgentSums) -> Self {
         let t = &s.time;
         AgentRow {
@@ -217,6 +320,7 @@ fn per_threshold(thresholds_s: &[u32], counts: &[u64]) -> BTreeMap<String, u64> 
 }
 
 /// The four service-level variants at every threshold.
+#[must_use]
 pub fn sl_by_threshold(thresholds_s: &[u32], q: &QueueSums) -> BTreeMap<String, SlVariants> {
     thresholds_s
         .iter()
@@ -238,7 +342,9 @@ pub fn sl_by_threshold(thresholds_s: &[u32], q: &QueueSums) -> BTreeMap<String, 
 /// Which intervals a report covers: those starting in `[from, to)`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Range {
+    /// First interval start included (UTC ms); `None`: from the oldest kept.
     pub from: Option<TimestampMs>,
+    /// Interval starts from here on are excluded (UTC ms); `None`: up to the newest.
     pub to: Option<TimestampMs>,
 }
 
@@ -249,6 +355,7 @@ impl Range {
 }
 
 /// The report of `engine` as it stands at `now`.
+#[must_use]
 pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) -> IntervalReport {
     let now = crate::tenant::clamp_ts(now);
     let params = engine.params();
@@ -297,12 +404,14 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         sl_thresholds_s: params.thresholds_s.clone(),
         short_abandon_s: params.short_abandon_s,
         short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
+        attainment: crate::attainment::of_report(&queues, &params.goals, now),
         queues,
         agents,
     }
 }
 
 /// The whole tenant's call sums in one interval: the sum over its queues.
+#[must_use]
 pub fn tenant_sums(b: &Bucket) -> QueueSums {
     let mut total = QueueSums::default();
     for q in &b.queues {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 use crate::sums::QueueSums;
 
@@ -18,6 +18,8 @@ pub struct RollingWindow {
 }
 
 impl RollingWindow {
+    /// An empty window of `window_minutes`, in buckets of 10 s.
+    #[must_use]
     pub fn new(window_minutes: u32) -> Self {
         let n = (i64::from(window_minutes) * 60_000 / BUCKET_MS).max(1) as usize;
         RollingWindow {
@@ -45,6 +47,7 @@ impl RollingWindow {
     }
 
     /// The sums of the window ending at `now`.
+    #[must_use]
     pub fn sum_at(&self, now: TimestampMs) -> QueueSums {
         let n = self.slots.len() as i64;
         let last = now.div_euclid(BUCKET_MS);

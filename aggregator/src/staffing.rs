@@ -1,10 +1,26 @@
-//! Staffing from Erlang C (`docs/metrics.md`, "Staffing (Erlang C)"): the
-//! probability of waiting, service level, ASA, occupancy and trunk load for
-//! a number of agents, and the fewest agents that reach a service-level
-//! target. Pure arithmetic on `f64`, stable for thousands of agents: the
-//! Erlang B recursion replaces the factorials of the textbook formula.
+//! Staffing from Erlang C or Erlang A (`docs/metrics.md`, "Staffing (Erlang
+//! C)" and "Erlang A"): the probability of waiting, service level, ASA,
+//! occupancy and trunk load for a number of agents, and the fewest agents
+//! that reach a service-level target. Pure arithmetic on `f64`, stable for
+//! thousands of agents: the Erlang B recursion replaces the factorials of
+//! the textbook formula.
 
 use serde::Serialize;
+
+use crate::erlang_a::Palm;
+
+/// The queueing model a prediction is made with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Model {
+    /// Callers wait until answered (M/M/n).
+    ErlangC,
+    /// Callers hang up after an exponential patience of this mean, seconds
+    /// (M/M/n+M).
+    ErlangA {
+        /// Mean patience in seconds.
+        patience_s: f64,
+    },
+}
 
 /// Offered traffic and the service-level goal.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +40,7 @@ pub struct Demand {
 /// What Erlang C predicts for one number of agents.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Prediction {
+    /// Number of agents the prediction is for.
     pub agents: u32,
     /// Probability that a call waits at all.
     pub p_wait: f64,
@@ -36,10 +53,14 @@ pub struct Prediction {
     pub occupancy: f64,
     /// Calls in service plus calls waiting, Erlangs (`None`: unbounded).
     pub trunk_erlangs: Option<f64>,
+    /// Erlang A only: the share of callers who hang up before an answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_abandon: Option<f64>,
 }
 
 impl Demand {
     /// Offered traffic A = calls × AHT / interval, in Erlangs.
+    #[must_use]
     pub fn traffic(&self) -> f64 {
         if self.interval_s <= 0.0 {
             return 0.0;
@@ -48,6 +69,7 @@ impl Demand {
     }
 
     /// Erlang C's prediction with `agents` agents.
+    #[must_use]
     pub fn with_agents(&self, agents: u32) -> Prediction {
         let a = self.traffic();
         let n = f64::from(agents);
@@ -59,6 +81,7 @@ impl Demand {
                 asa_s: (a <= 0.0).then_some(0.0),
                 occupancy: if a > 0.0 { 1.0 } else { 0.0 },
                 trunk_erlangs: (a <= 0.0).then_some(0.0),
+                p_abandon: None,
             };
         }
         let c = erlang_c(agents, a);
@@ -75,10 +98,72 @@ impl Demand {
             asa_s: Some(c * self.aht_s / spare),
             occupancy: a / n,
             trunk_erlangs: Some(a + c * a / spare),
+            p_abandon: None,
         }
     }
 
+    /// The prediction of `model` with `agents` agents.
+    pub fn predict(&self, model: Model, agents: u32) -> Prediction {
+        match model {
+            Model::ErlangC => self.with_agents(agents),
+            Model::ErlangA { patience_s } => self.erlang_a(patience_s, agents),
+        }
+    }
+
+    /// Erlang A with callers of mean patience `patience_s`.
+    fn erlang_a(&self, patience_s: f64, agents: u32) -> Prediction {
+        let a = self.traffic();
+        if a <= 0.0 || self.aht_s <= 0.0 || patience_s <= 0.0 {
+            return Prediction {
+                p_abandon: Some(0.0),
+                ..self.with_agents(agents)
+            };
+        }
+        let palm = Palm {
+            lambda: a / self.aht_s,
+            mu: 1.0 / self.aht_s,
+            theta: 1.0 / patience_s,
+        };
+        let p = palm.predict(agents, self.threshold_s);
+        // Abandoned calls are not handled: only the rest loads the agents.
+        let carried = a * (1.0 - p.p_abandon);
+        Prediction {
+            agents,
+            p_wait: p.p_wait,
+            service_level: p.service_level,
+            asa_s: p.asa_s,
+            occupancy: if agents == 0 {
+                0.0
+            } else {
+                (carried / f64::from(agents)).min(1.0)
+            },
+            trunk_erlangs: Some(carried + p.queue_len),
+            p_abandon: Some(p.p_abandon),
+        }
+    }
+
+    /// The fewest agents whose predicted service level under `model`
+    /// reaches the target.
+    pub fn required_agents_for(&self, model: Model) -> u32 {
+        let Model::ErlangA { .. } = model else {
+            return self.required_agents();
+        };
+        // Erlang A's service level is never below Erlang C's, and grows
+        // with the agents: bisect below Erlang C's answer.
+        let (mut lo, mut hi) = (0, self.required_agents());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.predict(model, mid).service_level >= self.target {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        hi
+    }
+
     /// The fewest agents whose predicted service level reaches the target.
+    #[must_use]
     pub fn required_agents(&self) -> u32 {
         let a = self.traffic();
         if a <= 0.0 {
@@ -98,6 +183,7 @@ impl Demand {
 
 /// Agents to schedule so that `agents` are on the phones when a share
 /// `shrinkage` (0..1) of paid time is lost to breaks, training, absence.
+#[must_use]
 pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
     if !(0.0..1.0).contains(&shrinkage) {
         return agents;
@@ -108,6 +194,7 @@ pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
 /// Erlang C: the probability that a call waits, with `n` agents and `a`
 /// Erlangs of traffic (`n > a`), from Erlang B's recursion
 /// `B(k) = a·B(k−1) / (k + a·B(k−1))` and `C = n·B / (n − a·(1 − B))`.
+#[must_use]
 pub fn erlang_c(n: u32, a: f64) -> f64 {
     if a <= 0.0 {
         return 0.0;

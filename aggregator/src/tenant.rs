@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
+use wallboard_events::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
 
 use crate::adherence::{default_rule, Allowed, Plan, Planned};
 use crate::config::{AllowedEntry, Params};
@@ -47,7 +47,9 @@ struct Segment {
 /// What an agent is doing now, and what is planned for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentLive {
+    /// Current state (from the latest `agent_state`).
     pub state: AgentState,
+    /// Not-ready reason code of the current state, if any.
     pub reason: Option<CodeId>,
     /// The call named by the latest `agent_state` (empty: none). A reused
     /// buffer, so a state change does not allocate.
@@ -56,7 +58,9 @@ pub struct AgentLive {
     pub since: Option<TimestampMs>,
     /// Time has been accounted up to here.
     pub accrued_to: TimestampMs,
+    /// Queues the agent is a member of (from `agent_queues`).
     pub queues: Vec<QueueId>,
+    /// The agent's schedule.
     pub plan: Plan,
     /// Start of the current out-of-adherence stretch as of `accrued_to`
     /// (see [`Plan::carry_stretch`]).
@@ -67,6 +71,7 @@ impl AgentLive {
     /// Since when the agent has been out of adherence at `now` (`None`: in
     /// adherence, or nothing planned at `now`). `now` is at or after
     /// `accrued_to`.
+    #[must_use]
     pub fn out_of_adherence_since(&self, now: TimestampMs) -> Option<TimestampMs> {
         let from = self.accrued_to.max(self.since.unwrap_or(TimestampMs::MIN));
         self.plan.carry_stretch(
@@ -115,9 +120,13 @@ pub enum Applied {
 /// Counters of what the engine did with its input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineStats {
+    /// Events applied: time accepted and not a duplicate (heartbeats excluded).
     pub applied: u64,
+    /// Events dropped as duplicates (same tenant and id).
     pub duplicates: u64,
+    /// `agent_state` events older than the agent's latest, ignored for time.
     pub out_of_order_states: u64,
+    /// Outcomes for a queue segment that had already ended, ignored.
     pub ignored_outcomes: u64,
     /// Waiting segments dropped because nothing ended them within a day.
     pub stale_waiting_dropped: u64,
@@ -181,12 +190,17 @@ pub struct TenantEngine {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("tenant {tenant:?}: snapshot was made with other metric settings ({snapshot}), now {now}")]
 pub struct ParamsChanged {
+    /// Tenant of the snapshot.
     pub tenant: String,
+    /// Fingerprint of the metric settings the snapshot was made with.
     pub snapshot: String,
+    /// Fingerprint of the current metric settings.
     pub now: String,
 }
 
 impl TenantEngine {
+    /// An empty engine for tenant `name` with `params`.
+    #[must_use]
     pub fn new(name: &str, params: Arc<Params>) -> Self {
         TenantEngine {
             name: name.into(),
@@ -228,18 +242,26 @@ impl TenantEngine {
         Ok(())
     }
 
+    /// Tenant name.
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Metric parameters in force.
+    #[must_use]
     pub fn params(&self) -> &Params {
         &self.params
     }
 
+    /// Interval clock of the tenant's zone and interval length.
+    #[must_use]
     pub fn clock(&self) -> &IntervalClock {
         &self.clock
     }
 
+    /// Counters of what the engine did with its input so far.
+    #[must_use]
     pub fn stats(&self) -> EngineStats {
         self.stats
     }
@@ -250,41 +272,55 @@ impl TenantEngine {
     }
 
     /// The largest `ts` of the events taken so far.
+    #[must_use]
     pub fn max_ts(&self) -> Option<TimestampMs> {
         self.max_ts
     }
 
+    /// Queue names by id.
+    #[must_use]
     pub fn queue_names(&self) -> &Interner<QueueId> {
         &self.queue_names
     }
 
+    /// Agent names by id.
+    #[must_use]
     pub fn agent_names(&self) -> &Interner<AgentId> {
         &self.agent_names
     }
 
+    /// Reason and activity codes by id.
+    #[must_use]
     pub fn codes(&self) -> &Interner<CodeId> {
         &self.codes
     }
 
+    /// Interval buckets kept, by interval start.
+    #[must_use]
     pub fn buckets(&self) -> &BTreeMap<IntervalStart, Bucket> {
         &self.buckets
     }
 
     /// Sums since the engine started (restored with its snapshots).
+    #[must_use]
     pub fn totals(&self) -> &Bucket {
         &self.totals
     }
 
+    /// Live state of agent `id`.
+    #[must_use]
     pub fn agent(&self, id: AgentId) -> &AgentLive {
         &self.agents[id.index()]
     }
 
     /// Every agent's live state, by id.
+    #[must_use]
     pub fn agents(&self) -> &[AgentLive] {
         &self.agents
     }
 
     /// The rolling window of queue `q` summed at `now`.
+    #[must_use]
     pub fn rolling_sums(&self, q: QueueId, now: TimestampMs) -> QueueSums {
         self.rolling
             .get(q.index())
@@ -300,6 +336,7 @@ impl TenantEngine {
             .flat_map(|w| w.iter().map(|&(ts, _)| ts))
     }
 
+    /// Segments of queue `q` waiting now.
     pub fn waiting_count(&self, q: QueueId) -> usize {
         self.waiting.get(q.index()).map_or(0, BTreeSet::len)
     }
@@ -344,6 +381,12 @@ impl TenantEngine {
                 reason,
                 wait_ms,
             } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Dequeued(*reason)),
+            EventBody::CallBlocked { queue, reason, .. } => {
+                // Not a segment: counted in its interval, nothing waits.
+                let (q, reason) = (self.queue(queue), *reason);
+                self.update_queue(q, e.ts, |qs, _| qs.count_blocked(reason));
+                Applied::Counted
+            }
             EventBody::CallCompleted {
                 queue,
                 agent,
@@ -462,6 +505,7 @@ impl TenantEngine {
     /// Where history is kept from: `history_ms` before the newest event (or
     /// `now`, if later). Nothing older gets an interval, so memory is bounded
     /// by the retention whatever the event times.
+    #[must_use]
     pub fn history_from(&self, now: TimestampMs) -> TimestampMs {
         self.max_ts
             .map_or(now, |m| m.max(now))
@@ -637,7 +681,7 @@ impl TenantEngine {
         // Time before the history kept goes to the totals in one piece.
         let from = ag.accrued_to.max(keep_from.min(to));
         agent_lump(ag, ag.accrued_to, from, |piece| {
-            add_piece(totals, a, ag, piece)
+            add_piece(totals, a, ag, piece);
         });
         let buckets = &mut self.buckets;
         agent_pieces(
@@ -660,6 +704,7 @@ impl TenantEngine {
 
     /// The interval sums as they stand at `now`: the closed sums plus every
     /// agent's current state and plan accounted up to `now`.
+    #[must_use]
     pub fn buckets_at(&self, now: TimestampMs) -> BTreeMap<IntervalStart, Bucket> {
         let now = clamp_ts(now);
         let keep_from = self.history_from(now);
@@ -741,8 +786,9 @@ impl TenantEngine {
 
 /// `t` moved into the times events may have, so interval arithmetic on a
 /// caller's "now" (`replay --until`) cannot overflow.
+#[must_use]
 pub fn clamp_ts(t: TimestampMs) -> TimestampMs {
-    t.clamp(0, ingest::event::TS_LIMIT_MS - 1)
+    t.clamp(0, wallboard_events::event::TS_LIMIT_MS - 1)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -758,10 +804,18 @@ pub enum Piece {
     /// `ms` spent in a state.
     State(AgentState, u64),
     /// `ms` of scheduled time, in adherence or not, scheduled as work or not.
-    Planned { ms: u64, adherent: bool, work: bool },
+    Planned {
+        /// Scheduled milliseconds.
+        ms: u64,
+        /// Whether the state was allowed by the activity.
+        adherent: bool,
+        /// Whether the activity is work (counts for conformance).
+        work: bool,
+    },
 }
 
 impl AgentTime {
+    /// Adds one piece of time to the sums it belongs to.
     pub fn add_piece(&mut self, p: Piece) {
         match p {
             Piece::State(state, ms) => self.add_state(state, ms),
@@ -853,7 +907,7 @@ fn add_piece(b: &mut Bucket, a: AgentId, ag: &AgentLive, piece: Piece) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::parse_event_str;
+    use wallboard_events::parse_event_str;
 
     fn apply(t: &mut TenantEngine, lines: &[&str]) -> Vec<Applied> {
         lines

@@ -9,7 +9,7 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use ingest::TimestampMs;
+use wallboard_events::TimestampMs;
 
 /// The start of a reporting interval, Unix epoch milliseconds (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,6 +33,7 @@ impl Default for IntervalClock {
 
 impl IntervalClock {
     /// `minutes` must be one of [`ALLOWED_INTERVAL_MINUTES`] (checked by the config).
+    #[must_use]
     pub fn new(tz: Tz, minutes: u32) -> Self {
         IntervalClock {
             tz,
@@ -40,15 +41,20 @@ impl IntervalClock {
         }
     }
 
+    /// The centre's time zone.
+    #[must_use]
     pub fn tz(&self) -> Tz {
         self.tz
     }
 
+    /// Interval length, milliseconds.
+    #[must_use]
     pub fn len_ms(&self) -> i64 {
         self.len_ms
     }
 
     /// The zone's UTC offset in force at `t`, in milliseconds.
+    #[must_use]
     pub fn offset_ms(&self, t: TimestampMs) -> i64 {
         match DateTime::<Utc>::from_timestamp_millis(t) {
             Some(utc) => {
@@ -60,22 +66,26 @@ impl IntervalClock {
     }
 
     /// The start of the interval containing `t`.
+    #[must_use]
     pub fn interval_of(&self, t: TimestampMs) -> IntervalStart {
         IntervalStart(t - (t + self.offset_ms(t)).rem_euclid(self.len_ms))
     }
 
     /// The end of the interval that starts at `start` (exclusive).
+    #[must_use]
     pub fn interval_end(&self, start: IntervalStart) -> TimestampMs {
         start.0 + self.len_ms
     }
 
     /// The start of the local day containing `t` (local midnight).
+    #[must_use]
     pub fn day_of(&self, t: TimestampMs) -> TimestampMs {
         t - (t + self.offset_ms(t)).rem_euclid(86_400_000)
     }
 
     /// `start` as RFC 3339 local time with a numeric offset, e.g.
     /// `2026-11-23T09:00:00+08:00` (UTC is written `+00:00`).
+    #[must_use]
     pub fn local_rfc3339(&self, t: TimestampMs) -> String {
         match DateTime::<Utc>::from_timestamp_millis(t) {
             Some(utc) => utc
@@ -184,7 +194,7 @@ mod tests {
         let mut cur = IntervalCursor::default();
         let mut pieces = vec![];
         for_each_piece(&c, &mut cur, 10 * 60_000, 75 * 60_000, |s, ms| {
-            pieces.push((s.0, ms))
+            pieces.push((s.0, ms));
         });
         assert_eq!(
             pieces,

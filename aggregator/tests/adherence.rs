@@ -4,7 +4,7 @@
 
 use aggregator::alerts::{AlertEngine, AlertRule};
 use aggregator::{live_snapshot, Engine, MetricsConfig};
-use ingest::parse_event_str;
+use wallboard_events::parse_event_str;
 
 const MIN: i64 = 60_000;
 /// 10:00 UTC on some day.

@@ -4,8 +4,8 @@
 //! trace alone.
 
 use aggregator::{interval_report, Applied, Engine, MetricsConfig, Range};
-use ingest::jsonl::{parse_line, LineReader};
-use ingest::{Event, Upstream};
+use wallboard_events::jsonl::{parse_line, LineReader};
+use wallboard_events::{Event, Upstream};
 
 fn golden_lines(file: &str) -> Vec<Event<'static>> {
     let path = format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
@@ -26,7 +26,7 @@ fn report_bytes(engine: &Engine) -> (Vec<String>, Vec<u8>) {
     let names = engine
         .tenant_names()
         .iter()
-        .map(|n| n.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     (names, serde_json::to_vec_pretty(&report).unwrap())
 }
@@ -54,7 +54,7 @@ fn heartbeats_change_no_report_byte() {
                 let mut hb = Event::heartbeat(tenant, "asterisk-ami", ts, upstream);
                 hb.id = "hb".into();
                 let line = hb.to_json();
-                let parsed = ingest::parse_event_str(&line).unwrap();
+                let parsed = wallboard_events::parse_event_str(&line).unwrap();
                 assert_eq!(with.apply(&parsed), Applied::Heartbeat);
                 heartbeats += 1;
             }

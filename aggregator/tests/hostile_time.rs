@@ -8,8 +8,8 @@ use proptest::prelude::*;
 
 use aggregator::plausible::TRUSTED_AFTER_EVENTS;
 use aggregator::{interval_report, Applied, Engine, MetricsConfig, Params, Range};
-use ingest::event::TS_LIMIT_MS;
-use ingest::{AgentState, Event, EventBody};
+use wallboard_events::event::TS_LIMIT_MS;
+use wallboard_events::{AgentState, Event, EventBody};
 
 const T0: i64 = 1_795_392_000_000; // 2026-11-23T00:00:00Z
 const MINUTE: i64 = 60_000;
@@ -52,7 +52,7 @@ fn state(id: u64, ts: i64, agent: &str, state: AgentState) -> Event<'static> {
 /// Most intervals the engine may hold: the history kept, plus the one being
 /// filled and one of slack for the check that runs once per interval.
 fn max_buckets(p: &Params) -> usize {
-    (p.history_ms / (i64::from(p.interval_minutes) * MINUTE)) as usize + 3
+    usize::try_from(p.history_ms / (i64::from(p.interval_minutes) * MINUTE)).unwrap() + 3
 }
 
 #[test]
@@ -90,7 +90,10 @@ fn an_agent_state_then_the_year_9999_stays_bounded() {
         "{} intervals",
         t.buckets().len()
     );
-    assert_eq!(t.totals().tenant_time.staffed_ms, (end - T0) as u64);
+    assert_eq!(
+        t.totals().tenant_time.staffed_ms,
+        u64::try_from(end - T0).unwrap()
+    );
 }
 
 #[test]
@@ -99,7 +102,7 @@ fn one_event_years_ahead_of_a_trusted_day_is_rejected_and_the_day_goes_on() {
     let n = TRUSTED_AFTER_EVENTS + 10;
     for i in 0..n {
         assert_eq!(
-            e.apply(&queued(i, T0 + i as i64 * MINUTE)),
+            e.apply(&queued(i, T0 + i64::try_from(i).unwrap() * MINUTE)),
             Applied::Counted
         );
     }
@@ -111,13 +114,13 @@ fn one_event_years_ahead_of_a_trusted_day_is_rejected_and_the_day_goes_on() {
     let t = e.tenant("t").unwrap();
     assert_eq!(
         t.max_ts(),
-        Some(T0 + (n as i64 - 1) * MINUTE),
+        Some(T0 + (i64::try_from(n).unwrap() - 1) * MINUTE),
         "now did not move"
     );
     // The rest of the day is counted as usual.
     for i in n + 1..n + 50 {
         assert_eq!(
-            e.apply(&queued(i, T0 + i as i64 * MINUTE)),
+            e.apply(&queued(i, T0 + i64::try_from(i).unwrap() * MINUTE)),
             Applied::Counted
         );
     }
@@ -140,7 +143,7 @@ fn a_wrong_first_event_does_not_make_the_day_far_ahead() {
     assert_eq!(e.apply(&queued(0, 179_539_200_000)), Applied::Counted);
     for i in 1..2 * TRUSTED_AFTER_EVENTS {
         assert_eq!(
-            e.apply(&queued(i, T0 + i as i64 * MINUTE)),
+            e.apply(&queued(i, T0 + i64::try_from(i).unwrap() * MINUTE)),
             Applied::Counted
         );
     }
@@ -158,7 +161,10 @@ fn events_older_than_the_history_get_no_interval() {
     e.apply(&queued(0, T0));
     for i in 1..500u64 {
         // Each in another interval, all before the history kept.
-        e.apply(&queued(i, T0 - history - i as i64 * 30 * MINUTE));
+        e.apply(&queued(
+            i,
+            T0 - history - i64::try_from(i).unwrap() * 30 * MINUTE,
+        ));
     }
     let t = e.tenant("t").unwrap();
     assert_eq!(t.buckets().len(), 1);

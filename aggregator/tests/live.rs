@@ -4,9 +4,9 @@
 
 use aggregator::report::QueueRow;
 use aggregator::{interval_report, live_snapshot, Engine, MetricsConfig, Range, TenantEngine};
-use ingest::jsonl::{parse_line, LineReader};
+use wallboard_events::jsonl::{parse_line, LineReader};
 
-fn engine_for(file: &str, config: MetricsConfig) -> Engine {
+fn engine_for(file: &str, config: &MetricsConfig) -> Engine {
     let path = format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"));
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut engine = Engine::new(config.validate().unwrap());
@@ -76,7 +76,7 @@ fn check_at(t: &TenantEngine, now: i64) {
 fn live_equals_the_report_for_the_same_moment() {
     let engine = engine_for(
         "day-small.jsonl",
-        MetricsConfig {
+        &MetricsConfig {
             tz: "Asia/Shanghai".into(),
             interval_minutes: 15,
             ..Default::default()
@@ -93,7 +93,7 @@ fn live_equals_the_report_for_the_same_moment() {
 fn edge_trace_live_values() {
     let engine = engine_for(
         "edge-basic.jsonl",
-        MetricsConfig {
+        &MetricsConfig {
             interval_minutes: 15,
             ..Default::default()
         },
@@ -118,7 +118,7 @@ fn edge_trace_live_values() {
 fn waiting_and_rolling_window_follow_the_calls() {
     let engine = engine_for(
         "edge-basic.jsonl",
-        MetricsConfig {
+        &MetricsConfig {
             interval_minutes: 15,
             rolling_window_minutes: 15,
             ..Default::default()

@@ -6,7 +6,9 @@ use proptest::prelude::*;
 
 use aggregator::report::{IntervalReport, QueueRow};
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
-use ingest::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment};
+use wallboard_events::{
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, ScheduleSegment,
+};
 
 const QUEUES: [&str; 3] = ["sales", "support", "vip"];
 const AGENTS: [&str; 4] = ["a1", "a2", "a3", "a4"];
@@ -115,7 +117,7 @@ fn events(steps: &[Step]) -> Vec<Event<'static>> {
                         .collect(),
                 },
                 _ => {
-                    let from = ts - 3_600_000 + s.dur as i64;
+                    let from = ts - 3_600_000 + i64::try_from(s.dur).unwrap();
                     let mid = from + 1_800_000;
                     EventBody::Schedule {
                         agent,
@@ -171,8 +173,8 @@ fn report(engine: &Engine) -> Option<IntervalReport> {
     Some(interval_report(t, t.max_ts()?, Range::default()))
 }
 
-fn as_json(r: &Option<IntervalReport>) -> String {
-    serde_json::to_string(r).unwrap()
+fn as_json(r: Option<&IntervalReport>) -> String {
+    serde_json::to_string(&r).unwrap()
 }
 
 proptest! {
@@ -222,7 +224,7 @@ proptest! {
         for a in &r.agents {
             prop_assert_eq!(a.staffed_ms, a.available_ms + a.busy_ms + a.not_ready_ms);
             prop_assert!(a.adherent_ms <= a.scheduled_ms);
-            prop_assert!(a.staffed_ms <= (a.end_ms - a.start_ms) as u64);
+            prop_assert!(a.staffed_ms <= u64::try_from(a.end_ms - a.start_ms).unwrap());
         }
         for q in &r.queues {
             prop_assert_eq!(q.staffed_ms, q.available_ms + q.busy_ms + q.not_ready_ms);
@@ -244,7 +246,7 @@ proptest! {
         // …and a durable snapshot taken at the split continues identically.
         let mut resumed = Engine::from_bytes(&first.to_bytes(), config().validate().unwrap()).unwrap();
         for e in &evs[k..] { resumed.apply(e); }
-        prop_assert_eq!(as_json(&whole), as_json(&report(&resumed)));
+        prop_assert_eq!(as_json(whole.as_ref()), as_json(report(&resumed).as_ref()));
     }
 
     #[test]
@@ -268,7 +270,7 @@ proptest! {
             with_dups.extend(copies);
         }
         with_dups.sort_by_key(|e| e.ts);
-        prop_assert_eq!(as_json(&report(&run(&evs))), as_json(&report(&run(&with_dups))));
+        prop_assert_eq!(as_json(report(&run(&evs)).as_ref()), as_json(report(&run(&with_dups)).as_ref()));
     }
 }
 
@@ -294,4 +296,84 @@ fn a_snapshot_under_other_settings_is_refused() {
     let err = Engine::from_bytes(&bytes, other.validate().unwrap()).unwrap_err();
     assert!(err.to_string().contains("other metric settings"), "{err}");
     assert!(Engine::from_bytes(&bytes[..bytes.len() / 2], config().validate().unwrap()).is_err());
+}
+
+/// The report as JSON without what blocked calls add: their fields, and
+/// the rows that exist only because of them (each must have some).
+fn without_blocked(r: &Option<IntervalReport>, keep: &[(i64, String)]) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap();
+    if let Some(rows) = v["queues"].as_array_mut() {
+        rows.retain(|row| {
+            let key = (
+                row["start_ms"].as_i64().unwrap(),
+                row["queue"].as_str().unwrap().to_owned(),
+            );
+            keep.contains(&key) || {
+                assert!(
+                    row["blocked"].as_u64().unwrap() > 0,
+                    "a row of nothing: {row}"
+                );
+                false
+            }
+        });
+        for row in rows.iter_mut() {
+            let row = row.as_object_mut().unwrap();
+            row.remove("blocked");
+            row.remove("blocked_by_reason");
+        }
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn blocked_calls_change_nothing_but_the_blocked_fields(
+        steps in proptest::collection::vec(step(), 1..150),
+        blocks in proptest::collection::vec(
+            (any::<prop::sample::Index>(), 0usize..QUEUES.len() + 1, 0usize..BlockedReason::ALL.len()),
+            1..30,
+        ),
+    ) {
+        let evs = events(&steps);
+        // Each blocked call comes right after an event, at its time: "now"
+        // stays where the trace puts it. Queue `closed` is known only from
+        // blocked calls.
+        let mut after: Vec<Vec<Event<'static>>> = vec![vec![]; evs.len()];
+        for (n, (at, q, r)) in blocks.iter().enumerate() {
+            let i = at.index(evs.len());
+            let queue = QUEUES.get(*q).copied().unwrap_or("closed");
+            after[i].push(Event {
+                v: 1,
+                id: format!("b{n}").into(),
+                ts: evs[i].ts,
+                tenant: "t".into(),
+                source: None,
+                body: EventBody::CallBlocked {
+                    call: format!("c{n}").into(),
+                    queue: queue.into(),
+                    reason: BlockedReason::ALL[*r],
+                },
+            });
+        }
+        let mut mixed = vec![];
+        for (e, extra) in evs.iter().zip(after) {
+            mixed.push(e.clone());
+            mixed.extend(extra);
+        }
+        let (plain, with) = (report(&run(&evs)), report(&run(&mixed)));
+        let keys: Vec<(i64, String)> = plain.iter()
+            .flat_map(|r| r.queues.iter().map(|q| (q.start_ms, q.queue.clone())))
+            .collect();
+        prop_assert!(plain.iter().flat_map(|r| &r.queues).all(|q| q.blocked.is_none()));
+        prop_assert_eq!(without_blocked(&plain, &keys), without_blocked(&with, &keys));
+        let with = with.unwrap();
+        let total: u64 = with.queues.iter().filter(|q| q.queue == "*")
+            .filter_map(|q| q.blocked.as_ref()).map(|b| b.blocked).sum();
+        prop_assert_eq!(total, blocks.len() as u64);
+        for q in with.queues.iter().filter_map(|q| q.blocked.as_ref()) {
+            prop_assert_eq!(q.blocked, q.blocked_by_reason.values().sum::<u64>());
+        }
+    }
 }

@@ -18,12 +18,15 @@ use rdkafka::ClientContext;
 /// Where and how to publish.
 #[derive(Debug, Clone)]
 pub struct KafkaSettings {
+    /// Bootstrap brokers, `host:port` comma-separated.
     pub brokers: String,
     /// Passed to librdkafka as they are (security, SASL, TLS, …).
     pub properties: BTreeMap<String, String>,
 }
 
 impl KafkaSettings {
+    /// Settings for `brokers`, with no extra properties.
+    #[must_use]
     pub fn new(brokers: &str) -> Self {
         KafkaSettings {
             brokers: brokers.to_owned(),
@@ -33,6 +36,7 @@ impl KafkaSettings {
 
     /// A librdkafka configuration with the brokers and the pass-through
     /// properties applied last, so a user's setting wins.
+    #[must_use]
     pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers);
@@ -57,7 +61,7 @@ impl ClientContext for DeliveryCounter {}
 impl ProducerContext for DeliveryCounter {
     type DeliveryOpaque = ();
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, (): ()) {
         if let Err((e, _)) = result {
             self.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!("delivery failed: {e}");
@@ -75,6 +79,7 @@ pub struct Publisher {
 pub type Headers<'a> = &'a [(&'a str, &'a str)];
 
 impl Publisher {
+    /// A producer for `settings`; fails when librdkafka refuses them.
     pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
         let counter = DeliveryCounter::default();
         let failed = counter.failed.clone();
@@ -129,6 +134,7 @@ impl Publisher {
     }
 
     /// Deliveries that failed so far.
+    #[must_use]
     pub fn failed(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
     }

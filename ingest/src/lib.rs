@@ -1,20 +1,10 @@
-//! Canonical CTI events: their types, parsing and validation, and the
-//! sources that produce them (JSON Lines, the simulator, the telephony
-//! adapters: Asterisk queue_log and AMI, FreeSWITCH event socket).
+//! The sources of canonical events (`wallboard-events`): JSON Lines input, the
+//! simulator, the telephony adapters (Asterisk `queue_log` and AMI, `FreeSWITCH`
+//! event socket) and the Kafka publisher they share.
 
 pub mod adapter;
 pub mod ami;
-pub mod dead_letter;
 pub mod esl;
-pub mod event;
-pub mod jsonl;
 pub mod kafka;
-pub mod parse;
 pub mod queue_log;
 pub mod simulate;
-
-pub use dead_letter::DeadLetterCode;
-pub use event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
-};
-pub use parse::{parse_event, parse_event_str, EventError};

@@ -16,7 +16,9 @@
 //!   log out over lunch.
 //! - Calls arrive as a Poisson process whose rate follows the planned staffing,
 //!   tilted towards the demand curve, sized so agents are about 80 % occupied
-//!   at `load` 1; peaks above that build queues, abandons and overflows.
+//!   at `load` 1; peaks above that build queues, abandons and overflows,
+//!   and a caller finding `MAX_WAITING` callers already waiting is refused
+//!   (`call_blocked`, reason `full`).
 //! - Routing: a waiting call goes to the member agent idle the longest; a
 //!   freed agent takes the call of its most urgent queue (lowest `priority`
 //!   number, as in the reference trace) that has waited longest.
@@ -29,9 +31,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Exp1, StandardNormal};
 
-use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs, DEFAULT_TENANT,
-    SCHEMA_VERSION,
+use wallboard_events::event::{
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs,
+    DEFAULT_TENANT, SCHEMA_VERSION,
 };
 
 const SECOND: i64 = 1_000;
@@ -129,6 +131,10 @@ const MAX_PATIENCE_MS: i64 = 30 * MINUTE;
 /// waiting between the two times below.
 const P_EXIT_KEY: f64 = 0.015;
 const EXIT_KEY_AFTER_MS: (i64, i64) = (20 * SECOND, 120 * SECOND);
+/// Callers a queue holds waiting (Asterisk `maxlen`): a new caller finding
+/// this many is refused (`call_blocked` reason `full`). Peaks reach it a
+/// few times a day at `load` 1.
+const MAX_WAITING: usize = 3;
 /// A call that can no longer overflow leaves its queue after this long.
 const FINAL_TIMEOUT_MS: i64 = 10 * MINUTE;
 /// Chance that an outcome event reports `wait_ms` itself (many telephony
@@ -196,6 +202,8 @@ pub struct Simulator {
 }
 
 impl Simulator {
+    /// A simulator of `cfg`, its randomness seeded from `cfg.seed`.
+    #[must_use]
     pub fn new(cfg: SimConfig) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let period = Period::new(cfg.start_ms, cfg.hours);
@@ -359,6 +367,15 @@ impl Simulator {
         let no = self.next_call_no;
         self.next_call_no += 1;
         let queue = pick_weighted(&mut self.rng, self.queues.iter().map(|q| q.share));
+        if self.waiting[queue].len() >= MAX_WAITING {
+            // The queue is full: the caller never waits in it.
+            self.emit(EventBody::CallBlocked {
+                call: Cow::Owned(format!("call{no}")),
+                queue: owned(&self.queues[queue].name),
+                reason: BlockedReason::Full,
+            });
+            return;
+        }
         self.admit_caller(no, format!("call{no}"), queue);
     }
 
@@ -1241,11 +1258,10 @@ fn demand_at_hour(hour: f64) -> f64 {
     DEMAND_CURVE
         .windows(2)
         .find(|w| hour <= w[1].0)
-        .map(|w| {
+        .map_or(DEMAND_CURVE[0].1, |w| {
             let ((h0, d0), (h1, d1)) = (w[0], w[1]);
             d0 + (d1 - d0) * (hour - h0) / (h1 - h0)
         })
-        .unwrap_or(DEMAND_CURVE[0].1)
 }
 
 // --- Arrivals ---------------------------------------------------------------
@@ -1293,7 +1309,7 @@ impl Arrivals {
         let (mut agents, mut tilted) = (0.0, 0.0);
         let mut t = self.start;
         while t < self.end {
-            let n = self.planned_at(t + RATE_STEP_MS / 2) as f64;
+            let n = f64::from(self.planned_at(t + RATE_STEP_MS / 2));
             agents += n;
             tilted += n * self.tilt(t + RATE_STEP_MS / 2);
             t += RATE_STEP_MS;
@@ -1319,7 +1335,7 @@ impl Arrivals {
 
     /// Calls per ms during the step that contains `t`.
     fn rate(&self, step_middle: TimestampMs) -> f64 {
-        let agents = self.planned_at(step_middle) as f64;
+        let agents = f64::from(self.planned_at(step_middle));
         self.rate_per_agent * agents * self.tilt(step_middle) / self.tilt_norm
     }
 
@@ -1530,8 +1546,8 @@ mod tests {
     use std::collections::{HashMap, HashSet};
 
     use super::*;
-    use crate::event::Kind;
-    use crate::parse::parse_event_str;
+    use wallboard_events::event::Kind;
+    use wallboard_events::parse::parse_event_str;
 
     fn day(seed: u64, agents: usize, hours: f64, load: f64) -> Vec<Event<'static>> {
         Simulator::new(SimConfig {
@@ -1683,9 +1699,9 @@ mod tests {
         assert!(completed > 500, "only {completed} calls completed");
     }
 
-    /// Agent states follow the call flow: ringing only when available, on_call
+    /// Agent states follow the call flow: ringing only when available, `on_call`
     /// only right after ringing for that call (with its answer), acw only
-    /// after on_call for that call, and nothing else while a call is open.
+    /// after `on_call` for that call, and nothing else while a call is open.
     #[test]
     fn agent_states_follow_the_call_flow() {
         let events = day(8, 30, 8.0, 1.3);
@@ -1826,7 +1842,7 @@ mod tests {
         }
         (
             busy as f64 / (busy + available) as f64,
-            abandoned as f64 / ended as f64,
+            f64::from(abandoned) / f64::from(ended),
         )
     }
 
@@ -1837,6 +1853,51 @@ mod tests {
         assert!(abandons < 0.12, "abandon rate {abandons}");
         let (busier, more_abandons) = occupancy_and_abandon_rate(&day(11, 60, 8.0, 1.5));
         assert!(busier > occupancy && more_abandons > abandons);
+    }
+
+    /// Peaks fill a queue now and then: a few callers a day are refused,
+    /// each when `MAX_WAITING` callers of that queue were waiting, and a
+    /// refused call never queues.
+    #[test]
+    fn full_queues_refuse_a_few_callers_at_peaks() {
+        let check = |events: &[Event<'static>]| {
+            let mut waiting: HashMap<&str, HashSet<&str>> = HashMap::new();
+            let (mut blocked, mut refused) = (0usize, HashSet::new());
+            for e in events {
+                match &e.body {
+                    EventBody::CallQueued { call, queue, .. } => {
+                        assert!(!refused.contains(&**call), "{}", e.to_json());
+                        waiting.entry(queue).or_default().insert(call);
+                    }
+                    EventBody::CallAnswered { call, queue, .. }
+                    | EventBody::CallAbandoned { call, queue, .. }
+                    | EventBody::CallDequeued { call, queue, .. } => {
+                        waiting.entry(queue).or_default().remove(&**call);
+                    }
+                    EventBody::CallBlocked {
+                        call,
+                        queue,
+                        reason,
+                    } => {
+                        assert_eq!(*reason, BlockedReason::Full);
+                        let n = waiting.get(&**queue).map_or(0, HashSet::len);
+                        assert!(n >= MAX_WAITING, "{n} waiting: {}", e.to_json());
+                        refused.insert(&**call);
+                        blocked += 1;
+                    }
+                    _ => {}
+                }
+            }
+            blocked
+        };
+        let normal = check(&day(11, 60, 8.0, 1.0));
+        let calls = day(11, 60, 8.0, 1.0)
+            .iter()
+            .filter(|e| e.kind() == Kind::CallQueued)
+            .count();
+        assert!(normal * 100 < calls, "{normal} of {calls} refused");
+        let busy = check(&day(11, 60, 8.0, 1.5));
+        assert!(busy > normal && busy > 0, "{busy} refused at load 1.5");
     }
 
     /// A day of a large centre is produced one event at a time, and what the

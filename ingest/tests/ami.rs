@@ -2,6 +2,7 @@
 //! (`fixtures/ami/`, each file says where its format comes from), and the
 //! TCP client against a local server replaying them.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,8 +15,8 @@ use ingest::ami::{
     self, AgentKey, ClientConfig, ClientError, Clock, Frame, Framer, Message, Output, Timing,
     Translator, TranslatorConfig,
 };
-use ingest::event::TimestampMs;
-use ingest::{parse_event_str, Event, EventBody};
+use wallboard_events::event::TimestampMs;
+use wallboard_events::{parse_event_str, Event, EventBody};
 
 /// The receive time the tests pretend (events with `Timestamp:` ignore it).
 const NOW: TimestampMs = 1_700_006_100_000;
@@ -26,7 +27,7 @@ fn fixture(name: &str) -> String {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .filter(|l| !l.starts_with(';'))
-        .map(|l| format!("{l}\r\n"))
+        .flat_map(|l| [l, "\r\n"])
         .collect()
 }
 
@@ -109,6 +110,11 @@ fn line(e: &Event<'_>) -> String {
             reason,
             wait_ms,
         } => format!("{ts} dequeued {call}@{queue} {reason} wait {wait_ms:?}"),
+        EventBody::CallBlocked {
+            call,
+            queue,
+            reason,
+        } => format!("{ts} blocked {call}@{queue} {reason}"),
         EventBody::CallCompleted {
             call,
             queue,
@@ -128,10 +134,10 @@ fn line(e: &Event<'_>) -> String {
         } => {
             let mut s = format!("{ts} {agent} {state}");
             if let Some(r) = reason {
-                s += &format!(" ({r})");
+                write!(s, " ({r})").unwrap();
             }
             if let Some(c) = call {
-                s += &format!(" call {c}");
+                write!(s, " call {c}").unwrap();
             }
             s
         }
@@ -343,7 +349,7 @@ fn members_added_unreachable_busy_and_removed() {
             "1700004300000 PJSIP/1003 on_call",
             "1700004400000 PJSIP/1003 available",
             r#"1700004500000 PJSIP/1003 queues ["support"]"#,
-            r#"1700004500000 PJSIP/1003 queues []"#,
+            r"1700004500000 PJSIP/1003 queues []",
             "1700004500000 PJSIP/1003 logged_out",
         ]
     );
@@ -413,7 +419,7 @@ fn queue_status_resyncs_members_and_waiting_calls() {
         lines(&run.events),
         [
             "1700006100000 PJSIP/1003 available",
-            r#"1700006100000 PJSIP/1002 queues []"#,
+            r"1700006100000 PJSIP/1002 queues []",
             "1700006100000 PJSIP/1002 logged_out",
             // Joined while we were away: announced, with its wait.
             "1700006095000 queued 1700006200.602@sales",
@@ -575,7 +581,7 @@ impl Clock for FixedClock {
 #[derive(Clone, Default)]
 struct Conn {
     refuse_login: bool,
-    /// The answer to QueueStatus (a fixture), then these messages.
+    /// The answer to `QueueStatus` (a fixture), then these messages.
     queue_status: String,
     events: Vec<String>,
     /// Bytes sent after the events, before closing (a message cut short).

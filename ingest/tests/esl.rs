@@ -1,6 +1,6 @@
-//! The FreeSWITCH adapter end to end: the client against a local server
+//! The `FreeSWITCH` adapter end to end: the client against a local server
 //! speaking the event socket protocol and replaying captured-format
-//! mod_callcenter events (`tests/fixtures/esl/`): a whole session, a
+//! `mod_callcenter` events (`tests/fixtures/esl/`): a whole session, a
 //! connection dropped mid-capture, a refused password, a server that stops
 //! answering keep-alives, and bad input of every kind.
 
@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use ingest::esl::{run, ClientConfig, ClientError, Decoder, EslTranslator, Item, Output, Stats};
-use ingest::event::Event;
+use wallboard_events::event::Event;
 
 const FIXTURES: &[&str] = &[
     "answered",
@@ -27,7 +27,7 @@ const FIXTURES: &[&str] = &[
 ];
 
 /// The event bodies of a fixture (`#` comments, then plain event bodies
-/// separated by empty lines), each as FreeSWITCH serialises it.
+/// separated by empty lines), each as `FreeSWITCH` serialises it.
 fn fixture(name: &str) -> Vec<String> {
     let path = format!(
         "{}/tests/fixtures/esl/{name}.events",
@@ -37,7 +37,7 @@ fn fixture(name: &str) -> Vec<String> {
     let body: String = text
         .lines()
         .skip_while(|l| l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
+        .flat_map(|l| [l, "\n"])
         .collect();
     body.split("\n\n")
         .filter(|b| !b.trim().is_empty())
@@ -45,7 +45,7 @@ fn fixture(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// A `text/event-plain` message as mod_event_socket sends it.
+/// A `text/event-plain` message as `mod_event_socket` sends it.
 fn plain(body: &str) -> String {
     format!(
         "Content-Length: {}\nContent-Type: text/event-plain\n\n{body}",
@@ -101,7 +101,7 @@ fn the_capture_reads_the_same_in_any_pieces() {
             .iter()
             .map(|e| {
                 let json = e.to_json();
-                ingest::parse_event_str(&json).unwrap();
+                wallboard_events::parse_event_str(&json).unwrap();
                 json
             })
             .collect();
@@ -109,7 +109,7 @@ fn the_capture_reads_the_same_in_any_pieces() {
     }
 }
 
-/// What the fake FreeSWITCH does on one connection.
+/// What the fake `FreeSWITCH` does on one connection.
 #[derive(Clone, Default)]
 struct Script {
     /// Refuse the password (`-ERR invalid`, then close).
@@ -127,7 +127,7 @@ struct Script {
     agent_list: &'static str,
 }
 
-/// A fake FreeSWITCH: plays one script per connection (the last one again
+/// A fake `FreeSWITCH`: plays one script per connection (the last one again
 /// when they run out) and records the commands it receives.
 struct Server {
     port: u16,
@@ -192,7 +192,7 @@ fn api(body: &str) -> String {
     )
 }
 
-/// The agent list a resynchronisation reads (mod_callcenter's columns).
+/// The agent list a resynchronisation reads (`mod_callcenter`'s columns).
 const AGENT_LIST: &str = "name|system|uuid|type|contact|status|state|max_no_answer|wrap_up_time|reject_delay_time|busy_delay_time|no_answer_delay_time|last_bridge_start|last_bridge_end|last_offered_call|last_status_change|no_answer_count|calls_answered|talk_time|ready_time\n\
     9000@default|single_box||callback|user/9000@default|On Break|Waiting|3|10|10|60|0|0|0|0|0|0|0|0|0\n+OK\n";
 
@@ -304,7 +304,7 @@ impl Client {
             match tokio::time::timeout_at(deadline, self.outputs.recv()).await {
                 Ok(Some(o)) => self.seen.push(o),
                 Ok(None) => panic!("client ended before {what}: {:?}", self.seen),
-                Err(_) => panic!("timed out waiting for {what}: {:?}", self.seen),
+                Err(elapsed) => panic!("{elapsed} waiting for {what}: {:?}", self.seen),
             }
         }
     }
@@ -330,7 +330,7 @@ fn events(outputs: &[Output]) -> Vec<String> {
         .filter_map(|o| match o {
             Output::Event(e) => {
                 let json = e.to_json();
-                ingest::parse_event_str(&json).unwrap();
+                wallboard_events::parse_event_str(&json).unwrap();
                 Some(json)
             }
             _ => None,
@@ -712,10 +712,10 @@ async fn a_handler_that_blocks_does_not_make_keepalives_time_out() {
     assert!(keepalives >= 4, "{keepalives} keep-alives");
 }
 
-/// FreeSWITCH's time of the first `agents` fixture event, in ms.
+/// `FreeSWITCH`'s time of the first `agents` fixture event, in ms.
 const FS_MS: i64 = 1_763_891_400_100;
 
-/// A host clock an hour ahead of FreeSWITCH's (and stopped, to compare
+/// A host clock an hour ahead of `FreeSWITCH`'s (and stopped, to compare
 /// exactly).
 fn an_hour_ahead() -> i64 {
     FS_MS + 3_600_000
@@ -822,7 +822,7 @@ fn swallow(bytes: &[u8], piece: usize) {
     }
     let _ = d.finish();
     for e in &out {
-        ingest::parse_event_str(&e.to_json()).unwrap();
+        wallboard_events::parse_event_str(&e.to_json()).unwrap();
     }
 }
 

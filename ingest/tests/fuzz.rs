@@ -1,4 +1,4 @@
-//! Fuzzing on stable Rust (proptest): the JSON event parser, the queue_log
+//! Fuzzing on stable Rust (proptest): the JSON event parser, the `queue_log`
 //! translator and the AMI and ESL frame parsers get a seed corpus (the
 //! fixtures, `tests/golden`, a simulated day) mutated the way fuzzers do
 //! (bit flips, inserted and deleted runs, spliced copies, hostile tokens),
@@ -20,7 +20,7 @@ use ingest::esl::{
 };
 use ingest::queue_log::{QueueLogTranslator, QueueLogWriter};
 use ingest::simulate::{SimConfig, Simulator};
-use ingest::{parse_event, parse_event_str, Event};
+use wallboard_events::{parse_event, parse_event_str, Event};
 
 /// Cases per target: `FUZZ_CASES`, else `default` (sized to a few seconds
 /// of a debug build).
@@ -75,13 +75,15 @@ fn json_seeds() -> &'static [Vec<u8>] {
     })
 }
 
-/// queue_log seeds: the fixture, and a simulated day as Asterisk writes it.
+/// `queue_log` seeds: the fixture, and a simulated day as Asterisk writes it.
 fn queue_log_seeds() -> &'static [Vec<u8>] {
     static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut w = QueueLogWriter::new("PJSIP/");
-        simulated_day().iter().for_each(|e| w.push(e));
-        let day: String = w.finish().iter().map(|l| format!("{l}\n")).collect();
+        for e in simulated_day() {
+            w.push(e);
+        }
+        let day: String = w.finish().iter().flat_map(|l| [l, "\n"]).collect();
         vec![
             read("../wallboard-web/tests/fixtures/queue_log").into_bytes(),
             day.into_bytes(),
@@ -108,7 +110,7 @@ fn ami_seeds() -> &'static [Vec<u8>] {
             read(&format!("tests/fixtures/ami/{f}.ami"))
                 .lines()
                 .filter(|l| !l.starts_with(';'))
-                .map(|l| format!("{l}\r\n"))
+                .flat_map(|l| [l, "\r\n"])
                 .collect::<String>()
                 .into_bytes()
         })
@@ -116,7 +118,7 @@ fn ami_seeds() -> &'static [Vec<u8>] {
     })
 }
 
-/// ESL seeds: each fixture's event bodies framed as mod_event_socket sends
+/// ESL seeds: each fixture's event bodies framed as `mod_event_socket` sends
 /// them, as plain events and (one file) as JSON events.
 fn esl_seeds() -> &'static [Vec<u8>] {
     static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
@@ -136,7 +138,7 @@ fn esl_seeds() -> &'static [Vec<u8>] {
                 let body: String = text
                     .lines()
                     .skip_while(|l| l.starts_with('#'))
-                    .map(|l| format!("{l}\n"))
+                    .flat_map(|l| [l, "\n"])
                     .collect();
                 body.split("\n\n")
                     .filter(|b| !b.trim().is_empty())
@@ -212,7 +214,8 @@ struct At(u64);
 
 impl At {
     fn index(self, len: usize) -> usize {
-        ((len as u128 * self.0 as u128) >> 64) as usize
+        // The product of a usize and a u64, shifted down by 64, is below `len`.
+        usize::try_from((len as u128 * u128::from(self.0)) >> 64).expect("below len")
     }
 }
 
@@ -328,7 +331,7 @@ fn check_json(bytes: &[u8]) {
     }
 }
 
-/// The queue_log translator over a whole file, line by line.
+/// The `queue_log` translator over a whole file, line by line.
 fn check_queue_log(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let mut t = QueueLogTranslator::new("default", "fuzz");
@@ -374,7 +377,9 @@ fn check_ami(bytes: &[u8], piece: usize) {
         }
     }
     t.finish(&mut out);
-    out.iter().for_each(|e| assert_valid(e, "ami"));
+    for e in &out {
+        assert_valid(e, "ami");
+    }
 }
 
 /// ESL items of `bytes` fed in pieces of `piece` bytes.
@@ -428,7 +433,9 @@ fn check_esl(bytes: &[u8], piece: usize) {
             }
         }
     }
-    out.iter().for_each(|e| assert_valid(e, "esl"));
+    for e in &out {
+        assert_valid(e, "esl");
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -155,7 +155,7 @@ test("every UI string exists in English and Chinese", () => {
   for (const s of states) used.add(s);
   for (const s of states.slice(0, 5)) used.add("st_" + s);
   for (const s of ["critical", "warning", "info"]) used.add("sev_" + s);
-  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "out_of_adherence_minutes"]) used.add("m_" + m);
+  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "blocked", "out_of_adherence_minutes", "staffing_gap", "required_agents", "projected_service_level"]) used.add("m_" + m);
   for (const o of ["lt", "le", "gt", "ge"]) used.add("op_" + o);
   for (const s of ["good", "warn", "bad"]) used.add("status_" + s);
   for (const s of ["state", "name"]) used.add("sort_" + s);
@@ -302,4 +302,38 @@ test("the intraday chart shows the REST API's numbers per interval", async () =>
   });
   await shot(p, "tv-chart-edge");
   await ctx.close();
+});
+
+test("a queue that refused callers says so on its tile, in both languages, and the board still fits", async () => {
+  const { base } = await demo(["--trace", join(root, "tests/golden/extra/blocked.jsonl"), "--interval", "30"]);
+  const rest = await (await fetch(`${base}/api/v1/tenants/blk/queues`)).json();
+  const sales = rest.queues.find((q) => q.queue === "sales");
+  assert.equal(sales.today.blocked, 3);
+  for (const [lang, text] of [["en", "Offered · 3 blocked"], ["zh-CN", "来电量 · 3 通未进队"]]) {
+    for (const [w, h] of VIEWPORTS) {
+      const { p, ctx, errors } = await newPage(w, h);
+      await p.goto(`${base}/?kiosk=1&lang=${lang}&tenant=blk&page=86400`);
+      await p.waitForSelector('.tile[data-queue="sales"] .offered[data-blocked-today]');
+      const offered = '.tile[data-queue="sales"] .offered';
+      assert.equal(await p.getAttribute(offered, "data-blocked-today"), "3");
+      assert.equal(await p.textContent(`${offered} .label`), text);
+      assert.match(await p.getAttribute(`${offered} .label`, "title"), lang === "en" ? /Blocked today .*: 3; this interval: 0/ : /今日拒绝进队.*：3；本时段：0/);
+      // Offered itself is unchanged: blocked calls never entered the queue.
+      assert.equal(await p.getAttribute(`${offered} .value`, "data-raw"), String(sales.interval.offered));
+      // A queue that refused nobody shows plain Offered.
+      const q = rest.queues.find((x) => !x.today.blocked);
+      if (q) assert.equal(await p.getAttribute(`.tile[data-queue="${q.queue}"] .offered`, "data-blocked-today"), null);
+      await p.waitForFunction(() => {
+        const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
+        const same = window.__lastRows === f;
+        window.__lastRows = f;
+        return same;
+      }, null, { polling: 1100 });
+      assert.deepEqual(await p.evaluate(overflowReport), [], `${w}×${h} ${lang}`);
+      assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
+      if (w === 1920) await shot(p, `tv-blocked-${lang}`);
+      assert.deepEqual(errors, []);
+      await ctx.close();
+    }
+  }
 });

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The repository root.
+#[must_use]
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -13,8 +14,7 @@ pub fn root() -> PathBuf {
 /// The `wallboard` binary: `WALLBOARD_BIN`, else `target/debug/wallboard`.
 pub fn binary() -> PathBuf {
     let p = std::env::var_os("WALLBOARD_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target/debug/wallboard"));
+        .map_or_else(|| root().join("target/debug/wallboard"), PathBuf::from);
     assert!(
         p.exists(),
         "{} not built: run cargo build --bin wallboard",
@@ -26,13 +26,13 @@ pub fn binary() -> PathBuf {
 /// The golden data directory (`WALLBOARD_GOLDEN_DIR`, else `tests/golden`).
 pub fn data(file: &str) -> PathBuf {
     std::env::var_os("WALLBOARD_GOLDEN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("tests/golden"))
+        .map_or_else(|| root().join("tests/golden"), PathBuf::from)
         .join(file)
 }
 
 /// The broker under test: `WALLBOARD_TEST_KAFKA` (set by scripts/test.sh
 /// after `deploy/kafka/start.sh`).
+#[must_use]
 pub fn kafka() -> String {
     std::env::var("WALLBOARD_TEST_KAFKA").expect(
         "WALLBOARD_TEST_KAFKA is not set: start a broker with deploy/kafka/start.sh \
@@ -41,6 +41,7 @@ pub fn kafka() -> String {
 }
 
 /// A name unique to this test run.
+#[must_use]
 pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -50,6 +51,7 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// A free TCP port on loopback.
+#[must_use]
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -59,6 +61,8 @@ pub fn free_port() -> u16 {
 }
 
 /// Runs `wallboard ARGS` to completion; panics with its stderr on failure.
+// Callers run it for its effect; some also read what it printed.
+#[allow(clippy::must_use_candidate)]
 pub fn wallboard(args: &[&str]) -> std::process::Output {
     let out = Command::new(binary())
         .args(args)
@@ -83,6 +87,7 @@ impl Drop for Proc {
 }
 
 /// Starts `wallboard ARGS` in the background.
+#[must_use]
 pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
     let log = std::fs::File::create(std::env::temp_dir().join(format!("{}.log", unique("wb"))))
         .expect("log file");
@@ -112,6 +117,7 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
 }
 
 /// `GET url` as JSON, if it answers 200.
+#[must_use]
 pub fn get_json(url: &str) -> Option<serde_json::Value> {
     let r = reqwest::blocking::get(url).ok()?;
     if !r.status().is_success() {
@@ -121,6 +127,7 @@ pub fn get_json(url: &str) -> Option<serde_json::Value> {
 }
 
 /// `GET url` as text, if it answers 200.
+#[must_use]
 pub fn get_text(url: &str) -> Option<String> {
     let r = reqwest::blocking::get(url).ok()?;
     if !r.status().is_success() {

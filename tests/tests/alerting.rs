@@ -3,6 +3,9 @@
 //! (Python's aiosmtpd) gets the mail, and Debian's Prometheus Alertmanager
 //! receives the alert. Run by `scripts/test.sh`, which installs them.
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -37,7 +40,7 @@ fn receiver() -> (u16, Received) {
                 if let Some((k, v)) = l.split_once(':') {
                     match k.to_ascii_lowercase().as_str() {
                         "content-length" => len = v.trim().parse().unwrap_or(0),
-                        "x-wallboard-signature" => sig = v.trim().to_owned(),
+                        "x-wallboard-signature" => v.trim().clone_into(&mut sig),
                         _ => {}
                     }
                 }

@@ -6,6 +6,7 @@
 //! Run by `scripts/test.sh`, which starts the broker and sets
 //! `WALLBOARD_TEST_KAFKA`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,7 +36,10 @@ impl Serve {
             group: unique("group"),
             state: std::env::temp_dir().join(unique("state")),
             port: tests::free_port(),
-            metrics: metrics.iter().map(|s| s.to_string()).collect(),
+            metrics: metrics
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         }
     }
 
@@ -208,7 +212,7 @@ fn a_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|p| p["snapshot_offset"].as_i64() == Some(half as i64))
+                .any(|p| p["snapshot_offset"].as_i64() == i64::try_from(half).ok())
     });
     // The second half arrives while the aggregator runs; it dies mid-stream.
     let publisher = {
@@ -256,10 +260,12 @@ fn bad_records_land_in_the_dead_letter_topic_with_reasons() {
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("bad.jsonl");
     let mut text = std::fs::read_to_string(data("edge-basic.jsonl")).unwrap();
-    text.push_str(&format!(
-        "{{\"v\":1,\"id\":\"big\",\"ts\":1795424400000,\"tenant\":\"edge\",\"kind\":\"call_queued\",\"call\":\"b\",\"queue\":\"q1\",\"pad\":\"{}\"}}\n",
+    writeln!(
+        text,
+        "{{\"v\":1,\"id\":\"big\",\"ts\":1795424400000,\"tenant\":\"edge\",\"kind\":\"call_queued\",\"call\":\"b\",\"queue\":\"q1\",\"pad\":\"{}\"}}",
         "x".repeat(70_000)
-    ));
+    )
+    .unwrap();
     std::fs::write(&trace, &text).unwrap();
     s.ingest(&trace, &["--no-validate"]);
     let _serve = s.start(&[
@@ -460,7 +466,7 @@ fn records_too_large_for_the_dead_letter_topic_are_cut_never_lost() {
             "{{\"v\":1,\"id\":\"big{i}\",\"ts\":1795424400000,\"kind\":\"call_queued\",\"call\":\"b\",\"queue\":\"q\",\"pad\":\""
         );
         let pad = "x".repeat(999_800 - head.len() - 2);
-        text.push_str(&format!("{head}{pad}\"}}\n"));
+        writeln!(text, "{head}{pad}\"}}").unwrap();
     }
     text.push_str(
         "{\"v\":1,\"id\":\"ok\",\"ts\":1795424400000,\"kind\":\"call_queued\",\"call\":\"c\",\"queue\":\"q\"}\n",

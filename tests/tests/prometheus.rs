@@ -2,6 +2,9 @@
 //! the counters it stores equal the REST report, and every rule is healthy.
 //! Run by `scripts/test.sh`, which installs Prometheus.
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -117,7 +120,7 @@ fn prometheus(target: u16) -> (Proc, String) {
     (proc, format!("http://127.0.0.1:{port}/api/v1"))
 }
 
-/// The single value of an instant PromQL query, if there is one.
+/// The single value of an instant `PromQL` query, if there is one.
 fn instant(api: &str, promql: &str) -> Option<f64> {
     let url = format!("{api}/query?query={}", urlencode(promql));
     let v = get_json(&url)?;

@@ -17,14 +17,16 @@ use sha2::Sha256;
 use tokio::sync::{mpsc, watch};
 
 use aggregator::alerts::{ActiveAlert, AlertEngine, AlertStatus, Notification};
-use aggregator::pipeline::writer::unix_ms;
-use aggregator::pipeline::Hub;
+use wallboard_pipeline::writer::unix_ms;
+use wallboard_pipeline::Hub;
 
 /// A place notifications go.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
+    /// Channel name, as alert rules' `channels` list it.
     pub name: String,
+    /// How the channel is delivered to.
     pub kind: ChannelKind,
     /// Webhook URL, robot URL, Alertmanager base URL, or for `email` the
     /// SMTP server: `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`,
@@ -37,10 +39,12 @@ pub struct ChannelConfig {
     /// For `email`: sender and recipients.
     #[serde(default)]
     pub from: Option<String>,
+    /// For `email`: the recipients.
     #[serde(default)]
     pub to: Vec<String>,
 }
 
+/// Where a channel delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
@@ -50,9 +54,9 @@ pub enum ChannelKind {
     Alertmanager,
     /// Slack incoming webhook.
     Slack,
-    /// WeCom (企业微信) group robot.
+    /// `WeCom` (企业微信) group robot.
     Wecom,
-    /// DingTalk (钉钉) group robot.
+    /// `DingTalk` (钉钉) group robot.
     Dingtalk,
     /// E-mail through SMTP.
     Email,
@@ -61,6 +65,7 @@ pub enum ChannelKind {
 /// Deliveries by channel and result, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct DeliveryStats {
+    /// Deliveries per (channel name, result).
     pub counts: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
@@ -69,7 +74,7 @@ impl DeliveryStats {
         *self
             .counts
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((channel.to_owned(), result))
             .or_default() += 1;
     }
@@ -78,8 +83,11 @@ impl DeliveryStats {
 /// Readers' handle on alerting.
 #[derive(Clone)]
 pub struct Alerts {
+    /// The alert engine; readers take the lock to acknowledge and silence.
     pub engine: Arc<Mutex<AlertEngine>>,
+    /// The alerts firing now, republished after every evaluation.
     pub active: watch::Receiver<Arc<Vec<ActiveAlert>>>,
+    /// Delivery counters.
     pub stats: Arc<DeliveryStats>,
 }
 
@@ -89,6 +97,7 @@ const QUEUE: usize = 256;
 const ATTEMPTS: u32 = 4;
 
 /// Starts evaluation and delivery.
+#[must_use]
 pub fn start(engine: AlertEngine, channels: Vec<ChannelConfig>, hub: Hub) -> Alerts {
     let engine = Arc::new(Mutex::new(engine));
     let stats = Arc::new(DeliveryStats::default());
@@ -113,25 +122,26 @@ pub fn start(engine: AlertEngine, channels: Vec<ChannelConfig>, hub: Hub) -> Ale
             let snaps: Vec<_> = hub.tenants().iter().filter_map(|t| hub.live(t)).collect();
             let refs: Vec<_> = snaps.iter().map(|s| &**s).collect();
             let (notes, now_active) = {
-                let mut e = eng.lock().unwrap_or_else(|e| e.into_inner());
+                let mut e = eng
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 (e.evaluate(unix_ms(), &refs), e.active())
             };
             active_tx.send_replace(Arc::new(now_active));
             for n in notes {
                 tracing::info!(rule = n.rule, tenant = n.tenant, subject = n.subject, status = ?n.status, "{}", n.summary);
                 for ch in &n.channels {
-                    match senders.get(ch) {
-                        Some(tx) => {
-                            if tx.try_send(n.clone()).is_err() {
-                                dropped.fetch_add(1, Ordering::Relaxed);
-                                st.count(ch, "dropped");
-                                tracing::warn!(
-                                    channel = ch,
-                                    "channel queue full: notification dropped"
-                                );
-                            }
+                    if let Some(tx) = senders.get(ch) {
+                        if tx.try_send(n.clone()).is_err() {
+                            dropped.fetch_add(1, Ordering::Relaxed);
+                            st.count(ch, "dropped");
+                            tracing::warn!(
+                                channel = ch,
+                                "channel queue full: notification dropped"
+                            );
                         }
-                        None => tracing::warn!(channel = ch, "rule names an unknown channel"),
+                    } else {
+                        tracing::warn!(channel = ch, "rule names an unknown channel");
                     }
                 }
             }
@@ -245,6 +255,7 @@ fn status_word(s: AlertStatus) -> &'static str {
 }
 
 /// `sha256=<hex of HMAC-SHA256(secret, body)>`.
+#[must_use]
 pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(body);

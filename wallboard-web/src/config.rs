@@ -14,12 +14,17 @@ use serde::{Deserialize, Serialize};
 use aggregator::alerts::{AlertMetric, AlertRule};
 use aggregator::{MetricsConfig, Params};
 
+/// The whole service configuration (`deploy/wallboard.example.toml` documents every key).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
+    /// How the numbers are computed (`[metrics]`, `metrics.md` "Parameters").
     pub metrics: MetricsConfig,
+    /// HTTP listener, tokens and limits (`[server]`).
     pub server: ServerConfig,
+    /// The event log (`[kafka]`).
     pub kafka: KafkaConfig,
+    /// Lateness, snapshots and future events (`[pipeline]`).
     pub pipeline: PipelineConfig,
     /// Thresholds of the freshness states (`metrics.md`, "Freshness").
     pub freshness: aggregator::freshness::FreshnessConfig,
@@ -39,9 +44,11 @@ pub struct AppConfig {
     pub reasons: Vec<crate::display::ReasonLabel>,
 }
 
+/// The `[server]` section: the HTTP listener, access tokens and limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
+    /// Address and port the HTTP server listens on.
     pub listen: SocketAddr,
     /// Bearer tokens that may read (wallboards). With no token of any role
     /// configured: no authentication (the embedded demo); with any, every
@@ -68,7 +75,7 @@ pub struct ServerConfig {
     pub header_timeout_s: u64,
     /// Seconds a client has to send a request's body.
     pub body_timeout_s: u64,
-    /// Open connections at most (WebSockets included); beyond, a new one
+    /// Open connections at most (`WebSockets` included); beyond, a new one
     /// is answered 503 and closed.
     pub max_connections: usize,
     /// Most queues in one WebSocket subscription.
@@ -84,7 +91,9 @@ pub struct ServerConfig {
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: server.{key} is 0; it must be at least 1 ({why})")]
 pub struct ZeroLimit {
+    /// The `[server]` key that is 0.
     pub key: &'static str,
+    /// What the setting limits, for the message.
     pub why: &'static str,
 }
 
@@ -163,12 +172,17 @@ impl Default for ServerConfig {
     }
 }
 
+/// The `[kafka]` section: where canonical events are read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
+    /// Bootstrap brokers, `host:port` comma-separated.
     pub brokers: String,
+    /// Topic of canonical events.
     pub topic: String,
+    /// Topic rejected records are copied to.
     pub dlq_topic: String,
+    /// Consumer group id of the aggregators.
     pub group: String,
     /// Partitions of the topic when this service creates it.
     pub partitions: i32,
@@ -190,6 +204,7 @@ impl Default for KafkaConfig {
     }
 }
 
+/// The `[pipeline]` section: lateness, snapshots and future events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -207,6 +222,7 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// [`Self::max_future_s`] for the writer.
+    #[must_use]
     pub fn max_future_ms(&self) -> i64 {
         i64::try_from(self.max_future_s.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
@@ -224,23 +240,19 @@ impl Default for PipelineConfig {
 }
 
 /// The service-level variant a queue shows and alerts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SlVariant {
-    Sl1,
-    Sl2,
-    #[default]
-    Sl3,
-    Sl4,
-}
+pub use aggregator::goals::SlVariant;
 
+/// One `[[queues]]` entry: a queue's targets and how the board shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueTarget {
+    /// Queue name as in the events.
     pub name: String,
     /// Shown instead of the name, if set.
     pub label: Option<String>,
+    /// Service-level variant the queue shows and alerts on.
     pub sl_variant: SlVariant,
+    /// Service-level threshold in seconds the queue shows.
     pub sl_threshold_s: u32,
     /// Goal for the service level (green at or above, amber within 5 points).
     pub sl_target: f64,
@@ -260,9 +272,23 @@ pub struct QueueTarget {
     pub sl_amber: f64,
     /// Colour bands (amber at or above `amber`, red at or above `red`).
     pub waiting: Option<crate::display::Band>,
+    /// Colour band of the oldest wait, seconds.
     pub longest_wait_s: Option<crate::display::Band>,
+    /// Colour band of the average speed of answer, seconds.
     pub asa_s: Option<crate::display::Band>,
+    /// Colour band of the abandon rate (a ratio).
     pub abandon_rate: Option<crate::display::Band>,
+}
+
+impl QueueTarget {
+    /// What the live view and the report judge this queue's service level by.
+    pub fn goal(&self) -> aggregator::goals::QueueGoal {
+        aggregator::goals::QueueGoal {
+            variant: self.sl_variant,
+            threshold_s: self.sl_threshold_s,
+            target: self.sl_target,
+        }
+    }
 }
 
 impl Default for QueueTarget {
@@ -289,28 +315,39 @@ impl Default for QueueTarget {
 /// A configuration that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The configuration could not be read or merged (syntax, types, unknown keys).
     #[error("configuration: {0}")]
     Figment(#[from] Box<figment::Error>),
-    #[error("configuration{}: {}: {error}", in_file(file), error.key())]
+    /// A `[metrics]` setting makes no sense.
+    #[error("configuration{}: {}: {error}", in_file(file.as_deref()), error.key())]
     Metrics {
+        /// What is wrong, and the key.
         error: aggregator::ConfigError,
+        /// The file it came from, if any.
         file: Option<PathBuf>,
     },
-    #[error("configuration{}: {key}: {message}", in_file(file))]
+    /// A setting makes no sense.
+    #[error("configuration{}: {key}: {message}", in_file(file.as_deref()))]
     Invalid {
+        /// The file it came from, if any.
         file: Option<PathBuf>,
+        /// The key, with its section.
         key: String,
+        /// Why it is refused.
         message: String,
     },
+    /// A `[server]` limit is 0.
     #[error(transparent)]
     Server(#[from] ZeroLimit),
+    /// A `[freshness]` threshold is 0.
     #[error("configuration: {0}")]
     Freshness(#[from] aggregator::freshness::FreshnessConfigError),
+    /// A `[display]` setting makes no sense.
     #[error("configuration: {0}")]
     Display(#[from] crate::display::DisplayError),
 }
 
-fn in_file(file: &Option<PathBuf>) -> String {
+fn in_file(file: Option<&std::path::Path>) -> String {
     file.as_ref()
         .map(|f| format!(" ({})", f.display()))
         .unwrap_or_default()
@@ -418,6 +455,11 @@ impl AppConfig {
             .iter()
             .filter_map(|q| Some((q.name.clone(), q.short_abandon_s?)))
             .collect();
+        params.goals.by_queue = self
+            .queues
+            .iter()
+            .map(|q| (q.name.clone(), q.goal()))
+            .collect();
         Ok(params)
     }
 
@@ -471,6 +513,11 @@ impl AppConfig {
         }
         if rule.metric == AlertMetric::ServiceLevel {
             check_threshold(key("sl_threshold_s"), rule.sl_threshold_s)?;
+        }
+        if matches!(
+            rule.metric,
+            AlertMetric::ServiceLevel | AlertMetric::ProjectedServiceLevel
+        ) {
             let ratio = |v: f64| (0.0..=1.0).contains(&v);
             if !ratio(rule.threshold) || !rule.clear.is_none_or(ratio) {
                 return Err((
@@ -495,6 +542,7 @@ impl AppConfig {
 
     /// Configured queues that no tenant's live view has seen (not an error:
     /// a queue may not have had a call yet).
+    #[must_use]
     pub fn unseen_queues(&self, seen: &std::collections::BTreeSet<&str>) -> Vec<String> {
         self.queues
             .iter()
@@ -504,6 +552,7 @@ impl AppConfig {
     }
 
     /// The display settings of `queue` (defaults when not configured).
+    #[must_use]
     pub fn target_for(&self, queue: &str) -> QueueTarget {
         self.queues
             .iter()

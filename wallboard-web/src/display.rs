@@ -14,7 +14,9 @@ use crate::config::{AppConfig, QueueTarget};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
+    /// Value from which the colour is amber, in the metric's unit.
     pub amber: f64,
+    /// Value from which the colour is red, in the metric's unit.
     pub red: f64,
 }
 
@@ -28,9 +30,12 @@ impl Band {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AllQueues {
+    /// Before the queue tiles.
     #[default]
     First,
+    /// After the queue tiles.
     Last,
+    /// Not shown.
     Hidden,
 }
 
@@ -40,8 +45,11 @@ pub enum AllQueues {
 pub enum Layout {
     /// Tiles, the intraday chart and the agents.
     Full,
+    /// Queue tiles only.
     Tiles,
+    /// Agent cards only.
     Agents,
+    /// The intraday service-level chart only.
     Chart,
 }
 
@@ -49,9 +57,13 @@ pub enum Layout {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StateLimits {
+    /// Seconds ringing before the card turns amber / red.
     pub ringing: Band,
+    /// Seconds on a call before the card turns amber / red.
     pub on_call: Band,
+    /// Seconds in after-call work before the card turns amber / red.
     pub acw: Band,
+    /// Seconds not ready before the card turns amber / red.
     pub not_ready: Band,
 }
 
@@ -72,7 +84,9 @@ impl Default for StateLimits {
 pub struct DisplayConfig {
     /// Seconds each page shows when a board has more than fits legibly.
     pub page_s: u32,
+    /// Where the "All queues" tile goes.
     pub all_queues: AllQueues,
+    /// Colour limits of time in state on agent cards, seconds.
     pub state_limits_s: StateLimits,
     /// Chime on a new critical alert (boards may also ask with `sound=1`).
     pub sound: bool,
@@ -94,13 +108,18 @@ impl Default for DisplayConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Board {
+    /// Board name, as in `/?board=NAME`.
     pub name: String,
     /// Queues in the order shown; empty: every queue.
     #[serde(default)]
     pub queues: Vec<String>,
+    /// What the board shows.
     pub layout: Option<Layout>,
+    /// Seconds per page.
     pub page_s: Option<u32>,
+    /// Where the "All queues" tile goes.
     pub all_queues: Option<AllQueues>,
+    /// Chime on a new critical alert.
     pub sound: Option<bool>,
     /// Small agent cards (300+ agents on one 4K screen).
     pub compact: Option<bool>,
@@ -113,8 +132,11 @@ pub struct Board {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentInfo {
+    /// Agent id as in the events.
     pub id: String,
+    /// Name shown instead of the id.
     pub name: Option<String>,
+    /// Team, for boards that show only some teams.
     pub team: Option<String>,
 }
 
@@ -122,21 +144,47 @@ pub struct AgentInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonLabel {
+    /// Reason code as in `agent_state` events.
     pub code: String,
+    /// Label per UI language (`en`, `zh-CN`).
     pub labels: BTreeMap<String, String>,
 }
 
 /// Configuration of the display that makes no sense.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DisplayError {
+    /// A band whose `amber` is above its `red`.
     #[error("{key}: amber ({amber}) must not be above red ({red})")]
-    Band { key: String, amber: f64, red: f64 },
+    Band {
+        /// The setting's key.
+        key: String,
+        /// Its `amber` value.
+        amber: f64,
+        /// Its `red` value.
+        red: f64,
+    },
+    /// A page time under 3 seconds.
     #[error("{key}: a page must show for at least 3 s (got {got})")]
-    PageTooShort { key: String, got: u32 },
+    PageTooShort {
+        /// The setting's key.
+        key: String,
+        /// The page time given, seconds.
+        got: u32,
+    },
+    /// Two boards with the same name, or one without a name.
     #[error("boards: {name:?} is defined twice, or has no name")]
-    BoardName { name: String },
+    BoardName {
+        /// The repeated (or empty) name.
+        name: String,
+    },
+    /// A queue's `sl_amber` outside 0..=1.
     #[error("queues: {name}.sl_amber ({got}) must be within 0..=1")]
-    SlAmber { name: String, got: f64 },
+    SlAmber {
+        /// The queue's name.
+        name: String,
+        /// The value given.
+        got: f64,
+    },
 }
 
 /// Refuses bands, pages and boards that make no sense, naming the key.
@@ -213,6 +261,8 @@ pub struct DisplayPush<'a> {
 }
 
 impl<'a> DisplayPush<'a> {
+    /// The display push of `config`'s display settings.
+    #[must_use]
     pub fn new(config: &'a AppConfig) -> Self {
         DisplayPush {
             kind: "display",

@@ -4,10 +4,10 @@
 use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
-use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{next_id_hint, parse_line, Line, LineReader};
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::jsonl::{next_id_hint, parse_line, Line, LineReader};
 use ingest::queue_log::{file_identity, line_text, LineError, LineProblem, QueueLogTranslator};
-use ingest::Event;
+use wallboard_events::Event;
 
 /// How many rejection reasons the summary spells out.
 const SHOWN_REJECTIONS: usize = 10;
@@ -15,20 +15,29 @@ const SHOWN_REJECTIONS: usize = 10;
 /// What a replay read, for the summary.
 #[derive(Debug, Default)]
 pub struct ReplaySummary {
+    /// Non-blank lines read.
     pub lines: u64,
+    /// Events applied.
     pub applied: u64,
+    /// Events dropped as duplicates.
     pub duplicates: u64,
+    /// `agent_state` events older than the agent's latest, ignored for time.
     pub out_of_order_states: u64,
+    /// Outcomes for a queue segment that had already ended, ignored.
     pub ignored_outcomes: u64,
     /// Heartbeats read: counted in no metric (`events.md`).
     pub heartbeats: u64,
+    /// Events of a tenant other than the one reported.
     pub other_tenants: u64,
+    /// Events after `--until`, not applied.
     pub after_until: u64,
+    /// Lines rejected (invalid, or time not accepted).
     pub rejected: u64,
     /// The first few rejected lines, each with its number and reason.
     pub first_rejections: Vec<String>,
-    /// Source lines that map to no event (queue_log `RINGNOANSWER`, …).
+    /// Source lines that map to no event (`queue_log` `RINGNOANSWER`, …).
     pub ignored_lines: u64,
+    /// Tenants in the order first seen.
     pub tenants_seen: Vec<String>,
 }
 
@@ -63,7 +72,7 @@ pub fn replay(
     Ok(s)
 }
 
-/// Feeds an Asterisk queue_log to `engine` (events of `tenant`, default
+/// Feeds an Asterisk `queue_log` to `engine` (events of `tenant`, default
 /// `default`), translated as `adapters.md` says, with the event ids
 /// `wallboard ingest queue-log` gives the same file.
 pub fn replay_queue_log(

@@ -8,16 +8,18 @@ use std::collections::BTreeMap;
 
 use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
-use ingest::DequeueReason;
 use serde::Deserialize;
 use unicode_width::UnicodeWidthStr;
+use wallboard_events::{BlockedReason, DequeueReason};
 
 /// The language of the column headers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 pub enum Lang {
+    /// English.
     #[default]
     #[serde(rename = "en")]
     En,
+    /// Simplified Chinese.
     #[serde(rename = "zh-CN")]
     #[value(name = "zh-CN")]
     ZhCn,
@@ -70,9 +72,45 @@ fn reason_zh(r: DequeueReason) -> &'static str {
     }
 }
 
+fn blocked_zh(r: BlockedReason) -> &'static str {
+    match r {
+        BlockedReason::Full => "队列已满",
+        BlockedReason::NoAgents => "无座席",
+        BlockedReason::NoAvailableAgents => "无空闲座席",
+        BlockedReason::Closed => "已关闭",
+        BlockedReason::Other => "其他",
+    }
+}
+
+/// `blocked` and one column per reason (`metrics.md`, "Report as CSV"):
+/// only in the CSV of a report that has blocked calls.
+fn blocked_columns() -> Vec<Column> {
+    let mut cols = vec![Column::new(
+        "blocked",
+        "拒绝进队量",
+        Box::new(|r: &QueueRow| Cell::Count(r.blocked.as_ref().map_or(0, |b| b.blocked))),
+    )];
+    for &reason in BlockedReason::ALL {
+        cols.push(Column::new(
+            format!("blocked_{}", reason.as_str()),
+            format!("拒绝进队量({})", blocked_zh(reason)),
+            Box::new(move |r: &QueueRow| {
+                let by = r.blocked.as_ref().map(|b| &b.blocked_by_reason);
+                Cell::Count(
+                    by.and_then(|m| m.get(reason.as_str()))
+                        .copied()
+                        .unwrap_or(0),
+                )
+            }),
+        ));
+    }
+    cols
+}
+
 /// The CSV columns, in order: every field of a queue row, with the
-/// per-threshold maps and `dequeued_by_reason` spread into one column each.
-fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
+/// per-threshold maps and `dequeued_by_reason` spread into one column each
+/// (and `blocked_by_reason`, when `with_blocked`).
+fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
     macro_rules! col {
         ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
             Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
@@ -92,12 +130,13 @@ fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
         Column::new(
             "start_ms",
             "开始时间戳(毫秒)",
-            Box::new(|r: &QueueRow| Cell::Count(r.start_ms as u64)),
+            // Event times are validated to lie after 1970 (events.md).
+            Box::new(|r: &QueueRow| Cell::Count(u64::try_from(r.start_ms).unwrap_or(0))),
         ),
         Column::new(
             "end_ms",
             "结束时间戳(毫秒)",
-            Box::new(|r: &QueueRow| Cell::Count(r.end_ms as u64)),
+            Box::new(|r: &QueueRow| Cell::Count(u64::try_from(r.end_ms).unwrap_or(0))),
         ),
         col!("entered", "进队量", Count, entered),
         col!("offered", "来电量", Count, offered),
@@ -121,6 +160,9 @@ fn csv_columns(thresholds_s: &[u32]) -> Vec<Column> {
         ));
     }
     cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
+    if with_blocked {
+        cols.extend(blocked_columns());
+    }
     for &t in thresholds_s {
         cols.extend(threshold_columns(t));
     }
@@ -208,8 +250,10 @@ fn csv_cell(c: Cell<'_>) -> String {
 /// The report's queue rows as CSV: a UTF-8 byte-order mark (so Excel and
 /// WPS do not guess a legacy code page), a header row, CRLF line ends and
 /// RFC 4180 quoting.
+#[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
-    let cols = csv_columns(&report.sl_thresholds_s);
+    let with_blocked = report.queues.iter().any(|r| r.blocked.is_some());
+    let cols = csv_columns(&report.sl_thresholds_s, with_blocked);
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::WriterBuilder::new()
@@ -314,6 +358,7 @@ fn table_cell(c: Cell<'_>) -> (String, bool) {
 
 /// The report's queue rows as a table aligned for a terminal (numbers to
 /// the right, rounded to one decimal; `-` where the report has `null`).
+#[must_use]
 pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
     let cols = table_columns(&report.sl_thresholds_s);
     let header: Vec<(String, bool)> = cols
@@ -357,8 +402,10 @@ pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
 /// `?format=` and `?lang=` of `GET /api/v1/tenants/{t}/report`.
 #[derive(Debug, Default, Deserialize)]
 pub struct FormatQuery {
+    /// Body format; `None`: JSON.
     #[serde(default)]
     pub format: Option<RestFormat>,
+    /// Language of the CSV column headers.
     #[serde(default)]
     pub lang: Lang,
 }
@@ -367,7 +414,9 @@ pub struct FormatQuery {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RestFormat {
+    /// The interval report as JSON.
     Json,
+    /// The interval report as CSV (`metrics.md` "Report as CSV").
     Csv,
 }
 
@@ -409,12 +458,15 @@ fn accept_prefers_csv(accept: &str) -> bool {
     match (csv, json) {
         (Some((c, _)), _) if c <= 0.0 => false,
         (Some(_), None) => true,
+        // Equal scores are exactly equal: they count the same characters.
+        #[allow(clippy::float_cmp)]
         (Some((c, cp)), Some((j, jp))) => c > j || (c == j && cp < jp),
         (None, _) => false,
     }
 }
 
 /// The CSV report as an HTTP response: a download named after the tenant.
+#[must_use]
 pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Response {
     use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;

@@ -30,6 +30,7 @@ pub enum Stopped {
 
 impl Stopped {
     /// The process's exit status for an unfinished stop (`None`: clean).
+    #[must_use]
     pub fn exit_code(self) -> Option<i32> {
         match self {
             Stopped::Clean => None,
@@ -49,9 +50,9 @@ pub async fn bounded_stop(
     second: impl Future<Output = ()>,
 ) -> Stopped {
     tokio::select! {
-        _ = stop => Stopped::Clean,
-        _ = tokio::time::sleep(deadline) => Stopped::DeadlinePassed,
-        _ = second => Stopped::SecondSignal,
+        () = stop => Stopped::Clean,
+        () = tokio::time::sleep(deadline) => Stopped::DeadlinePassed,
+        () = second => Stopped::SecondSignal,
     }
 }
 

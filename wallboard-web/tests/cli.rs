@@ -268,7 +268,7 @@ fn events_posted_over_http_are_checked_one_by_one_and_applied() {
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while client.get(format!("{base}/readyz")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        while client.get(format!("{base}/readyz")).send().await.map_or(true, |r| r.status() != 200) {
             assert!(std::time::Instant::now() < deadline, "demo not ready");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }

@@ -188,7 +188,7 @@ fn the_service_stop_timeout_covers_the_stop_deadline() {
         .expect("TimeoutStopSec=…s")
         .parse()
         .unwrap();
-    let deadline = wallboard_web::shutdown::STOP_DEADLINE.as_secs();
+    let deadline = wallboard::shutdown::STOP_DEADLINE.as_secs();
     assert!(
         (deadline + 5..=deadline + 30).contains(&timeout),
         "TimeoutStopSec={timeout}s vs a {deadline} s stop deadline"

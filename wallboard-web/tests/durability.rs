@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use aggregator::pipeline::snapshot::SnapshotStore;
-use aggregator::pipeline::writer::{self, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use aggregator::freshness::FreshnessConfig;
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState};
+use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::writer::{self, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 /// Starts a writer whose snapshots go to `dir`, and the web server.
 async fn start(dir: std::path::PathBuf) -> String {
@@ -32,7 +33,7 @@ async fn start(dir: std::path::PathBuf) -> String {
             params: config.metrics.validate().unwrap(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
-            freshness: Default::default(),
+            freshness: FreshnessConfig::default(),
             publish_interval: Duration::from_millis(20),
             snapshot_interval: Duration::from_millis(50),
             snapshots: Some(SnapshotStore::new(dir, "events")),

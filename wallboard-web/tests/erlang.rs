@@ -61,3 +61,48 @@ fn text_says_what_a_planner_needs_and_nonsense_is_refused() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--target is a fraction"));
 }
+
+#[test]
+fn erlang_a_counts_abandons_and_needs_a_patience() {
+    let args = [
+        "--calls",
+        "360",
+        "--interval",
+        "30",
+        "--aht",
+        "240",
+        "--threshold",
+        "15",
+        "--agents",
+        "55",
+        "--output",
+        "json",
+    ];
+    let c: serde_json::Value = serde_json::from_slice(&erlang(&args).stdout).unwrap();
+    let mut with_a = args.to_vec();
+    with_a.extend(["--model", "erlang-a", "--patience", "120"]);
+    let out = erlang(&with_a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&c["model"], &a["model"]),
+        (&"erlang_c".into(), &"erlang_a".into())
+    );
+    assert_eq!(a["patience_s"], 120.0);
+    assert!(c["at_agents"].get("p_abandon").is_none());
+    let p_ab = a["at_agents"]["p_abandon"].as_f64().unwrap();
+    assert!(p_ab > 0.0 && p_ab < 0.05, "{p_ab}");
+    let sl = |v: &serde_json::Value| v["at_agents"]["service_level"].as_f64().unwrap();
+    assert!(sl(&a) > sl(&c), "abandons shorten the queue");
+    assert!(a["required_agents"].as_u64() <= c["required_agents"].as_u64());
+
+    let missing = erlang(&["--calls", "1", "--aht", "60", "--model", "erlang-a"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("needs --patience"));
+    let stray = erlang(&["--calls", "1", "--aht", "60", "--patience", "30"]);
+    assert!(String::from_utf8_lossy(&stray.stderr).contains("--patience needs --model erlang-a"));
+}

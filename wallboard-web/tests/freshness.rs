@@ -14,12 +14,12 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::freshness::FreshnessConfig;
-use aggregator::pipeline::bus::Bus;
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters};
-use aggregator::pipeline::Hub;
-use ingest::{Event, Upstream};
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState, IngestSink};
+use wallboard_events::{Event, Upstream};
+use wallboard_pipeline::bus::Bus;
+use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters};
+use wallboard_pipeline::Hub;
 
 struct Server {
     addr: std::net::SocketAddr,
@@ -33,7 +33,7 @@ async fn start(config: AppConfig, records: Vec<Vec<u8>>) -> Server {
         Box::new(LogDeadLetters),
         changed_tx,
     );
-    let n = records.len() as i64;
+    let n = i64::try_from(records.len()).unwrap();
     let bus = Bus::new(w.handle.inbox.clone());
     bus.send(records).unwrap();
     let hub = Hub::new(vec![w.handle.clone()], changed_rx);

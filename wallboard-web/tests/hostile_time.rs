@@ -51,7 +51,9 @@ fn an_agent_state_then_the_last_millisecond_of_9999_finishes() {
 
 #[test]
 fn a_far_event_in_a_day_is_rejected_by_line_and_the_day_is_counted() {
-    let mut lines: Vec<String> = (0..300).map(|i| queued(i, T0 + i as i64 * 1000)).collect();
+    let mut lines: Vec<String> = (0..300)
+        .map(|i| queued(i, T0 + i64::from(i) * 1000))
+        .collect();
     lines.insert(150, queued(9999, T0 + 4 * 365 * 86_400_000));
     let out = replay(&(lines.join("\n") + "\n"));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -76,7 +78,7 @@ fn intervals_dropped_by_a_jump_are_reported() {
     // A 1975 line first, then a day of 2026 lines: the day is counted, and
     // the 1975 interval, outside the history kept, is said to be dropped.
     let mut lines = vec![queued(0, 179_539_200_000)];
-    lines.extend((1..200).map(|i| queued(i, T0 + i as i64 * 1000)));
+    lines.extend((1..200).map(|i| queued(i, T0 + i64::from(i) * 1000)));
     let out = replay(&(lines.join("\n") + "\n"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("200 applied"), "{stderr}");

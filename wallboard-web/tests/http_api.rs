@@ -3,8 +3,12 @@
 //! route × credential, and the limits of `[server]` (body, events per
 //! request, timeouts, connections, WebSocket subscriptions).
 
+// An end-to-end scenario reads best as one story, start to finish.
+#![allow(clippy::too_many_lines)]
+
 mod common;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -15,8 +19,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::MetricsConfig;
 
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::AppState;
+use wallboard::config::AppConfig;
+use wallboard::web::AppState;
 
 /// The edge-basic golden day, applied, behind a served router.
 async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
@@ -179,7 +183,7 @@ async fn every_failure_is_a_problem_document() {
     .await;
     let ok = c.post(&silence).json(&body).send().await.unwrap();
     assert_eq!(ok.status(), 200);
-    let body = serde_json::json!({"rule": "long wait", "subject": "q1", "minutes": 600000});
+    let body = serde_json::json!({"rule": "long wait", "subject": "q1", "minutes": 600_000});
     problem(
         c.post(&silence).json(&body).send().await.unwrap(),
         400,
@@ -479,7 +483,7 @@ async fn websocket_subscriptions_are_bounded_and_their_cache_goes_with_them() {
     let end = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                None | Some(Err(_) | Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}
             }
         }
@@ -613,7 +617,9 @@ async fn the_openapi_document_covers_every_route_and_every_answer() {
     for (method, path) in &documented {
         let op = &openapi["paths"][path][method];
         let answers = op["responses"].as_object().unwrap();
-        let open = op["security"].as_array().is_some_and(|s| s.is_empty());
+        let open = op["security"]
+            .as_array()
+            .is_some_and(std::vec::Vec::is_empty);
         let mut tries = vec![(
             "admin token",
             request(&client, &base, method, path, "edge").bearer_auth("boss"),
@@ -678,13 +684,14 @@ async fn a_websocket_client_that_never_reads_is_dropped_and_counted() {
             .send()
     };
     // 3,000 agents make every push a few hundred KB.
-    let agents: String = (0..3_000)
-        .map(|i| {
-            format!(
-                "{{\"v\":1,\"id\":\"s{i}\",\"ts\":1795429300000,\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-{i:05}\",\"state\":\"available\"}}\n"
-            )
-        })
-        .collect();
+    let agents = (0..3_000).fold(String::new(), |mut text, i| {
+        writeln!(
+            text,
+            "{{\"v\":1,\"id\":\"s{i}\",\"ts\":1795429300000,\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-{i:05}\",\"state\":\"available\"}}"
+        )
+        .unwrap();
+        text
+    });
     assert_eq!(post(agents).await.unwrap().status(), 200);
     // A client with a small receive window that never reads.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -707,7 +714,7 @@ async fn a_websocket_client_that_never_reads_is_dropped_and_counted() {
         n += 1;
         let ev = format!(
             "{{\"v\":1,\"id\":\"t{n}\",\"ts\":{},\"tenant\":\"edge\",\"kind\":\"agent_state\",\"agent\":\"agent-00000\",\"state\":\"{}\"}}",
-            1795429300000_i64 + n * 1000,
+            1_795_429_300_000_i64 + n * 1000,
             if n % 2 == 0 { "available" } else { "not_ready" }
         );
         assert_eq!(post(ev).await.unwrap().status(), 200);

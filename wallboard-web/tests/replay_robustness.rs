@@ -5,7 +5,7 @@ use std::io::BufReader;
 use proptest::prelude::*;
 
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
-use wallboard_web::replay::replay;
+use wallboard::replay::replay;
 
 fn trace() -> String {
     let path = concat!(

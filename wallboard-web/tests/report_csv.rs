@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aggregator::MetricsConfig;
 
-use wallboard_web::config::AppConfig;
+use wallboard::config::AppConfig;
 
 fn golden(file: &str) -> String {
     format!("{}/../tests/golden/{file}", env!("CARGO_MANIFEST_DIR"))

@@ -12,10 +12,10 @@ use futures_util::{SinkExt, StreamExt};
 
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
-use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
+use wallboard_pipeline::Hub;
 
-use wallboard_web::config::AppConfig;
+use wallboard::config::AppConfig;
 
 fn golden(file: &str) -> Vec<u8> {
     std::fs::read(format!(

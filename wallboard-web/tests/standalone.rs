@@ -34,11 +34,7 @@ fn nothing_but_the_equality_test_points_at_shared() {
     let offenders: Vec<String> = all
         .iter()
         .filter(|p| !allowed.contains(p))
-        .filter(|p| {
-            std::fs::read(p)
-                .map(|b| String::from_utf8_lossy(&b).contains(&needle))
-                .unwrap_or(false)
-        })
+        .filter(|p| std::fs::read(p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(&needle)))
         .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
         .collect();
     assert!(all.len() > 50, "{} files", all.len());

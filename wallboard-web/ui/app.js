@@ -258,6 +258,23 @@
     return metric(cls, label, pct(sl.value), sl.value, colour(sl.value, target), extra);
   }
 
+  /**
+   * Calls the queue refused today on the Offered label, once there are any
+   * (metrics.md "Blocked calls": never part of Offered); this interval's in
+   * its title. Plain text in the label, so a crowded TV tile truncates it
+   * like any label.
+   */
+  function blockedOnOffered(m, q) {
+    const today = q.today.blocked || 0;
+    if (!today) return m;
+    const now = q.interval.blocked || 0;
+    m.dataset.blocked = String(now);
+    m.dataset.blockedToday = String(today);
+    m.firstChild.textContent = `${t("offered")} · ${t("blocked_n", { n: int(today) })}`;
+    m.firstChild.title = t("blocked_title", { n: int(now), d: int(today) });
+    return m;
+  }
+
   function tile(q, target) {
     const card = el("article", "tile");
     card.dataset.queue = q.queue;
@@ -286,7 +303,8 @@
     small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    small.append(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered));
+    small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));
+    small.append(...staffingMetrics(q));
     inner.append(small);
     const states = el("div", "states");
     for (const s of ["available", "ringing", "on_call", "acw", "not_ready"]) {
@@ -299,6 +317,25 @@
     inner.append(states);
     card.append(inner);
     return card;
+  }
+
+  /** "Need · have" (Erlang C's agents for the goal now, and those taking
+   * calls; red when short) and today's intervals that met the goal
+   * (docs/metrics.md "Live staffing", "Intraday attainment"). */
+  function staffingMetrics(q) {
+    const st = q.staffing;
+    const need = st.required_agents;
+    const short = st.gap === null ? "none" : st.gap > 0 ? "bad" : "good";
+    const staff = metric("staffing", t("need_have"), `${int(need)} · ${int(st.serving)}`, need, short);
+    staff.dataset.need = need === null ? "null" : String(need);
+    staff.dataset.have = String(st.serving);
+    staff.title = t("need_have_title", { s: st.threshold_s, p: pct(st.target) });
+    const at = q.attainment;
+    const met = metric("attained", t("attained"), at.intervals ? `${int(at.met)}/${int(at.intervals)}` : "–", at.share);
+    met.dataset.met = String(at.met);
+    met.dataset.intervals = String(at.intervals);
+    met.title = t("attained_title", { v: at.variant.toUpperCase(), s: at.threshold_s, p: pct(at.target) });
+    return [staff, met];
   }
 
   /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
@@ -515,7 +552,7 @@
   }
 
   // ---- alerts and sound ---------------------------------------------------
-  const PCT_METRICS = ["service_level", "abandon_rate", "occupancy"];
+  const PCT_METRICS = ["service_level", "abandon_rate", "occupancy", "projected_service_level"];
   const SECONDS_METRICS = ["oldest_wait_s", "asa_s", "aht_s"];
 
   /** A rule's value formatted like the tile shows it. */

@@ -28,6 +28,8 @@ window.I18N = {
     m_service_level: "{v}@{s}s", m_waiting: "calls waiting", m_oldest_wait_s: "longest wait",
     m_abandon_rate: "abandon rate", m_asa_s: "ASA", m_aht_s: "AHT", m_occupancy: "occupancy",
     m_agents_available: "agents available", m_out_of_adherence_minutes: "out of adherence",
+    m_blocked: "blocked calls", blocked_n: "{n} blocked",
+    blocked_title: "Blocked today (refused by the queue, not in Offered): {d}; this interval: {n}",
     op_lt: "below", op_le: "at most", op_gt: "above", op_ge: "at least", no_value: "no data",
     alert_line: "{rule}: {subject} · {metric} ({window}) is {value}, {op} {threshold}",
     alert_line_agent: "{rule}: {subject} · {metric} {value}, {op} {threshold}",
@@ -61,6 +63,8 @@ window.I18N = {
     m_service_level: "{v}@{s}秒", m_waiting: "排队数", m_oldest_wait_s: "最长等待",
     m_abandon_rate: "放弃率", m_asa_s: "平均应答速度", m_aht_s: "平均处理时长", m_occupancy: "占用率",
     m_agents_available: "示闲座席", m_out_of_adherence_minutes: "未遵守排班",
+    m_blocked: "拒绝进队量", blocked_n: "{n} 通未进队",
+    blocked_title: "今日拒绝进队（队列未接纳，不计入来电量）：{d}；本时段：{n}",
     op_lt: "低于", op_le: "不高于", op_gt: "高于", op_ge: "不低于", no_value: "无数据",
     alert_line: "{rule}：{subject} · {metric}（{window}）为 {value}，{op} {threshold}",
     alert_line_agent: "{rule}：{subject} · {metric} {value}，{op} {threshold}",
@@ -85,4 +89,16 @@ Object.assign(window.I18N["zh-CN"], {
   fr_old_data: "数据已过时：{age}前", fr_quiet: "空闲 \u2014 已 {time} 无来电，数据源正常",
   fr_days: "{n} 天", fr_hours: "{n} 小时", fr_minutes: "{n} 分钟", fr_seconds: "{n} 秒",
   fr_src_queue_log: "Asterisk", fr_src_ami: "Asterisk AMI", fr_src_esl: "FreeSWITCH", fr_src_simulator: "模拟器",
+});
+
+// Live staffing and intraday attainment (docs/metrics.md).
+Object.assign(window.I18N.en, {
+  need_have: "Need · have", need_have_title: "Agents Erlang C needs now for {p} within {s} s · agents taking calls",
+  attained: "Intervals met", attained_title: "Today's closed intervals with {v}@{s}s at or above {p}",
+  m_staffing_gap: "agents short", m_required_agents: "agents needed", m_projected_service_level: "projected service level",
+});
+Object.assign(window.I18N["zh-CN"], {
+  need_have: "需要 · 在岗", need_have_title: "按爱尔兰C公式，{s} 秒内接通 {p} 现需座席数 · 正在接听的座席数",
+  attained: "达标时段", attained_title: "今日已结束时段中 {v}@{s}秒 不低于 {p} 的个数",
+  m_staffing_gap: "座席缺口", m_required_agents: "所需座席", m_projected_service_level: "预计服务水平",
 });

@@ -1,7 +1,7 @@
 //! Where an adapter's receive times come from: the wall clock in
 //! production, a fixed or stepped one in tests.
 
-use crate::event::TimestampMs;
+use wallboard_events::event::TimestampMs;
 
 /// A source of the current time, in Unix epoch milliseconds.
 pub trait Clock: Send + Sync + 'static {

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::event::{Event, EventBody, TimestampMs, SCHEMA_VERSION};
+use wallboard_events::event::{Event, EventBody, TimestampMs, SCHEMA_VERSION};
 
 /// Appends the events of one source record (a queue_log line, an AMI or
 /// FreeSWITCH event) to `out`, with ids `<base><sep><n>`, `n` counting

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::dead_letter::DeadLetterCode;
-use crate::event::Event;
+use wallboard_events::event::Event;
+use wallboard_events::DeadLetterCode;
 
 /// One report of a client run (AMI, ESL).
 #[derive(Debug, Clone, PartialEq)]

@@ -22,9 +22,9 @@ use tokio::time::{sleep, sleep_until, timeout, Instant};
 use crate::adapter::Backoff;
 pub use crate::adapter::{Clock, SystemClock};
 pub use crate::adapter::{Output, Skipped, Stats};
-use crate::dead_letter::DeadLetterCode;
-use crate::event::Event;
-use crate::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::event::Event;
+use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::DeadLetterCode;
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
 use super::translate::{parse_timestamp, Translator, TranslatorConfig};
@@ -38,6 +38,8 @@ const RESYNC_ID: &str = "wallboard-resync-";
 pub struct Secret(String);
 
 impl Secret {
+    /// The password in clear, for the `Login` action only.
+    #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -64,13 +66,17 @@ impl fmt::Debug for Secret {
 /// Every delay of the client, short in tests.
 #[derive(Debug, Clone)]
 pub struct Timing {
+    /// Longest wait for the TCP connection.
     pub connect_timeout: Duration,
     /// For the banner and the answer to `Login`.
     pub login_timeout: Duration,
+    /// How often a `Ping` is sent.
     pub ping_interval: Duration,
+    /// Longest wait for the answer to a `Ping` before the connection counts as lost.
     pub ping_timeout: Duration,
     /// First wait before reconnecting; doubles up to `backoff_max`.
     pub backoff_min: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// How often open outcomes are settled ([`Translator::tick`]).
     pub tick_interval: Duration,
@@ -90,24 +96,34 @@ impl Default for Timing {
     }
 }
 
+/// Where and how to reach one Asterisk manager interface.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Host name or address of the AMI.
     pub host: String,
+    /// TCP port of the AMI (5038 by default in Asterisk).
     pub port: u16,
+    /// `manager.conf` user.
     pub username: String,
+    /// That user's secret.
     pub secret: Secret,
     /// `Events:` of the login: `on`, or event classes such as
     /// `agent,call,dialplan` (queue events are class `agent`; `Hangup` is
     /// `call`, `VarSet` is `dialplan`).
     pub events: String,
+    /// How AMI events become canonical events.
     pub translator: TranslatorConfig,
+    /// Timeouts and back-off.
     pub timing: Timing,
     /// Reconnect when the connection is lost; otherwise stop.
     pub reconnect: bool,
+    /// Largest AMI message accepted, bytes; a longer one is skipped.
     pub max_message_bytes: usize,
 }
 
 impl ClientConfig {
+    /// Settings for `username` at `host:port`, every other one its default.
+    #[must_use]
     pub fn new(host: &str, port: u16, username: &str, secret: Secret) -> Self {
         ClientConfig {
             host: host.to_owned(),
@@ -123,6 +139,7 @@ impl ClientConfig {
     }
 
     /// `host:port`, for messages and dead-letter origins.
+    #[must_use]
     pub fn addr(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
@@ -130,10 +147,23 @@ impl ClientConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The AMI refused the login.
     #[error("AMI login to {addr} refused: {message} (check the manager.conf user, its secret and permit/deny)")]
-    Authentication { addr: String, message: String },
+    Authentication {
+        /// `host:port` of the AMI.
+        addr: String,
+        /// The AMI's `Message:` answer.
+        message: String,
+    },
+    /// Without `reconnect`: the connection ended before the first login.
     #[error("AMI at {addr}: {reason}")]
-    Connect { addr: String, reason: String },
+    Connect {
+        /// `host:port` of the AMI.
+        addr: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The settings make no sense; the message names the setting.
     #[error("invalid AMI settings: {0}")]
     Config(String),
 }
@@ -350,10 +380,10 @@ impl<C: Clock> Client<C> {
                                 .logged_in(rd, wr, buf, banner.unwrap_or_default())
                                 .await;
                         }
-                        let text = message
-                            .get("Message")
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| String::from_utf8_lossy(&raw).into_owned());
+                        let text = message.get("Message").map_or_else(
+                            || String::from_utf8_lossy(&raw).into_owned(),
+                            str::to_owned,
+                        );
                         return Err(ClientError::Authentication {
                             addr,
                             message: text,

@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use crate::dead_letter::DeadLetterCode;
+use wallboard_events::DeadLetterCode;
 
 /// Largest message the framer accepts, in bytes of its lines.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -26,6 +26,8 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message without headers.
+    #[must_use]
     pub fn new() -> Self {
         Message::default()
     }
@@ -39,12 +41,14 @@ impl Message {
         m
     }
 
+    /// Appends a header.
     pub fn push(&mut self, key: &str, value: &str) {
         self.headers.push((key.to_owned(), value.to_owned()));
     }
 
     /// The first value of `key`. Keys compare without case, as Asterisk's
     /// own `astman_get_header` does.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -60,24 +64,32 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every header in order, as read.
+    #[must_use]
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
 
+    /// Whether the message has no header.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.headers.is_empty()
     }
 
     /// `Event:` of an event.
+    #[must_use]
     pub fn event(&self) -> Option<&str> {
         self.get("Event")
     }
 
     /// `Response:` of a response to an action.
+    #[must_use]
     pub fn response(&self) -> Option<&str> {
         self.get("Response")
     }
 
+    /// `ActionID:` correlating a response with its action.
+    #[must_use]
     pub fn action_id(&self) -> Option<&str> {
         self.get("ActionID")
     }
@@ -85,6 +97,7 @@ impl Message {
     /// The message as sent on the wire, `\r\n` line ends and the closing
     /// empty line. Callers must not put line breaks in values (see
     /// [`has_line_break`]): that would inject headers.
+    #[must_use]
     pub fn to_wire(&self) -> String {
         let mut s = String::new();
         for (k, v) in &self.headers {
@@ -97,6 +110,7 @@ impl Message {
 }
 
 /// Whether a value would break the framing of an action.
+#[must_use]
 pub fn has_line_break(v: &str) -> bool {
     v.contains(['\r', '\n'])
 }
@@ -108,7 +122,12 @@ pub enum Frame {
     Banner(String),
     /// A complete message and its lines as read (line ends normalised to
     /// `\r\n`), for dead letters.
-    Message { message: Message, raw: Vec<u8> },
+    Message {
+        /// The parsed headers.
+        message: Message,
+        /// The bytes as read.
+        raw: Vec<u8>,
+    },
     /// Input that could not be framed; it was dropped.
     Malformed(FrameError),
 }
@@ -116,12 +135,26 @@ pub enum Frame {
 /// Why some input was dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    /// A line that is not `Key: Value`.
     #[error("line without `Key: Value` form: {}", preview(.raw))]
-    Garbage { raw: Vec<u8> },
+    Garbage {
+        /// The line as read.
+        raw: Vec<u8>,
+    },
+    /// A message over the size limit, skipped to its end.
     #[error("message larger than {limit} bytes, skipped to its end")]
-    TooLarge { limit: usize, raw_prefix: Vec<u8> },
+    TooLarge {
+        /// The size limit, bytes.
+        limit: usize,
+        /// The first bytes of the message, up to the limit.
+        raw_prefix: Vec<u8>,
+    },
+    /// The stream ended inside a message.
     #[error("truncated message: the stream ended before its closing empty line")]
-    Truncated { raw: Vec<u8> },
+    Truncated {
+        /// The partial message as read.
+        raw: Vec<u8>,
+    },
 }
 
 impl FrameError {
@@ -135,6 +168,7 @@ impl FrameError {
     }
 
     /// The dropped input (a prefix of it when it was too large).
+    #[must_use]
     pub fn raw(&self) -> &[u8] {
         match self {
             FrameError::Garbage { raw } | FrameError::Truncated { raw } => raw,
@@ -172,6 +206,7 @@ pub struct Framer {
 
 impl Framer {
     /// A framer for a manager session: the first line is the banner.
+    #[must_use]
     pub fn new(max_message_bytes: usize) -> Self {
         Framer {
             max: max_message_bytes.max(1),
@@ -187,6 +222,7 @@ impl Framer {
 
     /// A framer for a stream of messages without banner (a capture, or the
     /// client's side as seen by a server).
+    #[must_use]
     pub fn without_banner(max_message_bytes: usize) -> Self {
         Framer {
             expect_banner: false,
@@ -276,13 +312,13 @@ impl Framer {
             }
         }
         if line.is_empty() {
-            if !self.current.is_empty() {
+            if self.current.is_empty() {
+                // Blank lines between messages, or after garbage only.
+                self.current_raw.clear();
+            } else {
                 let message = std::mem::take(&mut self.current);
                 let raw = std::mem::take(&mut self.current_raw);
                 self.ready.push_back(Frame::Message { message, raw });
-            } else {
-                // Blank lines between messages, or after garbage only.
-                self.current_raw.clear();
             }
             return;
         }

@@ -13,10 +13,14 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use crate::adapter::Emitter;
-use crate::dead_letter::DeadLetterCode;
-use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, TS_LIMIT_MS};
-use crate::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::event::{
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
+    TS_LIMIT_MS,
+};
+use wallboard_events::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::DeadLetterCode;
 
+use super::blocked::{blocked_reason, Entering};
 use super::protocol::Message;
 
 /// The `source` of every event this adapter produces.
@@ -34,13 +38,16 @@ pub enum AgentKey {
     #[default]
     Interface,
     /// `MemberName` (`Name` in `QueueMember`), falling back to the
-    /// interface when empty: what Asterisk writes as queue_log's agent.
+    /// interface when empty: what Asterisk writes as `queue_log`'s agent.
     MemberName,
 }
 
+/// How AMI events become canonical events.
 #[derive(Debug, Clone)]
 pub struct TranslatorConfig {
+    /// Tenant of every event.
     pub tenant: String,
+    /// Which AMI header names the agent.
     pub agent_key: AgentKey,
     /// How long a segment that left its queue waits for the event that
     /// tells how (`AgentConnect`, `VarSet QUEUESTATUS`, `Hangup`) before it
@@ -51,7 +58,7 @@ pub struct TranslatorConfig {
 impl Default for TranslatorConfig {
     fn default() -> Self {
         TranslatorConfig {
-            tenant: crate::event::DEFAULT_TENANT.to_owned(),
+            tenant: wallboard_events::event::DEFAULT_TENANT.to_owned(),
             agent_key: AgentKey::Interface,
             settle_ms: 2_000,
         }
@@ -64,6 +71,7 @@ impl Default for TranslatorConfig {
 pub struct TranslateError {
     /// The `Event:` name (or what stood in its place).
     pub event: String,
+    /// Why it was skipped.
     pub reason: String,
 }
 
@@ -234,6 +242,8 @@ pub struct Translator {
     cfg: TranslatorConfig,
     /// `cfg.tenant`, shared with the emitters while the state changes.
     tenant: Arc<str>,
+    /// Channels in `Queue()` not joined yet (blocked calls).
+    entering: Entering,
     members: BTreeMap<String, Member>,
     segments: BTreeMap<(String, String), Segment>,
     resync: Option<Resync>,
@@ -249,9 +259,12 @@ pub struct Translator {
 }
 
 impl Translator {
+    /// A translator with no member or segment known yet.
+    #[must_use]
     pub fn new(cfg: TranslatorConfig) -> Self {
         Translator {
             tenant: Arc::from(cfg.tenant.as_str()),
+            entering: Entering::default(),
             cfg,
             members: BTreeMap::new(),
             segments: BTreeMap::new(),
@@ -263,6 +276,8 @@ impl Translator {
         }
     }
 
+    /// The settings it translates with.
+    #[must_use]
     pub fn config(&self) -> &TranslatorConfig {
         &self.cfg
     }
@@ -286,6 +301,7 @@ impl Translator {
     }
 
     /// A `QueueStatus` answer is being collected.
+    #[must_use]
     pub fn resyncing(&self) -> bool {
         self.resync.is_some()
     }
@@ -307,18 +323,15 @@ impl Translator {
             event: name.to_owned(),
             reason,
         };
-        let (ts, stamp) = match msg.get("Timestamp") {
-            Some(t) => {
-                let ts = parse_timestamp(t)
-                    .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
-                self.skew_ms = ts.saturating_sub(received_ms);
-                (ts, t.trim().to_owned())
-            }
-            None => {
-                self.seq += 1;
-                let ts = valid_ts(received_ms.saturating_add(self.skew_ms));
-                (ts, format!("r{ts}.{}", self.seq))
-            }
+        let (ts, stamp) = if let Some(t) = msg.get("Timestamp") {
+            let ts = parse_timestamp(t)
+                .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
+            self.skew_ms = ts.saturating_sub(received_ms);
+            (ts, t.trim().to_owned())
+        } else {
+            self.seq += 1;
+            let ts = valid_ts(received_ms.saturating_add(self.skew_ms));
+            (ts, format!("r{ts}.{}", self.seq))
         };
         let ev = Incoming {
             name,
@@ -350,6 +363,7 @@ impl Translator {
     }
 
     /// Segments that left their queue and wait for their outcome.
+    #[must_use]
     pub fn pending(&self) -> usize {
         self.segments
             .values()
@@ -400,7 +414,8 @@ impl Translator {
             StatusComplete => self.status_complete(ev, out),
             VarSet => self.var_set(ev, out),
             Hangup => self.hangup(ev, out),
-            Other => {
+            Newexten if self.entering.note_newexten(ev.msg) => Ok(()),
+            Newexten | Other => {
                 self.ignored += 1;
                 Ok(())
             }
@@ -415,6 +430,7 @@ impl Translator {
     ) -> Result<(), String> {
         let Incoming { msg, ts, .. } = *ev;
         let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        self.entering.forget(call);
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
         // A call joining another queue is done with the previous one.
         self.settle_call(call, &mut emit);
@@ -471,7 +487,7 @@ impl Translator {
             seg.left = Some(Mark {
                 ts,
                 id: ev.id(call, queue),
-                wait_ms: seg.queued_ts.map(|q| ms_between(q, ts)),
+                wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
             });
         }
         Ok(())
@@ -717,6 +733,11 @@ impl Translator {
             _ => None,
         });
         let call = msg.get("Uniqueid").unwrap_or("");
+        if let Some(refused) = msg.get("Value").filter(|_| is_status) {
+            if let Some(reason) = blocked_reason(refused) {
+                return self.blocked(ev, reason, out);
+            }
+        }
         if !is_status || !self.has_pending(call) {
             self.ignored += 1;
             return Ok(());
@@ -731,11 +752,38 @@ impl Translator {
         Ok(())
     }
 
+    /// `QUEUESTATUS` says `Queue()` refused the caller: `call_blocked` for
+    /// the queue its `Newexten` named.
+    fn blocked(
+        &mut self,
+        ev: &Incoming<'_>,
+        reason: BlockedReason,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let call = ident(ev.msg, "Uniqueid")?;
+        let queue = self.entering.take(call).ok_or_else(|| {
+            format!(
+                "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
+            )
+        })?;
+        if let Some(problem) = identifier_problem(&queue, MAX_IDENT) {
+            return Err(format!("Newexten AppData: queue {queue:?} {problem}"));
+        }
+        let mut emit = emitter(out, self.tenant.clone(), ev.ts, ev.id(call, &queue));
+        emit.push(EventBody::CallBlocked {
+            call: owned(call),
+            queue: Cow::Owned(queue),
+            reason,
+        });
+        Ok(())
+    }
+
     /// The caller hung up.
     fn hangup(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
         let Incoming { msg, ts, .. } = *ev;
         // The caller is gone: whatever it left, it was not answered.
         let call = msg.get("Uniqueid").unwrap_or("");
+        self.entering.forget(call);
         if !self.has_pending(call) {
             self.ignored += 1;
             return Ok(());
@@ -961,7 +1009,7 @@ impl Translator {
                     call: owned(&key.0),
                     queue: owned(&key.1),
                     reason: DequeueReason::Other,
-                    wait_ms: seg.queued_ts.map(|q| ms_between(q, ts)),
+                    wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
                 });
             }
         }
@@ -969,7 +1017,7 @@ impl Translator {
 }
 
 /// The member, made a member of `queue` if it was not (a static member
-/// first seen in a call, as queue_log's `CONNECT` does).
+/// first seen in a call, as `queue_log`'s `CONNECT` does).
 fn member_in<'m>(
     members: &'m mut BTreeMap<String, Member>,
     agent: &str,
@@ -1064,8 +1112,11 @@ fn ms_i64(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
-fn ms_between(from: TimestampMs, to: TimestampMs) -> u64 {
-    u64::try_from(to.saturating_sub(from)).unwrap_or(0)
+/// The span between two of our own stamps, or `None` when it is longer than
+/// a call can last (a clock jumped): an unknown wait, not an invalid event.
+fn ms_between(from: TimestampMs, to: TimestampMs) -> Option<u64> {
+    let ms = u64::try_from(to.saturating_sub(from)).unwrap_or(0);
+    (ms <= MAX_DURATION_MS).then_some(ms)
 }
 
 /// An identifier header: present, 1..=128 characters, no control character.
@@ -1091,9 +1142,14 @@ fn secs(msg: &Message, key: &str) -> Result<Option<u64>, String> {
             .parse::<u64>()
             .ok()
             .and_then(|s| s.checked_mul(1000))
-            .filter(|&ms| i64::try_from(ms).is_ok())
-            .map(Some)
-            .ok_or_else(|| format!("{key} {v:?} is not whole seconds")),
+            .ok_or_else(|| format!("{key} {v:?} is not whole seconds"))
+            .and_then(|ms| match ms {
+                ms if ms <= MAX_DURATION_MS => Ok(Some(ms)),
+                _ => Err(format!(
+                    "{key} {v:?} s is longer than a call can last ({} s)",
+                    MAX_DURATION_MS / 1000
+                )),
+            }),
     }
 }
 
@@ -1140,6 +1196,7 @@ fn paused(msg: &Message) -> Option<String> {
 
 /// `1366720340.123456` (Unix seconds, fraction optional) → milliseconds,
 /// `None` unless a valid event time (1970 to 9999).
+#[must_use]
 pub fn parse_timestamp(t: &str) -> Option<TimestampMs> {
     let t = t.trim();
     let (secs, frac) = t.split_once('.').unwrap_or((t, ""));
@@ -1197,6 +1254,8 @@ enum AmiEvent {
     StatusComplete,
     VarSet,
     Hangup,
+    /// A dialplan step: `Queue()` is noted, for the calls it refuses.
+    Newexten,
     /// Anything else: counted as ignored.
     Other,
 }
@@ -1221,6 +1280,7 @@ impl AmiEvent {
             "QueueMember" => QueueMember,
             "QueueEntry" => QueueEntry,
             "QueueStatusComplete" => StatusComplete,
+            "Newexten" => Newexten,
             "VarSet" => VarSet,
             "Hangup" => Hangup,
             _ => Other,

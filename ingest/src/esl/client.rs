@@ -1,10 +1,10 @@
-//! The inbound event-socket client: connects to FreeSWITCH, authenticates,
-//! subscribes to mod_callcenter's events and translates them; keeps the
+//! The inbound event-socket client: connects to `FreeSWITCH`, authenticates,
+//! subscribes to `mod_callcenter`'s events and translates them; keeps the
 //! connection alive and comes back after it drops.
 //!
 //! - A refused password (`-ERR invalid`), an ACL rejection or a refused
 //!   subscription end the run with a [`ClientError`]: retrying would only
-//!   hammer the server (and FreeSWITCH counts failed logins).
+//!   hammer the server (and `FreeSWITCH` counts failed logins).
 //! - A dropped connection, a `text/disconnect-notice`, or no reply to the
 //!   keep-alive (`api status`, every [`ClientConfig::keepalive`]) within
 //!   [`ClientConfig::keepalive_timeout`] (not counting time the handler
@@ -36,18 +36,22 @@ use super::protocol::{
 use super::translate::{event_ts, EslTranslator};
 pub use crate::adapter::{system_clock, Output, Skipped, Stats};
 use crate::adapter::{Backoff, Clock};
-use crate::dead_letter::DeadLetterCode;
-use crate::event::{Event, TimestampMs, DEFAULT_TENANT};
+use wallboard_events::event::{Event, TimestampMs, DEFAULT_TENANT};
+use wallboard_events::DeadLetterCode;
 
-/// The subscription: mod_callcenter's events only, as plain text.
+/// The subscription: `mod_callcenter`'s events only, as plain text.
 pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
 
 /// Where and how to connect, and the timings (short ones make tests fast).
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    /// Host name or address of the event socket.
     pub host: String,
+    /// TCP port of the event socket (8021 by default).
     pub port: u16,
+    /// The event socket password (`event_socket.conf.xml`).
     pub password: String,
+    /// Tenant of every event.
     pub tenant: String,
     /// For the TCP connection, then again for the whole handshake.
     pub connect_timeout: Duration,
@@ -55,7 +59,9 @@ pub struct ClientConfig {
     pub keepalive: Duration,
     /// How long its reply may take before the connection is deemed dead.
     pub keepalive_timeout: Duration,
+    /// First wait before reconnecting; doubles up to `backoff_max`.
     pub backoff_min: Duration,
+    /// Longest wait between reconnects.
     pub backoff_max: Duration,
     /// How often [`Output::Tick`] is emitted.
     pub tick: Duration,
@@ -68,13 +74,14 @@ pub struct ClientConfig {
     pub max_message: usize,
     /// The local clock, in epoch milliseconds ([`system_clock`]; another
     /// in tests). Resynchronisation events are timed by it, corrected by
-    /// its difference from FreeSWITCH's clock.
+    /// its difference from `FreeSWITCH`'s clock.
     pub clock: fn() -> TimestampMs,
 }
 
 impl ClientConfig {
-    /// FreeSWITCH's defaults: port 8021, keep-alive every 15 s (10 s to
+    /// `FreeSWITCH`'s defaults: port 8021, keep-alive every 15 s (10 s to
     /// answer), backoff 0.5 s to 30 s.
+    #[must_use]
     pub fn new(host: &str, port: u16, password: &str) -> Self {
         ClientConfig {
             host: host.to_owned(),
@@ -157,7 +164,7 @@ where
     loop {
         let mut established = false;
         let ended = tokio::select! {
-            _ = &mut shutdown => None,
+            () = &mut shutdown => None,
             r = runner.session(&mut established) => Some(r),
         };
         let Some(ended) = ended else {
@@ -188,8 +195,8 @@ where
             retry_in: Some(delay),
         })?;
         let stop = tokio::select! {
-            _ = &mut shutdown => true,
-            _ = sleep(delay) => false,
+            () = &mut shutdown => true,
+            () = sleep(delay) => false,
         };
         if stop {
             return Ok(runner.stats());
@@ -247,7 +254,7 @@ struct Runner<F> {
     stats: Stats,
     sessions: u64,
     events: Vec<Event<'static>>,
-    /// FreeSWITCH's clock minus the local one, from the latest event's
+    /// `FreeSWITCH`'s clock minus the local one, from the latest event's
     /// `Event-Date-Timestamp` (kept across connections: the clocks stay
     /// apart as much).
     skew_ms: Option<i64>,
@@ -272,7 +279,7 @@ where
         r
     }
 
-    /// FreeSWITCH's time now, as far as known: the local clock, corrected
+    /// `FreeSWITCH`'s time now, as far as known: the local clock, corrected
     /// by the skew the latest event showed.
     fn server_now(&self) -> TimestampMs {
         let local = self.config.clock.now_ms();
@@ -358,7 +365,8 @@ where
                 // Time the handler blocked (a slow flush) is ours, not the
                 // server's.
                 (Phase::Running, Some((sent, handled))) => {
-                    sent + self.config.keepalive_timeout + (self.handler_time - handled)
+                    sent + self.config.keepalive_timeout
+                        + self.handler_time.checked_sub(handled).unwrap()
                 }
                 (Phase::Running, None) => conn.next_keepalive,
                 _ => handshake_deadline,
@@ -380,7 +388,7 @@ where
                     Ok(n) => decoder.push(&buf[..n]),
                     Err(e) => return Ok(format!("connection lost: {e}")),
                 },
-                _ = sleep_until(deadline) => {
+                () = sleep_until(deadline) => {
                     if conn.phase != Phase::Running {
                         return Ok(format!(
                             "no answer to the handshake within {:?}",

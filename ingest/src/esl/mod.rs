@@ -1,19 +1,19 @@
-//! FreeSWITCH → canonical events: mod_callcenter's `callcenter::info`
-//! events, read over the event socket (mod_event_socket, inbound mode).
+//! `FreeSWITCH` → canonical events: `mod_callcenter`'s `callcenter::info`
+//! events, read over the event socket (`mod_event_socket`, inbound mode).
 //!
-//! This module owns the FreeSWITCH adapter: the event-socket wire format
+//! This module owns the `FreeSWITCH` adapter: the event-socket wire format
 //! ([`protocol`]: framing, decoding of plain and JSON events), the
-//! translation of mod_callcenter's events ([`translate`]) and the TCP client
+//! translation of `mod_callcenter`'s events ([`translate`]) and the TCP client
 //! that authenticates, subscribes, keeps the connection alive and
 //! reconnects ([`client`]). `wallboard ingest esl` runs the client and
 //! publishes what it produces.
 //!
-//! # Mapping (the FreeSWITCH row of `adapters.md`)
+//! # Mapping (the `FreeSWITCH` row of `adapters.md`)
 //!
 //! The client subscribes with `event plain CUSTOM callcenter::info`. Each
-//! event carries `CC-Action` and `CC-*` headers (mod_callcenter.c); header
+//! event carries `CC-Action` and `CC-*` headers (`mod_callcenter.c`); header
 //! values arrive URL-encoded and are decoded. Identifiers are used as
-//! mod_callcenter names them, `@domain` included (`support@default`,
+//! `mod_callcenter` names them, `@domain` included (`support@default`,
 //! `1000@default`): in multi-domain systems the domain tells tenants'
 //! queues apart, so stripping it could merge two queues. The tenant is set
 //! by configuration (default `default`).
@@ -43,7 +43,7 @@
 //!
 //! - **Agent state** combines status and state: while a call is offered
 //!   (`Receiving`) or on (`In a queue call`), the agent is `ringing` /
-//!   `on_call` whatever its status (mod_callcenter lets an agent log out or
+//!   `on_call` whatever its status (`mod_callcenter` lets an agent log out or
 //!   take a break during a call; like a paused Asterisk member, the new
 //!   status shows after the call); otherwise `Logged Out` and `On Break`
 //!   win, and with an `Available` status the state decides. An
@@ -56,7 +56,7 @@
 //!   only when the session UUID is missing. `bridge-agent-*` events carry
 //!   the *agent's* channel in `Unique-ID`; it is not used.
 //! - **Wrap-up and completion**: `call_completed.ts` is the end of handling
-//!   (after-call work included). mod_callcenter shows wrap-up only for
+//!   (after-call work included). `mod_callcenter` shows wrap-up only for
 //!   agents `Available (On Demand)`: their state becomes `Idle` after the
 //!   call until they set `Waiting` again; that period is `acw`, and the
 //!   call completes when it ends, with `acw_ms` = its length (from the end
@@ -66,14 +66,14 @@
 //!   event, so it cannot be shown. Either way the completion is emitted
 //!   when the agent's next state arrives (right after the bridge ends),
 //!   before that state; a new call or a missing end completes the previous
-//!   one. One answered call completes once: the second end mod_callcenter
+//!   one. One answered call completes once: the second end `mod_callcenter`
 //!   reports (`member-queue-end` `Terminated` after `bridge-agent-end`)
 //!   adds nothing. Transfers are not visible (`transferred` is false) and
 //!   holds are not reported (`hold_ms` 0).
 //! - **Times**: `ts` is the event's `Event-Date-Timestamp` (microseconds,
-//!   set by FreeSWITCH as it fires the event, in every event) in
+//!   set by `FreeSWITCH` as it fires the event, in every event) in
 //!   milliseconds, except the deferred `call_completed` described above.
-//!   Waits and talk times come from mod_callcenter's own epoch-second
+//!   Waits and talk times come from `mod_callcenter`'s own epoch-second
 //!   fields (`CC-Member-Joined-Time`, `CC-Agent-Answered-Time`,
 //!   `CC-Bridge-Terminated-Time`, `CC-Member-Leaving-Time`), as its CDR
 //!   variables do. Those fields are not used for `ts`: truncated to the
@@ -81,9 +81,9 @@
 //!   same second, and the aggregator discards agent states older than the
 //!   agent's latest.
 //! - **Event ids** are `<Core-UUID>:<Event-Sequence>:<n>`, `n` numbering
-//!   the events one FreeSWITCH event maps to (a deferred `call_completed`
+//!   the events one `FreeSWITCH` event maps to (a deferred `call_completed`
 //!   is numbered with the event that releases it). Both headers are in
-//!   every FreeSWITCH event and identify it uniquely across restarts (the
+//!   every `FreeSWITCH` event and identify it uniquely across restarts (the
 //!   core UUID changes at each start), so the same event translated twice
 //!   gives the same ids. An event missing them is reported, not guessed at.
 //! - **Resynchronisation** (after each connection): `callcenter_config
@@ -92,7 +92,7 @@
 //!   queues (`agent_queues`); what differs from what was last emitted is
 //!   emitted, with ids `<Core-UUID>:resync-agents:<ms>:<n>` /
 //!   `…:resync-tiers:…`. A listing carries no time: they are timed by the
-//!   local clock corrected by its difference from FreeSWITCH's, as the
+//!   local clock corrected by its difference from `FreeSWITCH`'s, as the
 //!   latest event's `Event-Date-Timestamp` showed it (the local clock alone
 //!   before any event), so that live events after them do not look older.
 //!   A row that cannot be read is reported (`esl_resync_row`, with its

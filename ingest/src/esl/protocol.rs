@@ -1,4 +1,4 @@
-//! The event socket's wire format (mod_event_socket, inbound mode): framing
+//! The event socket's wire format (`mod_event_socket`, inbound mode): framing
 //! of the byte stream into messages, and decoding of the events they carry.
 //!
 //! A message is a block of `Name: value` header lines ended by an empty
@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-use crate::dead_letter::DeadLetterCode;
+use wallboard_events::DeadLetterCode;
 
 /// Largest message accepted by default (header block and body). FreeSWITCH
 /// events with every channel variable are a few tens of KiB.
@@ -41,18 +41,21 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// The first header named `name` (case-insensitive, as FreeSWITCH's own
+    /// The first header named `name` (case-insensitive, as `FreeSWITCH`'s own
     /// lookups are).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         find(&self.headers, name)
     }
 
     /// `Content-Type`, or `""` when missing.
+    #[must_use]
     pub fn content_type(&self) -> &str {
         self.header("Content-Type").unwrap_or("").trim()
     }
 
     /// The body (empty without `Content-Length`).
+    #[must_use]
     pub fn body(&self) -> &[u8] {
         &self.raw[self.body_start..]
     }
@@ -91,7 +94,9 @@ impl Problem {
 /// What the decoder produced next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
+    /// A complete frame.
     Frame(Frame),
+    /// Input that could not be decoded; it was dropped.
     Problem(Problem),
 }
 
@@ -131,6 +136,7 @@ impl Default for Decoder {
 
 impl Decoder {
     /// A decoder rejecting messages over `max` bytes.
+    #[must_use]
     pub fn new(max: usize) -> Self {
         Decoder {
             buf: Vec::with_capacity(64 * 1024),
@@ -152,6 +158,7 @@ impl Decoder {
     }
 
     /// Bytes buffered and not yet framed.
+    #[must_use]
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
     }
@@ -171,18 +178,15 @@ impl Decoder {
             }
             Discard::ToEmptyLine { at_line_start } => {
                 let rest = &self.buf[self.start..];
-                match empty_line_end(rest, at_line_start) {
-                    Some(n) => {
-                        self.consume(n);
-                        self.discard = Discard::Nothing;
-                    }
-                    None => {
-                        self.discard = Discard::ToEmptyLine {
-                            at_line_start: rest.last() == Some(&b'\n'),
-                        };
-                        self.consume(rest.len());
-                        return None;
-                    }
+                if let Some(n) = empty_line_end(rest, at_line_start) {
+                    self.consume(n);
+                    self.discard = Discard::Nothing;
+                } else {
+                    self.discard = Discard::ToEmptyLine {
+                        at_line_start: rest.last() == Some(&b'\n'),
+                    };
+                    self.consume(rest.len());
+                    return None;
                 }
             }
         }
@@ -291,9 +295,10 @@ impl Decoder {
         };
         let len = match find(&headers, "Content-Length") {
             None => 0,
-            Some(v) => match v.trim().parse::<usize>() {
-                Ok(n) => n,
-                Err(_) => {
+            Some(v) => {
+                if let Ok(n) = v.trim().parse::<usize>() {
+                    n
+                } else {
                     let p = Problem::new(
                         DeadLetterCode::EslBadLength,
                         format!("Content-Length {v:?} is not a byte count"),
@@ -302,7 +307,7 @@ impl Decoder {
                     self.consume(end - self.start);
                     return Some(Item::Problem(p));
                 }
-            },
+            }
         };
         let block_len = end - self.start;
         if block_len.saturating_add(len) > self.max {
@@ -373,9 +378,10 @@ fn find<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Decodes `%XX` escapes the way FreeSWITCH's `switch_url_decode` does: `+`
-/// stays `+` (FreeSWITCH writes a space as `%20`), and a `%` not followed by
+/// Decodes `%XX` escapes the way `FreeSWITCH`'s `switch_url_decode` does: `+`
+/// stays `+` (`FreeSWITCH` writes a space as `%20`), and a `%` not followed by
 /// two hex digits is kept as it is. Invalid UTF-8 becomes U+FFFD.
+#[must_use]
 pub fn url_decode(v: &[u8]) -> String {
     if !v.contains(&b'%') {
         return String::from_utf8_lossy(v).into_owned();
@@ -397,15 +403,18 @@ pub fn url_decode(v: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// One FreeSWITCH event: its headers (decoded) and optional body.
+/// One `FreeSWITCH` event: its headers (decoded) and optional body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EslEvent {
+    /// Headers in order; values URL-decoded in plain events.
     pub headers: Vec<(String, String)>,
+    /// The body after the headers, if the event has one.
     pub body: Option<String>,
 }
 
 impl EslEvent {
     /// The first header named `name` (case-insensitive).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         find(&self.headers, name)
     }
@@ -502,6 +511,7 @@ fn empty_line_end(b: &[u8], at_line_start: bool) -> Option<usize> {
 }
 
 /// The reply text of a `command/reply` (`+OK accepted`, `-ERR invalid`).
+#[must_use]
 pub fn reply_text(frame: &Frame) -> &str {
     frame.header("Reply-Text").unwrap_or("").trim()
 }

@@ -1,4 +1,4 @@
-//! mod_callcenter's `callcenter::info` events → canonical events (the
+//! `mod_callcenter`'s `callcenter::info` events → canonical events (the
 //! mapping is in the parent module's documentation).
 //!
 //! Stateful only where the source forces it: an agent's status (`On Break`,
@@ -14,8 +14,10 @@ use std::sync::Arc;
 
 use super::protocol::EslEvent;
 use crate::adapter::Emitter;
-use crate::event::{AgentState, DequeueReason, Event, EventBody, TimestampMs, TS_LIMIT_MS};
-use crate::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::event::{
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, TS_LIMIT_MS,
+};
+use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
 /// The `source` of the events this adapter produces.
 pub const SOURCE: &str = "freeswitch-callcenter";
@@ -26,6 +28,7 @@ pub const SOURCE: &str = "freeswitch-callcenter";
 pub struct TranslateError {
     /// The `CC-Action` (or what was being read) at fault.
     pub what: String,
+    /// Why it could not be translated.
     pub reason: String,
 }
 
@@ -63,7 +66,7 @@ impl Status {
     }
 }
 
-/// An agent's state (`CC-Agent-State`): set by mod_callcenter as calls come.
+/// An agent's state (`CC-Agent-State`): set by `mod_callcenter` as calls come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FsState {
     Waiting,
@@ -125,13 +128,13 @@ struct Agent {
     call: Option<String>,
     handling: Option<Handling>,
     /// The segment `(call, queue)` last completed, so that the second end
-    /// mod_callcenter reports for it (`member-queue-end`) counts nothing.
+    /// `mod_callcenter` reports for it (`member-queue-end`) counts nothing.
     last_completed: Option<(String, String)>,
     queues: BTreeSet<String>,
     shown: Option<Shown>,
 }
 
-/// Translates the `callcenter::info` events of one FreeSWITCH (or of
+/// Translates the `callcenter::info` events of one `FreeSWITCH` (or of
 /// several, for one tenant: event ids carry the switch's `Core-UUID`).
 #[derive(Debug)]
 pub struct EslTranslator {
@@ -143,6 +146,8 @@ pub struct EslTranslator {
 }
 
 impl EslTranslator {
+    /// A translator for `tenant`, with no member or call known yet.
+    #[must_use]
     pub fn new(tenant: &str) -> Self {
         EslTranslator {
             tenant: Arc::from(tenant),
@@ -154,6 +159,7 @@ impl EslTranslator {
 
     /// Events that map to nothing (`members-count`, `bridge-agent-fail`,
     /// other subclasses, the second end of an answered call, …).
+    #[must_use]
     pub fn ignored(&self) -> u64 {
         self.ignored
     }
@@ -623,7 +629,7 @@ fn talk_ended(
     Ok(true)
 }
 
-/// Applies a new mod_callcenter state: a state outside a call means the
+/// Applies a new `mod_callcenter` state: a state outside a call means the
 /// talk of the call being handled is over, even if its end was missed.
 fn set_state(a: &mut Agent, state: Option<FsState>, ts: TimestampMs) {
     if state != Some(FsState::InQueueCall) {
@@ -681,7 +687,7 @@ fn complete(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
 
 /// The canonical state of an agent from its status and state. The state
 /// wins while a call is offered or on (a status change applies after the
-/// call, as mod_callcenter does with the next call); then `Logged Out` and
+/// call, as `mod_callcenter` does with the next call); then `Logged Out` and
 /// `On Break` win over whatever the state is.
 fn derive(a: &Agent) -> Shown {
     let shown = |state, reason, call| Shown {
@@ -752,7 +758,7 @@ fn queues_event(agent: &str, a: &Agent) -> EventBody<'static> {
     }
 }
 
-/// Numbers the events translated from one FreeSWITCH event:
+/// Numbers the events translated from one `FreeSWITCH` event:
 /// `<Core-UUID>:<Event-Sequence>:<n>`.
 fn emitter<'o>(
     out: &'o mut Vec<Event<'static>>,
@@ -776,7 +782,7 @@ fn required<'e>(ev: &'e EslEvent, name: &str) -> Result<&'e str, String> {
 
 /// An identifier as `events.md` allows it: 1 to `max` characters, no control
 /// character (a decoded `%0A` would be one). Checked here, so that a bad
-/// value is reported with the FreeSWITCH event rather than rejected
+/// value is reported with the `FreeSWITCH` event rather than rejected
 /// downstream.
 fn ident<'v>(name: &str, v: &'v str, max: usize) -> Result<&'v str, String> {
     if identifier_problem(v, max).is_some() {
@@ -816,7 +822,7 @@ fn agent_queue_call(ev: &EslEvent) -> Result<(&str, &str, &str), String> {
 const MAX_EPOCH_S: i64 = TS_LIMIT_MS / 1000;
 
 /// The event's time: `Event-Date-Timestamp`, microseconds since the epoch,
-/// set by FreeSWITCH when the event fired.
+/// set by `FreeSWITCH` when the event fired.
 pub(super) fn event_ts(ev: &EslEvent) -> Result<TimestampMs, String> {
     let v = required(ev, "Event-Date-Timestamp")?;
     v.parse::<i64>()
@@ -827,7 +833,7 @@ pub(super) fn event_ts(ev: &EslEvent) -> Result<TimestampMs, String> {
 }
 
 /// `to - from` of two epoch-second headers, in milliseconds; `None` when
-/// either is missing or zero (mod_callcenter writes 0 for "not happened"),
+/// either is missing or zero (`mod_callcenter` writes 0 for "not happened"),
 /// or when they are backwards.
 fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, String> {
     let secs = |name: &str| -> Result<Option<i64>, String> {
@@ -842,13 +848,20 @@ fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, Stri
         }
     };
     Ok(match (secs(from)?, secs(to)?) {
-        (Some(f), Some(t)) if t >= f => Some((t - f) as u64 * 1000),
+        // Longer than a call can last: a clock jumped, so the span is unknown.
+        (Some(f), Some(t)) if t >= f => {
+            Some((t - f) as u64 * 1000).filter(|&ms| ms <= MAX_DURATION_MS)
+        }
         _ => None,
     })
 }
 
+/// The span between two of our own stamps, at most [`MAX_DURATION_MS`]: a
+/// longer one means a clock jumped, and a talk time is still owed.
 fn ms_since(from: TimestampMs, to: TimestampMs) -> u64 {
-    u64::try_from(to - from).unwrap_or(0)
+    u64::try_from(to.saturating_sub(from))
+        .unwrap_or(0)
+        .min(MAX_DURATION_MS)
 }
 
 /// A `|`-separated table printed by `callcenter_config … list`: a header
@@ -967,15 +980,15 @@ mod tests {
         out.iter()
             .map(|e| {
                 let json = e.to_json();
-                let back =
-                    crate::parse_event_str(&json).unwrap_or_else(|err| panic!("{json}: {err}"));
+                let back = wallboard_events::parse_event_str(&json)
+                    .unwrap_or_else(|err| panic!("{json}: {err}"));
                 assert_eq!(&back.into_owned(), e);
                 json
             })
             .collect()
     }
 
-    /// The JSON of an event of the fixtures' FreeSWITCH.
+    /// The JSON of an event of the fixtures' `FreeSWITCH`.
     fn j(id: &str, ts: i64, body: &str) -> String {
         format!(
             r#"{{"v":1,"id":"{CORE}:{id}","ts":{ts},"tenant":"default","source":"freeswitch-callcenter",{body}}}"#

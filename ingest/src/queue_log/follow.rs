@@ -1,8 +1,8 @@
-//! Following a live queue_log like `tail -F`: complete lines only, through
+//! Following a live `queue_log` like `tail -F`: complete lines only, through
 //! rotation (the file renamed and a new one created) and truncation
 //! (`copytruncate`), resuming from a checkpoint so that a restart neither
 //! skips nor repeats lines. Polling rather than inotify: it behaves the same
-//! on every file system (NFS included) and a queue_log grows by a few lines a
+//! on every file system (NFS included) and a `queue_log` grows by a few lines a
 //! second.
 
 use std::collections::VecDeque;
@@ -22,18 +22,28 @@ pub const FOLLOW_MAX_LINE: usize = 64 * 1024;
 /// How long a rotated file must stay unchanged before the follower moves to
 /// the new one: logrotate runs `postrotate` (which makes Asterisk reopen its
 /// log) right after creating the new file.
-pub const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
+pub(super) const DEFAULT_ROTATION_GRACE: Duration = Duration::from_secs(2);
 
+/// Why following a `queue_log` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum FollowError {
+    /// The log file (or its directory) could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file that failed.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
+    /// The checkpoint file could not be read, parsed or written.
     #[error("checkpoint {path}: {reason}")]
-    Checkpoint { path: PathBuf, reason: String },
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Where reading stopped, saved after everything before it was published.
@@ -50,7 +60,9 @@ pub struct Position {
 /// A follower's checkpoint: the position and what the translator knew then.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Where reading stopped.
     pub position: Position,
+    /// The translator's open calls and members at that point.
     pub translator: TranslatorState,
 }
 
@@ -97,11 +109,26 @@ impl Checkpoint {
 #[derive(Debug, PartialEq, Eq)]
 pub enum FollowedLine<'a> {
     /// A file starts (or resumes) here; its lines' events carry `identity`.
-    File { identity: &'a str, why: Switch },
+    File {
+        /// [`file_identity`] of the file.
+        identity: &'a str,
+        /// Why the follower is at this file.
+        why: Switch,
+    },
     /// A complete, non-blank line (without its line end).
-    Line { line: u64, text: &'a [u8] },
+    Line {
+        /// 1-based line number in the file.
+        line: u64,
+        /// The line's bytes.
+        text: &'a [u8],
+    },
     /// A line longer than [`FOLLOW_MAX_LINE`], skipped.
-    TooLong { line: u64, size: usize },
+    TooLong {
+        /// 1-based line number in the file.
+        line: u64,
+        /// Length of the line, bytes.
+        size: usize,
+    },
 }
 
 /// Why reading moved to a file.
@@ -117,7 +144,7 @@ pub enum Switch {
     Truncated,
 }
 
-/// Follows one queue_log path.
+/// Follows one `queue_log` path.
 pub struct FileFollower {
     path: PathBuf,
     file: Option<File>,
@@ -203,6 +230,7 @@ impl FileFollower {
     }
 
     /// The position after the last line handed out.
+    #[must_use]
     pub fn position(&self) -> &Position {
         &self.pos
     }
@@ -332,34 +360,31 @@ impl FileFollower {
             let mut rest = 0..n;
             while !rest.is_empty() {
                 let data = &self.chunk[rest.clone()];
-                match memchr::memchr(b'\n', data) {
-                    Some(i) => {
-                        let take = i + 1;
-                        if let Some(skipped) = self.skipping.take() {
-                            self.pos.line += 1;
-                            self.pos.offset += (skipped + take) as u64;
-                            on(FollowedLine::TooLong {
-                                line: self.pos.line,
-                                size: skipped + i,
-                            });
-                        } else {
-                            self.buf.extend_from_slice(&data[..take]);
-                            self.consume_line(on);
-                        }
-                        rest.start += take;
+                if let Some(i) = memchr::memchr(b'\n', data) {
+                    let take = i + 1;
+                    if let Some(skipped) = self.skipping.take() {
+                        self.pos.line += 1;
+                        self.pos.offset += (skipped + take) as u64;
+                        on(FollowedLine::TooLong {
+                            line: self.pos.line,
+                            size: skipped + i,
+                        });
+                    } else {
+                        self.buf.extend_from_slice(&data[..take]);
+                        self.consume_line(on);
                     }
-                    None => {
-                        if let Some(skipped) = &mut self.skipping {
-                            *skipped += data.len();
-                        } else {
-                            self.buf.extend_from_slice(data);
-                            if self.buf.len() > FOLLOW_MAX_LINE {
-                                self.skipping = Some(self.buf.len());
-                                self.buf.clear();
-                            }
+                    rest.start += take;
+                } else {
+                    if let Some(skipped) = &mut self.skipping {
+                        *skipped += data.len();
+                    } else {
+                        self.buf.extend_from_slice(data);
+                        if self.buf.len() > FOLLOW_MAX_LINE {
+                            self.skipping = Some(self.buf.len());
+                            self.buf.clear();
                         }
-                        rest.start = rest.end;
                     }
+                    rest.start = rest.end;
                 }
             }
         }
@@ -563,7 +588,7 @@ mod tests {
                         format!("{line}:{}", String::from_utf8_lossy(text))
                     }
                     FollowedLine::TooLong { line, size } => format!("{line}:too long {size}"),
-                })
+                });
             })
             .unwrap();
         (progress, got)

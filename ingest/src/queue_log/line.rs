@@ -3,7 +3,7 @@
 //! so a line is reported the same everywhere.
 
 use super::translate::QueueLogError;
-use crate::dead_letter::DeadLetterCode;
+use wallboard_events::DeadLetterCode;
 
 /// What was wrong with a line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,14 +11,18 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::Emitter;
-use crate::event::{AgentState, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS};
-use crate::parse::{identifier_problem, truncate, MAX_IDENT};
+use wallboard_events::event::{
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS,
+};
+use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {reason}")]
 pub struct QueueLogError {
+    /// 1-based line number in the file.
     pub line: u64,
+    /// Why the line was skipped.
     pub reason: String,
 }
 
@@ -44,6 +48,9 @@ const CALL_EVENTS: &[&str] = &[
     "EXITWITHTIMEOUT",
     "EXITWITHKEY",
     "EXITEMPTY",
+    "FULL",
+    "JOINEMPTY",
+    "JOINUNAVAIL",
 ];
 
 /// Events whose agent field becomes an agent's identifier.
@@ -71,10 +78,11 @@ pub struct TranslatorState {
     members: BTreeMap<String, Member>,
 }
 
-/// The identity of a queue_log file in event ids: a hash of its first line.
+/// The identity of a `queue_log` file in event ids: a hash of its first line.
 /// It depends on the content only, so importing a rotated copy gives the ids
 /// the live follower gave, while a file truncated and written again (a new
 /// first line) gets new ones.
+#[must_use]
 pub fn file_identity(first_line: &[u8]) -> String {
     // FNV-1a, 64 bits: stable across builds and platforms, which std's
     // hashers do not promise.
@@ -86,7 +94,7 @@ pub fn file_identity(first_line: &[u8]) -> String {
     format!("ql-{h:016x}")
 }
 
-/// Translates the lines of one queue_log.
+/// Translates the lines of one `queue_log`.
 #[derive(Debug)]
 pub struct QueueLogTranslator {
     tenant: Arc<str>,
@@ -98,6 +106,8 @@ pub struct QueueLogTranslator {
 }
 
 impl QueueLogTranslator {
+    /// A translator for `tenant`, naming its input `source` in event ids.
+    #[must_use]
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
             tenant: Arc::from(tenant),
@@ -113,14 +123,19 @@ impl QueueLogTranslator {
         source.clone_into(&mut self.source);
     }
 
+    /// Name of the input in event ids (the file's identity).
+    #[must_use]
     pub fn source(&self) -> &str {
         &self.source
     }
 
+    /// What it knows of members and open calls, for a checkpoint.
+    #[must_use]
     pub fn state(&self) -> &TranslatorState {
         &self.state
     }
 
+    /// Continues from a checkpoint's state.
     pub fn restore(&mut self, state: TranslatorState) {
         self.state = state;
     }
@@ -153,6 +168,11 @@ impl QueueLogTranslator {
             QlEvent::Complete { transferred } => {
                 complete(&l, transferred, members, &mut emit)?;
             }
+            QlEvent::Blocked(reason) => emit.push(EventBody::CallBlocked {
+                call: l.call_id(),
+                queue: l.q(),
+                reason,
+            }),
             QlEvent::Abandon => emit.push(EventBody::CallAbandoned {
                 call: l.call_id(),
                 queue: l.q(),
@@ -208,6 +228,11 @@ enum QlEvent {
     Complete {
         transferred: bool,
     },
+    /// A caller the queue refused (`events.md`, "Blocked calls"): Asterisk
+    /// writes `FULL` (`maxlen` reached), `JOINEMPTY` (no member the queue's
+    /// `joinempty` rule counts) or `JOINUNAVAIL` (no available member)
+    /// instead of `ENTERQUEUE`.
+    Blocked(BlockedReason),
     Abandon,
     /// `EXITWITHTIMEOUT`, `EXITEMPTY`, `EXITWITHKEY`.
     Exit(DequeueReason),
@@ -231,6 +256,9 @@ impl QlEvent {
             "TRANSFER" | "BLINDTRANSFER" | "ATTENDEDTRANSFER" => {
                 QlEvent::Complete { transferred: true }
             }
+            "FULL" => QlEvent::Blocked(BlockedReason::Full),
+            "JOINEMPTY" => QlEvent::Blocked(BlockedReason::NoAgents),
+            "JOINUNAVAIL" => QlEvent::Blocked(BlockedReason::NoAvailableAgents),
             "ABANDON" => QlEvent::Abandon,
             "EXITWITHTIMEOUT" => QlEvent::Exit(DequeueReason::Timeout),
             "EXITEMPTY" => QlEvent::Exit(DequeueReason::Empty),
@@ -566,7 +594,7 @@ mod tests {
         ));
         // Every event is valid canonical JSON.
         for e in &ev {
-            crate::parse_event_str(&e.to_json()).unwrap();
+            wallboard_events::parse_event_str(&e.to_json()).unwrap();
         }
     }
 
@@ -698,7 +726,7 @@ abc|c|q|a|ENTERQUEUE
             }
         ));
         for e in &ev {
-            crate::parse_event_str(&e.to_json()).unwrap();
+            wallboard_events::parse_event_str(&e.to_json()).unwrap();
         }
     }
 

@@ -2,12 +2,12 @@
 //! whole seconds, holdtime and calltime as second differences, no after-call
 //! work (the agent is free when the call ends), members joining with
 //! `ADDMEMBER` when they log in. Used to turn a simulated day into a
-//! realistic queue_log (`wallboard simulate --format queue-log`) and to test
+//! realistic `queue_log` (`wallboard simulate --format queue-log`) and to test
 //! the adapter against the canonical trace it came from.
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::event::{AgentState, DequeueReason, Event, EventBody};
+use wallboard_events::event::{AgentState, BlockedReason, DequeueReason, Event, EventBody};
 
 /// What Asterisk knows of a member.
 #[derive(Debug, Default)]
@@ -43,6 +43,7 @@ pub struct QueueLogWriter {
 
 impl QueueLogWriter {
     /// `prefix` makes agent names into member interfaces, e.g. `PJSIP/`.
+    #[must_use]
     pub fn new(prefix: &str) -> Self {
         QueueLogWriter {
             prefix: prefix.to_owned(),
@@ -51,6 +52,7 @@ impl QueueLogWriter {
     }
 
     /// The member interface an agent is logged as.
+    #[must_use]
     pub fn interface(&self, agent: &str) -> String {
         format!("{}{agent}", self.prefix)
     }
@@ -127,7 +129,7 @@ impl QueueLogWriter {
                         &["1", "1", "1", &wait],
                     ),
                     DequeueReason::Empty => {
-                        self.line(e.ts, &uid, queue, "NONE", "EXITEMPTY", &["1", "1", &wait])
+                        self.line(e.ts, &uid, queue, "NONE", "EXITEMPTY", &["1", "1", &wait]);
                     }
                     // Asterisk knows only that the queue's timeout passed;
                     // the dialplan then overflows or transfers the caller.
@@ -181,7 +183,10 @@ impl QueueLogWriter {
             }
             EventBody::AgentQueues { agent, queues } => {
                 let iface = self.interface(agent);
-                let new: BTreeSet<String> = queues.iter().map(|q| q.to_string()).collect();
+                let new: BTreeSet<String> = queues
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect();
                 let m = self.members.entry(agent.to_string()).or_default();
                 let old = std::mem::replace(&mut m.queues, new.clone());
                 if m.logged_in {
@@ -199,6 +204,18 @@ impl QueueLogWriter {
                 reason,
                 ..
             } => self.agent_state(e.ts, agent, *state, reason.as_deref()),
+            EventBody::CallBlocked {
+                call,
+                queue,
+                reason,
+            } => {
+                // Asterisk logs only its own refusals; a closed queue is
+                // the dialplan's decision, before `Queue()` runs.
+                if let Some(event) = blocked_event(*reason) {
+                    let uid = self.uid(call);
+                    self.line(e.ts, &uid, queue, "NONE", event, &[""]);
+                }
+            }
             // queue_log has no line for either.
             EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => {}
         }
@@ -275,6 +292,7 @@ impl QueueLogWriter {
 
     /// The lines written, in time order (ties in the order they were
     /// written).
+    #[must_use]
     pub fn finish(mut self) -> Vec<String> {
         self.lines
             .sort_unstable_by_key(|(ts, order, _)| (*ts, *order));
@@ -284,4 +302,14 @@ impl QueueLogWriter {
 
 fn secs(ts: i64) -> i64 {
     ts.div_euclid(1000)
+}
+
+/// The queue_log line Asterisk writes when it refuses a caller for `reason`.
+fn blocked_event(reason: BlockedReason) -> Option<&'static str> {
+    match reason {
+        BlockedReason::Full => Some("FULL"),
+        BlockedReason::NoAgents => Some("JOINEMPTY"),
+        BlockedReason::NoAvailableAgents => Some("JOINUNAVAIL"),
+        BlockedReason::Closed | BlockedReason::Other => None,
+    }
 }

@@ -10,13 +10,13 @@ use aggregator::{Engine, MetricsConfig};
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug)]
-pub struct BenchArgs {
+pub(super) struct BenchArgs {
     #[command(subcommand)]
     pub what: BenchWhat,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum BenchWhat {
+pub(super) enum BenchWhat {
     /// Memory of the engine's state after a simulated day.
     Memory(MemoryArgs),
     /// Kafka: consume-and-apply throughput (a full day from the log's start,
@@ -27,7 +27,7 @@ pub enum BenchWhat {
 }
 
 #[derive(Args, Debug)]
-pub struct WsArgs {
+pub(super) struct WsArgs {
     /// WebSocket clients subscribed at once.
     #[arg(long, default_value_t = 1_000)]
     pub clients: usize,
@@ -40,7 +40,7 @@ pub struct WsArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct KafkaArgs {
+pub(super) struct KafkaArgs {
     /// Bootstrap servers of the broker to measure against.
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub kafka: String,
@@ -59,7 +59,7 @@ pub struct KafkaArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct MemoryArgs {
+pub(super) struct MemoryArgs {
     /// Agents of the simulated centre.
     #[arg(long, default_value_t = 10_000)]
     pub agents: usize,
@@ -74,11 +74,11 @@ pub struct MemoryArgs {
     pub hours: f64,
 }
 
-pub fn run(args: BenchArgs) -> Result<()> {
+pub(super) fn run(args: BenchArgs) -> Result<()> {
     match args.what {
-        BenchWhat::Memory(m) => memory(m),
-        BenchWhat::Kafka(k) => super::bench_kafka::run(k),
-        BenchWhat::Ws(w) => super::bench_ws::run(w),
+        BenchWhat::Memory(m) => memory(&m),
+        BenchWhat::Kafka(k) => super::bench_kafka::run(&k),
+        BenchWhat::Ws(w) => super::bench_ws::run(&w),
     }
 }
 
@@ -96,7 +96,7 @@ fn rss_kib() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn memory(a: MemoryArgs) -> Result<()> {
+fn memory(a: &MemoryArgs) -> Result<()> {
     let params = MetricsConfig {
         interval_minutes: a.interval,
         sl_thresholds_s: vec![10, 20, 30],

@@ -7,16 +7,16 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use tokio::sync::watch;
 
-use aggregator::pipeline::kafka::{self, SourceConfig};
-use aggregator::pipeline::writer::WriterConfig;
-use aggregator::pipeline::Hub;
 use aggregator::MetricsConfig;
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 use ingest::simulate::{SimConfig, Simulator};
+use wallboard_pipeline::kafka::{self, SourceConfig};
+use wallboard_pipeline::writer::WriterConfig;
+use wallboard_pipeline::Hub;
 
 use super::bench::KafkaArgs;
 
-pub fn run(a: KafkaArgs) -> Result<()> {
+pub(super) fn run(a: &KafkaArgs) -> Result<()> {
     let settings = KafkaSettings::new(&a.kafka);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -55,7 +55,8 @@ pub fn run(a: KafkaArgs) -> Result<()> {
     let (hub, source) = consume(&settings, &topic, a.publish_ms)?;
     wait_for_assignment(&hub)?;
     let total = a.rate * a.seconds;
-    let sent: Arc<Mutex<Vec<Instant>>> = Arc::new(Mutex::new(Vec::with_capacity(total as usize)));
+    let sent: Arc<Mutex<Vec<Instant>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total)?)));
     let producer = {
         let sent = sent.clone();
         let settings = settings.clone();
@@ -68,7 +69,10 @@ pub fn run(a: KafkaArgs) -> Result<()> {
             publisher.send(&format!("{topic}.warmup"), "warmup", b"{}", &[])?;
             publisher.flush(Duration::from_secs(30))?;
             let start = Instant::now();
-            for (i, e) in day(2_000).take(total as usize).enumerate() {
+            for (i, e) in day(2_000)
+                .take(usize::try_from(total).unwrap_or(usize::MAX))
+                .enumerate()
+            {
                 let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
@@ -92,7 +96,9 @@ pub fn run(a: KafkaArgs) -> Result<()> {
         let now = Instant::now();
         let sent = sent.lock().unwrap();
         while seen < visible.min(sent.len() as u64) {
-            hist.record(now.duration_since(sent[seen as usize]).as_micros().max(1) as u64)?;
+            let at = usize::try_from(seen).expect("below sent.len()");
+            let us = now.duration_since(sent[at]).as_micros().max(1);
+            hist.record(u64::try_from(us).unwrap_or(u64::MAX))?;
             seen += 1;
         }
     }
@@ -142,7 +148,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
                 publish_interval: Duration::from_millis(publish_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
-                freshness: Default::default(),
+                freshness: aggregator::freshness::FreshnessConfig::default(),
             },
         },
         hub.clone(),
@@ -156,7 +162,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
 fn taken(hub: &Hub) -> u64 {
     hub.status()
         .iter()
-        .map(|p| p.next_offset.max(0) as u64)
+        .map(|p| u64::try_from(p.next_offset).unwrap_or(0))
         .sum()
 }
 

@@ -12,16 +12,16 @@ use hdrhistogram::Histogram;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::pipeline::bus::{feed, Bus, Pacing};
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator};
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState};
+use wallboard_pipeline::bus::{feed, Bus, Pacing};
+use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 use super::bench::WsArgs;
 
-pub fn run(a: WsArgs) -> Result<()> {
+pub(super) fn run(a: &WsArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -57,7 +57,7 @@ pub fn run(a: WsArgs) -> Result<()> {
             start_ms: 1_795_392_000_000,
             ..Default::default()
         });
-        let take = (a.rate * (a.seconds + 5)) as usize;
+        let take = usize::try_from(a.rate * (a.seconds + 5))?;
         // Pacing is by event time: squeeze the day so `rate` events pass per second.
         let first = 1_795_392_000_000;
         let events: Vec<_> = sim.take(take).collect();
@@ -90,7 +90,7 @@ pub fn run(a: WsArgs) -> Result<()> {
                         };
                         pushes.fetch_add(1, Ordering::Relaxed);
                         if measuring.load(Ordering::Relaxed) == 1 {
-                            let lat_us = ((now - sent).max(0) as u64 * 1000).max(1);
+                            let lat_us = (u64::try_from(now - sent).unwrap_or(0) * 1000).max(1);
                             let _ = hist.lock().unwrap().record(lat_us);
                         }
                     }

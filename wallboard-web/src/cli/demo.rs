@@ -10,16 +10,16 @@ use tokio::sync::watch;
 
 use std::sync::Arc;
 
-use aggregator::pipeline::bus::{feed, feed_lines, Bus, Pacing};
-use aggregator::pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
-use aggregator::pipeline::Hub;
 use ingest::simulate::{SimConfig, Simulator, SOURCE as SIMULATOR_SOURCE};
-use ingest::{Event, Upstream};
-use wallboard_web::config::AppConfig;
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard::config::AppConfig;
+use wallboard::web::{self, AppState, IngestSink};
+use wallboard_events::{Event, Upstream};
+use wallboard_pipeline::bus::{feed, feed_lines, Bus, Pacing};
+use wallboard_pipeline::writer::{self, unix_ms, LogDeadLetters, WriterConfig};
+use wallboard_pipeline::Hub;
 
 #[derive(Args, Debug)]
-pub struct DemoArgs {
+pub(super) struct DemoArgs {
     /// Address to serve the wallboard on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR", value_parser = super::listen_addr)]
     pub listen: SocketAddr,
@@ -53,7 +53,7 @@ pub struct DemoArgs {
     pub metrics: super::MetricFlags,
 }
 
-pub fn run(args: DemoArgs) -> Result<()> {
+pub(super) fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
@@ -67,7 +67,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             WriterConfig {
                 partition: 0,
                 params,
-                allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
+                allowed_lateness_ms: i64::try_from(config.pipeline.allowed_lateness_s)? * 1000,
                 // A simulator faster than real time runs ahead of the clock.
                 max_future_ms: (args.speed <= 1.0).then(|| config.pipeline.max_future_ms()),
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),
@@ -129,18 +129,19 @@ fn start_heartbeats(every: Duration, bus: Arc<Bus>) {
 /// Runs the simulator: its day started three hours ago, so that history is
 /// sent at once and the rest arrives live.
 fn start_simulator(args: &DemoArgs, bus: Arc<Bus>) {
-    let now = unix_ms();
-    let (seed, agents, queues, load) = (args.seed, args.agents, args.queues, args.load);
     // Simulated 8-hour days back to back, so the demo never runs dry; event
     // ids carry the day so they stay unique.
     const DAY_MS: i64 = 8 * 3_600_000;
+    let now = unix_ms();
+    let (seed, agents, queues, load) = (args.seed, args.agents, args.queues, args.load);
     let sim = (0u64..).flat_map(move |day| {
         Simulator::new(SimConfig {
             seed: seed.wrapping_add(day),
             tenant: "acme".into(),
             agents,
             queues,
-            start_ms: now - 3 * 3_600_000 + day as i64 * DAY_MS,
+            start_ms: now - 3 * 3_600_000
+                + i64::try_from(day).unwrap_or(i64::MAX / DAY_MS) * DAY_MS,
             hours: 8.0,
             load,
         })

@@ -1,14 +1,14 @@
 //! `wallboard erlang`: the staffing calculator (`docs/metrics.md`,
-//! "Staffing (Erlang C)") on the command line.
+//! "Staffing (Erlang C)" and "Erlang A") on the command line.
 
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use aggregator::staffing::{with_shrinkage, Demand, Prediction};
+use aggregator::staffing::{with_shrinkage, Demand, Model, Prediction};
 
 #[derive(Args, Debug)]
-pub struct ErlangArgs {
+pub(super) struct ErlangArgs {
     /// Calls expected in the interval.
     #[arg(long, value_name = "N")]
     pub calls: f64,
@@ -31,13 +31,28 @@ pub struct ErlangArgs {
     /// Also predict the service level with this many agents.
     #[arg(long, value_name = "N")]
     pub agents: Option<u32>,
+    /// Queueing model: Erlang C (callers wait until answered) or Erlang A
+    /// (callers hang up after `--patience` seconds on average).
+    #[arg(long, value_enum, default_value_t = ModelArg::ErlangC)]
+    pub model: ModelArg,
+    /// Erlang A: the callers' mean patience in seconds (how long they wait
+    /// before hanging up, on average).
+    #[arg(long, value_name = "SECONDS")]
+    pub patience: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelArg {
+    ErlangC,
+    ErlangA,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Output {
+pub(super) enum Output {
     Text,
     Json,
 }
@@ -45,6 +60,9 @@ pub enum Output {
 /// What `--output json` prints.
 #[derive(Serialize)]
 struct Answer {
+    model: ModelArg,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patience_s: Option<f64>,
     traffic_erlangs: f64,
     required_agents: u32,
     required_with_shrinkage: u32,
@@ -53,7 +71,24 @@ struct Answer {
     at_agents: Option<Prediction>,
 }
 
-pub fn run(args: ErlangArgs) -> Result<()> {
+/// The model the flags ask for; `--patience` belongs to Erlang A only.
+fn model(args: &ErlangArgs) -> Result<Model> {
+    match (args.model, args.patience) {
+        (ModelArg::ErlangC, None) => Ok(Model::ErlangC),
+        (ModelArg::ErlangC, Some(_)) => bail!("--patience needs --model erlang-a"),
+        (ModelArg::ErlangA, None) => bail!("--model erlang-a needs --patience SECONDS"),
+        (ModelArg::ErlangA, Some(p)) => {
+            ensure!(
+                p.is_finite() && p > 0.0,
+                "--patience must be more than 0 seconds"
+            );
+            Ok(Model::ErlangA { patience_s: p })
+        }
+    }
+}
+
+pub(super) fn run(args: &ErlangArgs) -> Result<()> {
+    let model = model(args)?;
     ensure!(args.calls >= 0.0, "--calls must be 0 or more");
     ensure!(
         args.interval > 0.0,
@@ -79,23 +114,28 @@ pub fn run(args: ErlangArgs) -> Result<()> {
         threshold_s: args.threshold,
         target: args.target,
     };
-    let required = demand.required_agents();
+    let required = demand.required_agents_for(model);
     let answer = Answer {
+        model: args.model,
+        patience_s: args.patience,
         traffic_erlangs: demand.traffic(),
         required_agents: required,
         required_with_shrinkage: with_shrinkage(required, args.shrinkage),
         shrinkage: args.shrinkage,
-        at_required: demand.with_agents(required),
-        at_agents: args.agents.map(|n| demand.with_agents(n)),
+        at_required: demand.predict(model, required),
+        at_agents: args.agents.map(|n| demand.predict(model, n)),
     };
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
-        Output::Text => print_text(&args, &answer),
+        Output::Text => print_text(args, &answer),
     }
     Ok(())
 }
 
 fn print_text(args: &ErlangArgs, a: &Answer) {
+    if let Some(p) = a.patience_s {
+        println!("model:            Erlang A, mean patience {p} s");
+    }
     println!(
         "traffic:          {:.2} Erlangs ({} calls in {} min, AHT {} s)",
         a.traffic_erlangs, args.calls, args.interval, args.aht
@@ -119,8 +159,12 @@ fn describe(p: &Prediction, threshold: f64) -> String {
             format!("{v:.2} {unit}")
         })
     };
+    let abandon = p
+        .p_abandon
+        .map(|v| format!(", abandoned {:.1} %", v * 100.0))
+        .unwrap_or_default();
     format!(
-        "with {} agents:   service level {:.1} % within {threshold} s, P(wait) {:.1} %, ASA {}, occupancy {:.1} %, trunk load {}",
+        "with {} agents:   service level {:.1} % within {threshold} s, P(wait) {:.1} %, ASA {}, occupancy {:.1} %, trunk load {}{abandon}",
         p.agents,
         p.service_level * 100.0,
         p.p_wait * 100.0,

@@ -52,7 +52,7 @@ enum Command {
 
 /// The metric flags shared by `replay` and `serve`; they override the config.
 #[derive(Args, Debug, Clone)]
-pub struct MetricFlags {
+pub(crate) struct MetricFlags {
     /// Interval length in minutes (5, 10, 15, 20, 30 or 60).
     #[arg(long = "interval", value_name = "MINUTES")]
     pub interval: Option<u32>,
@@ -69,15 +69,15 @@ pub struct MetricFlags {
 
 impl MetricFlags {
     /// Applies the flags given on top of `base`.
-    pub fn apply(&self, mut base: MetricsConfig) -> MetricsConfig {
+    pub(crate) fn apply(&self, mut base: MetricsConfig) -> MetricsConfig {
         if let Some(i) = self.interval {
             base.interval_minutes = i;
         }
         if let Some(tz) = &self.tz {
-            base.tz = tz.clone();
+            base.tz.clone_from(tz);
         }
         if !self.sl.is_empty() {
-            base.sl_thresholds_s = self.sl.clone();
+            base.sl_thresholds_s.clone_from(&self.sl);
         }
         if let Some(s) = self.short_abandon {
             base.short_abandon_s = s;
@@ -87,7 +87,7 @@ impl MetricFlags {
 }
 
 /// Parses a `-X KEY=VALUE` librdkafka property.
-pub fn kafka_property(s: &str) -> Result<(String, String), String> {
+pub(crate) fn kafka_property(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
@@ -96,7 +96,7 @@ pub fn kafka_property(s: &str) -> Result<(String, String), String> {
 /// Parses `--listen`: `IP:PORT`, or `HOST:PORT` resolved as the system
 /// resolves names (`localhost:8080`). A name with several addresses binds
 /// the first IPv4 one (what a browser on `localhost` reaches), else the first.
-pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn listen_addr(s: &str) -> Result<SocketAddr, String> {
     let addrs: Vec<SocketAddr> = s
         .to_socket_addrs()
         .map_err(|e| format!("{s:?} is not HOST:PORT that resolves ({e}); e.g. 127.0.0.1:8080"))?
@@ -112,7 +112,7 @@ pub fn listen_addr(s: &str) -> Result<SocketAddr, String> {
 /// Whether log lines get ANSI colours: only on a terminal, and never when
 /// `NO_COLOR` is set to anything but the empty string (no-color.org).
 fn log_colours(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+    stderr_is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
 }
 
 /// Whether `e` is a write to a pipe whose reader has gone (`… | head`).
@@ -137,26 +137,37 @@ fn die_of_sigpipe() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::raise(libc::SIGPIPE);
     }
-    ExitCode::from(128 + libc::SIGPIPE as u8)
+    // SIGPIPE is 13 on every Unix.
+    ExitCode::from(128 + u8::try_from(libc::SIGPIPE).unwrap_or(13))
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what a service manager sends to stop).
-pub async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled: a busy loop that only waits for it between batches must
+/// still stop gracefully on a signal that arrives before its first wait.
+/// Must be called inside the runtime.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    async move {
+        let recv = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
             }
-            Err(_) => std::future::pending().await,
+        };
+        tokio::select! {
+            () = recv(int) => {}
+            () = recv(term) => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
     }
 }
 
-pub fn run() -> ExitCode {
+pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -171,11 +182,11 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(&args),
         Command::Serve(args) => serve::run(args),
         Command::Ingest(args) => ingest::run(args),
-        Command::Simulate(args) => simulate::run(args),
-        Command::Erlang(args) => erlang::run(args),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Erlang(args) => erlang::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -204,8 +215,7 @@ mod tests {
             if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
                 let name = arg
                     .get_long()
-                    .map(|l| format!("--{l}"))
-                    .unwrap_or_else(|| arg.get_id().to_string());
+                    .map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"));
                 out.push(format!("{path} {name}"));
             }
         }

@@ -9,15 +9,15 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use aggregator::{interval_report, Engine, MetricsConfig, Range};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
-use wallboard_web::replay::{replay, replay_queue_log, ReplaySummary};
-use wallboard_web::report_format::{to_csv, to_table, Lang};
+use wallboard::replay::{replay, replay_queue_log, ReplaySummary};
+use wallboard::report_format::{to_csv, to_table, Lang};
 
 use super::MetricFlags;
 
 #[derive(Args, Debug)]
-pub struct ReplayArgs {
+pub(super) struct ReplayArgs {
     /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
@@ -27,7 +27,7 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "MS")]
     pub until: Option<i64>,
     /// Report this tenant (default: the first tenant in the input; for a
-    /// queue_log, the tenant its events get, default `default`).
+    /// `queue_log`, the tenant its events get, default `default`).
     #[arg(long, value_name = "T")]
     pub tenant: Option<String>,
     /// What the input is.
@@ -43,7 +43,7 @@ pub struct ReplayArgs {
 
 /// What `replay` prints on stdout.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportOutput {
+pub(super) enum ReportOutput {
     /// The interval report of metrics.md (schema wallboard.interval-report.v1).
     Json,
     /// One row per queue and interval, for Excel or WPS (UTF-8 with BOM, CRLF).
@@ -54,17 +54,17 @@ pub enum ReportOutput {
 
 /// Input formats of `replay`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(super) enum Format {
     /// Canonical events, one JSON object per line.
     Jsonl,
-    /// An Asterisk queue_log, translated as adapters.md says.
+    /// An Asterisk `queue_log`, translated as adapters.md says.
     QueueLog,
 }
 
 /// Longer than any trace: a year.
 const REPLAY_DEDUP_WINDOW_MINUTES: u32 = 366 * 24 * 60;
 
-pub fn run(args: ReplayArgs) -> Result<()> {
+pub(super) fn run(args: &ReplayArgs) -> Result<()> {
     let mut config = args.metrics.apply(MetricsConfig::default());
     // A file is finite and has no lateness limit: remember every id in it.
     config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
@@ -103,15 +103,12 @@ pub fn run(args: ReplayArgs) -> Result<()> {
         .clone()
         .or_else(|| summary.tenants_seen.first().cloned())
         .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
-    let report = match engine.tenant(&tenant) {
-        Some(t) => {
-            let now = args.until.or(t.max_ts()).unwrap_or(0);
-            interval_report(t, now, Range::default())
-        }
-        None => {
-            let empty = aggregator::TenantEngine::new(&tenant, engine_params(&engine));
-            interval_report(&empty, 0, Range::default())
-        }
+    let report = if let Some(t) = engine.tenant(&tenant) {
+        let now = args.until.or(t.max_ts()).unwrap_or(0);
+        interval_report(t, now, Range::default())
+    } else {
+        let empty = aggregator::TenantEngine::new(&tenant, engine_params(&engine));
+        interval_report(&empty, 0, Range::default())
     };
     // The report can be tens of MB: write it in large blocks, not per line.
     let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
@@ -135,13 +132,13 @@ pub fn run(args: ReplayArgs) -> Result<()> {
 const SNIFFED_BYTES: u64 = 8 << 10;
 
 /// What the input looks like when its first line cannot be a JSON Lines
-/// event (a lone `{`, an array, a queue_log line): said once, instead of
+/// event (a lone `{`, an array, a `queue_log` line): said once, instead of
 /// every line rejected one by one. `None` for anything else, so a trace
 /// whose first line is valid is never refused.
 fn not_json_lines(head: &[u8]) -> Option<String> {
+    const ONE_PER_LINE: &str = "JSON Lines (one canonical event per line) is expected";
     let text = String::from_utf8_lossy(head);
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    const ONE_PER_LINE: &str = "JSON Lines (one canonical event per line) is expected";
     if first.starts_with('[') {
         return Some(format!(
             "a JSON array, not JSON Lines; {ONE_PER_LINE}, e.g. `jq -c '.[]' FILE`"

@@ -7,21 +7,21 @@ use anyhow::{Context, Result};
 use clap::Args;
 use tokio::sync::watch;
 
-use aggregator::pipeline::kafka::{self, SourceConfig};
-use aggregator::pipeline::snapshot::SnapshotStore;
-use aggregator::pipeline::writer::WriterConfig;
-use aggregator::pipeline::Hub;
 use std::sync::Arc;
+use wallboard_pipeline::kafka::{self, SourceConfig};
+use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::writer::WriterConfig;
+use wallboard_pipeline::Hub;
 
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
-use wallboard_web::config::AppConfig;
-use wallboard_web::shutdown::{bounded_stop, STOP_DEADLINE};
-use wallboard_web::web::{self, AppState, IngestSink};
+use wallboard::config::AppConfig;
+use wallboard::shutdown::{bounded_stop, STOP_DEADLINE};
+use wallboard::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Configuration file (TOML); see deploy/wallboard.example.toml.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -51,7 +51,7 @@ pub struct ServeArgs {
     pub metrics: MetricFlags,
 }
 
-pub fn run(args: ServeArgs) -> Result<()> {
+pub(super) fn run(args: ServeArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     if let Some(k) = args.kafka {
@@ -137,7 +137,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }));
         let mut failed = None;
         tokio::select! {
-            _ = super::shutdown_signal() => {}
+            () = super::shutdown_signal() => {}
             r = &mut server => failed = Some(r),
         }
         tracing::info!(

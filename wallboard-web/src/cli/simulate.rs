@@ -12,7 +12,7 @@ use ingest::queue_log::QueueLogWriter;
 use ingest::simulate::{SimConfig, Simulator};
 
 #[derive(Args, Debug, Clone)]
-pub struct SimulateArgs {
+pub(super) struct SimulateArgs {
     /// Agents on shift over the day.
     #[arg(long, default_value_t = 12)]
     pub agents: usize,
@@ -37,7 +37,7 @@ pub struct SimulateArgs {
     /// Local date of the simulated day (YYYY-MM-DD).
     #[arg(long, default_value = "2026-11-23")]
     pub date: String,
-    /// What to write on stdout: canonical events, or the queue_log Asterisk
+    /// What to write on stdout: canonical events, or the `queue_log` Asterisk
     /// would have written for the same day (whole seconds, no after-call
     /// work, members as `PJSIP/<agent>`).
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
@@ -55,14 +55,14 @@ pub struct SimulateArgs {
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(super) enum OutputFormat {
     Jsonl,
     QueueLog,
 }
 
 impl SimulateArgs {
     /// The simulator configuration: the period is centred on 12:30 local time.
-    pub fn sim_config(&self) -> Result<SimConfig> {
+    pub(super) fn sim_config(&self) -> Result<SimConfig> {
         let tz: Tz = self
             .tz
             .parse()
@@ -74,6 +74,9 @@ impl SimulateArgs {
             .earliest()
             .context("local midnight does not exist in that zone")?;
         let offset_h = (12.5 - self.hours / 2.0).max(0.0);
+        // In 0..=12.5 h: the milliseconds fit an i64 exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        let offset_ms = (offset_h * 3_600_000.0).round() as i64;
         anyhow::ensure!(self.hours > 0.0, "--hours must be positive");
         anyhow::ensure!(
             self.agents > 0 && self.queues > 0,
@@ -84,17 +87,17 @@ impl SimulateArgs {
             tenant: self.tenant.clone(),
             agents: self.agents,
             queues: self.queues,
-            start_ms: midnight.timestamp_millis() + (offset_h * 3_600_000.0) as i64,
+            start_ms: midnight.timestamp_millis() + offset_ms,
             hours: self.hours,
             load: self.load,
         })
     }
 }
 
-pub fn run(args: SimulateArgs) -> Result<()> {
+pub(super) fn run(args: &SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
     if let Some(brokers) = &args.kafka {
-        return publish(sim, brokers, &args);
+        return publish(sim, brokers, args);
     }
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     if args.format == OutputFormat::QueueLog {

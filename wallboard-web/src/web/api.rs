@@ -13,7 +13,7 @@ use aggregator::Range;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
-use aggregator::pipeline::writer::unix_ms;
+use wallboard_pipeline::writer::unix_ms;
 
 /// The live view of `tenant`, or the 404 that it has sent nothing.
 fn live_of(
@@ -25,13 +25,13 @@ fn live_of(
         .ok_or_else(|| ApiError::UnknownTenant(tenant.to_owned()))
 }
 
-pub async fn healthz() -> &'static str {
+pub(super) async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// Ready once the pipeline has published a view, while every partition's
 /// state is durable (a snapshot within three snapshot intervals).
-pub async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
+pub(super) async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
     match s.hub.last_publish_ms() {
         Some(ms) if ms > 0 => {}
         _ => {
@@ -67,12 +67,12 @@ struct Status {
     ws_clients: u64,
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
-    partitions: Vec<aggregator::pipeline::PartitionStatus>,
+    partitions: Vec<wallboard_pipeline::PartitionStatus>,
     /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
     tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
 
-pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
+pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
     let partitions = s.hub.status();
     let views: Vec<_> = s
         .hub
@@ -97,11 +97,11 @@ pub async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
     })
 }
 
-pub async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
+pub(super) async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
     Json(s.hub.tenants())
 }
 
-pub async fn live(
+pub(super) async fn live(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -116,7 +116,7 @@ struct QueueWithTarget<'a> {
     target: QueueTarget,
 }
 
-pub async fn queues(
+pub(super) async fn queues(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -132,7 +132,7 @@ pub async fn queues(
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())
 }
 
-pub async fn agents(
+pub(super) async fn agents(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -143,7 +143,7 @@ pub async fn agents(
 /// `?from=…&to=…`: Unix milliseconds or RFC 3339 each; `from` after `to`
 /// is refused.
 #[derive(Deserialize)]
-pub struct RangeQuery {
+pub(super) struct RangeQuery {
     from: Option<super::time_param::TimeParam>,
     to: Option<super::time_param::TimeParam>,
 }
@@ -164,7 +164,7 @@ impl RangeQuery {
 
 /// The interval report of `metrics.md`: the same bytes `wallboard replay`
 /// prints for the same events.
-pub async fn report(
+pub(super) async fn report(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiQuery(q): ApiQuery<RangeQuery>,
@@ -183,7 +183,7 @@ pub async fn report(
     }
 }
 
-pub async fn alerts(
+pub(super) async fn alerts(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -194,7 +194,7 @@ pub async fn alerts(
 
 /// Which alert an acknowledgement or a silence is about.
 #[derive(Deserialize)]
-pub struct AlertRef {
+pub(super) struct AlertRef {
     rule: String,
     subject: String,
     /// For a silence: how long.
@@ -203,7 +203,7 @@ pub struct AlertRef {
 
 /// The longest silence, in minutes (a week): a silence is for a shift or an
 /// outage, not for ever.
-pub const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
+pub(super) const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
 
 impl AlertRef {
     /// 404 unless `rule` names a configured rule (or is `*` where allowed).
@@ -218,7 +218,7 @@ impl AlertRef {
     }
 }
 
-pub async fn acknowledge(
+pub(super) async fn acknowledge(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiJson(r): ApiJson<AlertRef>,
@@ -228,7 +228,7 @@ pub async fn acknowledge(
         .alerts
         .engine
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .acknowledge(&tenant, &r.rule, &r.subject);
     if found {
         Ok(Json(serde_json::json!({ "acknowledged": true })).into_response())
@@ -240,7 +240,7 @@ pub async fn acknowledge(
     }
 }
 
-pub async fn silence(
+pub(super) async fn silence(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
     ApiJson(r): ApiJson<AlertRef>,
@@ -256,12 +256,12 @@ pub async fn silence(
     s.alerts
         .engine
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .silence(&tenant, &r.rule, &r.subject, until);
     Ok(Json(serde_json::json!({ "silenced_until_ms": until })).into_response())
 }
 
-pub async fn openapi() -> Response {
+pub(super) async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         include_str!("openapi.json"),

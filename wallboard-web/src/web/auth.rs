@@ -4,7 +4,7 @@
 //! open (the embedded demo on a floor network); as soon as any token is
 //! configured, every role's routes need a token of a role that may use
 //! them, so setting only `ingest_tokens` does not leave the admin routes
-//! open. The health checks, the page, its assets and the OpenAPI document
+//! open. The health checks, the page, its assets and the `OpenAPI` document
 //! stay open (the page asks for a token).
 //!
 //! Tokens are compared in constant time: both sides are hashed to a fixed
@@ -25,7 +25,7 @@ use crate::config::ServerConfig;
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(super) enum Role {
     Read,
     Admin,
     Ingest,
@@ -64,12 +64,12 @@ fn matches_any<'a>(token: &str, tokens: impl Iterator<Item = &'a String>) -> boo
 }
 
 /// Whether a request presenting `token` may use a route that needs `role`.
-pub fn allows(s: &ServerConfig, role: Role, token: Option<&str>) -> bool {
+pub(super) fn allows(s: &ServerConfig, role: Role, token: Option<&str>) -> bool {
     open(s) || token.is_some_and(|t| matches_any(t, role.tokens(s)))
 }
 
 /// The `Authorization: Bearer T` token of a request, if any.
-pub fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
@@ -116,15 +116,27 @@ async fn require(state: &AppState, role: Role, req: Request, next: Next) -> Resp
     }
 }
 
-pub async fn require_read(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn require_read(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     require(&state, Role::Read, req, next).await
 }
 
-pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     require(&state, Role::Admin, req, next).await
 }
 
-pub async fn require_ingest(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(super) async fn require_ingest(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     require(&state, Role::Ingest, req, next).await
 }
 
@@ -133,7 +145,7 @@ pub async fn require_ingest(State(state): State<AppState>, req: Request, next: N
 /// browser ask first (a CORS preflight), which this server never grants, so
 /// a page on another site cannot post to a floor network's token-less
 /// server.
-pub async fn require_json(req: Request, next: Next) -> Response {
+pub(super) async fn require_json(req: Request, next: Next) -> Response {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -165,7 +177,7 @@ mod tests {
     use super::*;
 
     fn config(read: &[&str], admin: &[&str], ingest: &[&str]) -> ServerConfig {
-        let v = |t: &[&str]| t.iter().map(|s| s.to_string()).collect();
+        let v = |t: &[&str]| t.iter().map(std::string::ToString::to_string).collect();
         ServerConfig {
             read_tokens: v(read),
             admin_tokens: v(admin),

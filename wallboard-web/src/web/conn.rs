@@ -24,12 +24,12 @@ use super::AppState;
 /// A connection's place among `max_connections`; requests carry it (as an
 /// extension) so a WebSocket can keep it for as long as it lives.
 #[derive(Clone)]
-pub struct ConnectionSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub(super) struct ConnectionSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (idle connections are closed at once, the others
 /// within the longer of the header and body timeouts).
-pub async fn serve(
+pub(super) async fn serve(
     listener: TcpListener,
     state: AppState,
     app: Router,

@@ -19,43 +19,88 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Everything the API can answer with instead of what was asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 404: no route has this path.
     #[error("no route {method} {path}; see /api/v1/openapi.json for the routes")]
-    UnknownRoute { method: String, path: String },
+    UnknownRoute {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+    /// 405: the path exists, the method does not.
     #[error("{path} does not take {method}; see /api/v1/openapi.json for its methods")]
-    MethodNotAllowed { method: String, path: String },
+    MethodNotAllowed {
+        /// The request's method.
+        method: String,
+        /// The request's path.
+        path: String,
+    },
+    /// 404: the tenant has sent no events.
     #[error("no tenant {0:?}: it has sent no events (GET /api/v1/tenants lists them)")]
     UnknownTenant(String),
+    /// 404: no alert rule of that name is configured.
     #[error("no alert rule {0:?} is configured ([[alerts]] in the configuration)")]
     UnknownRule(String),
+    /// 404: the rule has no alert for that subject.
     #[error("rule {rule:?} has no alert for subject {subject:?} (GET …/alerts lists them)")]
-    UnknownAlert { rule: String, subject: String },
+    UnknownAlert {
+        /// The rule's name.
+        rule: String,
+        /// The queue (or `*`) or agent asked for.
+        subject: String,
+    },
+    /// 404: no embedded UI file of that name.
     #[error("no asset {0:?}")]
     UnknownAsset(String),
+    /// 400: a query parameter is missing or invalid.
     #[error("bad query: {0}")]
     BadQuery(String),
+    /// 400: the request body does not parse.
     #[error("bad request body: {0}")]
     BadBody(String),
+    /// 400: a WebSocket route was asked without a valid upgrade.
     #[error("not a WebSocket handshake: {0}")]
     NotWebSocket(String),
+    /// 401: no token, or an unknown one.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// 403: the token's role may not use the route, or the WebSocket `Origin` is not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 413: the body is over `server.max_body_bytes`.
     #[error("the body is larger than the {limit} bytes allowed (server.max_body_bytes)")]
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        /// The limit, bytes.
+        limit: usize,
+    },
+    /// 413: more events than `server.max_events_per_request`.
     #[error("{events} events in one request; at most {limit} are allowed (server.max_events_per_request)")]
-    TooManyEvents { events: usize, limit: usize },
+    TooManyEvents {
+        /// Events in the request.
+        events: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// 415: the body's media type is neither JSON nor NDJSON.
     #[error("a POST body must be application/json or application/x-ndjson, not {0:?}")]
     UnsupportedMediaType(String),
+    /// 408: the body did not arrive within `server.body_timeout_s`.
     #[error("the body did not arrive within {0} s (server.body_timeout_s)")]
     BodyTimeout(u64),
+    /// 503: not ready (no view published yet, a partition not durable) or at `server.max_connections`.
     #[error("{0}")]
     Unavailable(String),
 }
 
 impl ApiError {
+    /// The HTTP status of the error.
+    #[must_use]
     pub fn status(&self) -> StatusCode {
-        use ApiError::*;
+        use ApiError::{
+            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
+            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
+            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+        };
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
@@ -73,8 +118,13 @@ impl ApiError {
     }
 
     /// The problem type's short name: `type` is `urn:wallboard:problem:NAME`.
+    #[must_use]
     pub fn kind(&self) -> &'static str {
-        use ApiError::*;
+        use ApiError::{
+            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
+            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
+            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+        };
         match self {
             UnknownRoute { .. } => "unknown-route",
             MethodNotAllowed { .. } => "method-not-allowed",
@@ -96,6 +146,7 @@ impl ApiError {
     }
 
     /// The RFC 9457 document of this error.
+    #[must_use]
     pub fn problem(&self) -> Problem {
         let status = self.status();
         Problem {
@@ -110,10 +161,14 @@ impl ApiError {
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize)]
 pub struct Problem {
+    /// `urn:wallboard:problem:NAME`, naming the kind of error.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The status's canonical reason phrase.
     pub title: &'static str,
+    /// The HTTP status code.
     pub status: u16,
+    /// What went wrong, in words, for this request.
     pub detail: String,
 }
 

@@ -22,9 +22,9 @@ use serde::de::{IgnoredAny, SeqAccess, Visitor};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use aggregator::pipeline::bus::Bus;
 use ingest::kafka::Publisher;
-use ingest::parse_event;
+use wallboard_events::parse_event;
+use wallboard_pipeline::bus::Bus;
 
 use super::error::ApiError;
 use super::AppState;
@@ -33,9 +33,13 @@ use crate::config::ServerConfig;
 /// Where accepted events go.
 #[derive(Clone)]
 pub enum IngestSink {
+    /// The in-process bus (`demo`).
     Bus(Arc<Bus>),
+    /// The Kafka event topic.
     Kafka {
+        /// Producer of the records.
         publisher: Arc<Publisher>,
+        /// Topic of canonical events.
         topic: String,
     },
 }
@@ -61,6 +65,8 @@ struct Answer {
     rejections_not_listed: usize,
 }
 
+// serde's `skip_serializing_if` passes a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -212,7 +218,7 @@ async fn store(sink: IngestSink, accepted: Vec<(String, Vec<u8>)>) -> Result<(),
         .map_err(|e| ApiError::Unavailable(format!("events not stored: {e}")))
 }
 
-pub async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
+pub(super) async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let Some(sink) = s.ingest.clone() else {
         return Err(ApiError::Unavailable(
             "this mode takes no events over HTTP".into(),

@@ -1,5 +1,5 @@
 //! `GET /metrics`: Prometheus exposition. Counters per tenant and queue from
-//! which PromQL computes every metric of `metrics.md` over any window with
+//! which `PromQL` computes every metric of `metrics.md` over any window with
 //! `increase()` (all four service-level variants at each threshold, ASA, AHT,
 //! occupancy, adherence…); gauges for the live values; pipeline health.
 //! Queue `*` is the whole tenant (agent time counts every agent once).
@@ -11,10 +11,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
-use aggregator::pipeline::writer::{rejection_codes, unix_ms};
-use aggregator::pipeline::TenantTotals;
 use aggregator::sums::{AgentTime, QueueSums};
-use ingest::DequeueReason;
+use wallboard_events::{BlockedReason, DequeueReason};
+use wallboard_pipeline::writer::{rejection_codes, unix_ms};
+use wallboard_pipeline::TenantTotals;
 
 use super::AppState;
 
@@ -43,13 +43,14 @@ impl Families {
     }
 }
 
-pub async fn metrics(State(s): State<AppState>) -> Response {
+pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     let totals = s.hub.totals().await;
     let f = Families {
         registry: Registry::new(),
     };
     calls(&f, &totals);
     live(&f, &s);
+    staffing(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
@@ -93,6 +94,11 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
     let dequeued = f.counter(
         "wallboard_calls_dequeued_total",
         "segments dequeued, by reason",
+        &["tenant", "queue", "reason"],
+    );
+    let blocked = f.counter(
+        "wallboard_calls_blocked_total",
+        "calls the queue refused (call_blocked), by reason; not in offered",
         &["tenant", "queue", "reason"],
     );
     let answered_within = f.counter(
@@ -159,6 +165,11 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
                 dequeued
                     .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
                     .inc_by(q.dequeued_for(*r));
+            }
+            for r in BlockedReason::ALL {
+                blocked
+                    .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
+                    .inc_by(q.blocked_for(*r));
             }
             for (i, thr) in t.thresholds_s.iter().enumerate() {
                 let thr = thr.to_string();
@@ -270,6 +281,50 @@ fn live(f: &Families, s: &AppState) {
 
 /// Freshness (`metrics.md`, "Freshness"): a series for every tenant and
 /// source the writers have heard of, from the start.
+/// Live staffing per queue (`metrics.md`, "Live staffing"); a series is
+/// absent while its value is `null`.
+fn staffing(f: &Families, s: &AppState) {
+    let required = f.gauge(
+        "wallboard_staffing_required_agents",
+        "agents Erlang C requires now for the queue's SL goal (rolling arrival rate, today's AHT)",
+        TQ,
+    );
+    let serving = f.gauge(
+        "wallboard_staffing_serving_agents",
+        "member agents taking calls now (available, ringing, on call, ACW)",
+        TQ,
+    );
+    let gap = f.gauge(
+        "wallboard_staffing_gap",
+        "required minus serving agents (positive: short)",
+        TQ,
+    );
+    let projected = f.gauge(
+        "wallboard_staffing_projected_service_level",
+        "service level Erlang C projects at current staffing",
+        TQ,
+    );
+    for tenant in s.hub.tenants() {
+        let Some(snap) = s.hub.live(&tenant) else {
+            continue;
+        };
+        for q in &snap.queues {
+            let l = [tenant.as_str(), q.queue.as_str()];
+            let st = &q.staffing;
+            serving.with_label_values(&l).set(f64::from(st.serving));
+            if let Some(r) = st.required_agents {
+                required.with_label_values(&l).set(f64::from(r));
+            }
+            if let Some(g) = st.gap {
+                gap.with_label_values(&l).set(g as f64);
+            }
+            if let Some(p) = st.projected_sl {
+                projected.with_label_values(&l).set(p);
+            }
+        }
+    }
+}
+
 fn freshness(f: &Families, s: &AppState) {
     let age = f.gauge(
         "wallboard_tenant_newest_event_age_seconds",
@@ -348,7 +403,7 @@ fn pipeline(f: &Families, s: &AppState) {
         .stats
         .counts
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
     {
         deliveries

@@ -25,16 +25,20 @@ use axum::Router;
 
 use crate::alerting::{self, Alerts};
 use crate::config::AppConfig;
-use aggregator::pipeline::Hub;
+use wallboard_pipeline::Hub;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every partition's published view.
     pub hub: Hub,
+    /// The configuration the service started with.
     pub config: Arc<AppConfig>,
+    /// WebSocket clients connected now.
     pub ws_clients: Arc<AtomicU64>,
     /// The last WebSocket push per subscription, while a client holds it.
     pub push_cache: Arc<PushCache>,
+    /// Alert engine, firing alerts and delivery counters.
     pub alerts: Alerts,
     /// Where `POST /ingest/v1/events` sends what it accepts.
     pub ingest: Option<IngestSink>,
@@ -61,6 +65,7 @@ pub use push_cache::PushCache;
 impl AppState {
     /// The state of a running server; starts alert evaluation (call it
     /// inside the runtime).
+    #[must_use]
     pub fn new(hub: Hub, config: AppConfig) -> Self {
         let alerts = alerting::start(
             AlertEngine::new(config.alerts.clone()),
@@ -79,12 +84,14 @@ impl AppState {
     }
 
     /// Accepts events over HTTP into `sink`.
+    #[must_use]
     pub fn with_ingest(mut self, sink: IngestSink) -> Self {
         self.ingest = Some(sink);
         self
     }
 
     /// Active alerts of one tenant.
+    #[must_use]
     pub fn alerts_of(&self, tenant: &str) -> Vec<ActiveAlert> {
         self.alerts
             .active

@@ -43,6 +43,7 @@ struct Entry {
     made: Option<Made>,
 }
 
+/// The last WebSocket push per subscription, shared by the clients of the same subscription so it is made once per publish.
 #[derive(Default)]
 pub struct PushCache {
     entries: Mutex<HashMap<SubscriptionKey, Entry>>,
@@ -50,7 +51,9 @@ pub struct PushCache {
 
 impl PushCache {
     fn entries(&self) -> MutexGuard<'_, HashMap<SubscriptionKey, Entry>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Registers a client of `key` until the lease is dropped.
@@ -97,6 +100,7 @@ impl PushCache {
         self.entries().len()
     }
 
+    /// Whether no subscription is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -148,7 +152,12 @@ mod tests {
     #[test]
     fn keys_tell_lists_apart_however_they_are_joined() {
         let k = |t: &str, q: &[&str]| {
-            SubscriptionKey::of(t, &q.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            SubscriptionKey::of(
+                t,
+                &q.iter()
+                    .map(std::string::ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
         };
         assert_ne!(k("a", &["b,c"]), k("a", &["b", "c"]));
         assert_ne!(k("ab", &[]), k("a", &["b"]));

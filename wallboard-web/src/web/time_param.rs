@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 /// Unix milliseconds, from either spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeParam(pub i64);
+pub(super) struct TimeParam(pub i64);
 
 impl std::str::FromStr for TimeParam {
     type Err = String;

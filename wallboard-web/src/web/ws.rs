@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -27,20 +28,20 @@ use super::error::{ApiError, ApiQuery};
 use super::push_cache::{Lease, SubscriptionKey};
 use super::AppState;
 use crate::config::QueueTarget;
-use aggregator::pipeline::writer::unix_ms;
+use wallboard_pipeline::writer::unix_ms;
 
 /// How often the server pings, and how long it waits for any sign of life.
 const PING_EVERY: Duration = Duration::from_secs(15);
 const DEAD_AFTER: Duration = Duration::from_secs(45);
 
 #[derive(Deserialize, Default, Clone)]
-pub struct Subscription {
+pub(super) struct Subscription {
     tenant: Option<String>,
     /// Comma-separated queue names; empty: all queues.
     queues: Option<String>,
 }
 
-pub async fn upgrade(
+pub(super) async fn upgrade(
     State(s): State<AppState>,
     headers: HeaderMap,
     ApiQuery(sub): ApiQuery<Subscription>,
@@ -68,7 +69,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             // The connection's slot is held for as long as the WebSocket lives.
             let _slot = slot;
-            client(socket, s, sub.tenant, queues).await
+            client(socket, s, sub.tenant, queues).await;
         }))
 }
 
@@ -338,7 +339,7 @@ async fn serve_client(
                 // Coalesce: wait out the gap; whatever changes meanwhile is
                 // folded into the next push.
                 tokio::select! {
-                    _ = tokio::time::sleep_until(t) => {}
+                    () = tokio::time::sleep_until(t) => {}
                     msg = socket.recv() => {
                         last_heard = Instant::now();
                         match on_message(socket, s, msg, &mut sub).await {
@@ -380,7 +381,7 @@ async fn serve_client(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER { return Gone::Closed; }
-                if let Err(gone) = send_within(socket, Message::Ping(Default::default()), send_timeout).await {
+                if let Err(gone) = send_within(socket, Message::Ping(Bytes::default()), send_timeout).await {
                     return gone;
                 }
             }

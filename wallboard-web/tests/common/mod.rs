@@ -2,7 +2,7 @@
 
 /// A child process killed when the test ends, passing or not.
 #[allow(dead_code)]
-pub struct KillOnDrop(pub std::process::Child);
+pub(crate) struct KillOnDrop(pub std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -14,20 +14,20 @@ impl Drop for KillOnDrop {
 /// The service in one process, as the in-process tests run it.
 // Each test binary includes this module and uses a part of it.
 #[allow(dead_code)]
-pub struct Served {
+pub(crate) struct Served {
     pub addr: std::net::SocketAddr,
-    pub hub: aggregator::pipeline::Hub,
-    pub state: wallboard_web::web::AppState,
+    pub hub: wallboard_pipeline::Hub,
+    pub state: wallboard::web::AppState,
 }
 
 /// The writer settings of the in-process tests: one partition, every
 /// lateness accepted, no clock bound, no snapshots, and `config`'s metric
 /// and freshness settings as `serve` derives them.
 #[allow(dead_code)]
-pub fn writer_config(
-    config: &wallboard_web::config::AppConfig,
-) -> aggregator::pipeline::writer::WriterConfig {
-    aggregator::pipeline::writer::WriterConfig {
+pub(crate) fn writer_config(
+    config: &wallboard::config::AppConfig,
+) -> wallboard_pipeline::writer::WriterConfig {
+    wallboard_pipeline::writer::WriterConfig {
         partition: 0,
         params: config.params().expect("valid metric settings"),
         allowed_lateness_ms: i64::MAX / 4,
@@ -43,28 +43,28 @@ pub fn writer_config(
 /// the in-process bus; returns once the writer has taken them all and
 /// published a view.
 #[allow(dead_code)]
-pub async fn serve_trace(config: wallboard_web::config::AppConfig, trace: &[u8]) -> Served {
-    use aggregator::pipeline::bus::{feed, Bus, Pacing};
-    use aggregator::pipeline::writer::{self, LogDeadLetters};
-    use wallboard_web::web::{self, AppState, IngestSink};
+pub(crate) async fn serve_trace(config: wallboard::config::AppConfig, trace: &[u8]) -> Served {
+    use wallboard::web::{self, AppState, IngestSink};
+    use wallboard_pipeline::bus::{feed, Bus, Pacing};
+    use wallboard_pipeline::writer::{self, LogDeadLetters};
 
     let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
     let w = writer::spawn(writer_config(&config), Box::new(LogDeadLetters), changed_tx);
     let mut events = vec![];
-    let mut lines = ingest::jsonl::LineReader::new(trace);
+    let mut lines = wallboard_events::jsonl::LineReader::new(trace);
     while let Some(line) = lines.next_line().unwrap() {
-        if let Ok(e) = ingest::jsonl::parse_line(&line) {
+        if let Ok(e) = wallboard_events::jsonl::parse_line(&line) {
             events.push(e.into_owned());
         }
     }
-    let n = events.len() as i64;
+    let n = i64::try_from(events.len()).unwrap();
     let bus = Bus::new(w.handle.inbox.clone());
     let pacing = Pacing {
         live_from: i64::MAX,
         speed: 1.0,
     };
     feed(events.into_iter(), bus.clone(), pacing);
-    let hub = aggregator::pipeline::Hub::new(vec![w.handle.clone()], changed_rx);
+    let hub = wallboard_pipeline::Hub::new(vec![w.handle.clone()], changed_rx);
     let mut changes = hub.changes();
     while hub.status()[0].next_offset < n || (n > 0 && hub.tenants().is_empty()) {
         changes.changed().await.unwrap();

@@ -12,14 +12,14 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
 use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::OutputArgs;
 
 #[derive(Args, Debug)]
-pub struct AmiArgs {
+pub(crate) struct AmiArgs {
     /// Asterisk's address (manager.conf `bindaddr`).
     #[arg(long)]
     pub host: String,
@@ -42,7 +42,7 @@ pub struct AmiArgs {
     #[arg(long, default_value = "on")]
     pub events: String,
     /// Which member header names agents: `interface` (`PJSIP/1001`), or
-    /// `member-name` (what queue_log writes when members have names).
+    /// `member-name` (what `queue_log` writes when members have names).
     #[arg(long, value_enum, default_value_t = AgentId::Interface)]
     pub agent_id: AgentId,
     /// Seconds between keep-alive pings.
@@ -65,12 +65,12 @@ pub struct AmiArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
-pub enum AgentId {
+pub(crate) enum AgentId {
     Interface,
     MemberName,
 }
 
-pub fn run(args: AmiArgs) -> Result<()> {
+pub(super) fn run(args: AmiArgs) -> Result<()> {
     // Opened before our runtime: the Kafka sink runs its own to create topics.
     let mut sink = args.output.open()?;
     let mut cfg = ClientConfig::new(&args.host, args.port, &args.username, args.secret);

@@ -1,4 +1,4 @@
-//! `wallboard ingest esl`: follows FreeSWITCH's mod_callcenter events over
+//! `wallboard ingest esl`: follows `FreeSWITCH`'s `mod_callcenter` events over
 //! the event socket and publishes their canonical events (the mapping is
 //! documented in `ingest::esl`). Reconnects when the connection drops
 //! (unless `--once`); a refused password or ACL ends the run with the
@@ -11,21 +11,21 @@ use anyhow::{anyhow, Result};
 use clap::Args;
 
 use ingest::esl::{self, ClientConfig, ClientError};
-use ingest::event::DEFAULT_TENANT;
+use wallboard_events::event::DEFAULT_TENANT;
 
 use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::OutputArgs;
 
 #[derive(Args, Debug)]
-pub struct EslArgs {
+pub(crate) struct EslArgs {
     /// FreeSWITCH's host (mod_event_socket's listen-ip).
     #[arg(long)]
     pub host: String,
     /// The event socket's port.
     #[arg(long, default_value_t = 8021)]
     pub port: u16,
-    /// The event socket's password (event_socket.conf.xml).
+    /// The event socket's password (`event_socket.conf.xml`).
     #[arg(
         long,
         env = "WALLBOARD_ESL_PASSWORD",
@@ -40,7 +40,7 @@ pub struct EslArgs {
     /// means the connection is dead and is made again.
     #[arg(long, default_value_t = 15, value_name = "S")]
     pub keepalive_s: u64,
-    /// Stop when FreeSWITCH closes the connection instead of reconnecting.
+    /// Stop when `FreeSWITCH` closes the connection instead of reconnecting.
     #[arg(long)]
     pub once: bool,
     /// Do not read the agents and their queues back after connecting
@@ -53,7 +53,7 @@ pub struct EslArgs {
     pub output: OutputArgs,
 }
 
-pub fn run(args: EslArgs) -> Result<()> {
+pub(super) fn run(args: EslArgs) -> Result<()> {
     anyhow::ensure!(args.keepalive_s > 0, "--keepalive-s must be at least 1");
     super::check_tenant(&args.tenant)?;
     let keepalive = Duration::from_secs(args.keepalive_s);

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use ingest::adapter::{Output, Skipped, Stats};
 use ingest::queue_log::LineError;
-use ingest::{Event, Upstream};
+use wallboard_events::{Event, Upstream};
 
 use super::heartbeat::Heartbeats;
 use super::{Sink, Skip};

@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 
-use aggregator::pipeline::writer::unix_ms;
-use ingest::{Event, Upstream};
+use wallboard_events::{Event, Upstream};
+use wallboard_pipeline::writer::unix_ms;
 
 use super::Sink;
 
 #[derive(Args, Debug, Clone)]
 #[group(skip)]
-pub struct HeartbeatArgs {
+pub(crate) struct HeartbeatArgs {
     /// Seconds between heartbeats: a `heartbeat` event with this adapter's
     /// source and whether it is connected upstream, sent also when no calls
     /// happen. The wallboard shows the feed as lost when they stop.
@@ -24,7 +24,7 @@ pub struct HeartbeatArgs {
 }
 
 /// When the next heartbeat of one adapter is due.
-pub struct Heartbeats {
+pub(super) struct Heartbeats {
     tenant: String,
     source: &'static str,
     every: Duration,
@@ -33,7 +33,7 @@ pub struct Heartbeats {
 
 impl Heartbeats {
     /// The first one is due at once: a board learns of the feed on start.
-    pub fn new(args: &HeartbeatArgs, tenant: &str, source: &'static str) -> Self {
+    pub(super) fn new(args: &HeartbeatArgs, tenant: &str, source: &'static str) -> Self {
         Heartbeats {
             tenant: tenant.to_owned(),
             source,
@@ -42,12 +42,12 @@ impl Heartbeats {
         }
     }
 
-    pub fn every(&self) -> Duration {
+    pub(super) fn every(&self) -> Duration {
         self.every
     }
 
     /// Sends a heartbeat if one is due.
-    pub fn tick(&mut self, sink: &mut Sink, upstream: Upstream) -> Result<()> {
+    pub(super) fn tick(&mut self, sink: &mut Sink, upstream: Upstream) -> Result<()> {
         if Instant::now() < self.next {
             return Ok(());
         }
@@ -55,7 +55,7 @@ impl Heartbeats {
     }
 
     /// Sends a heartbeat now (e.g. when the upstream connection changes).
-    pub fn send(&mut self, sink: &mut Sink, upstream: Upstream) -> Result<()> {
+    pub(super) fn send(&mut self, sink: &mut Sink, upstream: Upstream) -> Result<()> {
         self.next = Instant::now() + self.every;
         let hb = Event::heartbeat(&self.tenant, self.source, unix_ms(), upstream);
         sink.heartbeat(&hb)?;

@@ -15,32 +15,32 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use ingest::event::DEFAULT_TENANT;
-use ingest::jsonl::{parse_line, Line, LineReader};
-use ingest::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::jsonl::{parse_line, Line, LineReader};
+use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 
-pub use sink::{OutputArgs, Sink, Skip};
+pub(super) use sink::{OutputArgs, Sink, Skip};
 
 #[derive(Args, Debug)]
-pub struct IngestArgs {
+pub(super) struct IngestArgs {
     #[command(subcommand)]
     pub source: IngestSource,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum IngestSource {
+pub(super) enum IngestSource {
     /// Publish a JSON Lines file (or `-` for stdin) of canonical events.
     Jsonl(JsonlArgs),
-    /// Follow (or import, `--once`) an Asterisk queue_log file.
+    /// Follow (or import, `--once`) an Asterisk `queue_log` file.
     QueueLog(queue_log::QueueLogArgs),
     /// Follow Asterisk's Manager Interface (AMI) queue and member events.
     Ami(ami::AmiArgs),
-    /// Follow FreeSWITCH mod_callcenter events over the event socket (ESL).
+    /// Follow `FreeSWITCH` `mod_callcenter` events over the event socket (ESL).
     Esl(esl::EslArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct JsonlArgs {
+pub(super) struct JsonlArgs {
     /// JSON Lines file of canonical events, or `-` for stdin.
     pub input: PathBuf,
     #[command(flatten)]
@@ -60,7 +60,7 @@ fn check_tenant(tenant: &str) -> Result<()> {
     }
 }
 
-pub fn run(args: IngestArgs) -> Result<()> {
+pub(super) fn run(args: IngestArgs) -> Result<()> {
     match args.source {
         IngestSource::Jsonl(a) => jsonl(a),
         IngestSource::QueueLog(a) => queue_log::run(a),
@@ -120,9 +120,8 @@ fn publish_raw(mut input: Box<dyn BufRead>, sink: &mut Sink) -> Result<()> {
         if text.is_empty() {
             continue;
         }
-        let tenant = ingest::parse_event(text)
-            .map(|e| e.tenant.into_owned())
-            .unwrap_or_else(|_| DEFAULT_TENANT.to_owned());
+        let tenant = wallboard_events::parse_event(text)
+            .map_or_else(|_| DEFAULT_TENANT.to_owned(), |e| e.tenant.into_owned());
         sink.raw_event(&tenant, text)?;
     }
     sink.flush()?;

@@ -1,4 +1,4 @@
-//! `wallboard ingest queue-log`: follows (or imports) an Asterisk queue_log
+//! `wallboard ingest queue-log`: follows (or imports) an Asterisk `queue_log`
 //! and publishes its canonical events, checkpointing the position after each
 //! flush so a restart resumes exactly where the published lines end.
 
@@ -8,20 +8,20 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use ingest::event::DEFAULT_TENANT;
 use ingest::queue_log::SOURCE as QUEUE_LOG_SOURCE;
 use ingest::queue_log::{
     line_text, Checkpoint, FileFollower, FollowedLine, LineError, LineProblem, QueueLogTranslator,
     Switch,
 };
-use ingest::Upstream;
+use wallboard_events::event::DEFAULT_TENANT;
+use wallboard_events::Upstream;
 
 use super::feed::Feed;
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
 use super::{OutputArgs, Sink};
 
 #[derive(Args, Debug)]
-pub struct QueueLogArgs {
+pub(crate) struct QueueLogArgs {
     /// The queue_log file, e.g. /var/log/asterisk/queue_log.
     pub file: PathBuf,
     /// Read the file to its end and stop (an import) instead of following it.
@@ -48,7 +48,7 @@ pub struct QueueLogArgs {
     pub output: OutputArgs,
 }
 
-pub fn run(args: QueueLogArgs) -> Result<()> {
+pub(super) fn run(args: QueueLogArgs) -> Result<()> {
     super::check_tenant(&args.tenant)?;
     if !args.file.exists() {
         // An import needs the file; a follower waits for Asterisk to create it.
@@ -170,7 +170,7 @@ fn handle(
     name: &str,
     translator: &mut QueueLogTranslator,
     feed: &mut Feed<'_>,
-    events: &mut Vec<ingest::Event<'static>>,
+    events: &mut Vec<wallboard_events::Event<'static>>,
 ) -> Result<bool> {
     match found {
         FollowedLine::File { identity, why } => {

@@ -11,14 +11,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use ingest::event::{Event, DEFAULT_TENANT};
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
-use ingest::DeadLetterCode;
+use wallboard_events::event::{Event, DEFAULT_TENANT};
+use wallboard_events::DeadLetterCode;
 
 /// The output flags shared by every `wallboard ingest` adapter.
 #[derive(Args, Debug, Clone)]
 #[group(skip)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Kafka bootstrap servers to publish to.
     #[arg(
         long,
@@ -47,7 +47,7 @@ pub struct OutputArgs {
 impl OutputArgs {
     /// Opens the output: a Kafka publisher with its topics created if
     /// missing, or the JSON Lines file.
-    pub fn open(&self) -> Result<Sink> {
+    pub(crate) fn open(&self) -> Result<Sink> {
         let kind = if let Some(brokers) = &self.kafka {
             let mut settings = KafkaSettings::new(brokers);
             settings.properties.extend(self.property.iter().cloned());
@@ -89,7 +89,7 @@ enum SinkKind {
 }
 
 /// An opened output; counts what went through it.
-pub struct Sink {
+pub(crate) struct Sink {
     kind: SinkKind,
     topic: String,
     dlq_topic: String,
@@ -103,7 +103,7 @@ pub struct Sink {
 }
 
 /// Why an input record was skipped, for the dead-letter copy.
-pub struct Skip<'a> {
+pub(crate) struct Skip<'a> {
     /// The record as it was read.
     pub raw: &'a [u8],
     /// Stable machine-readable reason (`wallboard-code` header).
@@ -119,12 +119,12 @@ impl Sink {
     /// as the aggregator will: an event an adapter made from odd input that
     /// the aggregator would reject is dead-lettered here, with the reason,
     /// instead of being counted as sent.
-    pub fn event(&mut self, e: &Event<'_>) -> Result<()> {
+    pub(crate) fn event(&mut self, e: &Event<'_>) -> Result<()> {
         self.json.clear();
         serde_json::to_writer(&mut self.json, e).expect("events always serialize");
         // Reuse one buffer for every event.
         let json = std::mem::take(&mut self.json);
-        let r = match ingest::parse_event(&json) {
+        let r = match wallboard_events::parse_event(&json) {
             Ok(_) => self.raw_event(&e.tenant, &json),
             Err(err) => self.skipped(Skip {
                 raw: &json,
@@ -138,7 +138,7 @@ impl Sink {
     }
 
     /// Publishes a heartbeat (`events.md`): counted apart from the events.
-    pub fn heartbeat(&mut self, e: &Event<'_>) -> Result<()> {
+    pub(crate) fn heartbeat(&mut self, e: &Event<'_>) -> Result<()> {
         let before = self.sent;
         self.event(e)?;
         if self.sent > before {
@@ -149,7 +149,7 @@ impl Sink {
     }
 
     /// Publishes the bytes of an already valid event.
-    pub fn raw_event(&mut self, tenant: &str, json: &[u8]) -> Result<()> {
+    pub(crate) fn raw_event(&mut self, tenant: &str, json: &[u8]) -> Result<()> {
         match &mut self.kind {
             SinkKind::Kafka(p) => p.send(&self.topic, tenant, json, &[])?,
             SinkKind::Lines(w) => {
@@ -163,7 +163,7 @@ impl Sink {
 
     /// Records input that was skipped: a dead letter with its reason on
     /// Kafka, always a line on stderr.
-    pub fn skipped(&mut self, s: Skip<'_>) -> Result<()> {
+    pub(crate) fn skipped(&mut self, s: Skip<'_>) -> Result<()> {
         self.skipped += 1;
         eprintln!("ingest: skipped {}: {}", s.origin, s.reason);
         if let SinkKind::Kafka(p) = &self.kind {
@@ -183,7 +183,7 @@ impl Sink {
 
     /// Makes everything sent so far durable (acknowledged by Kafka, or
     /// written out); call it before checkpointing a source position.
-    pub fn flush(&mut self) -> Result<()> {
+    pub(crate) fn flush(&mut self) -> Result<()> {
         match &mut self.kind {
             SinkKind::Kafka(p) => {
                 p.flush(Duration::from_secs(60))?;
@@ -196,7 +196,7 @@ impl Sink {
     }
 
     /// Where events go, for the closing summary.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.kind {
             SinkKind::Kafka(_) => format!("Kafka topic {}", self.topic),
             SinkKind::Lines(_) => "JSON Lines".to_owned(),

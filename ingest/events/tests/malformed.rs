@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 
-use ingest::jsonl::{parse_line, LineReader};
-use ingest::parse_event;
+use wallboard_events::jsonl::{parse_line, LineReader};
+use wallboard_events::parse_event;
 
 const VALID: &[&str] = &[
     r#"{"v":1,"id":"x9","ts":1795424395000,"tenant":"edge","kind":"agent_state","agent":"ann","state":"ringing","call":"c1"}"#,

@@ -38,6 +38,7 @@ pub struct SnapshotStore {
 }
 
 impl SnapshotStore {
+    /// Snapshots of `topic`'s partitions, stored under `dir`.
     pub fn new(dir: impl Into<PathBuf>, topic: &str) -> Self {
         SnapshotStore {
             dir: dir.into(),

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::watch;
 
-use crate::freshness::{FreshnessConfig, FreshnessTracker};
-use crate::intern::DenseId;
-use crate::{interval_report, live_snapshot, Applied, Engine, Params};
-use ingest::{parse_event, DeadLetterCode, Event, EventBody, Upstream};
+use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
+use aggregator::intern::DenseId;
+use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, Upstream};
 
-use super::snapshot::{SnapshotStore, Stored};
-use super::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
+use crate::snapshot::{SnapshotStore, Stored};
+use crate::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
 
 /// How many batches or requests may queue up in a writer's inbox.
 const INBOX_CAPACITY: usize = 64;
@@ -30,9 +30,9 @@ pub const FUTURE: DeadLetterCode = DeadLetterCode::Future;
 /// Every code a writer dead-letters an event with, but `late` (which has its
 /// own counter): `/metrics` starts each at zero.
 pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
-    ingest::EventError::CODES
+    wallboard_events::EventError::CODES
         .iter()
-        .chain(crate::plausible::TimeRejection::CODES)
+        .chain(aggregator::plausible::TimeRejection::CODES)
         .chain([&FUTURE])
         .map(|c| c.as_str())
 }
@@ -40,15 +40,21 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
 /// Settings of one writer.
 #[derive(Clone)]
 pub struct WriterConfig {
+    /// Partition the writer owns.
     pub partition: i32,
+    /// Metric parameters of every tenant.
     pub params: Params,
+    /// How far behind a tenant's newest event an event may be and still be applied, milliseconds.
     pub allowed_lateness_ms: i64,
     /// Live ingest only (`serve`, `demo`): an event more than this ahead of
     /// the wall clock is dead-lettered as `future` (`events.md`, "Event time
     /// limits"). `None` for sources whose events may be anywhere in time.
     pub max_future_ms: Option<i64>,
+    /// How often the live view is published.
     pub publish_interval: Duration,
+    /// How often a snapshot is due.
     pub snapshot_interval: Duration,
+    /// Where snapshots are kept (`None`: no snapshots).
     pub snapshots: Option<SnapshotStore>,
     /// Thresholds of the tenants' freshness states.
     pub freshness: FreshnessConfig,
@@ -80,13 +86,16 @@ impl WriterHooks for LogDeadLetters {
 
 /// A running writer.
 pub struct Writer {
+    /// How readers reach the writer.
     pub handle: PartitionHandle,
+    /// The thread the writer runs on.
     pub thread: JoinHandle<()>,
     /// Where the source must start reading: the snapshot's next offset.
     pub start_offset: i64,
 }
 
 /// Starts the writer of `cfg.partition`, restoring its snapshot if any.
+#[must_use]
 pub fn spawn(
     cfg: WriterConfig,
     hooks: Box<dyn WriterHooks>,
@@ -110,7 +119,7 @@ pub fn spawn(
         clocks: BTreeMap::new(),
         freshness: FreshnessTracker::default(),
         dirty: true,
-        last_publish: Instant::now() - MAX_PUBLISH_GAP,
+        last_publish: Instant::now().checked_sub(MAX_PUBLISH_GAP).unwrap(),
         last_snapshot: Instant::now(),
         snapshot_offset: start_offset,
         wall_ms: unix_ms(),
@@ -336,7 +345,11 @@ impl State {
                 return self.reject(r, FUTURE, &reason);
             }
         }
-        if let Some(newest) = self.engine.tenant(&event.tenant).and_then(|t| t.max_ts()) {
+        if let Some(newest) = self
+            .engine
+            .tenant(&event.tenant)
+            .and_then(aggregator::TenantEngine::max_ts)
+        {
             if event.ts < newest - self.cfg.allowed_lateness_ms {
                 self.status.late += 1;
                 let reason = format!(
@@ -391,14 +404,14 @@ impl State {
         }
     }
 
-    fn totals(&self) -> Vec<super::TenantTotals> {
+    fn totals(&self) -> Vec<crate::TenantTotals> {
         self.engine
             .tenant_names()
             .into_iter()
             .filter_map(|name| self.engine.tenant(name))
             .map(|t| {
                 let b = t.totals();
-                super::TenantTotals {
+                crate::TenantTotals {
                     tenant: t.name().to_owned(),
                     thresholds_s: t.params().thresholds_s.clone(),
                     queues: t
@@ -442,7 +455,10 @@ impl State {
             .tenants()
             .chain(self.engine.tenant_names())
             .map(|name| {
-                let newest = self.engine.tenant(name).and_then(|t| t.max_ts());
+                let newest = self
+                    .engine
+                    .tenant(name)
+                    .and_then(aggregator::TenantEngine::max_ts);
                 let view = self.freshness.view(name, newest, wall, &self.cfg.freshness);
                 (name.to_owned(), view)
             })
@@ -506,11 +522,11 @@ impl State {
 }
 
 /// Wall-clock Unix milliseconds (for status only; the engine never reads it).
+#[must_use]
 pub fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -34,23 +34,31 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 /// One validated canonical event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event<'a> {
+    /// Schema version, always [`SCHEMA_VERSION`].
     pub v: i64,
+    /// Unique per event within a tenant; a re-sent event reuses it (duplicates are dropped by it).
     pub id: Cow<'a, str>,
+    /// Event time, Unix epoch milliseconds as observed by the telephony system.
     pub ts: TimestampMs,
+    /// Contact centre the event belongs to ([`DEFAULT_TENANT`] when the input names none).
     pub tenant: Cow<'a, str>,
+    /// Adapter name, e.g. `asterisk-queue-log`; required on heartbeats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Cow<'a, str>>,
+    /// The `kind` and its fields.
     #[serde(flatten)]
     pub body: EventBody<'a>,
 }
 
 impl Event<'_> {
     /// The event's `kind`, as written in JSON.
+    #[must_use]
     pub fn kind(&self) -> Kind {
         self.body.kind()
     }
 
     /// A copy that owns all its strings.
+    #[must_use]
     pub fn into_owned(self) -> Event<'static> {
         Event {
             v: self.v,
@@ -63,6 +71,7 @@ impl Event<'_> {
     }
 
     /// The event as one line of canonical JSON (no trailing newline).
+    #[must_use]
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize")
     }
@@ -72,65 +81,116 @@ impl Event<'_> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody<'a> {
+    /// The call entered the queue: a queue segment starts.
     CallQueued {
+        /// Call id.
         call: Cow<'a, str>,
+        /// Queue name.
         queue: Cow<'a, str>,
+        /// Queue priority as the telephony system reports it.
         #[serde(skip_serializing_if = "Option::is_none")]
         priority: Option<i64>,
     },
+    /// An agent was connected: the segment ends as answered.
     CallAnswered {
+        /// Call id.
         call: Cow<'a, str>,
+        /// Queue name.
         queue: Cow<'a, str>,
+        /// Agent who answered.
         agent: Cow<'a, str>,
+        /// Time the call waited in this queue, milliseconds; absent: `ts` minus the segment's `call_queued` `ts`.
         #[serde(skip_serializing_if = "Option::is_none")]
         wait_ms: Option<u64>,
     },
+    /// The caller hung up while waiting: the segment ends as abandoned.
     CallAbandoned {
+        /// Call id.
         call: Cow<'a, str>,
+        /// Queue name.
         queue: Cow<'a, str>,
+        /// Time the call waited in this queue, milliseconds; absent: `ts` minus the segment's `call_queued` `ts`.
         #[serde(skip_serializing_if = "Option::is_none")]
         wait_ms: Option<u64>,
     },
+    /// The call left the queue unanswered for another reason.
     CallDequeued {
+        /// Call id.
         call: Cow<'a, str>,
+        /// Queue name.
         queue: Cow<'a, str>,
+        /// Why the call left the queue.
         reason: DequeueReason,
+        /// Time the call waited in this queue, milliseconds; absent: `ts` minus the segment's `call_queued` `ts`.
         #[serde(skip_serializing_if = "Option::is_none")]
         wait_ms: Option<u64>,
     },
-    CallCompleted {
+    /// Refused by the queue; never queued (`events.md`, "Blocked calls").
+    CallBlocked {
+        /// The call refused.
         call: Cow<'a, str>,
+        /// The queue that refused it.
         queue: Cow<'a, str>,
+        /// Why it was refused.
+        reason: BlockedReason,
+    },
+    /// The agent finished handling the call, after-call work included (`ts` is the end of ACW).
+    CallCompleted {
+        /// Call id.
+        call: Cow<'a, str>,
+        /// Queue the call was handled for.
+        queue: Cow<'a, str>,
+        /// Agent who handled it.
         agent: Cow<'a, str>,
+        /// Talk time in milliseconds, hold included.
         talk_ms: u64,
+        /// How much of `talk_ms` was hold, milliseconds (default 0).
         #[serde(skip_serializing_if = "is_zero")]
         hold_ms: u64,
+        /// After-call work (wrap-up) in milliseconds (default 0).
         #[serde(skip_serializing_if = "is_zero")]
         acw_ms: u64,
+        /// Whether the agent transferred the call.
         #[serde(skip_serializing_if = "is_false")]
         transferred: bool,
     },
+    /// The agent entered `state` at `ts` and stays there until its next `agent_state`.
     AgentState {
+        /// Agent id.
         agent: Cow<'a, str>,
+        /// The state entered.
         state: AgentState,
+        /// Why the agent is `not_ready` (`break`, `lunch`, … or any code).
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<Cow<'a, str>>,
+        /// The call the state is about (ringing, on call, ACW).
         #[serde(skip_serializing_if = "Option::is_none")]
         call: Option<Cow<'a, str>>,
     },
+    /// The agent's queue membership from `ts` on, replacing the previous set.
     AgentQueues {
+        /// Agent id.
         agent: Cow<'a, str>,
+        /// Queue names the agent is a member of.
         queues: Vec<Cow<'a, str>>,
     },
+    /// The agent's planned activities, replacing whatever was planned inside `[from_ms, to_ms)`.
     Schedule {
+        /// Agent id.
         agent: Cow<'a, str>,
+        /// Start of the replaced range, Unix ms (inclusive).
         from_ms: TimestampMs,
+        /// End of the replaced range, Unix ms (exclusive).
         to_ms: TimestampMs,
+        /// The planned activities inside the range.
         segments: Vec<ScheduleSegment<'a>>,
     },
     /// An adapter is alive (`events.md`, "Heartbeats"): never counted, only
     /// tracked for freshness. Its `source` is required.
-    Heartbeat { upstream: Upstream },
+    Heartbeat {
+        /// Whether the adapter is connected to its telephony system.
+        upstream: Upstream,
+    },
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -142,12 +202,15 @@ fn is_false(v: &bool) -> bool {
 }
 
 impl EventBody<'_> {
+    /// The event's `kind`.
+    #[must_use]
     pub fn kind(&self) -> Kind {
         match self {
             EventBody::CallQueued { .. } => Kind::CallQueued,
             EventBody::CallAnswered { .. } => Kind::CallAnswered,
             EventBody::CallAbandoned { .. } => Kind::CallAbandoned,
             EventBody::CallDequeued { .. } => Kind::CallDequeued,
+            EventBody::CallBlocked { .. } => Kind::CallBlocked,
             EventBody::CallCompleted { .. } => Kind::CallCompleted,
             EventBody::AgentState { .. } => Kind::AgentState,
             EventBody::AgentQueues { .. } => Kind::AgentQueues,
@@ -200,6 +263,15 @@ impl EventBody<'_> {
                 queue: o(queue),
                 reason,
                 wait_ms,
+            },
+            EventBody::CallBlocked {
+                call,
+                queue,
+                reason,
+            } => EventBody::CallBlocked {
+                call: o(call),
+                queue: o(queue),
+                reason,
             },
             EventBody::CallCompleted {
                 call,
@@ -259,16 +331,19 @@ impl EventBody<'_> {
 /// One planned activity of an agent's schedule, `[start_ms, end_ms)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduleSegment<'a> {
+    /// Start, Unix ms (inclusive).
     pub start_ms: TimestampMs,
+    /// End, Unix ms (exclusive).
     pub end_ms: TimestampMs,
+    /// Activity code, mapped to the states in adherence with it (`events.md`, "Schedule events").
     pub activity: Cow<'a, str>,
 }
 
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             /// Every value, in declaration order.
@@ -312,14 +387,25 @@ macro_rules! string_enum {
 string_enum! {
     /// The `kind` of an event.
     Kind {
+        /// A call entered a queue.
         CallQueued = "call_queued",
+        /// An agent answered a queued call.
         CallAnswered = "call_answered",
+        /// The caller hung up while waiting.
         CallAbandoned = "call_abandoned",
+        /// The call left the queue unanswered for another reason.
         CallDequeued = "call_dequeued",
+        /// An agent finished handling a call.
         CallCompleted = "call_completed",
+        /// A call refused by a queue, never queued.
+        CallBlocked = "call_blocked",
+        /// An agent's state changed.
         AgentState = "agent_state",
+        /// An agent's queue membership changed.
         AgentQueues = "agent_queues",
+        /// An agent's planned activities.
         Schedule = "schedule",
+        /// An adapter is alive.
         Heartbeat = "heartbeat",
     }
 }
@@ -327,7 +413,9 @@ string_enum! {
 string_enum! {
     /// Whether a heartbeat's adapter is connected to its telephony system.
     Upstream {
+        /// Connected to the telephony system.
         Up = "up",
+        /// Not connected: reconnect back-off, or a followed file missing.
         Down = "down",
     }
 }
@@ -335,6 +423,7 @@ string_enum! {
 impl Event<'static> {
     /// A heartbeat of `source` for `tenant` at wall time `ts`. Its id names
     /// the source and the time; heartbeats are never deduplicated anyway.
+    #[must_use]
     pub fn heartbeat(tenant: &str, source: &str, ts: TimestampMs, upstream: Upstream) -> Self {
         Event {
             v: SCHEMA_VERSION,
@@ -350,11 +439,34 @@ impl Event<'static> {
 string_enum! {
     /// Why a call left a queue unanswered (other than abandoning).
     DequeueReason {
+        /// The queue's maximum wait ran out.
         Timeout = "timeout",
+        /// The caller left by pressing an exit key.
         ExitKey = "exit_key",
+        /// Left because the queue had no agents to take it.
         Empty = "empty",
+        /// Moved on to another queue or destination.
         Overflow = "overflow",
+        /// Transferred out of the queue before an answer.
         Transfer = "transfer",
+        /// Any other reason the adapter cannot name.
+        Other = "other",
+    }
+}
+
+string_enum! {
+    /// Why a queue refused a call (`call_blocked`).
+    BlockedReason {
+        /// The queue held its maximum of waiting callers (queue_log `FULL`).
+        Full = "full",
+        /// The queue had no members at all (queue_log `JOINEMPTY`).
+        NoAgents = "no_agents",
+        /// No member could take a call: all paused, unavailable or busy
+        /// (queue_log `JOINUNAVAIL`).
+        NoAvailableAgents = "no_available_agents",
+        /// The queue was closed (out of hours, by the dialplan or an ACD).
+        Closed = "closed",
+        /// Any other refusal the source names no reason for.
         Other = "other",
     }
 }
@@ -362,22 +474,30 @@ string_enum! {
 string_enum! {
     /// An agent's state (`events.md`).
     AgentState {
+        /// Not signed in; not staffed.
         LoggedOut = "logged_out",
+        /// Signed in, idle, ready for a call.
         Available = "available",
+        /// A call is being offered to the agent; busy.
         Ringing = "ringing",
+        /// Talking (hold included), inbound or outbound; busy.
         OnCall = "on_call",
+        /// After-call work (wrap-up); busy.
         Acw = "acw",
+        /// Signed in but unavailable (aux); `reason` says why.
         NotReady = "not_ready",
     }
 }
 
 impl AgentState {
     /// Signed in (any state but `logged_out`).
+    #[must_use]
     pub fn is_staffed(self) -> bool {
         self != AgentState::LoggedOut
     }
 
     /// Handling a call: `ringing`, `on_call` or `acw`.
+    #[must_use]
     pub fn is_busy(self) -> bool {
         matches!(
             self,
@@ -386,6 +506,7 @@ impl AgentState {
     }
 
     /// Working: available or busy (the numerator of conformance).
+    #[must_use]
     pub fn is_working(self) -> bool {
         self == AgentState::Available || self.is_busy()
     }

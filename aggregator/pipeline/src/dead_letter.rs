@@ -2,10 +2,10 @@
 //! (truncated if it is too large for a Kafka record) and headers saying where
 //! it came from and why it was rejected.
 
-use ingest::event::MAX_EVENT_BYTES;
-use ingest::DeadLetterCode;
+use wallboard_events::event::MAX_EVENT_BYTES;
+use wallboard_events::DeadLetterCode;
 
-use super::Record;
+use crate::Record;
 
 /// Largest payload copied whole: every record the parser could accept fits.
 /// A larger one is cut to this size (a broker refuses records over about
@@ -16,12 +16,17 @@ pub const MAX_DEAD_LETTER_PAYLOAD: usize = MAX_EVENT_BYTES;
 /// One dead letter, ready to send (and to send again if unconfirmed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
+    /// Record key: the source partition number.
     pub key: String,
+    /// The rejected record's value, cut to [`MAX_DEAD_LETTER_PAYLOAD`] bytes.
     pub payload: Vec<u8>,
+    /// `wallboard-reason`, `-code`, `-source-partition`, `-source-offset` (and when cut `-original-size`, `-truncated`).
     pub headers: Vec<(&'static str, String)>,
 }
 
 impl DeadLetter {
+    /// The dead letter of `record` of `partition`, rejected with `code` because of `reason`.
+    #[must_use]
     pub fn new(partition: i32, record: &Record, code: DeadLetterCode, reason: &str) -> Self {
         let size = record.payload.len();
         let kept = size.min(MAX_DEAD_LETTER_PAYLOAD);
@@ -46,6 +51,7 @@ impl DeadLetter {
     }
 
     /// Bytes held while it waits for confirmation.
+    #[must_use]
     pub fn size(&self) -> usize {
         self.payload.len()
             + self

@@ -25,11 +25,11 @@ use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
-use ingest::DeadLetterCode;
+use wallboard_events::DeadLetterCode;
 
-use super::dead_letter::DeadLetter;
-use super::writer::{self, Writer, WriterConfig, WriterHooks};
-use super::{Hub, Inbox, Record};
+use crate::dead_letter::DeadLetter;
+use crate::writer::{self, Writer, WriterConfig, WriterHooks};
+use crate::{Hub, Inbox, Record};
 
 /// Most records handed to a writer at once.
 const BATCH: usize = 2048;
@@ -44,9 +44,13 @@ const WATERMARK_EVERY: Duration = Duration::from_secs(2);
 /// What the consumer needs to know.
 #[derive(Clone)]
 pub struct SourceConfig {
+    /// Brokers and client settings.
     pub kafka: KafkaSettings,
+    /// Topic of canonical events.
     pub topic: String,
+    /// Dead-letter topic.
     pub dlq_topic: String,
+    /// Consumer group id.
     pub group: String,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
@@ -128,7 +132,7 @@ impl WriterHooks for KafkaHooks {
     fn snapshot_written(&mut self, next_offset: i64) {
         self.commits
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(self.partition, next_offset);
     }
 }
@@ -156,7 +160,11 @@ impl ConsumerContext for Ctx {
     ) {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let partitions: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+                let partitions: Vec<i32> = tpl
+                    .elements()
+                    .iter()
+                    .map(rdkafka::topic_partition_list::TopicPartitionListElem::partition)
+                    .collect();
                 for p in partitions {
                     let start = self.start_writer(p);
                     let offset = if start > 0 {
@@ -213,7 +221,7 @@ impl Ctx {
         self.hub.attach(w.handle.clone());
         self.writers
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(partition, w);
         start
     }
@@ -223,7 +231,7 @@ impl Ctx {
         let w = self
             .writers
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&partition);
         if let Some(w) = w {
             self.hub.detach(partition);
@@ -235,7 +243,7 @@ impl Ctx {
     fn inboxes(&self) -> HashMap<i32, SyncSender<Inbox>> {
         self.writers
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .map(|(p, w)| (*p, w.handle.inbox.clone()))
             .collect()
@@ -301,7 +309,7 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
     let mut generation = u64::MAX;
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
     let mut batches: HashMap<i32, Vec<Record>> = HashMap::new();
-    let mut last_watermarks = Instant::now() - WATERMARK_EVERY;
+    let mut last_watermarks = Instant::now().checked_sub(WATERMARK_EVERY).unwrap();
     let mut last_flush = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let msg = consumer.poll(Duration::from_millis(100));
@@ -358,13 +366,12 @@ fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSen
         return;
     }
     let records = std::mem::replace(batch, Vec::with_capacity(BATCH));
-    match inboxes.get(&partition) {
-        Some(inbox) => {
-            // A writer that is gone lost its partition: its new owner reads
-            // these records again from its own snapshot.
-            let _ = inbox.send(Inbox::Records(records));
-        }
-        None => tracing::debug!(partition, "records of an unassigned partition dropped"),
+    if let Some(inbox) = inboxes.get(&partition) {
+        // A writer that is gone lost its partition: its new owner reads
+        // these records again from its own snapshot.
+        let _ = inbox.send(Inbox::Records(records));
+    } else {
+        tracing::debug!(partition, "records of an unassigned partition dropped")
     }
 }
 
@@ -381,7 +388,7 @@ fn commit(consumer: &BaseConsumer<Ctx>, topic: &str, mode: CommitMode) {
             .context()
             .commits
             .lock()
-            .unwrap_or_else(|e| e.into_inner()),
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     if pending.is_empty() {
         return;

@@ -18,14 +18,16 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
-use crate::freshness::Freshness;
-use crate::sums::{AgentTime, QueueSums};
-use crate::{IntervalReport, LiveSnapshot, Range};
+use aggregator::freshness::Freshness;
+use aggregator::sums::{AgentTime, QueueSums};
+use aggregator::{IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// Position of the record in its partition's log.
     pub offset: i64,
+    /// The record's value: one event as JSON, not yet validated.
     pub payload: Vec<u8>,
 }
 
@@ -35,12 +37,16 @@ pub enum Inbox {
     Records(Vec<Record>),
     /// The interval report of a tenant, as `wallboard replay` would print it.
     Report {
+        /// Tenant to report on.
         tenant: String,
+        /// Intervals to include.
         range: Range,
+        /// Where to send it (`None`: the partition has not seen the tenant).
         reply: oneshot::Sender<Option<IntervalReport>>,
     },
     /// The running totals of every tenant of the partition (for `/metrics`).
     Totals {
+        /// Where to send them.
         reply: oneshot::Sender<Vec<TenantTotals>>,
     },
     /// The log's end offset, for lag (Kafka's high watermark).
@@ -52,7 +58,9 @@ pub enum Inbox {
 /// A tenant's sums since the engine started, per queue and for the tenant.
 #[derive(Debug, Clone)]
 pub struct TenantTotals {
+    /// Tenant name.
     pub tenant: String,
+    /// The tenant's service-level thresholds in seconds, the order of the sums' `*_within` arrays.
     pub thresholds_s: Vec<u32>,
     /// Queue name, call sums, member agent time.
     pub queues: Vec<(String, QueueSums, AgentTime)>,
@@ -63,20 +71,29 @@ pub struct TenantTotals {
 /// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PartitionStatus {
+    /// Partition number in the event log.
     pub partition: i32,
+    /// Events applied to the engine (heartbeats excluded).
     pub applied: u64,
+    /// Events dropped as duplicates.
     pub duplicates: u64,
+    /// Records rejected and dead-lettered, every reason.
     pub rejected: u64,
+    /// Rejected records per reason code (`invalid_field`, `late`, `future`, …).
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Older than the allowed lateness: counted, dead-lettered, not applied.
     pub late: u64,
+    /// `agent_state` events older than the agent's latest, ignored for time.
     pub out_of_order_states: u64,
+    /// Outcomes for a queue segment that had already ended, ignored.
     pub ignored_outcomes: u64,
     /// Heartbeats read (`events.md`): counted here only, in no metric.
     pub heartbeats: u64,
     /// The next offset to read (everything before it is in the state).
     pub next_offset: i64,
+    /// The log's end offset, when known.
     pub high_watermark: Option<i64>,
+    /// High watermark − next offset, at least 0: records not yet read.
     pub lag: Option<i64>,
     /// Event time of the newest event applied.
     pub last_event_ts: Option<i64>,
@@ -102,6 +119,7 @@ pub struct PartitionStatus {
 impl PartitionStatus {
     /// Whether the state has been durable recently enough: within three
     /// snapshot intervals (always, for a writer that keeps no snapshots).
+    #[must_use]
     pub fn durable_at(&self, now_ms: i64) -> bool {
         self.snapshot_interval_ms
             .is_none_or(|every| now_ms - self.durable_ms <= 3 * every)
@@ -111,7 +129,9 @@ impl PartitionStatus {
 /// What one partition writer publishes.
 #[derive(Debug, Clone, Default)]
 pub struct PartitionView {
+    /// Counters of the writer.
     pub status: PartitionStatus,
+    /// Live view of every tenant with an applied event, by tenant.
     pub tenants: BTreeMap<String, Arc<LiveSnapshot>>,
     /// Freshness of every tenant heard from, heartbeat-only ones included.
     pub freshness: BTreeMap<String, Freshness>,
@@ -122,8 +142,11 @@ pub struct PartitionView {
 /// How readers reach one partition's writer.
 #[derive(Clone)]
 pub struct PartitionHandle {
+    /// Partition number in the event log.
     pub partition: i32,
+    /// Requests to the partition's writer.
     pub inbox: SyncSender<Inbox>,
+    /// The writer's latest published view.
     pub view: watch::Receiver<Arc<PartitionView>>,
 }
 
@@ -138,6 +161,8 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// Readers over `partitions`, woken by `changed`.
+    #[must_use]
     pub fn new(partitions: Vec<PartitionHandle>, changed: watch::Receiver<u64>) -> Self {
         Hub {
             partitions: Arc::new(RwLock::new(partitions)),
@@ -148,13 +173,16 @@ impl Hub {
     fn handles(&self) -> Vec<PartitionHandle> {
         self.partitions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
     /// Adds (or replaces) the handle of a partition this instance now owns.
     pub fn attach(&self, handle: PartitionHandle) {
-        let mut p = self.partitions.write().unwrap_or_else(|e| e.into_inner());
+        let mut p = self
+            .partitions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         p.retain(|h| h.partition != handle.partition);
         p.push(handle);
         p.sort_by_key(|h| h.partition);
@@ -164,16 +192,18 @@ impl Hub {
     pub fn detach(&self, partition: i32) {
         self.partitions
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .retain(|h| h.partition != partition);
     }
 
     /// A receiver that changes whenever any partition publishes.
+    #[must_use]
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changed.clone()
     }
 
     /// The latest live view of `tenant`.
+    #[must_use]
     pub fn live(&self, tenant: &str) -> Option<Arc<LiveSnapshot>> {
         self.handles()
             .iter()
@@ -181,6 +211,7 @@ impl Hub {
     }
 
     /// Tenants with published state, sorted.
+    #[must_use]
     pub fn tenants(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .handles()
@@ -193,6 +224,7 @@ impl Hub {
     }
 
     /// Every partition's status.
+    #[must_use]
     pub fn status(&self) -> Vec<PartitionStatus> {
         self.handles()
             .iter()
@@ -201,6 +233,7 @@ impl Hub {
     }
 
     /// Every tenant's freshness (heartbeat-only tenants too), by tenant.
+    #[must_use]
     pub fn freshness(&self) -> BTreeMap<String, Freshness> {
         self.handles()
             .iter()
@@ -209,6 +242,7 @@ impl Hub {
     }
 
     /// When the newest view was published (Unix ms).
+    #[must_use]
     pub fn last_publish_ms(&self) -> Option<i64> {
         self.handles()
             .iter()

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ingest::Event;
+use wallboard_events::Event;
 
-use super::{Inbox, Record};
+use crate::{Inbox, Record};
 
 /// Most records handed to the writer at once.
 const BATCH: usize = 1024;
@@ -19,7 +19,9 @@ const BATCH: usize = 1024;
 /// then at their event time, `speed` times faster than real time.
 #[derive(Debug, Clone, Copy)]
 pub struct Pacing {
+    /// Event time (Unix ms) up to which events are released at once; later ones at their event time.
     pub live_from: i64,
+    /// Replay speed: 1.0 is real time, 2.0 twice as fast.
     pub speed: f64,
 }
 
@@ -31,6 +33,8 @@ pub struct Bus {
 }
 
 impl Bus {
+    /// A bus feeding the writer's `inbox`, offsets starting at 0.
+    #[must_use]
     pub fn new(inbox: SyncSender<Inbox>) -> Arc<Self> {
         Arc::new(Bus {
             state: Mutex::new((0, inbox)),
@@ -39,13 +43,17 @@ impl Bus {
 
     /// Sends payloads as the next records; waits while the writer is busy.
     pub fn send(&self, payloads: Vec<Vec<u8>>) -> Result<(), String> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let first = state.0;
         let records: Vec<Record> = (first..)
             .zip(payloads)
             .map(|(offset, payload)| Record { offset, payload })
             .collect();
-        state.0 += records.len() as i64;
+        // A log's length fits an offset: i64 counts 9.2e18 records.
+        state.0 += i64::try_from(records.len()).expect("fewer than 2^63 records");
         state
             .1
             .send(Inbox::Records(records))

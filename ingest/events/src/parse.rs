@@ -13,27 +13,46 @@ use serde::Deserialize;
 
 use crate::dead_letter::DeadLetterCode;
 use crate::event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
-    DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
+    Upstream, DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EventError {
+    /// Larger than [`MAX_EVENT_BYTES`] (`too_large`).
     #[error("event is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// Size of the event, bytes.
+        size: usize,
+    },
+    /// The input is not valid UTF-8 (`not_utf8`).
     #[error("not valid UTF-8")]
     NotUtf8,
+    /// The input is not valid JSON (`not_json`); the parser's message.
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// Valid JSON, but not an object (`not_object`).
     #[error("not a JSON object")]
     NotObject,
+    /// A field is missing, of the wrong type or out of its range (`invalid_field`).
     #[error("field `{field}`: {reason}")]
-    Field { field: &'static str, reason: String },
+    Field {
+        /// Name of the field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A duration over [`MAX_DURATION_MS`] or too large for 64 bits (`duration_too_long`).
     #[error(
         "field `{field}`: {ms} ms is longer than a call can last ({MAX_DURATION_MS} ms, one day)"
     )]
-    DurationTooLong { field: &'static str, ms: u64 },
+    DurationTooLong {
+        /// Name of the duration field.
+        field: &'static str,
+        /// The value given, milliseconds.
+        ms: u64,
+    },
 }
 
 impl EventError {
@@ -48,6 +67,7 @@ impl EventError {
     ];
 
     /// A short stable code for counters and dead-letter headers.
+    #[must_use]
     pub fn code(&self) -> DeadLetterCode {
         match self {
             EventError::TooLarge { .. } => DeadLetterCode::TooLarge,
@@ -60,6 +80,7 @@ impl EventError {
     }
 
     /// The field at fault, if the error is about one.
+    #[must_use]
     pub fn field(&self) -> Option<&'static str> {
         match self {
             EventError::Field { field, .. } | EventError::DurationTooLong { field, .. } => {
@@ -490,6 +511,7 @@ impl<'a> RawEvent<'a> {
                     wait_ms: self.opt_ms(F::WaitMs)?,
                 }
             }
+            Kind::CallBlocked => self.call_blocked()?,
             Kind::CallCompleted => {
                 let call = self.id_field(F::Call)?;
                 let queue = self.id_field(F::Queue)?;
@@ -604,12 +626,35 @@ impl<'a> RawEvent<'a> {
     }
 }
 
-fn segment<'a>(
+impl<'a> RawEvent<'a> {
+    fn call_blocked(&mut self) -> Res<EventBody<'a>> {
+        let call = self.id_field(F::Call)?;
+        let queue = self.id_field(F::Queue)?;
+        let text = string(self.required(F::Reason)?, "reason", 1, usize::MAX)?;
+        let reason = BlockedReason::from_str(&text).ok_or_else(|| {
+            EventError::field_err(
+                "reason",
+                format!(
+                    "unknown blocked reason {:?} (expected one of {})",
+                    truncate(&text),
+                    list(BlockedReason::ALL.iter().map(|r| r.as_str()))
+                ),
+            )
+        })?;
+        Ok(EventBody::CallBlocked {
+            call,
+            queue,
+            reason,
+        })
+    }
+}
+
+fn segment(
     index: usize,
-    value: Loose<'a>,
+    value: Loose<'_>,
     from_ms: TimestampMs,
     to_ms: TimestampMs,
-) -> Res<ScheduleSegment<'a>> {
+) -> Res<ScheduleSegment<'_>> {
     let Loose::Object(fields) = value else {
         return Err(wrong_type("segments", "an array of objects", &value));
     };
@@ -764,11 +809,13 @@ fn has_control(s: &str) -> bool {
 /// Identifier limits of `events.md`: `tenant` up to 64 characters, `call`,
 /// `queue`, `agent` (and `reason`) up to 128.
 pub const MAX_IDENT: usize = MAX_ID;
+/// Longest `tenant`, in characters.
 pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
 
 /// What is wrong with `value` as an identifier of at most `max` characters
 /// (`events.md`: not empty, no control characters), if anything: for
 /// adapters building events from another system's text.
+#[must_use]
 pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
     if value.is_empty() {
         return Some("is empty".to_owned());
@@ -780,8 +827,9 @@ pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
     has_control(value).then(|| "contains a control character".to_owned())
 }
 
-/// At most 40 characters of `s`, for messages.
-pub(crate) fn truncate(s: &str) -> &str {
+/// At most 40 characters of `s`, for quoting input in error messages.
+#[must_use]
+pub fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],
         None => s,
@@ -964,6 +1012,37 @@ mod tests {
         );
         let built = Event::heartbeat("acme", "simulator", 7, Upstream::Up);
         assert_eq!(parse_event_str(&built.to_json()).unwrap(), built);
+    }
+
+    #[test]
+    fn blocked_calls_parse_and_name_a_bad_reason() {
+        let line = r#"{"v":1,"id":"c9-b","ts":1763888405000,"tenant":"acme","kind":"call_blocked","call":"c9","queue":"sales","reason":"full"}"#;
+        let e = parse_event_str(line).unwrap();
+        assert_eq!(
+            e.body,
+            EventBody::CallBlocked {
+                call: "c9".into(),
+                queue: "sales".into(),
+                reason: BlockedReason::Full
+            }
+        );
+        assert_eq!(e.to_json(), line);
+        for r in BlockedReason::ALL {
+            let l = line.replace("\"full\"", &format!("{:?}", r.as_str()));
+            assert_eq!(parse_event_str(&l).unwrap().to_json(), l);
+        }
+        assert_eq!(
+            err(&line.replace("full", "busy")),
+            "field `reason`: unknown blocked reason \"busy\" (expected one of full, no_agents, no_available_agents, closed, other)"
+        );
+        assert_eq!(
+            err(&line.replace(r#","reason":"full""#, "")),
+            "field `reason`: is required"
+        );
+        assert_eq!(
+            err(&line.replace(r#""queue":"sales","#, "")),
+            "field `queue`: is required"
+        );
     }
 
     #[test]

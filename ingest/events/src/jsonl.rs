@@ -12,6 +12,7 @@ use crate::parse::{parse_event, EventError};
 pub struct Rejected {
     /// 1-based line number in the input.
     pub line: u64,
+    /// What was wrong with the line.
     pub error: EventError,
 }
 
@@ -40,6 +41,7 @@ pub enum Line<'a> {
 const BUFFER: usize = 4 << 20;
 
 impl<R: Read> LineReader<R> {
+    /// A reader of JSON Lines from `inner`.
     pub fn new(inner: R) -> Self {
         LineReader {
             inner,
@@ -93,19 +95,15 @@ impl<R: Read> LineReader<R> {
                     self.pos = self.end;
                     loop {
                         self.refill()?;
-                        match memchr::memchr(b'\n', &self.buf[..self.end]) {
-                            Some(i) => {
-                                size += i + 1;
-                                self.pos = i + 1;
-                                break;
-                            }
-                            None => {
-                                size += self.end;
-                                self.pos = self.end;
-                                if self.eof {
-                                    break;
-                                }
-                            }
+                        if let Some(i) = memchr::memchr(b'\n', &self.buf[..self.end]) {
+                            size += i + 1;
+                            self.pos = i + 1;
+                            break;
+                        }
+                        size += self.end;
+                        self.pos = self.end;
+                        if self.eof {
+                            break;
                         }
                     }
                     return Ok(Some(Found::TooLong(line, size)));
