@@ -5,7 +5,7 @@
 //! live ingest is the pipeline writer's).
 
 use wallboard_events::event::TS_LIMIT_MS;
-use wallboard_events::TimestampMs;
+use wallboard_events::{DeadLetterCode, TimestampMs};
 
 /// How many events a tenant must have applied before its watermark is
 /// trusted to judge others: the first events of a tenant may be the wrong
@@ -34,14 +34,15 @@ pub enum TimeRejection {
 
 impl TimeRejection {
     /// Every code [`TimeRejection::code`] gives.
-    pub const CODES: &'static [&'static str] = &["ts_out_of_range", "far_ahead"];
+    pub const CODES: &'static [DeadLetterCode] =
+        &[DeadLetterCode::TsOutOfRange, DeadLetterCode::FarAhead];
 
     /// A short stable code for counters and dead-letter headers.
     #[must_use]
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> DeadLetterCode {
         match self {
-            TimeRejection::OutOfRange { .. } => "ts_out_of_range",
-            TimeRejection::FarAhead { .. } => "far_ahead",
+            TimeRejection::OutOfRange { .. } => DeadLetterCode::TsOutOfRange,
+            TimeRejection::FarAhead { .. } => DeadLetterCode::FarAhead,
         }
     }
 }

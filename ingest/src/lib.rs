@@ -2,6 +2,7 @@
 //! simulator, the telephony adapters (Asterisk `queue_log` and AMI, `FreeSWITCH`
 //! event socket) and the Kafka publisher they share.
 
+pub mod adapter;
 pub mod ami;
 pub mod esl;
 pub mod kafka;

@@ -321,7 +321,7 @@ fn assert_reason(code: &str, reason: &str, from: &str) {
 /// writes back as JSON that parses to the same event.
 fn check_json(bytes: &[u8]) {
     match parse_event(bytes) {
-        Err(e) => assert_reason(e.code(), &e.to_string(), "parse_event"),
+        Err(e) => assert_reason(e.code().as_str(), &e.to_string(), "parse_event"),
         Ok(event) => {
             let again = event.to_json();
             let back = parse_event_str(&again)
@@ -366,11 +366,11 @@ fn check_ami(bytes: &[u8], piece: usize) {
     let mut out = Vec::new();
     for f in &frames {
         match f {
-            Frame::Malformed(e) => assert_reason(e.code(), &e.to_string(), "ami framer"),
+            Frame::Malformed(e) => assert_reason(e.code().as_str(), &e.to_string(), "ami framer"),
             Frame::Message { message, .. } if message.response().is_some() => {}
             Frame::Message { message, .. } => {
                 if let Err(e) = t.translate(message, 1_700_006_100_000, &mut out) {
-                    assert_reason(e.code(), &e.reason, "ami translator");
+                    assert_reason(e.code().as_str(), &e.reason, "ami translator");
                 }
             }
             Frame::Banner(_) => {}
@@ -404,7 +404,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
             .iter()
             .map(|i| match i {
                 Item::Frame(f) => Ok(f.clone()),
-                Item::Problem(p) => Err((p.code, p.reason.clone())),
+                Item::Problem(p) => Err((p.code.as_str(), p.reason.clone())),
             })
             .collect()
     };
@@ -415,7 +415,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
     for item in &items {
         let frame = match item {
             Item::Problem(p) => {
-                assert_reason(p.code, &p.reason, "esl decoder");
+                assert_reason(p.code.as_str(), &p.reason, "esl decoder");
                 continue;
             }
             Item::Frame(f) => f,

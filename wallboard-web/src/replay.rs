@@ -4,9 +4,9 @@
 use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
-use ingest::queue_log::{file_identity, QueueLogTranslator};
 use wallboard_events::event::DEFAULT_TENANT;
 use wallboard_events::jsonl::{next_id_hint, parse_line, Line, LineReader};
+use ingest::queue_log::{file_identity, line_text, LineError, LineProblem, QueueLogTranslator};
 use wallboard_events::Event;
 
 /// How many rejection reasons the summary spells out.
@@ -94,24 +94,17 @@ pub fn replay_queue_log(
                 translator.set_source(&file_identity(first));
             }
         }
-        let (n, text) = match line {
-            Line::Text(n, bytes) => {
-                if let Ok(t) = std::str::from_utf8(bytes) {
-                    (n, t)
-                } else {
-                    s.reject(&format!("line {n}: not valid UTF-8"));
-                    continue;
-                }
-            }
-            Line::TooLong(n, size) => {
-                s.reject(&format!(
-                    "line {n}: {size} bytes, too long for a queue_log line"
-                ));
-                continue;
-            }
+        let read = match line {
+            Line::Text(n, bytes) => line_text(n, bytes).map(|text| (n, text)),
+            Line::TooLong(line, size) => Err(LineError {
+                line,
+                problem: LineProblem::TooLong { size },
+            }),
         };
         events.clear();
-        if let Err(e) = translator.translate(n, text, &mut events) {
+        let translated =
+            read.and_then(|(n, text)| Ok(translator.translate(n, text, &mut events)?));
+        if let Err(e) = translated {
             s.reject(&e);
             continue;
         }

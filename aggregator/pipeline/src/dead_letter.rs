@@ -3,6 +3,7 @@
 //! it came from and why it was rejected.
 
 use wallboard_events::event::MAX_EVENT_BYTES;
+use wallboard_events::DeadLetterCode;
 
 use crate::Record;
 
@@ -26,12 +27,12 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// The dead letter of `record` of `partition`, rejected with `code` because of `reason`.
     #[must_use]
-    pub fn new(partition: i32, record: &Record, code: &str, reason: &str) -> Self {
+    pub fn new(partition: i32, record: &Record, code: DeadLetterCode, reason: &str) -> Self {
         let size = record.payload.len();
         let kept = size.min(MAX_DEAD_LETTER_PAYLOAD);
         let mut headers = vec![
             ("wallboard-reason", reason.to_owned()),
-            ("wallboard-code", code.to_owned()),
+            ("wallboard-code", code.as_str().to_owned()),
             ("wallboard-source-partition", partition.to_string()),
             ("wallboard-source-offset", record.offset.to_string()),
         ];
@@ -78,7 +79,12 @@ mod tests {
             offset: 7,
             payload: vec![b'x'; 1 << 20],
         };
-        let d = DeadLetter::new(2, &record, "too_large", "event is 1048576 bytes");
+        let d = DeadLetter::new(
+            2,
+            &record,
+            DeadLetterCode::TooLarge,
+            "event is 1048576 bytes",
+        );
         assert_eq!(d.payload.len(), MAX_DEAD_LETTER_PAYLOAD);
         assert_eq!(header(&d, "wallboard-original-size"), Some("1048576"));
         assert_eq!(header(&d, "wallboard-code"), Some("too_large"));
@@ -92,7 +98,7 @@ mod tests {
             offset: 1,
             payload: b"not json".to_vec(),
         };
-        let d = DeadLetter::new(0, &record, "not_json", "why");
+        let d = DeadLetter::new(0, &record, DeadLetterCode::NotJson, "why");
         assert_eq!(d.payload, record.payload);
         assert_eq!(header(&d, "wallboard-original-size"), None);
     }

@@ -25,6 +25,7 @@ use rdkafka::{ClientContext, Message};
 use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
+use wallboard_events::DeadLetterCode;
 
 use crate::dead_letter::DeadLetter;
 use crate::writer::{self, Writer, WriterConfig, WriterHooks};
@@ -116,7 +117,7 @@ impl KafkaHooks {
 }
 
 impl WriterHooks for KafkaHooks {
-    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
+    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
         let d = DeadLetter::new(self.partition, record, code, reason);
         self.send(&d);
         self.unconfirmed_bytes += d.size();

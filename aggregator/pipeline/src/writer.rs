@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
 use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
-use wallboard_events::{parse_event, Event, EventBody, Upstream};
+use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, Upstream};
 
 use crate::snapshot::{SnapshotStore, Stored};
 use crate::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
@@ -25,7 +25,7 @@ const INBOX_CAPACITY: usize = 64;
 const MAX_PUBLISH_GAP: Duration = Duration::from_secs(1);
 
 /// The code of an event too far ahead of the wall clock.
-pub const FUTURE: &str = "future";
+pub const FUTURE: DeadLetterCode = DeadLetterCode::Future;
 
 /// Every code a writer dead-letters an event with, but `late` (which has its
 /// own counter): `/metrics` starts each at zero.
@@ -34,7 +34,7 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
         .chain([&FUTURE])
-        .copied()
+        .map(|c| c.as_str())
 }
 
 /// Settings of one writer.
@@ -63,7 +63,7 @@ pub struct WriterConfig {
 /// What the source of records wants to hear from its writer.
 pub trait WriterHooks: Send + 'static {
     /// A record that could not be applied (`code` is a stable reason code).
-    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str);
+    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str);
     /// Whether every dead letter so far is durable (confirmed by the
     /// dead-letter topic). Asked before each snapshot: a snapshot passing a
     /// dead letter that could still be lost is not written.
@@ -78,7 +78,8 @@ pub trait WriterHooks: Send + 'static {
 pub struct LogDeadLetters;
 
 impl WriterHooks for LogDeadLetters {
-    fn dead_letter(&mut self, record: &Record, code: &str, reason: &str) {
+    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
+        let code = code.as_str();
         tracing::warn!(offset = record.offset, code, "rejected event: {reason}");
     }
 }
@@ -356,7 +357,7 @@ impl State {
                     event.ts,
                     newest - event.ts
                 );
-                self.hooks.dead_letter(r, "late", &reason);
+                self.hooks.dead_letter(r, DeadLetterCode::Late, &reason);
                 return;
             }
         }
@@ -383,12 +384,12 @@ impl State {
     }
 
     /// Counts a record that cannot be applied and dead-letters it.
-    fn reject(&mut self, r: &Record, code: &str, reason: &str) {
+    fn reject(&mut self, r: &Record, code: DeadLetterCode, reason: &str) {
         self.status.rejected += 1;
         *self
             .status
             .rejected_by_reason
-            .entry(code.to_owned())
+            .entry(code.as_str().to_owned())
             .or_default() += 1;
         self.hooks.dead_letter(r, code, reason);
     }
@@ -537,11 +538,11 @@ mod tests {
     struct Recorded(Arc<Mutex<Vec<(i64, String)>>>);
 
     impl WriterHooks for Recorded {
-        fn dead_letter(&mut self, record: &Record, code: &str, _reason: &str) {
+        fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, _reason: &str) {
             self.0
                 .lock()
                 .unwrap()
-                .push((record.offset, code.to_owned()));
+                .push((record.offset, code.as_str().to_owned()));
         }
     }
 
@@ -631,7 +632,7 @@ mod tests {
     struct Unconfirmed;
 
     impl WriterHooks for Unconfirmed {
-        fn dead_letter(&mut self, _: &Record, _: &str, _: &str) {}
+        fn dead_letter(&mut self, _: &Record, _: DeadLetterCode, _: &str) {}
         fn dead_letters_durable(&mut self) -> bool {
             false
         }

@@ -4,10 +4,12 @@
 //! that carries them — speaks these types. The crate depends on serde only:
 //! no I/O runtime, no Kafka, no clock.
 
+pub mod dead_letter;
 pub mod event;
 pub mod jsonl;
 pub mod parse;
 
+pub use dead_letter::DeadLetterCode;
 pub use event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
     Upstream,

@@ -11,6 +11,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::dead_letter::DeadLetterCode;
 use crate::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
     Upstream, DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
@@ -56,25 +57,25 @@ pub enum EventError {
 
 impl EventError {
     /// Every code [`EventError::code`] gives.
-    pub const CODES: &'static [&'static str] = &[
-        "too_large",
-        "not_utf8",
-        "not_json",
-        "not_object",
-        "invalid_field",
-        "duration_too_long",
+    pub const CODES: &'static [DeadLetterCode] = &[
+        DeadLetterCode::TooLarge,
+        DeadLetterCode::NotUtf8,
+        DeadLetterCode::NotJson,
+        DeadLetterCode::NotObject,
+        DeadLetterCode::InvalidField,
+        DeadLetterCode::DurationTooLong,
     ];
 
     /// A short stable code for counters and dead-letter headers.
     #[must_use]
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> DeadLetterCode {
         match self {
-            EventError::TooLarge { .. } => "too_large",
-            EventError::NotUtf8 => "not_utf8",
-            EventError::Json(_) => "not_json",
-            EventError::NotObject => "not_object",
-            EventError::Field { .. } => "invalid_field",
-            EventError::DurationTooLong { .. } => "duration_too_long",
+            EventError::TooLarge { .. } => DeadLetterCode::TooLarge,
+            EventError::NotUtf8 => DeadLetterCode::NotUtf8,
+            EventError::Json(_) => DeadLetterCode::NotJson,
+            EventError::NotObject => DeadLetterCode::NotObject,
+            EventError::Field { .. } => DeadLetterCode::InvalidField,
+            EventError::DurationTooLong { .. } => DeadLetterCode::DurationTooLong,
         }
     }
 
@@ -880,7 +881,7 @@ mod tests {
         };
         let e = parse_event_str(&answered("9223372036854775807")).unwrap_err();
         assert_eq!(
-            (e.code(), e.field()),
+            (e.code().as_str(), e.field()),
             ("duration_too_long", Some("wait_ms"))
         );
         let e = parse_event_str(&answered("18446744073709551615")).unwrap_err();

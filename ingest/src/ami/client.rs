@@ -19,8 +19,12 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use wallboard_events::event::{Event, TimestampMs};
+use crate::adapter::Backoff;
+pub use crate::adapter::{Clock, SystemClock};
+pub use crate::adapter::{Output, Skipped, Stats};
+use wallboard_events::event::Event;
 use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::DeadLetterCode;
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
 use super::translate::{parse_timestamp, Translator, TranslatorConfig};
@@ -56,25 +60,6 @@ impl From<&str> for Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
-    }
-}
-
-/// Where receive times come from (events without `Timestamp:`, settling).
-pub trait Clock: Send + Sync + 'static {
-    /// Unix epoch milliseconds.
-    fn now_ms(&self) -> TimestampMs;
-}
-
-/// The wall clock: an adapter reports when it heard of something.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> TimestampMs {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
     }
 }
 
@@ -160,54 +145,6 @@ impl ClientConfig {
     }
 }
 
-/// What the client reports, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Update {
-    /// A canonical event translated from AMI.
-    Event(Event<'static>),
-    /// Input that was dropped: the number of the message in this run (for
-    /// input outside a message, of the last message before it), the
-    /// bytes, and why.
-    Skipped {
-        /// Number of the message in this run.
-        msg_no: u64,
-        /// The dropped bytes.
-        raw: Vec<u8>,
-        /// Stable reason code (as in dead letters).
-        code: &'static str,
-        /// Why it was dropped.
-        reason: String,
-    },
-    /// Logged in (`reconnect` after the first time).
-    Connected {
-        /// The AMI's greeting line.
-        banner: String,
-        /// Whether this is a reconnect (not the first login).
-        reconnect: bool,
-    },
-    /// The connection was lost; the client will reconnect (or stop).
-    Disconnected {
-        /// What ended the connection.
-        reason: String,
-    },
-}
-
-/// Totals of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// AMI messages read.
-    pub messages: u64,
-    /// Canonical events emitted.
-    pub events: u64,
-    /// AMI events that map to nothing.
-    pub ignored: u64,
-    /// Inputs skipped as invalid.
-    pub skipped: u64,
-    /// Successful logins after the first.
-    pub reconnects: u64,
-}
-
-/// Why the client stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The AMI refused the login.
@@ -244,9 +181,9 @@ enum End {
 pub async fn run<C: Clock>(
     cfg: ClientConfig,
     clock: C,
-    tx: mpsc::Sender<Update>,
+    tx: mpsc::Sender<Output>,
     stop: impl Future<Output = ()>,
-) -> Result<ClientStats, ClientError> {
+) -> Result<Stats, ClientError> {
     validate(&cfg)?;
     tokio::pin!(stop);
     let mut c = Client {
@@ -255,14 +192,14 @@ pub async fn run<C: Clock>(
         cfg,
         clock,
         tx,
-        stats: ClientStats::default(),
+        stats: Stats::default(),
         msg_no: 0,
         ping_no: 0,
         logins: 0,
         stalled: Duration::ZERO,
         resync_ping: 0,
     };
-    let mut backoff = c.cfg.timing.backoff_min;
+    let mut backoff = Backoff::new(c.cfg.timing.backoff_min, c.cfg.timing.backoff_max);
     loop {
         let ended = tokio::select! {
             r = c.session() => Some(r?),
@@ -289,20 +226,18 @@ pub async fn run<C: Clock>(
             break;
         }
         if logged_in {
-            backoff = c.cfg.timing.backoff_min;
+            backoff.reset();
         }
-        tracing::warn!(
-            "AMI {}: {reason}; reconnecting in {backoff:?}",
-            c.cfg.addr()
-        );
-        if !c.send(Update::Disconnected { reason }).await {
+        let delay = backoff.next_delay();
+        tracing::warn!("AMI {}: {reason}; reconnecting in {delay:?}", c.cfg.addr());
+        let retry_in = Some(delay);
+        if !c.send(Output::Disconnected { reason, retry_in }).await {
             return Ok(c.totals());
         }
         tokio::select! {
-            () = sleep(backoff) => {}
+            () = sleep(delay) => {}
             () = &mut stop => break,
         }
-        backoff = (backoff * 2).min(c.cfg.timing.backoff_max);
     }
     // Whatever is still open is settled now rather than lost.
     let mut out = Vec::new();
@@ -337,10 +272,10 @@ fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
 struct Client<C> {
     cfg: ClientConfig,
     clock: C,
-    tx: mpsc::Sender<Update>,
+    tx: mpsc::Sender<Output>,
     translator: Translator,
     framer: Framer,
-    stats: ClientStats,
+    stats: Stats,
     msg_no: u64,
     ping_no: u64,
     logins: u64,
@@ -353,14 +288,14 @@ struct Client<C> {
 }
 
 impl<C: Clock> Client<C> {
-    fn totals(&self) -> ClientStats {
-        ClientStats {
+    fn totals(&self) -> Stats {
+        Stats {
             ignored: self.translator.ignored,
-            ..self.stats.clone()
+            ..self.stats
         }
     }
 
-    async fn send(&mut self, u: Update) -> bool {
+    async fn send(&mut self, u: Output) -> bool {
         match self.tx.try_send(u) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -377,22 +312,22 @@ impl<C: Clock> Client<C> {
     async fn events(&mut self, out: Vec<Event<'static>>) -> bool {
         for e in out {
             self.stats.events += 1;
-            if !self.send(Update::Event(e)).await {
+            if !self.send(Output::Event(e)).await {
                 return false;
             }
         }
         true
     }
 
-    async fn skip(&mut self, raw: Vec<u8>, code: &'static str, reason: String) -> bool {
+    async fn skip(&mut self, raw: Vec<u8>, code: DeadLetterCode, reason: String) -> bool {
         self.stats.skipped += 1;
         let msg_no = self.msg_no;
-        self.send(Update::Skipped {
-            msg_no,
-            raw,
+        self.send(Output::Skipped(Skipped {
+            msgno: msg_no,
             code,
             reason,
-        })
+            raw,
+        }))
         .await
     }
 
@@ -505,12 +440,15 @@ impl<C: Clock> Client<C> {
         };
         let t = self.cfg.timing.clone();
         self.logins += 1;
-        let reconnect = self.logins > 1;
-        if reconnect {
+        if self.logins > 1 {
             self.stats.reconnects += 1;
         }
         tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
-        if !self.send(Update::Connected { banner, reconnect }).await {
+        let connected = Output::Connected {
+            session: self.logins,
+            banner: Some(banner),
+        };
+        if !self.send(connected).await {
             return Ok(End::Closed);
         }
         // A first Ping: its answer's Timestamp gives the server's clock
@@ -625,7 +563,9 @@ impl<C: Clock> Client<C> {
                 }
                 if message.event().is_none() {
                     let reason = "neither an event nor a response".to_owned();
-                    return self.skip(raw, "ami_invalid_event", reason).await;
+                    return self
+                        .skip(raw, DeadLetterCode::AmiInvalidEvent, reason)
+                        .await;
                 }
                 let mut out = Vec::new();
                 let now = self.clock.now_ms();

@@ -84,7 +84,7 @@ pub mod protocol;
 pub mod translate;
 
 pub use client::{
-    run, ClientConfig, ClientError, ClientStats, Clock, Secret, SystemClock, Timing, Update,
+    run, ClientConfig, ClientError, Clock, Output, Secret, Skipped, Stats, SystemClock, Timing,
 };
 pub use protocol::{Frame, FrameError, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
 pub use translate::{AgentKey, TranslateError, Translator, TranslatorConfig, SOURCE};

@@ -11,6 +11,8 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
+use wallboard_events::DeadLetterCode;
+
 /// Largest message the framer accepts, in bytes of its lines.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
@@ -157,12 +159,11 @@ pub enum FrameError {
 
 impl FrameError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
-    #[must_use]
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> DeadLetterCode {
         match self {
-            FrameError::Garbage { .. } => "ami_garbage",
-            FrameError::TooLarge { .. } => "ami_too_large",
-            FrameError::Truncated { .. } => "ami_truncated",
+            FrameError::Garbage { .. } => DeadLetterCode::AmiGarbage,
+            FrameError::TooLarge { .. } => DeadLetterCode::AmiTooLarge,
+            FrameError::Truncated { .. } => DeadLetterCode::AmiTruncated,
         }
     }
 
@@ -454,7 +455,7 @@ mod tests {
             .iter()
             .map(|fr| match fr {
                 Frame::Message { message, .. } => message.event().unwrap_or("?").to_owned(),
-                Frame::Malformed(e) => e.code().to_owned(),
+                Frame::Malformed(e) => e.code().as_str().to_owned(),
                 Frame::Banner(_) => "banner".into(),
             })
             .collect();

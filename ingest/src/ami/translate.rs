@@ -12,11 +12,13 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
+use crate::adapter::Emitter;
 use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
-    SCHEMA_VERSION, TS_LIMIT_MS,
+    TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::DeadLetterCode;
 
 use super::blocked::{blocked_reason, Entering};
 use super::protocol::Message;
@@ -75,9 +77,8 @@ pub struct TranslateError {
 
 impl TranslateError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        "ami_invalid_event"
+    pub fn code(&self) -> DeadLetterCode {
+        DeadLetterCode::AmiInvalidEvent
     }
 }
 
@@ -241,6 +242,8 @@ pub struct Translator {
     cfg: TranslatorConfig,
     /// `cfg.tenant`, shared with the emitters while the state changes.
     tenant: Arc<str>,
+    /// Channels in `Queue()` not joined yet (blocked calls).
+    entering: Entering,
     members: BTreeMap<String, Member>,
     segments: BTreeMap<(String, String), Segment>,
     resync: Option<Resync>,
@@ -251,8 +254,6 @@ pub struct Translator {
     skew_ms: i64,
     /// Numbers events without `Timestamp:`, to keep their ids unique.
     seq: u64,
-    /// Channels in `Queue()` not joined yet (blocked calls).
-    entering: Entering,
     /// Events that map to nothing (unknown ones included).
     pub ignored: u64,
 }
@@ -263,6 +264,7 @@ impl Translator {
     pub fn new(cfg: TranslatorConfig) -> Self {
         Translator {
             tenant: Arc::from(cfg.tenant.as_str()),
+            entering: Entering::default(),
             cfg,
             members: BTreeMap::new(),
             segments: BTreeMap::new(),
@@ -270,7 +272,6 @@ impl Translator {
             synced: false,
             skew_ms: 0,
             seq: 0,
-            entering: Entering::default(),
             ignored: 0,
         }
     }
@@ -332,7 +333,13 @@ impl Translator {
             let ts = valid_ts(received_ms.saturating_add(self.skew_ms));
             (ts, format!("r{ts}.{}", self.seq))
         };
-        self.event(name, msg, ts, &stamp, out).map_err(err)?;
+        let ev = Incoming {
+            name,
+            msg,
+            ts,
+            stamp: &stamp,
+        };
+        self.event(&ev, out).map_err(err)?;
         self.settle_until(ts, out);
         Ok(())
     }
@@ -390,279 +397,358 @@ impl Translator {
         }
     }
 
-    fn event(
+    /// Translates one event, parsed once into its kind.
+    fn event(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+        use AmiEvent::*;
+        match AmiEvent::parse(ev.name) {
+            CallerJoin => self.caller_join(ev, out),
+            CallerAbandon => self.caller_abandon(ev),
+            CallerLeave => self.caller_leave(ev),
+            AgentConnect => self.agent_connect(ev, out),
+            AgentComplete => self.agent_complete(ev, out),
+            AgentCalled => self.agent_called(ev, out),
+            RingStopped => self.ring_stopped(ev, out),
+            MemberChange => self.member_change(ev, out),
+            QueueMember => self.queue_member(ev, out),
+            QueueEntry => self.queue_entry(ev),
+            StatusComplete => self.status_complete(ev, out),
+            VarSet => self.var_set(ev, out),
+            Hangup => self.hangup(ev, out),
+            Newexten if self.entering.note_newexten(ev.msg) => Ok(()),
+            Newexten | Other => {
+                self.ignored += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// A call joins a queue.
+    fn caller_join(
         &mut self,
-        name: &str,
-        msg: &Message,
-        ts: TimestampMs,
-        stamp: &str,
+        ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
     ) -> Result<(), String> {
-        // Ids name the AMI event: its kind, whom it is about and its time.
-        let base = |subject: &str, queue: &str| make_id(name, subject, queue, stamp);
-        match name {
-            "QueueCallerJoin" => {
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                self.entering.forget(call);
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, queue));
-                // A call joining another queue is done with the previous one.
-                self.settle_call(call, &mut emit);
-                let key = (call.to_owned(), queue.to_owned());
-                self.touch_segment(&key);
-                self.segments.insert(
-                    key,
-                    Segment {
-                        queued_ts: Some(ts),
-                        ..Segment::default()
-                    },
-                );
-                emit.push(EventBody::CallQueued {
-                    call: owned(call),
-                    queue: owned(queue),
-                    priority: None,
-                });
-            }
-            "QueueCallerAbandon" => {
-                // Asterisk raises it for hang-ups, but also for timeouts and
-                // leave-when-empty (all go through its record_abandoned):
-                // the outcome is settled once we know which.
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let wait_ms = secs(msg, "HoldTime")?;
-                let key = (call.to_owned(), queue.to_owned());
-                self.touch_segment(&key);
-                let seg = self.segments.entry(key).or_default();
-                if !seg.answered {
-                    seg.abandon = Some(Mark {
-                        ts,
-                        id: base(call, queue),
-                        wait_ms,
-                    });
-                }
-            }
-            "QueueCallerLeave" => {
-                // Sent for every way out of the queue, answers included, and
-                // *before* `AgentConnect`: the outcome is settled later.
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let key = (call.to_owned(), queue.to_owned());
-                self.touch_segment(&key);
-                let seg = self.segments.entry(key.clone()).or_default();
-                if seg.answered {
-                    self.segments.remove(&key);
-                } else {
-                    seg.left = Some(Mark {
-                        ts,
-                        id: base(call, queue),
-                        wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
-                    });
-                }
-            }
-            "AgentConnect" => {
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let agent = self.agent(msg, false)?;
-                let wait_ms = secs(msg, "HoldTime")?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, queue));
-                let key = (call.to_owned(), queue.to_owned());
-                self.touch_segment(&key);
-                self.touch_member(agent);
-                let seg = self.segments.entry(key.clone()).or_default();
-                if seg.left.is_some() {
-                    self.segments.remove(&key);
-                } else {
-                    // Its `QueueCallerLeave` is still to come: swallow it.
-                    seg.answered = true;
-                    seg.abandon = None;
-                }
-                emit.push(EventBody::CallAnswered {
-                    call: owned(call),
-                    queue: owned(queue),
-                    agent: owned(agent),
-                    wait_ms,
-                });
-                let m = member_in(&mut self.members, agent, queue, &mut emit);
-                m.call = Some(call.to_owned());
-                m.ringing = None;
-                m.device = Device::InUse;
-                sync_state(agent, m, &mut emit);
-                // Ring-all: the others stop ringing for this call.
-                stop_ringing(&mut self.members, call, &mut emit);
-            }
-            "AgentComplete" => {
-                let (event_call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let agent = self.agent(msg, false)?;
-                let talk_ms =
-                    secs(msg, "TalkTime")?.ok_or_else(|| "missing TalkTime".to_owned())?;
-                let transferred = msg
-                    .get("Reason")
-                    .is_some_and(|r| r.trim().eq_ignore_ascii_case("transfer"));
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(event_call, queue));
-                self.touch_member(agent);
-                let m = member_in(&mut self.members, agent, queue, &mut emit);
-                // The call it was connected to: after a Local channel
-                // optimisation the event may name the replacing channel.
-                let call = m.call.take().unwrap_or_else(|| event_call.to_owned());
-                m.in_call = false;
-                if m.device.busy() {
-                    // Its device state update may lag; the call is over.
-                    m.device = Device::NotInUse;
-                }
-                emit.push(EventBody::CallCompleted {
-                    call: Cow::Owned(call.clone()),
-                    queue: owned(queue),
-                    agent: owned(agent),
-                    talk_ms,
-                    hold_ms: 0,
-                    acw_ms: 0,
-                    transferred,
-                });
-                sync_state(agent, m, &mut emit);
-                self.segments.remove(&(call, queue.to_owned()));
-            }
-            "AgentCalled" => {
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let agent = self.agent(msg, false)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
-                self.touch_member(agent);
-                let m = member_in(&mut self.members, agent, queue, &mut emit);
-                m.ringing = Some(call.to_owned());
-                sync_state(agent, m, &mut emit);
-            }
-            "AgentRingNoAnswer" | "AgentDump" => {
-                let queue = ident(msg, "Queue")?;
-                let agent = self.agent(msg, false)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
-                self.touch_member(agent);
-                let m = member_in(&mut self.members, agent, queue, &mut emit);
-                m.ringing = None;
-                if m.device == Device::Ringing {
-                    m.device = Device::NotInUse;
-                }
-                sync_state(agent, m, &mut emit);
-            }
-            "QueueMemberAdded"
-            | "QueueMemberRemoved"
-            | "QueueMemberPause"
-            | "QueueMemberStatus"
-            | "QueueMemberPenalty"
-            | "QueueMemberRinginuse" => {
-                let queue = ident(msg, "Queue")?;
-                let agent = self.agent(msg, false)?;
-                let device = device(msg)?;
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
-                self.touch_member(agent);
-                if name == "QueueMemberRemoved" {
-                    let m = self.members.entry(agent.to_owned()).or_default();
-                    m.queues.remove(queue);
-                    m.paused.remove(queue);
-                    emit.push(queues_event(agent, m));
-                    sync_state(agent, m, &mut emit);
-                    return Ok(());
-                }
-                let m = member_in(&mut self.members, agent, queue, &mut emit);
-                apply_member(m, queue, msg, device, name == "QueueMemberAdded");
-                sync_state(agent, m, &mut emit);
-            }
-            "QueueMember" => {
-                let queue = ident(msg, "Queue")?;
-                let agent = self.agent(msg, true)?;
-                let device = device(msg)?;
-                if let Some(r) = &mut self.resync {
-                    r.members
-                        .entry(agent.to_owned())
-                        .or_default()
-                        .push(SeenMember {
-                            queue: queue.to_owned(),
-                            device,
-                            paused: paused(msg),
-                            in_call: msg.get("InCall").is_some_and(truthy),
-                        });
-                } else {
-                    // An answer to someone else's QueueStatus: still true.
-                    let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(agent, queue));
-                    let m = member_in(&mut self.members, agent, queue, &mut emit);
-                    apply_member(m, queue, msg, device, true);
-                    sync_state(agent, m, &mut emit);
-                }
-            }
-            "QueueEntry" => {
-                let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-                let wait_s = secs(msg, "Wait")?.unwrap_or(0) / 1000;
-                let priority = match msg.get("Priority") {
-                    Some(p) => Some(
-                        p.trim()
-                            .parse::<i64>()
-                            .map_err(|_| format!("Priority {p:?} is not an integer"))?,
-                    ),
-                    None => None,
-                };
-                if let Some(r) = &mut self.resync {
-                    r.entries
-                        .push((call.to_owned(), queue.to_owned(), wait_s, priority));
-                } else {
-                    let queued = valid_ts(ts.saturating_sub(ms_i64(wait_s)));
-                    self.segments
-                        .entry((call.to_owned(), queue.to_owned()))
-                        .or_insert_with(|| Segment {
-                            queued_ts: Some(queued),
-                            ..Segment::default()
-                        });
-                }
-            }
-            "QueueStatusComplete" => match self.resync.take() {
-                Some(r) => {
-                    let action = msg.action_id().unwrap_or("");
-                    let id = make_id(name, action, "", stamp);
-                    let mut emit = Emitter::new(out, self.tenant.clone(), ts, id);
-                    // Calls announced by the answer get their own ids.
-                    let call_id = |call: &str, queue: &str| {
-                        make_id(name, &format!("{action}:{call}"), queue, stamp)
-                    };
-                    self.reconcile(r, ts, &mut emit, call_id);
-                }
-                None => self.ignored += 1,
+        let Incoming { msg, ts, .. } = *ev;
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        self.entering.forget(call);
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
+        // A call joining another queue is done with the previous one.
+        self.settle_call(call, &mut emit);
+        let key = (call.to_owned(), queue.to_owned());
+        self.touch_segment(&key);
+        self.segments.insert(
+            key,
+            Segment {
+                queued_ts: Some(ts),
+                ..Segment::default()
             },
-            "VarSet" => {
-                // `QUEUESTATUS` is set right after the caller left: it tells
-                // a timeout or an empty queue from a caller hanging up.
-                let is_status = msg
-                    .get("Variable")
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("QUEUESTATUS"));
-                let reason = msg.get("Value").and_then(|v| match v.trim() {
-                    "TIMEOUT" => Some(DequeueReason::Timeout),
-                    "LEAVEEMPTY" | "LEAVEUNAVAIL" => Some(DequeueReason::Empty),
-                    _ => None,
-                });
-                let call = msg.get("Uniqueid").unwrap_or("");
-                if let Some(reason) = msg.get("Value").filter(|_| is_status) {
-                    if let Some(reason) = blocked_reason(reason) {
-                        return self.blocked(msg, reason, ts, out, base);
-                    }
-                }
-                if !is_status || !self.has_pending(call) {
-                    self.ignored += 1;
-                    return Ok(());
-                }
-                for (_, seg) in self.call_segments_mut(call) {
-                    if seg.pending_since().is_some() && reason.is_some() {
-                        seg.status = reason;
-                    }
-                }
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, ""));
-                self.settle_call(call, &mut emit);
-            }
-            "Hangup" => {
-                // The caller is gone: whatever it left, it was not answered.
-                let call = msg.get("Uniqueid").unwrap_or("");
-                self.entering.forget(call);
-                if !self.has_pending(call) {
-                    self.ignored += 1;
-                    return Ok(());
-                }
-                let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, ""));
-                self.settle_call(call, &mut emit);
-            }
-            "Newexten" if self.entering.note_newexten(msg) => {}
-            _ => self.ignored += 1,
+        );
+        emit.push(EventBody::CallQueued {
+            call: owned(call),
+            queue: owned(queue),
+            priority: None,
+        });
+        Ok(())
+    }
+
+    /// Asterisk says abandoned: held until the outcome is known.
+    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        // Asterisk raises it for hang-ups, but also for timeouts and
+        // leave-when-empty (all go through its record_abandoned):
+        // the outcome is settled once we know which.
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let wait_ms = secs(msg, "HoldTime")?;
+        let key = (call.to_owned(), queue.to_owned());
+        self.touch_segment(&key);
+        let seg = self.segments.entry(key).or_default();
+        if !seg.answered {
+            seg.abandon = Some(Mark {
+                ts,
+                id: ev.id(call, queue),
+                wait_ms,
+            });
         }
+        Ok(())
+    }
+
+    /// A call leaves its queue, however.
+    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        // Sent for every way out of the queue, answers included, and
+        // *before* `AgentConnect`: the outcome is settled later.
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let key = (call.to_owned(), queue.to_owned());
+        self.touch_segment(&key);
+        let seg = self.segments.entry(key.clone()).or_default();
+        if seg.answered {
+            self.segments.remove(&key);
+        } else {
+            seg.left = Some(Mark {
+                ts,
+                id: ev.id(call, queue),
+                wait_ms: seg.queued_ts.and_then(|q| ms_between(q, ts)),
+            });
+        }
+        Ok(())
+    }
+
+    /// A member answers.
+    fn agent_connect(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let agent = self.agent(msg, false)?;
+        let wait_ms = secs(msg, "HoldTime")?;
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
+        let key = (call.to_owned(), queue.to_owned());
+        self.touch_segment(&key);
+        self.touch_member(agent);
+        let seg = self.segments.entry(key.clone()).or_default();
+        if seg.left.is_some() {
+            self.segments.remove(&key);
+        } else {
+            // Its `QueueCallerLeave` is still to come: swallow it.
+            seg.answered = true;
+            seg.abandon = None;
+        }
+        emit.push(EventBody::CallAnswered {
+            call: owned(call),
+            queue: owned(queue),
+            agent: owned(agent),
+            wait_ms,
+        });
+        let m = member_in(&mut self.members, agent, queue, &mut emit);
+        m.call = Some(call.to_owned());
+        m.ringing = None;
+        m.device = Device::InUse;
+        sync_state(agent, m, &mut emit);
+        // Ring-all: the others stop ringing for this call.
+        stop_ringing(&mut self.members, call, &mut emit);
+        Ok(())
+    }
+
+    /// A member's call ends.
+    fn agent_complete(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let (event_call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let agent = self.agent(msg, false)?;
+        let talk_ms = secs(msg, "TalkTime")?.ok_or_else(|| "missing TalkTime".to_owned())?;
+        let transferred = msg
+            .get("Reason")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("transfer"));
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(event_call, queue));
+        self.touch_member(agent);
+        let m = member_in(&mut self.members, agent, queue, &mut emit);
+        // The call it was connected to: after a Local channel
+        // optimisation the event may name the replacing channel.
+        let call = m.call.take().unwrap_or_else(|| event_call.to_owned());
+        m.in_call = false;
+        if m.device.busy() {
+            // Its device state update may lag; the call is over.
+            m.device = Device::NotInUse;
+        }
+        emit.push(EventBody::CallCompleted {
+            call: Cow::Owned(call.clone()),
+            queue: owned(queue),
+            agent: owned(agent),
+            talk_ms,
+            hold_ms: 0,
+            acw_ms: 0,
+            transferred,
+        });
+        sync_state(agent, m, &mut emit);
+        self.segments.remove(&(call, queue.to_owned()));
+        Ok(())
+    }
+
+    /// A member rings.
+    fn agent_called(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let agent = self.agent(msg, false)?;
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+        self.touch_member(agent);
+        let m = member_in(&mut self.members, agent, queue, &mut emit);
+        m.ringing = Some(call.to_owned());
+        sync_state(agent, m, &mut emit);
+        Ok(())
+    }
+
+    /// A member stops ringing unanswered.
+    fn ring_stopped(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let queue = ident(msg, "Queue")?;
+        let agent = self.agent(msg, false)?;
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+        self.touch_member(agent);
+        let m = member_in(&mut self.members, agent, queue, &mut emit);
+        m.ringing = None;
+        if m.device == Device::Ringing {
+            m.device = Device::NotInUse;
+        }
+        sync_state(agent, m, &mut emit);
+        Ok(())
+    }
+
+    /// A member is added, removed, paused or changes device state.
+    fn member_change(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, name, .. } = *ev;
+        let queue = ident(msg, "Queue")?;
+        let agent = self.agent(msg, false)?;
+        let device = device(msg)?;
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+        self.touch_member(agent);
+        if name == "QueueMemberRemoved" {
+            let m = self.members.entry(agent.to_owned()).or_default();
+            m.queues.remove(queue);
+            m.paused.remove(queue);
+            emit.push(queues_event(agent, m));
+            sync_state(agent, m, &mut emit);
+            return Ok(());
+        }
+        let m = member_in(&mut self.members, agent, queue, &mut emit);
+        apply_member(m, queue, msg, device, name == "QueueMemberAdded");
+        sync_state(agent, m, &mut emit);
+        Ok(())
+    }
+
+    /// A member listed by `QueueStatus`.
+    fn queue_member(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let queue = ident(msg, "Queue")?;
+        let agent = self.agent(msg, true)?;
+        let device = device(msg)?;
+        if let Some(r) = &mut self.resync {
+            r.members
+                .entry(agent.to_owned())
+                .or_default()
+                .push(SeenMember {
+                    queue: queue.to_owned(),
+                    device,
+                    paused: paused(msg),
+                    in_call: msg.get("InCall").is_some_and(truthy),
+                });
+        } else {
+            // An answer to someone else's QueueStatus: still true.
+            let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+            let m = member_in(&mut self.members, agent, queue, &mut emit);
+            apply_member(m, queue, msg, device, true);
+            sync_state(agent, m, &mut emit);
+        }
+        Ok(())
+    }
+
+    /// A waiting call listed by `QueueStatus`.
+    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let wait_s = secs(msg, "Wait")?.unwrap_or(0) / 1000;
+        let priority = match msg.get("Priority") {
+            Some(p) => Some(
+                p.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("Priority {p:?} is not an integer"))?,
+            ),
+            None => None,
+        };
+        if let Some(r) = &mut self.resync {
+            r.entries
+                .push((call.to_owned(), queue.to_owned(), wait_s, priority));
+        } else {
+            let queued = valid_ts(ts.saturating_sub(ms_i64(wait_s)));
+            self.segments
+                .entry((call.to_owned(), queue.to_owned()))
+                .or_insert_with(|| Segment {
+                    queued_ts: Some(queued),
+                    ..Segment::default()
+                });
+        }
+        Ok(())
+    }
+
+    /// The end of the `QueueStatus` answer.
+    fn status_complete(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), String> {
+        let Incoming {
+            msg,
+            ts,
+            name,
+            stamp,
+            ..
+        } = *ev;
+        match self.resync.take() {
+            Some(r) => {
+                let action = msg.action_id().unwrap_or("");
+                let id = make_id(name, action, "", stamp);
+                let mut emit = emitter(out, self.tenant.clone(), ts, id);
+                // Calls announced by the answer get their own ids.
+                let call_id = |call: &str, queue: &str| {
+                    make_id(name, &format!("{action}:{call}"), queue, stamp)
+                };
+                self.reconcile(r, ts, &mut emit, call_id);
+            }
+            None => self.ignored += 1,
+        }
+        Ok(())
+    }
+
+    /// `QUEUESTATUS` tells how a call that left its queue ended.
+    fn var_set(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        // `QUEUESTATUS` is set right after the caller left: it tells
+        // a timeout or an empty queue from a caller hanging up.
+        let is_status = msg
+            .get("Variable")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("QUEUESTATUS"));
+        let reason = msg.get("Value").and_then(|v| match v.trim() {
+            "TIMEOUT" => Some(DequeueReason::Timeout),
+            "LEAVEEMPTY" | "LEAVEUNAVAIL" => Some(DequeueReason::Empty),
+            _ => None,
+        });
+        let call = msg.get("Uniqueid").unwrap_or("");
+        if let Some(refused) = msg.get("Value").filter(|_| is_status) {
+            if let Some(reason) = blocked_reason(refused) {
+                return self.blocked(ev, reason, out);
+            }
+        }
+        if !is_status || !self.has_pending(call) {
+            self.ignored += 1;
+            return Ok(());
+        }
+        for (_, seg) in self.call_segments_mut(call) {
+            if seg.pending_since().is_some() && reason.is_some() {
+                seg.status = reason;
+            }
+        }
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, ""));
+        self.settle_call(call, &mut emit);
         Ok(())
     }
 
@@ -670,13 +756,11 @@ impl Translator {
     /// the queue its `Newexten` named.
     fn blocked(
         &mut self,
-        msg: &Message,
+        ev: &Incoming<'_>,
         reason: BlockedReason,
-        ts: TimestampMs,
         out: &mut Vec<Event<'static>>,
-        base: impl Fn(&str, &str) -> String,
     ) -> Result<(), String> {
-        let call = ident(msg, "Uniqueid")?;
+        let call = ident(ev.msg, "Uniqueid")?;
         let queue = self.entering.take(call).ok_or_else(|| {
             format!(
                 "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
@@ -685,12 +769,27 @@ impl Translator {
         if let Some(problem) = identifier_problem(&queue, MAX_IDENT) {
             return Err(format!("Newexten AppData: queue {queue:?} {problem}"));
         }
-        let mut emit = Emitter::new(out, self.tenant.clone(), ts, base(call, &queue));
+        let mut emit = emitter(out, self.tenant.clone(), ev.ts, ev.id(call, &queue));
         emit.push(EventBody::CallBlocked {
             call: owned(call),
             queue: Cow::Owned(queue),
             reason,
         });
+        Ok(())
+    }
+
+    /// The caller hung up.
+    fn hangup(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+        let Incoming { msg, ts, .. } = *ev;
+        // The caller is gone: whatever it left, it was not answered.
+        let call = msg.get("Uniqueid").unwrap_or("");
+        self.entering.forget(call);
+        if !self.has_pending(call) {
+            self.ignored += 1;
+            return Ok(());
+        }
+        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, ""));
+        self.settle_call(call, &mut emit);
         Ok(())
     }
 
@@ -738,7 +837,7 @@ impl Translator {
         if due.is_empty() {
             return;
         }
-        let mut emit = Emitter::new(out, self.tenant.clone(), now, String::new());
+        let mut emit = emitter(out, self.tenant.clone(), now, String::new());
         for key in due {
             if let Some(seg) = self.segments.remove(&key) {
                 self.outcome(&key, seg, &mut emit);
@@ -792,6 +891,14 @@ impl Translator {
         emit: &mut Emitter<'_>,
         call_id: impl Fn(&str, &str) -> String,
     ) {
+        self.resync_members(&r, emit);
+        let listed = self.resync_entries(&r, ts, emit, call_id);
+        self.drop_unlisted(&r, &listed, ts, emit);
+        self.synced = true;
+    }
+
+    /// Members as listed; members no longer listed leave their queues.
+    fn resync_members(&mut self, r: &Resync, emit: &mut Emitter<'_>) {
         for (agent, seen) in &r.members {
             if r.touched_members.contains(agent) {
                 continue;
@@ -836,21 +943,31 @@ impl Translator {
                 sync_state(agent, m, emit);
             }
         }
+    }
+
+    /// Waiting calls as listed; the segments listed are returned.
+    fn resync_entries(
+        &mut self,
+        r: &Resync,
+        ts: TimestampMs,
+        emit: &mut Emitter<'_>,
+        call_id: impl Fn(&str, &str) -> String,
+    ) -> HashSet<(String, String)> {
         let mut listed = HashSet::new();
-        for (call, queue, wait_s, priority) in r.entries {
-            let key = (call, queue);
+        for (call, queue, wait_s, priority) in &r.entries {
+            let key = (call.clone(), queue.clone());
             listed.insert(key.clone());
             if r.touched_segments.contains(&key) || self.segments.contains_key(&key) {
                 continue;
             }
-            let queued = valid_ts(ts.saturating_sub(ms_i64(wait_s)));
+            let queued = valid_ts(ts.saturating_sub(ms_i64(*wait_s)));
             if self.synced {
                 // Joined while we were disconnected: nobody announced it.
                 let mut sub = emit.under(queued, call_id(&key.0, &key.1));
                 sub.push(EventBody::CallQueued {
                     call: owned(&key.0),
                     queue: owned(&key.1),
-                    priority,
+                    priority: *priority,
                 });
             }
             self.segments.insert(
@@ -861,6 +978,17 @@ impl Translator {
                 },
             );
         }
+        listed
+    }
+
+    /// Calls we thought waiting but not listed left, we cannot know how.
+    fn drop_unlisted(
+        &mut self,
+        r: &Resync,
+        listed: &HashSet<(String, String)>,
+        ts: TimestampMs,
+        emit: &mut Emitter<'_>,
+    ) {
         for key in &r.before_segments {
             if listed.contains(key) || r.touched_segments.contains(key) {
                 continue;
@@ -885,7 +1013,6 @@ impl Translator {
                 });
             }
         }
-        self.synced = true;
     }
 }
 
@@ -1108,53 +1235,85 @@ fn make_id(event: &str, subject: &str, queue: &str, stamp: &str) -> String {
     format!("ami:{event:.40}:{h:016x}")
 }
 
+/// The AMI events the translator reads, told apart once by `Event:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AmiEvent {
+    CallerJoin,
+    CallerAbandon,
+    CallerLeave,
+    AgentConnect,
+    AgentComplete,
+    AgentCalled,
+    /// `AgentRingNoAnswer`, `AgentDump`.
+    RingStopped,
+    /// `QueueMemberAdded`, `…Removed`, `…Pause`, `…Status`, `…Penalty`,
+    /// `…Ringinuse`.
+    MemberChange,
+    QueueMember,
+    QueueEntry,
+    StatusComplete,
+    VarSet,
+    Hangup,
+    /// A dialplan step: `Queue()` is noted, for the calls it refuses.
+    Newexten,
+    /// Anything else: counted as ignored.
+    Other,
+}
+
+impl AmiEvent {
+    fn parse(name: &str) -> Self {
+        use AmiEvent::*;
+        match name {
+            "QueueCallerJoin" => CallerJoin,
+            "QueueCallerAbandon" => CallerAbandon,
+            "QueueCallerLeave" => CallerLeave,
+            "AgentConnect" => AgentConnect,
+            "AgentComplete" => AgentComplete,
+            "AgentCalled" => AgentCalled,
+            "AgentRingNoAnswer" | "AgentDump" => RingStopped,
+            "QueueMemberAdded"
+            | "QueueMemberRemoved"
+            | "QueueMemberPause"
+            | "QueueMemberStatus"
+            | "QueueMemberPenalty"
+            | "QueueMemberRinginuse" => MemberChange,
+            "QueueMember" => QueueMember,
+            "QueueEntry" => QueueEntry,
+            "QueueStatusComplete" => StatusComplete,
+            "Newexten" => Newexten,
+            "VarSet" => VarSet,
+            "Hangup" => Hangup,
+            _ => Other,
+        }
+    }
+}
+
+/// One AMI event being translated.
+#[derive(Clone, Copy)]
+struct Incoming<'m> {
+    /// Its `Event:`.
+    name: &'m str,
+    msg: &'m Message,
+    ts: TimestampMs,
+    /// Its `Timestamp:` (or the stand-in), for ids.
+    stamp: &'m str,
+}
+
+impl Incoming<'_> {
+    /// Ids name the AMI event: its kind, whom it is about and its time.
+    fn id(&self, subject: &str, queue: &str) -> String {
+        make_id(self.name, subject, queue, self.stamp)
+    }
+}
+
 /// Numbers the events produced for one AMI event: `<base>#<n>`.
-struct Emitter<'o> {
+fn emitter<'o>(
     out: &'o mut Vec<Event<'static>>,
     tenant: Arc<str>,
     ts: TimestampMs,
     base: String,
-    n: u32,
-}
-
-impl<'o> Emitter<'o> {
-    fn new(
-        out: &'o mut Vec<Event<'static>>,
-        tenant: Arc<str>,
-        ts: TimestampMs,
-        base: String,
-    ) -> Self {
-        Emitter {
-            out,
-            tenant,
-            ts,
-            base,
-            n: 0,
-        }
-    }
-
-    /// An emitter for events at another time under another id.
-    fn under(&mut self, ts: TimestampMs, base: String) -> Emitter<'_> {
-        Emitter {
-            out: self.out,
-            tenant: self.tenant.clone(),
-            ts,
-            base,
-            n: 0,
-        }
-    }
-
-    fn push(&mut self, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}#{}", self.base, self.n)),
-            ts: self.ts,
-            tenant: Cow::Owned(self.tenant.to_string()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
+) -> Emitter<'o> {
+    Emitter::new(out, tenant, SOURCE, ts, base, '#')
 }
 
 #[cfg(test)]

@@ -22,9 +22,8 @@
 //! connection changes, and a periodic [`Output::Tick`] to flush on.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -35,7 +34,10 @@ use super::protocol::{
     parse_json_event, parse_plain_event, reply_text, Decoder, Frame, Item, DEFAULT_MAX_MESSAGE,
 };
 use super::translate::{event_ts, EslTranslator};
+pub use crate::adapter::{system_clock, Output, Skipped, Stats};
+use crate::adapter::{Backoff, Clock};
 use wallboard_events::event::{Event, TimestampMs, DEFAULT_TENANT};
+use wallboard_events::DeadLetterCode;
 
 /// The subscription: `mod_callcenter`'s events only, as plain text.
 pub const SUBSCRIBE: &str = "event plain CUSTOM callcenter::info";
@@ -104,94 +106,31 @@ impl ClientConfig {
     }
 }
 
-/// What the client hands to its caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Authenticated and subscribed; `session` counts from 1.
-    Connected {
-        /// Number of the session, from 1.
-        session: u64,
-    },
-    /// A translated event.
-    Event(Event<'static>),
-    /// A message (or resynchronisation reply) that could not be used.
-    Skipped(Skipped),
-    /// The connection was lost; the next attempt comes after `retry_in`
-    /// (`None`: the run ends).
-    Disconnected {
-        /// What ended the connection.
-        reason: String,
-        /// Wait before the next attempt; `None`: the run ends.
-        retry_in: Option<Duration>,
-    },
-    /// Time passed (every [`ClientConfig::tick`] while connected).
-    Tick,
-}
-
-/// A skipped message: where it was in the stream, why, and its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// Its number among the messages received since the run started.
-    pub msgno: u64,
-    /// Stable machine-readable reason.
-    pub code: &'static str,
-    /// Why it could not be used.
-    pub reason: String,
-    /// The message's bytes as received.
-    pub raw: Vec<u8>,
-}
-
-/// What a run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Messages received (framed or not).
-    pub messages: u64,
-    /// Canonical events produced.
-    pub events: u64,
-    /// `FreeSWITCH` events that map to nothing.
-    pub ignored: u64,
-    /// Messages skipped.
-    pub skipped: u64,
-    /// Sessions established after the first one.
-    pub reconnects: u64,
-}
-
 /// Why a run ended early. `E` is the handler's error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ClientError<E> {
-    /// `FreeSWITCH` refused the password.
+    /// FreeSWITCH refused the password.
+    #[error(
+        "FreeSWITCH refused the event socket password ({0}); check --password \
+         (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
+    )]
     Auth(String),
-    /// `FreeSWITCH`'s ACL refused this host (`text/rude-rejection`).
+    /// FreeSWITCH's ACL refused this host (`text/rude-rejection`).
+    #[error(
+        "FreeSWITCH refused the connection ({0}); allow this host in \
+         event_socket.conf.xml's apply-inbound-acl"
+    )]
     Rejected(String),
-    /// `FreeSWITCH` refused the event subscription.
+    /// FreeSWITCH refused the event subscription.
+    #[error("FreeSWITCH refused `{SUBSCRIBE}`: {0}")]
     Subscribe(String),
     /// Without reconnection: the connection could not be made.
+    #[error("{0}")]
     Connect(String),
     /// The handler failed.
+    #[error("{0}")]
     Handler(E),
 }
-
-impl<E: fmt::Display> fmt::Display for ClientError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Auth(r) => write!(
-                f,
-                "FreeSWITCH refused the event socket password ({r}); check --password \
-                 (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
-            ),
-            ClientError::Rejected(r) => write!(
-                f,
-                "FreeSWITCH refused the connection ({r}); allow this host in \
-                 event_socket.conf.xml's apply-inbound-acl"
-            ),
-            ClientError::Subscribe(r) => write!(f, "FreeSWITCH refused `{SUBSCRIBE}`: {r}"),
-            ClientError::Connect(r) => f.write_str(r),
-            ClientError::Handler(e) => e.fmt(f),
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> std::error::Error for ClientError<E> {}
 
 /// Runs the client until `shutdown` resolves, a fatal error, or (without
 /// reconnection) the end of the connection. `handler` gets every [`Output`];
@@ -221,7 +160,7 @@ where
         handler_time: Duration::ZERO,
     };
     tokio::pin!(shutdown);
-    let mut backoff = runner.config.backoff_min;
+    let mut backoff = Backoff::new(runner.config.backoff_min, runner.config.backoff_max);
     loop {
         let mut established = false;
         let ended = tokio::select! {
@@ -244,10 +183,9 @@ where
             return Ok(runner.stats());
         }
         if established {
-            backoff = runner.config.backoff_min;
+            backoff.reset();
         }
-        let delay = backoff;
-        backoff = (backoff * 2).min(runner.config.backoff_max);
+        let delay = backoff.next_delay();
         tracing::warn!(
             "event socket {}: {reason}; reconnecting in {delay:?}",
             runner.config.addr()
@@ -344,7 +282,7 @@ where
     /// `FreeSWITCH`'s time now, as far as known: the local clock, corrected
     /// by the skew the latest event showed.
     fn server_now(&self) -> TimestampMs {
-        let local = (self.config.clock)();
+        let local = self.config.clock.now_ms();
         local.saturating_add(self.skew_ms.unwrap_or(0))
     }
 
@@ -358,7 +296,7 @@ where
     fn skip(
         &mut self,
         msgno: u64,
-        code: &'static str,
+        code: DeadLetterCode,
         reason: String,
         raw: &[u8],
     ) -> Result<(), ClientError<E>> {
@@ -490,12 +428,12 @@ where
                 let ev = match parsed {
                     Ok(ev) => ev,
                     Err(e) => {
-                        self.skip(msgno, "esl_bad_event", e.to_string(), &f.raw)?;
+                        self.skip(msgno, DeadLetterCode::EslBadEvent, e.to_string(), &f.raw)?;
                         return Ok(None);
                     }
                 };
                 if let Ok(ts) = event_ts(&ev) {
-                    self.skew_ms = Some(ts.saturating_sub((self.config.clock)()));
+                    self.skew_ms = Some(ts.saturating_sub(self.config.clock.now_ms()));
                 }
                 let mut events = std::mem::take(&mut self.events);
                 let r = self.translator.translate(&ev, &mut events);
@@ -503,7 +441,12 @@ where
                 // What was translated before an error still counts.
                 self.flush_events()?;
                 if let Err(e) = r {
-                    self.skip(msgno, "esl_untranslatable", e.to_string(), &f.raw)?;
+                    self.skip(
+                        msgno,
+                        DeadLetterCode::EslUntranslatable,
+                        e.to_string(),
+                        &f.raw,
+                    )?;
                 }
                 Ok(None)
             }
@@ -516,7 +459,7 @@ where
                 let Some(cmd) = conn.pending.pop_front() else {
                     self.skip(
                         msgno,
-                        "esl_unexpected_reply",
+                        DeadLetterCode::EslUnexpectedReply,
                         "a reply to no command".into(),
                         &f.raw,
                     )?;
@@ -541,7 +484,7 @@ where
             "" => {
                 self.skip(
                     msgno,
-                    "esl_no_type",
+                    DeadLetterCode::EslNoType,
                     "message without Content-Type".into(),
                     &f.raw,
                 )?;
@@ -549,7 +492,7 @@ where
             }
             other => {
                 let reason = format!("unexpected Content-Type {other:?}");
-                self.skip(msgno, "esl_unexpected_type", reason, &f.raw)?;
+                self.skip(msgno, DeadLetterCode::EslUnexpectedType, reason, &f.raw)?;
                 Ok(None)
             }
         }
@@ -581,6 +524,7 @@ where
                 );
                 self.emit(Output::Connected {
                     session: self.sessions,
+                    banner: None,
                 })?;
                 if self.config.resync {
                     let agents = "api callcenter_config agent list";
@@ -613,10 +557,20 @@ where
                 match r {
                     Ok(rows) => {
                         for row in rows {
-                            self.skip(msgno, "esl_resync_row", row.reason, row.row.as_bytes())?;
+                            self.skip(
+                                msgno,
+                                DeadLetterCode::EslResyncRow,
+                                row.reason,
+                                row.row.as_bytes(),
+                            )?;
                         }
                     }
-                    Err(e) => self.skip(msgno, "esl_resync", e.to_string(), text.as_bytes())?,
+                    Err(e) => self.skip(
+                        msgno,
+                        DeadLetterCode::EslResync,
+                        e.to_string(),
+                        text.as_bytes(),
+                    )?,
                 }
                 Ok(None)
             }
@@ -624,10 +578,22 @@ where
     }
 }
 
-/// The system clock, in epoch milliseconds ([`ClientConfig::clock`]).
-#[must_use]
-pub fn system_clock() -> TimestampMs {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as TimestampMs)
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+
+    #[test]
+    fn errors_say_what_to_check() {
+        let auth: ClientError<std::convert::Infallible> = ClientError::Auth("-ERR invalid".into());
+        assert_eq!(
+            auth.to_string(),
+            "FreeSWITCH refused the event socket password (-ERR invalid); check --password \
+             (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
+        );
+        let sub: ClientError<std::convert::Infallible> = ClientError::Subscribe("-ERR no".into());
+        assert_eq!(
+            sub.to_string(),
+            "FreeSWITCH refused `event plain CUSTOM callcenter::info`: -ERR no"
+        );
+    }
 }

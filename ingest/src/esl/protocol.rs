@@ -20,7 +20,9 @@
 
 use std::fmt;
 
-/// Largest message accepted by default (header block and body). `FreeSWITCH`
+use wallboard_events::DeadLetterCode;
+
+/// Largest message accepted by default (header block and body). FreeSWITCH
 /// events with every channel variable are a few tens of KiB.
 pub const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
@@ -72,7 +74,7 @@ impl fmt::Debug for Frame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Stable machine-readable code (dead-letter `wallboard-code`).
-    pub code: &'static str,
+    pub code: DeadLetterCode,
     /// What was wrong, for people.
     pub reason: String,
     /// The offending bytes (at most the first 8 KiB).
@@ -80,7 +82,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(code: &'static str, reason: String, raw: &[u8]) -> Self {
+    fn new(code: DeadLetterCode, reason: String, raw: &[u8]) -> Self {
         Problem {
             code,
             reason,
@@ -204,7 +206,7 @@ impl Decoder {
         let Some(end) = self.find_block_end() else {
             if self.buffered() > self.max {
                 let p = Problem::new(
-                    "esl_too_large",
+                    DeadLetterCode::EslTooLarge,
                     format!(
                         "header block over {} bytes without an empty line; skipped to the next one",
                         self.max
@@ -227,14 +229,14 @@ impl Decoder {
         let left = &self.buf[self.start..];
         let problem = match self.discard {
             Discard::Body(n) => Some(Problem::new(
-                "esl_truncated",
+                DeadLetterCode::EslTruncated,
                 format!("connection closed {n} bytes before the end of an oversize message"),
                 left,
             )),
             _ if left.iter().all(u8::is_ascii_whitespace) => None,
             Discard::ToEmptyLine { .. } => None,
             Discard::Nothing => Some(Problem::new(
-                "esl_truncated",
+                DeadLetterCode::EslTruncated,
                 format!(
                     "connection closed inside a message ({} bytes received)",
                     left.len()
@@ -286,7 +288,7 @@ impl Decoder {
         let headers = match parse_header_lines(block, false) {
             Ok(h) => h,
             Err(reason) => {
-                let p = Problem::new("esl_garbage", reason, block);
+                let p = Problem::new(DeadLetterCode::EslGarbage, reason, block);
                 self.consume(end - self.start);
                 return Some(Item::Problem(p));
             }
@@ -298,7 +300,7 @@ impl Decoder {
                     n
                 } else {
                     let p = Problem::new(
-                        "esl_bad_length",
+                        DeadLetterCode::EslBadLength,
                         format!("Content-Length {v:?} is not a byte count"),
                         block,
                     );
@@ -310,7 +312,7 @@ impl Decoder {
         let block_len = end - self.start;
         if block_len.saturating_add(len) > self.max {
             let p = Problem::new(
-                "esl_too_large",
+                DeadLetterCode::EslTooLarge,
                 format!(
                     "message of {} bytes is over the {}-byte limit; skipped",
                     block_len.saturating_add(len),

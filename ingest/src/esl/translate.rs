@@ -10,11 +10,12 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
+use std::sync::Arc;
 
 use super::protocol::EslEvent;
+use crate::adapter::Emitter;
 use wallboard_events::event::{
-    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, SCHEMA_VERSION,
-    TS_LIMIT_MS,
+    AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, MAX_IDENT};
 
@@ -137,7 +138,7 @@ struct Agent {
 /// several, for one tenant: event ids carry the switch's `Core-UUID`).
 #[derive(Debug)]
 pub struct EslTranslator {
-    tenant: String,
+    tenant: Arc<str>,
     agents: HashMap<String, Agent>,
     /// The `Core-UUID` last seen, to name resynchronisation events.
     core: Option<String>,
@@ -149,7 +150,7 @@ impl EslTranslator {
     #[must_use]
     pub fn new(tenant: &str) -> Self {
         EslTranslator {
-            tenant: tenant.to_owned(),
+            tenant: Arc::from(tenant),
             agents: HashMap::new(),
             core: None,
             ignored: 0,
@@ -200,88 +201,19 @@ impl EslTranslator {
         if self.core.as_deref() != Some(core) {
             self.core = Some(core.to_owned());
         }
-        let mut emit = Emitter {
-            out,
-            tenant: &self.tenant,
-            prefix: format!("{core}:{seq}"),
-            ts,
-            n: 0,
-        };
+        let mut emit = emitter(out, self.tenant.clone(), ts, format!("{core}:{seq}"));
         let agents = &mut self.agents;
-        let mapped = match action {
-            "member-queue-start" | "member-queue-resume" => {
-                emit.push(EventBody::CallQueued {
-                    call: own(call_id(ev).map_err(err)?),
-                    queue: own(required_ident(ev, "CC-Queue").map_err(err)?),
-                    priority: None,
-                });
-                true
-            }
-            "member-queue-end" => member_queue_end(agents, ev, &mut emit).map_err(err)?,
-            "agent-offering" => {
-                let (agent, queue, call) = agent_queue_call(ev).map_err(err)?;
-                let a = agents.entry(agent.to_owned()).or_default();
-                learn_queue(a, agent, queue, &mut emit);
-                a.state = Some(FsState::Receiving);
-                a.call = Some(call.to_owned());
-                refresh(a, agent, &mut emit);
-                true
-            }
-            "bridge-agent-start" => {
-                let (agent, queue, call) = agent_queue_call(ev).map_err(err)?;
-                let wait_ms = secs_between(ev, "CC-Member-Joined-Time", "CC-Agent-Answered-Time")
-                    .map_err(err)?;
-                let a = agents.entry(agent.to_owned()).or_default();
-                finish_previous(a, agent, &mut emit);
-                learn_queue(a, agent, queue, &mut emit);
-                emit.push(EventBody::CallAnswered {
-                    call: own(call),
-                    queue: own(queue),
-                    agent: own(agent),
-                    wait_ms,
-                });
-                a.handling = Some(Handling {
-                    call: call.to_owned(),
-                    queue: queue.to_owned(),
-                    answered_ts: ts,
-                    talk: None,
-                });
-                a.state = Some(FsState::InQueueCall);
-                a.call = Some(call.to_owned());
-                refresh(a, agent, &mut emit);
-                true
-            }
-            "bridge-agent-end" => {
-                let (agent, queue, call) = agent_queue_call(ev).map_err(err)?;
-                let talk = secs_between(ev, "CC-Agent-Answered-Time", "CC-Bridge-Terminated-Time")
-                    .map_err(err)?;
-                let a = agents.entry(agent.to_owned()).or_default();
-                talk_ended(a, agent, queue, call, talk, &mut emit).map_err(err)?
-            }
-            "agent-status-change" => {
-                let agent = required_ident(ev, "CC-Agent").map_err(err)?;
-                let v = required(ev, "CC-Agent-Status").map_err(err)?;
-                let status = Status::parse(v)
-                    .ok_or_else(|| err(format!("unknown CC-Agent-Status {v:?}")))?;
-                let a = agents.entry(agent.to_owned()).or_default();
-                a.status = Some(status);
-                refresh(a, agent, &mut emit);
-                true
-            }
-            "agent-state-change" => {
-                let agent = required_ident(ev, "CC-Agent").map_err(err)?;
-                let v = required(ev, "CC-Agent-State").map_err(err)?;
-                let state = FsState::parse(v)
-                    .ok_or_else(|| err(format!("unknown CC-Agent-State {v:?}")))?;
-                let a = agents.entry(agent.to_owned()).or_default();
-                set_state(a, Some(state), ts);
-                refresh(a, agent, &mut emit);
-                true
-            }
-            // `members-count`, `bridge-agent-fail` (the agent's next state
-            // says the rest), `agent-*-get`, and actions of later versions.
-            _ => false,
-        };
+        let mapped = match CcAction::parse(action) {
+            CcAction::QueueStart => queue_start(ev, &mut emit),
+            CcAction::QueueEnd => member_queue_end(agents, ev, &mut emit),
+            CcAction::Offering => agent_offering(agents, ev, &mut emit),
+            CcAction::BridgeStart => bridge_start(agents, ev, &mut emit),
+            CcAction::BridgeEnd => bridge_end(agents, ev, &mut emit),
+            CcAction::StatusChange => status_change(agents, ev, &mut emit),
+            CcAction::StateChange => state_change(agents, ev, &mut emit),
+            CcAction::Other => Ok(false),
+        }
+        .map_err(err)?;
         if !mapped {
             self.ignored += 1;
         }
@@ -302,16 +234,15 @@ impl EslTranslator {
         let what = "callcenter_config agent list";
         let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
         let mut skipped = Vec::new();
-        let mut emit = Emitter {
+        let mut emit = emitter(
             out,
-            tenant: &self.tenant,
-            prefix: format!(
+            self.tenant.clone(),
+            now,
+            format!(
                 "{}:resync-agents:{now}",
                 self.core.as_deref().unwrap_or("freeswitch")
             ),
-            ts: now,
-            n: 0,
-        };
+        );
         let mut listed = HashSet::new();
         if !table.rows.is_empty() {
             let col = |name: &str| {
@@ -423,16 +354,15 @@ impl EslTranslator {
                     .insert(queue.to_owned());
             }
         }
-        let mut emit = Emitter {
+        let mut emit = emitter(
             out,
-            tenant: &self.tenant,
-            prefix: format!(
+            self.tenant.clone(),
+            now,
+            format!(
                 "{}:resync-tiers:{now}",
                 self.core.as_deref().unwrap_or("freeswitch")
             ),
-            ts: now,
-            n: 0,
-        };
+        );
         let mut names: BTreeSet<String> = tiers.keys().cloned().collect();
         names.extend(
             self.agents
@@ -476,6 +406,131 @@ impl SkippedRow {
 /// `member-queue-end`: the call left the queue, unanswered (`Cancel`) or
 /// after talking to an agent (`Terminated`). Returns whether it mapped to
 /// anything.
+/// The `CC-Action`s of `callcenter::info` that map to canonical events,
+/// told apart once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CcAction {
+    /// `member-queue-start`, `member-queue-resume`.
+    QueueStart,
+    QueueEnd,
+    Offering,
+    BridgeStart,
+    BridgeEnd,
+    StatusChange,
+    StateChange,
+    /// `members-count`, `bridge-agent-fail` (the agent's next state says
+    /// the rest), `agent-*-get`, and actions of later versions.
+    Other,
+}
+
+impl CcAction {
+    fn parse(action: &str) -> Self {
+        match action {
+            "member-queue-start" | "member-queue-resume" => CcAction::QueueStart,
+            "member-queue-end" => CcAction::QueueEnd,
+            "agent-offering" => CcAction::Offering,
+            "bridge-agent-start" => CcAction::BridgeStart,
+            "bridge-agent-end" => CcAction::BridgeEnd,
+            "agent-status-change" => CcAction::StatusChange,
+            "agent-state-change" => CcAction::StateChange,
+            _ => CcAction::Other,
+        }
+    }
+}
+
+/// Each returns whether the event mapped to anything.
+type Mapped = Result<bool, String>;
+
+fn queue_start(ev: &EslEvent, emit: &mut Emitter<'_>) -> Mapped {
+    emit.push(EventBody::CallQueued {
+        call: own(call_id(ev)?),
+        queue: own(required_ident(ev, "CC-Queue")?),
+        priority: None,
+    });
+    Ok(true)
+}
+
+fn agent_offering(
+    agents: &mut HashMap<String, Agent>,
+    ev: &EslEvent,
+    emit: &mut Emitter<'_>,
+) -> Mapped {
+    let (agent, queue, call) = agent_queue_call(ev)?;
+    let a = agents.entry(agent.to_owned()).or_default();
+    learn_queue(a, agent, queue, emit);
+    a.state = Some(FsState::Receiving);
+    a.call = Some(call.to_owned());
+    refresh(a, agent, emit);
+    Ok(true)
+}
+
+fn bridge_start(
+    agents: &mut HashMap<String, Agent>,
+    ev: &EslEvent,
+    emit: &mut Emitter<'_>,
+) -> Mapped {
+    let (agent, queue, call) = agent_queue_call(ev)?;
+    let wait_ms = secs_between(ev, "CC-Member-Joined-Time", "CC-Agent-Answered-Time")?;
+    let a = agents.entry(agent.to_owned()).or_default();
+    finish_previous(a, agent, emit);
+    learn_queue(a, agent, queue, emit);
+    emit.push(EventBody::CallAnswered {
+        call: own(call),
+        queue: own(queue),
+        agent: own(agent),
+        wait_ms,
+    });
+    a.handling = Some(Handling {
+        call: call.to_owned(),
+        queue: queue.to_owned(),
+        answered_ts: emit.ts(),
+        talk: None,
+    });
+    a.state = Some(FsState::InQueueCall);
+    a.call = Some(call.to_owned());
+    refresh(a, agent, emit);
+    Ok(true)
+}
+
+fn bridge_end(
+    agents: &mut HashMap<String, Agent>,
+    ev: &EslEvent,
+    emit: &mut Emitter<'_>,
+) -> Mapped {
+    let (agent, queue, call) = agent_queue_call(ev)?;
+    let talk = secs_between(ev, "CC-Agent-Answered-Time", "CC-Bridge-Terminated-Time")?;
+    let a = agents.entry(agent.to_owned()).or_default();
+    talk_ended(a, agent, queue, call, talk, emit)
+}
+
+fn status_change(
+    agents: &mut HashMap<String, Agent>,
+    ev: &EslEvent,
+    emit: &mut Emitter<'_>,
+) -> Mapped {
+    let agent = required_ident(ev, "CC-Agent")?;
+    let v = required(ev, "CC-Agent-Status")?;
+    let status = Status::parse(v).ok_or_else(|| format!("unknown CC-Agent-Status {v:?}"))?;
+    let a = agents.entry(agent.to_owned()).or_default();
+    a.status = Some(status);
+    refresh(a, agent, emit);
+    Ok(true)
+}
+
+fn state_change(
+    agents: &mut HashMap<String, Agent>,
+    ev: &EslEvent,
+    emit: &mut Emitter<'_>,
+) -> Mapped {
+    let agent = required_ident(ev, "CC-Agent")?;
+    let v = required(ev, "CC-Agent-State")?;
+    let state = FsState::parse(v).ok_or_else(|| format!("unknown CC-Agent-State {v:?}"))?;
+    let a = agents.entry(agent.to_owned()).or_default();
+    set_state(a, Some(state), emit.ts());
+    refresh(a, agent, emit);
+    Ok(true)
+}
+
 fn member_queue_end(
     agents: &mut HashMap<String, Agent>,
     ev: &EslEvent,
@@ -543,10 +598,10 @@ fn talk_ended(
             if h.talk.is_some() {
                 return Ok(false);
             }
-            let talk_ms = talk_ms.unwrap_or_else(|| ms_since(h.answered_ts, emit.ts));
+            let talk_ms = talk_ms.unwrap_or_else(|| ms_since(h.answered_ts, emit.ts()));
             h.talk = Some(Talk {
                 talk_ms,
-                ended_ts: emit.ts,
+                ended_ts: emit.ts(),
                 wrapping: false,
             });
         }
@@ -561,10 +616,10 @@ fn talk_ended(
             a.handling = Some(Handling {
                 call: call.to_owned(),
                 queue: queue.to_owned(),
-                answered_ts: emit.ts - talk_ms as i64,
+                answered_ts: emit.ts() - talk_ms as i64,
                 talk: Some(Talk {
                     talk_ms,
-                    ended_ts: emit.ts,
+                    ended_ts: emit.ts(),
                     wrapping: false,
                 }),
             });
@@ -606,12 +661,12 @@ fn finish_previous(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
 fn complete(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
     let Some(h) = a.handling.take() else { return };
     let talk = h.talk.unwrap_or(Talk {
-        talk_ms: ms_since(h.answered_ts, emit.ts),
-        ended_ts: emit.ts,
+        talk_ms: ms_since(h.answered_ts, emit.ts()),
+        ended_ts: emit.ts(),
         wrapping: false,
     });
     let (ts, acw_ms) = if talk.wrapping {
-        (emit.ts, ms_since(talk.ended_ts, emit.ts))
+        (emit.ts(), ms_since(talk.ended_ts, emit.ts()))
     } else {
         (talk.ended_ts, 0)
     };
@@ -705,30 +760,13 @@ fn queues_event(agent: &str, a: &Agent) -> EventBody<'static> {
 
 /// Numbers the events translated from one `FreeSWITCH` event:
 /// `<Core-UUID>:<Event-Sequence>:<n>`.
-struct Emitter<'o> {
+fn emitter<'o>(
     out: &'o mut Vec<Event<'static>>,
-    tenant: &'o str,
-    prefix: String,
+    tenant: Arc<str>,
     ts: TimestampMs,
-    n: u32,
-}
-
-impl Emitter<'_> {
-    fn push(&mut self, body: EventBody<'static>) {
-        self.push_at(self.ts, body);
-    }
-
-    fn push_at(&mut self, ts: TimestampMs, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}:{}", self.prefix, self.n)),
-            ts,
-            tenant: Cow::Owned(self.tenant.to_owned()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
+    prefix: String,
+) -> Emitter<'o> {
+    Emitter::new(out, tenant, SOURCE, ts, prefix, ':')
 }
 
 fn own(s: &str) -> Cow<'static, str> {

@@ -4,11 +4,13 @@
 //! would have logged for a simulated day).
 
 mod follow;
+mod line;
 mod translate;
 mod write;
 
 pub use follow::{
     Checkpoint, FileFollower, FollowError, FollowedLine, Position, Switch, FOLLOW_MAX_LINE,
 };
+pub use line::{line_text, LineError, LineProblem};
 pub use translate::{file_identity, QueueLogError, QueueLogTranslator, TranslatorState, SOURCE};
 pub use write::QueueLogWriter;

@@ -6,12 +6,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::Emitter;
 use wallboard_events::event::{
-    AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, SCHEMA_VERSION,
-    TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS,
 };
 use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
 
@@ -96,7 +97,7 @@ pub fn file_identity(first_line: &[u8]) -> String {
 /// Translates the lines of one `queue_log`.
 #[derive(Debug)]
 pub struct QueueLogTranslator {
-    tenant: String,
+    tenant: Arc<str>,
     /// Identifies the file in event ids ([`file_identity`]).
     source: String,
     state: TranslatorState,
@@ -109,7 +110,7 @@ impl QueueLogTranslator {
     #[must_use]
     pub fn new(tenant: &str, source: &str) -> Self {
         QueueLogTranslator {
-            tenant: tenant.to_owned(),
+            tenant: Arc::from(tenant),
             source: source.to_owned(),
             state: TranslatorState::default(),
             ignored: 0,
@@ -146,11 +147,150 @@ impl QueueLogTranslator {
         line: &str,
         out: &mut Vec<Event<'static>>,
     ) -> Result<(), QueueLogError> {
+        let f: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('|').collect();
+        let l = Fields::split(line_no, &f)?;
+        l.check_identifiers()?;
+        // Ids `<source>:<line>:<n>`.
+        let base = format!("{}:{line_no}", self.source);
+        let mut emit = Emitter::new(out, self.tenant.clone(), SOURCE, l.ts, base, ':');
+        let Some(kind) = QlEvent::parse(l.event) else {
+            self.ignored += 1;
+            return Ok(());
+        };
+        let members = &mut self.state.members;
+        match kind {
+            QlEvent::Enter => emit.push(EventBody::CallQueued {
+                call: l.call_id(),
+                queue: l.q(),
+                priority: None,
+            }),
+            QlEvent::Connect => connect(&l, members, &mut emit)?,
+            QlEvent::Complete { transferred } => {
+                complete(&l, transferred, members, &mut emit)?;
+            }
+            QlEvent::Blocked(reason) => emit.push(EventBody::CallBlocked {
+                call: l.call_id(),
+                queue: l.q(),
+                reason,
+            }),
+            QlEvent::Abandon => emit.push(EventBody::CallAbandoned {
+                call: l.call_id(),
+                queue: l.q(),
+                wait_ms: Some(l.secs_at(2, "waittime")?),
+            }),
+            QlEvent::Exit(reason) => emit.push(EventBody::CallDequeued {
+                call: l.call_id(),
+                queue: l.q(),
+                reason,
+                // EXITWITHKEY carries the key before the wait.
+                wait_ms: Some(l.secs_at(
+                    if reason == DequeueReason::ExitKey {
+                        3
+                    } else {
+                        2
+                    },
+                    "waittime",
+                )?),
+            }),
+            QlEvent::AddMember => add_member(&l, member(members, l.agent), &mut emit),
+            QlEvent::RemoveMember => remove_member(&l, member(members, l.agent), &mut emit),
+            QlEvent::Login => {
+                let m = member(members, l.agent);
+                m.logged_in = true;
+                emit.push(idle_state(l.agent, m));
+            }
+            QlEvent::Logoff => {
+                let m = member(members, l.agent);
+                m.logged_in = false;
+                m.on_call = false;
+                m.paused = None;
+                emit.push(state(l.agent, AgentState::LoggedOut, None));
+            }
+            QlEvent::Pause => pause(&l, members, &mut emit)?,
+            QlEvent::Unpause => {
+                let m = member(members, l.agent);
+                m.paused = None;
+                if !m.on_call {
+                    emit.push(idle_state(l.agent, m));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The queue_log events that map to canonical events, told apart once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QlEvent {
+    Enter,
+    Connect,
+    /// `COMPLETECALLER`, `COMPLETEAGENT`, or a transfer.
+    Complete {
+        transferred: bool,
+    },
+    /// A caller the queue refused (`events.md`, "Blocked calls"): Asterisk
+    /// writes `FULL` (`maxlen` reached), `JOINEMPTY` (no member the queue's
+    /// `joinempty` rule counts) or `JOINUNAVAIL` (no available member)
+    /// instead of `ENTERQUEUE`.
+    Blocked(BlockedReason),
+    Abandon,
+    /// `EXITWITHTIMEOUT`, `EXITEMPTY`, `EXITWITHKEY`.
+    Exit(DequeueReason),
+    AddMember,
+    RemoveMember,
+    Login,
+    Logoff,
+    /// `PAUSE`, `PAUSEALL`.
+    Pause,
+    /// `UNPAUSE`, `UNPAUSEALL`.
+    Unpause,
+}
+
+impl QlEvent {
+    /// `None` for events that map to nothing (`RINGNOANSWER`, `DID`, …).
+    fn parse(event: &str) -> Option<Self> {
+        Some(match event {
+            "ENTERQUEUE" => QlEvent::Enter,
+            "CONNECT" => QlEvent::Connect,
+            "COMPLETECALLER" | "COMPLETEAGENT" => QlEvent::Complete { transferred: false },
+            "TRANSFER" | "BLINDTRANSFER" | "ATTENDEDTRANSFER" => {
+                QlEvent::Complete { transferred: true }
+            }
+            "FULL" => QlEvent::Blocked(BlockedReason::Full),
+            "JOINEMPTY" => QlEvent::Blocked(BlockedReason::NoAgents),
+            "JOINUNAVAIL" => QlEvent::Blocked(BlockedReason::NoAvailableAgents),
+            "ABANDON" => QlEvent::Abandon,
+            "EXITWITHTIMEOUT" => QlEvent::Exit(DequeueReason::Timeout),
+            "EXITEMPTY" => QlEvent::Exit(DequeueReason::Empty),
+            "EXITWITHKEY" => QlEvent::Exit(DequeueReason::ExitKey),
+            "ADDMEMBER" => QlEvent::AddMember,
+            "REMOVEMEMBER" => QlEvent::RemoveMember,
+            "AGENTLOGIN" => QlEvent::Login,
+            "AGENTLOGOFF" => QlEvent::Logoff,
+            "PAUSE" | "PAUSEALL" => QlEvent::Pause,
+            "UNPAUSE" | "UNPAUSEALL" => QlEvent::Unpause,
+            _ => return None,
+        })
+    }
+}
+
+/// The fields of one line: `time|callid|queue|agent|event|data1|…`.
+struct Fields<'l> {
+    line_no: u64,
+    ts: i64,
+    call: &'l str,
+    queue: &'l str,
+    agent: &'l str,
+    event: &'l str,
+    data: &'l [&'l str],
+}
+
+impl<'l> Fields<'l> {
+    fn split(line_no: u64, f: &'l [&'l str]) -> Result<Self, QueueLogError> {
         let err = |reason: String| QueueLogError {
             line: line_no,
             reason,
         };
-        let f: Vec<&str> = line.trim_end_matches(['\r', '\n']).split('|').collect();
         if f.len() < 5 {
             return Err(err(format!(
                 "{} fields, expected at least 5 (time|callid|queue|agent|event)",
@@ -166,208 +306,191 @@ impl QueueLogTranslator {
                 "time {secs} is not a date between 1970 and 9999"
             )));
         }
-        let ts = secs * 1000;
-        let (call, queue, agent, event) = (f[1], f[2], f[3], f[4]);
-        let data = &f[5..];
-        // A wait or duration field, seconds → milliseconds.
-        let secs_at = |i: usize, what: &str| -> Result<u64, QueueLogError> {
-            let v = data
-                .get(i)
-                .ok_or_else(|| err(format!("{event}: missing {what} (data{})", i + 1)))?;
-            let s = v
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| err(format!("{event}: {what} {v:?} is not whole seconds")))?;
-            s.checked_mul(1000)
-                .filter(|&ms| ms <= MAX_DURATION_MS)
-                .ok_or_else(|| {
-                    err(format!(
-                        "{event}: {what} {s} s is longer than a call can last ({} s)",
-                        MAX_DURATION_MS / 1000
-                    ))
-                })
-        };
-        // The names that become identifiers must be valid ones.
-        let valid = |what: &str, v: &str| match identifier_problem(v, MAX_IDENT) {
-            Some(problem) => Err(err(format!("{event}: {what} {:?} {problem}", truncate(v)))),
-            None => Ok(()),
-        };
-        if CALL_EVENTS.contains(&event) {
-            valid("callid", call)?;
-            valid("queue", queue)?;
+        Ok(Fields {
+            line_no,
+            ts: secs * 1000,
+            call: f[1],
+            queue: f[2],
+            agent: f[3],
+            event: f[4],
+            data: &f[5..],
+        })
+    }
+
+    fn err(&self, reason: String) -> QueueLogError {
+        QueueLogError {
+            line: self.line_no,
+            reason,
         }
-        if MEMBER_EVENTS.contains(&event) {
-            valid("agent", agent)?;
+    }
+
+    /// The names that become identifiers must be valid ones.
+    fn check_identifiers(&self) -> Result<(), QueueLogError> {
+        if CALL_EVENTS.contains(&self.event) {
+            self.valid("callid", self.call)?;
+            self.valid("queue", self.queue)?;
         }
-        if matches!(event, "ADDMEMBER" | "REMOVEMEMBER") {
-            valid("queue", queue)?;
+        if MEMBER_EVENTS.contains(&self.event) {
+            self.valid("agent", self.agent)?;
         }
-        // Counting from the end (TRANSFER variants carry their own extra fields).
-        let secs_back = |k: usize, what: &str| -> Result<u64, QueueLogError> {
-            if data.len() < k {
-                return Err(err(format!("{event}: missing {what}")));
-            }
-            secs_at(data.len() - k, what)
-        };
-        let mut emit = Emitter {
-            out,
-            tenant: &self.tenant,
-            source: &self.source,
-            line: line_no,
-            ts,
-            n: 0,
-        };
-        let call_id = || Cow::Owned(call.to_owned());
-        let q = || Cow::Owned(queue.to_owned());
-        let a = || Cow::Owned(agent.to_owned());
-        if let Some(reason) = blocked_reason(event) {
-            emit.push(EventBody::CallBlocked {
-                call: call_id(),
-                queue: q(),
-                reason,
-            });
-            return Ok(());
-        }
-        match event {
-            "ENTERQUEUE" => emit.push(EventBody::CallQueued {
-                call: call_id(),
-                queue: q(),
-                priority: None,
-            }),
-            "CONNECT" => {
-                let wait = secs_at(0, "holdtime")?;
-                let m = member(&mut self.state.members, agent);
-                if !m.queues.contains(queue) {
-                    // A static member: it joins the queue and is logged in.
-                    m.queues.insert(queue.to_owned());
-                    emit.push(queues_event(agent, m));
-                }
-                m.logged_in = true;
-                m.on_call = true;
-                emit.push(EventBody::CallAnswered {
-                    call: call_id(),
-                    queue: q(),
-                    agent: a(),
-                    wait_ms: Some(wait),
-                });
-                emit.push(EventBody::AgentState {
-                    agent: a(),
-                    state: AgentState::OnCall,
-                    reason: None,
-                    call: Some(call_id()),
-                });
-            }
-            "COMPLETECALLER" | "COMPLETEAGENT" | "TRANSFER" | "BLINDTRANSFER"
-            | "ATTENDEDTRANSFER" => {
-                let transferred = !event.starts_with("COMPLETE");
-                let talk = if transferred {
-                    secs_back(2, "calltime")?
-                } else {
-                    secs_at(1, "calltime")?
-                };
-                emit.push(EventBody::CallCompleted {
-                    call: call_id(),
-                    queue: q(),
-                    agent: a(),
-                    talk_ms: talk,
-                    hold_ms: 0,
-                    acw_ms: 0,
-                    transferred,
-                });
-                let m = member(&mut self.state.members, agent);
-                m.on_call = false;
-                emit.push(idle_state(agent, m));
-            }
-            "ABANDON" => emit.push(EventBody::CallAbandoned {
-                call: call_id(),
-                queue: q(),
-                wait_ms: Some(secs_at(2, "waittime")?),
-            }),
-            "EXITWITHTIMEOUT" | "EXITEMPTY" => emit.push(EventBody::CallDequeued {
-                call: call_id(),
-                queue: q(),
-                reason: if event == "EXITEMPTY" {
-                    DequeueReason::Empty
-                } else {
-                    DequeueReason::Timeout
-                },
-                wait_ms: Some(secs_at(2, "waittime")?),
-            }),
-            "EXITWITHKEY" => emit.push(EventBody::CallDequeued {
-                call: call_id(),
-                queue: q(),
-                reason: DequeueReason::ExitKey,
-                wait_ms: Some(secs_at(3, "waittime")?),
-            }),
-            "ADDMEMBER" => {
-                let m = member(&mut self.state.members, agent);
-                m.queues.insert(queue.to_owned());
-                emit.push(queues_event(agent, m));
-                if !m.logged_in {
-                    m.logged_in = true;
-                    emit.push(idle_state(agent, m));
-                }
-            }
-            "REMOVEMEMBER" => {
-                let m = member(&mut self.state.members, agent);
-                m.queues.remove(queue);
-                emit.push(queues_event(agent, m));
-                if m.queues.is_empty() {
-                    // A dynamic member removed from its last queue is gone
-                    // in Asterisk: added again, it starts unpaused.
-                    *m = Member::default();
-                    emit.push(state(agent, AgentState::LoggedOut, None));
-                }
-            }
-            "AGENTLOGIN" => {
-                let m = member(&mut self.state.members, agent);
-                m.logged_in = true;
-                emit.push(idle_state(agent, m));
-            }
-            "AGENTLOGOFF" => {
-                let m = member(&mut self.state.members, agent);
-                m.logged_in = false;
-                m.on_call = false;
-                m.paused = None;
-                emit.push(state(agent, AgentState::LoggedOut, None));
-            }
-            "PAUSE" | "PAUSEALL" => {
-                let reason = data
-                    .first()
-                    .map(|r| r.trim())
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or("other");
-                valid("reason", reason)?;
-                let m = member(&mut self.state.members, agent);
-                m.paused = Some(reason.to_owned());
-                if !m.on_call {
-                    emit.push(idle_state(agent, m));
-                }
-            }
-            "UNPAUSE" | "UNPAUSEALL" => {
-                let m = member(&mut self.state.members, agent);
-                m.paused = None;
-                if !m.on_call {
-                    emit.push(idle_state(agent, m));
-                }
-            }
-            _ => self.ignored += 1,
+        if matches!(self.event, "ADDMEMBER" | "REMOVEMEMBER") {
+            self.valid("queue", self.queue)?;
         }
         Ok(())
     }
-}
 
-/// A caller the queue refused (`events.md`, "Blocked calls"): Asterisk
-/// writes these instead of `ENTERQUEUE` (`maxlen` reached; no member that
-/// the queue's `joinempty` rule counts; no available member).
-fn blocked_reason(event: &str) -> Option<BlockedReason> {
-    match event {
-        "FULL" => Some(BlockedReason::Full),
-        "JOINEMPTY" => Some(BlockedReason::NoAgents),
-        "JOINUNAVAIL" => Some(BlockedReason::NoAvailableAgents),
-        _ => None,
+    fn valid(&self, what: &str, v: &str) -> Result<(), QueueLogError> {
+        match identifier_problem(v, MAX_IDENT) {
+            Some(problem) => Err(self.err(format!(
+                "{}: {what} {:?} {problem}",
+                self.event,
+                truncate(v)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A wait or duration field, seconds → milliseconds.
+    fn secs_at(&self, i: usize, what: &str) -> Result<u64, QueueLogError> {
+        let event = self.event;
+        let v = self
+            .data
+            .get(i)
+            .ok_or_else(|| self.err(format!("{event}: missing {what} (data{})", i + 1)))?;
+        let s = v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| self.err(format!("{event}: {what} {v:?} is not whole seconds")))?;
+        s.checked_mul(1000)
+            .filter(|&ms| ms <= MAX_DURATION_MS)
+            .ok_or_else(|| {
+                self.err(format!(
+                    "{event}: {what} {s} s is longer than a call can last ({} s)",
+                    MAX_DURATION_MS / 1000
+                ))
+            })
+    }
+
+    /// Counting from the end (TRANSFER variants carry their own extra fields).
+    fn secs_back(&self, k: usize, what: &str) -> Result<u64, QueueLogError> {
+        if self.data.len() < k {
+            return Err(self.err(format!("{}: missing {what}", self.event)));
+        }
+        self.secs_at(self.data.len() - k, what)
+    }
+
+    fn call_id(&self) -> Cow<'static, str> {
+        Cow::Owned(self.call.to_owned())
+    }
+
+    fn q(&self) -> Cow<'static, str> {
+        Cow::Owned(self.queue.to_owned())
+    }
+
+    fn a(&self) -> Cow<'static, str> {
+        Cow::Owned(self.agent.to_owned())
     }
 }
+
+/// `CONNECT`: answered by the member, which is on the call.
+fn connect(
+    l: &Fields<'_>,
+    members: &mut Members,
+    emit: &mut Emitter<'_>,
+) -> Result<(), QueueLogError> {
+    let wait = l.secs_at(0, "holdtime")?;
+    let m = member(members, l.agent);
+    if !m.queues.contains(l.queue) {
+        // A static member: it joins the queue and is logged in.
+        m.queues.insert(l.queue.to_owned());
+        emit.push(queues_event(l.agent, m));
+    }
+    m.logged_in = true;
+    m.on_call = true;
+    emit.push(EventBody::CallAnswered {
+        call: l.call_id(),
+        queue: l.q(),
+        agent: l.a(),
+        wait_ms: Some(wait),
+    });
+    emit.push(EventBody::AgentState {
+        agent: l.a(),
+        state: AgentState::OnCall,
+        reason: None,
+        call: Some(l.call_id()),
+    });
+    Ok(())
+}
+
+/// The end of a call (or its transfer): the member is idle again.
+fn complete(
+    l: &Fields<'_>,
+    transferred: bool,
+    members: &mut Members,
+    emit: &mut Emitter<'_>,
+) -> Result<(), QueueLogError> {
+    let talk = if transferred {
+        l.secs_back(2, "calltime")?
+    } else {
+        l.secs_at(1, "calltime")?
+    };
+    emit.push(EventBody::CallCompleted {
+        call: l.call_id(),
+        queue: l.q(),
+        agent: l.a(),
+        talk_ms: talk,
+        hold_ms: 0,
+        acw_ms: 0,
+        transferred,
+    });
+    let m = member(members, l.agent);
+    m.on_call = false;
+    emit.push(idle_state(l.agent, m));
+    Ok(())
+}
+
+fn add_member(l: &Fields<'_>, m: &mut Member, emit: &mut Emitter<'_>) {
+    m.queues.insert(l.queue.to_owned());
+    emit.push(queues_event(l.agent, m));
+    if !m.logged_in {
+        m.logged_in = true;
+        emit.push(idle_state(l.agent, m));
+    }
+}
+
+fn remove_member(l: &Fields<'_>, m: &mut Member, emit: &mut Emitter<'_>) {
+    m.queues.remove(l.queue);
+    emit.push(queues_event(l.agent, m));
+    if m.queues.is_empty() {
+        // A dynamic member removed from its last queue is gone
+        // in Asterisk: added again, it starts unpaused.
+        *m = Member::default();
+        emit.push(state(l.agent, AgentState::LoggedOut, None));
+    }
+}
+
+fn pause(
+    l: &Fields<'_>,
+    members: &mut Members,
+    emit: &mut Emitter<'_>,
+) -> Result<(), QueueLogError> {
+    let reason = l
+        .data
+        .first()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .unwrap_or("other");
+    l.valid("reason", reason)?;
+    let m = member(members, l.agent);
+    m.paused = Some(reason.to_owned());
+    if !m.on_call {
+        emit.push(idle_state(l.agent, m));
+    }
+    Ok(())
+}
+
+/// The members by name.
+type Members = BTreeMap<String, Member>;
 
 /// The member named `agent`, created on first sight (without allocating
 /// for members already known).
@@ -378,32 +501,8 @@ fn member<'m>(members: &'m mut BTreeMap<String, Member>, agent: &str) -> &'m mut
     members.get_mut(agent).expect("inserted above")
 }
 
-/// Numbers the events of one line: `<source>:<line>:<n>`.
-struct Emitter<'o> {
-    out: &'o mut Vec<Event<'static>>,
-    tenant: &'o str,
-    source: &'o str,
-    line: u64,
-    ts: i64,
-    n: u32,
-}
-
-/// The `source` of the events (and heartbeats) of `queue_log` adapters.
+/// The `source` of the events (and heartbeats) of queue_log adapters.
 pub const SOURCE: &str = "asterisk-queue-log";
-
-impl Emitter<'_> {
-    fn push(&mut self, body: EventBody<'static>) {
-        self.n += 1;
-        self.out.push(Event {
-            v: SCHEMA_VERSION,
-            id: Cow::Owned(format!("{}:{}:{}", self.source, self.line, self.n)),
-            ts: self.ts,
-            tenant: Cow::Owned(self.tenant.to_owned()),
-            source: Some(Cow::Borrowed(SOURCE)),
-            body,
-        });
-    }
-}
 
 fn queues_event(agent: &str, m: &Member) -> EventBody<'static> {
     EventBody::AgentQueues {

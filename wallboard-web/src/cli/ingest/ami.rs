@@ -11,13 +11,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing, Update};
+use ingest::ami::{self, AgentKey, ClientConfig, Secret, SystemClock, Timing};
 use wallboard_events::event::DEFAULT_TENANT;
 
-use wallboard_events::Upstream;
-
+use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
-use super::{OutputArgs, Sink, Skip};
+use super::OutputArgs;
 
 #[derive(Args, Debug)]
 pub(crate) struct AmiArgs {
@@ -98,60 +97,39 @@ pub(super) fn run(args: AmiArgs) -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let stats = rt.block_on(follow(cfg, &mut sink, &origin, heartbeats));
+    let stats = rt.block_on(follow(cfg, Feed::new(&mut sink, origin, Some(heartbeats))));
     // Whatever happened, what was published is made durable.
     sink.flush()?;
     let stats = stats?;
-    eprintln!(
-        "ingest: {} events published to {}, {} AMI events ignored, {} skipped, {} reconnects",
-        sink.sent,
-        sink.describe(),
-        stats.ignored,
-        sink.skipped,
-        stats.reconnects
-    );
+    let wording = Wording {
+        ignored: "AMI events ignored",
+        skipped: "skipped",
+        reconnects: "reconnects",
+    };
+    summary(&sink, &stats, &wording);
     Ok(())
 }
 
-async fn follow(
-    cfg: ClientConfig,
-    sink: &mut Sink,
-    origin: &str,
-    mut heartbeats: Heartbeats,
-) -> Result<ami::ClientStats> {
+async fn follow(cfg: ClientConfig, mut feed: Feed<'_>) -> Result<ami::Stats> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let client = tokio::spawn(ami::run(cfg, SystemClock, tx, async {
         let _ = stopped.await;
     }));
     let mut stop = Some(stop);
-    let mut flush = tokio::time::interval(Duration::from_secs(1));
-    let mut beat = tokio::time::interval(heartbeats.every());
-    // Down until the first login; the client says when that changes.
-    let mut upstream = Upstream::Down;
+    // Heartbeats go on while the client backs off: they say it is down.
+    let mut tick = tokio::time::interval(feed.tick_every());
     let signal = crate::cli::shutdown_signal();
     tokio::pin!(signal);
     // Until the client ends (and drops its sender): on a signal it settles
     // what is open, sends it and returns.
     loop {
         tokio::select! {
-            u = rx.recv() => match u {
-                Some(u) => {
-                    let now = match &u {
-                        Update::Connected { .. } => Upstream::Up,
-                        Update::Disconnected { .. } => Upstream::Down,
-                        _ => upstream,
-                    };
-                    publish(sink, origin, u)?;
-                    if now != upstream {
-                        upstream = now;
-                        heartbeats.send(sink, upstream)?;
-                    }
-                }
+            o = rx.recv() => match o {
+                Some(o) => feed.output(o)?,
                 None => break,
             },
-            _ = beat.tick() => heartbeats.send(sink, upstream)?,
-            _ = flush.tick() => sink.flush()?,
+            _ = tick.tick() => feed.tick()?,
             () = &mut signal, if stop.is_some() => {
                 eprintln!("ingest: stopping");
                 if let Some(s) = stop.take() {
@@ -162,23 +140,4 @@ async fn follow(
     }
     let stats = client.await.context("the AMI client failed")??;
     Ok(stats)
-}
-
-fn publish(sink: &mut Sink, origin: &str, u: Update) -> Result<()> {
-    match u {
-        Update::Event(e) => sink.event(&e),
-        Update::Skipped {
-            msg_no,
-            raw,
-            code,
-            reason,
-        } => sink.skipped(Skip {
-            raw: &raw,
-            code,
-            reason: &reason,
-            origin: &format!("{origin}#{msg_no}"),
-        }),
-        // The client logs its connections itself.
-        Update::Connected { .. } | Update::Disconnected { .. } => Ok(()),
-    }
 }

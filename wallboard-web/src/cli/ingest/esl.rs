@@ -5,22 +5,17 @@
 //! reason. Skipped messages go to the dead-letter topic (or stderr) with
 //! their origin `esl:HOST:PORT#N`, N counting the messages received.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use clap::Args;
 
-use ingest::esl::{self, ClientConfig, ClientError, Output};
+use ingest::esl::{self, ClientConfig, ClientError};
 use wallboard_events::event::DEFAULT_TENANT;
 
-use wallboard_events::Upstream;
-
+use super::feed::{summary, Feed, Wording};
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
-use super::{OutputArgs, Sink, Skip};
-
-/// How often what was published is made durable (and on every
-/// disconnection, and at the end).
-const FLUSH_EVERY: Duration = Duration::from_secs(1);
+use super::OutputArgs;
 
 #[derive(Args, Debug)]
 pub(crate) struct EslArgs {
@@ -74,11 +69,17 @@ pub(super) fn run(args: EslArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let origin = format!("esl:{}:{}", args.host, args.port);
-    let mut last_flush = Instant::now();
-    let mut heartbeats = Heartbeats::new(&args.heartbeat, &args.tenant, esl::SOURCE);
+    let heartbeats = Heartbeats::new(&args.heartbeat, &args.tenant, esl::SOURCE);
+    let mut feed = Feed::new(&mut sink, origin, Some(heartbeats));
+    // The feed runs on the client's thread: a slow flush (Kafka
+    // back-pressure) stops the socket being read, and the client does not
+    // count that time against the keep-alive's reply. Heartbeats ride on
+    // the client's ticks, which come while it is connected; while it backs
+    // off none come, so the board shows the feed as lost once
+    // `feed_lost_after_s` passes.
     let result = rt.block_on(esl::run(
         config,
-        |o| publish(o, &mut sink, &origin, &mut last_flush, &mut heartbeats),
+        |o| feed.output(o),
         crate::cli::shutdown_signal(),
     ));
     // What was published is made durable whatever ended the run.
@@ -89,55 +90,11 @@ pub(super) fn run(args: EslArgs) -> Result<()> {
         Err(e) => return Err(anyhow!("{e}")),
     };
     flushed?;
-    eprintln!(
-        "ingest: {} events published to {}, {} FreeSWITCH events with no canonical event, \
-         {} messages skipped, {} reconnections",
-        sink.sent,
-        sink.describe(),
-        stats.ignored,
-        sink.skipped,
-        stats.reconnects
-    );
-    Ok(())
-}
-
-/// Publishes what the client produced. It runs on the client's thread: a
-/// slow flush (Kafka back-pressure) stops the socket being read, and the
-/// client does not count that time against the keep-alive's reply.
-///
-/// Heartbeats ride on the client's ticks, which come while it is connected
-/// (`up`); a lost connection sends one `down` at once, and while the client
-/// backs off none come, so the board shows the feed as lost once
-/// `feed_lost_after_s` passes.
-fn publish(
-    o: Output,
-    sink: &mut Sink,
-    origin: &str,
-    last_flush: &mut Instant,
-    heartbeats: &mut Heartbeats,
-) -> Result<()> {
-    match o {
-        Output::Event(e) => sink.event(&e)?,
-        Output::Skipped(s) => sink.skipped(Skip {
-            raw: &s.raw,
-            code: s.code,
-            reason: &s.reason,
-            origin: &format!("{origin}#{}", s.msgno),
-        })?,
-        // The client logs (dis)connections; make durable what came before.
-        Output::Disconnected { .. } => {
-            sink.flush()?;
-            *last_flush = Instant::now();
-            heartbeats.send(sink, Upstream::Down)?;
-        }
-        Output::Connected { .. } => heartbeats.send(sink, Upstream::Up)?,
-        Output::Tick => {
-            heartbeats.tick(sink, Upstream::Up)?;
-            if last_flush.elapsed() >= FLUSH_EVERY {
-                sink.flush()?;
-                *last_flush = Instant::now();
-            }
-        }
-    }
+    let wording = Wording {
+        ignored: "FreeSWITCH events with no canonical event",
+        skipped: "messages skipped",
+        reconnects: "reconnections",
+    };
+    summary(&sink, &stats, &wording);
     Ok(())
 }

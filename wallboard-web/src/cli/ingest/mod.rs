@@ -3,6 +3,7 @@
 
 mod ami;
 mod esl;
+mod feed;
 mod heartbeat;
 mod queue_log;
 mod sink;

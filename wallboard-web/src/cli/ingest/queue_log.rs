@@ -9,12 +9,16 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use ingest::queue_log::SOURCE as QUEUE_LOG_SOURCE;
-use ingest::queue_log::{Checkpoint, FileFollower, FollowedLine, QueueLogTranslator, Switch};
+use ingest::queue_log::{
+    line_text, Checkpoint, FileFollower, FollowedLine, LineError, LineProblem, QueueLogTranslator,
+    Switch,
+};
 use wallboard_events::event::DEFAULT_TENANT;
 use wallboard_events::Upstream;
 
+use super::feed::Feed;
 use super::heartbeat::{HeartbeatArgs, Heartbeats};
-use super::{OutputArgs, Sink, Skip};
+use super::{OutputArgs, Sink};
 
 #[derive(Args, Debug)]
 pub(crate) struct QueueLogArgs {
@@ -76,11 +80,16 @@ pub(super) fn run(args: QueueLogArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let mut lines = 0u64;
+    // An import sends no heartbeats: it ends when the file does.
+    let heartbeats =
+        (!args.once).then(|| Heartbeats::new(&args.heartbeat, &args.tenant, QUEUE_LOG_SOURCE));
+    let name = args.file.display().to_string();
+    let mut feed = Feed::new(&mut sink, name, heartbeats);
     rt.block_on(follow(
         &args,
         &mut follower,
         &mut translator,
-        &mut sink,
+        &mut feed,
         &mut lines,
     ))?;
     save(&args, &follower, &translator, &mut sink)?;
@@ -100,7 +109,7 @@ async fn follow(
     args: &QueueLogArgs,
     follower: &mut FileFollower,
     translator: &mut QueueLogTranslator,
-    sink: &mut Sink,
+    feed: &mut Feed<'_>,
     lines: &mut u64,
 ) -> Result<()> {
     let mut stop = std::pin::pin!(crate::cli::shutdown_signal());
@@ -109,25 +118,20 @@ async fn follow(
     let mut events = Vec::new();
     let mut last_save = Instant::now();
     let mut unsaved = 0u64;
-    // An import sends none: it ends when the file does.
-    let mut heartbeats =
-        (!args.once).then(|| Heartbeats::new(&args.heartbeat, &args.tenant, QUEUE_LOG_SOURCE));
     loop {
-        if let Some(h) = &mut heartbeats {
-            // Upstream is Asterisk's log: down while the file is missing.
-            let upstream = if args.file.exists() {
-                Upstream::Up
-            } else {
-                Upstream::Down
-            };
-            h.tick(sink, upstream)?;
-        }
+        // Upstream is Asterisk's log: down while the file is missing.
+        feed.upstream(if args.file.exists() {
+            Upstream::Up
+        } else {
+            Upstream::Down
+        })?;
+        feed.beat()?;
         let mut failed: Option<anyhow::Error> = None;
         let progressed = follower.poll(args.once, &mut |found| {
             if failed.is_some() {
                 return;
             }
-            let r = handle(found, &name, translator, sink, &mut events);
+            let r = handle(found, &name, translator, feed, &mut events);
             *lines += u64::from(matches!(r, Ok(true)));
             if let Err(e) = r {
                 failed = Some(e);
@@ -140,7 +144,7 @@ async fn follow(
             unsaved += 1;
             // Checkpoint at least every second while lines keep coming.
             if last_save.elapsed() >= Duration::from_secs(1) {
-                save(args, follower, translator, sink)?;
+                save(args, follower, translator, feed.sink)?;
                 (last_save, unsaved) = (Instant::now(), 0);
             }
             continue;
@@ -149,7 +153,7 @@ async fn follow(
             return Ok(());
         }
         if unsaved > 0 {
-            save(args, follower, translator, sink)?;
+            save(args, follower, translator, feed.sink)?;
             (last_save, unsaved) = (Instant::now(), 0);
         }
         tokio::select! {
@@ -165,7 +169,7 @@ fn handle(
     found: FollowedLine<'_>,
     name: &str,
     translator: &mut QueueLogTranslator,
-    sink: &mut Sink,
+    feed: &mut Feed<'_>,
     events: &mut Vec<wallboard_events::Event<'static>>,
 ) -> Result<bool> {
     match found {
@@ -181,37 +185,17 @@ fn handle(
             Ok(false)
         }
         FollowedLine::TooLong { line, size } => {
-            sink.skipped(Skip {
-                raw: &[],
-                code: "too_long",
-                reason: &format!("{size} bytes, too long for a queue_log line"),
-                origin: &format!("{name}:{line}"),
-            })?;
+            let problem = LineProblem::TooLong { size };
+            feed.skipped_line(&[], &LineError { line, problem })?;
             Ok(true)
         }
         FollowedLine::Line { line, text } => {
-            let Ok(s) = std::str::from_utf8(text) else {
-                sink.skipped(Skip {
-                    raw: text,
-                    code: "not_utf8",
-                    reason: "not valid UTF-8",
-                    origin: &format!("{name}:{line}"),
-                })?;
-                return Ok(true);
-            };
             events.clear();
-            match translator.translate(line, s, events) {
-                Ok(()) => {
-                    for e in events.iter() {
-                        sink.event(e)?;
-                    }
-                }
-                Err(e) => sink.skipped(Skip {
-                    raw: text,
-                    code: "queue_log",
-                    reason: &e.reason,
-                    origin: &format!("{name}:{line}"),
-                })?,
+            let translated =
+                line_text(line, text).and_then(|s| Ok(translator.translate(line, s, events)?));
+            match translated {
+                Ok(()) => events.iter().try_for_each(|e| feed.event(e))?,
+                Err(e) => feed.skipped_line(text, &e)?,
             }
             Ok(true)
         }

@@ -13,6 +13,7 @@ use clap::Args;
 
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
 use wallboard_events::event::{Event, DEFAULT_TENANT};
+use wallboard_events::DeadLetterCode;
 
 /// The output flags shared by every `wallboard ingest` adapter.
 #[derive(Args, Debug, Clone)]
@@ -106,7 +107,7 @@ pub(crate) struct Skip<'a> {
     /// The record as it was read.
     pub raw: &'a [u8],
     /// Stable machine-readable reason (`wallboard-code` header).
-    pub code: &'a str,
+    pub code: DeadLetterCode,
     /// What was wrong, for people.
     pub reason: &'a str,
     /// Where it came from: `file:line`, `ami:host:port`, ….
@@ -172,7 +173,7 @@ impl Sink {
                 s.raw,
                 &[
                     ("wallboard-reason", s.reason),
-                    ("wallboard-code", s.code),
+                    ("wallboard-code", s.code.as_str()),
                     ("wallboard-origin", s.origin),
                 ],
             )?;
