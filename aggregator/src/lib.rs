@@ -11,6 +11,7 @@ pub mod engine;
 pub mod freshness;
 pub mod intern;
 pub mod live;
+pub mod messages;
 pub mod pipeline;
 pub mod plausible;
 pub mod report;

@@ -37,6 +37,9 @@ pub struct LiveSnapshot {
     /// partition writer, which reads the wall clock; `None` from the engine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freshness: Option<Freshness>,
+    /// Active floor messages (`metrics.md`, "Floor messages"): attached by
+    /// the partition writer at its wall clock; empty from the engine.
+    pub messages: Vec<crate::messages::ActiveMessage>,
 }
 
 /// Member agents of a queue (or all agents) by state.
@@ -266,6 +269,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         queues,
         agents: agent_rows(engine, now),
         freshness: None,
+        messages: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod queue_log;
 pub mod simulate;
 
 pub use event::{
-    AgentState, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs, Upstream,
+    AgentState, DequeueReason, Event, EventBody, FloorMessage, Kind, MessageAction, MessagePost,
+    ScheduleSegment, Severity, TimestampMs, Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};

@@ -22,6 +22,8 @@ pub struct ReplaySummary {
     pub ignored_outcomes: u64,
     /// Heartbeats read: counted in no metric (`events.md`).
     pub heartbeats: u64,
+    /// Floor messages read: counted in no metric (`events.md`).
+    pub floor_messages: u64,
     pub other_tenants: u64,
     pub after_until: u64,
     pub rejected: u64,
@@ -149,5 +151,11 @@ fn take(
         Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
         Applied::TimeRejected(why) => s.reject(&format!("event {:?}: {why}", event.id)),
         Applied::Heartbeat => s.heartbeats += 1,
+        Applied::FloorMessage(aggregator::messages::MessageOutcome::Full) => s.reject(&format!(
+            "event {:?}: more than {} active floor messages",
+            event.id,
+            aggregator::messages::MAX_ACTIVE_MESSAGES
+        )),
+        Applied::FloorMessage(_) => s.floor_messages += 1,
     }
 }

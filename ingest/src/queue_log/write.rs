@@ -199,8 +199,10 @@ impl QueueLogWriter {
                 reason,
                 ..
             } => self.agent_state(e.ts, agent, *state, reason.as_deref()),
-            // queue_log has no line for either.
-            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => {}
+            // queue_log has no line for any of these.
+            EventBody::Schedule { .. }
+            | EventBody::Heartbeat { .. }
+            | EventBody::FloorMessage(_) => {}
         }
     }
 
