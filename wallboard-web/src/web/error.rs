@@ -51,6 +51,12 @@ pub enum ApiError {
     BodyTimeout(u64),
     #[error("{0}")]
     Unavailable(String),
+    #[error("field `{field}`: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("tenant {tenant:?} already has {limit} active floor messages, the most allowed; delete one (DELETE …/messages/{{id}}) or wait for one to expire")]
+    MessagesFull { tenant: String, limit: usize },
+    #[error("no active floor message {0:?} (GET …/messages lists them)")]
+    UnknownMessage(String),
 }
 
 impl ApiError {
@@ -60,7 +66,9 @@ impl ApiError {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
             }
-            UnknownAsset(_) => StatusCode::NOT_FOUND,
+            UnknownAsset(_) | UnknownMessage(_) => StatusCode::NOT_FOUND,
+            InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            MessagesFull { .. } => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -92,6 +100,9 @@ impl ApiError {
             UnsupportedMediaType(_) => "unsupported-media-type",
             BodyTimeout(_) => "body-timeout",
             Unavailable(_) => "unavailable",
+            InvalidField { .. } => "invalid-field",
+            MessagesFull { .. } => "messages-full",
+            UnknownMessage(_) => "unknown-message",
         }
     }
 
