@@ -513,8 +513,9 @@
     }
     // Cards have a fixed size in kiosk mode (style.css): page what does not fit.
     const fs = parseFloat(getComputedStyle(box).fontSize) || 16;
-    const [cw, ch] = opt.compact() ? [9, 1.9] : [11.5, 3.4];
-    const gap = 0.4 * fs;
+    // Card size and gap in the box's em, as in style.css.
+    const [cw, ch, g] = opt.compact() ? [10, 1.45, 0.25] : [11.5, 3.4, 0.4];
+    const gap = g * fs;
     const cols = Math.max(1, Math.floor((box.clientWidth + gap) / (cw * fs + gap)));
     const rows = Math.max(1, Math.floor((box.clientHeight + gap) / (ch * fs + gap)));
     const pages = window.WBLayout.pages(all, cols * rows);
