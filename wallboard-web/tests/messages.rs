@@ -180,7 +180,7 @@ async fn a_message_is_listed_live_and_pushed_until_deleted() {
     assert_eq!(expires - posted["posted_ms"].as_i64().unwrap(), 3_600_000);
 
     let listed = api.list().await;
-    assert_eq!(listed, [posted.clone()]);
+    assert_eq!(listed, std::slice::from_ref(&posted));
     let live: Value = api
         .http
         .get(api.url("/live"))

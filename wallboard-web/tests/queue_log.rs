@@ -185,7 +185,9 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 agent: iface(agent),
                 queues: queues.clone(),
             },
-            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => continue,
+            EventBody::Schedule { .. }
+            | EventBody::Heartbeat { .. }
+            | EventBody::FloorMessage(_) => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),
