@@ -74,7 +74,8 @@ pub struct DisplayConfig {
     pub page_s: u32,
     pub all_queues: AllQueues,
     pub state_limits_s: StateLimits,
-    /// Chime on a new critical alert (boards may also ask with `sound=1`).
+    /// Chime on a new critical alert or floor message (boards may also ask
+    /// with `sound=1`).
     pub sound: bool,
 }
 
