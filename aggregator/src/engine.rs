@@ -5,9 +5,10 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
-use wallboard_events::Event;
+use wallboard_events::{Event, EventBody, TimestampMs};
 
 use crate::config::Params;
+use crate::messages::{ActiveMessage, MessageBoard};
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
 
 /// All tenants seen by one writer.
@@ -16,6 +17,9 @@ pub struct Engine {
     #[serde(skip)]
     params: Arc<Params>,
     tenants: HashMap<Box<str>, TenantEngine>,
+    /// Floor messages by tenant (`events.md`, "Floor messages"): apart
+    /// from the tenants' engines, since a message never creates a tenant.
+    messages: HashMap<Box<str>, MessageBoard>,
 }
 
 /// Why a snapshot could not be restored.
@@ -36,14 +40,20 @@ impl Engine {
         Engine {
             params: Arc::new(params),
             tenants: HashMap::new(),
+            messages: HashMap::new(),
         }
     }
 
     /// Applies one event to its tenant's engine (created on first sight).
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
         // Before the tenant lookup: a heartbeat never creates a tenant.
-        if e.kind() == wallboard_events::Kind::Heartbeat {
-            return Applied::Heartbeat;
+        match &e.body {
+            EventBody::Heartbeat { .. } => return Applied::Heartbeat,
+            EventBody::FloorMessage(m) => {
+                let board = self.messages.entry_ref(&*e.tenant).or_default();
+                return Applied::FloorMessage(board.apply(m, e.ts));
+            }
+            _ => {}
         }
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {
             return t.apply(e);
@@ -90,6 +100,23 @@ impl Engine {
         let mut names: Vec<&str> = self.tenants.keys().map(|k| &**k).collect();
         names.sort_unstable();
         names
+    }
+
+    /// The floor messages of `tenant` active at `now` (`metrics.md`,
+    /// "Floor messages").
+    pub fn messages(&self, tenant: &str, now: TimestampMs) -> Vec<ActiveMessage> {
+        self.messages
+            .get(tenant)
+            .map(|b| b.active(now))
+            .unwrap_or_default()
+    }
+
+    /// Tenants that have floor messages kept (active or not yet dropped).
+    pub fn message_tenants(&self) -> impl Iterator<Item = &str> {
+        self.messages
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(k, _)| &**k)
     }
 
     /// The validated metric parameters every tenant uses.

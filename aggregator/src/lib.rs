@@ -15,6 +15,7 @@ pub mod freshness;
 pub mod goals;
 pub mod intern;
 pub mod live;
+pub mod messages;
 pub mod plausible;
 pub mod report;
 pub mod rolling;

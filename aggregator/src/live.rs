@@ -46,6 +46,9 @@ pub struct LiveSnapshot {
     /// partition writer, which reads the wall clock; `None` from the engine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freshness: Option<Freshness>,
+    /// Active floor messages (`metrics.md`, "Floor messages"): attached by
+    /// the partition writer at its wall clock; empty from the engine.
+    pub messages: Vec<crate::messages::ActiveMessage>,
 }
 
 /// Member agents of a queue (or all agents) by state.
@@ -208,6 +211,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         queues: queue_rows(engine, &at, day, &by_state),
         agents: agent_rows(engine, now),
         freshness: None,
+        messages: Vec::new(),
     }
 }
 

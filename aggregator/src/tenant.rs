@@ -115,6 +115,9 @@ pub enum Applied {
     TimeRejected(TimeRejection),
     /// A heartbeat: counted nowhere, not deduplicated, time unchanged.
     Heartbeat,
+    /// A floor message, kept by [`crate::Engine`]'s message boards (a
+    /// tenant's engine ignores it): counted nowhere, time unchanged.
+    FloorMessage(crate::messages::MessageOutcome),
 }
 
 /// Counters of what the engine did with its input.
@@ -343,8 +346,12 @@ impl TenantEngine {
 
     /// Applies one event of this tenant.
     pub fn apply(&mut self, e: &Event<'_>) -> Applied {
-        if let EventBody::Heartbeat { .. } = e.body {
-            return Applied::Heartbeat;
+        match e.body {
+            EventBody::Heartbeat { .. } => return Applied::Heartbeat,
+            EventBody::FloorMessage(_) => {
+                return Applied::FloorMessage(crate::messages::MessageOutcome::NotActive)
+            }
+            _ => {}
         }
         // Before the dedup check: a far time must not even rotate its window.
         let trust = self.stats.applied;
@@ -450,7 +457,7 @@ impl TenantEngine {
                 Applied::Counted
             }
             // Returned before the duplicate check, above.
-            EventBody::Heartbeat { .. } => Applied::Heartbeat,
+            EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
         };
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,

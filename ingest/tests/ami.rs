@@ -144,6 +144,7 @@ fn line(e: &Event<'_>) -> String {
         EventBody::AgentQueues { agent, queues } => format!("{ts} {agent} queues {queues:?}"),
         EventBody::Schedule { .. } => format!("{ts} schedule"),
         EventBody::Heartbeat { upstream } => format!("{ts} heartbeat {upstream}"),
+        EventBody::FloorMessage(m) => format!("{ts} floor message {}", m.message),
     }
 }
 

@@ -88,7 +88,8 @@ pub struct DisplayConfig {
     pub all_queues: AllQueues,
     /// Colour limits of time in state on agent cards, seconds.
     pub state_limits_s: StateLimits,
-    /// Chime on a new critical alert (boards may also ask with `sound=1`).
+    /// Chime on a new critical alert or floor message (boards may also ask
+    /// with `sound=1`).
     pub sound: bool,
 }
 

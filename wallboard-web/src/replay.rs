@@ -4,9 +4,9 @@
 use std::io::{self, Read};
 
 use aggregator::{Applied, Engine};
+use ingest::queue_log::{file_identity, line_text, LineError, LineProblem, QueueLogTranslator};
 use wallboard_events::event::DEFAULT_TENANT;
 use wallboard_events::jsonl::{next_id_hint, parse_line, Line, LineReader};
-use ingest::queue_log::{file_identity, line_text, LineError, LineProblem, QueueLogTranslator};
 use wallboard_events::Event;
 
 /// How many rejection reasons the summary spells out.
@@ -27,6 +27,8 @@ pub struct ReplaySummary {
     pub ignored_outcomes: u64,
     /// Heartbeats read: counted in no metric (`events.md`).
     pub heartbeats: u64,
+    /// Floor messages read: counted in no metric (`events.md`).
+    pub floor_messages: u64,
     /// Events of a tenant other than the one reported.
     pub other_tenants: u64,
     /// Events after `--until`, not applied.
@@ -152,5 +154,11 @@ fn take(
         Applied::SegmentAlreadyEnded => s.ignored_outcomes += 1,
         Applied::TimeRejected(why) => s.reject(&format!("event {:?}: {why}", event.id)),
         Applied::Heartbeat => s.heartbeats += 1,
+        Applied::FloorMessage(aggregator::messages::MessageOutcome::Full) => s.reject(&format!(
+            "event {:?}: more than {} active floor messages",
+            event.id,
+            aggregator::messages::MAX_ACTIVE_MESSAGES
+        )),
+        Applied::FloorMessage(_) => s.floor_messages += 1,
     }
 }

@@ -259,7 +259,21 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/tenants/edge/alerts/acknowledge", "A"),
     ("POST", "/api/v1/tenants/edge/alerts/silence", "A"),
     ("POST", "/ingest/v1/events", "IA"),
+    ("GET", "/api/v1/tenants/edge/messages", "RA"),
+    ("POST", "/api/v1/tenants/edge/messages", "A"),
+    ("DELETE", "/api/v1/tenants/edge/messages/m0", "A"),
 ];
+
+/// A body the route takes (in the access matrix and the OpenAPI check).
+fn body_for(path: &str) -> &'static str {
+    if path.starts_with("/ingest") {
+        r#"{"v":1,"id":"m1","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"m1","queue":"q3"}"#
+    } else if path.ends_with("/messages") {
+        r#"{"text":"matrix","severity":"info","ttl_s":60}"#
+    } else {
+        r#"{"rule":"long wait","subject":"*","minutes":1}"#
+    }
+}
 
 /// What a request to `path` with `token` should get: 2xx/404 when allowed
 /// (an acknowledgement of an alert that is not firing is a 404), else 401
@@ -274,14 +288,11 @@ async fn check_matrix(config: AppConfig, tokens: &[(char, &str)]) {
         for (role, token) in creds {
             let mut r = match *method {
                 "GET" => c.get(format!("http://{addr}{path}")),
+                "DELETE" => c.delete(format!("http://{addr}{path}")),
                 _ => c
                     .post(format!("http://{addr}{path}"))
                     .header("content-type", "application/json")
-                    .body(if path.starts_with("/ingest") {
-                        r#"{"v":1,"id":"m1","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"m1","queue":"q3"}"#
-                    } else {
-                        r#"{"rule":"long wait","subject":"*","minutes":1}"#
-                    }),
+                    .body(body_for(path)),
             };
             if let Some(t) = token {
                 r = r.bearer_auth(t);
@@ -289,7 +300,7 @@ async fn check_matrix(config: AppConfig, tokens: &[(char, &str)]) {
             let status = r.send().await.unwrap().status().as_u16();
             let allowed = *roles == "open" || role.is_some_and(|r| roles.contains(r));
             let want: &[u16] = match (allowed, role) {
-                (true, _) => &[200, 404],
+                (true, _) => &[200, 201, 204, 404],
                 (false, Some(_)) => &[403],
                 (false, None) => &[401],
             };
@@ -298,7 +309,8 @@ async fn check_matrix(config: AppConfig, tokens: &[(char, &str)]) {
                 "{method} {path} with {role:?} token {token:?}: {status}, want {want:?}"
             );
             if allowed && status == 404 {
-                assert!(path.ends_with("/acknowledge"), "{method} {path}: 404");
+                let absent = path.ends_with("/acknowledge") || path.ends_with("/m0");
+                assert!(absent, "{method} {path}: 404");
             }
         }
     }
@@ -572,17 +584,17 @@ fn request(
 ) -> reqwest::RequestBuilder {
     let url = format!(
         "{base}{}",
-        path.replace("{tenant}", tenant).replace("{file}", "app.js")
+        path.replace("{tenant}", tenant)
+            .replace("{file}", "app.js")
+            .replace("{id}", "m0")
     );
     match method {
         "get" => c.get(url),
-        "post" => c.post(url).header("content-type", "application/json").body(
-            if path.starts_with("/ingest") {
-                r#"{"v":1,"id":"o1","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"o1","queue":"q3"}"#
-            } else {
-                r#"{"rule":"long wait","subject":"*","minutes":1}"#
-            },
-        ),
+        "delete" => c.delete(url),
+        "post" => c
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body_for(path)),
         other => panic!("undocumented method {other}"),
     }
 }

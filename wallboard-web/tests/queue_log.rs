@@ -194,7 +194,9 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 ..
             } => continue,
             EventBody::CallBlocked { .. } => e.body.clone(),
-            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => continue,
+            EventBody::Schedule { .. }
+            | EventBody::Heartbeat { .. }
+            | EventBody::FloorMessage(_) => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),

@@ -158,8 +158,17 @@
       state.last = msg;
       state.lastAt = performance.now();
       state.offset = msg.server_ms - Date.now();
-      render();
-      freshness();
+      // Messages at once (cheap); the board once for a burst of pushes, so
+      // a slow screen never falls behind the pushes.
+      floorMessages(msg.snapshot, new Map(msg.targets.map((x) => [x.name, x])));
+      if (!state.renderQueued) {
+        state.renderQueued = true;
+        setTimeout(() => {
+          state.renderQueued = false;
+          render();
+          freshness();
+        }, 0);
+      }
     };
     ws.onclose = () => {
       state.connected = false;
@@ -541,8 +550,9 @@
     }
     // Cards have a fixed size in kiosk mode (style.css): page what does not fit.
     const fs = parseFloat(getComputedStyle(box).fontSize) || 16;
-    const [cw, ch] = opt.compact() ? [9, 1.9] : [11.5, 3.4];
-    const gap = 0.4 * fs;
+    // Card size and gap in the box's em, as in style.css.
+    const [cw, ch, g] = opt.compact() ? [10, 1.45, 0.25] : [11.5, 3.4, 0.4];
+    const gap = g * fs;
     const cols = Math.max(1, Math.floor((box.clientWidth + gap) / (cw * fs + gap)));
     const rows = Math.max(1, Math.floor((box.clientHeight + gap) / (ch * fs + gap)));
     const pages = window.WBLayout.pages(all, cols * rows);
@@ -603,25 +613,38 @@
 
   /** One short chime per new critical alert; never again for the same firing. */
   function chime(live) {
-    for (const a of live) {
-      const key = `${a.rule}|${a.subject}|${a.since_ms}`;
-      if (a.severity !== "critical" || state.chimed.has(key)) continue;
-      state.chimed.add(key);
-      if (!opt.sound()) continue;
-      state.chimes++;
-      try {
-        const ctx = state.audio || (state.audio = new AudioContext());
-        const o = ctx.createOscillator(), g = ctx.createGain();
-        o.frequency.value = 880;
-        g.gain.setValueAtTime(0.25, ctx.currentTime);
-        g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.6);
-        o.connect(g).connect(ctx.destination);
-        o.start();
-        o.stop(ctx.currentTime + 0.6);
-      } catch (e) {
-        // No audio device: the banner still shows.
-      }
+    for (const a of live) if (a.severity === "critical") ring(`alert|${a.rule}|${a.subject}|${a.since_ms}`);
+  }
+
+  /** Chimes once for `key` (an alert's firing, a message's id), never again. */
+  function ring(key) {
+    if (state.chimed.has(key)) return;
+    state.chimed.add(key);
+    if (!opt.sound()) return;
+    state.chimes++;
+    try {
+      const ctx = state.audio || (state.audio = new AudioContext());
+      const o = ctx.createOscillator(), g = ctx.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.25, ctx.currentTime);
+      g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.6);
+      o.connect(g).connect(ctx.destination);
+      o.start();
+      o.stop(ctx.currentTime + 0.6);
+    } catch (e) {
+      // No audio device: the banner still shows.
     }
+  }
+
+  /** The floor messages banner (messages.js); a new critical one chimes. */
+  function floorMessages(snap, targets) {
+    const up = window.WBMessages.render(document.getElementById("messages"), snap ? snap.messages : [], {
+      t,
+      lang: state.lang,
+      now: serverNow(),
+      queueLabel: (q) => queueLabel(q, targets.get(q)),
+    });
+    for (const m of up) if (m.severity === "critical") ring("message|" + m.id);
   }
 
   // ---- the intraday chart ---------------------------------------------------
@@ -660,6 +683,7 @@
     if (!msg) return;
     const targets = new Map(msg.targets.map((x) => [x.name, x]));
     banner(msg.alerts, targets);
+    floorMessages(msg.snapshot, targets);
     document.getElementById("tenant").textContent = msg.tenant;
     const tiles = document.getElementById("tiles");
     const snap = msg.snapshot;

@@ -35,6 +35,7 @@ window.I18N = {
     alert_line_agent: "{rule}: {subject} · {metric} {value}, {op} {threshold}",
     chart_sl: "SL %", chart_target: "Target", chart_count: "Calls",
     status_good: "on target", status_warn: "near the limit", status_bad: "off target",
+    msg_for: "for {queues}",
   },
   "zh-CN": {
     title: "实时监控大屏", kiosk: "全屏", agents: "座席", intraday: "今日分时段",
@@ -70,6 +71,7 @@ window.I18N = {
     alert_line_agent: "{rule}：{subject} · {metric} {value}，{op} {threshold}",
     chart_sl: "服务水平 %", chart_target: "目标", chart_count: "来电",
     status_good: "达标", status_warn: "接近阈值", status_bad: "未达标",
+    msg_for: "适用：{queues}",
   },
 };
 

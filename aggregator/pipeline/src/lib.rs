@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::{oneshot, watch};
 
 use aggregator::freshness::Freshness;
+use aggregator::messages::ActiveMessage;
 use aggregator::sums::{AgentTime, QueueSums};
 use aggregator::{IntervalReport, LiveSnapshot, Range};
 
@@ -89,6 +90,9 @@ pub struct PartitionStatus {
     pub ignored_outcomes: u64,
     /// Heartbeats read (`events.md`): counted here only, in no metric.
     pub heartbeats: u64,
+    /// Floor messages applied (posts and deletes; `events.md`, "Floor
+    /// messages"): counted here only, in no metric.
+    pub floor_messages: u64,
     /// The next offset to read (everything before it is in the state).
     pub next_offset: i64,
     /// The log's end offset, when known.
@@ -135,6 +139,8 @@ pub struct PartitionView {
     pub tenants: BTreeMap<String, Arc<LiveSnapshot>>,
     /// Freshness of every tenant heard from, heartbeat-only ones included.
     pub freshness: BTreeMap<String, Freshness>,
+    /// Active floor messages of every tenant that has any, by tenant.
+    pub messages: BTreeMap<String, Arc<Vec<ActiveMessage>>>,
     /// Unix ms when this view was published.
     pub published_ms: i64,
 }
@@ -239,6 +245,14 @@ impl Hub {
             .iter()
             .flat_map(|p| p.view.borrow().freshness.clone())
             .collect()
+    }
+
+    /// The active floor messages of `tenant` (`None`: no partition has
+    /// any for it).
+    pub fn messages(&self, tenant: &str) -> Option<Arc<Vec<ActiveMessage>>> {
+        self.handles()
+            .iter()
+            .find_map(|p| p.view.borrow().messages.get(tenant).cloned())
     }
 
     /// When the newest view was published (Unix ms).

@@ -12,8 +12,9 @@ use tokio::sync::watch;
 
 use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
+use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
-use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, Upstream};
+use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
 
 use crate::snapshot::{SnapshotStore, Stored};
 use crate::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
@@ -33,7 +34,7 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
     wallboard_events::EventError::CODES
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
-        .chain([&FUTURE])
+        .chain([&FUTURE, &aggregator::messages::MESSAGES_FULL])
         .map(|c| c.as_str())
 }
 
@@ -211,6 +212,7 @@ impl PartitionStatus {
             ("late".to_owned(), self.late),
             ("out_of_order_states".to_owned(), self.out_of_order_states),
             ("ignored_outcomes".to_owned(), self.ignored_outcomes),
+            ("floor_messages".to_owned(), self.floor_messages),
         ];
         c.extend(
             self.rejected_by_reason
@@ -229,6 +231,7 @@ impl PartitionStatus {
                 "late" => self.late = *v,
                 "out_of_order_states" => self.out_of_order_states = *v,
                 "ignored_outcomes" => self.ignored_outcomes = *v,
+                "floor_messages" => self.floor_messages = *v,
                 other => {
                     if let Some(reason) = other.strip_prefix("rejected:") {
                         self.rejected_by_reason.insert(reason.to_owned(), *v);
@@ -331,9 +334,10 @@ impl State {
             Ok(e) => e,
             Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
-        if let EventBody::Heartbeat { upstream } = event.body {
-            self.heartbeat(&event, upstream);
-            return;
+        match &event.body {
+            EventBody::Heartbeat { upstream } => return self.heartbeat(&event, *upstream),
+            EventBody::FloorMessage(m) => return self.floor_message(r, &event, m),
+            _ => {}
         }
         if let Some(max) = self.cfg.max_future_ms {
             if event.ts > self.wall_ms.saturating_add(max) {
@@ -368,6 +372,7 @@ impl State {
             Applied::SegmentAlreadyEnded => self.status.ignored_outcomes += 1,
             Applied::TimeRejected(why) => return self.reject(r, why.code(), &why.to_string()),
             Applied::Heartbeat => self.status.heartbeats += 1,
+            Applied::FloorMessage(_) => self.status.floor_messages += 1,
         }
         self.freshness
             .event(&event.tenant, event.source.as_deref(), self.wall_ms);
@@ -402,6 +407,21 @@ impl State {
             self.freshness
                 .heartbeat(&event.tenant, source, upstream, self.wall_ms);
         }
+    }
+
+    /// A floor message: only the tenant's message board hears of it
+    /// (`events.md`, "Floor messages"); a full board refuses a new one.
+    fn floor_message(&mut self, r: &Record, event: &Event<'_>, m: &FloorMessage<'_>) {
+        if self.engine.apply(event) == Applied::FloorMessage(MessageOutcome::Full) {
+            let reason = format!(
+                "tenant {:?} already has {} active floor messages; message {:?} not posted",
+                &*event.tenant,
+                aggregator::messages::MAX_ACTIVE_MESSAGES,
+                &*m.message
+            );
+            return self.reject(r, aggregator::messages::MESSAGES_FULL, &reason);
+        }
+        self.status.floor_messages += 1;
     }
 
     fn totals(&self) -> Vec<crate::TenantTotals> {
@@ -443,6 +463,7 @@ impl State {
                 None => t.max_ts().unwrap_or(0),
             };
             let mut snap = live_snapshot(t, now);
+            snap.messages = self.engine.messages(name, wall);
             snap.freshness = Some(
                 self.freshness
                     .view(name, t.max_ts(), wall, &self.cfg.freshness),
@@ -463,6 +484,11 @@ impl State {
                 (name.to_owned(), view)
             })
             .collect();
+        let messages = self
+            .engine
+            .message_tenants()
+            .map(|name| (name.to_owned(), Arc::new(self.engine.messages(name, wall))))
+            .collect();
         self.status.lag = self
             .status
             .high_watermark
@@ -471,6 +497,7 @@ impl State {
             status: self.status.clone(),
             tenants,
             freshness,
+            messages,
             published_ms: wall,
         }));
         self.changed.send_modify(|v| *v += 1);

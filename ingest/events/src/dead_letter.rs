@@ -43,6 +43,8 @@ pub enum DeadLetterCode {
     EslUnexpectedType,
     EslResync,
     EslResyncRow,
+    // A floor message the aggregator's writer refuses.
+    MessagesFull,
 }
 
 impl DeadLetterCode {
@@ -77,6 +79,7 @@ impl DeadLetterCode {
             EslUnexpectedType => "esl_unexpected_type",
             EslResync => "esl_resync",
             EslResyncRow => "esl_resync_row",
+            MessagesFull => "messages_full",
         }
     }
 }
@@ -130,6 +133,7 @@ mod tests {
             EslUnexpectedType,
             EslResync,
             EslResyncRow,
+            MessagesFull,
         ];
         let mut seen: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
         assert!(seen.iter().all(|s| s

@@ -191,6 +191,64 @@ pub enum EventBody<'a> {
         /// Whether the adapter is connected to its telephony system.
         upstream: Upstream,
     },
+    /// A supervisor's message to the floor (`events.md`, "Floor
+    /// messages"): never counted, kept by the engine until it expires.
+    FloorMessage(FloorMessage<'a>),
+}
+
+/// The longest a floor message may stay up: 7 days after it is posted.
+pub const MAX_MESSAGE_TTL_MS: i64 = 7 * 86_400_000;
+
+/// The longest floor message text, in characters.
+pub const MAX_MESSAGE_TEXT: usize = 500;
+
+/// The most queues a floor message may name.
+pub const MAX_MESSAGE_QUEUES: usize = 32;
+
+/// A `floor_message` event's body: which message, and what happens to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FloorMessage<'a> {
+    pub message: Cow<'a, str>,
+    #[serde(flatten)]
+    pub action: MessageAction<'a>,
+}
+
+/// What a `floor_message` event does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum MessageAction<'a> {
+    /// Shows the message (or replaces the active one with the same id).
+    Post(MessagePost<'a>),
+    /// Takes the message down.
+    Delete,
+}
+
+/// The content of a posted floor message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessagePost<'a> {
+    pub text: Cow<'a, str>,
+    pub severity: Severity,
+    pub expires_ms: TimestampMs,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<Cow<'a, str>>,
+}
+
+impl FloorMessage<'_> {
+    fn into_owned(self) -> FloorMessage<'static> {
+        let o = |s: Cow<'_, str>| -> Cow<'static, str> { Cow::Owned(s.into_owned()) };
+        FloorMessage {
+            message: o(self.message),
+            action: match self.action {
+                MessageAction::Post(p) => MessageAction::Post(MessagePost {
+                    text: o(p.text),
+                    severity: p.severity,
+                    expires_ms: p.expires_ms,
+                    queues: p.queues.into_iter().map(o).collect(),
+                }),
+                MessageAction::Delete => MessageAction::Delete,
+            },
+        }
+    }
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -216,6 +274,7 @@ impl EventBody<'_> {
             EventBody::AgentQueues { .. } => Kind::AgentQueues,
             EventBody::Schedule { .. } => Kind::Schedule,
             EventBody::Heartbeat { .. } => Kind::Heartbeat,
+            EventBody::FloorMessage(_) => Kind::FloorMessage,
         }
     }
 
@@ -324,6 +383,7 @@ impl EventBody<'_> {
                     .collect(),
             },
             EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
+            EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
         }
     }
 }
@@ -407,6 +467,16 @@ string_enum! {
         Schedule = "schedule",
         /// An adapter is alive.
         Heartbeat = "heartbeat",
+        FloorMessage = "floor_message",
+    }
+}
+
+string_enum! {
+    /// How urgent a floor message is.
+    Severity {
+        Info = "info",
+        Warning = "warning",
+        Critical = "critical",
     }
 }
 

@@ -13,8 +13,10 @@ use serde::Deserialize;
 
 use crate::dead_letter::DeadLetterCode;
 use crate::event::{
-    AgentState, BlockedReason, DequeueReason, Event, EventBody, Kind, ScheduleSegment, TimestampMs,
-    Upstream, DEFAULT_TENANT, MAX_DURATION_MS, MAX_EVENT_BYTES, SCHEMA_VERSION, TS_LIMIT_MS,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, FloorMessage, Kind, MessageAction,
+    MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream, DEFAULT_TENANT, MAX_DURATION_MS,
+    MAX_EVENT_BYTES, MAX_MESSAGE_QUEUES, MAX_MESSAGE_TEXT, MAX_MESSAGE_TTL_MS, SCHEMA_VERSION,
+    TS_LIMIT_MS,
 };
 
 /// Why an event was rejected.
@@ -167,6 +169,11 @@ const KNOWN_FIELDS: &[&str] = &[
     "to_ms",
     "segments",
     "upstream",
+    "action",
+    "message",
+    "text",
+    "severity",
+    "expires_ms",
 ];
 
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
@@ -194,6 +201,11 @@ enum F {
     ToMs,
     Segments,
     Upstream,
+    Action,
+    Message,
+    Text,
+    Severity,
+    ExpiresMs,
 }
 
 impl F {
@@ -221,6 +233,11 @@ impl F {
             "to_ms" => F::ToMs,
             "segments" => F::Segments,
             "upstream" => F::Upstream,
+            "action" => F::Action,
+            "message" => F::Message,
+            "text" => F::Text,
+            "severity" => F::Severity,
+            "expires_ms" => F::ExpiresMs,
             _ => return None,
         })
     }
@@ -450,7 +467,7 @@ impl<'a> RawEvent<'a> {
                 Some(_) => {}
             }
         }
-        let body = self.body(kind)?;
+        let body = self.body(kind, ts)?;
         Ok(Event {
             v,
             id,
@@ -469,7 +486,7 @@ impl<'a> RawEvent<'a> {
         self.optional(f).map(|v| duration(v, f.name())).transpose()
     }
 
-    fn body(&mut self, kind: Kind) -> Res<EventBody<'a>> {
+    fn body(&mut self, kind: Kind, ts: TimestampMs) -> Res<EventBody<'a>> {
         Ok(match kind {
             Kind::CallQueued => EventBody::CallQueued {
                 call: self.id_field(F::Call)?,
@@ -622,8 +639,90 @@ impl<'a> RawEvent<'a> {
                 })?;
                 EventBody::Heartbeat { upstream }
             }
+            Kind::FloorMessage => EventBody::FloorMessage(self.floor_message(ts)?),
         })
     }
+
+    /// A `floor_message` body (`events.md`, "Floor messages").
+    fn floor_message(&mut self, ts: TimestampMs) -> Res<FloorMessage<'a>> {
+        let message = self.id_field(F::Message)?;
+        let action = string(self.required(F::Action)?, "action", 1, usize::MAX)?;
+        let action = match &*action {
+            "post" => MessageAction::Post(self.message_post(ts)?),
+            "delete" => MessageAction::Delete,
+            other => {
+                return Err(EventError::field_err(
+                    "action",
+                    format!(
+                        "unknown action {:?} (expected post or delete)",
+                        truncate(other)
+                    ),
+                ))
+            }
+        };
+        Ok(FloorMessage { message, action })
+    }
+
+    fn message_post(&mut self, ts: TimestampMs) -> Res<MessagePost<'a>> {
+        let text = ident(self.required(F::Text)?, "text", MAX_MESSAGE_TEXT)?;
+        let severity_text = string(self.required(F::Severity)?, "severity", 1, usize::MAX)?;
+        let severity = Severity::from_str(&severity_text).ok_or_else(|| {
+            EventError::field_err(
+                "severity",
+                format!(
+                    "unknown severity {:?} (expected one of {})",
+                    truncate(&severity_text),
+                    list(Severity::ALL.iter().map(|s| s.as_str()))
+                ),
+            )
+        })?;
+        let expires_ms = timestamp(self.required(F::ExpiresMs)?, "expires_ms")?;
+        check_expiry(ts, expires_ms)?;
+        let queues = match self.optional(F::Queues) {
+            None => Vec::new(),
+            Some(Loose::Array(items)) if items.len() > MAX_MESSAGE_QUEUES => {
+                return Err(EventError::field_err(
+                    "queues",
+                    format!(
+                        "names {} queues, more than {MAX_MESSAGE_QUEUES}",
+                        items.len()
+                    ),
+                ))
+            }
+            Some(Loose::Array(items)) => items
+                .into_iter()
+                .map(|q| ident(q, "queues", MAX_ID))
+                .collect::<Res<Vec<_>>>()?,
+            Some(other) => return Err(wrong_type("queues", "an array of queue names", &other)),
+        };
+        Ok(MessagePost {
+            text,
+            severity,
+            expires_ms,
+            queues,
+        })
+    }
+}
+
+/// A floor message expires after it is posted, within
+/// [`MAX_MESSAGE_TTL_MS`].
+fn check_expiry(ts: TimestampMs, expires_ms: TimestampMs) -> Res<()> {
+    if expires_ms <= ts {
+        return Err(EventError::field_err(
+            "expires_ms",
+            format!("{expires_ms} is not after ts {ts}"),
+        ));
+    }
+    if expires_ms - ts > MAX_MESSAGE_TTL_MS {
+        return Err(EventError::field_err(
+            "expires_ms",
+            format!(
+                "is {} ms after ts, more than {MAX_MESSAGE_TTL_MS} (7 days)",
+                expires_ms - ts
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl<'a> RawEvent<'a> {
@@ -1052,5 +1151,57 @@ mod tests {
         assert_eq!(e.to_json(), line);
         let again = e.to_json();
         assert_eq!(parse_event_str(&again).unwrap(), e);
+    }
+
+    #[test]
+    fn floor_messages_parse_round_trip_and_name_what_is_wrong() {
+        let post = r#"{"v":1,"id":"msg-m1-post","ts":1000,"tenant":"acme","kind":"floor_message","message":"m1","action":"post","text":"<b>午餐</b> lunch","severity":"critical","expires_ms":61000,"queues":["sales"]}"#;
+        let e = parse_event_str(post).unwrap();
+        assert_eq!(e.kind(), Kind::FloorMessage);
+        assert_eq!(e.to_json(), post);
+        let delete = r#"{"v":1,"id":"msg-m1-delete","ts":2000,"tenant":"acme","kind":"floor_message","message":"m1","action":"delete"}"#;
+        let d = parse_event_str(delete).unwrap();
+        assert!(matches!(
+            d.body,
+            EventBody::FloorMessage(FloorMessage {
+                action: MessageAction::Delete,
+                ..
+            })
+        ));
+        assert_eq!(parse_event_str(&d.to_json()).unwrap(), d);
+        let week = MAX_MESSAGE_TTL_MS + 1001;
+        for (bad, want) in [
+            (
+                post.replace("\"critical\"", "\"panic\""),
+                "field `severity`: unknown severity \"panic\"",
+            ),
+            (
+                post.replace("61000", "1000"),
+                "field `expires_ms`: 1000 is not after ts 1000",
+            ),
+            (
+                post.replace("61000", &week.to_string()),
+                "field `expires_ms`: is 604800001 ms after ts",
+            ),
+            (
+                post.replace(r#""text":"<b>午餐</b> lunch","#, ""),
+                "field `text`: is required",
+            ),
+            (
+                post.replace("lunch", "lunch\\u0007"),
+                "field `text`: contains a control character",
+            ),
+            (
+                post.replace("\"post\"", "\"shout\""),
+                "field `action`: unknown action \"shout\"",
+            ),
+            (
+                delete.replace(r#""message":"m1","#, ""),
+                "field `message`: is required",
+            ),
+        ] {
+            let got = err(&bad);
+            assert!(got.starts_with(want), "{bad}: {got}");
+        }
     }
 }

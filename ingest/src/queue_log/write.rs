@@ -216,8 +216,10 @@ impl QueueLogWriter {
                     self.line(e.ts, &uid, queue, "NONE", event, &[""]);
                 }
             }
-            // queue_log has no line for either.
-            EventBody::Schedule { .. } | EventBody::Heartbeat { .. } => {}
+            // queue_log has no line for any of these.
+            EventBody::Schedule { .. }
+            | EventBody::Heartbeat { .. }
+            | EventBody::FloorMessage(_) => {}
         }
     }
 

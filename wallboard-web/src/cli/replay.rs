@@ -201,6 +201,10 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
             "outcomes for already-ended queue segments ignored",
         ),
         (s.heartbeats, "heartbeats read (counted in no metric)"),
+        (
+            s.floor_messages,
+            "floor messages read (counted in no metric)",
+        ),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),
         (

@@ -46,6 +46,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../ui/chart.js"),
     ),
+    (
+        "messages.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/messages.js"),
+    ),
     // uPlot (MIT, ui/vendor/uPlot.LICENSE), vendored so that nothing is
     // fetched at run time and building needs no Node.
     (

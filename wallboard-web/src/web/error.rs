@@ -90,6 +90,25 @@ pub enum ApiError {
     /// 503: not ready (no view published yet, a partition not durable) or at `server.max_connections`.
     #[error("{0}")]
     Unavailable(String),
+    /// 422: a field of the body is well-formed but not acceptable.
+    #[error("field `{field}`: {reason}")]
+    InvalidField {
+        /// The field, as named in the body.
+        field: &'static str,
+        /// Why it is refused.
+        reason: String,
+    },
+    #[error("tenant {tenant:?} already has {limit} active floor messages, the most allowed; delete one (DELETE …/messages/{{id}}) or wait for one to expire")]
+    /// 409: the tenant already has the most active floor messages.
+    MessagesFull {
+        /// The tenant.
+        tenant: String,
+        /// The most active messages a tenant may have.
+        limit: usize,
+    },
+    /// 404: no active floor message has this id.
+    #[error("no active floor message {0:?} (GET …/messages lists them)")]
+    UnknownMessage(String),
 }
 
 impl ApiError {
@@ -97,15 +116,18 @@ impl ApiError {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         use ApiError::{
-            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
-            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
-            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+            BadBody, BadQuery, BodyTimeout, Forbidden, InvalidField, MessagesFull,
+            MethodNotAllowed, NotWebSocket, PayloadTooLarge, TooManyEvents, Unauthorized,
+            Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute, UnknownRule,
+            UnknownTenant, UnsupportedMediaType,
         };
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
             }
-            UnknownAsset(_) => StatusCode::NOT_FOUND,
+            UnknownAsset(_) | UnknownMessage(_) => StatusCode::NOT_FOUND,
+            InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            MessagesFull { .. } => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -121,9 +143,10 @@ impl ApiError {
     #[must_use]
     pub fn kind(&self) -> &'static str {
         use ApiError::{
-            BadBody, BadQuery, BodyTimeout, Forbidden, MethodNotAllowed, NotWebSocket,
-            PayloadTooLarge, TooManyEvents, Unauthorized, Unavailable, UnknownAlert, UnknownAsset,
-            UnknownRoute, UnknownRule, UnknownTenant, UnsupportedMediaType,
+            BadBody, BadQuery, BodyTimeout, Forbidden, InvalidField, MessagesFull,
+            MethodNotAllowed, NotWebSocket, PayloadTooLarge, TooManyEvents, Unauthorized,
+            Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute, UnknownRule,
+            UnknownTenant, UnsupportedMediaType,
         };
         match self {
             UnknownRoute { .. } => "unknown-route",
@@ -142,6 +165,9 @@ impl ApiError {
             UnsupportedMediaType(_) => "unsupported-media-type",
             BodyTimeout(_) => "body-timeout",
             Unavailable(_) => "unavailable",
+            InvalidField { .. } => "invalid-field",
+            MessagesFull { .. } => "messages-full",
+            UnknownMessage(_) => "unknown-message",
         }
     }
 

@@ -196,7 +196,10 @@ async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Vec<u8
 }
 
 /// Sends the accepted events where this mode's events go.
-async fn store(sink: IngestSink, accepted: Vec<(String, Vec<u8>)>) -> Result<(), ApiError> {
+pub(super) async fn store(
+    sink: IngestSink,
+    accepted: Vec<(String, Vec<u8>)>,
+) -> Result<(), ApiError> {
     let sent = tokio::task::spawn_blocking(move || -> Result<(), String> {
         match sink {
             IngestSink::Bus(bus) => bus.send(accepted.into_iter().map(|(_, p)| p).collect()),

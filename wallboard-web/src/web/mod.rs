@@ -7,6 +7,7 @@ mod auth;
 mod conn;
 pub mod error;
 mod ingest;
+mod messages;
 mod metrics;
 mod push_cache;
 mod time_param;
@@ -137,6 +138,7 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(from_fn(auth::require_json))
                 .route_layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
+        .merge(messages::routes(&state))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route_layer(from_fn_with_state(state.clone(), auth::require_read));

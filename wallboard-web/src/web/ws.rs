@@ -131,6 +131,8 @@ struct Filtered<'a> {
     queues: Vec<&'a aggregator::live::QueueLive>,
     agents: Vec<&'a aggregator::live::AgentLiveRow>,
     freshness: Option<&'a aggregator::freshness::Freshness>,
+    /// Every active floor message of the tenant, whatever the queues.
+    messages: &'a [aggregator::messages::ActiveMessage],
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
@@ -150,6 +152,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
             .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
             .collect(),
         freshness: snap.freshness.as_ref(),
+        messages: &snap.messages,
     }
 }
 
