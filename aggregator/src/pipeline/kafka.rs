@@ -7,8 +7,16 @@
 //! and the position in the log always match. Offsets are committed to Kafka
 //! only after a snapshot including them is durable; the commit is for
 //! monitoring (lag) and for other tools, the snapshot is what recovery uses.
-//! Snapshots live in local files: an instance that takes over a partition
-//! without its file replays that partition from the log's beginning.
+//! Snapshots live in local files and in the changelog topic
+//! (`changelog.rs`): an instance that takes over a partition restores it
+//! from the newer of the two and reads on from its offset. When the log no
+//! longer holds the records after that offset, the writer is told where
+//! the log starts and marks the gap (`architecture.md`, "Never silently
+//! partial").
+//!
+//! Assignment is cooperative (`cooperative-sticky`): a rebalance hands over
+//! only the partitions that move, incrementally, so the others' writers
+//! never stop.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
@@ -26,8 +34,10 @@ use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
 
+use super::changelog::{self, ChangelogWriter, Latest};
 use super::dead_letter::DeadLetter;
-use super::writer::{self, Writer, WriterConfig, WriterHooks};
+use super::snapshot;
+use super::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
 use super::{Hub, Inbox, Record};
 
 /// Most records handed to a writer at once.
@@ -47,8 +57,20 @@ pub struct SourceConfig {
     pub topic: String,
     pub dlq_topic: String,
     pub group: String,
+    /// The changelog topic and its chunk size; `None`: local files only.
+    pub changelog: Option<ChangelogConfig>,
+    /// `session.timeout.ms` and `heartbeat.interval.ms` of the group.
+    pub session_timeout_ms: u32,
+    pub heartbeat_interval_ms: u32,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
+}
+
+/// Where the partitions' state is kept in Kafka.
+#[derive(Clone)]
+pub struct ChangelogConfig {
+    pub topic: String,
+    pub chunk_bytes: usize,
 }
 
 /// How long a snapshot waits for the dead-letter topic to confirm.
@@ -71,6 +93,7 @@ struct KafkaHooks {
     unconfirmed_bytes: usize,
     /// The publisher's failed deliveries when last confirmed.
     failed_seen: u64,
+    changelog: Option<ChangelogWriter>,
 }
 
 impl KafkaHooks {
@@ -130,6 +153,13 @@ impl WriterHooks for KafkaHooks {
             .unwrap_or_else(|e| e.into_inner())
             .insert(self.partition, next_offset);
     }
+
+    fn persist(&mut self, bytes: &[u8], next_offset: i64, taken_ms: i64) -> Result<(), String> {
+        match &mut self.changelog {
+            Some(c) => c.write(bytes, next_offset, taken_ms),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The consumer's context: owns the writers of the assigned partitions.
@@ -168,7 +198,11 @@ impl ConsumerContext for Ctx {
                     }
                     tracing::info!(partition = p, start, "partition assigned");
                 }
-                if let Err(e) = consumer.assign(tpl) {
+                let done = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
+                    _ => consumer.assign(tpl),
+                };
+                if let Err(e) = done {
                     tracing::error!("assign failed: {e}");
                 }
             }
@@ -177,7 +211,11 @@ impl ConsumerContext for Ctx {
                     self.stop_writer(e.partition());
                     tracing::info!(partition = e.partition(), "partition revoked");
                 }
-                if let Err(e) = consumer.unassign() {
+                let done = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+                    _ => consumer.unassign(),
+                };
+                if let Err(e) = done {
                     tracing::error!("unassign failed: {e}");
                 }
             }
@@ -188,9 +226,33 @@ impl ConsumerContext for Ctx {
 }
 
 impl Ctx {
+    /// Reads the partition's changelog: the newest snapshot there and a
+    /// writer that goes on from it.
+    fn changelog(&self, partition: i32) -> (Remote, Option<ChangelogWriter>) {
+        let Some(c) = &self.cfg.changelog else {
+            return (None, None);
+        };
+        let latest =
+            changelog::read_latest(&self.cfg.kafka, &c.topic, partition).unwrap_or_else(|e| {
+                tracing::error!(partition, "changelog not read, using local state only: {e}");
+                Latest::default()
+            });
+        let remote = latest.snapshot.as_ref().map(|r| {
+            r.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|b| snapshot::decode(b, &c.topic).map_err(|e| e.to_string()))
+        });
+        let writer =
+            ChangelogWriter::new(&self.cfg.kafka, &c.topic, partition, c.chunk_bytes, &latest)
+                .inspect_err(|e| tracing::error!(partition, "no changelog writer: {e}"))
+                .ok();
+        (remote, writer)
+    }
+
     /// Starts the writer of `partition`; returns the offset it resumes from.
     fn start_writer(&self, partition: i32) -> i64 {
         self.stop_writer(partition);
+        let (remote, changelog) = self.changelog(partition);
         let hooks = KafkaHooks {
             partition,
             dlq: self.dlq.clone(),
@@ -199,16 +261,27 @@ impl Ctx {
             unconfirmed: Vec::new(),
             unconfirmed_bytes: 0,
             failed_seen: self.dlq.failed(),
+            changelog,
         };
-        let w = writer::spawn(
+        let w = writer::spawn_restored(
             WriterConfig {
                 partition,
                 ..self.cfg.writer.clone()
             },
             Box::new(hooks),
             self.changed.clone(),
+            remote,
         );
-        let start = w.start_offset;
+        let mut start = w.start_offset;
+        match changelog::log_start(&self.cfg.kafka, &self.cfg.topic, partition) {
+            Ok(low) if low > start => {
+                // Sent before any record: the writer marks the gap first.
+                let _ = w.handle.inbox.send(Inbox::LogStartsAt(low));
+                start = low;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(partition, "log start unknown: {e}"),
+        }
         self.hub.attach(w.handle.clone());
         self.writers
             .lock()
@@ -278,6 +351,12 @@ pub fn start(
         .kafka
         .client_config(&[
             ("group.id", &cfg.group),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            ("session.timeout.ms", &cfg.session_timeout_ms.to_string()),
+            (
+                "heartbeat.interval.ms",
+                &cfg.heartbeat_interval_ms.to_string(),
+            ),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", "earliest"),
