@@ -37,6 +37,11 @@ pub struct LiveSnapshot {
     /// partition writer, which reads the wall clock; `None` from the engine.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freshness: Option<Freshness>,
+    /// Ranges whose numbers may miss events (`metrics.md`, "The interval
+    /// report", `incomplete`): attached by the partition writer; absent
+    /// when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<crate::IncompleteInterval>,
 }
 
 /// Member agents of a queue (or all agents) by state.
@@ -266,6 +271,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         queues,
         agents: agent_rows(engine, now),
         freshness: None,
+        incomplete: Vec::new(),
     }
 }
 

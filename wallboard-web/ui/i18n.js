@@ -86,3 +86,12 @@ Object.assign(window.I18N["zh-CN"], {
   fr_days: "{n} 天", fr_hours: "{n} 小时", fr_minutes: "{n} 分钟", fr_seconds: "{n} 秒",
   fr_src_queue_log: "Asterisk", fr_src_ami: "Asterisk AMI", fr_src_esl: "FreeSWITCH", fr_src_simulator: "模拟器",
 });
+// Rebuilt from a log that lost records (docs/architecture.md, "Never silently partial").
+Object.assign(window.I18N.en, {
+  incomplete_until: "Incomplete data: intervals until {t} may miss events (the log lost records)",
+  incomplete_open: "Incomplete data: events were lost from the log; numbers may be short",
+});
+Object.assign(window.I18N["zh-CN"], {
+  incomplete_until: "数据不完整：{t} 之前的时段可能缺少事件（日志中的记录已丢失）",
+  incomplete_open: "数据不完整：日志中的事件已丢失，数字可能偏少",
+});

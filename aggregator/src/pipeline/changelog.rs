@@ -422,7 +422,7 @@ pub async fn retention_ms(kafka: &KafkaSettings, topic: &str) -> Result<Option<i
 
 /// Whether a topic's retention keeps what recovery needs.
 pub fn retention_is_enough(retention_ms: i64) -> bool {
-    retention_ms < 0 || retention_ms >= MIN_RETENTION_MS
+    !(0..MIN_RETENTION_MS).contains(&retention_ms)
 }
 
 #[cfg(test)]

@@ -514,6 +514,12 @@ impl State {
                 None => t.max_ts().unwrap_or(0),
             };
             let mut snap = live_snapshot(t, now);
+            snap.incomplete = self
+                .status
+                .incomplete
+                .iter()
+                .map(|i| i.interval(t.clock()))
+                .collect();
             snap.freshness = Some(
                 self.freshness
                     .view(name, t.max_ts(), wall, &self.cfg.freshness),

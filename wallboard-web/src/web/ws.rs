@@ -130,6 +130,8 @@ struct Filtered<'a> {
     queues: Vec<&'a aggregator::live::QueueLive>,
     agents: Vec<&'a aggregator::live::AgentLiveRow>,
     freshness: Option<&'a aggregator::freshness::Freshness>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    incomplete: &'a [aggregator::IncompleteInterval],
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
@@ -149,6 +151,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
             .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
             .collect(),
         freshness: snap.freshness.as_ref(),
+        incomplete: &snap.incomplete,
     }
 }
 
