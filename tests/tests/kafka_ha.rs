@@ -348,6 +348,9 @@ fn a_rebuild_from_a_truncated_log_without_changelog_is_marked_incomplete() {
         "{marked}"
     );
     assert_eq!(marked["reason"], "log_truncated");
+    // The board's feed carries it too (the note on the board).
+    let live = get_json(&a.url("/api/v1/tenants/acme/live")).unwrap();
+    assert_eq!(live["incomplete"], report["incomplete"]);
     let metrics = get_text(&a.url("/metrics")).unwrap();
     let line = format!("wallboard_incomplete_ranges{{partition=\"{partition}\"}} 1");
     assert!(metrics.contains(&line), "{line} in /metrics");

@@ -385,7 +385,9 @@ pub async fn ensure_topic(
             Err((_, code)) => return Err(err(KafkaError::AdminOp(code))),
         }
     }
-    let have = partition_count(kafka, topic).map_err(err)?;
+    let have = settled_partition_count(kafka, topic, partitions)
+        .await
+        .map_err(err)?;
     if have < partitions {
         return Err(ChangelogError::Partitions {
             topic: topic.to_owned(),
@@ -394,6 +396,23 @@ pub async fn ensure_topic(
         });
     }
     Ok(())
+}
+
+/// How many partitions `topic` has, waiting up to 15 s for at least
+/// `expected` (a topic just created takes a moment to show them).
+pub async fn settled_partition_count(
+    kafka: &KafkaSettings,
+    topic: &str,
+    expected: usize,
+) -> Result<usize, KafkaError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let have = partition_count(kafka, topic)?;
+        if have >= expected || Instant::now() >= deadline {
+            return Ok(have);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// How many partitions `topic` has.

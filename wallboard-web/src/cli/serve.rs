@@ -192,8 +192,10 @@ async fn prepare_changelog(
     kafka: &wallboard_web::config::KafkaConfig,
 ) -> Result<String> {
     let topic = kafka.changelog();
-    let partitions = changelog::partition_count(settings, &kafka.topic)
+    let partitions = changelog::settled_partition_count(settings, &kafka.topic, 1)
+        .await
         .with_context(|| format!("cannot read the partitions of {}", kafka.topic))?;
+    anyhow::ensure!(partitions > 0, "topic {} shows no partitions", kafka.topic);
     changelog::ensure_topic(settings, &topic, partitions)
         .await
         .context("kafka.changelog_topic")?;
