@@ -82,6 +82,8 @@ impl Cluster {
             ("WALLBOARD_PIPELINE__SNAPSHOT_INTERVAL_S", "1"),
             ("WALLBOARD_KAFKA__SESSION_TIMEOUT_MS", "6000"),
             ("WALLBOARD_KAFKA__HEARTBEAT_INTERVAL_MS", "1000"),
+            // Snapshots of several chunks, as large states have.
+            ("WALLBOARD_KAFKA__CHANGELOG_CHUNK_BYTES", "4096"),
         ];
         i.proc = Some(spawn(&args, &envs));
     }
@@ -295,6 +297,14 @@ fn a_killed_instance_s_tenants_come_back_on_the_other_within_the_failover_time()
     }
     let moved = a.tenants();
     assert!(!moved.is_empty(), "an instance serves some tenants");
+    // Where the survivor's own partitions came from (never its file: its
+    // state directory was empty when it started).
+    let kept: Vec<(i64, Value)> = b
+        .partitions()
+        .iter()
+        .map(|p| (n(p, "partition"), p["restored_from"].clone()))
+        .collect();
+    assert!(kept.iter().all(|(_, from)| from != "file"), "{kept:?}");
     assert!(
         moved.iter().all(|t| b.report(t).is_none()),
         "the survivor does not serve them yet"
@@ -307,6 +317,14 @@ fn a_killed_instance_s_tenants_come_back_on_the_other_within_the_failover_time()
         || moved.iter().all(|t| b.report(t).is_some()).then_some(()),
     );
     eprintln!("failover: tenants back {:?} after kill -9", died.elapsed());
+    // Cooperative: the survivor's own partitions were never stopped (a
+    // restarted writer would have restored from its file).
+    for p in b.partitions() {
+        match kept.iter().find(|(k, _)| *k == n(&p, "partition")) {
+            Some((_, from)) => assert_eq!(&p["restored_from"], from, "{p}"),
+            None => assert_eq!(p["restored_from"], "changelog", "{p}"),
+        }
+    }
     for t in tenants {
         assert_eq!(
             b.report(t).as_deref(),
