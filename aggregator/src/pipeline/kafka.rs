@@ -34,7 +34,7 @@ use tokio::sync::watch;
 
 use ingest::kafka::{KafkaSettings, Publisher};
 
-use super::changelog::{self, ChangelogWriter, Latest};
+use super::changelog::{self, ChangelogWriter};
 use super::dead_letter::DeadLetter;
 use super::snapshot;
 use super::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
@@ -93,7 +93,10 @@ struct KafkaHooks {
     unconfirmed_bytes: usize,
     /// The publisher's failed deliveries when last confirmed.
     failed_seen: u64,
-    changelog: Option<ChangelogWriter>,
+    /// `Err`: the changelog could not be read at assignment, so which slot
+    /// is safe to overwrite is unknown: nothing is written (and each
+    /// snapshot counts a changelog failure).
+    changelog: Result<Option<ChangelogWriter>, String>,
 }
 
 impl KafkaHooks {
@@ -156,8 +159,9 @@ impl WriterHooks for KafkaHooks {
 
     fn persist(&mut self, bytes: &[u8], next_offset: i64, taken_ms: i64) -> Result<(), String> {
         match &mut self.changelog {
-            Some(c) => c.write(bytes, next_offset, taken_ms),
-            None => Ok(()),
+            Ok(Some(c)) => c.write(bytes, next_offset, taken_ms),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.clone()),
         }
     }
 }
@@ -228,15 +232,17 @@ impl ConsumerContext for Ctx {
 impl Ctx {
     /// Reads the partition's changelog: the newest snapshot there and a
     /// writer that goes on from it.
-    fn changelog(&self, partition: i32) -> (Remote, Option<ChangelogWriter>) {
+    fn changelog(&self, partition: i32) -> (Remote, Result<Option<ChangelogWriter>, String>) {
         let Some(c) = &self.cfg.changelog else {
-            return (None, None);
+            return (None, Ok(None));
         };
-        let latest =
-            changelog::read_latest(&self.cfg.kafka, &c.topic, partition).unwrap_or_else(|e| {
+        let latest = match changelog::read_latest(&self.cfg.kafka, &c.topic, partition) {
+            Ok(l) => l,
+            Err(e) => {
                 tracing::error!(partition, "changelog not read, using local state only: {e}");
-                Latest::default()
-            });
+                return (None, Err(format!("not read at assignment ({e})")));
+            }
+        };
         let remote = latest.snapshot.as_ref().map(|r| {
             r.as_ref()
                 .map_err(Clone::clone)
@@ -244,8 +250,8 @@ impl Ctx {
         });
         let writer =
             ChangelogWriter::new(&self.cfg.kafka, &c.topic, partition, c.chunk_bytes, &latest)
-                .inspect_err(|e| tracing::error!(partition, "no changelog writer: {e}"))
-                .ok();
+                .map(Some)
+                .map_err(|e| format!("no producer: {e}"));
         (remote, writer)
     }
 
