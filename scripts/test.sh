@@ -33,6 +33,8 @@ WALLBOARD_TEST_KAFKA="$(deploy/kafka/start.sh | tail -n1)"
 export WALLBOARD_TEST_KAFKA
 cargo build --locked --bin wallboard
 cargo test --locked -p tests --test kafka -- --ignored --test-threads 2
+# Several instances: changelog restore, kill -9 failover, truncated logs.
+cargo test --locked -p tests --test kafka_ha -- --ignored --test-threads 3
 
 step "Prometheus: promtool checks, rule unit tests, a real scrape"
 # Debian's prometheus package brings promtool.

@@ -28,5 +28,5 @@ pub mod time;
 pub use config::{ConfigError, MetricsConfig, Params};
 pub use engine::{Engine, SnapshotError};
 pub use live::{live_snapshot, LiveSnapshot};
-pub use report::{interval_report, IntervalReport, Range};
+pub use report::{interval_report, IncompleteInterval, IncompleteReason, IntervalReport, Range};
 pub use tenant::{Applied, EngineStats, ParamsChanged, TenantEngine};

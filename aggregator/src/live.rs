@@ -49,6 +49,11 @@ pub struct LiveSnapshot {
     /// Active floor messages (`metrics.md`, "Floor messages"): attached by
     /// the partition writer at its wall clock; empty from the engine.
     pub messages: Vec<crate::messages::ActiveMessage>,
+    /// Ranges whose numbers may miss events (`metrics.md`, "The interval
+    /// report", `incomplete`): attached by the partition writer; absent
+    /// when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<crate::IncompleteInterval>,
 }
 
 /// Member agents of a queue (or all agents) by state.
@@ -212,6 +217,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         agents: agent_rows(engine, now),
         freshness: None,
         messages: Vec::new(),
+        incomplete: Vec::new(),
     }
 }
 

@@ -37,10 +37,45 @@ pub struct IntervalReport {
     /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
     /// (`metrics.md`, "Intraday attainment").
     pub attainment: BTreeMap<String, crate::attainment::Attainment>,
+    /// Event-time ranges whose rows may miss events (absent when none:
+    /// `metrics.md`, "The interval report").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<IncompleteInterval>,
     /// Rows per (queue, interval), the tenant-wide `*` row first in each interval.
     pub queues: Vec<QueueRow>,
     /// Rows per (agent, interval) where the agent was staffed, scheduled or completed a call.
     pub agents: Vec<AgentRow>,
+}
+
+/// Why rows may miss events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncompleteReason {
+    /// The state was rebuilt from a log whose first records were deleted.
+    LogTruncated,
+}
+
+/// A range of event time whose rows may miss events; `None`: unbounded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncompleteInterval {
+    pub start_ms: Option<TimestampMs>,
+    pub end_ms: Option<TimestampMs>,
+    pub reason: IncompleteReason,
+}
+
+impl IncompleteInterval {
+    /// Whether it overlaps the intervals `range` selects.
+    pub fn overlaps(&self, range: &Range) -> bool {
+        let starts_before_end = match (self.start_ms, range.to) {
+            (Some(s), Some(to)) => s < to,
+            _ => true,
+        };
+        let ends_after_start = match (self.end_ms, range.from) {
+            (Some(e), Some(from)) => e > from,
+            _ => true,
+        };
+        starts_before_end && ends_after_start
+    }
 }
 
 /// The four service-level variants at one threshold.
@@ -405,6 +440,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         short_abandon_s: params.short_abandon_s,
         short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
         attainment: crate::attainment::of_report(&queues, &params.goals, now),
+        incomplete: Vec::new(),
         queues,
         agents,
     }

@@ -189,6 +189,59 @@ pub struct KafkaConfig {
     /// Passed to librdkafka as they are: `security.protocol`,
     /// `sasl.mechanisms`, `sasl.username`, `ssl.ca.location`, …
     pub properties: BTreeMap<String, String>,
+    /// Compacted topic of the partitions' durable state; empty:
+    /// `<topic>-changelog` (`architecture.md`, "State that lives in Kafka").
+    pub changelog_topic: String,
+    /// Largest chunk of a snapshot in one changelog record.
+    pub changelog_chunk_bytes: usize,
+    /// How long a silent member keeps its partitions (failover time).
+    pub session_timeout_ms: u32,
+    pub heartbeat_interval_ms: u32,
+}
+
+impl KafkaConfig {
+    /// The changelog topic in use.
+    pub fn changelog(&self) -> String {
+        if self.changelog_topic.is_empty() {
+            format!("{}-changelog", self.topic)
+        } else {
+            self.changelog_topic.clone()
+        }
+    }
+
+    /// Refuses group and changelog settings that make no sense.
+    fn check(&self) -> Result<(), (String, String)> {
+        let key = |k: &str| format!("kafka.{k}");
+        if self.changelog_chunk_bytes < 1024 {
+            return Err((
+                key("changelog_chunk_bytes"),
+                format!("at least 1024 bytes, got {}", self.changelog_chunk_bytes),
+            ));
+        }
+        if !(1000..=300_000).contains(&self.session_timeout_ms) {
+            return Err((
+                key("session_timeout_ms"),
+                format!("1000 to 300000 ms, got {}", self.session_timeout_ms),
+            ));
+        }
+        let hb = self.heartbeat_interval_ms;
+        if hb == 0 || hb.saturating_mul(3) > self.session_timeout_ms {
+            return Err((
+                key("heartbeat_interval_ms"),
+                format!(
+                    "1 ms to a third of kafka.session_timeout_ms ({} ms), got {hb}",
+                    self.session_timeout_ms
+                ),
+            ));
+        }
+        if self.changelog() == self.topic || self.changelog() == self.dlq_topic {
+            return Err((
+                key("changelog_topic"),
+                "must differ from kafka.topic and kafka.dlq_topic".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for KafkaConfig {
@@ -200,6 +253,10 @@ impl Default for KafkaConfig {
             group: "wallboard".into(),
             partitions: 3,
             properties: BTreeMap::new(),
+            changelog_topic: String::new(),
+            changelog_chunk_bytes: 512 << 10,
+            session_timeout_ms: 6000,
+            heartbeat_interval_ms: 1000,
         }
     }
 }
@@ -465,6 +522,7 @@ impl AppConfig {
 
     /// What makes no sense beyond what the types say: the key and why.
     fn check(&self) -> Result<(), (String, String)> {
+        self.kafka.check()?;
         let m = &self.metrics;
         for (i, &t) in m.sl_thresholds_s.iter().enumerate() {
             check_threshold(format!("metrics.sl_thresholds_s[{i}]"), t)?;

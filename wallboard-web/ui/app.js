@@ -678,12 +678,24 @@
     render();
   });
 
+  // Numbers rebuilt from a log that lost records (docs/architecture.md,
+  // "Never silently partial"): said on the board, never hidden.
+  function incomplete(ranges) {
+    const note = document.getElementById("incomplete");
+    const list = ranges || [];
+    note.hidden = list.length === 0;
+    note.textContent = list
+      .map((r) => (r.end_ms == null ? t("incomplete_open") : t("incomplete_until", { t: hm(r.end_ms) })))
+      .join(" · ");
+  }
+
   function render() {
     const msg = state.last;
     if (!msg) return;
     const targets = new Map(msg.targets.map((x) => [x.name, x]));
     banner(msg.alerts, targets);
     floorMessages(msg.snapshot, targets);
+    incomplete(msg.snapshot ? msg.snapshot.incomplete : null);
     document.getElementById("tenant").textContent = msg.tenant;
     const tiles = document.getElementById("tiles");
     const snap = msg.snapshot;

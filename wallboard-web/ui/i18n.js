@@ -104,3 +104,13 @@ Object.assign(window.I18N["zh-CN"], {
   attained: "达标时段", attained_title: "今日已结束时段中 {v}@{s}秒 不低于 {p} 的个数",
   m_staffing_gap: "座席缺口", m_required_agents: "所需座席", m_projected_service_level: "预计服务水平",
 });
+
+// Rebuilt from a log that lost records (docs/architecture.md, "Never silently partial").
+Object.assign(window.I18N.en, {
+  incomplete_until: "Incomplete data: intervals until {t} may miss events (the log lost records)",
+  incomplete_open: "Incomplete data: events were lost from the log; numbers may be short",
+});
+Object.assign(window.I18N["zh-CN"], {
+  incomplete_until: "数据不完整：{t} 之前的时段可能缺少事件（日志中的记录已丢失）",
+  incomplete_open: "数据不完整：日志中的事件已丢失，数字可能偏少",
+});

@@ -7,8 +7,16 @@
 //! and the position in the log always match. Offsets are committed to Kafka
 //! only after a snapshot including them is durable; the commit is for
 //! monitoring (lag) and for other tools, the snapshot is what recovery uses.
-//! Snapshots live in local files: an instance that takes over a partition
-//! without its file replays that partition from the log's beginning.
+//! Snapshots live in local files and in the changelog topic
+//! (`changelog.rs`): an instance that takes over a partition restores it
+//! from the newer of the two and reads on from its offset. When the log no
+//! longer holds the records after that offset, the writer is told where
+//! the log starts and marks the gap (`architecture.md`, "Never silently
+//! partial").
+//!
+//! Assignment is cooperative (`cooperative-sticky`): a rebalance hands over
+//! only the partitions that move, incrementally, so the others' writers
+//! never stop.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
@@ -27,8 +35,10 @@ use tokio::sync::watch;
 use ingest::kafka::{KafkaSettings, Publisher};
 use wallboard_events::DeadLetterCode;
 
+use crate::changelog::{self, ChangelogWriter};
 use crate::dead_letter::DeadLetter;
-use crate::writer::{self, Writer, WriterConfig, WriterHooks};
+use crate::snapshot;
+use crate::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
 use crate::{Hub, Inbox, Record};
 
 /// Most records handed to a writer at once.
@@ -52,8 +62,20 @@ pub struct SourceConfig {
     pub dlq_topic: String,
     /// Consumer group id.
     pub group: String,
+    /// The changelog topic and its chunk size; `None`: local files only.
+    pub changelog: Option<ChangelogConfig>,
+    /// `session.timeout.ms` and `heartbeat.interval.ms` of the group.
+    pub session_timeout_ms: u32,
+    pub heartbeat_interval_ms: u32,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
+}
+
+/// Where the partitions' state is kept in Kafka.
+#[derive(Clone)]
+pub struct ChangelogConfig {
+    pub topic: String,
+    pub chunk_bytes: usize,
 }
 
 /// How long a snapshot waits for the dead-letter topic to confirm.
@@ -76,6 +98,10 @@ struct KafkaHooks {
     unconfirmed_bytes: usize,
     /// The publisher's failed deliveries when last confirmed.
     failed_seen: u64,
+    /// `Err`: the changelog could not be read at assignment, so which slot
+    /// is safe to overwrite is unknown: nothing is written (and each
+    /// snapshot counts a changelog failure).
+    changelog: Result<Option<ChangelogWriter>, String>,
 }
 
 impl KafkaHooks {
@@ -135,6 +161,14 @@ impl WriterHooks for KafkaHooks {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(self.partition, next_offset);
     }
+
+    fn persist(&mut self, bytes: &[u8], next_offset: i64, taken_ms: i64) -> Result<(), String> {
+        match &mut self.changelog {
+            Ok(Some(c)) => c.write(bytes, next_offset, taken_ms),
+            Ok(None) => Ok(()),
+            Err(e) => Err(e.clone()),
+        }
+    }
 }
 
 /// The consumer's context: owns the writers of the assigned partitions.
@@ -177,7 +211,11 @@ impl ConsumerContext for Ctx {
                     }
                     tracing::info!(partition = p, start, "partition assigned");
                 }
-                if let Err(e) = consumer.assign(tpl) {
+                let done = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
+                    _ => consumer.assign(tpl),
+                };
+                if let Err(e) = done {
                     tracing::error!("assign failed: {e}");
                 }
             }
@@ -186,7 +224,11 @@ impl ConsumerContext for Ctx {
                     self.stop_writer(e.partition());
                     tracing::info!(partition = e.partition(), "partition revoked");
                 }
-                if let Err(e) = consumer.unassign() {
+                let done = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+                    _ => consumer.unassign(),
+                };
+                if let Err(e) = done {
                     tracing::error!("unassign failed: {e}");
                 }
             }
@@ -197,9 +239,35 @@ impl ConsumerContext for Ctx {
 }
 
 impl Ctx {
+    /// Reads the partition's changelog: the newest snapshot there and a
+    /// writer that goes on from it.
+    fn changelog(&self, partition: i32) -> (Remote, Result<Option<ChangelogWriter>, String>) {
+        let Some(c) = &self.cfg.changelog else {
+            return (None, Ok(None));
+        };
+        let latest = match changelog::read_latest(&self.cfg.kafka, &c.topic, partition) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(partition, "changelog not read, using local state only: {e}");
+                return (None, Err(format!("not read at assignment ({e})")));
+            }
+        };
+        let remote = latest.snapshot.as_ref().map(|r| {
+            r.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|b| snapshot::decode(b, &c.topic).map_err(|e| e.to_string()))
+        });
+        let writer =
+            ChangelogWriter::new(&self.cfg.kafka, &c.topic, partition, c.chunk_bytes, &latest)
+                .map(Some)
+                .map_err(|e| format!("no producer: {e}"));
+        (remote, writer)
+    }
+
     /// Starts the writer of `partition`; returns the offset it resumes from.
     fn start_writer(&self, partition: i32) -> i64 {
         self.stop_writer(partition);
+        let (remote, changelog) = self.changelog(partition);
         let hooks = KafkaHooks {
             partition,
             dlq: self.dlq.clone(),
@@ -208,16 +276,27 @@ impl Ctx {
             unconfirmed: Vec::new(),
             unconfirmed_bytes: 0,
             failed_seen: self.dlq.failed(),
+            changelog,
         };
-        let w = writer::spawn(
+        let w = writer::spawn_restored(
             WriterConfig {
                 partition,
                 ..self.cfg.writer.clone()
             },
             Box::new(hooks),
             self.changed.clone(),
+            remote,
         );
-        let start = w.start_offset;
+        let mut start = w.start_offset;
+        match changelog::log_start(&self.cfg.kafka, &self.cfg.topic, partition) {
+            Ok(low) if low > start => {
+                // Sent before any record: the writer marks the gap first.
+                let _ = w.handle.inbox.send(Inbox::LogStartsAt(low));
+                start = low;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(partition, "log start unknown: {e}"),
+        }
         self.hub.attach(w.handle.clone());
         self.writers
             .lock()
@@ -287,6 +366,12 @@ pub fn start(
         .kafka
         .client_config(&[
             ("group.id", &cfg.group),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            ("session.timeout.ms", &cfg.session_timeout_ms.to_string()),
+            (
+                "heartbeat.interval.ms",
+                &cfg.heartbeat_interval_ms.to_string(),
+            ),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", "earliest"),

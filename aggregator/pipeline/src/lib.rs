@@ -6,6 +6,7 @@
 //! requests between batches.
 
 pub mod bus;
+pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
@@ -21,7 +22,8 @@ use tokio::sync::{oneshot, watch};
 use aggregator::freshness::Freshness;
 use aggregator::messages::ActiveMessage;
 use aggregator::sums::{AgentTime, QueueSums};
-use aggregator::{IntervalReport, LiveSnapshot, Range};
+use aggregator::time::IntervalClock;
+use aggregator::{IncompleteInterval, IncompleteReason, IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
 #[derive(Debug, Clone)]
@@ -52,6 +54,9 @@ pub enum Inbox {
     },
     /// The log's end offset, for lag (Kafka's high watermark).
     HighWatermark(i64),
+    /// The log's first available offset, when it is past the state's next
+    /// offset: the records in between are gone (sent before any records).
+    LogStartsAt(i64),
     /// Write a snapshot now and stop.
     Stop,
 }
@@ -118,6 +123,53 @@ pub struct PartitionStatus {
     /// Snapshots refused at start (checksum mismatch, unreadable, older
     /// format, other metric settings): the partition was rebuilt from the log.
     pub snapshots_rejected: u64,
+    /// Changelog writes that failed since the writer started.
+    pub changelog_failures: u64,
+    /// Where the state was restored from.
+    pub restored_from: RestoredFrom,
+    /// Ranges of records that could not be rebuilt (oldest first).
+    pub incomplete: Vec<IncompleteRange>,
+}
+
+/// Where a writer's state came from when it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoredFrom {
+    /// No state: built from the log.
+    #[default]
+    Nothing,
+    /// The local snapshot file.
+    File,
+    /// The changelog topic.
+    Changelog,
+}
+
+/// Records `[from_offset, to_offset)` of the partition were gone when its
+/// state had to be rebuilt (`architecture.md`, "Never silently partial").
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct IncompleteRange {
+    pub from_offset: i64,
+    pub to_offset: i64,
+    /// The newest event time in the state before the gap (none: no state).
+    pub newest_ts_before: Option<i64>,
+    /// The event time of the first event applied after the gap.
+    pub first_ts_after: Option<i64>,
+    pub reason: IncompleteReason,
+}
+
+impl IncompleteRange {
+    /// The range in a tenant's intervals: from the start of the interval of
+    /// the newest event before the gap to the end of the interval of the
+    /// first event after it.
+    pub fn interval(&self, clock: &IntervalClock) -> IncompleteInterval {
+        IncompleteInterval {
+            start_ms: self.newest_ts_before.map(|t| clock.interval_of(t).0),
+            end_ms: self
+                .first_ts_after
+                .map(|t| clock.interval_end(clock.interval_of(t))),
+            reason: self.reason,
+        }
+    }
 }
 
 impl PartitionStatus {

@@ -6,7 +6,8 @@
 //! A file is the magic line, the xxh3-64 checksum of the body (8 bytes,
 //! little-endian) and the body (postcard). A file whose checksum does not
 //! match (a flipped bit, a torn sector) is never trusted: reading it is an
-//! error, and its partition is rebuilt from the log.
+//! error, and its partition is rebuilt from the log. The same bytes are
+//! what the changelog topic stores (`changelog.rs`).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-const MAGIC: &[u8; 8] = b"WBSNAP2\n";
+const MAGIC: &[u8; 8] = b"WBSNAP3\n";
 
 /// A snapshot file's contents.
 #[derive(Debug, Serialize, Deserialize)]
@@ -28,6 +29,39 @@ pub struct Stored {
     pub engine: Vec<u8>,
     /// The partition's counters, so they survive restarts too.
     pub counters: Vec<(String, u64)>,
+    /// Ranges that could not be rebuilt (`architecture.md`, "Never silently
+    /// partial"): they stay marked across restarts and failovers.
+    pub incomplete: Vec<super::IncompleteRange>,
+}
+
+/// The bytes of a snapshot: magic, checksum, body.
+pub fn encode(stored: &Stored) -> io::Result<Vec<u8>> {
+    let body = postcard::to_stdvec(stored).map_err(io::Error::other)?;
+    let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + body.len());
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(&xxh3_64(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
+}
+
+/// Checks and decodes [`encode`]'s bytes; `what` names them in errors.
+pub fn decode(bytes: &[u8], what: &str) -> io::Result<Stored> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
+    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
+        invalid(format!(
+            "{what} is not a wallboard snapshot of this version"
+        ))
+    })?;
+    let (sum, body) = rest
+        .split_first_chunk::<8>()
+        .ok_or_else(|| invalid(format!("{what}: truncated")))?;
+    let (stored, computed) = (u64::from_le_bytes(*sum), xxh3_64(body));
+    if stored != computed {
+        return Err(invalid(format!(
+            "{what}: checksum mismatch (stored {stored:016x}, computed {computed:016x}): corrupt"
+        )));
+    }
+    postcard::from_bytes(body).map_err(|e| io::Error::other(format!("{what}: {e}")))
 }
 
 /// Snapshots of one topic's partitions in a directory.
@@ -53,14 +87,16 @@ impl SnapshotStore {
 
     /// Writes the snapshot of `partition` durably.
     pub fn write(&self, partition: i32, stored: &Stored) -> io::Result<()> {
+        self.write_bytes(partition, &encode(stored)?)
+    }
+
+    /// Writes [`encode`]'s bytes of the snapshot of `partition` durably.
+    pub fn write_bytes(&self, partition: i32, bytes: &[u8]) -> io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let path = self.path(partition);
         let tmp = path.with_extension("tmp");
-        let body = postcard::to_stdvec(stored).map_err(io::Error::other)?;
         let mut f = File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&xxh3_64(&body).to_le_bytes())?;
-        f.write_all(&body)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, &path)?;
         if let Some(dir) = path.parent() {
@@ -77,31 +113,11 @@ impl SnapshotStore {
 }
 
 fn read_file(path: &Path) -> io::Result<Option<Stored>> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidData, why);
-    let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-        invalid(format!(
-            "{} is not a wallboard snapshot of this version",
-            path.display()
-        ))
-    })?;
-    let (sum, body) = rest
-        .split_first_chunk::<8>()
-        .ok_or_else(|| invalid(format!("{}: truncated", path.display())))?;
-    let (stored, computed) = (u64::from_le_bytes(*sum), xxh3_64(body));
-    if stored != computed {
-        return Err(invalid(format!(
-            "{}: checksum mismatch (stored {stored:016x}, computed {computed:016x}): corrupt",
-            path.display()
-        )));
+    match fs::read(path) {
+        Ok(b) => decode(&b, &path.display().to_string()).map(Some),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
-    postcard::from_bytes(body)
-        .map(Some)
-        .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -122,6 +138,7 @@ mod tests {
                         taken_ms: 1,
                         engine: vec![1, 2, 3],
                         counters: vec![("applied".into(), 4)],
+                        incomplete: vec![],
                     },
                 )
                 .unwrap();
@@ -142,6 +159,7 @@ mod tests {
             taken_ms: 1,
             engine: vec![7; 40],
             counters: vec![("applied".into(), 72080)],
+            incomplete: vec![],
         };
         store.write(0, &stored).unwrap();
         let path = dir.join("t-0.snapshot");

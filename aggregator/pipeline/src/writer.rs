@@ -16,8 +16,11 @@ use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
 use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
 
-use crate::snapshot::{SnapshotStore, Stored};
-use crate::{Inbox, PartitionHandle, PartitionStatus, PartitionView, Record};
+use crate::snapshot::{self, SnapshotStore, Stored};
+use crate::{
+    Inbox, IncompleteRange, PartitionHandle, PartitionStatus, PartitionView, Record, RestoredFrom,
+};
+use aggregator::IncompleteReason;
 
 /// How many batches or requests may queue up in a writer's inbox.
 const INBOX_CAPACITY: usize = 64;
@@ -73,6 +76,15 @@ pub trait WriterHooks: Send + 'static {
     }
     /// A snapshot including everything before `next_offset` is durable.
     fn snapshot_written(&mut self, _next_offset: i64) {}
+    /// Keeps a snapshot's bytes elsewhere too (the changelog topic).
+    fn persist(
+        &mut self,
+        _snapshot: &[u8],
+        _next_offset: i64,
+        _taken_ms: i64,
+    ) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Logs dead letters (the in-process bus has no dead-letter topic).
@@ -102,7 +114,22 @@ pub fn spawn(
     hooks: Box<dyn WriterHooks>,
     changed: watch::Sender<u64>,
 ) -> Writer {
-    let (engine, status) = restore(&cfg);
+    spawn_restored(cfg, hooks, changed, None)
+}
+
+/// A snapshot found outside the local directory (the changelog), or why
+/// the one there was refused.
+pub type Remote = Option<Result<Stored, String>>;
+
+/// Starts the writer of `cfg.partition` from the newer of its local
+/// snapshot and `remote` (the local file wins a tie: no bytes to fetch).
+pub fn spawn_restored(
+    cfg: WriterConfig,
+    hooks: Box<dyn WriterHooks>,
+    changed: watch::Sender<u64>,
+    remote: Remote,
+) -> Writer {
+    let (engine, status) = restore(&cfg, remote);
     let partition = cfg.partition;
     let start_offset = status.next_offset;
     let (view_tx, view_rx) = watch::channel(Arc::new(PartitionView {
@@ -140,8 +167,8 @@ pub fn spawn(
     }
 }
 
-fn restore(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
-    let (engine, mut status) = restore_snapshot(cfg);
+fn restore(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
+    let (engine, mut status) = restore_snapshot(cfg, remote);
     status.durable_ms = unix_ms();
     status.snapshot_interval_ms = cfg
         .snapshots
@@ -150,7 +177,32 @@ fn restore(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
     (engine, status)
 }
 
-fn restore_snapshot(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
+/// The local snapshot, or why there is none usable.
+fn local_snapshot(cfg: &WriterConfig) -> Result<Option<Stored>, String> {
+    match &cfg.snapshots {
+        None => Ok(None),
+        Some(store) => store.read(cfg.partition).map_err(|e| e.to_string()),
+    }
+}
+
+fn restore_snapshot(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
+    let mut rejected = 0;
+    let mut refused = |what: &str, e: String| {
+        // Never trusted: a wrong offset would skip or recount records.
+        tracing::error!(partition = cfg.partition, "{what} snapshot refused: {e}");
+        rejected += 1;
+    };
+    let local = local_snapshot(cfg).unwrap_or_else(|e| {
+        refused("local", e);
+        None
+    });
+    let remote = remote.and_then(|r| r.map_err(|e| refused("changelog", e)).ok());
+    let chosen = match (local, remote) {
+        (Some(l), Some(r)) if r.next_offset > l.next_offset => Some((r, RestoredFrom::Changelog)),
+        (Some(l), _) => Some((l, RestoredFrom::File)),
+        (None, Some(r)) => Some((r, RestoredFrom::Changelog)),
+        (None, None) => None,
+    };
     let fresh = |rejected: u64| {
         (
             Engine::new(cfg.params.clone()),
@@ -161,20 +213,8 @@ fn restore_snapshot(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
             },
         )
     };
-    let Some(store) = &cfg.snapshots else {
-        return fresh(0);
-    };
-    let stored = match store.read(cfg.partition) {
-        Ok(Some(s)) => s,
-        Ok(None) => return fresh(0),
-        Err(e) => {
-            // Never trusted: a wrong offset would skip or recount records.
-            tracing::error!(
-                partition = cfg.partition,
-                "snapshot refused, rebuilding the partition from the log: {e}"
-            );
-            return fresh(1);
-        }
+    let Some((stored, from)) = chosen else {
+        return fresh(rejected);
     };
     match Engine::from_bytes(&stored.engine, cfg.params.clone()) {
         Ok(engine) => {
@@ -183,12 +223,21 @@ fn restore_snapshot(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
                 next_offset: stored.next_offset,
                 last_snapshot_ms: Some(stored.taken_ms),
                 snapshot_offset: Some(stored.next_offset),
+                snapshots_rejected: rejected,
+                restored_from: from,
+                incomplete: stored.incomplete,
                 ..Default::default()
             };
             status.restore_counters(&stored.counters);
+            status.last_event_ts = engine
+                .tenant_names()
+                .iter()
+                .filter_map(|n| engine.tenant(n)?.max_ts())
+                .max();
             tracing::info!(
                 partition = cfg.partition,
                 next_offset = stored.next_offset,
+                ?from,
                 "restored snapshot"
             );
             (engine, status)
@@ -198,7 +247,7 @@ fn restore_snapshot(cfg: &WriterConfig) -> (Engine, PartitionStatus) {
                 partition = cfg.partition,
                 "snapshot not reusable, replaying the log: {e}"
             );
-            fresh(1)
+            fresh(rejected + 1)
         }
     }
 }
@@ -294,7 +343,15 @@ impl State {
                 }) => {
                     let report = self.engine.tenant(&tenant).map(|t| {
                         let now = t.max_ts().unwrap_or(0);
-                        interval_report(t, now, range)
+                        let mut r = interval_report(t, now, range);
+                        r.incomplete = self
+                            .status
+                            .incomplete
+                            .iter()
+                            .map(|i| i.interval(t.clock()))
+                            .filter(|i| i.overlaps(&range))
+                            .collect();
+                        r
                     });
                     let _ = reply.send(report);
                 }
@@ -305,6 +362,7 @@ impl State {
                     self.status.high_watermark = Some(hw);
                     self.dirty = true;
                 }
+                Ok(Inbox::LogStartsAt(start)) => self.log_starts_at(start),
                 Ok(Inbox::Stop) | Err(RecvTimeoutError::Disconnected) => {
                     self.write_snapshot();
                     self.publish();
@@ -377,6 +435,9 @@ impl State {
         self.freshness
             .event(&event.tenant, event.source.as_deref(), self.wall_ms);
         let ts = event.ts;
+        if let Some(gap) = self.status.incomplete.last_mut() {
+            gap.first_ts_after.get_or_insert(ts);
+        }
         self.status.last_event_ts = Some(self.status.last_event_ts.map_or(ts, |m| m.max(ts)));
         match self.clocks.get_mut(&*event.tenant) {
             Some(c) if ts > c.0 => *c = (ts, Instant::now()),
@@ -386,6 +447,30 @@ impl State {
                     .insert(event.tenant.to_string(), (ts, Instant::now()));
             }
         }
+    }
+
+    /// The records from the state's next offset to `start` are gone: mark
+    /// the range and read on from `start`.
+    fn log_starts_at(&mut self, start: i64) {
+        let from = self.status.next_offset;
+        if start <= from {
+            return;
+        }
+        tracing::warn!(
+            partition = self.cfg.partition,
+            from_offset = from,
+            to_offset = start,
+            "records {from}..{start} are no longer in the log: their intervals are marked incomplete"
+        );
+        self.status.incomplete.push(IncompleteRange {
+            from_offset: from,
+            to_offset: start,
+            newest_ts_before: self.status.last_event_ts,
+            first_ts_after: None,
+            reason: IncompleteReason::LogTruncated,
+        });
+        self.status.next_offset = start;
+        self.dirty = true;
     }
 
     /// Counts a record that cannot be applied and dead-letters it.
@@ -464,6 +549,12 @@ impl State {
             };
             let mut snap = live_snapshot(t, now);
             snap.messages = self.engine.messages(name, wall);
+            snap.incomplete = self
+                .status
+                .incomplete
+                .iter()
+                .map(|i| i.interval(t.clock()))
+                .collect();
             snap.freshness = Some(
                 self.freshness
                     .view(name, t.max_ts(), wall, &self.cfg.freshness),
@@ -531,19 +622,34 @@ impl State {
             taken_ms: unix_ms(),
             engine: self.engine.to_bytes(),
             counters: self.status.counters(),
+            incomplete: self.status.incomplete.clone(),
         };
-        match store.write(self.cfg.partition, &stored) {
-            Ok(()) => {
-                self.snapshot_offset = stored.next_offset;
-                self.status.last_snapshot_ms = Some(stored.taken_ms);
-                self.status.snapshot_offset = Some(stored.next_offset);
-                self.status.durable_ms = stored.taken_ms;
-                self.hooks.snapshot_written(stored.next_offset);
-            }
+        let written = snapshot::encode(&stored).and_then(|bytes| {
+            store.write_bytes(self.cfg.partition, &bytes)?;
+            Ok(bytes)
+        });
+        let bytes = match written {
+            Ok(b) => b,
             Err(e) => {
                 self.status.snapshot_failures += 1;
                 tracing::error!(partition = self.cfg.partition, "snapshot failed: {e}");
+                return;
             }
+        };
+        self.snapshot_offset = stored.next_offset;
+        self.status.last_snapshot_ms = Some(stored.taken_ms);
+        self.status.snapshot_offset = Some(stored.next_offset);
+        self.status.durable_ms = stored.taken_ms;
+        self.hooks.snapshot_written(stored.next_offset);
+        if let Err(e) = self
+            .hooks
+            .persist(&bytes, stored.next_offset, stored.taken_ms)
+        {
+            self.status.changelog_failures += 1;
+            tracing::error!(
+                partition = self.cfg.partition,
+                "changelog write failed: {e}"
+            );
         }
     }
 }
@@ -630,6 +736,7 @@ mod tests {
             taken_ms: 1,
             engine: Engine::new(Params::default()).to_bytes(),
             counters: vec![],
+            incomplete: vec![],
         };
         store.write(0, &stored).unwrap();
         let start = |store: &SnapshotStore| {
@@ -683,5 +790,98 @@ mod tests {
         assert!(store.read(0).unwrap().is_none(), "no snapshot past it");
         assert_eq!(status.snapshot_failures, 1);
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn stored(next_offset: i64) -> Stored {
+        Stored {
+            next_offset,
+            taken_ms: 1,
+            engine: Engine::new(Params::default()).to_bytes(),
+            counters: vec![],
+            incomplete: vec![],
+        }
+    }
+
+    /// Starts a writer, lets it restore, stops it: where it would resume.
+    fn restored(store: &SnapshotStore, remote: Remote) -> PartitionStatus {
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn_restored(
+            config(Some(store.clone())),
+            Box::new(LogDeadLetters),
+            changed,
+            remote,
+        );
+        let status = w.handle.view.borrow().status.clone();
+        drop(w.handle);
+        w.thread.join().unwrap();
+        status
+    }
+
+    #[test]
+    fn the_newer_of_the_local_file_and_the_changelog_is_restored() {
+        let dir = std::env::temp_dir().join(format!("wb-writer-remote-{}", std::process::id()));
+        let store = SnapshotStore::new(&dir, "t");
+        let s = restored(&store, Some(Ok(stored(40))));
+        assert_eq!(
+            (s.next_offset, s.restored_from),
+            (40, RestoredFrom::Changelog)
+        );
+        store.write(0, &stored(90)).unwrap();
+        let s = restored(&store, Some(Ok(stored(90))));
+        assert_eq!((s.next_offset, s.restored_from), (90, RestoredFrom::File));
+        let s = restored(&store, Some(Ok(stored(120))));
+        assert_eq!(
+            (s.next_offset, s.restored_from),
+            (120, RestoredFrom::Changelog)
+        );
+        let s = restored(&store, Some(Err("chunks do not match".into())));
+        assert_eq!(s.snapshots_rejected, 1);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_log_that_starts_past_the_state_marks_the_gap_in_status_and_report() {
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn(config(None), Box::new(LogDeadLetters), changed);
+        let ts = unix_ms() - 60_000;
+        w.handle.inbox.send(Inbox::LogStartsAt(1000)).unwrap();
+        // Records before the log start are never read again.
+        let records = vec![queued(1000, ts), queued(1001, ts + 1)];
+        w.handle.inbox.send(Inbox::Records(records)).unwrap();
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let range = crate::Range {
+            from: None,
+            to: None,
+        };
+        w.handle
+            .inbox
+            .send(Inbox::Report {
+                tenant: wallboard_events::event::DEFAULT_TENANT.into(),
+                range,
+                reply,
+            })
+            .unwrap();
+        let report = rx.blocking_recv().unwrap().expect("the default tenant");
+        w.handle.inbox.send(Inbox::Stop).unwrap();
+        w.thread.join().unwrap();
+        let status = w.handle.view.borrow().status.clone();
+        let gap = IncompleteRange {
+            from_offset: 0,
+            to_offset: 1000,
+            newest_ts_before: None,
+            first_ts_after: Some(ts),
+            reason: IncompleteReason::LogTruncated,
+        };
+        assert_eq!(status.incomplete, vec![gap]);
+        assert_eq!(status.applied, 2);
+        let clock = aggregator::time::IntervalClock::new(chrono_tz::UTC, 30);
+        let end = clock.interval_end(clock.interval_of(ts));
+        assert_eq!(report.incomplete.len(), 1);
+        assert_eq!(
+            (report.incomplete[0].start_ms, report.incomplete[0].end_ms),
+            (None, Some(end))
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["incomplete"][0]["reason"], "log_truncated");
     }
 }

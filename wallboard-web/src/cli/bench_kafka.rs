@@ -140,6 +140,9 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
             topic: topic.to_owned(),
             dlq_topic: format!("{topic}.dlq"),
             group: format!("{topic}-group"),
+            changelog: None,
+            session_timeout_ms: 6000,
+            heartbeat_interval_ms: 1000,
             writer: WriterConfig {
                 partition: 0,
                 params: MetricsConfig::default().validate()?,

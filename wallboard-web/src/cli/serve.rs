@@ -8,7 +8,8 @@ use clap::Args;
 use tokio::sync::watch;
 
 use std::sync::Arc;
-use wallboard_pipeline::kafka::{self, SourceConfig};
+use wallboard_pipeline::changelog;
+use wallboard_pipeline::kafka::{self, ChangelogConfig, SourceConfig};
 use wallboard_pipeline::snapshot::SnapshotStore;
 use wallboard_pipeline::writer::WriterConfig;
 use wallboard_pipeline::Hub;
@@ -88,6 +89,7 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot create topic {topic} on {}", settings.brokers))?;
         }
+        let changelog_topic = prepare_changelog(&settings, &config.kafka).await?;
         let (changed_tx, changed_rx) = watch::channel(0u64);
         let hub = Hub::new(Vec::new(), changed_rx);
         let publisher = Arc::new(Publisher::new(&settings)?);
@@ -97,6 +99,12 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
                 topic: config.kafka.topic.clone(),
                 dlq_topic: config.kafka.dlq_topic.clone(),
                 group: config.kafka.group.clone(),
+                changelog: Some(ChangelogConfig {
+                    topic: changelog_topic,
+                    chunk_bytes: config.kafka.changelog_chunk_bytes,
+                }),
+                session_timeout_ms: config.kafka.session_timeout_ms,
+                heartbeat_interval_ms: config.kafka.heartbeat_interval_ms,
                 writer: WriterConfig {
                     partition: 0,
                     params,
@@ -175,4 +183,32 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Creates the changelog topic (as many partitions as the source topic) and
+/// warns when the source topic's retention is shorter than recovery needs.
+async fn prepare_changelog(
+    settings: &KafkaSettings,
+    kafka: &wallboard::config::KafkaConfig,
+) -> Result<String> {
+    let topic = kafka.changelog();
+    let partitions = changelog::settled_partition_count(settings, &kafka.topic, 1)
+        .await
+        .with_context(|| format!("cannot read the partitions of {}", kafka.topic))?;
+    anyhow::ensure!(partitions > 0, "topic {} shows no partitions", kafka.topic);
+    changelog::ensure_topic(settings, &topic, partitions)
+        .await
+        .context("kafka.changelog_topic")?;
+    match changelog::retention_ms(settings, &kafka.topic).await {
+        Ok(Some(ms)) if !changelog::retention_is_enough(ms) => tracing::warn!(
+            "topic {} keeps records for retention.ms={ms}, less than the {} ms recovery needs \
+             (docs/architecture.md, \"Retention\"): a partition rebuilt after a longer outage \
+             is marked incomplete",
+            kafka.topic,
+            changelog::MIN_RETENTION_MS
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("retention.ms of {} unknown: {e}", kafka.topic),
+    }
+    Ok(topic)
 }

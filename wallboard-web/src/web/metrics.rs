@@ -383,6 +383,11 @@ fn pipeline(f: &Families, s: &AppState) {
         "snapshots refused at start (checksum, format, settings): rebuilt from the log",
         p,
     );
+    let incomplete = f.gauge(
+        "wallboard_incomplete_ranges",
+        "ranges of records gone from the log when the partition's state was rebuilt (docs/architecture.md, \"Never silently partial\")",
+        p,
+    );
     let clients = f.gauge(
         "wallboard_websocket_clients",
         "connected WebSocket clients",
@@ -438,6 +443,9 @@ fn pipeline(f: &Families, s: &AppState) {
         }
         // The in-process bus has no log end to lag behind: 0.
         lag.with_label_values(&l).set(st.lag.unwrap_or(0) as f64);
+        incomplete
+            .with_label_values(&l)
+            .set(st.incomplete.len() as f64);
         // Durable snapshots exist only with Kafka (`serve`).
         if st.snapshot_interval_ms.is_some() {
             age.with_label_values(&l)

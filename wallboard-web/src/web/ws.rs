@@ -133,6 +133,8 @@ struct Filtered<'a> {
     freshness: Option<&'a aggregator::freshness::Freshness>,
     /// Every active floor message of the tenant, whatever the queues.
     messages: &'a [aggregator::messages::ActiveMessage],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    incomplete: &'a [aggregator::IncompleteInterval],
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
@@ -153,6 +155,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
             .collect(),
         freshness: snap.freshness.as_ref(),
         messages: &snap.messages,
+        incomplete: &snap.incomplete,
     }
 }
 
