@@ -1,7 +1,7 @@
 //! Blocked calls (`events.md`, "Blocked calls") from each adapter's
 //! captured input: `fixtures/queue_log/blocked.log` and
 //! `fixtures/ami/blocked.ami` (the file says where its format comes from).
-//! FreeSWITCH `mod_callcenter` refuses no caller at join (`adapters.md`), so
+//! `FreeSWITCH` `mod_callcenter` refuses no caller at join (`adapters.md`), so
 //! the ESL adapter has no mapping to test here.
 
 use ingest::ami::{self, Frame, Framer, Translator, TranslatorConfig};
@@ -85,12 +85,8 @@ fn the_queue_log_writer_writes_what_the_translator_reads_back() {
         },
     };
     let mut w = QueueLogWriter::new("PJSIP/");
-    for (i, r) in BlockedReason::ALL.iter().enumerate() {
-        w.push(&blocked(
-            &format!("c{i}"),
-            1_700_003_000_000 + i as i64 * 1000,
-            *r,
-        ));
+    for (i, r) in (0_i64..).zip(BlockedReason::ALL) {
+        w.push(&blocked(&format!("c{i}"), 1_700_003_000_000 + i * 1000, *r));
     }
     let written = w.finish();
     // Asterisk has no line for a queue closed by the dialplan, nor "other".
@@ -123,8 +119,11 @@ fn ami_queuestatus_refusals_after_newexten_queue_are_blocked_calls() {
     let text: String = fixture("ami/blocked.ami")
         .lines()
         .filter(|l| !l.starts_with(';'))
-        .map(|l| format!("{l}\r\n"))
-        .collect();
+        .fold(String::new(), |mut text, l| {
+            text.push_str(l);
+            text.push_str("\r\n");
+            text
+        });
     let mut framer = Framer::without_banner(ami::DEFAULT_MAX_MESSAGE_BYTES);
     framer.push(text.as_bytes());
     let mut frames: Vec<Frame> = std::iter::from_fn(|| framer.next_frame()).collect();

@@ -10,6 +10,7 @@
 //! case is kept in `tests/fuzz.proptest-regressions` and becomes a named
 //! test below.
 
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -142,12 +143,16 @@ fn esl_seeds() -> &'static [Vec<u8>] {
                     .collect();
                 body.split("\n\n")
                     .filter(|b| !b.trim().is_empty())
-                    .map(|b| {
+                    .fold(String::new(), |mut out, b| {
                         let b = format!("{}\n\n", b.trim());
                         let len = b.len();
-                        format!("Content-Length: {len}\nContent-Type: text/event-plain\n\n{b}")
+                        write!(
+                            out,
+                            "Content-Length: {len}\nContent-Type: text/event-plain\n\n{b}"
+                        )
+                        .expect("writing to a String cannot fail");
+                        out
                     })
-                    .collect::<String>()
                     .into_bytes()
             })
             .collect();

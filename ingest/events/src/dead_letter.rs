@@ -12,74 +12,112 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeadLetterCode {
     // A canonical event that does not parse (`EventError`).
+    /// `too_large`: an event over 64 KiB.
     TooLarge,
+    /// `not_utf8`: an event (or `queue_log` line) that is not valid UTF-8.
     NotUtf8,
+    /// `not_json`: an event that is not valid JSON.
     NotJson,
+    /// `not_object`: JSON, but not an object.
     NotObject,
+    /// `invalid_field`: a field missing, of the wrong type or out of range
+    /// (the reason names it).
     InvalidField,
+    /// `duration_too_long`: a duration over one day (the reason names the
+    /// field).
     DurationTooLong,
     // An event the aggregator's writer refuses for its time.
+    /// `ts_out_of_range`: `ts` outside 1970 to 9999 (`docs/events.md`,
+    /// "Event time limits").
     TsOutOfRange,
+    /// `far_ahead`: `ts` too far ahead of the tenant's newest event.
     FarAhead,
+    /// `future`: `ts` too far ahead of the server's clock (live writer).
     Future,
+    /// `late`: `ts` too far behind the tenant's newest event (live writer).
     Late,
     // A queue_log line.
+    /// `too_long`: a `queue_log` line over 64 KiB (copied empty).
     TooLong,
+    /// `queue_log`: a `queue_log` line that does not translate (the reason
+    /// says why).
     QueueLog,
     // AMI input.
+    /// `ami_garbage`: bytes that are not an AMI message.
     AmiGarbage,
+    /// `ami_too_large`: an AMI message over the size limit (its first bytes
+    /// are copied).
     AmiTooLarge,
+    /// `ami_truncated`: an AMI message cut by the end of the connection.
     AmiTruncated,
+    /// `ami_invalid_event`: an AMI event that does not translate, or a
+    /// message that is neither event nor response.
     AmiInvalidEvent,
     // Event-socket (FreeSWITCH) input.
+    /// `esl_garbage`: bytes that are not an event-socket message.
     EslGarbage,
+    /// `esl_bad_length`: a `Content-Length` that cannot be read.
     EslBadLength,
+    /// `esl_too_large`: an event-socket message over the size limit.
     EslTooLarge,
+    /// `esl_truncated`: an event-socket message cut by the end of the
+    /// connection.
     EslTruncated,
+    /// `esl_bad_event`: an event body that cannot be decoded.
     EslBadEvent,
+    /// `esl_untranslatable`: a `callcenter::info` event that does not
+    /// translate.
     EslUntranslatable,
+    /// `esl_unexpected_reply`: a reply to no command.
     EslUnexpectedReply,
+    /// `esl_no_type`: a message without `Content-Type`.
     EslNoType,
+    /// `esl_unexpected_type`: a `Content-Type` the client does not handle.
     EslUnexpectedType,
+    /// `esl_resync`: an agent or tier listing that cannot be read.
     EslResync,
+    /// `esl_resync_row`: one row of a listing that cannot be read (the row's
+    /// text is copied).
     EslResyncRow,
     // A floor message the aggregator's writer refuses.
+    /// `messages_full`: a new floor message while the tenant already has the
+    /// most active ones (`docs/events.md`, "Floor messages").
     MessagesFull,
 }
 
 impl DeadLetterCode {
     /// The code as it appears in headers and metric labels.
+    #[must_use]
     pub const fn as_str(self) -> &'static str {
-        use DeadLetterCode::*;
         match self {
-            TooLarge => "too_large",
-            NotUtf8 => "not_utf8",
-            NotJson => "not_json",
-            NotObject => "not_object",
-            InvalidField => "invalid_field",
-            DurationTooLong => "duration_too_long",
-            TsOutOfRange => "ts_out_of_range",
-            FarAhead => "far_ahead",
-            Future => "future",
-            Late => "late",
-            TooLong => "too_long",
-            QueueLog => "queue_log",
-            AmiGarbage => "ami_garbage",
-            AmiTooLarge => "ami_too_large",
-            AmiTruncated => "ami_truncated",
-            AmiInvalidEvent => "ami_invalid_event",
-            EslGarbage => "esl_garbage",
-            EslBadLength => "esl_bad_length",
-            EslTooLarge => "esl_too_large",
-            EslTruncated => "esl_truncated",
-            EslBadEvent => "esl_bad_event",
-            EslUntranslatable => "esl_untranslatable",
-            EslUnexpectedReply => "esl_unexpected_reply",
-            EslNoType => "esl_no_type",
-            EslUnexpectedType => "esl_unexpected_type",
-            EslResync => "esl_resync",
-            EslResyncRow => "esl_resync_row",
-            MessagesFull => "messages_full",
+            Self::TooLarge => "too_large",
+            Self::NotUtf8 => "not_utf8",
+            Self::NotJson => "not_json",
+            Self::NotObject => "not_object",
+            Self::InvalidField => "invalid_field",
+            Self::DurationTooLong => "duration_too_long",
+            Self::TsOutOfRange => "ts_out_of_range",
+            Self::FarAhead => "far_ahead",
+            Self::Future => "future",
+            Self::Late => "late",
+            Self::TooLong => "too_long",
+            Self::QueueLog => "queue_log",
+            Self::AmiGarbage => "ami_garbage",
+            Self::AmiTooLarge => "ami_too_large",
+            Self::AmiTruncated => "ami_truncated",
+            Self::AmiInvalidEvent => "ami_invalid_event",
+            Self::EslGarbage => "esl_garbage",
+            Self::EslBadLength => "esl_bad_length",
+            Self::EslTooLarge => "esl_too_large",
+            Self::EslTruncated => "esl_truncated",
+            Self::EslBadEvent => "esl_bad_event",
+            Self::EslUntranslatable => "esl_untranslatable",
+            Self::EslUnexpectedReply => "esl_unexpected_reply",
+            Self::EslNoType => "esl_no_type",
+            Self::EslUnexpectedType => "esl_unexpected_type",
+            Self::EslResync => "esl_resync",
+            Self::EslResyncRow => "esl_resync_row",
+            Self::MessagesFull => "messages_full",
         }
     }
 }

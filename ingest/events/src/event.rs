@@ -145,13 +145,13 @@ pub enum EventBody<'a> {
         /// Talk time in milliseconds, hold included.
         talk_ms: u64,
         /// How much of `talk_ms` was hold, milliseconds (default 0).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(skip_serializing_if = "is_default")]
         hold_ms: u64,
         /// After-call work (wrap-up) in milliseconds (default 0).
-        #[serde(skip_serializing_if = "is_zero")]
+        #[serde(skip_serializing_if = "is_default")]
         acw_ms: u64,
         /// Whether the agent transferred the call.
-        #[serde(skip_serializing_if = "is_false")]
+        #[serde(skip_serializing_if = "is_default")]
         transferred: bool,
     },
     /// The agent entered `state` at `ts` and stays there until its next `agent_state`.
@@ -208,7 +208,10 @@ pub const MAX_MESSAGE_QUEUES: usize = 32;
 /// A `floor_message` event's body: which message, and what happens to it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FloorMessage<'a> {
+    /// The message's id (an identifier, 1..128 characters), chosen by its
+    /// poster; a `post` with the id of an active message replaces it.
     pub message: Cow<'a, str>,
+    /// Post or delete, flattened into the event as its `action` field.
     #[serde(flatten)]
     pub action: MessageAction<'a>,
 }
@@ -226,16 +229,23 @@ pub enum MessageAction<'a> {
 /// The content of a posted floor message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessagePost<'a> {
+    /// Shown as typed: 1..[`MAX_MESSAGE_TEXT`] characters, no control
+    /// characters, never interpreted as markup.
     pub text: Cow<'a, str>,
+    /// How urgent the message is.
     pub severity: Severity,
+    /// When the message stops being active, Unix ms: after `ts` and at most
+    /// [`MAX_MESSAGE_TTL_MS`] after it (`docs/events.md`, "Floor messages").
     pub expires_ms: TimestampMs,
+    /// Queues the message is about (at most [`MAX_MESSAGE_QUEUES`]); empty:
+    /// the whole tenant.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queues: Vec<Cow<'a, str>>,
 }
 
 impl FloorMessage<'_> {
     fn into_owned(self) -> FloorMessage<'static> {
-        let o = |s: Cow<'_, str>| -> Cow<'static, str> { Cow::Owned(s.into_owned()) };
+        let o = owned;
         FloorMessage {
             message: o(self.message),
             action: match self.action {
@@ -251,12 +261,15 @@ impl FloorMessage<'_> {
     }
 }
 
-fn is_zero(v: &u64) -> bool {
-    *v == 0
+/// A copy of `s` that borrows nothing.
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
 }
 
-fn is_false(v: &bool) -> bool {
-    !*v
+/// Whether a field holds its default (0, `false`), which is left out of the
+/// JSON. Takes a reference because serde's `skip_serializing_if` passes one.
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl EventBody<'_> {
@@ -279,9 +292,7 @@ impl EventBody<'_> {
     }
 
     fn into_owned(self) -> EventBody<'static> {
-        fn o(s: Cow<'_, str>) -> Cow<'static, str> {
-            Cow::Owned(s.into_owned())
-        }
+        let o = owned;
         match self {
             EventBody::CallQueued {
                 call,
@@ -375,11 +386,7 @@ impl EventBody<'_> {
                 to_ms,
                 segments: segments
                     .into_iter()
-                    .map(|s| ScheduleSegment {
-                        start_ms: s.start_ms,
-                        end_ms: s.end_ms,
-                        activity: o(s.activity),
-                    })
+                    .map(ScheduleSegment::into_owned)
                     .collect(),
             },
             EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
@@ -397,6 +404,16 @@ pub struct ScheduleSegment<'a> {
     pub end_ms: TimestampMs,
     /// Activity code, mapped to the states in adherence with it (`events.md`, "Schedule events").
     pub activity: Cow<'a, str>,
+}
+
+impl ScheduleSegment<'_> {
+    fn into_owned(self) -> ScheduleSegment<'static> {
+        ScheduleSegment {
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            activity: owned(self.activity),
+        }
+    }
 }
 
 macro_rules! string_enum {
@@ -467,6 +484,7 @@ string_enum! {
         Schedule = "schedule",
         /// An adapter is alive.
         Heartbeat = "heartbeat",
+        /// A supervisor's message to the floor is posted or deleted.
         FloorMessage = "floor_message",
     }
 }
@@ -474,8 +492,12 @@ string_enum! {
 string_enum! {
     /// How urgent a floor message is.
     Severity {
+        /// Shown last, as ℹ INFO.
         Info = "info",
+        /// Shown after the critical ones, as ▲ WARNING.
         Warning = "warning",
+        /// Shown first, as ✖ CRITICAL; a new one chimes on boards with sound
+        /// (README, "Sound").
         Critical = "critical",
     }
 }
@@ -527,12 +549,12 @@ string_enum! {
 string_enum! {
     /// Why a queue refused a call (`call_blocked`).
     BlockedReason {
-        /// The queue held its maximum of waiting callers (queue_log `FULL`).
+        /// The queue held its maximum of waiting callers (`queue_log` `FULL`).
         Full = "full",
-        /// The queue had no members at all (queue_log `JOINEMPTY`).
+        /// The queue had no members at all (`queue_log` `JOINEMPTY`).
         NoAgents = "no_agents",
         /// No member could take a call: all paused, unavailable or busy
-        /// (queue_log `JOINUNAVAIL`).
+        /// (`queue_log` `JOINUNAVAIL`).
         NoAvailableAgents = "no_available_agents",
         /// The queue was closed (out of hours, by the dialplan or an ACD).
         Closed = "closed",

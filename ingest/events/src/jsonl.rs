@@ -130,7 +130,7 @@ impl<R: Read> LineReader<R> {
 
     /// The next non-blank line, or `None` at the end of the input.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        Ok(self.advance()?.map(|f| self.line_of(f)))
+        Ok(self.advance()?.map(|f| self.line_of(&f)))
     }
 
     /// Like [`LineReader::next_line`], also giving the bytes already read
@@ -139,11 +139,11 @@ impl<R: Read> LineReader<R> {
     pub fn next_line_ahead(&mut self) -> io::Result<Option<(Line<'_>, &[u8])>> {
         Ok(self
             .advance()?
-            .map(|f| (self.line_of(f), &self.buf[self.pos..self.end])))
+            .map(|f| (self.line_of(&f), &self.buf[self.pos..self.end])))
     }
 
-    fn line_of(&self, f: Found) -> Line<'_> {
-        match f {
+    fn line_of(&self, f: &Found) -> Line<'_> {
+        match *f {
             Found::Text(n, start, stop) => Line::Text(n, &self.buf[start..stop]),
             Found::TooLong(n, size) => Line::TooLong(n, size),
         }

@@ -123,14 +123,14 @@ pub fn parse_event_str(text: &str) -> Result<Event<'_>, EventError> {
         .and_then(|()| de.end());
     if let Err(e) = read {
         return Err(match e.classify() {
-            serde_json::error::Category::Data => classify_data_error(e),
+            serde_json::error::Category::Data => classify_data_error(&e),
             _ => EventError::Json(e.to_string()),
         });
     }
     raw.validate()
 }
 
-fn classify_data_error(e: serde_json::Error) -> EventError {
+fn classify_data_error(e: &serde_json::Error) -> EventError {
     let msg = e.to_string();
     if let Some(rest) = msg.strip_prefix(DUP_PREFIX) {
         let field = rest.split('`').next().unwrap_or_default();
@@ -507,84 +507,10 @@ impl<'a> RawEvent<'a> {
                 queue: self.id_field(F::Queue)?,
                 wait_ms: self.opt_ms(F::WaitMs)?,
             },
-            Kind::CallDequeued => {
-                let call = self.id_field(F::Call)?;
-                let queue = self.id_field(F::Queue)?;
-                let reason_text = string(self.required(F::Reason)?, "reason", 1, usize::MAX)?;
-                let reason = DequeueReason::from_str(&reason_text).ok_or_else(|| {
-                    EventError::field_err(
-                        "reason",
-                        format!(
-                            "unknown dequeue reason {:?} (expected one of {})",
-                            truncate(&reason_text),
-                            list(DequeueReason::ALL.iter().map(|r| r.as_str()))
-                        ),
-                    )
-                })?;
-                EventBody::CallDequeued {
-                    call,
-                    queue,
-                    reason,
-                    wait_ms: self.opt_ms(F::WaitMs)?,
-                }
-            }
+            Kind::CallDequeued => self.call_dequeued()?,
             Kind::CallBlocked => self.call_blocked()?,
-            Kind::CallCompleted => {
-                let call = self.id_field(F::Call)?;
-                let queue = self.id_field(F::Queue)?;
-                let agent = self.id_field(F::Agent)?;
-                let talk_ms = duration(self.required(F::TalkMs)?, "talk_ms")?;
-                let hold_ms = self.opt_ms(F::HoldMs)?.unwrap_or(0);
-                if hold_ms > talk_ms {
-                    return Err(EventError::field_err(
-                        "hold_ms",
-                        format!("{hold_ms} is more than talk_ms {talk_ms} (talk includes hold)"),
-                    ));
-                }
-                let acw_ms = self.opt_ms(F::AcwMs)?.unwrap_or(0);
-                let transferred = match self.optional(F::Transferred) {
-                    None => false,
-                    Some(Loose::Bool(b)) => b,
-                    Some(other) => return Err(wrong_type("transferred", "a boolean", &other)),
-                };
-                EventBody::CallCompleted {
-                    call,
-                    queue,
-                    agent,
-                    talk_ms,
-                    hold_ms,
-                    acw_ms,
-                    transferred,
-                }
-            }
-            Kind::AgentState => {
-                let agent = self.id_field(F::Agent)?;
-                let state_text = string(self.required(F::State)?, "state", 1, usize::MAX)?;
-                let state = AgentState::from_str(&state_text).ok_or_else(|| {
-                    EventError::field_err(
-                        "state",
-                        format!(
-                            "unknown agent state {:?} (expected one of {})",
-                            truncate(&state_text),
-                            list(AgentState::ALL.iter().map(|s| s.as_str()))
-                        ),
-                    )
-                })?;
-                let reason = self
-                    .optional(F::Reason)
-                    .map(|r| ident(r, "reason", MAX_ID))
-                    .transpose()?;
-                let call = self
-                    .optional(F::Call)
-                    .map(|c| ident(c, "call", MAX_ID))
-                    .transpose()?;
-                EventBody::AgentState {
-                    agent,
-                    state,
-                    reason,
-                    call,
-                }
-            }
+            Kind::CallCompleted => self.call_completed()?,
+            Kind::AgentState => self.agent_state()?,
             Kind::AgentQueues => {
                 let agent = self.id_field(F::Agent)?;
                 let queues = match self.required(F::Queues)? {
@@ -596,36 +522,7 @@ impl<'a> RawEvent<'a> {
                 };
                 EventBody::AgentQueues { agent, queues }
             }
-            Kind::Schedule => {
-                let agent = self.id_field(F::Agent)?;
-                let from_ms = timestamp(self.required(F::FromMs)?, "from_ms")?;
-                let to_ms = timestamp(self.required(F::ToMs)?, "to_ms")?;
-                if to_ms <= from_ms {
-                    return Err(EventError::field_err(
-                        "to_ms",
-                        format!("{to_ms} is not after from_ms {from_ms}"),
-                    ));
-                }
-                let segments = match self.required(F::Segments)? {
-                    Loose::Array(items) => items
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, s)| segment(i, s, from_ms, to_ms))
-                        .collect::<Res<Vec<_>>>()?,
-                    other => return Err(wrong_type("segments", "an array of segments", &other)),
-                };
-                let mut sorted: Vec<_> = segments.iter().map(|s| (s.start_ms, s.end_ms)).collect();
-                sorted.sort_unstable();
-                if sorted.windows(2).any(|w| w[1].0 < w[0].1) {
-                    return Err(EventError::field_err("segments", "segments overlap"));
-                }
-                EventBody::Schedule {
-                    agent,
-                    from_ms,
-                    to_ms,
-                    segments,
-                }
-            }
+            Kind::Schedule => self.schedule()?,
             Kind::Heartbeat => {
                 let text = string(self.required(F::Upstream)?, "upstream", 1, usize::MAX)?;
                 let upstream = Upstream::from_str(&text).ok_or_else(|| {
@@ -726,6 +623,121 @@ fn check_expiry(ts: TimestampMs, expires_ms: TimestampMs) -> Res<()> {
 }
 
 impl<'a> RawEvent<'a> {
+    /// A `call_dequeued` body: the call, its queue and why it left.
+    fn call_dequeued(&mut self) -> Res<EventBody<'a>> {
+        let call = self.id_field(F::Call)?;
+        let queue = self.id_field(F::Queue)?;
+        let reason_text = string(self.required(F::Reason)?, "reason", 1, usize::MAX)?;
+        let reason = DequeueReason::from_str(&reason_text).ok_or_else(|| {
+            EventError::field_err(
+                "reason",
+                format!(
+                    "unknown dequeue reason {:?} (expected one of {})",
+                    truncate(&reason_text),
+                    list(DequeueReason::ALL.iter().map(|r| r.as_str()))
+                ),
+            )
+        })?;
+        Ok(EventBody::CallDequeued {
+            call,
+            queue,
+            reason,
+            wait_ms: self.opt_ms(F::WaitMs)?,
+        })
+    }
+
+    /// A `call_completed` body; `hold_ms` may not exceed `talk_ms`.
+    fn call_completed(&mut self) -> Res<EventBody<'a>> {
+        let call = self.id_field(F::Call)?;
+        let queue = self.id_field(F::Queue)?;
+        let agent = self.id_field(F::Agent)?;
+        let talk_ms = duration(self.required(F::TalkMs)?, "talk_ms")?;
+        let hold_ms = self.opt_ms(F::HoldMs)?.unwrap_or(0);
+        if hold_ms > talk_ms {
+            return Err(EventError::field_err(
+                "hold_ms",
+                format!("{hold_ms} is more than talk_ms {talk_ms} (talk includes hold)"),
+            ));
+        }
+        let acw_ms = self.opt_ms(F::AcwMs)?.unwrap_or(0);
+        let transferred = match self.optional(F::Transferred) {
+            None => false,
+            Some(Loose::Bool(b)) => b,
+            Some(other) => return Err(wrong_type("transferred", "a boolean", &other)),
+        };
+        Ok(EventBody::CallCompleted {
+            call,
+            queue,
+            agent,
+            talk_ms,
+            hold_ms,
+            acw_ms,
+            transferred,
+        })
+    }
+
+    /// An `agent_state` body: the state entered, with its reason and call.
+    fn agent_state(&mut self) -> Res<EventBody<'a>> {
+        let agent = self.id_field(F::Agent)?;
+        let state_text = string(self.required(F::State)?, "state", 1, usize::MAX)?;
+        let state = AgentState::from_str(&state_text).ok_or_else(|| {
+            EventError::field_err(
+                "state",
+                format!(
+                    "unknown agent state {:?} (expected one of {})",
+                    truncate(&state_text),
+                    list(AgentState::ALL.iter().map(|s| s.as_str()))
+                ),
+            )
+        })?;
+        let reason = self
+            .optional(F::Reason)
+            .map(|r| ident(r, "reason", MAX_ID))
+            .transpose()?;
+        let call = self
+            .optional(F::Call)
+            .map(|c| ident(c, "call", MAX_ID))
+            .transpose()?;
+        Ok(EventBody::AgentState {
+            agent,
+            state,
+            reason,
+            call,
+        })
+    }
+
+    /// A `schedule` body; its segments lie inside `[from_ms, to_ms)` without overlapping.
+    fn schedule(&mut self) -> Res<EventBody<'a>> {
+        let agent = self.id_field(F::Agent)?;
+        let from_ms = timestamp(self.required(F::FromMs)?, "from_ms")?;
+        let to_ms = timestamp(self.required(F::ToMs)?, "to_ms")?;
+        if to_ms <= from_ms {
+            return Err(EventError::field_err(
+                "to_ms",
+                format!("{to_ms} is not after from_ms {from_ms}"),
+            ));
+        }
+        let segments = match self.required(F::Segments)? {
+            Loose::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| segment(i, s, from_ms, to_ms))
+                .collect::<Res<Vec<_>>>()?,
+            other => return Err(wrong_type("segments", "an array of segments", &other)),
+        };
+        let mut sorted: Vec<_> = segments.iter().map(|s| (s.start_ms, s.end_ms)).collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[1].0 < w[0].1) {
+            return Err(EventError::field_err("segments", "segments overlap"));
+        }
+        Ok(EventBody::Schedule {
+            agent,
+            from_ms,
+            to_ms,
+            segments,
+        })
+    }
+
     fn call_blocked(&mut self) -> Res<EventBody<'a>> {
         let call = self.id_field(F::Call)?;
         let queue = self.id_field(F::Queue)?;
@@ -957,7 +969,7 @@ mod tests {
                 call: "c1".into(),
                 queue: "sales".into(),
                 agent: "a7".into(),
-                talk_ms: 117500,
+                talk_ms: 117_500,
                 hold_ms: 0,
                 acw_ms: 30000,
                 transferred: false

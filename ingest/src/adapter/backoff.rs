@@ -13,6 +13,8 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// A back-off whose first wait is `min` and whose longest is `max`.
+    #[must_use]
     pub fn new(min: Duration, max: Duration) -> Self {
         Backoff {
             min,

@@ -5,6 +5,7 @@ use wallboard_events::event::TimestampMs;
 
 /// A source of the current time, in Unix epoch milliseconds.
 pub trait Clock: Send + Sync + 'static {
+    /// The time now, Unix epoch milliseconds.
     fn now_ms(&self) -> TimestampMs;
 }
 
@@ -27,6 +28,7 @@ impl Clock for fn() -> TimestampMs {
 
 /// The system clock, in epoch milliseconds (0 before 1970, saturating
 /// far in the future).
+#[must_use]
 pub fn system_clock() -> TimestampMs {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

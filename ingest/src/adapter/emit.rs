@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use wallboard_events::event::{Event, EventBody, TimestampMs, SCHEMA_VERSION};
 
-/// Appends the events of one source record (a queue_log line, an AMI or
-/// FreeSWITCH event) to `out`, with ids `<base><sep><n>`, `n` counting
+/// Appends the events of one source record (a `queue_log` line, an AMI or
+/// `FreeSWITCH` event) to `out`, with ids `<base><sep><n>`, `n` counting
 /// from 1: the same record always gives the same ids, so reading it again
 /// gives duplicates the aggregator drops.
 pub struct Emitter<'o> {
@@ -41,6 +41,7 @@ impl<'o> Emitter<'o> {
     }
 
     /// The time of the events (unless pushed with [`Emitter::push_at`]).
+    #[must_use]
     pub fn ts(&self) -> TimestampMs {
         self.ts
     }
@@ -58,6 +59,7 @@ impl<'o> Emitter<'o> {
         }
     }
 
+    /// An event at the record's time, with the next id.
     pub fn push(&mut self, body: EventBody<'static>) {
         self.push_at(self.ts, body);
     }

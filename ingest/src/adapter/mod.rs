@@ -1,4 +1,4 @@
-//! The machinery every telephony adapter shares (queue_log, AMI, ESL):
+//! The machinery every telephony adapter shares (`queue_log`, AMI, ESL):
 //! one way to number the events a source record maps to ([`Emitter`]),
 //! one reconnection policy ([`Backoff`]), one clock ([`Clock`]), one
 //! report type for clients ([`Output`]) and one set of run totals ([`Stats`]). Each adapter supplies only what is its

@@ -12,7 +12,9 @@ pub enum Output {
     /// after the first is a reconnection. `banner` is the server's greeting
     /// where the protocol has one (AMI's `Asterisk Call Manager/…`).
     Connected {
+        /// The session's number, from 1.
         session: u64,
+        /// The server's greeting, if the protocol has one.
         banner: Option<String>,
     },
     /// A translated event.
@@ -22,7 +24,9 @@ pub enum Output {
     /// The connection was lost; the next attempt comes after `retry_in`
     /// (`None`: the run ends).
     Disconnected {
+        /// Why the connection ended (for people).
         reason: String,
+        /// The wait before the next attempt; `None`: no reconnection.
         retry_in: Option<Duration>,
     },
     /// Time passed, while connected (ESL, every `ClientConfig::tick`).
@@ -37,6 +41,9 @@ pub struct Skipped {
     pub msgno: u64,
     /// Stable machine-readable reason (the `wallboard-code` header).
     pub code: DeadLetterCode,
+    /// Why it was skipped, for people (the `wallboard-reason` header).
     pub reason: String,
+    /// The bytes received (of an over-size message, its first bytes): the
+    /// dead letter's payload.
     pub raw: Vec<u8>,
 }

@@ -26,6 +26,7 @@ pub struct Entering {
 }
 
 /// The refusal `QUEUESTATUS` reports, if it is one.
+#[must_use]
 pub fn blocked_reason(status: &str) -> Option<BlockedReason> {
     match status.trim() {
         "FULL" => Some(BlockedReason::Full),

@@ -145,6 +145,7 @@ impl ClientConfig {
     }
 }
 
+/// Why an AMI client run ended early.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The AMI refused the login.

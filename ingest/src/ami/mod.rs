@@ -28,7 +28,7 @@
 //! | `QueueCallerAbandon` | Uniqueid, Queue, `HoldTime` | `call_abandoned` (`wait_ms` = HoldTime·1000), or `call_dequeued` reason `timeout`/`empty` when `QUEUESTATUS` says so (below) |
 //! | `QueueCallerLeave` | Uniqueid, Queue | nothing when answered; without abandon nor answer, `call_dequeued` reason `exit_key` (`wait_ms` = time since `QueueCallerJoin`) |
 //! | `VarSet` `QUEUESTATUS` | Uniqueid, Value | `TIMEOUT` → reason `timeout`, `LEAVEEMPTY`/`LEAVEUNAVAIL` → `empty` for the call that just left |
-//! | `Newexten` `Queue`, then `VarSet` `QUEUESTATUS` | Uniqueid, Application, AppData (queue name before the first `,`); Value | `FULL` → `call_blocked` reason `full`, `JOINEMPTY` → `no_agents`, `JOINUNAVAIL` → `no_available_agents` (the caller never joined; see [`blocked`]) |
+//! | `Newexten` `Queue`, then `VarSet` `QUEUESTATUS` | Uniqueid, Application, `AppData` (queue name before the first `,`); Value | `FULL` → `call_blocked` reason `full`, `JOINEMPTY` → `no_agents`, `JOINUNAVAIL` → `no_available_agents` (the caller never joined; see [`blocked`]) |
 //! | `Hangup` | Uniqueid | settles the outcome of a call that left its queue now |
 //! | `QueueMemberAdded` | Queue, Interface, Status, Paused, `PausedReason`, `InCall` | `agent_queues` (the queue added); the member's state from its status (logs in as `available`) |
 //! | `QueueMemberRemoved` | Queue, Interface | `agent_queues` (the queue removed); with no queue left, `logged_out` |

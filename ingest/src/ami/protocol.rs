@@ -159,6 +159,7 @@ pub enum FrameError {
 
 impl FrameError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
+    #[must_use]
     pub fn code(&self) -> DeadLetterCode {
         match self {
             FrameError::Garbage { .. } => DeadLetterCode::AmiGarbage,

@@ -77,6 +77,7 @@ pub struct TranslateError {
 
 impl TranslateError {
     /// Stable machine-readable reason (dead-letter `wallboard-code`).
+    #[must_use]
     pub fn code(&self) -> DeadLetterCode {
         DeadLetterCode::AmiInvalidEvent
     }
@@ -399,7 +400,11 @@ impl Translator {
 
     /// Translates one event, parsed once into its kind.
     fn event(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
-        use AmiEvent::*;
+        use AmiEvent::{
+            AgentCalled, AgentComplete, AgentConnect, CallerAbandon, CallerJoin, CallerLeave,
+            Hangup, MemberChange, Newexten, Other, QueueEntry, QueueMember, RingStopped,
+            StatusComplete, VarSet,
+        };
         match AmiEvent::parse(ev.name) {
             CallerJoin => self.caller_join(ev, out),
             CallerAbandon => self.caller_abandon(ev),
@@ -411,9 +416,15 @@ impl Translator {
             MemberChange => self.member_change(ev, out),
             QueueMember => self.queue_member(ev, out),
             QueueEntry => self.queue_entry(ev),
-            StatusComplete => self.status_complete(ev, out),
+            StatusComplete => {
+                self.status_complete(ev, out);
+                Ok(())
+            }
             VarSet => self.var_set(ev, out),
-            Hangup => self.hangup(ev, out),
+            Hangup => {
+                self.hangup(ev, out);
+                Ok(())
+            }
             Newexten if self.entering.note_newexten(ev.msg) => Ok(()),
             Newexten | Other => {
                 self.ignored += 1;
@@ -691,11 +702,7 @@ impl Translator {
     }
 
     /// The end of the `QueueStatus` answer.
-    fn status_complete(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    fn status_complete(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) {
         let Incoming {
             msg,
             ts,
@@ -712,11 +719,10 @@ impl Translator {
                 let call_id = |call: &str, queue: &str| {
                     make_id(name, &format!("{action}:{call}"), queue, stamp)
                 };
-                self.reconcile(r, ts, &mut emit, call_id);
+                self.reconcile(&r, ts, &mut emit, call_id);
             }
             None => self.ignored += 1,
         }
-        Ok(())
     }
 
     /// `QUEUESTATUS` tells how a call that left its queue ended.
@@ -779,18 +785,17 @@ impl Translator {
     }
 
     /// The caller hung up.
-    fn hangup(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+    fn hangup(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) {
         let Incoming { msg, ts, .. } = *ev;
         // The caller is gone: whatever it left, it was not answered.
         let call = msg.get("Uniqueid").unwrap_or("");
         self.entering.forget(call);
         if !self.has_pending(call) {
             self.ignored += 1;
-            return Ok(());
+            return;
         }
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, ""));
         self.settle_call(call, &mut emit);
-        Ok(())
     }
 
     fn has_pending(&self, call: &str) -> bool {
@@ -886,14 +891,14 @@ impl Translator {
 
     fn reconcile(
         &mut self,
-        r: Resync,
+        r: &Resync,
         ts: TimestampMs,
         emit: &mut Emitter<'_>,
         call_id: impl Fn(&str, &str) -> String,
     ) {
-        self.resync_members(&r, emit);
-        let listed = self.resync_entries(&r, ts, emit, call_id);
-        self.drop_unlisted(&r, &listed, ts, emit);
+        self.resync_members(r, emit);
+        let listed = self.resync_entries(r, ts, emit, call_id);
+        self.drop_unlisted(r, &listed, ts, emit);
         self.synced = true;
     }
 
@@ -1208,8 +1213,9 @@ pub fn parse_timestamp(t: &str) -> Option<TimestampMs> {
     }
     let secs: i64 = secs.parse().ok()?;
     let mut ms = 0;
-    for (i, d) in frac.bytes().take(3).enumerate() {
-        ms += i64::from(d - b'0') * 10_i64.pow(2 - i as u32);
+    // The first three digits: tenths, hundredths and thousandths of a second.
+    for (d, scale) in frac.bytes().zip([100, 10, 1]) {
+        ms += i64::from(d - b'0') * scale;
     }
     let t = secs.checked_mul(1000)?.checked_add(ms)?;
     (t < TS_LIMIT_MS).then_some(t)
@@ -1262,7 +1268,11 @@ enum AmiEvent {
 
 impl AmiEvent {
     fn parse(name: &str) -> Self {
-        use AmiEvent::*;
+        use AmiEvent::{
+            AgentCalled, AgentComplete, AgentConnect, CallerAbandon, CallerJoin, CallerLeave,
+            Hangup, MemberChange, Newexten, Other, QueueEntry, QueueMember, RingStopped,
+            StatusComplete, VarSet,
+        };
         match name {
             "QueueCallerJoin" => CallerJoin,
             "QueueCallerAbandon" => CallerAbandon,

@@ -109,19 +109,19 @@ impl ClientConfig {
 /// Why a run ended early. `E` is the handler's error.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError<E> {
-    /// FreeSWITCH refused the password.
+    /// `FreeSWITCH` refused the password.
     #[error(
         "FreeSWITCH refused the event socket password ({0}); check --password \
          (or WALLBOARD_ESL_PASSWORD) against event_socket.conf.xml"
     )]
     Auth(String),
-    /// FreeSWITCH's ACL refused this host (`text/rude-rejection`).
+    /// `FreeSWITCH`'s ACL refused this host (`text/rude-rejection`).
     #[error(
         "FreeSWITCH refused the connection ({0}); allow this host in \
          event_socket.conf.xml's apply-inbound-acl"
     )]
     Rejected(String),
-    /// FreeSWITCH refused the event subscription.
+    /// `FreeSWITCH` refused the event subscription.
     #[error("FreeSWITCH refused `{SUBSCRIBE}`: {0}")]
     Subscribe(String),
     /// Without reconnection: the connection could not be made.

@@ -22,7 +22,7 @@ use std::fmt;
 
 use wallboard_events::DeadLetterCode;
 
-/// Largest message accepted by default (header block and body). FreeSWITCH
+/// Largest message accepted by default (header block and body). `FreeSWITCH`
 /// events with every channel variable are a few tens of KiB.
 pub const DEFAULT_MAX_MESSAGE: usize = 1 << 20;
 
@@ -61,12 +61,13 @@ impl Frame {
     }
 }
 
+/// The headers and the body as text; `raw` would repeat both as bytes.
 impl fmt::Debug for Frame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Frame")
             .field("headers", &self.headers)
             .field("body", &String::from_utf8_lossy(self.body()))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -386,7 +387,11 @@ pub fn url_decode(v: &[u8]) -> String {
     if !v.contains(&b'%') {
         return String::from_utf8_lossy(v).into_owned();
     }
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let hex = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .map(|d| u8::try_from(d).expect("a hex digit is below 16"))
+    };
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {

@@ -113,7 +113,8 @@ struct Handling {
 /// The talk of a handled call, once over.
 #[derive(Debug, Clone, Copy)]
 struct Talk {
-    talk_ms: u64,
+    /// How long the talk lasted, milliseconds (hold included).
+    duration_ms: u64,
     /// When the bridge ended.
     ended_ts: TimestampMs,
     /// The agent was seen in wrap-up (`Idle`) since.
@@ -600,7 +601,7 @@ fn talk_ended(
             }
             let talk_ms = talk_ms.unwrap_or_else(|| ms_since(h.answered_ts, emit.ts()));
             h.talk = Some(Talk {
-                talk_ms,
+                duration_ms: talk_ms,
                 ended_ts: emit.ts(),
                 wrapping: false,
             });
@@ -616,9 +617,11 @@ fn talk_ended(
             a.handling = Some(Handling {
                 call: call.to_owned(),
                 queue: queue.to_owned(),
-                answered_ts: emit.ts() - talk_ms as i64,
+                answered_ts: emit.ts()
+                    - i64::try_from(talk_ms)
+                        .expect("secs_between keeps a talk within MAX_DURATION_MS"),
                 talk: Some(Talk {
-                    talk_ms,
+                    duration_ms: talk_ms,
                     ended_ts: emit.ts(),
                     wrapping: false,
                 }),
@@ -637,7 +640,7 @@ fn set_state(a: &mut Agent, state: Option<FsState>, ts: TimestampMs) {
         if let Some(h) = &mut a.handling {
             if h.talk.is_none() && state != Some(FsState::Receiving) {
                 h.talk = Some(Talk {
-                    talk_ms: ms_since(h.answered_ts, ts),
+                    duration_ms: ms_since(h.answered_ts, ts),
                     ended_ts: ts,
                     wrapping: false,
                 });
@@ -661,7 +664,7 @@ fn finish_previous(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
 fn complete(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
     let Some(h) = a.handling.take() else { return };
     let talk = h.talk.unwrap_or(Talk {
-        talk_ms: ms_since(h.answered_ts, emit.ts()),
+        duration_ms: ms_since(h.answered_ts, emit.ts()),
         ended_ts: emit.ts(),
         wrapping: false,
     });
@@ -676,7 +679,7 @@ fn complete(a: &mut Agent, agent: &str, emit: &mut Emitter<'_>) {
             call: own(&h.call),
             queue: own(&h.queue),
             agent: own(agent),
-            talk_ms: talk.talk_ms,
+            talk_ms: talk.duration_ms,
             hold_ms: 0,
             acw_ms,
             transferred: false,
@@ -849,9 +852,10 @@ fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, Stri
     };
     Ok(match (secs(from)?, secs(to)?) {
         // Longer than a call can last: a clock jumped, so the span is unknown.
-        (Some(f), Some(t)) if t >= f => {
-            Some((t - f) as u64 * 1000).filter(|&ms| ms <= MAX_DURATION_MS)
-        }
+        (Some(f), Some(t)) if t >= f => u64::try_from(t - f)
+            .ok()
+            .map(|s| s * 1000)
+            .filter(|&ms| ms <= MAX_DURATION_MS),
         _ => None,
     })
 }
@@ -952,11 +956,14 @@ mod tests {
     /// The events of a fixture: `#` comment lines, then plain event bodies
     /// separated by empty lines.
     fn fixture(text: &str) -> Vec<EslEvent> {
-        let body: String = text
-            .lines()
-            .skip_while(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let body: String =
+            text.lines()
+                .skip_while(|l| l.starts_with('#'))
+                .fold(String::new(), |mut body, l| {
+                    body.push_str(l);
+                    body.push('\n');
+                    body
+                });
         body.split("\n\n")
             .filter(|b| !b.trim().is_empty())
             .map(|b| parse_plain_event(format!("{}\n\n", b.trim()).as_bytes()).unwrap())

@@ -524,9 +524,8 @@ fn find_rotated(
         dir
     };
     let name = name.to_string_lossy();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(_) => return Ok(None),
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(None);
     };
     let mut candidates: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -1,5 +1,5 @@
-//! Why a queue_log line was skipped: one definition for every reader of
-//! queue_logs (`wallboard ingest queue-log`, `wallboard replay --queue-log`),
+//! Why a `queue_log` line was skipped: one definition for every reader of
+//! `queue_log` files (`wallboard ingest queue-log`, `wallboard replay --queue-log`),
 //! so a line is reported the same everywhere.
 
 use super::translate::QueueLogError;
@@ -8,8 +8,14 @@ use wallboard_events::DeadLetterCode;
 /// What was wrong with a line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LineProblem {
+    /// Over 64 KiB, the longest line the readers take (dead-letter code
+    /// `too_long`).
     #[error("{size} bytes, too long for a queue_log line")]
-    TooLong { size: usize },
+    TooLong {
+        /// The line's length in bytes.
+        size: usize,
+    },
+    /// Bytes that are not UTF-8 text.
     #[error("not valid UTF-8")]
     NotUtf8,
     /// The translator's reason.
@@ -19,6 +25,7 @@ pub enum LineProblem {
 
 impl LineProblem {
     /// The dead-letter code (`wallboard-code` header).
+    #[must_use]
     pub fn code(&self) -> DeadLetterCode {
         match self {
             LineProblem::TooLong { .. } => DeadLetterCode::TooLong,
@@ -32,7 +39,9 @@ impl LineProblem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {problem}")]
 pub struct LineError {
+    /// The line's number in its file, from 1.
     pub line: u64,
+    /// What was wrong with it.
     pub problem: LineProblem,
 }
 

@@ -219,7 +219,7 @@ impl QueueLogTranslator {
     }
 }
 
-/// The queue_log events that map to canonical events, told apart once.
+/// The `queue_log` events that map to canonical events, told apart once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum QlEvent {
     Enter,
@@ -501,7 +501,7 @@ fn member<'m>(members: &'m mut BTreeMap<String, Member>, agent: &str) -> &'m mut
     members.get_mut(agent).expect("inserted above")
 }
 
-/// The `source` of the events (and heartbeats) of queue_log adapters.
+/// The `source` of the events (and heartbeats) of `queue_log` adapters.
 pub const SOURCE: &str = "asterisk-queue-log";
 
 fn queues_event(agent: &str, m: &Member) -> EventBody<'static> {

@@ -5,6 +5,7 @@
 //! realistic `queue_log` (`wallboard simulate --format queue-log`) and to test
 //! the adapter against the canonical trace it came from.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use wallboard_events::event::{AgentState, BlockedReason, DequeueReason, Event, EventBody};
@@ -59,90 +60,23 @@ impl QueueLogWriter {
 
     /// Adds what Asterisk would log for `e` (events in time order).
     pub fn push(&mut self, e: &Event<'_>) {
-        let s = secs(e.ts);
+        let ts = e.ts;
         match &e.body {
-            EventBody::CallQueued { call, queue, .. } => {
-                let n = self.uniqueids.len();
-                let uid = self
-                    .uniqueids
-                    .entry(call.to_string())
-                    .or_insert_with(|| format!("{s}.{n}"))
-                    .clone();
-                self.visits.insert(
-                    (call.to_string(), queue.to_string()),
-                    Visit {
-                        queued_s: s,
-                        answered_s: None,
-                    },
-                );
-                self.line(
-                    e.ts,
-                    &uid,
-                    queue,
-                    "NONE",
-                    "ENTERQUEUE",
-                    &["", "8005551234", "1"],
-                );
-            }
+            EventBody::CallQueued { call, queue, .. } => self.call_queued(ts, call, queue),
             EventBody::CallAnswered {
                 call, queue, agent, ..
-            } => {
-                let Some(v) = self.visits.get_mut(&(call.to_string(), queue.to_string())) else {
-                    return;
-                };
-                v.answered_s = Some(s);
-                let hold = (s - v.queued_s).to_string();
-                let uid = self.uid(call);
-                let iface = self.interface(agent);
-                if let Some(m) = self.members.get_mut(agent.as_ref()) {
-                    m.ringing = false;
-                }
-                self.line(
-                    e.ts,
-                    &uid,
-                    queue,
-                    &iface,
-                    "CONNECT",
-                    &[&hold, &format!("{uid}-b"), "2"],
-                );
-            }
+            } => self.call_answered(ts, call, queue, agent),
             EventBody::CallAbandoned { call, queue, .. } => {
-                let wait = self.wait(call, queue, s);
+                let wait = self.wait(call, queue, secs(ts));
                 let uid = self.uid(call);
-                self.line(e.ts, &uid, queue, "NONE", "ABANDON", &["1", "1", &wait]);
+                self.line(ts, &uid, queue, "NONE", "ABANDON", &["1", "1", &wait]);
             }
             EventBody::CallDequeued {
                 call,
                 queue,
                 reason,
                 ..
-            } => {
-                let wait = self.wait(call, queue, s);
-                let uid = self.uid(call);
-                match reason {
-                    DequeueReason::ExitKey => self.line(
-                        e.ts,
-                        &uid,
-                        queue,
-                        "NONE",
-                        "EXITWITHKEY",
-                        &["1", "1", "1", &wait],
-                    ),
-                    DequeueReason::Empty => {
-                        self.line(e.ts, &uid, queue, "NONE", "EXITEMPTY", &["1", "1", &wait]);
-                    }
-                    // Asterisk knows only that the queue's timeout passed;
-                    // the dialplan then overflows or transfers the caller.
-                    _ => self.line(
-                        e.ts,
-                        &uid,
-                        queue,
-                        "NONE",
-                        "EXITWITHTIMEOUT",
-                        &["1", "1", &wait],
-                    ),
-                }
-            }
+            } => self.call_dequeued(ts, call, queue, *reason),
             EventBody::CallCompleted {
                 call,
                 queue,
@@ -150,60 +84,14 @@ impl QueueLogWriter {
                 acw_ms,
                 transferred,
                 ..
-            } => {
-                // The talk ended before the after-call work.
-                let end = e.ts - i64::try_from(*acw_ms).unwrap_or(0);
-                let Some(v) = self.visits.remove(&(call.to_string(), queue.to_string())) else {
-                    return;
-                };
-                let answered = v.answered_s.unwrap_or(v.queued_s);
-                let hold = (answered - v.queued_s).to_string();
-                let talk = (secs(end) - answered).to_string();
-                let uid = self.uid(call);
-                let iface = self.interface(agent);
-                if *transferred {
-                    self.line(
-                        end,
-                        &uid,
-                        queue,
-                        &iface,
-                        "TRANSFER",
-                        &["2001", "from-internal", &hold, &talk, "1"],
-                    );
-                } else {
-                    self.line(
-                        end,
-                        &uid,
-                        queue,
-                        &iface,
-                        "COMPLETEAGENT",
-                        &[&hold, &talk, "1"],
-                    );
-                }
-            }
-            EventBody::AgentQueues { agent, queues } => {
-                let iface = self.interface(agent);
-                let new: BTreeSet<String> = queues
-                    .iter()
-                    .map(std::string::ToString::to_string)
-                    .collect();
-                let m = self.members.entry(agent.to_string()).or_default();
-                let old = std::mem::replace(&mut m.queues, new.clone());
-                if m.logged_in {
-                    for q in old.difference(&new) {
-                        self.line(e.ts, "NONE", q, &iface, "REMOVEMEMBER", &[""]);
-                    }
-                    for q in new.difference(&old) {
-                        self.line(e.ts, "NONE", q, &iface, "ADDMEMBER", &[""]);
-                    }
-                }
-            }
+            } => self.call_completed(ts, call, queue, agent, *acw_ms, *transferred),
+            EventBody::AgentQueues { agent, queues } => self.agent_queues(ts, agent, queues),
             EventBody::AgentState {
                 agent,
                 state,
                 reason,
                 ..
-            } => self.agent_state(e.ts, agent, *state, reason.as_deref()),
+            } => self.agent_state(ts, agent, *state, reason.as_deref()),
             EventBody::CallBlocked {
                 call,
                 queue,
@@ -213,13 +101,153 @@ impl QueueLogWriter {
                 // the dialplan's decision, before `Queue()` runs.
                 if let Some(event) = blocked_event(*reason) {
                     let uid = self.uid(call);
-                    self.line(e.ts, &uid, queue, "NONE", event, &[""]);
+                    self.line(ts, &uid, queue, "NONE", event, &[""]);
                 }
             }
             // queue_log has no line for any of these.
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
             | EventBody::FloorMessage(_) => {}
+        }
+    }
+
+    /// `ENTERQUEUE`, giving the call a `Uniqueid` on its first queue.
+    fn call_queued(&mut self, ts: i64, call: &str, queue: &str) {
+        let s = secs(ts);
+        let n = self.uniqueids.len();
+        let uid = self
+            .uniqueids
+            .entry(call.to_owned())
+            .or_insert_with(|| format!("{s}.{n}"))
+            .clone();
+        self.visits.insert(
+            (call.to_owned(), queue.to_owned()),
+            Visit {
+                queued_s: s,
+                answered_s: None,
+            },
+        );
+        self.line(
+            ts,
+            &uid,
+            queue,
+            "NONE",
+            "ENTERQUEUE",
+            &["", "8005551234", "1"],
+        );
+    }
+
+    /// `CONNECT` of a call seen entering the queue (others are left out).
+    fn call_answered(&mut self, ts: i64, call: &str, queue: &str, agent: &str) {
+        let s = secs(ts);
+        let Some(v) = self.visits.get_mut(&(call.to_owned(), queue.to_owned())) else {
+            return;
+        };
+        v.answered_s = Some(s);
+        let hold = (s - v.queued_s).to_string();
+        let uid = self.uid(call);
+        let iface = self.interface(agent);
+        if let Some(m) = self.members.get_mut(agent) {
+            m.ringing = false;
+        }
+        self.line(
+            ts,
+            &uid,
+            queue,
+            &iface,
+            "CONNECT",
+            &[&hold, &format!("{uid}-b"), "2"],
+        );
+    }
+
+    /// `EXITWITHKEY`, `EXITEMPTY` or, for any other reason, `EXITWITHTIMEOUT`.
+    fn call_dequeued(&mut self, ts: i64, call: &str, queue: &str, reason: DequeueReason) {
+        let wait = self.wait(call, queue, secs(ts));
+        let uid = self.uid(call);
+        match reason {
+            DequeueReason::ExitKey => self.line(
+                ts,
+                &uid,
+                queue,
+                "NONE",
+                "EXITWITHKEY",
+                &["1", "1", "1", &wait],
+            ),
+            DequeueReason::Empty => {
+                self.line(ts, &uid, queue, "NONE", "EXITEMPTY", &["1", "1", &wait]);
+            }
+            // Asterisk knows only that the queue's timeout passed;
+            // the dialplan then overflows or transfers the caller.
+            _ => self.line(
+                ts,
+                &uid,
+                queue,
+                "NONE",
+                "EXITWITHTIMEOUT",
+                &["1", "1", &wait],
+            ),
+        }
+    }
+
+    /// `COMPLETEAGENT` or `TRANSFER` of the call `agent` handled for `queue`,
+    /// at the end of the talk (`ts` less the after-call work).
+    fn call_completed(
+        &mut self,
+        ts: i64,
+        call: &str,
+        queue: &str,
+        agent: &str,
+        acw_ms: u64,
+        transferred: bool,
+    ) {
+        // The talk ended before the after-call work.
+        let end = ts - i64::try_from(acw_ms).unwrap_or(0);
+        let Some(v) = self.visits.remove(&(call.to_owned(), queue.to_owned())) else {
+            return;
+        };
+        let answered = v.answered_s.unwrap_or(v.queued_s);
+        let hold = (answered - v.queued_s).to_string();
+        let talk = (secs(end) - answered).to_string();
+        let uid = self.uid(call);
+        let iface = self.interface(agent);
+        if transferred {
+            self.line(
+                end,
+                &uid,
+                queue,
+                &iface,
+                "TRANSFER",
+                &["2001", "from-internal", &hold, &talk, "1"],
+            );
+        } else {
+            self.line(
+                end,
+                &uid,
+                queue,
+                &iface,
+                "COMPLETEAGENT",
+                &[&hold, &talk, "1"],
+            );
+        }
+    }
+
+    /// `ADDMEMBER`/`REMOVEMEMBER` for the queues a logged-in agent gained or
+    /// lost; a logged-out agent's queues are kept for its next log-in.
+    fn agent_queues(&mut self, ts: i64, agent: &str, queues: &[Cow<'_, str>]) {
+        let iface = self.interface(agent);
+        let new: BTreeSet<String> = queues
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
+        let m = self.members.entry(agent.to_owned()).or_default();
+        let old = std::mem::replace(&mut m.queues, new.clone());
+        if m.logged_in {
+            for q in old.difference(&new) {
+                self.line(ts, "NONE", q, &iface, "REMOVEMEMBER", &[""]);
+            }
+            for q in new.difference(&old) {
+                self.line(ts, "NONE", q, &iface, "ADDMEMBER", &[""]);
+            }
         }
     }
 
@@ -306,7 +334,7 @@ fn secs(ts: i64) -> i64 {
     ts.div_euclid(1000)
 }
 
-/// The queue_log line Asterisk writes when it refuses a caller for `reason`.
+/// The `queue_log` line Asterisk writes when it refuses a caller for `reason`.
 fn blocked_event(reason: BlockedReason) -> Option<&'static str> {
     match reason {
         BlockedReason::Full => Some("FULL"),
