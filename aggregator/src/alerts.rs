@@ -419,6 +419,12 @@ impl AlertEngine {
     }
 }
 
+/// A rule's duration in seconds as milliseconds, saturating: a duration
+/// past `i64::MAX` ms (292 million years) never elapses.
+fn seconds_to_ms(s: u64) -> i64 {
+    i64::try_from(s).map_or(i64::MAX, |s| s.saturating_mul(1000))
+}
+
 /// Advances one alert; returns a notification when one is due.
 fn step(
     rule: &AlertRule,
@@ -427,7 +433,7 @@ fn step(
     value: Option<f64>,
     now: TimestampMs,
 ) -> Option<Notification> {
-    let cooldown = rule.cooldown_s as i64 * 1000;
+    let cooldown = seconds_to_ms(rule.cooldown_s);
     let due = |t: &Track| t.last_notified.is_none_or(|l| now - l >= cooldown);
     match (track.state, value) {
         // No data: nothing changes (a firing alert stays firing).
@@ -444,7 +450,7 @@ fn step(
                 track.state = None;
                 return None;
             }
-            if now - since < rule.for_s as i64 * 1000 {
+            if now - since < seconds_to_ms(rule.for_s) {
                 return None;
             }
             track.state = Some(State::Firing { since: now, value });

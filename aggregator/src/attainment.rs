@@ -72,6 +72,7 @@ impl Attainment {
 
 /// The report header's attainment per queue (by name, `*` the tenant): over the report's
 /// rows, those ending at or before `now` closed, `sl` over all of them.
+#[must_use]
 pub fn of_report(
     rows: &[QueueRow],
     goals: &Goals,
@@ -136,8 +137,8 @@ mod tests {
             sl(Some(1.0)),
         ];
         // The last interval ends after now: still open, not counted.
-        let intervals = maps.iter().enumerate().map(|(i, m)| IntervalSl {
-            end_ms: (i as i64 + 1) * 1000,
+        let intervals = maps.iter().zip(1i64..).map(|(m, i)| IntervalSl {
+            end_ms: i * 1000,
             sl: m,
         });
         let a = Attainment::of(&goal, intervals, 4000, &sl(Some(0.75)));

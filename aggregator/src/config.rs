@@ -1,6 +1,7 @@
 //! The metric parameters of a tenant (`metrics.md`, "Parameters").
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -237,10 +238,8 @@ impl Params {
             self.adherence
         );
         if !self.short_abandon_by_queue.is_empty() {
-            f.push_str(&format!(
-                " short_by_queue={:?}",
-                self.short_abandon_by_queue
-            ));
+            write!(f, " short_by_queue={:?}", self.short_abandon_by_queue)
+                .expect("writing to a String cannot fail");
         }
         f
     }

@@ -104,6 +104,7 @@ impl Engine {
 
     /// The floor messages of `tenant` active at `now` (`metrics.md`,
     /// "Floor messages").
+    #[must_use]
     pub fn messages(&self, tenant: &str, now: TimestampMs) -> Vec<ActiveMessage> {
         self.messages
             .get(tenant)

@@ -36,6 +36,7 @@ const SPREAD: f64 = 12.0;
 
 impl Palm {
     /// Erlang A with `n` agents and service-level threshold `t_s`.
+    #[must_use]
     pub fn predict(&self, n: u32, t_s: f64) -> PalmPrediction {
         let (lambda, mu, theta) = (self.lambda, self.mu, self.theta);
         if lambda <= 0.0 {
@@ -93,6 +94,7 @@ fn p_wait(n: u32, a: f64, ln_big_a: f64) -> f64 {
 }
 
 /// Erlang B by its recursion `B(k) = a·B(k−1) / (k + a·B(k−1))`.
+#[must_use]
 pub fn erlang_b(n: u32, a: f64) -> f64 {
     let mut b = 1.0;
     for k in 1..=n {

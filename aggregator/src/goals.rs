@@ -26,6 +26,7 @@ pub enum SlVariant {
 
 impl SlVariant {
     /// This variant's value among the four.
+    #[must_use]
     pub fn pick(self, v: &SlVariants) -> Option<f64> {
         match self {
             SlVariant::Sl1 => v.sl1,
@@ -49,6 +50,7 @@ pub struct QueueGoal {
 
 impl QueueGoal {
     /// The goal's service level in a row's `sl` map (keyed by threshold).
+    #[must_use]
     pub fn sl_of(&self, sl: &BTreeMap<String, SlVariants>) -> Option<f64> {
         self.variant.pick(sl.get(&self.threshold_s.to_string())?)
     }
@@ -65,6 +67,7 @@ pub struct Goals {
 
 impl Goals {
     /// The default goal at `threshold_s`: 80 % in `sl3`.
+    #[must_use]
     pub fn with_threshold(threshold_s: u32) -> Self {
         Goals {
             default: QueueGoal {
@@ -77,6 +80,7 @@ impl Goals {
     }
 
     /// The goal of `queue` (`*`: the tenant's, the default).
+    #[must_use]
     pub fn of(&self, queue: &str) -> &QueueGoal {
         self.by_queue.get(queue).unwrap_or(&self.default)
     }

@@ -17,7 +17,7 @@ use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
 use crate::staffing_live::{QueueStaffing, StaffingInputs};
 use crate::sums::{AgentTime, QueueSums};
 use crate::tenant::{agent_pieces, TenantEngine};
-use crate::time::IntervalStart;
+use crate::time::{IntervalCursor, IntervalStart};
 
 /// The whole tenant's live view at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -268,7 +268,7 @@ fn sum_day(engine: &TenantEngine, at: &Moment) -> Day {
 fn accrue_open_states(engine: &TenantEngine, at: &Moment, day: &mut Day) -> Vec<AgentsByState> {
     let clock = engine.clock();
     let nq = engine.queue_names().len();
-    let mut cursor = Default::default();
+    let mut cursor = IntervalCursor::default();
     let mut by_state = vec![AgentsByState::default(); nq + 1];
     for ag in engine.agents() {
         by_state[nq].count(ag.state);
@@ -380,7 +380,8 @@ fn queue_live(
     QueueLive {
         queue: name.to_owned(),
         waiting: parts.waiting,
-        oldest_wait_ms: parts.oldest.map(|t| (at.now - t).max(0) as u64),
+        // An oldest call queued after now (a clock skew) waits 0 ms.
+        oldest_wait_ms: parts.oldest.map(|t| u64::try_from(at.now - t).unwrap_or(0)),
         agents: parts.agents,
         interval: row(at.interval.0, at.interval_end, &day.current[i]),
         rolling,

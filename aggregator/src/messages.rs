@@ -18,16 +18,27 @@ pub const MESSAGES_FULL: wallboard_events::DeadLetterCode =
 /// messages").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveMessage {
+    /// The poster's id of the message (the event's `message`, 1..128
+    /// characters): a `post` with it replaces, a `delete` takes it down.
     pub id: String,
+    /// What the floor reads, shown as typed (1..500 characters).
     pub text: String,
+    /// How urgent it is: boards show `critical` first, then `warning`, then
+    /// `info`.
     pub severity: Severity,
+    /// The `ts` of the `post` that put this version up, Unix epoch ms.
     pub posted_ms: TimestampMs,
+    /// Unix epoch ms from which the message is no longer shown (active
+    /// while `now < expires_ms`).
     pub expires_ms: TimestampMs,
+    /// Queue names the message is about; empty: the whole tenant
+    /// (`events.md`, "Floor messages").
     pub queues: Vec<String>,
 }
 
 impl ActiveMessage {
     /// Whether the message is still up at `now`.
+    #[must_use]
     pub fn active_at(&self, now: TimestampMs) -> bool {
         now < self.expires_ms
     }
@@ -79,7 +90,11 @@ impl MessageBoard {
             severity: post.severity,
             posted_ms: ts,
             expires_ms: post.expires_ms,
-            queues: post.queues.iter().map(|q| q.to_string()).collect(),
+            queues: post
+                .queues
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         };
         match existing {
             Some(i) => {
@@ -96,6 +111,7 @@ impl MessageBoard {
 
     /// The messages active at `now`: critical first, then warning, then
     /// info; within a severity the latest posted first, then by id.
+    #[must_use]
     pub fn active(&self, now: TimestampMs) -> Vec<ActiveMessage> {
         let mut up: Vec<ActiveMessage> = self
             .messages
@@ -113,6 +129,7 @@ impl MessageBoard {
     }
 
     /// Whether no message is kept (active or not yet dropped).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.messages.is_empty()
     }
@@ -178,7 +195,8 @@ mod tests {
     fn the_board_is_bounded_and_expired_messages_make_room() {
         let mut b = MessageBoard::default();
         for i in 0..MAX_ACTIVE_MESSAGES {
-            let (m, ts) = post(&format!("m{i}"), 1000, "info", 2000 + i as i64);
+            let expires = 2000 + i64::try_from(i).unwrap();
+            let (m, ts) = post(&format!("m{i}"), 1000, "info", expires);
             assert_eq!(b.apply(&m, ts), MessageOutcome::Posted);
         }
         let (m, ts) = post("one-too-many", 1500, "critical", 9000);

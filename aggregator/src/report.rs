@@ -58,13 +58,20 @@ pub enum IncompleteReason {
 /// A range of event time whose rows may miss events; `None`: unbounded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncompleteInterval {
+    /// Start (Unix epoch ms) of the interval holding the newest event before
+    /// the gap; `None`: no restored state, everything before `end_ms`.
     pub start_ms: Option<TimestampMs>,
+    /// End (Unix epoch ms) of the interval holding the first event after the
+    /// gap; `None`: open, no event applied since (`architecture.md`, "Never
+    /// silently partial").
     pub end_ms: Option<TimestampMs>,
+    /// Why events may be missing.
     pub reason: IncompleteReason,
 }
 
 impl IncompleteInterval {
     /// Whether it overlaps the intervals `range` selects.
+    #[must_use]
     pub fn overlaps(&self, range: &Range) -> bool {
         let starts_before_end = match (self.start_ms, range.to) {
             (Some(s), Some(to)) => s < to,
@@ -186,12 +193,17 @@ pub struct QueueRow {
 /// `blocked` and `blocked_by_reason` of a queue row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Blocked {
+    /// `call_blocked` events of the row: calls the queue refused, not part
+    /// of `offered` (`metrics.md`, "Blocked calls").
     pub blocked: u64,
+    /// The same by `reason` (`full`, `no_agents`, …); reasons with 0 are
+    /// left out.
     pub blocked_by_reason: BTreeMap<&'static str, u64>,
 }
 
 impl Blocked {
     /// The blocked calls of `q`, if there are any.
+    #[must_use]
     pub fn of(q: &QueueSums) -> Option<Self> {
         (q.blocked > 0).then(|| Blocked {
             blocked: q.blocked,

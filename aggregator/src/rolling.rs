@@ -21,7 +21,10 @@ impl RollingWindow {
     /// An empty window of `window_minutes`, in buckets of 10 s.
     #[must_use]
     pub fn new(window_minutes: u32) -> Self {
-        let n = (i64::from(window_minutes) * 60_000 / BUCKET_MS).max(1) as usize;
+        let buckets = (i64::from(window_minutes) * 60_000 / BUCKET_MS).max(1);
+        // Only a 32-bit target can overflow (config allows 8640 buckets);
+        // saturated, the allocation below fails, as for any ring too big.
+        let n = usize::try_from(buckets).unwrap_or(usize::MAX);
         RollingWindow {
             slots: vec![(i64::MIN, QueueSums::default()); n],
         }
@@ -30,12 +33,13 @@ impl RollingWindow {
     /// The bucket for an event at `ts`, unless `ts` is already out of the
     /// window seen from `newest` (the latest event time).
     pub fn bucket(&mut self, ts: TimestampMs, newest: TimestampMs) -> Option<&mut QueueSums> {
-        let n = self.slots.len() as i64;
+        let n = self.len();
         let b = ts.div_euclid(BUCKET_MS);
         if b <= newest.div_euclid(BUCKET_MS) - n {
             return None;
         }
-        let slot = &mut self.slots[b.rem_euclid(n) as usize];
+        let i = usize::try_from(b.rem_euclid(n)).expect("rem_euclid is in 0..n");
+        let slot = &mut self.slots[i];
         if slot.0 != b {
             if slot.0 > b {
                 // The position holds newer data: this event is too old.
@@ -46,10 +50,15 @@ impl RollingWindow {
         Some(&mut slot.1)
     }
 
+    /// How many buckets the ring has.
+    fn len(&self) -> i64 {
+        i64::try_from(self.slots.len()).expect("a Vec holds at most isize::MAX items")
+    }
+
     /// The sums of the window ending at `now`.
     #[must_use]
     pub fn sum_at(&self, now: TimestampMs) -> QueueSums {
-        let n = self.slots.len() as i64;
+        let n = self.len();
         let last = now.div_euclid(BUCKET_MS);
         let mut total = QueueSums::default();
         for (b, s) in &self.slots {

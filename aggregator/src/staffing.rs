@@ -103,6 +103,7 @@ impl Demand {
     }
 
     /// The prediction of `model` with `agents` agents.
+    #[must_use]
     pub fn predict(&self, model: Model, agents: u32) -> Prediction {
         match model {
             Model::ErlangC => self.with_agents(agents),
@@ -144,6 +145,7 @@ impl Demand {
 
     /// The fewest agents whose predicted service level under `model`
     /// reaches the target.
+    #[must_use]
     pub fn required_agents_for(&self, model: Model) -> u32 {
         let Model::ErlangA { .. } = model else {
             return self.required_agents();
@@ -170,10 +172,10 @@ impl Demand {
             return 0;
         }
         // Erlang C needs more agents than Erlangs; start just above.
-        let mut n = (a.floor() as u32).saturating_add(1);
+        let mut n = saturating_u32(a.floor()).saturating_add(1);
         // The square-root staffing rule bounds the search: far fewer steps
         // than this are ever needed for a target below 1.
-        let limit = n.saturating_add((10.0 * a.sqrt()) as u32 + 100);
+        let limit = n.saturating_add(saturating_u32(10.0 * a.sqrt()) + 100);
         while n < limit && self.with_agents(n).service_level < self.target {
             n += 1;
         }
@@ -188,7 +190,16 @@ pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
     if !(0.0..1.0).contains(&shrinkage) {
         return agents;
     }
-    (f64::from(agents) / (1.0 - shrinkage)).ceil() as u32
+    saturating_u32((f64::from(agents) / (1.0 - shrinkage)).ceil())
+}
+
+/// `x` without its fraction as a `u32`: 0 below 0 (and for NaN),
+/// `u32::MAX` above it.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn saturating_u32(x: f64) -> u32 {
+    // Clamped to 0..=u32::MAX here (a NaN stays NaN, and casts to 0): the
+    // cast only drops the fraction.
+    x.clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 /// Erlang C: the probability that a call waits, with `n` agents and `a`
@@ -281,7 +292,7 @@ mod tests {
         assert_eq!((p.p_wait, p.service_level, p.asa_s), (1.0, 0.0, None));
         let idle = demand(0.0, 30.0, 180.0, 20.0);
         assert_eq!(idle.required_agents(), 0);
-        assert_eq!(idle.with_agents(3).service_level, 1.0);
+        close(idle.with_agents(3).service_level, 1.0, 0.0);
         assert_eq!(with_shrinkage(14, 0.3), 20);
         assert_eq!(with_shrinkage(14, 0.0), 14);
     }

@@ -89,11 +89,15 @@ impl QueueSums {
         add_arrays(&mut self.blocked_by_reason, &o.blocked_by_reason);
     }
 
+    /// Counts one `call_blocked` event refused for `reason` (`metrics.md`,
+    /// "Blocked calls").
     pub fn count_blocked(&mut self, reason: BlockedReason) {
         self.blocked += 1;
         self.blocked_by_reason[blocked_index(reason)] += 1;
     }
 
+    /// The calls blocked for `reason` (a share of `blocked`).
+    #[must_use]
     pub fn blocked_for(&self, reason: BlockedReason) -> u64 {
         self.blocked_by_reason[blocked_index(reason)]
     }

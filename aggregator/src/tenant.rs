@@ -353,20 +353,40 @@ impl TenantEngine {
             }
             _ => {}
         }
-        // Before the dedup check: a far time must not even rotate its window.
-        let trust = self.stats.applied;
-        if let Err(r) = plausible::check(e.ts, self.max_ts, trust, self.params.max_ahead_ms) {
-            self.stats.time_rejected += 1;
-            return Applied::TimeRejected(r);
-        }
-        if !self.dedup.first_sighting(xxh3_64(e.id.as_bytes()), e.ts) {
-            self.stats.duplicates += 1;
-            return Applied::Duplicate;
+        if let Err(refused) = self.admit(e) {
+            return refused;
         }
         self.stats.applied += 1;
         self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
         self.expire_segments();
-        let outcome = match &e.body {
+        let outcome = self.apply_body(e);
+        match outcome {
+            Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
+            Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
+            _ => {}
+        }
+        outcome
+    }
+
+    /// Refuses (and counts) an event whose time is implausible or whose id
+    /// was seen before.
+    fn admit(&mut self, e: &Event<'_>) -> Result<(), Applied> {
+        // Before the dedup check: a far time must not even rotate its window.
+        let trust = self.stats.applied;
+        if let Err(r) = plausible::check(e.ts, self.max_ts, trust, self.params.max_ahead_ms) {
+            self.stats.time_rejected += 1;
+            return Err(Applied::TimeRejected(r));
+        }
+        if !self.dedup.first_sighting(xxh3_64(e.id.as_bytes()), e.ts) {
+            self.stats.duplicates += 1;
+            return Err(Applied::Duplicate);
+        }
+        Ok(())
+    }
+
+    /// Applies an admitted event's body to the sums and the open state.
+    fn apply_body(&mut self, e: &Event<'_>) -> Applied {
+        match &e.body {
             EventBody::CallQueued { call, queue, .. } => {
                 self.call_queued(call, queue, e.ts);
                 Applied::Counted
@@ -456,15 +476,9 @@ impl TenantEngine {
                 self.schedule(a, e.ts, *from_ms, *to_ms, segments);
                 Applied::Counted
             }
-            // Returned before the duplicate check, above.
+            // Returned by `apply` before the duplicate check.
             EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
-        };
-        match outcome {
-            Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
-            Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
-            _ => {}
         }
-        outcome
     }
 
     fn queue(&mut self, name: &str) -> QueueId {
@@ -730,7 +744,7 @@ impl TenantEngine {
                     &self.clock,
                     &mut cursor,
                     &mut buckets,
-                    AgentId(i as u32),
+                    AgentId::from_index(i),
                     ag,
                     ag.accrued_to.max(keep_from),
                     now,
@@ -784,7 +798,7 @@ impl TenantEngine {
                     break;
                 }
                 waiting.pop_first();
-                self.segments.remove(&(h, QueueId(q as u32)));
+                self.segments.remove(&(h, QueueId::from_index(q)));
                 self.stats.stale_waiting_dropped += 1;
             }
         }
@@ -845,7 +859,7 @@ pub fn agent_pieces(
         // An agent seen for the first time has no earlier state time.
         let from = from.max(ag.since.unwrap_or(to));
         for_each_piece(clock, cursor, from, to, |start, ms| {
-            f(start, Piece::State(ag.state, ms as u64));
+            f(start, Piece::State(ag.state, piece_ms(ms)));
         });
     }
     for p in ag.plan.overlapping(from, to) {
@@ -855,13 +869,19 @@ pub fn agent_pieces(
             f(
                 start,
                 Piece::Planned {
-                    ms: ms as u64,
+                    ms: piece_ms(ms),
                     adherent,
                     work,
                 },
             );
         });
     }
+}
+
+/// The length of a piece of time cut by [`for_each_piece`] or from a
+/// non-empty `[from, to)`: always positive.
+fn piece_ms(ms: i64) -> u64 {
+    u64::try_from(ms).expect("pieces are cut only from non-empty ranges")
 }
 
 /// The pieces of `[from, to)` of an agent, in its current state and plan,
@@ -873,12 +893,14 @@ fn agent_lump(ag: &AgentLive, from: TimestampMs, to: TimestampMs, mut f: impl Fn
     if ag.state.is_staffed() {
         let from = from.max(ag.since.unwrap_or(to));
         if from < to {
-            f(Piece::State(ag.state, (to - from) as u64));
+            f(Piece::State(ag.state, piece_ms(to - from)));
         }
     }
     for p in ag.plan.overlapping(from, to) {
         f(Piece::Planned {
-            ms: (p.end - p.start) as u64,
+            // Parsed segments end after they start; one that does not
+            // (built by hand) plans no time.
+            ms: u64::try_from(p.end - p.start).unwrap_or(0),
             adherent: p.allowed.allows(ag.state, ag.reason),
             work: p.allowed.is_work(),
         });

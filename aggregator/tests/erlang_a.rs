@@ -24,38 +24,41 @@ struct Brute {
     service_level: f64,
 }
 
-fn brute(n: usize, lambda: f64, mu: f64, theta: f64, t: f64) -> Brute {
+fn brute(n: usize, lambda: f64, mu: f64, theta: f64, t_s: f64) -> Brute {
     let states = n + 600;
-    let mut p = vec![1.0f64];
+    // The stationary distribution over the number of callers in the system.
+    let mut pi = vec![1.0f64];
     for j in 1..states {
         let out = (j.min(n) as f64) * mu + (j.saturating_sub(n) as f64) * theta;
-        p.push(p[j - 1] * lambda / out);
+        pi.push(pi[j - 1] * lambda / out);
     }
-    let total: f64 = p.iter().sum();
-    p.iter_mut().for_each(|v| *v /= total);
-    let p_wait: f64 = p[n..].iter().sum();
-    let queue: f64 = (n..states).map(|j| (j - n) as f64 * p[j]).sum();
+    let total: f64 = pi.iter().sum();
+    for x in &mut pi {
+        *x /= total;
+    }
+    let p_wait: f64 = pi[n..].iter().sum();
+    let queue: f64 = (n..states).map(|j| (j - n) as f64 * pi[j]).sum();
     // Callers ahead: k → k−1 at rate nμ + kθ; from 0, the caller is served.
-    let ahead: Vec<f64> = p[n..].to_vec();
+    let ahead: Vec<f64> = pi[n..].to_vec();
     let rate = |k: usize| n as f64 * mu + k as f64 * theta;
     let top = rate(ahead.len());
-    let (mut v, lt) = (ahead.clone(), top * t);
+    let (mut dist, lt) = (ahead.clone(), top * t_s);
     let mut weight = (-lt).exp();
-    let mut still_waiting = weight * v.iter().sum::<f64>();
-    let mut m = 0.0;
-    while m < lt + 40.0 * lt.sqrt() + 100.0 {
-        m += 1.0;
-        let mut next: Vec<f64> = v
+    let mut still_waiting = weight * dist.iter().sum::<f64>();
+    let mut steps = 0.0;
+    while steps < lt + 40.0 * lt.sqrt() + 100.0 {
+        steps += 1.0;
+        let mut next: Vec<f64> = dist
             .iter()
             .enumerate()
             .map(|(k, x)| x * (1.0 - rate(k) / top))
             .collect();
-        for k in 1..v.len() {
-            next[k - 1] += v[k] * rate(k) / top;
+        for k in 1..dist.len() {
+            next[k - 1] += dist[k] * rate(k) / top;
         }
-        v = next;
-        weight *= lt / m;
-        still_waiting += weight * v.iter().sum::<f64>();
+        dist = next;
+        weight *= lt / steps;
+        still_waiting += weight * dist.iter().sum::<f64>();
     }
     Brute {
         p_wait,
@@ -103,7 +106,7 @@ fn agrees_with_the_birth_and_death_chain_solved_directly() {
 fn patience_equal_to_aht_is_the_infinite_server_queue() {
     let d = demand(100.0, 30.0, 180.0, 20.0); // A = 10 Erlangs
     let a: f64 = 10.0;
-    let poisson = |j: u32| (f64::from(j) * a.ln() - a - libm_lgamma(f64::from(j) + 1.0)).exp();
+    let poisson = |j: u32| (f64::from(j) * a.ln() - a - ln_factorial(j)).exp();
     for n in [5u32, 10, 13] {
         let p = d.predict(Model::ErlangA { patience_s: 180.0 }, n);
         let at_least: f64 = (n..200).map(poisson).sum();
@@ -113,9 +116,9 @@ fn patience_equal_to_aht_is_the_infinite_server_queue() {
     }
 }
 
-fn libm_lgamma(x: f64) -> f64 {
-    // ln Γ of an integer + 1, exactly enough: ln((x−1)!).
-    (1..x as u64).map(|k| (k as f64).ln()).sum()
+/// ln(j!) = ln Γ(j + 1), summed term by term.
+fn ln_factorial(j: u32) -> f64 {
+    (1..=j).map(|k| f64::from(k).ln()).sum()
 }
 
 #[test]
@@ -175,7 +178,9 @@ proptest! {
         extra in 0u32..20,
     ) {
         let d = demand(calls, 30.0, aht, threshold);
-        let n = (d.traffic().floor() as u32) + 1 + extra;
+        // The fewest agents above the traffic in Erlangs, then `extra` more.
+        let fewest = (1..=u32::MAX).find(|&k| f64::from(k) > d.traffic()).unwrap();
+        let n = fewest + extra;
         let c = d.with_agents(n);
         let a = d.predict(Model::ErlangA { patience_s: patience }, n);
         let less_patient = d.predict(Model::ErlangA { patience_s: patience / 2.0 }, n);

@@ -9,6 +9,7 @@
 //! compaction (newest value per key) always keeps a complete set.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,28 +43,48 @@ const TOPIC_CONFIG: [(&str, &str); 3] = [
 /// The retention the source topic needs (`architecture.md`, "Retention").
 pub const MIN_RETENTION_MS: i64 = 7 * 86_400_000;
 
+/// Why the changelog topic could not be set up or read
+/// (`architecture.md`, "State that lives in Kafka").
 #[derive(Debug, thiserror::Error)]
 pub enum ChangelogError {
+    /// The broker or client refused an operation on the changelog.
     #[error("changelog {topic}: {source}")]
     Kafka {
+        /// The changelog topic (`kafka.changelog_topic`).
         topic: String,
+        /// What the Kafka client reported.
         #[source]
         source: KafkaError,
     },
+    /// A restore did not reach the partition's end offset within 60 s.
     #[error(
         "changelog {topic} partition {partition}: not read to its end within {RESTORE_TIMEOUT:?}"
     )]
-    Timeout { topic: String, partition: i32 },
+    Timeout {
+        /// The changelog topic (`kafka.changelog_topic`).
+        topic: String,
+        /// The changelog (and source) partition being restored.
+        partition: i32,
+    },
+    /// What a changelog partition holds cannot be used as a snapshot.
     #[error("changelog {topic} partition {partition}: {why}")]
     Invalid {
+        /// The changelog topic (`kafka.changelog_topic`).
         topic: String,
+        /// The changelog (and source) partition that was read.
         partition: i32,
+        /// What is wrong with it, for the log.
         why: String,
     },
+    /// An existing changelog topic has fewer partitions than the source
+    /// topic, so source partition *p* would have no changelog partition *p*.
     #[error("changelog {topic} has {have} partitions, the source topic {need}: its partitions would not match")]
     Partitions {
+        /// The changelog topic (`kafka.changelog_topic`).
         topic: String,
+        /// The changelog topic's partition count.
         have: usize,
+        /// The source topic's partition count.
         need: usize,
     },
 }
@@ -71,13 +92,19 @@ pub enum ChangelogError {
 /// The record written after a snapshot's chunks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Format version of the manifest, `1`.
     pub v: u32,
+    /// The slot (`0` or `1`) whose chunks hold this snapshot.
     pub slot: u8,
+    /// How many chunks (`c0` up to `c<chunks-1>`) the snapshot was cut into.
     pub chunks: usize,
+    /// Length of the whole snapshot file, in bytes.
     pub bytes: usize,
     /// xxh3-64 of the whole snapshot, 16 hex digits.
     pub xxh3: String,
+    /// The source offset the snapshot's state goes on from.
     pub next_offset: i64,
+    /// When the snapshot was taken, Unix epoch milliseconds.
     pub taken_ms: i64,
 }
 
@@ -92,6 +119,7 @@ fn manifest_key(partition: i32) -> String {
 /// What a changelog partition holds, read to its end.
 #[derive(Debug, Default)]
 pub struct Latest {
+    /// The newest readable manifest (`None`: none, or unreadable).
     pub manifest: Option<Manifest>,
     /// The manifest's snapshot bytes, checked against it; or why not.
     pub snapshot: Option<Result<Vec<u8>, String>>,
@@ -100,7 +128,8 @@ pub struct Latest {
 }
 
 /// Joins the newest values per key into the newest complete snapshot.
-pub fn assemble(partition: i32, values: &HashMap<String, Vec<u8>>) -> Latest {
+#[must_use]
+pub fn assemble<S: BuildHasher>(partition: i32, values: &HashMap<String, Vec<u8>, S>) -> Latest {
     let mut latest = Latest::default();
     for slot in 0..2u8 {
         let prefix = format!("p{partition}/s{slot}/c");
@@ -126,10 +155,10 @@ pub fn assemble(partition: i32, values: &HashMap<String, Vec<u8>>) -> Latest {
     latest
 }
 
-fn join_chunks(
+fn join_chunks<S: BuildHasher>(
     partition: i32,
     m: &Manifest,
-    values: &HashMap<String, Vec<u8>>,
+    values: &HashMap<String, Vec<u8>, S>,
 ) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(m.bytes);
     for i in 0..m.chunks {
@@ -247,7 +276,7 @@ impl ClientContext for Failures {}
 impl ProducerContext for Failures {
     type DeliveryOpaque = ();
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, (): ()) {
         if let Err((e, _)) = result {
             self.0.fetch_add(1, Ordering::Relaxed);
             tracing::error!("changelog delivery failed: {e}");
@@ -374,7 +403,13 @@ pub async fn ensure_topic(
     };
     let admin: AdminClient<DefaultClientContext> =
         kafka.client_config(&[]).create().map_err(err)?;
-    let mut new = NewTopic::new(topic, partitions as i32, TopicReplication::Fixed(-1));
+    // Kafka counts partitions in an i32: more cannot be created.
+    let count = i32::try_from(partitions).map_err(|_| {
+        err(KafkaError::AdminOpCreation(format!(
+            "{partitions} partitions: more than a topic can have"
+        )))
+    })?;
+    let mut new = NewTopic::new(topic, count, TopicReplication::Fixed(-1));
     for (k, v) in TOPIC_CONFIG {
         new = new.set(k, v);
     }
@@ -440,6 +475,7 @@ pub async fn retention_ms(kafka: &KafkaSettings, topic: &str) -> Result<Option<i
 }
 
 /// Whether a topic's retention keeps what recovery needs.
+#[must_use]
 pub fn retention_is_enough(retention_ms: i64) -> bool {
     !(0..MIN_RETENTION_MS).contains(&retention_ms)
 }
@@ -480,7 +516,7 @@ mod tests {
             chunks: chunks.len(),
             bytes: snapshot.len(),
             xxh3: format!("{:016x}", xxh3_64(snapshot)),
-            next_offset: snapshot.len() as i64,
+            next_offset: i64::try_from(snapshot.len()).unwrap(),
             taken_ms: 1,
         };
         out.push((manifest_key(3), Some(serde_json::to_vec(&m).unwrap())));
@@ -490,7 +526,7 @@ mod tests {
     #[test]
     fn the_newest_complete_snapshot_is_assembled() {
         let a = vec![1u8; 5000];
-        let b: Vec<u8> = (0..2500u32).map(|i| i as u8).collect();
+        let b: Vec<u8> = (0..=255u8).cycle().take(2500).collect();
         let mut log = records(&a, 0, 1024, 0);
         log.extend(records(&b, 1, 1024, 0));
         let latest = assemble(3, &compacted(&log));

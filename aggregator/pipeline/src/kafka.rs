@@ -64,8 +64,12 @@ pub struct SourceConfig {
     pub group: String,
     /// The changelog topic and its chunk size; `None`: local files only.
     pub changelog: Option<ChangelogConfig>,
-    /// `session.timeout.ms` and `heartbeat.interval.ms` of the group.
+    /// `session.timeout.ms` of the group: a member silent this long is
+    /// dead and its partitions move (`kafka.session_timeout_ms`,
+    /// `architecture.md`, "Failover").
     pub session_timeout_ms: u32,
+    /// `heartbeat.interval.ms` of the group, at most a third of the session
+    /// timeout (`kafka.heartbeat_interval_ms`, `architecture.md`, "Failover").
     pub heartbeat_interval_ms: u32,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
@@ -74,7 +78,11 @@ pub struct SourceConfig {
 /// Where the partitions' state is kept in Kafka.
 #[derive(Clone)]
 pub struct ChangelogConfig {
+    /// The compacted changelog topic (`kafka.changelog_topic`, default
+    /// `<topic>-changelog`).
     pub topic: String,
+    /// Most bytes of a snapshot per changelog record
+    /// (`kafka.changelog_chunk_bytes`, default 524288).
     pub chunk_bytes: usize,
 }
 
@@ -332,16 +340,14 @@ impl Ctx {
 /// A running Kafka source.
 pub struct Source {
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Result<(), KafkaError>>,
+    thread: JoinHandle<()>,
 }
 
 impl Source {
     /// Stops consuming; every writer writes a final snapshot.
     pub fn stop(self) -> Result<(), KafkaError> {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(KafkaError::Canceled))
+        self.thread.join().map_err(|_| KafkaError::Canceled)
     }
 }
 
@@ -385,12 +391,12 @@ pub fn start(
     let stop2 = stop.clone();
     let thread = std::thread::Builder::new()
         .name("kafka-source".into())
-        .spawn(move || consume(consumer, &cfg.topic, &stop2))
+        .spawn(move || consume(&consumer, &cfg.topic, &stop2))
         .expect("spawn kafka source");
     Ok(Source { stop, thread })
 }
 
-fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Result<(), KafkaError> {
+fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
     let mut generation = u64::MAX;
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
     let mut batches: HashMap<i32, Vec<Record>> = HashMap::new();
@@ -426,7 +432,7 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
         // Nothing more right now: hand over what was read.
         flush_all(&mut batches, &inboxes);
         last_flush = Instant::now();
-        commit(&consumer, topic, CommitMode::Async);
+        commit(consumer, topic, CommitMode::Async);
         if last_watermarks.elapsed() >= WATERMARK_EVERY {
             last_watermarks = Instant::now();
             for (p, inbox) in &inboxes {
@@ -442,8 +448,7 @@ fn consume(consumer: BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) -> Resul
     for p in partitions {
         consumer.context().stop_writer(p);
     }
-    commit(&consumer, topic, CommitMode::Sync);
-    Ok(())
+    commit(consumer, topic, CommitMode::Sync);
 }
 
 fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
@@ -456,7 +461,7 @@ fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSen
         // these records again from its own snapshot.
         let _ = inbox.send(Inbox::Records(records));
     } else {
-        tracing::debug!(partition, "records of an unassigned partition dropped")
+        tracing::debug!(partition, "records of an unassigned partition dropped");
     }
 }
 

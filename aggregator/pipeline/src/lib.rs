@@ -148,12 +148,18 @@ pub enum RestoredFrom {
 /// state had to be rebuilt (`architecture.md`, "Never silently partial").
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct IncompleteRange {
+    /// The first lost source offset: where the restored state went on from
+    /// (0 without one).
     pub from_offset: i64,
+    /// The partition's log start when the gap was found: the first offset
+    /// read again, so the lost records are those before it.
     pub to_offset: i64,
     /// The newest event time in the state before the gap (none: no state).
     pub newest_ts_before: Option<i64>,
     /// The event time of the first event applied after the gap.
     pub first_ts_after: Option<i64>,
+    /// Why the records were gone (`log_truncated`: retention or deleted
+    /// records).
     pub reason: IncompleteReason,
 }
 
@@ -161,6 +167,7 @@ impl IncompleteRange {
     /// The range in a tenant's intervals: from the start of the interval of
     /// the newest event before the gap to the end of the interval of the
     /// first event after it.
+    #[must_use]
     pub fn interval(&self, clock: &IntervalClock) -> IncompleteInterval {
         IncompleteInterval {
             start_ms: self.newest_ts_before.map(|t| clock.interval_of(t).0),
@@ -301,6 +308,7 @@ impl Hub {
 
     /// The active floor messages of `tenant` (`None`: no partition has
     /// any for it).
+    #[must_use]
     pub fn messages(&self, tenant: &str) -> Option<Arc<Vec<ActiveMessage>>> {
         self.handles()
             .iter()

@@ -123,6 +123,7 @@ pub type Remote = Option<Result<Stored, String>>;
 
 /// Starts the writer of `cfg.partition` from the newer of its local
 /// snapshot and `remote` (the local file wins a tie: no bytes to fetch).
+#[must_use]
 pub fn spawn_restored(
     cfg: WriterConfig,
     hooks: Box<dyn WriterHooks>,
@@ -154,7 +155,12 @@ pub fn spawn_restored(
     };
     let thread = std::thread::Builder::new()
         .name(format!("writer-{partition}"))
-        .spawn(move || state.run(rx))
+        .spawn(move || {
+            state.run(&rx);
+            // The inbox closes as soon as the writer is done, before its
+            // state is dropped.
+            drop(rx);
+        })
         .expect("spawn writer thread");
     Writer {
         handle: PartitionHandle {
@@ -173,7 +179,7 @@ fn restore(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
     status.snapshot_interval_ms = cfg
         .snapshots
         .as_ref()
-        .map(|_| cfg.snapshot_interval.as_millis() as i64);
+        .map(|_| millis_i64(cfg.snapshot_interval));
     (engine, status)
 }
 
@@ -312,7 +318,7 @@ struct State {
 }
 
 impl State {
-    fn run(&mut self, rx: Receiver<Inbox>) {
+    fn run(&mut self, rx: &Receiver<Inbox>) {
         loop {
             // Until the next publish is due: soon when something changed,
             // else at the latest republish. Never zero, or an idle writer
@@ -544,7 +550,7 @@ impl State {
                 continue;
             };
             let now = match self.clocks.get(name) {
-                Some((ts, seen)) => ts + seen.elapsed().as_millis() as i64,
+                Some((ts, seen)) => ts + millis_i64(seen.elapsed()),
                 None => t.max_ts().unwrap_or(0),
             };
             let mut snap = live_snapshot(t, now);
@@ -659,7 +665,12 @@ impl State {
 pub fn unix_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+        .map_or(0, millis_i64)
+}
+
+/// `d` in whole milliseconds, saturating at `i64::MAX` (292 million years).
+fn millis_i64(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -695,7 +706,7 @@ mod tests {
             params: Params::default(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
-            freshness: Default::default(),
+            freshness: FreshnessConfig::default(),
             publish_interval: Duration::from_millis(10),
             snapshot_interval: Duration::from_secs(3600),
             snapshots,

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aggregator::freshness::FreshnessConfig;
 use aggregator::messages::{MAX_ACTIVE_MESSAGES, MESSAGES_FULL};
 use aggregator::Params;
 use tokio::sync::watch;
@@ -18,7 +19,7 @@ fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
         params: Params::default(),
         allowed_lateness_ms: 3_600_000,
         max_future_ms: Some(300_000),
-        freshness: Default::default(),
+        freshness: FreshnessConfig::default(),
         publish_interval: Duration::from_millis(10),
         snapshot_interval: Duration::from_secs(3600),
         snapshots,
@@ -109,7 +110,7 @@ fn an_expired_message_is_not_in_the_view() {
 #[test]
 fn a_full_board_dead_letters_the_next_new_message() {
     let now = unix_ms();
-    let n = MAX_ACTIVE_MESSAGES as i64;
+    let n = i64::try_from(MAX_ACTIVE_MESSAGES).unwrap();
     let records = (0..=n)
         .map(|i| post(i, &format!("m{i}"), now, 3_600_000))
         .collect();
