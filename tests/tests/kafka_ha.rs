@@ -22,7 +22,7 @@ use tests::{block_on, get_json, get_text, kafka, spawn, unique, wait_for, wallbo
 const WAIT: Duration = Duration::from_secs(90);
 
 /// The session timeout the instances run with (`kafka.session_timeout_ms`).
-const SESSION_TIMEOUT: Duration = Duration::from_millis(6000);
+const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// The documented failover time after a death is noticed (BENCHMARKS.md).
 const FAILOVER: Duration = Duration::from_secs(10);

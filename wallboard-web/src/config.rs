@@ -196,11 +196,14 @@ pub struct KafkaConfig {
     pub changelog_chunk_bytes: usize,
     /// How long a silent member keeps its partitions (failover time).
     pub session_timeout_ms: u32,
+    /// How often a member tells the group it is alive; at most a third of
+    /// `session_timeout_ms`.
     pub heartbeat_interval_ms: u32,
 }
 
 impl KafkaConfig {
     /// The changelog topic in use.
+    #[must_use]
     pub fn changelog(&self) -> String {
         if self.changelog_topic.is_empty() {
             format!("{}-changelog", self.topic)
@@ -339,6 +342,7 @@ pub struct QueueTarget {
 
 impl QueueTarget {
     /// What the live view and the report judge this queue's service level by.
+    #[must_use]
     pub fn goal(&self) -> aggregator::goals::QueueGoal {
         aggregator::goals::QueueGoal {
             variant: self.sl_variant,

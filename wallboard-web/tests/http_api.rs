@@ -264,7 +264,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("DELETE", "/api/v1/tenants/edge/messages/m0", "A"),
 ];
 
-/// A body the route takes (in the access matrix and the OpenAPI check).
+/// A body the route takes (in the access matrix and the `OpenAPI` check).
 fn body_for(path: &str) -> &'static str {
     if path.starts_with("/ingest") {
         r#"{"v":1,"id":"m1","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"m1","queue":"q3"}"#

@@ -188,11 +188,7 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                 agent: iface(agent),
                 queues: queues.clone(),
             },
-            // queue_log has lines for the refusals Asterisk makes itself.
-            EventBody::CallBlocked {
-                reason: BlockedReason::Closed | BlockedReason::Other,
-                ..
-            } => continue,
+            EventBody::CallBlocked { .. } if !asterisk_refusal(&e.body) => continue,
             EventBody::CallBlocked { .. } => e.body.clone(),
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
@@ -272,6 +268,17 @@ fn a_simulated_day_through_queue_log_keeps_its_counts_and_the_mapped_numbers() {
         }
         assert_eq!(through_adapter, mapped);
     }
+}
+
+/// `queue_log` has lines only for the refusals Asterisk makes itself.
+fn asterisk_refusal(body: &EventBody<'_>) -> bool {
+    !matches!(
+        body,
+        EventBody::CallBlocked {
+            reason: BlockedReason::Closed | BlockedReason::Other,
+            ..
+        }
+    )
 }
 
 /// Whole seconds (never negative in these traces) as milliseconds.

@@ -46,7 +46,7 @@ pub(super) struct ErlangArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ModelArg {
+pub(super) enum ModelArg {
     ErlangC,
     ErlangA,
 }

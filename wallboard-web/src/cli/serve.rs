@@ -53,6 +53,48 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
+    let config = configure(args)?;
+    let params = config.params().context("invalid metric settings")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let settings = KafkaSettings {
+            brokers: config.kafka.brokers.clone(),
+            properties: config.kafka.properties.clone(),
+        };
+        for topic in [&config.kafka.topic, &config.kafka.dlq_topic] {
+            ensure_topic(&settings, topic, config.kafka.partitions)
+                .await
+                .with_context(|| format!("cannot create topic {topic} on {}", settings.brokers))?;
+        }
+        let changelog_topic = prepare_changelog(&settings, &config.kafka).await?;
+        let (changed_tx, changed_rx) = watch::channel(0u64);
+        let hub = Hub::new(Vec::new(), changed_rx);
+        let publisher = Arc::new(Publisher::new(&settings)?);
+        let source_config = source_config(&config, settings, changelog_topic, params)?;
+        let source = kafka::start(source_config, hub.clone(), changed_tx)
+            .context("cannot start the Kafka consumer")?;
+        let state = AppState::new(hub, config.clone()).with_ingest(IngestSink::Kafka {
+            publisher,
+            topic: config.kafka.topic.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        println!(
+            "wallboard serve: http://{}/ · consuming {} from {} as group {}",
+            listener.local_addr()?,
+            config.kafka.topic,
+            config.kafka.brokers,
+            config.kafka.group
+        );
+        serve_until_stopped(listener, state, source).await
+    })
+}
+
+/// The configuration file (or defaults) with the command line's flags on top.
+fn configure(args: ServeArgs) -> Result<AppConfig> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     if let Some(k) = args.kafka {
@@ -75,114 +117,93 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         config.pipeline.snapshot_dir = d;
     }
     config.kafka.properties.extend(args.property);
-    let params = config.params().context("invalid metric settings")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let settings = KafkaSettings {
-            brokers: config.kafka.brokers.clone(),
-            properties: config.kafka.properties.clone(),
-        };
-        for topic in [&config.kafka.topic, &config.kafka.dlq_topic] {
-            ensure_topic(&settings, topic, config.kafka.partitions)
-                .await
-                .with_context(|| format!("cannot create topic {topic} on {}", settings.brokers))?;
-        }
-        let changelog_topic = prepare_changelog(&settings, &config.kafka).await?;
-        let (changed_tx, changed_rx) = watch::channel(0u64);
-        let hub = Hub::new(Vec::new(), changed_rx);
-        let publisher = Arc::new(Publisher::new(&settings)?);
-        let source = kafka::start(
-            SourceConfig {
-                kafka: settings,
-                topic: config.kafka.topic.clone(),
-                dlq_topic: config.kafka.dlq_topic.clone(),
-                group: config.kafka.group.clone(),
-                changelog: Some(ChangelogConfig {
-                    topic: changelog_topic,
-                    chunk_bytes: config.kafka.changelog_chunk_bytes,
-                }),
-                session_timeout_ms: config.kafka.session_timeout_ms,
-                heartbeat_interval_ms: config.kafka.heartbeat_interval_ms,
-                writer: WriterConfig {
-                    partition: 0,
-                    params,
-                    allowed_lateness_ms: config.pipeline.allowed_lateness_s as i64 * 1000,
-                    max_future_ms: Some(config.pipeline.max_future_ms()),
-                    publish_interval: Duration::from_millis(config.server.publish_interval_ms),
-                    snapshot_interval: Duration::from_secs(
-                        config.pipeline.snapshot_interval_s.max(1),
-                    ),
-                    snapshots: Some(SnapshotStore::new(
-                        &config.pipeline.snapshot_dir,
-                        &config.kafka.topic,
-                    )),
-                    freshness: config.freshness,
-                },
-            },
-            hub.clone(),
-            changed_tx,
-        )
-        .context("cannot start the Kafka consumer")?;
-        let state = AppState::new(hub, config.clone()).with_ingest(IngestSink::Kafka {
-            publisher,
-            topic: config.kafka.topic.clone(),
-        });
-        let listener = tokio::net::TcpListener::bind(config.server.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-        println!(
-            "wallboard serve: http://{}/ · consuming {} from {} as group {}",
-            listener.local_addr()?,
-            config.kafka.topic,
-            config.kafka.brokers,
-            config.kafka.group
-        );
-        let (stop_web, web_stopping) = tokio::sync::oneshot::channel::<()>();
-        let mut server = tokio::spawn(web::serve(listener, state, async {
-            let _ = web_stopping.await;
-        }));
-        let mut failed = None;
-        tokio::select! {
-            () = super::shutdown_signal() => {}
-            r = &mut server => failed = Some(r),
-        }
-        tracing::info!(
-            "stopping: writing final snapshots (at most {} s; a second signal exits at once)",
-            STOP_DEADLINE.as_secs()
-        );
-        // The deadline covers the web server's graceful shutdown (open
-        // requests) as well as the consumer's.
-        let _ = stop_web.send(());
-        let stop = async move {
-            if failed.is_none() {
-                failed = Some(server.await);
-            }
-            let stopped = tokio::task::spawn_blocking(move || source.stop()).await;
-            if let Ok(Err(e)) = stopped {
-                tracing::warn!("consumer stopped with an error: {e}");
-            }
-            failed
-        };
-        let mut web_result = None;
-        let stopped = bounded_stop(
-            async { web_result = stop.await },
-            STOP_DEADLINE,
-            super::shutdown_signal(),
-        )
-        .await;
-        if let Some(code) = stopped.exit_code() {
-            // What is still stopping is abandoned: snapshots already written
-            // are what recovery uses; a later restart reads on from them.
-            tracing::error!("stop not finished ({stopped:?}): exiting now");
-            std::process::exit(code);
-        }
-        if let Some(r) = web_result {
-            r.context("web server task failed")??;
-        }
-        Ok(())
+    Ok(config)
+}
+
+/// What the Kafka source and its partition writers run with.
+fn source_config(
+    config: &AppConfig,
+    kafka: KafkaSettings,
+    changelog_topic: String,
+    params: aggregator::Params,
+) -> Result<SourceConfig> {
+    Ok(SourceConfig {
+        kafka,
+        topic: config.kafka.topic.clone(),
+        dlq_topic: config.kafka.dlq_topic.clone(),
+        group: config.kafka.group.clone(),
+        changelog: Some(ChangelogConfig {
+            topic: changelog_topic,
+            chunk_bytes: config.kafka.changelog_chunk_bytes,
+        }),
+        session_timeout_ms: config.kafka.session_timeout_ms,
+        heartbeat_interval_ms: config.kafka.heartbeat_interval_ms,
+        writer: WriterConfig {
+            partition: 0,
+            params,
+            allowed_lateness_ms: i64::try_from(config.pipeline.allowed_lateness_s)? * 1000,
+            max_future_ms: Some(config.pipeline.max_future_ms()),
+            publish_interval: Duration::from_millis(config.server.publish_interval_ms),
+            snapshot_interval: Duration::from_secs(config.pipeline.snapshot_interval_s.max(1)),
+            snapshots: Some(SnapshotStore::new(
+                &config.pipeline.snapshot_dir,
+                &config.kafka.topic,
+            )),
+            freshness: config.freshness,
+        },
     })
+}
+
+/// Serves until a signal (or the web server fails), then stops within
+/// [`STOP_DEADLINE`]: final snapshots, open requests, offset commits.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    source: kafka::Source,
+) -> Result<()> {
+    let (stop_web, web_stopping) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(web::serve(listener, state, async {
+        let _ = web_stopping.await;
+    }));
+    let mut failed = None;
+    tokio::select! {
+        () = super::shutdown_signal() => {}
+        r = &mut server => failed = Some(r),
+    }
+    tracing::info!(
+        "stopping: writing final snapshots (at most {} s; a second signal exits at once)",
+        STOP_DEADLINE.as_secs()
+    );
+    // The deadline covers the web server's graceful shutdown (open
+    // requests) as well as the consumer's.
+    let _ = stop_web.send(());
+    let stop = async move {
+        if failed.is_none() {
+            failed = Some(server.await);
+        }
+        let stopped = tokio::task::spawn_blocking(move || source.stop()).await;
+        if let Ok(Err(e)) = stopped {
+            tracing::warn!("consumer stopped with an error: {e}");
+        }
+        failed
+    };
+    let mut web_result = None;
+    let stopped = bounded_stop(
+        async { web_result = stop.await },
+        STOP_DEADLINE,
+        super::shutdown_signal(),
+    )
+    .await;
+    if let Some(code) = stopped.exit_code() {
+        // What is still stopping is abandoned: snapshots already written
+        // are what recovery uses; a later restart reads on from them.
+        tracing::error!("stop not finished ({stopped:?}): exiting now");
+        std::process::exit(code);
+    }
+    if let Some(r) = web_result {
+        r.context("web server task failed")??;
+    }
+    Ok(())
 }
 
 /// Creates the changelog topic (as many partitions as the source topic) and

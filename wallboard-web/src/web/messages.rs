@@ -30,13 +30,13 @@ use super::error::{ApiError, ApiJson};
 use super::{auth, ingest::store, AppState};
 
 /// The `source` of the events this API sends.
-pub const SOURCE: &str = "wallboard-api";
+pub(super) const SOURCE: &str = "wallboard-api";
 
 /// How long an answer waits for this instance's view to show the change.
 const VISIBLE_WITHIN: Duration = Duration::from_secs(3);
 
 /// The message routes: list (read), post and delete (admin).
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub(super) fn routes(state: &AppState) -> Router<AppState> {
     let admin = from_fn_with_state(state.clone(), auth::require_admin);
     Router::new()
         .route("/api/v1/tenants/{tenant}/messages", get(list))
@@ -55,7 +55,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// A message as `POST …/messages` takes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewMessage {
+pub(super) struct NewMessage {
     text: String,
     severity: String,
     #[serde(default)]
@@ -104,7 +104,11 @@ async fn create(
         severity: post.severity,
         posted_ms: now,
         expires_ms: post.expires_ms,
-        queues: post.queues.iter().map(|q| q.to_string()).collect(),
+        queues: post
+            .queues
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     };
     let action = MessageAction::Post(post);
     send(&s, &tenant, &id, action, now).await?;

@@ -65,83 +65,97 @@ fn ms_to_s(ms: u64) -> u64 {
     ms / 1000
 }
 
-fn calls(f: &Families, totals: &[TenantTotals]) {
-    let c = |n: &str, h: &str| f.counter(n, h, TQ);
-    let entered = c(
+/// The per-queue counters that are each one sum of `QueueSums`: name,
+/// help, the sum.
+type QueueCounter = (&'static str, &'static str, fn(&QueueSums) -> u64);
+const QUEUE_COUNTERS: &[QueueCounter] = &[
+    (
         "wallboard_calls_entered_total",
         "call_queued events (arrivals)",
-    );
-    let offered = c(
+        |q| q.entered,
+    ),
+    (
         "wallboard_calls_offered_total",
         "answered + abandoned + dequeued + wait unknown (metrics.md)",
-    );
-    let answered = c(
+        QueueSums::offered,
+    ),
+    (
         "wallboard_calls_answered_total",
         "segments answered, wait known",
-    );
-    let abandoned = c(
+        |q| q.answered,
+    ),
+    (
         "wallboard_calls_abandoned_total",
         "segments abandoned, wait known, not short",
-    );
-    let short = c(
+        |q| q.abandoned,
+    ),
+    (
         "wallboard_calls_short_abandoned_total",
         "abandons shorter than short_abandon_s",
-    );
-    let unknown = c(
+        |q| q.short_abandoned,
+    ),
+    (
         "wallboard_calls_wait_unknown_total",
         "answered or abandoned with unknown wait",
-    );
-    let dequeued = f.counter(
-        "wallboard_calls_dequeued_total",
-        "segments dequeued, by reason",
-        &["tenant", "queue", "reason"],
-    );
-    let blocked = f.counter(
-        "wallboard_calls_blocked_total",
-        "calls the queue refused (call_blocked), by reason; not in offered",
-        &["tenant", "queue", "reason"],
-    );
-    let answered_within = f.counter(
-        "wallboard_calls_answered_within_total",
-        "answered with wait <= threshold",
-        &["tenant", "queue", "threshold"],
-    );
-    let abandoned_within = f.counter(
-        "wallboard_calls_abandoned_within_total",
-        "abandoned with wait <= threshold",
-        &["tenant", "queue", "threshold"],
-    );
-    let answer_wait = c(
+        |q| q.wait_unknown,
+    ),
+    (
         "wallboard_answer_wait_milliseconds_total",
         "sum of waits of answered segments (ms)",
-    );
-    let abandon_wait = c(
+        |q| q.answer_wait_ms,
+    ),
+    (
         "wallboard_abandon_wait_milliseconds_total",
         "sum of waits of abandoned segments (ms)",
-    );
-    let handled = c("wallboard_calls_handled_total", "call_completed events");
-    let talk = c(
+        |q| q.abandon_wait_ms,
+    ),
+    (
+        "wallboard_calls_handled_total",
+        "call_completed events",
+        |q| q.handled,
+    ),
+    (
         "wallboard_talk_milliseconds_total",
         "sum of talk time, hold included (ms)",
-    );
-    let hold = c("wallboard_hold_milliseconds_total", "sum of hold time (ms)");
-    let acw = c(
+        |q| q.talk_ms,
+    ),
+    (
+        "wallboard_hold_milliseconds_total",
+        "sum of hold time (ms)",
+        |q| q.hold_ms,
+    ),
+    (
         "wallboard_acw_milliseconds_total",
         "sum of after-call work (ms)",
-    );
-    let transferred = c(
+        |q| q.acw_ms,
+    ),
+    (
         "wallboard_calls_transferred_total",
         "completed calls transferred",
-    );
+        |q| q.transferred,
+    ),
+];
+
+fn calls(f: &Families, totals: &[TenantTotals]) {
+    let sums: Vec<_> = QUEUE_COUNTERS
+        .iter()
+        .map(|&(name, help, get)| (f.counter(name, help, TQ), get))
+        .collect();
+    let by_reason = CallsByReason::register(f);
     let agent = f.counter(
         "wallboard_agent_seconds_total",
         "agent time by state (staffed, available, busy, not_ready), members of the queue",
         &["tenant", "queue", "state"],
     );
-    let scheduled = c("wallboard_scheduled_seconds_total", "scheduled agent time");
-    let adherent = c(
+    let scheduled = f.counter(
+        "wallboard_scheduled_seconds_total",
+        "scheduled agent time",
+        TQ,
+    );
+    let adherent = f.counter(
         "wallboard_adherent_seconds_total",
         "scheduled time in adherence",
+        TQ,
     );
     for t in totals {
         let mut all = QueueSums::default();
@@ -155,40 +169,71 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
         )]);
         for (queue, q, a) in rows {
             let l = [t.tenant.as_str(), queue];
-            entered.with_label_values(&l).inc_by(q.entered);
-            offered.with_label_values(&l).inc_by(q.offered());
-            answered.with_label_values(&l).inc_by(q.answered);
-            abandoned.with_label_values(&l).inc_by(q.abandoned);
-            short.with_label_values(&l).inc_by(q.short_abandoned);
-            unknown.with_label_values(&l).inc_by(q.wait_unknown);
-            for r in DequeueReason::ALL {
-                dequeued
-                    .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
-                    .inc_by(q.dequeued_for(*r));
+            for (counter, get) in &sums {
+                counter.with_label_values(&l).inc_by(get(q));
             }
-            for r in BlockedReason::ALL {
-                blocked
-                    .with_label_values(&[t.tenant.as_str(), queue, r.as_str()])
-                    .inc_by(q.blocked_for(*r));
-            }
-            for (i, thr) in t.thresholds_s.iter().enumerate() {
-                let thr = thr.to_string();
-                let l3 = [t.tenant.as_str(), queue, thr.as_str()];
-                answered_within
-                    .with_label_values(&l3)
-                    .inc_by(q.answered_within[i]);
-                abandoned_within
-                    .with_label_values(&l3)
-                    .inc_by(q.abandoned_within[i]);
-            }
-            answer_wait.with_label_values(&l).inc_by(q.answer_wait_ms);
-            abandon_wait.with_label_values(&l).inc_by(q.abandon_wait_ms);
-            handled.with_label_values(&l).inc_by(q.handled);
-            talk.with_label_values(&l).inc_by(q.talk_ms);
-            hold.with_label_values(&l).inc_by(q.hold_ms);
-            acw.with_label_values(&l).inc_by(q.acw_ms);
-            transferred.with_label_values(&l).inc_by(q.transferred);
+            by_reason.add(t, queue, q);
             agent_time(&agent, &scheduled, &adherent, &l, a);
+        }
+    }
+}
+
+/// The per-queue counters with a third label: dequeue and block reasons,
+/// and the service-level thresholds.
+struct CallsByReason {
+    dequeued: IntCounterVec,
+    blocked: IntCounterVec,
+    answered_within: IntCounterVec,
+    abandoned_within: IntCounterVec,
+}
+
+impl CallsByReason {
+    fn register(f: &Families) -> Self {
+        CallsByReason {
+            dequeued: f.counter(
+                "wallboard_calls_dequeued_total",
+                "segments dequeued, by reason",
+                &["tenant", "queue", "reason"],
+            ),
+            blocked: f.counter(
+                "wallboard_calls_blocked_total",
+                "calls the queue refused (call_blocked), by reason; not in offered",
+                &["tenant", "queue", "reason"],
+            ),
+            answered_within: f.counter(
+                "wallboard_calls_answered_within_total",
+                "answered with wait <= threshold",
+                &["tenant", "queue", "threshold"],
+            ),
+            abandoned_within: f.counter(
+                "wallboard_calls_abandoned_within_total",
+                "abandoned with wait <= threshold",
+                &["tenant", "queue", "threshold"],
+            ),
+        }
+    }
+
+    fn add(&self, t: &TenantTotals, queue: &str, q: &QueueSums) {
+        let tenant = t.tenant.as_str();
+        for r in DequeueReason::ALL {
+            self.dequeued
+                .with_label_values(&[tenant, queue, r.as_str()])
+                .inc_by(q.dequeued_for(*r));
+        }
+        for r in BlockedReason::ALL {
+            self.blocked
+                .with_label_values(&[tenant, queue, r.as_str()])
+                .inc_by(q.blocked_for(*r));
+        }
+        for (i, thr) in t.thresholds_s.iter().enumerate() {
+            let thr = thr.to_string();
+            let l3 = [tenant, queue, thr.as_str()];
+            self.answered_within
+                .with_label_values(&l3)
+                .inc_by(q.answered_within[i]);
+            self.abandoned_within
+                .with_label_values(&l3)
+                .inc_by(q.abandoned_within[i]);
         }
     }
 }
@@ -393,38 +438,7 @@ fn pipeline(f: &Families, s: &AppState) {
         "connected WebSocket clients",
         &[],
     );
-    let deliveries = f.counter(
-        "wallboard_alert_deliveries_total",
-        "alert notifications by channel and result (ok, failed attempt, dropped)",
-        &["channel", "result"],
-    );
-    for ch in &s.config.channels {
-        for result in ["ok", "failed", "dropped"] {
-            deliveries.with_label_values(&[ch.name.as_str(), result]);
-        }
-    }
-    for ((channel, result), n) in s
-        .alerts
-        .stats
-        .counts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .iter()
-    {
-        deliveries
-            .with_label_values(&[channel.as_str(), result])
-            .inc_by(*n);
-    }
-    let firing = f.gauge(
-        "wallboard_alerts_firing",
-        "alerts firing now",
-        &["tenant", "severity"],
-    );
-    for a in s.alerts.active.borrow().iter() {
-        firing
-            .with_label_values(&[a.tenant.as_str(), a.severity.as_str()])
-            .add(1.0);
-    }
+    alerts(f, s);
     let now = unix_ms();
     for st in s.hub.status() {
         let part = st.partition.to_string();
@@ -461,6 +475,42 @@ fn pipeline(f: &Families, s: &AppState) {
     clients
         .with_label_values::<&str>(&[])
         .set(s.ws_clients.load(Ordering::Relaxed) as f64);
+}
+
+/// Alert deliveries by channel and result, and the alerts firing now.
+fn alerts(f: &Families, s: &AppState) {
+    let deliveries = f.counter(
+        "wallboard_alert_deliveries_total",
+        "alert notifications by channel and result (ok, failed attempt, dropped)",
+        &["channel", "result"],
+    );
+    for ch in &s.config.channels {
+        for result in ["ok", "failed", "dropped"] {
+            deliveries.with_label_values(&[ch.name.as_str(), result]);
+        }
+    }
+    for ((channel, result), n) in s
+        .alerts
+        .stats
+        .counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        deliveries
+            .with_label_values(&[channel.as_str(), result])
+            .inc_by(*n);
+    }
+    let firing = f.gauge(
+        "wallboard_alerts_firing",
+        "alerts firing now",
+        &["tenant", "severity"],
+    );
+    for a in s.alerts.active.borrow().iter() {
+        firing
+            .with_label_values(&[a.tenant.as_str(), a.severity.as_str()])
+            .add(1.0);
+    }
 }
 
 /// What the server's limits refused or dropped (`[server]` in the README).

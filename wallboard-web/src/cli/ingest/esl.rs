@@ -19,7 +19,7 @@ use super::OutputArgs;
 
 #[derive(Args, Debug)]
 pub(crate) struct EslArgs {
-    /// FreeSWITCH's host (mod_event_socket's listen-ip).
+    /// `FreeSWITCH`'s host (`mod_event_socket`'s listen-ip).
     #[arg(long)]
     pub host: String,
     /// The event socket's port.
@@ -53,12 +53,12 @@ pub(crate) struct EslArgs {
     pub output: OutputArgs,
 }
 
-pub(super) fn run(args: EslArgs) -> Result<()> {
+pub(super) fn run(args: &EslArgs) -> Result<()> {
     anyhow::ensure!(args.keepalive_s > 0, "--keepalive-s must be at least 1");
     super::check_tenant(&args.tenant)?;
     let keepalive = Duration::from_secs(args.keepalive_s);
     let mut config = ClientConfig::new(&args.host, args.port, &args.password);
-    config.tenant = args.tenant.clone();
+    config.tenant.clone_from(&args.tenant);
     config.keepalive = keepalive;
     config.keepalive_timeout = keepalive;
     config.reconnect = !args.once;

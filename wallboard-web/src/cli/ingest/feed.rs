@@ -17,10 +17,10 @@ use super::{Sink, Skip};
 
 /// How often what was published is made durable (and on every
 /// disconnection, and at the end).
-pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub(super) const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// An adapter's output, on its way to the sink.
-pub struct Feed<'s> {
+pub(super) struct Feed<'s> {
     pub sink: &'s mut Sink,
     /// Prefix of dead-letter origins: `ami:HOST:PORT`, a file name, ….
     origin: String,
@@ -32,7 +32,7 @@ pub struct Feed<'s> {
 }
 
 impl<'s> Feed<'s> {
-    pub fn new(sink: &'s mut Sink, origin: String, heartbeats: Option<Heartbeats>) -> Self {
+    pub(super) fn new(sink: &'s mut Sink, origin: String, heartbeats: Option<Heartbeats>) -> Self {
         Feed {
             sink,
             origin,
@@ -43,7 +43,7 @@ impl<'s> Feed<'s> {
     }
 
     /// How often [`Feed::tick`] should be called.
-    pub fn tick_every(&self) -> Duration {
+    pub(super) fn tick_every(&self) -> Duration {
         let beat = self
             .heartbeats
             .as_ref()
@@ -53,7 +53,7 @@ impl<'s> Feed<'s> {
     }
 
     /// Publishes one report of a network client.
-    pub fn output(&mut self, o: Output) -> Result<()> {
+    pub(super) fn output(&mut self, o: Output) -> Result<()> {
         match o {
             Output::Event(e) => self.event(&e),
             Output::Skipped(s) => self.skipped(&s),
@@ -68,13 +68,13 @@ impl<'s> Feed<'s> {
         }
     }
 
-    pub fn event(&mut self, e: &Event<'_>) -> Result<()> {
+    pub(super) fn event(&mut self, e: &Event<'_>) -> Result<()> {
         self.sink.event(e)
     }
 
     /// A dead letter from `<origin>#<msgno>`.
     fn skipped(&mut self, s: &Skipped) -> Result<()> {
-        self.sink.skipped(Skip {
+        self.sink.skipped(&Skip {
             raw: &s.raw,
             code: s.code,
             reason: &s.reason,
@@ -82,9 +82,9 @@ impl<'s> Feed<'s> {
         })
     }
 
-    /// A queue_log line that could not be used: from `<origin>:<line>`.
-    pub fn skipped_line(&mut self, raw: &[u8], e: &LineError) -> Result<()> {
-        self.sink.skipped(Skip {
+    /// A `queue_log` line that could not be used: from `<origin>:<line>`.
+    pub(super) fn skipped_line(&mut self, raw: &[u8], e: &LineError) -> Result<()> {
+        self.sink.skipped(&Skip {
             raw,
             code: e.problem.code(),
             reason: &e.problem.to_string(),
@@ -94,7 +94,7 @@ impl<'s> Feed<'s> {
 
     /// The source is (dis)connected: a heartbeat says so at once, the
     /// first time and whenever it changes (`adapters.md`, "Heartbeats").
-    pub fn upstream(&mut self, now: Upstream) -> Result<()> {
+    pub(super) fn upstream(&mut self, now: Upstream) -> Result<()> {
         if self.upstream == Some(now) {
             return Ok(());
         }
@@ -106,7 +106,7 @@ impl<'s> Feed<'s> {
     }
 
     /// A heartbeat if one is due.
-    pub fn beat(&mut self) -> Result<()> {
+    pub(super) fn beat(&mut self) -> Result<()> {
         match &mut self.heartbeats {
             // Down until the source says it is connected.
             Some(h) => h.tick(self.sink, self.upstream.unwrap_or(Upstream::Down)),
@@ -115,7 +115,7 @@ impl<'s> Feed<'s> {
     }
 
     /// Time passed: a heartbeat when one is due, a flush every second.
-    pub fn tick(&mut self) -> Result<()> {
+    pub(super) fn tick(&mut self) -> Result<()> {
         self.beat()?;
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush()?;
@@ -123,21 +123,21 @@ impl<'s> Feed<'s> {
         Ok(())
     }
 
-    pub fn flush(&mut self) -> Result<()> {
+    pub(super) fn flush(&mut self) -> Result<()> {
         self.last_flush = Instant::now();
         self.sink.flush()
     }
 }
 
 /// How a network adapter's closing line names its totals.
-pub struct Wording {
+pub(super) struct Wording {
     pub ignored: &'static str,
     pub skipped: &'static str,
     pub reconnects: &'static str,
 }
 
 /// The closing line of a network adapter's run, on stderr.
-pub fn summary(sink: &Sink, stats: &Stats, w: &Wording) {
+pub(super) fn summary(sink: &Sink, stats: &Stats, w: &Wording) {
     eprintln!(
         "ingest: {} events published to {}, {} {}, {} {}, {} {}",
         sink.sent,

@@ -62,14 +62,14 @@ fn check_tenant(tenant: &str) -> Result<()> {
 
 pub(super) fn run(args: IngestArgs) -> Result<()> {
     match args.source {
-        IngestSource::Jsonl(a) => jsonl(a),
-        IngestSource::QueueLog(a) => queue_log::run(a),
+        IngestSource::Jsonl(a) => jsonl(&a),
+        IngestSource::QueueLog(a) => queue_log::run(&a),
         IngestSource::Ami(a) => ami::run(a),
-        IngestSource::Esl(a) => esl::run(a),
+        IngestSource::Esl(a) => esl::run(&a),
     }
 }
 
-fn jsonl(args: JsonlArgs) -> Result<()> {
+fn jsonl(args: &JsonlArgs) -> Result<()> {
     let input: Box<dyn BufRead> = if args.input.as_os_str() == "-" {
         Box::new(BufReader::with_capacity(1 << 20, io::stdin().lock()))
     } else {
@@ -90,7 +90,7 @@ fn jsonl(args: JsonlArgs) -> Result<()> {
         };
         match parse_line(&line) {
             Ok(e) => sink.raw_event(&e.tenant, bytes)?,
-            Err(r) => sink.skipped(Skip {
+            Err(r) => sink.skipped(&Skip {
                 raw: bytes,
                 code: r.error.code(),
                 reason: &r.error.to_string(),

@@ -22,7 +22,7 @@ use super::{OutputArgs, Sink};
 
 #[derive(Args, Debug)]
 pub(crate) struct QueueLogArgs {
-    /// The queue_log file, e.g. /var/log/asterisk/queue_log.
+    /// The `queue_log` file, e.g. /`var/log/asterisk/queue_log`.
     pub file: PathBuf,
     /// Read the file to its end and stop (an import) instead of following it.
     #[arg(long)]
@@ -48,7 +48,7 @@ pub(crate) struct QueueLogArgs {
     pub output: OutputArgs,
 }
 
-pub(super) fn run(args: QueueLogArgs) -> Result<()> {
+pub(super) fn run(args: &QueueLogArgs) -> Result<()> {
     super::check_tenant(&args.tenant)?;
     if !args.file.exists() {
         // An import needs the file; a follower waits for Asterisk to create it.
@@ -86,13 +86,13 @@ pub(super) fn run(args: QueueLogArgs) -> Result<()> {
     let name = args.file.display().to_string();
     let mut feed = Feed::new(&mut sink, name, heartbeats);
     rt.block_on(follow(
-        &args,
+        args,
         &mut follower,
         &mut translator,
         &mut feed,
         &mut lines,
     ))?;
-    save(&args, &follower, &translator, &mut sink)?;
+    save(args, &follower, &translator, &mut sink)?;
     eprintln!(
         "ingest: {} lines of {} read, {} events published to {}, {} lines with no event, {} lines skipped",
         lines,
@@ -131,7 +131,7 @@ async fn follow(
             if failed.is_some() {
                 return;
             }
-            let r = handle(found, &name, translator, feed, &mut events);
+            let r = handle(&found, &name, translator, feed, &mut events);
             *lines += u64::from(matches!(r, Ok(true)));
             if let Err(e) = r {
                 failed = Some(e);
@@ -166,13 +166,13 @@ async fn follow(
 /// Translates and publishes one thing the follower found; `Ok(true)` for a
 /// line read.
 fn handle(
-    found: FollowedLine<'_>,
+    found: &FollowedLine<'_>,
     name: &str,
     translator: &mut QueueLogTranslator,
     feed: &mut Feed<'_>,
     events: &mut Vec<wallboard_events::Event<'static>>,
 ) -> Result<bool> {
-    match found {
+    match *found {
         FollowedLine::File { identity, why } => {
             translator.set_source(identity);
             let what = match why {

@@ -126,7 +126,7 @@ impl Sink {
         let json = std::mem::take(&mut self.json);
         let r = match wallboard_events::parse_event(&json) {
             Ok(_) => self.raw_event(&e.tenant, &json),
-            Err(err) => self.skipped(Skip {
+            Err(err) => self.skipped(&Skip {
                 raw: &json,
                 code: err.code(),
                 reason: &format!("the adapter made an invalid event: {err}"),
@@ -163,7 +163,7 @@ impl Sink {
 
     /// Records input that was skipped: a dead letter with its reason on
     /// Kafka, always a line on stderr.
-    pub(crate) fn skipped(&mut self, s: Skip<'_>) -> Result<()> {
+    pub(crate) fn skipped(&mut self, s: &Skip<'_>) -> Result<()> {
         self.skipped += 1;
         eprintln!("ingest: skipped {}: {}", s.origin, s.reason);
         if let SinkKind::Kafka(p) = &self.kind {
