@@ -3,31 +3,20 @@
 //! `tests/golden/extra/attainment.expected.json`; and, on a simulated day, the
 //! properties that hold for any trace.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use proptest::prelude::*;
 use serde_json::Value;
 
 fn golden(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/golden/extra")
-        .join(file)
+    common::golden(&format!("extra/{file}"))
 }
 
+/// The report `wallboard replay` prints, as JSON.
 fn replay(input: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
-        .arg("replay")
-        .arg(input)
-        .args(args)
-        .output()
-        .expect("run wallboard");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("report is JSON")
+    serde_json::from_slice(&common::replay(input, args).stdout).expect("report is JSON")
 }
 
 /// Counts exact, ratios within 1e-9, nulls as nulls, no extra fields.
@@ -113,7 +102,7 @@ proptest! {
         let dir = std::env::temp_dir().join(format!("wallboard-attainment-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let trace = dir.join(format!("sim-{seed}.jsonl"));
-        let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wallboard"))
             .args(["simulate", "--agents", "8", "--queues", "2", "--hours", "3"])
             .args(["--seed", &seed.to_string(), "--load", &load.to_string()])
             .output()

@@ -3,31 +3,13 @@
 //! CSV gets the blocked columns, which a report without blocked calls never
 //! has.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+
+use common::{golden, replay};
 
 use serde_json::Value;
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/golden")
-        .join(name)
-}
-
-fn replay(input: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
-        .arg("replay")
-        .arg(input)
-        .args(args)
-        .output()
-        .expect("run wallboard");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 #[test]
 fn the_blocked_trace_gives_its_expected_report() {

@@ -75,3 +75,29 @@ pub(crate) async fn serve_trace(config: wallboard::config::AppConfig, trace: &[u
     tokio::spawn(web::serve(listener, state.clone(), std::future::pending()));
     Served { addr, hub, state }
 }
+
+/// A file of the repository's golden data, `tests/golden/NAME`.
+#[allow(dead_code)]
+pub(crate) fn golden(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/golden")
+        .join(name)
+}
+
+/// Runs the real `wallboard replay INPUT ARGS`; panics with its stderr if it
+/// fails.
+#[allow(dead_code)]
+pub(crate) fn replay(input: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        .arg("replay")
+        .arg(input)
+        .args(args)
+        .output()
+        .expect("run wallboard");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
