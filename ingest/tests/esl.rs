@@ -535,6 +535,10 @@ async fn a_server_that_stops_answering_keepalives_is_left() {
 }
 
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: every kind of bad input, then the good event"
+)]
 async fn bad_input_is_reported_and_skipped() {
     let good = fixture("exit_key");
     let json_event = {

@@ -292,6 +292,24 @@ impl EventBody<'_> {
     }
 
     fn into_owned(self) -> EventBody<'static> {
+        // Exhaustive, so that a new kind must say which helper owns it.
+        match self {
+            EventBody::CallQueued { .. }
+            | EventBody::CallAnswered { .. }
+            | EventBody::CallAbandoned { .. }
+            | EventBody::CallDequeued { .. }
+            | EventBody::CallBlocked { .. }
+            | EventBody::CallCompleted { .. } => self.call_into_owned(),
+            EventBody::AgentState { .. }
+            | EventBody::AgentQueues { .. }
+            | EventBody::Schedule { .. } => self.agent_into_owned(),
+            EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
+            EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
+        }
+    }
+
+    /// [`EventBody::into_owned`] of the `call_*` kinds.
+    fn call_into_owned(self) -> EventBody<'static> {
         let o = owned;
         match self {
             EventBody::CallQueued {
@@ -360,6 +378,14 @@ impl EventBody<'_> {
                 acw_ms,
                 transferred,
             },
+            other => unreachable!("not a call event: {:?}", other.kind()),
+        }
+    }
+
+    /// [`EventBody::into_owned`] of the `agent_*` kinds and `schedule`.
+    fn agent_into_owned(self) -> EventBody<'static> {
+        let o = owned;
+        match self {
             EventBody::AgentState {
                 agent,
                 state,
@@ -389,8 +415,7 @@ impl EventBody<'_> {
                     .map(ScheduleSegment::into_owned)
                     .collect(),
             },
-            EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
-            EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
+            other => unreachable!("not an agent event: {:?}", other.kind()),
         }
     }
 }

@@ -177,6 +177,22 @@ enum End {
     Closed,
 }
 
+impl End {
+    fn lost(reason: String, logged_in: bool) -> Self {
+        End::Lost { reason, logged_in }
+    }
+}
+
+/// What the frames read so far say about the login.
+enum Login {
+    /// No answer to `Login` yet.
+    Pending,
+    /// `Login` succeeded.
+    Accepted,
+    /// The session is over before the login.
+    Over(Result<End, ClientError>),
+}
+
 /// Runs the client until `stop` resolves (or, without reconnection, until
 /// the connection ends); returns the run's totals.
 pub async fn run<C: Clock>(
@@ -334,23 +350,10 @@ impl<C: Clock> Client<C> {
 
     /// One connection, from connect to loss. `Err` only when fatal.
     async fn session(&mut self) -> Result<End, ClientError> {
-        let lost = |reason: String, logged_in: bool| Ok(End::Lost { reason, logged_in });
         let t = self.cfg.timing.clone();
-        let addr = self.cfg.addr();
-        let stream = match timeout(
-            t.connect_timeout,
-            TcpStream::connect((self.cfg.host.as_str(), self.cfg.port)),
-        )
-        .await
-        {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),
-            Err(_) => {
-                return lost(
-                    format!("no connection within {:?}", t.connect_timeout),
-                    false,
-                )
-            }
+        let stream = match self.connect().await {
+            Ok(s) => s,
+            Err(end) => return Ok(end),
         };
         let _ = stream.set_nodelay(true);
         let (mut rd, mut wr) = stream.into_split();
@@ -362,67 +365,100 @@ impl<C: Clock> Client<C> {
         let mut banner = None;
         let mut login_sent = false;
         loop {
-            while let Some(frame) = self.framer.next_frame() {
-                match frame {
-                    Frame::Banner(b) => banner = Some(b),
-                    Frame::Message { message, raw } => {
-                        self.msg_no += 1;
-                        self.stats.messages += 1;
-                        if message.action_id() != Some(LOGIN_ID) || message.response().is_none() {
-                            // Nothing else is expected before the login
-                            // answer; Asterisk sends no events until then.
-                            continue;
-                        }
-                        if message
-                            .response()
-                            .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
-                        {
-                            return self
-                                .logged_in(rd, wr, buf, banner.unwrap_or_default())
-                                .await;
-                        }
-                        let text = message.get("Message").map_or_else(
-                            || String::from_utf8_lossy(&raw).into_owned(),
-                            str::to_owned,
-                        );
-                        return Err(ClientError::Authentication {
-                            addr,
-                            message: text,
-                        });
-                    }
-                    Frame::Malformed(e) => {
-                        if !self.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
-                            return Ok(End::Closed);
-                        }
-                    }
+            match self.login_frames(&mut banner).await {
+                Login::Pending => {}
+                Login::Accepted => {
+                    let banner = banner.unwrap_or_default();
+                    return self.logged_in(rd, wr, buf, banner).await;
                 }
+                Login::Over(r) => return r,
             }
             if banner.is_some() && !login_sent {
                 login_sent = true;
-                let login = Message::from_pairs([
-                    ("Action", "Login"),
-                    ("ActionID", LOGIN_ID),
-                    ("Username", self.cfg.username.as_str()),
-                    ("Secret", self.cfg.secret.expose()),
-                    ("Events", self.cfg.events.as_str()),
-                ]);
-                if let Err(e) = wr.write_all(login.to_wire().as_bytes()).await {
-                    return lost(format!("cannot send Login: {e}"), false);
+                if let Err(e) = wr.write_all(self.login_action().to_wire().as_bytes()).await {
+                    return Ok(End::lost(format!("cannot send Login: {e}"), false));
                 }
             }
             let n = tokio::select! {
                 r = rd.read(&mut buf) => match r {
-                    Ok(0) => return lost("the server closed the connection before the login".into(), false),
+                    Ok(0) => return Ok(End::lost("the server closed the connection before the login".into(), false)),
                     Ok(n) => n,
-                    Err(e) => return lost(format!("read error before the login: {e}"), false),
+                    Err(e) => return Ok(End::lost(format!("read error before the login: {e}"), false)),
                 },
                 () = sleep_until(deadline) => {
                     let what = if banner.is_some() { "no answer to Login" } else { "no banner" };
-                    return lost(format!("{what} within {:?}", t.login_timeout), false);
+                    return Ok(End::lost(format!("{what} within {:?}", t.login_timeout), false));
                 }
             };
             self.framer.push(&buf[..n]);
         }
+    }
+
+    /// The TCP connection, within `connect_timeout`.
+    async fn connect(&self) -> Result<TcpStream, End> {
+        let limit = self.cfg.timing.connect_timeout;
+        let connect = TcpStream::connect((self.cfg.host.as_str(), self.cfg.port));
+        match timeout(limit, connect).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(End::lost(format!("cannot connect: {e}"), false)),
+            Err(_) => Err(End::lost(format!("no connection within {limit:?}"), false)),
+        }
+    }
+
+    /// The `Login` action of our settings.
+    fn login_action(&self) -> Message {
+        Message::from_pairs([
+            ("Action", "Login"),
+            ("ActionID", LOGIN_ID),
+            ("Username", self.cfg.username.as_str()),
+            ("Secret", self.cfg.secret.expose()),
+            ("Events", self.cfg.events.as_str()),
+        ])
+    }
+
+    /// A `Ping` action with the next ping number.
+    fn next_ping(&mut self) -> Message {
+        self.ping_no += 1;
+        let id = format!("{PING_ID}{}", self.ping_no);
+        Message::from_pairs([("Action", "Ping"), ("ActionID", &id)])
+    }
+
+    /// Handles the frames buffered before the login is answered: notes the
+    /// banner, skips what is malformed, ignores anything but the answer.
+    async fn login_frames(&mut self, banner: &mut Option<String>) -> Login {
+        while let Some(frame) = self.framer.next_frame() {
+            match frame {
+                Frame::Banner(b) => *banner = Some(b),
+                Frame::Message { message, raw } => {
+                    self.msg_no += 1;
+                    self.stats.messages += 1;
+                    if message.action_id() != Some(LOGIN_ID) || message.response().is_none() {
+                        // Nothing else is expected before the login
+                        // answer; Asterisk sends no events until then.
+                        continue;
+                    }
+                    if message
+                        .response()
+                        .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+                    {
+                        return Login::Accepted;
+                    }
+                    let text = message
+                        .get("Message")
+                        .map_or_else(|| String::from_utf8_lossy(&raw).into_owned(), str::to_owned);
+                    return Login::Over(Err(ClientError::Authentication {
+                        addr: self.cfg.addr(),
+                        message: text,
+                    }));
+                }
+                Frame::Malformed(e) => {
+                    if !self.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
+                        return Login::Over(Ok(End::Closed));
+                    }
+                }
+            }
+        }
+        Login::Pending
     }
 
     /// The session after a successful login.
@@ -433,40 +469,10 @@ impl<C: Clock> Client<C> {
         mut buf: Vec<u8>,
         banner: String,
     ) -> Result<End, ClientError> {
-        let lost = |reason: String| {
-            Ok(End::Lost {
-                reason,
-                logged_in: true,
-            })
-        };
+        let lost = |reason: String| Ok(End::lost(reason, true));
         let t = self.cfg.timing.clone();
-        self.logins += 1;
-        if self.logins > 1 {
-            self.stats.reconnects += 1;
-        }
-        tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
-        let connected = Output::Connected {
-            session: self.logins,
-            banner: Some(banner),
-        };
-        if !self.send(connected).await {
-            return Ok(End::Closed);
-        }
-        // A first Ping: its answer's Timestamp gives the server's clock
-        // before the QueueStatus answer, whose events carry none.
-        self.ping_no += 1;
-        let ping = Message::from_pairs([
-            ("Action", "Ping"),
-            ("ActionID", &format!("{PING_ID}{}", self.ping_no)),
-        ]);
-        // Whatever changed while we were away comes back with QueueStatus.
-        self.translator.begin_resync();
-        self.resync_ping = self.ping_no;
-        let resync_id = format!("{RESYNC_ID}{}", self.logins);
-        let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
-        let actions = ping.to_wire() + &status.to_wire();
-        if let Err(e) = wr.write_all(actions.as_bytes()).await {
-            return lost(format!("cannot send QueueStatus: {e}"));
+        if let Err(end) = self.start_session(&mut wr, banner).await {
+            return Ok(end);
         }
         let mut next_ping = Instant::now() + t.ping_interval;
         let mut ping_deadline = Some(Instant::now() + t.ping_timeout);
@@ -493,9 +499,7 @@ impl<C: Clock> Client<C> {
                     Err(e) => return lost(format!("read error: {e}")),
                 },
                 () = sleep_until(next_ping) => {
-                    self.ping_no += 1;
-                    let id = format!("{PING_ID}{}", self.ping_no);
-                    let ping = Message::from_pairs([("Action", "Ping"), ("ActionID", &id)]);
+                    let ping = self.next_ping();
                     if let Err(e) = wr.write_all(ping.to_wire().as_bytes()).await {
                         return lost(format!("cannot send Ping: {e}"));
                     }
@@ -521,6 +525,35 @@ impl<C: Clock> Client<C> {
                     }
                 }
             }
+        }
+    }
+
+    /// Announces the session, then asks a first `Ping` and `QueueStatus`.
+    async fn start_session(&mut self, wr: &mut OwnedWriteHalf, banner: String) -> Result<(), End> {
+        self.logins += 1;
+        if self.logins > 1 {
+            self.stats.reconnects += 1;
+        }
+        tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
+        let connected = Output::Connected {
+            session: self.logins,
+            banner: Some(banner),
+        };
+        if !self.send(connected).await {
+            return Err(End::Closed);
+        }
+        // A first Ping: its answer's Timestamp gives the server's clock
+        // before the QueueStatus answer, whose events carry none.
+        let ping = self.next_ping();
+        // Whatever changed while we were away comes back with QueueStatus.
+        self.translator.begin_resync();
+        self.resync_ping = self.ping_no;
+        let resync_id = format!("{RESYNC_ID}{}", self.logins);
+        let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
+        let actions = ping.to_wire() + &status.to_wire();
+        match wr.write_all(actions.as_bytes()).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(End::lost(format!("cannot send QueueStatus: {e}"), true)),
         }
     }
 

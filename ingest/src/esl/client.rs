@@ -361,16 +361,7 @@ where
                     return Ok(lost);
                 }
             }
-            let deadline = match (conn.phase, conn.keepalive_sent) {
-                // Time the handler blocked (a slow flush) is ours, not the
-                // server's.
-                (Phase::Running, Some((sent, handled))) => {
-                    sent + self.config.keepalive_timeout
-                        + self.handler_time.checked_sub(handled).unwrap()
-                }
-                (Phase::Running, None) => conn.next_keepalive,
-                _ => handshake_deadline,
-            };
+            let deadline = self.deadline(&conn, handshake_deadline);
             tokio::select! {
                 // In this order: a tick cannot starve reading (one per
                 // period), and what was received while the handler blocked
@@ -389,25 +380,49 @@ where
                     Err(e) => return Ok(format!("connection lost: {e}")),
                 },
                 () = sleep_until(deadline) => {
-                    if conn.phase != Phase::Running {
-                        return Ok(format!(
-                            "no answer to the handshake within {:?}",
-                            self.config.connect_timeout
-                        ));
-                    }
-                    if conn.keepalive_sent.is_some() {
-                        return Ok(format!(
-                            "no reply to the keep-alive within {:?}",
-                            self.config.keepalive_timeout
-                        ));
-                    }
-                    if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
+                    if let Some(lost) = self.deadline_passed(&mut conn).await {
                         return Ok(lost);
                     }
-                    conn.keepalive_sent = Some((Instant::now(), self.handler_time));
                 }
             }
         }
+    }
+
+    /// When the session next needs attention if nothing arrives: the end of
+    /// the handshake, the next keep-alive, or the end of its wait.
+    fn deadline(&self, conn: &Conn, handshake_deadline: Instant) -> Instant {
+        match (conn.phase, conn.keepalive_sent) {
+            // Time the handler blocked (a slow flush) is ours, not the
+            // server's.
+            (Phase::Running, Some((sent, handled))) => {
+                sent + self.config.keepalive_timeout
+                    + self.handler_time.checked_sub(handled).unwrap()
+            }
+            (Phase::Running, None) => conn.next_keepalive,
+            _ => handshake_deadline,
+        }
+    }
+
+    /// The [`Runner::deadline`] passed: the connection is lost (the reason),
+    /// or it is time for a keep-alive.
+    async fn deadline_passed(&mut self, conn: &mut Conn) -> Option<String> {
+        if conn.phase != Phase::Running {
+            return Some(format!(
+                "no answer to the handshake within {:?}",
+                self.config.connect_timeout
+            ));
+        }
+        if conn.keepalive_sent.is_some() {
+            return Some(format!(
+                "no reply to the keep-alive within {:?}",
+                self.config.keepalive_timeout
+            ));
+        }
+        if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
+            return Some(lost);
+        }
+        conn.keepalive_sent = Some((Instant::now(), self.handler_time));
+        None
     }
 
     async fn on_frame(
