@@ -344,7 +344,7 @@ fn check_queue_log(bytes: &[u8]) {
     for (i, line) in text.split('\n').enumerate() {
         out.clear();
         match t.translate(i as u64 + 1, line, &mut out) {
-            Err(e) => assert_reason("queue_log", &e.reason, "queue_log"),
+            Err(e) => assert_reason("queue_log", &e.reason.to_string(), "queue_log"),
             Ok(()) => out.iter().for_each(|e| assert_valid(e, "queue_log")),
         }
     }
@@ -375,7 +375,7 @@ fn check_ami(bytes: &[u8], piece: usize) {
             Frame::Message { message, .. } if message.response().is_some() => {}
             Frame::Message { message, .. } => {
                 if let Err(e) = t.translate(message, 1_700_006_100_000, &mut out) {
-                    assert_reason(e.code().as_str(), &e.reason, "ami translator");
+                    assert_reason(e.code().as_str(), &e.reason.to_string(), "ami translator");
                 }
             }
             Frame::Banner(_) => {}
@@ -430,10 +430,10 @@ fn check_esl(bytes: &[u8], piece: usize) {
             _ => parse_plain_event(frame.body()),
         };
         match parsed {
-            Err(e) => assert_reason("esl_event", &e.0, "esl event parser"),
+            Err(e) => assert_reason("esl_event", &e.to_string(), "esl event parser"),
             Ok(ev) => {
                 if let Err(e) = t.translate(&ev, &mut out) {
-                    assert_reason(&e.what, &e.reason, "esl translator");
+                    assert_reason(&e.what, &e.reason.to_string(), "esl translator");
                 }
             }
         }

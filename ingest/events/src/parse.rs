@@ -923,19 +923,44 @@ pub const MAX_IDENT: usize = MAX_ID;
 /// Longest `tenant`, in characters.
 pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
 
-/// What is wrong with `value` as an identifier of at most `max` characters
-/// (`events.md`: not empty, no control characters), if anything: for
-/// adapters building events from another system's text.
+/// What is wrong with an identifier (`events.md`: not empty, at most so
+/// many characters, no control characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdentProblem {
+    /// The identifier is empty.
+    #[error("is empty")]
+    Empty,
+    /// Longer than allowed.
+    #[error("is {chars} characters long, more than {max}")]
+    TooLong {
+        /// Its length, characters.
+        chars: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// It contains a control character.
+    #[error("contains a control character")]
+    Control,
+}
+
+/// What is wrong with `value` as an identifier of at most `max` characters,
+/// if anything: for adapters building events from another system's text.
+#[must_use]
+pub fn ident_problem(value: &str, max: usize) -> Option<IdentProblem> {
+    if value.is_empty() {
+        return Some(IdentProblem::Empty);
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Some(IdentProblem::TooLong { chars, max });
+    }
+    has_control(value).then_some(IdentProblem::Control)
+}
+
+/// [`ident_problem`] as text, for callers that report it as a string.
 #[must_use]
 pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
-    if value.is_empty() {
-        return Some("is empty".to_owned());
-    }
-    let n = value.chars().count();
-    if n > max {
-        return Some(format!("is {n} characters long, more than {max}"));
-    }
-    has_control(value).then(|| "contains a control character".to_owned())
+    ident_problem(value, max).map(|p| p.to_string())
 }
 
 /// At most 40 characters of `s`, for quoting input in error messages.

@@ -87,4 +87,6 @@ pub use client::{
     run, ClientConfig, ClientError, Clock, Output, Secret, Skipped, Stats, SystemClock, Timing,
 };
 pub use protocol::{Frame, FrameError, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
-pub use translate::{AgentKey, TranslateError, Translator, TranslatorConfig, SOURCE};
+pub use translate::{
+    AgentKey, TranslateError, TranslateProblem, Translator, TranslatorConfig, SOURCE,
+};

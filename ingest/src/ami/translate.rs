@@ -17,7 +17,7 @@ use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
     TS_LIMIT_MS,
 };
-use wallboard_events::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::parse::{ident_problem, IdentProblem, MAX_IDENT};
 use wallboard_events::DeadLetterCode;
 
 use super::blocked::{blocked_reason, Entering};
@@ -72,7 +72,69 @@ pub struct TranslateError {
     /// The `Event:` name (or what stood in its place).
     pub event: String,
     /// Why it was skipped.
-    pub reason: String,
+    pub reason: TranslateProblem,
+}
+
+/// What is wrong with an AMI event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateProblem {
+    /// The message has no `Event:` header.
+    #[error("not an event")]
+    NotAnEvent,
+    /// `Timestamp:` is not Unix seconds.
+    #[error("Timestamp {0:?} is not Unix seconds")]
+    Timestamp(String),
+    /// A required header is absent or blank.
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// An identifier header is not a valid identifier.
+    #[error("{key} {problem}")]
+    Ident {
+        /// The header.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
+    /// A duration header is not whole seconds.
+    #[error("{key} {value:?} is not whole seconds")]
+    NotSeconds {
+        /// The header.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A duration header is longer than [`MAX_DURATION_MS`].
+    #[error("{key} {value:?} s is longer than a call can last ({} s)", MAX_DURATION_MS / 1000)]
+    TooLong {
+        /// The header.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// `Status:` is not one of Asterisk's device states.
+    #[error("Status {0:?} is not a device state (0-8)")]
+    Device(String),
+    /// `Priority:` is not an integer.
+    #[error("Priority {0:?} is not an integer")]
+    Priority(String),
+    /// A refused caller whose queue no `Newexten` of `Queue()` named.
+    #[error(
+        "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
+    )]
+    UnknownQueue {
+        /// Why `Queue()` refused the call.
+        reason: BlockedReason,
+        /// The call's `Uniqueid`.
+        call: String,
+    },
+    /// The queue a `Newexten` of `Queue()` named is not a valid identifier.
+    #[error("Newexten AppData: queue {queue:?} {problem}")]
+    NewextenQueue {
+        /// The queue as named.
+        queue: String,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
 }
 
 impl TranslateError {
@@ -318,15 +380,15 @@ impl Translator {
     ) -> Result<(), TranslateError> {
         let name = msg.event().ok_or_else(|| TranslateError {
             event: "(no Event header)".into(),
-            reason: "not an event".into(),
+            reason: TranslateProblem::NotAnEvent,
         })?;
-        let err = |reason: String| TranslateError {
+        let err = |reason: TranslateProblem| TranslateError {
             event: name.to_owned(),
             reason,
         };
         let (ts, stamp) = if let Some(t) = msg.get("Timestamp") {
-            let ts = parse_timestamp(t)
-                .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
+            let ts =
+                parse_timestamp(t).ok_or_else(|| err(TranslateProblem::Timestamp(t.to_owned())))?;
             self.skew_ms = ts.saturating_sub(received_ms);
             (ts, t.trim().to_owned())
         } else {
@@ -372,7 +434,7 @@ impl Translator {
             .count()
     }
 
-    fn agent<'m>(&self, msg: &'m Message, queue_status: bool) -> Result<&'m str, String> {
+    fn agent<'m>(&self, msg: &'m Message, queue_status: bool) -> Result<&'m str, TranslateProblem> {
         let (iface, name) = if queue_status {
             ("Location", "Name")
         } else {
@@ -399,7 +461,11 @@ impl Translator {
     }
 
     /// Translates one event, parsed once into its kind.
-    fn event(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+    fn event(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), TranslateProblem> {
         use AmiEvent::{
             AgentCalled, AgentComplete, AgentConnect, CallerAbandon, CallerJoin, CallerLeave,
             Hangup, MemberChange, Newexten, Other, QueueEntry, QueueMember, RingStopped,
@@ -438,7 +504,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
         self.entering.forget(call);
@@ -463,7 +529,7 @@ impl Translator {
     }
 
     /// Asterisk says abandoned: held until the outcome is known.
-    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         // Asterisk raises it for hang-ups, but also for timeouts and
         // leave-when-empty (all go through its record_abandoned):
@@ -484,7 +550,7 @@ impl Translator {
     }
 
     /// A call leaves its queue, however.
-    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         // Sent for every way out of the queue, answers included, and
         // *before* `AgentConnect`: the outcome is settled later.
@@ -509,7 +575,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
         let agent = self.agent(msg, false)?;
@@ -547,11 +613,11 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let (event_call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
         let agent = self.agent(msg, false)?;
-        let talk_ms = secs(msg, "TalkTime")?.ok_or_else(|| "missing TalkTime".to_owned())?;
+        let talk_ms = secs(msg, "TalkTime")?.ok_or(TranslateProblem::Missing("TalkTime"))?;
         let transferred = msg
             .get("Reason")
             .is_some_and(|r| r.trim().eq_ignore_ascii_case("transfer"));
@@ -585,7 +651,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
         let agent = self.agent(msg, false)?;
@@ -602,7 +668,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let queue = ident(msg, "Queue")?;
         let agent = self.agent(msg, false)?;
@@ -622,7 +688,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, name, .. } = *ev;
         let queue = ident(msg, "Queue")?;
         let agent = self.agent(msg, false)?;
@@ -648,7 +714,7 @@ impl Translator {
         &mut self,
         ev: &Incoming<'_>,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let queue = ident(msg, "Queue")?;
         let agent = self.agent(msg, true)?;
@@ -674,7 +740,7 @@ impl Translator {
     }
 
     /// A waiting call listed by `QueueStatus`.
-    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
         let wait_s = secs(msg, "Wait")?.unwrap_or(0) / 1000;
@@ -682,7 +748,7 @@ impl Translator {
             Some(p) => Some(
                 p.trim()
                     .parse::<i64>()
-                    .map_err(|_| format!("Priority {p:?} is not an integer"))?,
+                    .map_err(|_| TranslateProblem::Priority(p.to_owned()))?,
             ),
             None => None,
         };
@@ -726,7 +792,11 @@ impl Translator {
     }
 
     /// `QUEUESTATUS` tells how a call that left its queue ended.
-    fn var_set(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+    fn var_set(
+        &mut self,
+        ev: &Incoming<'_>,
+        out: &mut Vec<Event<'static>>,
+    ) -> Result<(), TranslateProblem> {
         let Incoming { msg, ts, .. } = *ev;
         // `QUEUESTATUS` is set right after the caller left: it tells
         // a timeout or an empty queue from a caller hanging up.
@@ -765,15 +835,17 @@ impl Translator {
         ev: &Incoming<'_>,
         reason: BlockedReason,
         out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), TranslateProblem> {
         let call = ident(ev.msg, "Uniqueid")?;
-        let queue = self.entering.take(call).ok_or_else(|| {
-            format!(
-                "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
-            )
-        })?;
-        if let Some(problem) = identifier_problem(&queue, MAX_IDENT) {
-            return Err(format!("Newexten AppData: queue {queue:?} {problem}"));
+        let queue = self
+            .entering
+            .take(call)
+            .ok_or_else(|| TranslateProblem::UnknownQueue {
+                reason,
+                call: call.to_owned(),
+            })?;
+        if let Some(problem) = ident_problem(&queue, MAX_IDENT) {
+            return Err(TranslateProblem::NewextenQueue { queue, problem });
         }
         let mut emit = emitter(out, self.tenant.clone(), ev.ts, ev.id(call, &queue));
         emit.push(EventBody::CallBlocked {
@@ -1125,45 +1197,48 @@ fn ms_between(from: TimestampMs, to: TimestampMs) -> Option<u64> {
 }
 
 /// An identifier header: present, 1..=128 characters, no control character.
-fn ident<'m>(msg: &'m Message, key: &str) -> Result<&'m str, String> {
+fn ident<'m>(msg: &'m Message, key: &'static str) -> Result<&'m str, TranslateProblem> {
     let v = msg
         .get(key)
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("missing {key}"))?;
-    match identifier_problem(v, MAX_IDENT) {
-        Some(problem) => Err(format!("{key} {problem}")),
+        .ok_or(TranslateProblem::Missing(key))?;
+    match ident_problem(v, MAX_IDENT) {
+        Some(problem) => Err(TranslateProblem::Ident { key, problem }),
         None => Ok(v),
     }
 }
 
 /// A whole-seconds header as milliseconds (at most `i64::MAX`, as events
 /// accept); absent is `None`.
-fn secs(msg: &Message, key: &str) -> Result<Option<u64>, String> {
-    match msg.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(|s| s.checked_mul(1000))
-            .ok_or_else(|| format!("{key} {v:?} is not whole seconds"))
-            .and_then(|ms| match ms {
-                ms if ms <= MAX_DURATION_MS => Ok(Some(ms)),
-                _ => Err(format!(
-                    "{key} {v:?} s is longer than a call can last ({} s)",
-                    MAX_DURATION_MS / 1000
-                )),
-            }),
+fn secs(msg: &Message, key: &'static str) -> Result<Option<u64>, TranslateProblem> {
+    let Some(v) = msg.get(key) else {
+        return Ok(None);
+    };
+    let ms = v
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|s| s.checked_mul(1000));
+    match ms {
+        None => Err(TranslateProblem::NotSeconds {
+            key,
+            value: v.to_owned(),
+        }),
+        Some(ms) if ms > MAX_DURATION_MS => Err(TranslateProblem::TooLong {
+            key,
+            value: v.to_owned(),
+        }),
+        Some(ms) => Ok(Some(ms)),
     }
 }
 
-fn device(msg: &Message) -> Result<Option<Device>, String> {
+fn device(msg: &Message) -> Result<Option<Device>, TranslateProblem> {
     match msg.get("Status") {
         None => Ok(None),
         Some(s) => Device::from_code(s)
             .map(Some)
-            .ok_or_else(|| format!("Status {s:?} is not a device state (0-8)")),
+            .ok_or_else(|| TranslateProblem::Device(s.to_owned())),
     }
 }
 

@@ -110,4 +110,4 @@ pub mod translate;
 
 pub use client::{run, system_clock, ClientConfig, ClientError, Output, Skipped, Stats};
 pub use protocol::{parse_json_event, parse_plain_event, Decoder, EslEvent, Frame, Item, Problem};
-pub use translate::{EslTranslator, SkippedRow, TranslateError, SOURCE};
+pub use translate::{EslTranslator, SkippedRow, TranslateError, TranslateProblem, SOURCE};

@@ -289,7 +289,7 @@ impl Decoder {
         let headers = match parse_header_lines(block, false) {
             Ok(h) => h,
             Err(reason) => {
-                let p = Problem::new(DeadLetterCode::EslGarbage, reason, block);
+                let p = Problem::new(DeadLetterCode::EslGarbage, reason.to_string(), block);
                 self.consume(end - self.start);
                 return Some(Item::Problem(p));
             }
@@ -343,7 +343,7 @@ impl Decoder {
 
 /// Parses `Name: value` lines up to the first empty line (or the end).
 /// With `decode`, values are URL-decoded (event bodies).
-fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)>, String> {
+fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)>, HeaderError> {
     let mut headers = Vec::new();
     for (i, line) in block.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -351,15 +351,14 @@ fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)
             break;
         }
         let Some(colon) = memchr::memchr(b':', line) else {
-            return Err(format!(
-                "header line {} has no `:`: {:?}",
-                i + 1,
-                String::from_utf8_lossy(&line[..line.len().min(80)])
-            ));
+            return Err(HeaderError::NoColon {
+                line: i + 1,
+                text: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
+            });
         };
         let name = String::from_utf8_lossy(&line[..colon]).trim().to_owned();
         if name.is_empty() {
-            return Err(format!("header line {} has an empty name", i + 1));
+            return Err(HeaderError::EmptyName(i + 1));
         }
         let value = line[colon + 1..].trim_ascii_start();
         let value = if decode {
@@ -437,18 +436,54 @@ impl EslEvent {
     }
 }
 
+/// What is wrong with a block of `Name: value` lines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// A line without a colon.
+    #[error("header line {line} has no `:`: {text:?}")]
+    NoColon {
+        /// 1-based line number in the block.
+        line: usize,
+        /// The line, at most its first 80 bytes.
+        text: String,
+    },
+    /// A line with nothing before its colon.
+    #[error("header line {0} has an empty name")]
+    EmptyName(usize),
+}
+
 /// Why an event body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EventFormatError(pub String);
+pub enum EventFormatError {
+    /// Its header lines do not parse.
+    #[error(transparent)]
+    Headers(#[from] HeaderError),
+    /// It has no headers at all.
+    #[error("event without headers")]
+    NoHeaders,
+    /// Its `Content-Length` is not a byte count.
+    #[error("event Content-Length {0:?}")]
+    ContentLength(String),
+    /// Fewer bytes follow than its `Content-Length` says.
+    #[error("event body truncated: Content-Length {declared}, {present} bytes present")]
+    Truncated {
+        /// The `Content-Length`.
+        declared: usize,
+        /// The bytes that follow the headers.
+        present: usize,
+    },
+    /// A JSON event that is not a JSON object; the parser's message.
+    #[error("event JSON: {0}")]
+    Json(String),
+}
 
 /// Reads the body of a `text/event-plain` message: URL-encoded header lines,
 /// then, if the event has a `Content-Length`, its own body.
 pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
     let end = empty_line_end(body, true).unwrap_or(body.len());
-    let headers = parse_header_lines(&body[..end], true).map_err(EventFormatError)?;
+    let headers = parse_header_lines(&body[..end], true)?;
     if headers.is_empty() {
-        return Err(EventFormatError("event without headers".into()));
+        return Err(EventFormatError::NoHeaders);
     }
     let rest = &body[end..];
     let body = match find(&headers, "Content-Length") {
@@ -457,12 +492,10 @@ pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
             let n: usize = v
                 .trim()
                 .parse()
-                .map_err(|_| EventFormatError(format!("event Content-Length {v:?}")))?;
-            let b = rest.get(..n).ok_or_else(|| {
-                EventFormatError(format!(
-                    "event body truncated: Content-Length {n}, {} bytes present",
-                    rest.len()
-                ))
+                .map_err(|_| EventFormatError::ContentLength(v.to_owned()))?;
+            let b = rest.get(..n).ok_or(EventFormatError::Truncated {
+                declared: n,
+                present: rest.len(),
             })?;
             Some(String::from_utf8_lossy(b).into_owned())
         }
@@ -475,7 +508,7 @@ pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
 /// the event's own body.
 pub fn parse_json_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
     let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| EventFormatError(format!("event JSON: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| EventFormatError::Json(e.to_string()))?;
     let mut ev = EslEvent::default();
     for (k, v) in map {
         let v = match v {
@@ -494,7 +527,7 @@ pub fn parse_json_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
         }
     }
     if ev.headers.is_empty() {
-        return Err(EventFormatError("event without headers".into()));
+        return Err(EventFormatError::NoHeaders);
     }
     Ok(ev)
 }
@@ -588,10 +621,10 @@ mod tests {
         let ev = parse_plain_event(with_body.as_bytes()).unwrap();
         assert_eq!(ev.body.as_deref(), Some("+OK 7f4de4bc"));
         let cut = "Event-Name: BACKGROUND_JOB\nContent-Length: 40\n\n+OK";
-        assert!(parse_plain_event(cut.as_bytes())
-            .unwrap_err()
-            .0
-            .contains("truncated"));
+        assert_eq!(
+            parse_plain_event(cut.as_bytes()).unwrap_err().to_string(),
+            "event body truncated: Content-Length 40, 3 bytes present"
+        );
     }
 
     #[test]
