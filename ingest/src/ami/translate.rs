@@ -145,6 +145,12 @@ impl TranslateError {
     }
 }
 
+/// Where the canonical events an AMI event maps to are appended.
+type Events = Vec<Event<'static>>;
+
+/// What translating one AMI event comes to.
+type Step = Result<(), TranslateProblem>;
+
 /// A member's device state (`Status` of the `QueueMember*` events, Asterisk's
 /// `AST_DEVICE_*` numbering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -448,6 +454,28 @@ impl Translator {
         }
     }
 
+    /// The queue and the agent of a member event, checked in that order.
+    fn queue_agent<'m>(
+        &self,
+        msg: &'m Message,
+        queue_status: bool,
+    ) -> Result<(&'m str, &'m str), TranslateProblem> {
+        Ok((ident(msg, "Queue")?, self.agent(msg, queue_status)?))
+    }
+
+    /// The emitter of what a member's event maps to (ids of agent and
+    /// queue); a resync under way counts the member as seen.
+    fn member_emitter<'o>(
+        &mut self,
+        ev: &Incoming<'_>,
+        agent: &str,
+        queue: &str,
+        out: &'o mut Vec<Event<'static>>,
+    ) -> Emitter<'o> {
+        self.touch_member(agent);
+        emitter(out, self.tenant.clone(), ev.ts, ev.id(agent, queue))
+    }
+
     fn touch_member(&mut self, agent: &str) {
         if let Some(r) = &mut self.resync {
             r.touched_members.insert(agent.to_owned());
@@ -461,11 +489,7 @@ impl Translator {
     }
 
     /// Translates one event, parsed once into its kind.
-    fn event(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn event(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         use AmiEvent::{
             AgentCalled, AgentComplete, AgentConnect, CallerAbandon, CallerJoin, CallerLeave,
             Hangup, MemberChange, Newexten, Other, QueueEntry, QueueMember, RingStopped,
@@ -500,13 +524,9 @@ impl Translator {
     }
 
     /// A call joins a queue.
-    fn caller_join(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn caller_join(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         self.entering.forget(call);
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
         // A call joining another queue is done with the previous one.
@@ -529,12 +549,12 @@ impl Translator {
     }
 
     /// Asterisk says abandoned: held until the outcome is known.
-    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
+    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // Asterisk raises it for hang-ups, but also for timeouts and
         // leave-when-empty (all go through its record_abandoned):
         // the outcome is settled once we know which.
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let wait_ms = secs(msg, "HoldTime")?;
         let key = (call.to_owned(), queue.to_owned());
         self.touch_segment(&key);
@@ -550,11 +570,11 @@ impl Translator {
     }
 
     /// A call leaves its queue, however.
-    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
+    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // Sent for every way out of the queue, answers included, and
         // *before* `AgentConnect`: the outcome is settled later.
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let key = (call.to_owned(), queue.to_owned());
         self.touch_segment(&key);
         let seg = self.segments.entry(key.clone()).or_default();
@@ -571,13 +591,9 @@ impl Translator {
     }
 
     /// A member answers.
-    fn agent_connect(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn agent_connect(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let agent = self.agent(msg, false)?;
         let wait_ms = secs(msg, "HoldTime")?;
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
@@ -609,13 +625,9 @@ impl Translator {
     }
 
     /// A member's call ends.
-    fn agent_complete(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn agent_complete(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (event_call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (event_call, queue) = call_and_queue(msg)?;
         let agent = self.agent(msg, false)?;
         let talk_ms = secs(msg, "TalkTime")?.ok_or(TranslateProblem::Missing("TalkTime"))?;
         let transferred = msg
@@ -647,16 +659,10 @@ impl Translator {
     }
 
     /// A member rings.
-    fn agent_called(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
-        let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-        let agent = self.agent(msg, false)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+    fn agent_called(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let call = ident(ev.msg, "Uniqueid")?;
+        let (queue, agent) = self.queue_agent(ev.msg, false)?;
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         let m = member_in(&mut self.members, agent, queue, &mut emit);
         m.ringing = Some(call.to_owned());
         sync_state(agent, m, &mut emit);
@@ -664,16 +670,9 @@ impl Translator {
     }
 
     /// A member stops ringing unanswered.
-    fn ring_stopped(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
-        let Incoming { msg, ts, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, false)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+    fn ring_stopped(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let (queue, agent) = self.queue_agent(ev.msg, false)?;
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         let m = member_in(&mut self.members, agent, queue, &mut emit);
         m.ringing = None;
         if m.device == Device::Ringing {
@@ -684,17 +683,11 @@ impl Translator {
     }
 
     /// A member is added, removed, paused or changes device state.
-    fn member_change(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
-        let Incoming { msg, ts, name, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, false)?;
+    fn member_change(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let Incoming { msg, name, .. } = *ev;
+        let (queue, agent) = self.queue_agent(msg, false)?;
         let device = device(msg)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         if name == "QueueMemberRemoved" {
             let m = self.members.entry(agent.to_owned()).or_default();
             m.queues.remove(queue);
@@ -710,14 +703,9 @@ impl Translator {
     }
 
     /// A member listed by `QueueStatus`.
-    fn queue_member(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
-        let Incoming { msg, ts, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, true)?;
+    fn queue_member(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let msg = ev.msg;
+        let (queue, agent) = self.queue_agent(msg, true)?;
         let device = device(msg)?;
         if let Some(r) = &mut self.resync {
             r.members
@@ -731,7 +719,7 @@ impl Translator {
                 });
         } else {
             // An answer to someone else's QueueStatus: still true.
-            let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+            let mut emit = self.member_emitter(ev, agent, queue, out);
             let m = member_in(&mut self.members, agent, queue, &mut emit);
             apply_member(m, queue, msg, device, true);
             sync_state(agent, m, &mut emit);
@@ -740,9 +728,9 @@ impl Translator {
     }
 
     /// A waiting call listed by `QueueStatus`.
-    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Result<(), TranslateProblem> {
+    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let wait_s = secs(msg, "Wait")?.unwrap_or(0) / 1000;
         let priority = match msg.get("Priority") {
             Some(p) => Some(
@@ -792,11 +780,7 @@ impl Translator {
     }
 
     /// `QUEUESTATUS` tells how a call that left its queue ended.
-    fn var_set(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn var_set(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // `QUEUESTATUS` is set right after the caller left: it tells
         // a timeout or an empty queue from a caller hanging up.
@@ -830,12 +814,7 @@ impl Translator {
 
     /// `QUEUESTATUS` says `Queue()` refused the caller: `call_blocked` for
     /// the queue its `Newexten` named.
-    fn blocked(
-        &mut self,
-        ev: &Incoming<'_>,
-        reason: BlockedReason,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), TranslateProblem> {
+    fn blocked(&mut self, ev: &Incoming<'_>, reason: BlockedReason, out: &mut Events) -> Step {
         let call = ident(ev.msg, "Uniqueid")?;
         let queue = self
             .entering
@@ -1207,6 +1186,12 @@ fn ident<'m>(msg: &'m Message, key: &'static str) -> Result<&'m str, TranslatePr
         Some(problem) => Err(TranslateProblem::Ident { key, problem }),
         None => Ok(v),
     }
+}
+
+/// The call (`Uniqueid`) and the queue of a call event, checked in that
+/// order.
+fn call_and_queue(msg: &Message) -> Result<(&str, &str), TranslateProblem> {
+    Ok((ident(msg, "Uniqueid")?, ident(msg, "Queue")?))
 }
 
 /// A whole-seconds header as milliseconds (at most `i64::MAX`, as events

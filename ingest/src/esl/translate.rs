@@ -295,6 +295,19 @@ impl EslTranslator {
         Ok(())
     }
 
+    /// The emitter of what a resync of `list` (`agents`, `tiers`) at `now`
+    /// changes: ids `<Core-UUID>:resync-<list>:<now>:<n>`.
+    fn resync_emitter<'o>(
+        &self,
+        out: &'o mut Vec<Event<'static>>,
+        now: TimestampMs,
+        list: &str,
+    ) -> Emitter<'o> {
+        let core = self.core.as_deref().unwrap_or("freeswitch");
+        let prefix = format!("{core}:resync-{list}:{now}");
+        emitter(out, self.tenant.clone(), now, prefix)
+    }
+
     /// Resynchronises the agents from the output of `callcenter_config
     /// agent list` (after connecting: events were missed meanwhile). `now`
     /// is the time the list was taken; agents the list lacks are logged
@@ -307,24 +320,13 @@ impl EslTranslator {
         out: &mut Vec<Event<'static>>,
     ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config agent list";
-        let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
+        let err = |r| TranslateError::new(what, r);
+        let table = Table::parse(list).map_err(err)?;
         let mut skipped = Vec::new();
-        let mut emit = emitter(
-            out,
-            self.tenant.clone(),
-            now,
-            format!(
-                "{}:resync-agents:{now}",
-                self.core.as_deref().unwrap_or("freeswitch")
-            ),
-        );
+        let mut emit = self.resync_emitter(out, now, "agents");
         let mut listed = HashSet::new();
         if !table.rows.is_empty() {
-            let col = |name: &'static str| {
-                table
-                    .column(name)
-                    .ok_or_else(|| TranslateError::new(what, TranslateProblem::NoColumn(name)))
-            };
+            let col = |name| table.required_column(name).map_err(err);
             let (name_c, status_c, state_c) = (col("name")?, col("status")?, col("state")?);
             // The contact (a dial string) is the one value that may contain
             // `|` (`sofia/gw/a|sofia/gw/b`: failover).
@@ -337,17 +339,16 @@ impl EslTranslator {
                     }
                     skipped.push(SkippedRow::new(what, &row.line, reason));
                 };
-                let Some(cells) = table.cells(row, wide) else {
-                    let reason = TranslateProblem::RowShape {
-                        fields: row.fields.len(),
-                        columns: table.columns.len(),
-                    };
-                    // Left of the wide column, values are where they belong.
-                    let name = (name_c < wide.unwrap_or(usize::MAX))
-                        .then(|| row.fields.get(name_c))
-                        .flatten();
-                    bad(name.map(String::as_str), reason);
-                    continue;
+                let cells = match table.row_cells(row, wide) {
+                    Ok(cells) => cells,
+                    Err(reason) => {
+                        // Left of the wide column, values are where they belong.
+                        let name = (name_c < wide.unwrap_or(usize::MAX))
+                            .then(|| row.fields.get(name_c))
+                            .flatten();
+                        bad(name.map(String::as_str), reason);
+                        continue;
+                    }
                 };
                 let name = cells[name_c].trim();
                 if let Err(e) = ident("name", name, MAX_IDENT) {
@@ -396,25 +397,21 @@ impl EslTranslator {
         out: &mut Vec<Event<'static>>,
     ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config tier list";
-        let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
+        let err = |r| TranslateError::new(what, r);
+        let table = Table::parse(list).map_err(err)?;
         let mut skipped = Vec::new();
         let mut tiers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut unreadable = HashSet::new();
         if !table.rows.is_empty() {
-            let col = |name: &'static str| {
-                table
-                    .column(name)
-                    .ok_or_else(|| TranslateError::new(what, TranslateProblem::NoColumn(name)))
-            };
+            let col = |name| table.required_column(name).map_err(err);
             let (queue_c, agent_c) = (col("queue")?, col("agent")?);
             for row in &table.rows {
-                let Some(cells) = table.cells(row, None) else {
-                    let reason = TranslateProblem::RowShape {
-                        fields: row.fields.len(),
-                        columns: table.columns.len(),
-                    };
-                    skipped.push(SkippedRow::new(what, &row.line, reason));
-                    continue;
+                let cells = match table.row_cells(row, None) {
+                    Ok(cells) => cells,
+                    Err(reason) => {
+                        skipped.push(SkippedRow::new(what, &row.line, reason));
+                        continue;
+                    }
                 };
                 let (agent, queue) = (cells[agent_c].trim(), cells[queue_c].trim());
                 if let Err(e) =
@@ -430,15 +427,7 @@ impl EslTranslator {
                     .insert(queue.to_owned());
             }
         }
-        let mut emit = emitter(
-            out,
-            self.tenant.clone(),
-            now,
-            format!(
-                "{}:resync-tiers:{now}",
-                self.core.as_deref().unwrap_or("freeswitch")
-            ),
-        );
+        let mut emit = self.resync_emitter(out, now, "tiers");
         let mut names: BTreeSet<String> = tiers.keys().cloned().collect();
         names.extend(
             self.agents
@@ -999,6 +988,23 @@ impl Table {
 
     fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+
+    /// The index of a column the list must have.
+    fn required_column(&self, name: &'static str) -> Result<usize, TranslateProblem> {
+        self.column(name).ok_or(TranslateProblem::NoColumn(name))
+    }
+
+    /// [`Table::cells`], or why the row does not fit the columns.
+    fn row_cells<'r>(
+        &self,
+        row: &'r Row,
+        wide: Option<usize>,
+    ) -> Result<Vec<Cow<'r, str>>, TranslateProblem> {
+        self.cells(row, wide).ok_or(TranslateProblem::RowShape {
+            fields: row.fields.len(),
+            columns: self.columns.len(),
+        })
     }
 
     /// The row's value in each column. A value containing `|` splits into

@@ -210,25 +210,12 @@ impl QueueLogWriter {
         let talk = (secs(end) - answered).to_string();
         let uid = self.uid(call);
         let iface = self.interface(agent);
-        if transferred {
-            self.line(
-                end,
-                &uid,
-                queue,
-                &iface,
-                "TRANSFER",
-                &["2001", "from-internal", &hold, &talk, "1"],
-            );
+        let (event, data): (&str, &[&str]) = if transferred {
+            ("TRANSFER", &["2001", "from-internal", &hold, &talk, "1"])
         } else {
-            self.line(
-                end,
-                &uid,
-                queue,
-                &iface,
-                "COMPLETEAGENT",
-                &[&hold, &talk, "1"],
-            );
-        }
+            ("COMPLETEAGENT", &[&hold, &talk, "1"])
+        };
+        self.line(end, &uid, queue, &iface, event, data);
     }
 
     /// `ADDMEMBER`/`REMOVEMEMBER` for the queues a logged-in agent gained or
