@@ -223,7 +223,7 @@ impl FileFollower {
     }
 
     /// How long a rotated file must stay unchanged before reading moves on
-    /// to the new file (default [`DEFAULT_ROTATION_GRACE`]).
+    /// to the new file (default 2 s).
     #[must_use]
     pub fn with_rotation_grace(mut self, grace: Duration) -> Self {
         self.rotation_grace = grace;
