@@ -73,3 +73,39 @@ fn esl_errors_name_the_problem() {
         "agent-status-change: Event-Date-Timestamp \"soon\" is not microseconds since the epoch"
     );
 }
+
+#[tokio::test]
+async fn ami_settings_and_lost_connections_are_typed() {
+    use ingest::ami::{self, ClientConfig, ClientError, ConfigError, Lost, SystemClock};
+    let run = |cfg: ClientConfig| async move {
+        let (tx, _rx) = tokio::sync::mpsc::channel(8);
+        ami::run(cfg, SystemClock, tx, std::future::pending()).await
+    };
+    let mut cfg = ClientConfig::new("127.0.0.1", 1, "wallboard", "s3cret".into());
+    cfg.events = "on\r\nAction: Logoff".into();
+    let err = run(cfg).await.unwrap_err();
+    assert!(
+        matches!(err, ClientError::Config(ConfigError::LineBreak("events"))),
+        "{err}"
+    );
+    // A port nobody listens on: without reconnection, the run ends with why.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = ClientConfig::new("127.0.0.1", port, "wallboard", "s3cret".into());
+    cfg.reconnect = false;
+    let err = run(cfg).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ClientError::Connect {
+                reason: Lost::Connect(_),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(": cannot connect: "), "{err}");
+}

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,7 +24,7 @@ use crate::adapter::Backoff;
 pub use crate::adapter::{Clock, SystemClock};
 pub use crate::adapter::{Output, Skipped, Stats};
 use wallboard_events::event::Event;
-use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::parse::{ident_problem, IdentProblem, MAX_TENANT_IDENT};
 use wallboard_events::DeadLetterCode;
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
@@ -162,23 +163,83 @@ pub enum ClientError {
         /// `host:port` of the AMI.
         addr: String,
         /// What went wrong.
-        reason: String,
+        reason: Lost,
     },
     /// The settings make no sense; the message names the setting.
     #[error("invalid AMI settings: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
+}
+
+/// What makes AMI settings unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No host to connect to.
+    #[error("the host is empty")]
+    EmptyHost,
+    /// A line break in a value of the `Login` action would inject headers.
+    #[error("the {0} contains a line break")]
+    LineBreak(&'static str),
+    /// The tenant is not a valid tenant identifier.
+    #[error("tenant {tenant:?} {problem}")]
+    Tenant {
+        /// The tenant as configured.
+        tenant: String,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
+}
+
+/// Why a connection to the AMI was lost (then made again, unless
+/// `reconnect` is off).
+#[derive(Debug, thiserror::Error)]
+pub enum Lost {
+    /// The TCP connection failed.
+    #[error("cannot connect: {0}")]
+    Connect(io::Error),
+    /// No TCP connection within `connect_timeout`.
+    #[error("no connection within {0:?}")]
+    ConnectTimeout(Duration),
+    /// No banner within `login_timeout`.
+    #[error("no banner within {0:?}")]
+    NoBanner(Duration),
+    /// No answer to `Login` within `login_timeout`.
+    #[error("no answer to Login within {0:?}")]
+    NoLoginAnswer(Duration),
+    /// The server closed the connection before the login was answered.
+    #[error("the server closed the connection before the login")]
+    ClosedBeforeLogin,
+    /// Reading failed before the login was answered.
+    #[error("read error before the login: {0}")]
+    ReadBeforeLogin(io::Error),
+    /// Sending an action failed.
+    #[error("cannot send {action}: {source}")]
+    Send {
+        /// The action: `Login`, `QueueStatus` or `Ping`.
+        action: &'static str,
+        /// The write's error.
+        source: io::Error,
+    },
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Closed,
+    /// Reading failed.
+    #[error("read error: {0}")]
+    Read(io::Error),
+    /// No answer to a `Ping` within `ping_timeout`.
+    #[error("no answer to Ping within {0:?}")]
+    NoPingAnswer(Duration),
 }
 
 /// How a session ended when it was not fatal.
 enum End {
     /// Connection trouble: reconnect (or stop with `reconnect: false`).
-    Lost { reason: String, logged_in: bool },
+    Lost { reason: Lost, logged_in: bool },
     /// The receiver of updates is gone.
     Closed,
 }
 
 impl End {
-    fn lost(reason: String, logged_in: bool) -> Self {
+    fn lost(reason: Lost, logged_in: bool) -> Self {
         End::Lost { reason, logged_in }
     }
 }
@@ -248,6 +309,7 @@ pub async fn run<C: Clock>(
         let delay = backoff.next_delay();
         tracing::warn!("AMI {}: {reason}; reconnecting in {delay:?}", c.cfg.addr());
         let retry_in = Some(delay);
+        let reason = reason.to_string();
         if !c.send(Output::Disconnected { reason, retry_in }).await {
             return Ok(c.totals());
         }
@@ -263,9 +325,9 @@ pub async fn run<C: Clock>(
     Ok(c.totals())
 }
 
-fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
+fn validate(cfg: &ClientConfig) -> Result<(), ConfigError> {
     if cfg.host.trim().is_empty() {
-        return Err(ClientError::Config("the host is empty".into()));
+        return Err(ConfigError::EmptyHost);
     }
     for (what, v) in [
         ("username", cfg.username.as_str()),
@@ -274,14 +336,15 @@ fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
     ] {
         // A line break would inject headers into the Login action.
         if has_line_break(v) {
-            return Err(ClientError::Config(format!(
-                "the {what} contains a line break"
-            )));
+            return Err(ConfigError::LineBreak(what));
         }
     }
     let t = &cfg.translator.tenant;
-    if let Some(problem) = identifier_problem(t, MAX_TENANT_IDENT) {
-        return Err(ClientError::Config(format!("tenant {t:?} {problem}")));
+    if let Some(problem) = ident_problem(t, MAX_TENANT_IDENT) {
+        return Err(ConfigError::Tenant {
+            tenant: t.clone(),
+            problem,
+        });
     }
     Ok(())
 }
@@ -376,18 +439,24 @@ impl<C: Clock> Client<C> {
             if banner.is_some() && !login_sent {
                 login_sent = true;
                 if let Err(e) = wr.write_all(self.login_action().to_wire().as_bytes()).await {
-                    return Ok(End::lost(format!("cannot send Login: {e}"), false));
+                    return Ok(End::lost(
+                        Lost::Send {
+                            action: "Login",
+                            source: e,
+                        },
+                        false,
+                    ));
                 }
             }
             let n = tokio::select! {
                 r = rd.read(&mut buf) => match r {
-                    Ok(0) => return Ok(End::lost("the server closed the connection before the login".into(), false)),
+                    Ok(0) => return Ok(End::lost(Lost::ClosedBeforeLogin, false)),
                     Ok(n) => n,
-                    Err(e) => return Ok(End::lost(format!("read error before the login: {e}"), false)),
+                    Err(e) => return Ok(End::lost(Lost::ReadBeforeLogin(e), false)),
                 },
                 () = sleep_until(deadline) => {
-                    let what = if banner.is_some() { "no answer to Login" } else { "no banner" };
-                    return Ok(End::lost(format!("{what} within {:?}", t.login_timeout), false));
+                    let lost = if banner.is_some() { Lost::NoLoginAnswer } else { Lost::NoBanner };
+                    return Ok(End::lost(lost(t.login_timeout), false));
                 }
             };
             self.framer.push(&buf[..n]);
@@ -400,8 +469,8 @@ impl<C: Clock> Client<C> {
         let connect = TcpStream::connect((self.cfg.host.as_str(), self.cfg.port));
         match timeout(limit, connect).await {
             Ok(Ok(s)) => Ok(s),
-            Ok(Err(e)) => Err(End::lost(format!("cannot connect: {e}"), false)),
-            Err(_) => Err(End::lost(format!("no connection within {limit:?}"), false)),
+            Ok(Err(e)) => Err(End::lost(Lost::Connect(e), false)),
+            Err(_) => Err(End::lost(Lost::ConnectTimeout(limit), false)),
         }
     }
 
@@ -469,7 +538,7 @@ impl<C: Clock> Client<C> {
         mut buf: Vec<u8>,
         banner: String,
     ) -> Result<End, ClientError> {
-        let lost = |reason: String| Ok(End::lost(reason, true));
+        let lost = |reason: Lost| Ok(End::lost(reason, true));
         let t = self.cfg.timing.clone();
         if let Err(end) = self.start_session(&mut wr, banner).await {
             return Ok(end);
@@ -494,14 +563,14 @@ impl<C: Clock> Client<C> {
             }
             tokio::select! {
                 r = rd.read(&mut buf) => match r {
-                    Ok(0) => return lost("the server closed the connection".into()),
+                    Ok(0) => return lost(Lost::Closed),
                     Ok(n) => self.framer.push(&buf[..n]),
-                    Err(e) => return lost(format!("read error: {e}")),
+                    Err(e) => return lost(Lost::Read(e)),
                 },
                 () = sleep_until(next_ping) => {
                     let ping = self.next_ping();
                     if let Err(e) = wr.write_all(ping.to_wire().as_bytes()).await {
-                        return lost(format!("cannot send Ping: {e}"));
+                        return lost(Lost::Send { action: "Ping", source: e });
                     }
                     next_ping = Instant::now() + t.ping_interval;
                     if ping_deadline.is_none() {
@@ -512,9 +581,9 @@ impl<C: Clock> Client<C> {
                     // The answer may be waiting unread behind what we were
                     // busy with: whatever already arrived is read first.
                     match rd.try_read(&mut buf) {
-                        Ok(0) => return lost("the server closed the connection".into()),
+                        Ok(0) => return lost(Lost::Closed),
                         Ok(n) => self.framer.push(&buf[..n]),
-                        Err(_) => return lost(format!("no answer to Ping within {:?}", t.ping_timeout)),
+                        Err(_) => return lost(Lost::NoPingAnswer(t.ping_timeout)),
                     }
                 }
                 _ = tick.tick() => {
@@ -553,7 +622,13 @@ impl<C: Clock> Client<C> {
         let actions = ping.to_wire() + &status.to_wire();
         match wr.write_all(actions.as_bytes()).await {
             Ok(()) => Ok(()),
-            Err(e) => Err(End::lost(format!("cannot send QueueStatus: {e}"), true)),
+            Err(e) => Err(End::lost(
+                Lost::Send {
+                    action: "QueueStatus",
+                    source: e,
+                },
+                true,
+            )),
         }
     }
 

@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -170,7 +171,7 @@ where
         let Some(ended) = ended else {
             return Ok(runner.stats());
         };
-        let reason = ended?;
+        let reason = ended?.to_string();
         if !runner.config.reconnect {
             if runner.sessions == 0 {
                 return Err(ClientError::Connect(reason));
@@ -202,6 +203,35 @@ where
             return Ok(runner.stats());
         }
     }
+}
+
+/// Why a connection was lost (then reconnected, unless `reconnect` is off).
+#[derive(Debug, thiserror::Error)]
+enum Lost {
+    /// No TCP connection within `connect_timeout`.
+    #[error("cannot connect to {addr}: no answer within {after:?}")]
+    ConnectTimeout { addr: String, after: Duration },
+    /// The TCP connection failed.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect { addr: String, source: io::Error },
+    /// `FreeSWITCH` closed the connection.
+    #[error("connection closed by FreeSWITCH")]
+    Closed,
+    /// Reading failed.
+    #[error("connection lost: {0}")]
+    Read(io::Error),
+    /// Sending a command failed; `command` is its first word.
+    #[error("cannot send `{command}`: {source}")]
+    Send { command: String, source: io::Error },
+    /// No `auth/request` or no reply to `auth`/`event` within `connect_timeout`.
+    #[error("no answer to the handshake within {0:?}")]
+    Handshake(Duration),
+    /// No reply to the keep-alive within `keepalive_timeout`.
+    #[error("no reply to the keep-alive within {0:?}")]
+    KeepAlive(Duration),
+    /// A `text/disconnect-notice`, with its first line.
+    #[error("FreeSWITCH ended the session ({0})")]
+    Disconnected(String),
 }
 
 /// A command sent and waiting for its reply (replies come in order).
@@ -236,12 +266,15 @@ struct Conn {
 
 impl Conn {
     /// Sends a command; `Err` is the reason the connection is lost.
-    async fn send(&mut self, cmd: &str, expect: Pending) -> Result<(), String> {
+    async fn send(&mut self, cmd: &str, expect: Pending) -> Result<(), Lost> {
         let msg = format!("{cmd}\n\n");
         self.wr
             .write_all(msg.as_bytes())
             .await
-            .map_err(|e| format!("cannot send `{}`: {e}", cmd.split(' ').next().unwrap_or("")))?;
+            .map_err(|source| Lost::Send {
+                command: cmd.split(' ').next().unwrap_or("").to_owned(),
+                source,
+            })?;
         self.pending.push_back(expect);
         Ok(())
     }
@@ -266,7 +299,7 @@ struct Runner<F> {
 
 /// How a message's handling ends a session: `Ok(None)` goes on,
 /// `Ok(Some(reason))` is a lost connection, `Err` a fatal error.
-type Flow<E> = Result<Option<String>, ClientError<E>>;
+type Flow<E> = Result<Option<Lost>, ClientError<E>>;
 
 impl<F, E> Runner<F>
 where
@@ -320,17 +353,15 @@ where
 
     /// One connection, from connecting to losing it. `Ok` is why it was
     /// lost; `established` tells whether it got as far as subscribing.
-    async fn session(&mut self, established: &mut bool) -> Result<String, ClientError<E>> {
+    async fn session(&mut self, established: &mut bool) -> Result<Lost, ClientError<E>> {
         let addr = self.config.addr();
         let connect = TcpStream::connect((self.config.host.as_str(), self.config.port));
         let stream = match timeout(self.config.connect_timeout, connect).await {
             Err(_) => {
-                return Ok(format!(
-                    "cannot connect to {addr}: no answer within {:?}",
-                    self.config.connect_timeout
-                ))
+                let after = self.config.connect_timeout;
+                return Ok(Lost::ConnectTimeout { addr, after });
             }
-            Ok(Err(e)) => return Ok(format!("cannot connect to {addr}: {e}")),
+            Ok(Err(source)) => return Ok(Lost::Connect { addr, source }),
             Ok(Ok(s)) => s,
         };
         // Commands are small and replies awaited: do not let Nagle delay them.
@@ -374,10 +405,10 @@ where
                             self.stats.messages += 1;
                             self.skip(self.stats.messages, p.code, p.reason, &p.raw)?;
                         }
-                        return Ok("connection closed by FreeSWITCH".into());
+                        return Ok(Lost::Closed);
                     }
                     Ok(n) => decoder.push(&buf[..n]),
-                    Err(e) => return Ok(format!("connection lost: {e}")),
+                    Err(e) => return Ok(Lost::Read(e)),
                 },
                 () = sleep_until(deadline) => {
                     if let Some(lost) = self.deadline_passed(&mut conn).await {
@@ -405,18 +436,12 @@ where
 
     /// The [`Runner::deadline`] passed: the connection is lost (the reason),
     /// or it is time for a keep-alive.
-    async fn deadline_passed(&mut self, conn: &mut Conn) -> Option<String> {
+    async fn deadline_passed(&mut self, conn: &mut Conn) -> Option<Lost> {
         if conn.phase != Phase::Running {
-            return Some(format!(
-                "no answer to the handshake within {:?}",
-                self.config.connect_timeout
-            ));
+            return Some(Lost::Handshake(self.config.connect_timeout));
         }
         if conn.keepalive_sent.is_some() {
-            return Some(format!(
-                "no reply to the keep-alive within {:?}",
-                self.config.keepalive_timeout
-            ));
+            return Some(Lost::KeepAlive(self.config.keepalive_timeout));
         }
         if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
             return Some(lost);
@@ -490,7 +515,7 @@ where
             "text/disconnect-notice" => {
                 let body = String::from_utf8_lossy(f.body());
                 let first = body.lines().next().unwrap_or("").trim();
-                Ok(Some(format!("FreeSWITCH ended the session ({first})")))
+                Ok(Some(Lost::Disconnected(first.to_owned())))
             }
             "text/rude-rejection" => {
                 let body = String::from_utf8_lossy(f.body()).trim().to_owned();
