@@ -324,6 +324,23 @@ impl Client {
     }
 }
 
+/// Runs the client until it ends by itself (within 10 s): how it ended and
+/// every output it handed over.
+async fn run_to_end(c: ClientConfig) -> (Result<Stats, ClientError<Infallible>>, Vec<Output>) {
+    let mut outputs = Vec::new();
+    let handler = |o| {
+        outputs.push(o);
+        Ok::<(), Infallible>(())
+    };
+    let ended = tokio::time::timeout(
+        Duration::from_secs(10),
+        run(c, handler, std::future::pending()),
+    )
+    .await
+    .expect("the run ends by itself");
+    (ended, outputs)
+}
+
 fn events(outputs: &[Output]) -> Vec<String> {
     outputs
         .iter()
@@ -462,21 +479,7 @@ async fn a_refused_password_ends_the_run_without_retrying() {
     .await;
     let mut c = config(server.port);
     c.password = "wrong".into();
-    let outputs = Arc::new(Mutex::new(Vec::new()));
-    let seen = outputs.clone();
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        run(
-            c,
-            move |o| {
-                seen.lock().unwrap().push(o);
-                Ok::<(), Infallible>(())
-            },
-            std::future::pending(),
-        ),
-    )
-    .await
-    .expect("the run ends by itself");
+    let (r, outputs) = run_to_end(c).await;
     let err = r.unwrap_err();
     assert!(
         matches!(&err, ClientError::Auth(t) if t == "-ERR invalid"),
@@ -490,7 +493,7 @@ async fn a_refused_password_ends_the_run_without_retrying() {
     assert!(msg.contains("WALLBOARD_ESL_PASSWORD"), "{msg}");
     assert_eq!(server.connections(), 1);
     assert_eq!(server.commands(), ["auth wrong"]);
-    assert!(outputs.lock().unwrap().is_empty());
+    assert!(outputs.is_empty());
 }
 
 #[tokio::test]
@@ -584,23 +587,9 @@ async fn bad_input_is_reported_and_skipped() {
     let mut c = config(server.port);
     c.max_message = 4096;
     c.reconnect = false;
-    let outputs = Arc::new(Mutex::new(Vec::new()));
-    let seen = outputs.clone();
-    let stats = tokio::time::timeout(
-        Duration::from_secs(10),
-        run(
-            c,
-            move |o| {
-                seen.lock().unwrap().push(o);
-                Ok::<(), Infallible>(())
-            },
-            std::future::pending(),
-        ),
-    )
-    .await
-    .expect("once: the run ends with the session")
-    .unwrap();
-    let outputs = outputs.lock().unwrap().clone();
+    // Once: the run ends with the session.
+    let (stats, outputs) = run_to_end(c).await;
+    let stats = stats.unwrap();
     // Messages are numbered from the start of the run; the auth and
     // subscription replies come first.
     assert_eq!(
