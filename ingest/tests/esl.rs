@@ -4,6 +4,8 @@
 //! connection dropped mid-capture, a refused password, a server that stops
 //! answering keep-alives, and bad input of every kind.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -29,20 +31,7 @@ const FIXTURES: &[&str] = &[
 /// The event bodies of a fixture (`#` comments, then plain event bodies
 /// separated by empty lines), each as `FreeSWITCH` serialises it.
 fn fixture(name: &str) -> Vec<String> {
-    let path = format!(
-        "{}/tests/fixtures/esl/{name}.events",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let body: String = text
-        .lines()
-        .skip_while(|l| l.starts_with('#'))
-        .flat_map(|l| [l, "\n"])
-        .collect();
-    body.split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| format!("{}\n\n", b.trim()))
-        .collect()
+    common::esl_fixture_bodies(name)
 }
 
 /// A `text/event-plain` message as `mod_event_socket` sends it.

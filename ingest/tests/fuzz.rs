@@ -10,6 +10,8 @@
 //! case is kept in `tests/fuzz.proptest-regressions` and becomes a named
 //! test below.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -135,16 +137,9 @@ fn esl_seeds() -> &'static [Vec<u8>] {
         let mut seeds: Vec<Vec<u8>> = files
             .iter()
             .map(|f| {
-                let text = read(&format!("tests/fixtures/esl/{f}.events"));
-                let body: String = text
-                    .lines()
-                    .skip_while(|l| l.starts_with('#'))
-                    .flat_map(|l| [l, "\n"])
-                    .collect();
-                body.split("\n\n")
-                    .filter(|b| !b.trim().is_empty())
+                common::esl_fixture_bodies(f)
+                    .iter()
                     .fold(String::new(), |mut out, b| {
-                        let b = format!("{}\n\n", b.trim());
                         let len = b.len();
                         write!(
                             out,
