@@ -404,7 +404,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
             .iter()
             .map(|i| match i {
                 Item::Frame(f) => Ok(f.clone()),
-                Item::Problem(p) => Err((p.code.as_str(), p.reason.clone())),
+                Item::Problem(p) => Err((p.code.as_str(), p.reason.to_string())),
             })
             .collect()
     };
@@ -415,7 +415,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
     for item in &items {
         let frame = match item {
             Item::Problem(p) => {
-                assert_reason(p.code.as_str(), &p.reason, "esl decoder");
+                assert_reason(p.code.as_str(), &p.reason.to_string(), "esl decoder");
                 continue;
             }
             Item::Frame(f) => f,

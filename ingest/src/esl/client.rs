@@ -385,7 +385,10 @@ where
                 self.stats.messages += 1;
                 let msgno = self.stats.messages;
                 let flow = match item {
-                    Item::Problem(p) => self.skip(msgno, p.code, p.reason, &p.raw).map(|()| None),
+                    Item::Problem(p) => {
+                        let reason = p.reason.to_string();
+                        self.skip(msgno, p.code, reason, &p.raw).map(|()| None)
+                    }
                     Item::Frame(f) => self.on_frame(msgno, &f, &mut conn, established).await,
                 };
                 if let Some(lost) = flow? {
@@ -403,7 +406,7 @@ where
                     Ok(0) => {
                         if let Some(p) = decoder.finish() {
                             self.stats.messages += 1;
-                            self.skip(self.stats.messages, p.code, p.reason, &p.raw)?;
+                            self.skip(self.stats.messages, p.code, p.reason.to_string(), &p.raw)?;
                         }
                         return Ok(Lost::Closed);
                     }

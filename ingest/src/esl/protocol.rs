@@ -74,20 +74,75 @@ impl fmt::Debug for Frame {
 /// Input that could not be framed, with what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Stable machine-readable code (dead-letter `wallboard-code`).
+    /// Stable machine-readable code (dead-letter `wallboard-code`):
+    /// [`DecodeError::code`] of `reason`.
     pub code: DeadLetterCode,
-    /// What was wrong, for people.
-    pub reason: String,
+    /// What was wrong.
+    pub reason: DecodeError,
     /// The offending bytes (at most the first 8 KiB).
     pub raw: Vec<u8>,
 }
 
 impl Problem {
-    fn new(code: DeadLetterCode, reason: String, raw: &[u8]) -> Self {
+    fn new(reason: DecodeError, raw: &[u8]) -> Self {
         Problem {
-            code,
+            code: reason.code(),
             reason,
             raw: raw[..raw.len().min(MAX_REPORTED)].to_vec(),
+        }
+    }
+}
+
+/// Why input could not be framed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A header block longer than the largest message, with no end in sight.
+    #[error("header block over {max} bytes without an empty line; skipped to the next one")]
+    BlockTooLarge {
+        /// The largest message, bytes.
+        max: usize,
+    },
+    /// The header lines do not parse.
+    #[error(transparent)]
+    Headers(#[from] HeaderError),
+    /// `Content-Length` is not a byte count.
+    #[error("Content-Length {0:?} is not a byte count")]
+    BadLength(String),
+    /// A message larger than the largest accepted.
+    #[error("message of {size} bytes is over the {max}-byte limit; skipped")]
+    TooLarge {
+        /// Its size, headers and body, bytes.
+        size: usize,
+        /// The largest message, bytes.
+        max: usize,
+    },
+    /// The input ended inside the body of a message skipped as oversize.
+    #[error("connection closed {missing} bytes before the end of an oversize message")]
+    TruncatedOversize {
+        /// Bytes of its body that did not come.
+        missing: usize,
+    },
+    /// The input ended inside a message.
+    #[error("connection closed inside a message ({received} bytes received)")]
+    Truncated {
+        /// Bytes of it received.
+        received: usize,
+    },
+}
+
+impl DecodeError {
+    /// The dead-letter code (`wallboard-code` header).
+    #[must_use]
+    pub fn code(&self) -> DeadLetterCode {
+        match self {
+            DecodeError::BlockTooLarge { .. } | DecodeError::TooLarge { .. } => {
+                DeadLetterCode::EslTooLarge
+            }
+            DecodeError::Headers(_) => DeadLetterCode::EslGarbage,
+            DecodeError::BadLength(_) => DeadLetterCode::EslBadLength,
+            DecodeError::TruncatedOversize { .. } | DecodeError::Truncated { .. } => {
+                DeadLetterCode::EslTruncated
+            }
         }
     }
 }
@@ -206,14 +261,8 @@ impl Decoder {
         }
         let Some(end) = self.find_block_end() else {
             if self.buffered() > self.max {
-                let p = Problem::new(
-                    DeadLetterCode::EslTooLarge,
-                    format!(
-                        "header block over {} bytes without an empty line; skipped to the next one",
-                        self.max
-                    ),
-                    &self.buf[self.start..],
-                );
+                let reason = DecodeError::BlockTooLarge { max: self.max };
+                let p = Problem::new(reason, &self.buf[self.start..]);
                 self.discard = Discard::ToEmptyLine {
                     at_line_start: self.buf.last() == Some(&b'\n'),
                 };
@@ -229,19 +278,16 @@ impl Decoder {
     pub fn finish(&mut self) -> Option<Problem> {
         let left = &self.buf[self.start..];
         let problem = match self.discard {
-            Discard::Body(n) => Some(Problem::new(
-                DeadLetterCode::EslTruncated,
-                format!("connection closed {n} bytes before the end of an oversize message"),
+            Discard::Body(missing) => Some(Problem::new(
+                DecodeError::TruncatedOversize { missing },
                 left,
             )),
             _ if left.iter().all(u8::is_ascii_whitespace) => None,
             Discard::ToEmptyLine { .. } => None,
             Discard::Nothing => Some(Problem::new(
-                DeadLetterCode::EslTruncated,
-                format!(
-                    "connection closed inside a message ({} bytes received)",
-                    left.len()
-                ),
+                DecodeError::Truncated {
+                    received: left.len(),
+                },
                 left,
             )),
         };
@@ -289,7 +335,7 @@ impl Decoder {
         let headers = match parse_header_lines(block, false) {
             Ok(h) => h,
             Err(reason) => {
-                let p = Problem::new(DeadLetterCode::EslGarbage, reason.to_string(), block);
+                let p = Problem::new(reason.into(), block);
                 self.consume(end - self.start);
                 return Some(Item::Problem(p));
             }
@@ -300,11 +346,7 @@ impl Decoder {
                 if let Ok(n) = v.trim().parse::<usize>() {
                     n
                 } else {
-                    let p = Problem::new(
-                        DeadLetterCode::EslBadLength,
-                        format!("Content-Length {v:?} is not a byte count"),
-                        block,
-                    );
+                    let p = Problem::new(DecodeError::BadLength(v.to_owned()), block);
                     self.consume(end - self.start);
                     return Some(Item::Problem(p));
                 }
@@ -312,15 +354,11 @@ impl Decoder {
         };
         let block_len = end - self.start;
         if block_len.saturating_add(len) > self.max {
-            let p = Problem::new(
-                DeadLetterCode::EslTooLarge,
-                format!(
-                    "message of {} bytes is over the {}-byte limit; skipped",
-                    block_len.saturating_add(len),
-                    self.max
-                ),
-                &self.buf[self.start..],
-            );
+            let reason = DecodeError::TooLarge {
+                size: block_len.saturating_add(len),
+                max: self.max,
+            };
+            let p = Problem::new(reason, &self.buf[self.start..]);
             self.consume(block_len);
             self.discard = Discard::Body(len);
             return Some(Item::Problem(p));
@@ -658,7 +696,15 @@ mod tests {
         assert_eq!(got.len(), 3, "{got:?}");
         let Item::Problem(p) = &got[0] else { panic!() };
         assert_eq!(p.code, "esl_garbage");
-        assert!(p.reason.contains("no `:`"), "{}", p.reason);
+        assert!(
+            matches!(
+                p.reason,
+                DecodeError::Headers(HeaderError::NoColon { line: 1, .. })
+            ),
+            "{}",
+            p.reason
+        );
+        assert!(p.reason.to_string().contains("no `:`"), "{}", p.reason);
         assert_eq!(p.raw, b"hello world\n\n");
         let Item::Problem(p) = &got[1] else { panic!() };
         assert_eq!(p.code, "esl_bad_length");
