@@ -163,6 +163,23 @@ fn start(topic: &str, group: &str, config: &Path) -> Instance {
     }
 }
 
+/// A record no instance can read as a view (not JSON).
+fn produce_bad_view(topic: &str) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .create()
+        .unwrap();
+    p.send(
+        BaseRecord::to(topic)
+            .key("no-such-tenant")
+            .payload("{not a view"),
+    )
+    .map_err(|(e, _)| e)
+    .unwrap();
+    p.flush(Duration::from_secs(10)).unwrap();
+}
+
 fn create_topic(topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", kafka())
@@ -311,6 +328,43 @@ url = "http://127.0.0.1:{hook_port}/hook"
             });
         }
     }
+    // Every instance pushes a tenant it does not own over the WebSocket.
+    for n in &nodes {
+        let owned = n.owned();
+        let t = tenants
+            .iter()
+            .find(|t| !owned.contains(t))
+            .expect("a remote tenant");
+        let pushes = watch_ws(n.port, t);
+        wait_for(&format!("{t} pushed by {}", n.port), WAIT, || {
+            pushes
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, o)| o.is_some())
+                .then_some(())
+        });
+    }
+    // A forwarded request is never forwarded again.
+    let (n, t) = nodes
+        .iter()
+        .find_map(|n| Some((n, tenants.iter().find(|t| !n.owned().contains(t))?)))
+        .unwrap();
+    let looped = reqwest::blocking::Client::new()
+        .get(n.url(&format!("/api/v1/tenants/{t}/report")))
+        .header("X-Wallboard-Forwarded", "1")
+        .send()
+        .unwrap();
+    assert_eq!(looped.status(), 503);
+    assert_eq!(looped.headers()["retry-after"], "2");
+    // A bad record on the views topic is counted and skipped.
+    produce_bad_view(&format!("{topic}-views"));
+    for n in &nodes {
+        wait_for("the bad view counted", WAIT, || {
+            let m = tests::get_text(&n.url("/metrics"))?;
+            m.contains("wallboard_views_rejected_total 1").then_some(())
+        });
+    }
     // The CSV is forwarded too, as it is.
     let remote = nodes
         .iter()
@@ -374,6 +428,14 @@ url = "http://127.0.0.1:{hook_port}/hook"
     });
     nodes[0].kill();
     let died = Instant::now();
+    // Until its partitions are reassigned, the dead owner cannot answer:
+    // 503 with Retry-After, not a hang or a 404.
+    let r = nodes[1].report(&moved[moved.len() - 1], false);
+    if !nodes[1].owned().contains(&moved[moved.len() - 1]) {
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["retry-after"], "2");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
 
     // Stale: no push for longer than the board's 5 s, then fresh from the
     // new owner within the documented time.
