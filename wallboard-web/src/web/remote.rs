@@ -268,3 +268,91 @@ pub(super) async fn forward(
     out.headers_mut().extend(kept);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Cluster;
+    use crate::config::AppConfig;
+    use axum::extract::State;
+    use wallboard_pipeline::views::{Decoded, RemoteViews, ViewRecord, VERSION};
+    use wallboard_pipeline::Hub;
+
+    /// A server that owns no partition and holds one view of `acme` from
+    /// the instance at `http://other:1`.
+    fn state() -> AppState {
+        let views = Arc::new(RemoteViews::new("t-views"));
+        views.offer(Decoded::View(ViewRecord {
+            v: VERSION,
+            tenant: "acme".into(),
+            partition: 3,
+            next_offset: 10,
+            published_ms: unix_ms() - 1500,
+            owner_url: "http://other:1".into(),
+            live: serde_json::json!({"tenant": "acme", "now_ms": 5,
+                "queues": [{"queue": "*"}, {"queue": "sales"}, {"queue": "vip"}],
+                "agents": [{"agent": "a1", "queues": ["vip"]}]}),
+            alerts: serde_json::json!([]),
+        }));
+        let (_, changed) = tokio::sync::watch::channel(0);
+        AppState::new(Hub::new(Vec::new(), changed), AppConfig::default())
+            .with_cluster(Cluster::new(views, "http://me:2".into()))
+    }
+
+    #[tokio::test]
+    async fn a_tenant_of_another_instance_is_served_with_its_origin() {
+        let s = state();
+        assert_eq!(tenants(&s), ["acme"]);
+        let v = view(&s, "acme").expect("the view");
+        let l = live(&v);
+        assert_eq!(l["origin"]["owner_url"], "http://other:1");
+        assert_eq!(l["origin"]["partition"], 3);
+        assert!(l["origin"]["age_ms"].as_i64().unwrap() >= 1500);
+        // Ready: it can serve, though it owns nothing.
+        assert!(super::super::api::readyz(State(s.clone())).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_view_is_pushed_once_and_filtered_to_the_subscription() {
+        let s = state();
+        let v = view(&s, "acme").unwrap();
+        let lease = s
+            .push_cache
+            .lease(super::super::push_cache::SubscriptionKey::of("acme", &[]));
+        let text = push(&s, &lease, &v, &["sales".into()]).expect("first push");
+        let p: Value = serde_json::from_str(&text).unwrap();
+        let queues: Vec<_> = rows(&p["snapshot"], "queues")
+            .iter()
+            .map(|q| q["queue"].clone())
+            .collect();
+        assert_eq!(queues, ["*", "sales"]);
+        assert_eq!(rows(&p["snapshot"], "agents").len(), 0, "a1 is in vip only");
+        assert_eq!(p["origin"]["owner_url"], "http://other:1");
+        assert!(push(&s, &lease, &v, &[]).is_none(), "the same view again");
+    }
+
+    #[tokio::test]
+    async fn a_forwarded_request_is_not_forwarded_again() {
+        let s = state();
+        let mut h = HeaderMap::new();
+        h.insert(FORWARDED, "1".parse().unwrap());
+        let e = forward(
+            &s,
+            "acme",
+            Method::GET,
+            "/api/v1/tenants/acme/report",
+            &h,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, ApiError::OwnerUnavailable(_)), "{e}");
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+        let e = forward(&s, "nobody", Method::GET, "/x", &HeaderMap::new(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ApiError::UnknownTenant(_)), "{e}");
+    }
+}
