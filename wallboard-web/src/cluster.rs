@@ -63,6 +63,7 @@ pub fn spawn_publisher(state: AppState, producer: ViewProducer) -> tokio::task::
             producer,
             published: HashMap::new(),
             owned: HashSet::new(),
+            failing: HashSet::new(),
         };
         loop {
             tick.tick().await;
@@ -77,6 +78,8 @@ struct Publisher {
     published: HashMap<String, Published>,
     /// The tenants owned at the last round.
     owned: HashSet<String>,
+    /// Tenants whose last publish failed (warned about once).
+    failing: HashSet<String>,
 }
 
 impl Publisher {
@@ -102,24 +105,44 @@ impl Publisher {
                 if unchanged {
                     continue;
                 }
-                if self
-                    .producer
-                    .publish(&record(cluster, &view, tenant, live, &alerts))
-                {
-                    cluster
-                        .views
-                        .counters
-                        .published
-                        .fetch_add(1, Ordering::Relaxed);
-                    let live = live.clone();
-                    self.published
-                        .insert(tenant.clone(), Published { live, alerts });
-                }
+                self.publish_one(cluster, &view, tenant, live, alerts);
             }
         }
         // A tenant that moved away is published afresh if it comes back.
         self.published.retain(|t, _| now_owned.contains(t));
         self.owned = now_owned;
+    }
+
+    fn publish_one(
+        &mut self,
+        cluster: &Cluster,
+        view: &PartitionView,
+        tenant: &str,
+        live: &Arc<LiveSnapshot>,
+        alerts: Vec<ActiveAlert>,
+    ) {
+        match self
+            .producer
+            .publish(&record(cluster, view, tenant, live, &alerts))
+        {
+            Ok(()) => {
+                let n = &cluster.views.counters.published;
+                n.fetch_add(1, Ordering::Relaxed);
+                if self.failing.remove(tenant) {
+                    tracing::info!(tenant, "views topic: publishing again");
+                }
+                let live = live.clone();
+                self.published
+                    .insert(tenant.to_owned(), Published { live, alerts });
+            }
+            // Warned once per tenant until it works again; retried every
+            // round meanwhile.
+            Err(e) if self.failing.insert(tenant.to_owned()) => tracing::warn!(
+                tenant,
+                "views topic: view not published (the other instances age its last one): {e}"
+            ),
+            Err(_) => {}
+        }
     }
 }
 

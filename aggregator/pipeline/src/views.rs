@@ -250,26 +250,15 @@ impl ViewProducer {
         })
     }
 
-    /// Queues `record` for sending; false when it could not be queued (the
-    /// caller tries again at its next publish).
-    pub fn publish(&self, record: &ViewRecord) -> bool {
-        let Ok(json) = serde_json::to_vec(record) else {
-            return false;
-        };
+    /// Queues `record` for sending; the error when it could not be queued
+    /// (the caller tries again at its next publish).
+    pub fn publish(&self, record: &ViewRecord) -> Result<(), KafkaError> {
+        // JSON values and plain fields: serializing cannot fail.
+        let json = serde_json::to_vec(record).expect("a view record serializes");
         let r: BaseRecord<'_, str, [u8]> = BaseRecord::to(&self.topic)
             .key(record.tenant.as_str())
             .payload(json.as_slice());
-        match self.producer.send(r) {
-            Ok(()) => true,
-            Err((e, _)) => {
-                tracing::warn!(
-                    topic = self.topic,
-                    tenant = record.tenant,
-                    "view not published: {e}"
-                );
-                false
-            }
-        }
+        self.producer.send(r).map_err(|(e, _)| e)
     }
 
     /// Waits up to `timeout` for what is queued to be sent.
