@@ -407,6 +407,21 @@ url = "http://127.0.0.1:{hook_port}/hook"
         n.json(&format!("/api/v1/tenants/{t}/alerts"))
             .and_then(|a| a["alerts"][0]["since_ms"].as_i64())
     };
+    // An acknowledgement on a non-owner reaches the owner's alert engine,
+    // and its view brings it back to every instance.
+    let acked = reqwest::blocking::Client::new()
+        .post(n.url(&format!("/api/v1/tenants/{t}/alerts/acknowledge")))
+        .json(&serde_json::json!({"rule": "staffed", "subject": "*"}))
+        .send()
+        .unwrap();
+    assert_eq!(acked.status(), 200);
+    assert_eq!(acked.json::<Value>().unwrap()["acknowledged"], true);
+    for m in &nodes {
+        wait_for("the acknowledgement everywhere", WAIT, || {
+            let a = m.json(&format!("/api/v1/tenants/{t}/alerts"))?;
+            (a["alerts"][0]["acknowledged"] == true).then_some(())
+        });
+    }
 
     // The victim owns tenants; a survivor watches one of them.
     nodes.sort_by_key(|n| std::cmp::Reverse(n.owned().len()));
