@@ -419,6 +419,49 @@ impl AlertEngine {
     }
 }
 
+/// An alert another instance had firing, to take over
+/// ([`AlertEngine::adopt`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AdoptedAlert {
+    /// Name of the rule.
+    pub rule: String,
+    /// Tenant the alert is about.
+    pub tenant: String,
+    /// The queue (or `*`) or agent the alert is about.
+    pub subject: String,
+    /// When it started firing, UTC ms.
+    pub since_ms: TimestampMs,
+    /// Whether a supervisor acknowledged it.
+    #[serde(default)]
+    pub acknowledged: bool,
+}
+
+impl AlertEngine {
+    /// Takes over an alert that the previous owner of the tenant had firing
+    /// (and announced): it is firing here too since its `since_ms`, so a
+    /// condition that still holds is not notified a second time; it
+    /// resolves (and reminds after the cooldown) as if it had fired here
+    /// at `now`. False when the rule is unknown or the alert already fires.
+    pub fn adopt(&mut self, alert: &AdoptedAlert, now: TimestampMs) -> bool {
+        let Some(i) = self.rules.iter().position(|r| r.name == alert.rule) else {
+            return false;
+        };
+        let key = (i, alert.tenant.clone(), alert.subject.clone());
+        let track = self.tracks.entry(key).or_default();
+        if matches!(track.state, Some(State::Firing { .. })) {
+            return false;
+        }
+        track.state = Some(State::Firing {
+            since: alert.since_ms,
+            value: None,
+        });
+        track.announced = true;
+        track.last_notified = Some(now);
+        track.acknowledged = alert.acknowledged;
+        true
+    }
+}
+
 /// A rule's duration in seconds as milliseconds, saturating: a duration
 /// past `i64::MAX` ms (292 million years) never elapses.
 fn seconds_to_ms(s: u64) -> i64 {
@@ -585,6 +628,39 @@ mod tests {
         for_s = 120
         cooldown_s = 600
     "#;
+
+    #[test]
+    fn an_adopted_alert_is_not_announced_again_and_resolves_normally() {
+        let r = rule(SL);
+        let mut e = AlertEngine::new(vec![r.clone()]);
+        let a = AdoptedAlert {
+            rule: "sales SL".into(),
+            tenant: "t".into(),
+            subject: "sales".into(),
+            since_ms: 5_000,
+            acknowledged: false,
+        };
+        assert!(e.adopt(&a, 10_000));
+        assert!(!e.adopt(&a, 11_000), "already firing");
+        assert!(!e.adopt(
+            &AdoptedAlert {
+                rule: "other".into(),
+                ..a.clone()
+            },
+            11_000
+        ));
+        let active = e.active();
+        assert_eq!((active.len(), active[0].since_ms), (1, 5_000));
+        let key = (0, "t".to_owned(), "sales".to_owned());
+        let track = e.tracks.get_mut(&key).unwrap();
+        // Still below target: no second "firing" within the cooldown.
+        assert_eq!(step(&r, track, &key, Some(0.7), 20_000), None);
+        let resolved = step(&r, track, &key, Some(0.9), 30_000).expect("resolves");
+        assert_eq!(
+            (resolved.status, resolved.starts_ms),
+            (AlertStatus::Resolved, 5_000)
+        );
+    }
 
     #[test]
     fn fires_only_after_the_condition_held_for_its_duration() {

@@ -85,6 +85,9 @@ pub struct ServerConfig {
     /// Seconds a push may take to reach a client before it is dropped as a
     /// slow consumer.
     pub ws_send_timeout_s: u64,
+    /// The base URL other instances reach this one at (reports are
+    /// forwarded to a tenant's owner there); empty: `http://<listen>`.
+    pub advertise_url: String,
 }
 
 /// A `[server]` setting that makes no sense.
@@ -149,6 +152,36 @@ impl ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// The base URL other instances reach this one at, without a trailing `/`.
+    #[must_use]
+    pub fn advertise(&self) -> String {
+        if self.advertise_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.advertise_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Refuses an `advertise_url` that is not an `http(s)://host[:port]` base.
+    fn check_advertise(&self) -> Result<(), (String, String)> {
+        let url = &self.advertise_url;
+        if url.is_empty() {
+            return Ok(());
+        }
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        match rest.map(|r| r.trim_end_matches('/')) {
+            Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(()),
+            _ => Err((
+                "server.advertise_url".into(),
+                format!("{url:?} is not a base URL like http://host:8080 (no path)"),
+            )),
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -168,6 +201,7 @@ impl Default for ServerConfig {
             ws_max_queues: 256,
             ws_max_message_bytes: 64 << 10,
             ws_send_timeout_s: 10,
+            advertise_url: String::new(),
         }
     }
 }
@@ -199,6 +233,9 @@ pub struct KafkaConfig {
     /// How often a member tells the group it is alive; at most a third of
     /// `session_timeout_ms`.
     pub heartbeat_interval_ms: u32,
+    /// Compacted topic of every tenant's live view; empty: `<topic>-views`
+    /// (`architecture.md`, "Every node serves every tenant").
+    pub views_topic: String,
 }
 
 impl KafkaConfig {
@@ -209,6 +246,16 @@ impl KafkaConfig {
             format!("{}-changelog", self.topic)
         } else {
             self.changelog_topic.clone()
+        }
+    }
+
+    /// The views topic in use.
+    #[must_use]
+    pub fn views(&self) -> String {
+        if self.views_topic.is_empty() {
+            format!("{}-views", self.topic)
+        } else {
+            self.views_topic.clone()
         }
     }
 
@@ -243,6 +290,13 @@ impl KafkaConfig {
                 "must differ from kafka.topic and kafka.dlq_topic".into(),
             ));
         }
+        let views = self.views();
+        if [&self.topic, &self.dlq_topic, &self.changelog()].contains(&&views) {
+            return Err((
+                key("views_topic"),
+                "must differ from kafka.topic, kafka.dlq_topic and kafka.changelog_topic".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -260,6 +314,7 @@ impl Default for KafkaConfig {
             changelog_chunk_bytes: 512 << 10,
             session_timeout_ms: 6000,
             heartbeat_interval_ms: 1000,
+            views_topic: String::new(),
         }
     }
 }
@@ -527,6 +582,7 @@ impl AppConfig {
     /// What makes no sense beyond what the types say: the key and why.
     fn check(&self) -> Result<(), (String, String)> {
         self.kafka.check()?;
+        self.server.check_advertise()?;
         let m = &self.metrics;
         for (i, &t) in m.sl_thresholds_s.iter().enumerate() {
             check_threshold(format!("metrics.sl_thresholds_s[{i}]"), t)?;
@@ -771,5 +827,18 @@ mod tests {
             assert!(e.to_string().contains("interval of 7 minutes"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn views_and_advertise_settings_that_make_no_sense_are_refused() {
+        let m = refused("[server]\nadvertise_url = \"10.0.0.7:8080\"\n");
+        assert!(m.contains("server.advertise_url"), "{m}");
+        let m = refused("[server]\nadvertise_url = \"http://h:1/wallboard\"\n");
+        assert!(m.contains("server.advertise_url"), "{m}");
+        let m = refused("[kafka]\ntopic = \"t\"\nviews_topic = \"t-changelog\"\n");
+        assert!(m.contains("kafka.views_topic"), "{m}");
+        let c = AppConfig::default();
+        assert_eq!(c.kafka.views(), "cti.events-views");
+        assert_eq!(c.server.advertise(), "http://127.0.0.1:8080");
     }
 }

@@ -2,6 +2,7 @@
 //! server, WebSocket fan-out and REST API over the metric engine.
 
 pub mod alerting;
+pub mod cluster;
 pub mod config;
 pub mod display;
 pub mod replay;

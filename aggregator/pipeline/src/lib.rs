@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
+pub mod views;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -286,6 +287,15 @@ impl Hub {
         names.sort();
         names.dedup();
         names
+    }
+
+    /// Every partition's latest published view.
+    #[must_use]
+    pub fn partition_views(&self) -> Vec<Arc<PartitionView>> {
+        self.handles()
+            .iter()
+            .map(|p| p.view.borrow().clone())
+            .collect()
     }
 
     /// Every partition's status.

@@ -54,6 +54,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
+    views(&f, &s);
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&f.registry.gather(), &mut out) {
         return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
@@ -536,4 +537,42 @@ fn http_limits(f: &Families, s: &AppState) {
             .with_label_values::<&str>(&[])
             .inc_by(n.load(Ordering::Relaxed));
     }
+}
+
+/// The views topic on this instance (`architecture.md`, "Every node serves
+/// every tenant"): per instance, not per owner.
+fn views(f: &Families, s: &AppState) {
+    let Some(c) = &s.cluster else {
+        return;
+    };
+    let n = &c.views.counters;
+    for (name, help, n) in [
+        (
+            "wallboard_views_received_total",
+            "tenant views taken from the views topic (newer than the one held)",
+            &n.received,
+        ),
+        (
+            "wallboard_views_rejected_total",
+            "records of the views topic ignored as bad (logged with key and reason)",
+            &n.rejected,
+        ),
+        (
+            "wallboard_views_published_total",
+            "tenant views this instance published to the views topic",
+            &n.published,
+        ),
+    ] {
+        f.counter(name, help, &[])
+            .with_label_values::<&str>(&[])
+            .inc_by(n.load(Ordering::Relaxed));
+    }
+    #[allow(clippy::cast_precision_loss)] // tenants are far fewer than 2^52
+    f.gauge(
+        "wallboard_view_tenants",
+        "tenants held from the views topic",
+        &[],
+    )
+    .with_label_values::<&str>(&[])
+    .set(c.views.tenants().len() as f64);
 }

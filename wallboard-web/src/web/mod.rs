@@ -10,6 +10,7 @@ mod ingest;
 mod messages;
 mod metrics;
 mod push_cache;
+mod remote;
 mod time_param;
 mod ws;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub ingest: Option<IngestSink>,
     /// What the server's limits refused.
     pub http: Arc<HttpCounters>,
+    /// The other instances' views and how to reach them (`serve` only).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Clients refused or dropped by the server's limits (see `/metrics`).
@@ -81,6 +84,7 @@ impl AppState {
             alerts,
             ingest: None,
             http: Arc::default(),
+            cluster: None,
         }
     }
 
@@ -88,6 +92,13 @@ impl AppState {
     #[must_use]
     pub fn with_ingest(mut self, sink: IngestSink) -> Self {
         self.ingest = Some(sink);
+        self
+    }
+
+    /// Serves the tenants of the other instances too, from their views.
+    #[must_use]
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+        self.cluster = Some(Arc::new(cluster));
         self
     }
 

@@ -7,6 +7,7 @@
 //! each entry is one push of a bounded subscription.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aggregator::alerts::ActiveAlert;
@@ -62,6 +63,7 @@ impl PushCache {
         Lease {
             cache: self.clone(),
             key,
+            remote_seq: AtomicU64::new(0),
         }
     }
 
@@ -110,11 +112,20 @@ impl PushCache {
 pub struct Lease {
     cache: Arc<PushCache>,
     key: SubscriptionKey,
+    /// The last view from the views topic pushed to this client (its
+    /// sequence number; 0: none).
+    remote_seq: AtomicU64,
 }
 
 impl Lease {
     pub fn key(&self) -> &SubscriptionKey {
         &self.key
+    }
+
+    /// Whether the view from the views topic numbered `seq` is new to
+    /// this client (it is then recorded as pushed).
+    pub fn first_push_of(&self, seq: u64) -> bool {
+        self.remote_seq.swap(seq, Ordering::Relaxed) != seq
     }
 }
 

@@ -161,15 +161,19 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
 
 /// The push for a subscription. Serialized once per published snapshot and
 /// subscription, however many clients share them: the bytes are
-/// reference-counted.
-fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Utf8Bytes {
+/// reference-counted. `None`: nothing new (a view from the views topic that
+/// this client already had).
+fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Option<Utf8Bytes> {
+    if let Some(v) = super::remote::view(s, tenant) {
+        return super::remote::push(s, lease, &v, queues);
+    }
     let snap = s.hub.live(tenant);
     let active = s.alerts.active.borrow().clone();
     if let Some(text) = snap
         .as_ref()
         .and_then(|sn| s.push_cache.get(lease.key(), sn, &active))
     {
-        return text;
+        return Some(text);
     }
     let push = Push {
         kind: "snapshot",
@@ -195,7 +199,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
     if let Some(sn) = snap {
         s.push_cache.put(lease.key(), sn, active, text.clone());
     }
-    text
+    Some(text)
 }
 
 /// Why a client was let go.
@@ -316,7 +320,7 @@ async fn serve_client(
     let mut sub = Current {
         tenant: tenant
             .filter(|t| !t.is_empty())
-            .or_else(|| s.hub.tenants().into_iter().next()),
+            .or_else(|| super::remote::tenants(s).into_iter().next()),
         queues,
         lease: None,
     };
@@ -366,7 +370,10 @@ async fn serve_client(
             let held = sub
                 .lease
                 .get_or_insert_with(|| s.push_cache.lease(SubscriptionKey::of(&t, &sub.queues)));
-            let text = push_text(s, held, &t, &sub.queues);
+            let Some(text) = push_text(s, held, &t, &sub.queues) else {
+                pending = false;
+                continue;
+            };
             if let Err(gone) = send_within(socket, Message::Text(text), send_timeout).await {
                 return gone;
             }
