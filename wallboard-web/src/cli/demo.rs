@@ -57,7 +57,7 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
-    let params = config.params()?;
+    let params = config.tenant_params()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

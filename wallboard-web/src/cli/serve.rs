@@ -54,7 +54,7 @@ pub(super) struct ServeArgs {
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
     let config = configure(args)?;
-    let params = config.params().context("invalid metric settings")?;
+    let params = config.tenant_params().context("invalid metric settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -125,7 +125,7 @@ fn source_config(
     config: &AppConfig,
     kafka: KafkaSettings,
     changelog_topic: String,
-    params: aggregator::Params,
+    params: aggregator::TenantParams,
 ) -> Result<SourceConfig> {
     Ok(SourceConfig {
         kafka,

@@ -5,11 +5,13 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use aggregator::Range;
 
+use super::access::Access;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
@@ -72,11 +74,14 @@ struct Status {
     tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
 
-pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
+pub(super) async fn status(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<impl Serialize> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
     let partitions = s.hub.status();
-    let views: Vec<_> = s
-        .hub
-        .tenants()
+    let views: Vec<_> = access
+        .filter(s.hub.tenants())
         .iter()
         .filter_map(|t| s.hub.live(t))
         .collect();
@@ -93,12 +98,16 @@ pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         late: partitions.iter().map(|p| p.late).sum(),
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
-        tenants: s.hub.freshness(),
+        tenants: access.filter_map(s.hub.freshness()),
     })
 }
 
-pub(super) async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
-    Json(s.hub.tenants())
+pub(super) async fn tenants(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<Vec<String>> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
+    Json(access.filter(s.hub.tenants()))
 }
 
 pub(super) async fn live(
@@ -126,7 +135,7 @@ pub(super) async fn queues(
         .iter()
         .map(|q| QueueWithTarget {
             live: q,
-            target: s.config.target_for(&q.queue),
+            target: s.config.tenant(&tenant).target_for(&q.queue),
         })
         .collect();
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())

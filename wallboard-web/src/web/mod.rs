@@ -1,6 +1,7 @@
 //! The HTTP server: the embedded wallboard UI, the WebSocket push, the REST
 //! API, health checks.
 
+mod access;
 mod api;
 mod assets;
 mod auth;
