@@ -21,7 +21,7 @@ use wallboard::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub(super) struct ServeArgs {
     /// Configuration file (TOML); see deploy/wallboard.example.toml.
     #[arg(long)]
@@ -53,6 +53,7 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
+    let reload_args = args.clone();
     let config = configure(args)?;
     let params = config.tenant_params().context("invalid metric settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -78,6 +79,10 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         let state = AppState::new(hub, config.clone()).with_ingest(IngestSink::Kafka {
             publisher,
             topic: config.kafka.topic.clone(),
+        });
+        // SIGHUP: the file again, with the same flags on top (README, "Reloading").
+        wallboard::reload::reload_on_sighup(state.shown.clone(), move || {
+            configure(reload_args.clone()).map_err(|e| format!("{e:#}"))
         });
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await

@@ -70,6 +70,8 @@ struct Status {
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
     partitions: Vec<wallboard_pipeline::PartitionStatus>,
+    /// Configuration reloads (README, "Reloading the configuration").
+    config: crate::reload::ReloadStatus,
     /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
     tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
 }
@@ -99,6 +101,7 @@ pub(super) async fn status(
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
         tenants: access.filter_map(s.hub.freshness()),
+        config: s.shown.status(),
     })
 }
 
@@ -130,12 +133,13 @@ pub(super) async fn queues(
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
     let l = live_of(&s, &tenant)?;
+    let shown = s.shown.current();
     let rows: Vec<QueueWithTarget> = l
         .queues
         .iter()
         .map(|q| QueueWithTarget {
             live: q,
-            target: s.config.tenant(&tenant).target_for(&q.queue),
+            target: shown.tenant(&tenant).target_for(&q.queue),
         })
         .collect();
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())

@@ -171,9 +171,10 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
 fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Utf8Bytes {
     let snap = s.hub.live(tenant);
     let active = s.alerts.active.borrow().clone();
+    let shown = s.shown.current();
     if let Some(text) = snap
         .as_ref()
-        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active))
+        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active, &shown))
     {
         return text;
     }
@@ -187,7 +188,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
             .map(|sn| {
                 sn.queues
                     .iter()
-                    .map(|q| s.config.tenant(tenant).target_for(&q.queue))
+                    .map(|q| shown.tenant(tenant).target_for(&q.queue))
                     .collect()
             })
             .unwrap_or_default(),
@@ -199,7 +200,8 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
     };
     let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
     if let Some(sn) = snap {
-        s.push_cache.put(lease.key(), sn, active, text.clone());
+        s.push_cache
+            .put(lease.key(), sn, active, shown, text.clone());
     }
     text
 }
@@ -324,7 +326,8 @@ async fn send_display(
     s: &AppState,
     tenant: Option<&str>,
 ) -> Result<(), Gone> {
-    let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&s.config, tenant))
+    let shown = s.shown.current();
+    let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&shown, tenant))
         .expect("display serializes");
     let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
     send_within(socket, Message::Text(display.into()), timeout).await
@@ -362,6 +365,7 @@ async fn on_message(
 async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) -> Gone {
     sub.resolve_tenant(s);
     let mut changes = s.hub.changes();
+    let mut reloads = s.shown.subscribe();
     let min_gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
     let send_timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
     let mut ping = interval(PING_EVERY);
@@ -412,6 +416,13 @@ async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) ->
         tokio::select! {
             changed = changes.changed() => {
                 if changed.is_err() { return Gone::Closed; }
+                pending = true;
+            }
+            Ok(()) = reloads.changed() => {
+                // New labels, colours or boards: the layout again, then a push.
+                if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
+                    return gone;
+                }
                 pending = true;
             }
             msg = socket.recv() => {
