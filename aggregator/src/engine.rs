@@ -10,12 +10,13 @@ use wallboard_events::{Event, EventBody, TimestampMs};
 use crate::config::Params;
 use crate::messages::{ActiveMessage, MessageBoard};
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
+use crate::tenant_params::TenantParams;
 
 /// All tenants seen by one writer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Engine {
     #[serde(skip)]
-    params: Arc<Params>,
+    params: TenantParams,
     tenants: HashMap<Box<str>, TenantEngine>,
     /// Floor messages by tenant (`events.md`, "Floor messages"): apart
     /// from the tenants' engines, since a message never creates a tenant.
@@ -34,11 +35,12 @@ pub enum SnapshotError {
 }
 
 impl Engine {
-    /// An engine with no tenants yet, computing with `params`.
+    /// An engine with no tenants yet, computing with `params` (one set for
+    /// every tenant, or [`TenantParams`] per tenant).
     #[must_use]
-    pub fn new(params: Params) -> Self {
+    pub fn new(params: impl Into<TenantParams>) -> Self {
         Engine {
-            params: Arc::new(params),
+            params: params.into(),
             tenants: HashMap::new(),
             messages: HashMap::new(),
         }
@@ -58,7 +60,7 @@ impl Engine {
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {
             return t.apply(e);
         }
-        let mut t = TenantEngine::new(&e.tenant, self.params.clone());
+        let mut t = TenantEngine::new(&e.tenant, self.params.of(&e.tenant).clone());
         let applied = t.apply(e);
         self.tenants.insert(e.tenant.as_ref().into(), t);
         applied
@@ -78,12 +80,16 @@ impl Engine {
         postcard::to_stdvec(self).expect("engine state always serializes")
     }
 
-    /// An engine restored from [`Engine::to_bytes`], under `params`.
-    pub fn from_bytes(bytes: &[u8], params: Params) -> Result<Self, SnapshotError> {
+    /// An engine restored from [`Engine::to_bytes`], under `params`: each
+    /// tenant is checked against its own parameters.
+    pub fn from_bytes(
+        bytes: &[u8],
+        params: impl Into<TenantParams>,
+    ) -> Result<Self, SnapshotError> {
         let mut engine: Engine = postcard::from_bytes(bytes)?;
-        engine.params = Arc::new(params);
-        for t in engine.tenants.values_mut() {
-            t.rebind(engine.params.clone())?;
+        engine.params = params.into();
+        for (name, t) in &mut engine.tenants {
+            t.rebind(engine.params.of(name).clone())?;
         }
         Ok(engine)
     }
@@ -120,9 +126,15 @@ impl Engine {
             .map(|(k, _)| &**k)
     }
 
-    /// The validated metric parameters every tenant uses.
+    /// The validated metric parameters of tenants without their own.
     #[must_use]
     pub fn params(&self) -> &Params {
-        &self.params
+        self.params.default_params()
+    }
+
+    /// The metric parameters of `tenant` (its own, or the default).
+    #[must_use]
+    pub fn params_of(&self, tenant: &str) -> &Arc<Params> {
+        self.params.of(tenant)
     }
 }

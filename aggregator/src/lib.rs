@@ -23,6 +23,7 @@ pub mod staffing;
 pub mod staffing_live;
 pub mod sums;
 pub mod tenant;
+pub mod tenant_params;
 pub mod time;
 
 pub use config::{ConfigError, MetricsConfig, Params};
@@ -30,3 +31,4 @@ pub use engine::{Engine, SnapshotError};
 pub use live::{live_snapshot, LiveSnapshot};
 pub use report::{interval_report, IncompleteInterval, IncompleteReason, IntervalReport, Range};
 pub use tenant::{Applied, EngineStats, ParamsChanged, TenantEngine};
+pub use tenant_params::TenantParams;

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use aggregator::alerts::{AlertMetric, AlertRule};
 use aggregator::{MetricsConfig, Params};
 
+mod tenants;
+pub use tenants::{TenantConfig, TenantView};
+
 /// The whole service configuration (`deploy/wallboard.example.toml` documents every key).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -42,6 +45,9 @@ pub struct AppConfig {
     pub agents: Vec<crate::display::AgentInfo>,
     /// Labels of not-ready reason codes per language.
     pub reasons: Vec<crate::display::ReasonLabel>,
+    /// Per-tenant settings (README, "Tenants"); tenants not listed use the
+    /// top-level ones.
+    pub tenants: Vec<TenantConfig>,
 }
 
 /// The `[server]` section: the HTTP listener, access tokens and limits.
@@ -511,6 +517,30 @@ fn check_target(key: String, target: f64) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// Refuses a queue list (`[[queues]]`, or a tenant's) that makes no sense;
+/// `section` prefixes the keys.
+fn check_queues(section: &str, queues: &[QueueTarget]) -> Result<(), (String, String)> {
+    let mut names = std::collections::BTreeSet::new();
+    for (i, q) in queues.iter().enumerate() {
+        let key = |k: &str| format!("{section}[{i}].{k}");
+        if q.name.trim().is_empty() {
+            return Err((key("name"), "every [[queues]] entry needs a name".into()));
+        }
+        if !names.insert(q.name.as_str()) {
+            return Err((
+                key("name"),
+                format!("queue {:?} is configured twice", q.name),
+            ));
+        }
+        check_target(key("sl_target"), q.sl_target)?;
+        check_threshold(key("sl_threshold_s"), q.sl_threshold_s)?;
+        if let Some(s) = q.short_abandon_s {
+            check_short_abandon(key("short_abandon_s"), s)?;
+        }
+    }
+    Ok(())
+}
+
 /// The sections of the configuration, as environment prefixes.
 const SECTIONS: [&str; 5] = ["metrics", "server", "kafka", "pipeline", "freshness"];
 
@@ -557,8 +587,39 @@ impl AppConfig {
     /// queue's `sl_threshold_s = 15` is computed, not shown with another
     /// threshold's value), plus the queues' own short-abandon thresholds.
     pub fn params(&self) -> Result<Params, aggregator::ConfigError> {
-        let mut metrics = self.metrics.clone();
-        let wanted = self.queues.iter().map(|q| q.sl_threshold_s).chain(
+        self.params_with(self.metrics.clone(), &self.queues)
+    }
+
+    /// What [`AppConfig::params`] is for `tenant`: its own `[[tenants]]`
+    /// keys over `[metrics]`, its own queues (or `[[queues]]`), and every
+    /// alert rule's threshold (the rules apply to every tenant).
+    pub fn params_of(&self, tenant: &str) -> Result<Params, aggregator::ConfigError> {
+        let view = self.tenant(tenant);
+        self.params_with(view.metrics(), view.queues())
+    }
+
+    /// The parameters of every tenant: the default, and each `[[tenants]]`
+    /// entry's own.
+    pub fn tenant_params(&self) -> Result<aggregator::TenantParams, aggregator::ConfigError> {
+        let mut all = aggregator::TenantParams::new(self.params()?);
+        for t in &self.tenants {
+            all = all.with_tenant(&t.id, self.params_of(&t.id)?);
+        }
+        Ok(all)
+    }
+
+    /// What `tenant` sees of the configuration.
+    #[must_use]
+    pub fn tenant(&self, tenant: &str) -> TenantView<'_> {
+        TenantView::new(self, tenant)
+    }
+
+    fn params_with(
+        &self,
+        mut metrics: MetricsConfig,
+        queues: &[QueueTarget],
+    ) -> Result<Params, aggregator::ConfigError> {
+        let wanted = queues.iter().map(|q| q.sl_threshold_s).chain(
             self.alerts
                 .iter()
                 .filter(|r| r.metric == AlertMetric::ServiceLevel)
@@ -566,16 +627,11 @@ impl AppConfig {
         );
         metrics.sl_thresholds_s.extend(wanted);
         let mut params = metrics.validate()?;
-        params.short_abandon_by_queue = self
-            .queues
+        params.short_abandon_by_queue = queues
             .iter()
             .filter_map(|q| Some((q.name.clone(), q.short_abandon_s?)))
             .collect();
-        params.goals.by_queue = self
-            .queues
-            .iter()
-            .map(|q| (q.name.clone(), q.goal()))
-            .collect();
+        params.goals.by_queue = queues.iter().map(|q| (q.name.clone(), q.goal())).collect();
         Ok(params)
     }
 
@@ -597,28 +653,11 @@ impl AppConfig {
                 ),
             ));
         }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, q) in self.queues.iter().enumerate() {
-            let key = |k: &str| format!("queues[{i}].{k}");
-            if q.name.trim().is_empty() {
-                return Err((key("name"), "every [[queues]] entry needs a name".into()));
-            }
-            if !names.insert(q.name.as_str()) {
-                return Err((
-                    key("name"),
-                    format!("queue {:?} is configured twice", q.name),
-                ));
-            }
-            check_target(key("sl_target"), q.sl_target)?;
-            check_threshold(key("sl_threshold_s"), q.sl_threshold_s)?;
-            if let Some(s) = q.short_abandon_s {
-                check_short_abandon(key("short_abandon_s"), s)?;
-            }
-        }
+        check_queues("queues", &self.queues)?;
         for (i, rule) in self.alerts.iter().enumerate() {
             self.check_rule(i, rule)?;
         }
-        Ok(())
+        tenants::check(self)
     }
 
     fn check_rule(&self, i: usize, rule: &AlertRule) -> Result<(), (String, String)> {

@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod cluster;
 pub mod config;
 pub mod display;
+pub mod reload;
 pub mod replay;
 pub mod report_format;
 pub mod shutdown;

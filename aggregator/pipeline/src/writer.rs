@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
-use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use aggregator::{interval_report, live_snapshot, Applied, Engine};
 use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
 
 use crate::snapshot::{self, SnapshotStore, Stored};
@@ -46,8 +46,8 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
 pub struct WriterConfig {
     /// Partition the writer owns.
     pub partition: i32,
-    /// Metric parameters of every tenant.
-    pub params: Params,
+    /// Metric parameters of every tenant (`[[tenants]]` may have their own).
+    pub params: aggregator::TenantParams,
     /// How far behind a tenant's newest event an event may be and still be applied, milliseconds.
     pub allowed_lateness_ms: i64,
     /// Live ingest only (`serve`, `demo`): an event more than this ahead of
@@ -676,6 +676,7 @@ fn millis_i64(d: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aggregator::Params;
     use std::sync::Mutex;
 
     /// Keeps the codes of the dead letters.
@@ -703,7 +704,7 @@ mod tests {
     fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
         WriterConfig {
             partition: 0,
-            params: Params::default(),
+            params: Params::default().into(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
             freshness: FreshnessConfig::default(),

@@ -16,7 +16,7 @@ use wallboard_pipeline::{Inbox, PartitionStatus, PartitionView, Record};
 fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
     WriterConfig {
         partition: 0,
-        params: Params::default(),
+        params: Params::default().into(),
         allowed_lateness_ms: 3_600_000,
         max_future_ms: Some(300_000),
         freshness: FreshnessConfig::default(),

@@ -145,7 +145,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
             heartbeat_interval_ms: 1000,
             writer: WriterConfig {
                 partition: 0,
-                params: MetricsConfig::default().validate()?,
+                params: MetricsConfig::default().validate()?.into(),
                 allowed_lateness_ms: i64::MAX / 4,
                 max_future_ms: None,
                 publish_interval: Duration::from_millis(publish_ms),

@@ -31,7 +31,7 @@ pub(super) fn run(a: &WsArgs) -> Result<()> {
         let w = writer::spawn(
             WriterConfig {
                 partition: 0,
-                params: config.metrics.validate()?,
+                params: config.metrics.validate()?.into(),
                 allowed_lateness_ms: i64::MAX / 4,
                 max_future_ms: None,
                 publish_interval: Duration::from_millis(config.server.publish_interval_ms),

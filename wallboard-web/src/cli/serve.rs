@@ -23,7 +23,7 @@ use wallboard::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub(super) struct ServeArgs {
     /// Configuration file (TOML); see deploy/wallboard.example.toml.
     #[arg(long)]
@@ -55,8 +55,9 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
+    let reload_args = args.clone();
     let config = configure(args)?;
-    let params = config.params().context("invalid metric settings")?;
+    let params = config.tenant_params().context("invalid metric settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -88,6 +89,10 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
             })
             .with_cluster(Cluster::new(views, advertise_url(&config)));
         let publishing = cluster::spawn_publisher(state.clone(), producer);
+        // SIGHUP: the file again, with the same flags on top (README, "Reloading").
+        wallboard::reload::reload_on_sighup(state.shown.clone(), move || {
+            configure(reload_args.clone()).map_err(|e| format!("{e:#}"))
+        });
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -137,7 +142,7 @@ fn source_config(
     config: &AppConfig,
     kafka: KafkaSettings,
     changelog_topic: String,
-    params: aggregator::Params,
+    params: aggregator::TenantParams,
 ) -> Result<SourceConfig> {
     Ok(SourceConfig {
         kafka,

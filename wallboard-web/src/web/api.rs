@@ -5,11 +5,13 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Path, State};
 use axum::http::{header, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use aggregator::Range;
 
+use super::access::Access;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
@@ -70,17 +72,22 @@ struct Status {
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
     partitions: Vec<wallboard_pipeline::PartitionStatus>,
+    /// Configuration reloads (README, "Reloading the configuration").
+    config: crate::reload::ReloadStatus,
     /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
     tenants: std::collections::BTreeMap<String, serde_json::Value>,
     /// The views topic (`architecture.md`, "Every node serves every tenant").
     views: Option<serde_json::Value>,
 }
 
-pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
+pub(super) async fn status(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<impl Serialize> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
     let partitions = s.hub.status();
-    let views: Vec<_> = s
-        .hub
-        .tenants()
+    let views: Vec<_> = access
+        .filter(s.hub.tenants())
         .iter()
         .filter_map(|t| s.hub.live(t))
         .collect();
@@ -102,13 +109,18 @@ pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         late: partitions.iter().map(|p| p.late).sum(),
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
-        tenants,
-        views: super::remote::status(&s),
+        tenants: access.filter_map(tenants),
+        views: super::remote::status(&s, &access),
+        config: s.shown.status(),
     })
 }
 
-pub(super) async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
-    Json(super::remote::tenants(&s))
+pub(super) async fn tenants(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<Vec<String>> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
+    Json(access.filter(super::remote::tenants(&s)))
 }
 
 pub(super) async fn live(
@@ -137,12 +149,13 @@ pub(super) async fn queues(
         return Ok(Json(super::remote::queues(&s, &v)).into_response());
     }
     let l = live_of(&s, &tenant)?;
+    let shown = s.shown.current();
     let rows: Vec<QueueWithTarget> = l
         .queues
         .iter()
         .map(|q| QueueWithTarget {
             live: q,
-            target: s.config.target_for(&q.queue),
+            target: shown.tenant(&tenant).target_for(&q.queue),
         })
         .collect();
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())

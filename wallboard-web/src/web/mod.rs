@@ -1,6 +1,7 @@
 //! The HTTP server: the embedded wallboard UI, the WebSocket push, the REST
 //! API, health checks.
 
+mod access;
 mod api;
 mod assets;
 mod auth;
@@ -36,6 +37,9 @@ pub struct AppState {
     pub hub: Hub,
     /// The configuration the service started with.
     pub config: Arc<AppConfig>,
+    /// The configuration the board is shown with: `config`, then each
+    /// reload applied (display settings only, README "Reloading").
+    pub shown: Arc<crate::reload::Shown>,
     /// WebSocket clients connected now.
     pub ws_clients: Arc<AtomicU64>,
     /// The last WebSocket push per subscription, while a client holds it.
@@ -76,9 +80,11 @@ impl AppState {
             config.channels.clone(),
             hub.clone(),
         );
+        let config = Arc::new(config);
         AppState {
             hub,
-            config: Arc::new(config),
+            shown: Arc::new(crate::reload::Shown::new(config.clone())),
+            config,
             ws_clients: Arc::new(AtomicU64::new(0)),
             push_cache: Arc::default(),
             alerts,

@@ -35,6 +35,9 @@ impl SubscriptionKey {
 struct Made {
     snapshot: Arc<LiveSnapshot>,
     alerts: Arc<Vec<ActiveAlert>>,
+    /// The configuration shown (its targets are in the push; a reload
+    /// makes the push stale).
+    shown: Arc<crate::config::AppConfig>,
     text: Utf8Bytes,
 }
 
@@ -67,17 +70,21 @@ impl PushCache {
         }
     }
 
-    /// The push of `key` if it was made from this snapshot and these alerts.
+    /// The push of `key` if it was made from this snapshot and these
+    /// alerts, under this shown configuration.
     pub fn get(
         &self,
         key: &SubscriptionKey,
         snapshot: &Arc<LiveSnapshot>,
         alerts: &Arc<Vec<ActiveAlert>>,
+        shown: &Arc<crate::config::AppConfig>,
     ) -> Option<Utf8Bytes> {
         let entries = self.entries();
         let made = entries.get(key)?.made.as_ref()?;
-        (Arc::ptr_eq(&made.snapshot, snapshot) && Arc::ptr_eq(&made.alerts, alerts))
-            .then(|| made.text.clone())
+        (Arc::ptr_eq(&made.snapshot, snapshot)
+            && Arc::ptr_eq(&made.alerts, alerts)
+            && Arc::ptr_eq(&made.shown, shown))
+        .then(|| made.text.clone())
     }
 
     /// Keeps `text` for the clients of `key` (if any still hold it).
@@ -86,12 +93,14 @@ impl PushCache {
         key: &SubscriptionKey,
         snapshot: Arc<LiveSnapshot>,
         alerts: Arc<Vec<ActiveAlert>>,
+        shown: Arc<crate::config::AppConfig>,
         text: Utf8Bytes,
     ) {
         if let Some(e) = self.entries().get_mut(key) {
             e.made = Some(Made {
                 snapshot,
                 alerts,
+                shown,
                 text,
             });
         }

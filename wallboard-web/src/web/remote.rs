@@ -91,14 +91,16 @@ pub(super) fn tenants(s: &AppState) -> Vec<String> {
     all
 }
 
-/// The `views` object of `/api/v1/status` (`None` without a views topic).
-pub(super) fn status(s: &AppState) -> Option<Value> {
+/// The `views` object of `/api/v1/status` (`None` without a views topic),
+/// naming only the tenants `access` sees.
+pub(super) fn status(s: &AppState, access: &super::access::Access) -> Option<Value> {
     use std::sync::atomic::Ordering::Relaxed;
     let c = s.cluster.as_ref()?;
     let tenants: Map<String, Value> = c
         .views
         .tenants()
         .iter()
+        .filter(|t| access.sees(t))
         .filter_map(|t| view(s, t).map(|v| (t.clone(), serde_json::to_value(origin(&v)).ok())))
         .filter_map(|(t, o)| Some((t, o?)))
         .collect();

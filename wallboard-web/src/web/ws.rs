@@ -23,6 +23,7 @@ use tokio::time::{interval, Instant, MissedTickBehavior};
 use aggregator::alerts::ActiveAlert;
 use aggregator::LiveSnapshot;
 
+use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
 use super::push_cache::{Lease, SubscriptionKey};
@@ -46,9 +47,14 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ApiQuery(sub): ApiQuery<Subscription>,
     slot: Option<Extension<ConnectionSlot>>,
+    access: Option<Extension<Access>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let ws = ws.map_err(|e| ApiError::NotWebSocket(e.body_text()))?;
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
+    if let Some(t) = sub.tenant.as_deref().filter(|t| !access.sees(t)) {
+        return Err(ApiError::UnknownTenant(t.to_owned()));
+    }
     if !origin_allowed(&s, &headers) {
         return Err(ApiError::Forbidden(
             "this Origin may not open the WebSocket (server.allowed_origins)".into(),
@@ -69,7 +75,7 @@ pub(super) async fn upgrade(
         .on_upgrade(move |socket| async move {
             // The connection's slot is held for as long as the WebSocket lives.
             let _slot = slot;
-            client(socket, s, sub.tenant, queues).await;
+            client(socket, s, access, sub.tenant, queues).await;
         }))
 }
 
@@ -169,9 +175,10 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Op
     }
     let snap = s.hub.live(tenant);
     let active = s.alerts.active.borrow().clone();
+    let shown = s.shown.current();
     if let Some(text) = snap
         .as_ref()
-        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active))
+        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active, &shown))
     {
         return Some(text);
     }
@@ -185,7 +192,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Op
             .map(|sn| {
                 sn.queues
                     .iter()
-                    .map(|q| s.config.target_for(&q.queue))
+                    .map(|q| shown.tenant(tenant).target_for(&q.queue))
                     .collect()
             })
             .unwrap_or_default(),
@@ -197,7 +204,8 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Op
     };
     let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
     if let Some(sn) = snap {
-        s.push_cache.put(lease.key(), sn, active, text.clone());
+        s.push_cache
+            .put(lease.key(), sn, active, shown, text.clone());
     }
     Some(text)
 }
@@ -260,10 +268,22 @@ struct Refusal {
     detail: String,
 }
 
-async fn client(mut socket: WebSocket, s: AppState, tenant: Option<String>, queues: Vec<String>) {
+async fn client(
+    mut socket: WebSocket,
+    s: AppState,
+    access: Access,
+    tenant: Option<String>,
+    queues: Vec<String>,
+) {
     s.ws_clients.fetch_add(1, Ordering::Relaxed);
     let _guard = ClientGuard(s.ws_clients.clone());
-    let gone = serve_client(&mut socket, &s, tenant, queues).await;
+    let sub = Current {
+        tenant: tenant.filter(|t| !t.is_empty()),
+        queues,
+        lease: None,
+        access,
+    };
+    let gone = serve_client(&mut socket, &s, sub).await;
     if gone == Gone::TooSlow {
         s.http.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
@@ -278,6 +298,43 @@ struct Current {
     tenant: Option<String>,
     queues: Vec<String>,
     lease: Option<Lease>,
+    /// The tenants the client's token may see.
+    access: Access,
+}
+
+impl Current {
+    /// The subscribed tenant, else the first one the client may see.
+    fn resolve_tenant(&mut self, s: &AppState) -> Option<String> {
+        if self.tenant.is_none() {
+            self.tenant = self.access.filter(super::remote::tenants(s)).into_iter().next();
+        }
+        self.tenant.clone()
+    }
+}
+
+/// Sends `detail` as `{"type": "error"}`; the subscription stays as it was.
+async fn refuse(socket: &mut WebSocket, s: &AppState, detail: String) -> Result<bool, Gone> {
+    let refusal = Refusal {
+        kind: "error",
+        detail,
+    };
+    let text = serde_json::to_string(&refusal).expect("a refusal serializes");
+    let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
+    send_within(socket, Message::Text(text.into()), timeout).await?;
+    Ok(false)
+}
+
+/// The layout message for a client of `tenant` (its queues and boards).
+async fn send_display(
+    socket: &mut WebSocket,
+    s: &AppState,
+    tenant: Option<&str>,
+) -> Result<(), Gone> {
+    let shown = s.shown.current();
+    let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&shown, tenant))
+        .expect("display serializes");
+    let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
+    send_within(socket, Message::Text(display.into()), timeout).await
 }
 
 /// Handles one message from the client: true when its subscription changed.
@@ -292,16 +349,14 @@ async fn on_message(
         Incoming::Nothing => Ok(false),
         Incoming::Subscribe { tenant, queues } => {
             if let Err(detail) = check_queues(s, &queues) {
-                let refusal = Refusal {
-                    kind: "error",
-                    detail,
-                };
-                let text = serde_json::to_string(&refusal).expect("a refusal serializes");
-                let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
-                send_within(socket, Message::Text(text.into()), timeout).await?;
-                return Ok(false);
+                return refuse(socket, s, detail).await;
             }
-            if let Some(t) = tenant {
+            if let Some(t) = tenant.as_deref().filter(|t| !sub.access.sees(t)) {
+                // Worded as for a tenant that has sent nothing: ids do not leak.
+                return refuse(socket, s, ApiError::UnknownTenant(t.to_owned()).to_string()).await;
+            }
+            if let Some(t) = tenant.filter(|t| sub.tenant.as_ref() != Some(t)) {
+                send_display(socket, s, Some(&t)).await?;
                 sub.tenant = Some(t);
             }
             sub.queues = queues;
@@ -311,20 +366,10 @@ async fn on_message(
     }
 }
 
-async fn serve_client(
-    socket: &mut WebSocket,
-    s: &AppState,
-    tenant: Option<String>,
-    queues: Vec<String>,
-) -> Gone {
-    let mut sub = Current {
-        tenant: tenant
-            .filter(|t| !t.is_empty())
-            .or_else(|| super::remote::tenants(s).into_iter().next()),
-        queues,
-        lease: None,
-    };
+async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) -> Gone {
+    sub.resolve_tenant(s);
     let mut changes = s.hub.changes();
+    let mut reloads = s.shown.subscribe();
     let min_gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
     let send_timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
     let mut ping = interval(PING_EVERY);
@@ -332,9 +377,7 @@ async fn serve_client(
     let mut last_heard = Instant::now();
     let mut last_push: Option<Instant> = None;
     // Before any snapshot: how to lay it out (colours, order, boards).
-    let display = serde_json::to_string(&crate::display::DisplayPush::new(&s.config))
-        .expect("display serializes");
-    if let Err(gone) = send_within(socket, Message::Text(display.into()), send_timeout).await {
+    if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
         return gone;
     }
     // The first push is the full snapshot; later ones follow changes.
@@ -360,10 +403,7 @@ async fn serve_client(
                 }
                 continue;
             }
-            if sub.tenant.is_none() {
-                sub.tenant = s.hub.tenants().into_iter().next();
-            }
-            let Some(t) = sub.tenant.clone() else {
+            let Some(t) = sub.resolve_tenant(s) else {
                 pending = false;
                 continue;
             };
@@ -383,6 +423,13 @@ async fn serve_client(
         tokio::select! {
             changed = changes.changed() => {
                 if changed.is_err() { return Gone::Closed; }
+                pending = true;
+            }
+            Ok(()) = reloads.changed() => {
+                // New labels, colours or boards: the layout again, then a push.
+                if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
+                    return gone;
+                }
                 pending = true;
             }
             msg = socket.recv() => {

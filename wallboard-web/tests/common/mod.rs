@@ -29,7 +29,7 @@ pub(crate) fn writer_config(
 ) -> wallboard_pipeline::writer::WriterConfig {
     wallboard_pipeline::writer::WriterConfig {
         partition: 0,
-        params: config.params().expect("valid metric settings"),
+        params: config.tenant_params().expect("valid metric settings"),
         allowed_lateness_ms: i64::MAX / 4,
         max_future_ms: None,
         freshness: config.freshness,
