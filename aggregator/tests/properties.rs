@@ -58,6 +58,7 @@ fn step() -> impl Strategy<Value = Step> {
         )
 }
 
+#[allow(clippy::too_many_lines, reason = "test helper: one arm per generated step kind")]
 fn events(steps: &[Step]) -> Vec<Event<'static>> {
     let mut ts = T0;
     let reasons = ["break", "lunch", "meeting"];
