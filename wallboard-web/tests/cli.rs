@@ -228,6 +228,7 @@ fn a_queue_log_replays_into_the_same_report_format() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, step by step")]
 fn events_posted_over_http_are_checked_one_by_one_and_applied() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

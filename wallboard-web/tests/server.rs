@@ -373,6 +373,7 @@ async fn metrics_counters_add_up_to_the_report() {
 type Delivery = (String, Vec<u8>);
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::too_many_lines, reason = "one scenario, step by step")]
 async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
     use hmac::{Hmac, KeyInit, Mac};
 
