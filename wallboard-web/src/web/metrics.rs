@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use aggregator::sums::{AgentTime, QueueSums};
+use aggregator::QueueScope;
 use wallboard_events::{BlockedReason, DequeueReason};
 use wallboard_pipeline::writer::{rejection_codes, unix_ms};
 use wallboard_pipeline::TenantTotals;
@@ -163,7 +164,7 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
             all.add(q);
         }
         let rows = t.queues.iter().map(|(n, q, a)| (n.as_str(), q, a)).chain([(
-            "*",
+            QueueScope::ALL,
             &all,
             &t.tenant_time,
         )]);

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use aggregator::alerts::ActiveAlert;
-use aggregator::LiveSnapshot;
+use aggregator::{LiveSnapshot, QueueScope};
 
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
@@ -138,7 +138,10 @@ struct Filtered<'a> {
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
-    let wanted = |q: &str| queues.is_empty() || q == "*" || queues.iter().any(|w| w == q);
+    let named = |q: &str| queues.iter().any(|w| w == q);
+    let wanted = |q: &QueueScope| queues.is_empty() || q.is_all() || named(q.as_str());
+    // An agent's memberships are names, read the way a row's queue is.
+    let member = |q: &str| QueueScope::is_all_name(q) || named(q);
     Filtered {
         tz: &snap.tz,
         now_ms: snap.now_ms,
@@ -151,7 +154,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
         agents: snap
             .agents
             .iter()
-            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
+            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| member(q)))
             .collect(),
         freshness: snap.freshness.as_ref(),
         messages: &snap.messages,
@@ -181,7 +184,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
             .map(|sn| {
                 sn.queues
                     .iter()
-                    .map(|q| s.config.target_for(&q.queue))
+                    .map(|q| s.config.target_for(q.queue.as_str()))
                     .collect()
             })
             .unwrap_or_default(),
