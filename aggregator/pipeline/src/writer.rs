@@ -16,6 +16,7 @@ use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
 use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
 
+use crate::changelog::{PersistError, Refused};
 use crate::snapshot::{self, SnapshotStore, Stored};
 use crate::{
     Inbox, IncompleteRange, PartitionHandle, PartitionStatus, PartitionView, Record, RestoredFrom,
@@ -82,7 +83,7 @@ pub trait WriterHooks: Send + 'static {
         _snapshot: &[u8],
         _next_offset: i64,
         _taken_ms: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), PersistError> {
         Ok(())
     }
 }
@@ -119,7 +120,7 @@ pub fn spawn(
 
 /// A snapshot found outside the local directory (the changelog), or why
 /// the one there was refused.
-pub type Remote = Option<Result<Stored, String>>;
+pub type Remote = Option<Result<Stored, Refused>>;
 
 /// Starts the writer of `cfg.partition` from the newer of its local
 /// snapshot and `remote` (the local file wins a tie: no bytes to fetch).
@@ -184,25 +185,25 @@ fn restore(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
 }
 
 /// The local snapshot, or why there is none usable.
-fn local_snapshot(cfg: &WriterConfig) -> Result<Option<Stored>, String> {
+fn local_snapshot(cfg: &WriterConfig) -> std::io::Result<Option<Stored>> {
     match &cfg.snapshots {
         None => Ok(None),
-        Some(store) => store.read(cfg.partition).map_err(|e| e.to_string()),
+        Some(store) => store.read(cfg.partition),
     }
 }
 
 fn restore_snapshot(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
     let mut rejected = 0;
-    let mut refused = |what: &str, e: String| {
+    let mut refused = |what: &str, e: &dyn std::fmt::Display| {
         // Never trusted: a wrong offset would skip or recount records.
         tracing::error!(partition = cfg.partition, "{what} snapshot refused: {e}");
         rejected += 1;
     };
     let local = local_snapshot(cfg).unwrap_or_else(|e| {
-        refused("local", e);
+        refused("local", &e);
         None
     });
-    let remote = remote.and_then(|r| r.map_err(|e| refused("changelog", e)).ok());
+    let remote = remote.and_then(|r| r.map_err(|e| refused("changelog", &e)).ok());
     let chosen = match (local, remote) {
         (Some(l), Some(r)) if r.next_offset > l.next_offset => Some((r, RestoredFrom::Changelog)),
         (Some(l), _) => Some((l, RestoredFrom::File)),
@@ -845,7 +846,13 @@ mod tests {
             (s.next_offset, s.restored_from),
             (120, RestoredFrom::Changelog)
         );
-        let s = restored(&store, Some(Err("chunks do not match".into())));
+        let s = restored(
+            &store,
+            Some(Err(crate::changelog::Unusable::MissingChunk(
+                "p0/s0/c0".into(),
+            )
+            .into())),
+        );
         assert_eq!(s.snapshots_rejected, 1);
         std::fs::remove_dir_all(dir).ok();
     }

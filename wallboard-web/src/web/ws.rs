@@ -61,7 +61,7 @@ pub(super) async fn upgrade(
         .filter(|q| !q.is_empty())
         .map(str::to_owned)
         .collect();
-    check_queues(&s, &queues).map_err(ApiError::BadQuery)?;
+    check_queues(&s, &queues).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let max = s.config.server.ws_max_message_bytes;
     Ok(ws
         .max_message_size(max)
@@ -73,17 +73,25 @@ pub(super) async fn upgrade(
         }))
 }
 
+/// A subscription naming more queues than `server.ws_max_queues`.
+#[derive(Debug, thiserror::Error)]
+#[error("{asked} queues in one subscription; at most {max} (server.ws_max_queues)")]
+struct TooManyQueues {
+    asked: usize,
+    max: usize,
+}
+
 /// A subscription names at most `ws_max_queues` queues.
-fn check_queues(s: &AppState, queues: &[String]) -> Result<(), String> {
+fn check_queues(s: &AppState, queues: &[String]) -> Result<(), TooManyQueues> {
     let max = s.config.server.ws_max_queues;
     if queues.len() > max {
         s.http
             .ws_refused_subscriptions
             .fetch_add(1, Ordering::Relaxed);
-        return Err(format!(
-            "{} queues in one subscription; at most {max} (server.ws_max_queues)",
-            queues.len()
-        ));
+        return Err(TooManyQueues {
+            asked: queues.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -293,7 +301,7 @@ async fn on_message(
             if let Err(detail) = check_queues(s, &queues) {
                 let refusal = Refusal {
                     kind: "error",
-                    detail,
+                    detail: detail.to_string(),
                 };
                 let text = serde_json::to_string(&refusal).expect("a refusal serializes");
                 let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
