@@ -17,8 +17,6 @@ use tokio::net::TcpStream;
 
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::MetricsConfig;
-
 use wallboard::config::AppConfig;
 use wallboard::web::AppState;
 
@@ -34,15 +32,7 @@ async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
 }
 
 fn config() -> AppConfig {
-    let mut c = AppConfig {
-        metrics: MetricsConfig {
-            interval_minutes: 15,
-            tz: "UTC".into(),
-            sl_thresholds_s: vec![20],
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let mut c = common::edge_config();
     c.alerts = toml::from_str::<toml::Value>(
         "[[a]]\nname = \"long wait\"\nmetric = \"oldest_wait_s\"\nop = \">=\"\nthreshold = 100000\n",
     )
@@ -515,20 +505,8 @@ async fn websocket_subscriptions_are_bounded_and_their_cache_goes_with_them() {
     assert_eq!(refused, 2);
 }
 
-async fn next_text<S>(ws: &mut S) -> serde_json::Value
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
+async fn next_text(ws: &mut impl common::WsStream) -> serde_json::Value {
+    common::next_ws_json(ws).await
 }
 
 /// The routes the router serves, read from its source: every

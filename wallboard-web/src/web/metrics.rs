@@ -21,6 +21,8 @@ use super::AppState;
 
 /// Label names of the per-queue series.
 const TQ: &[&str] = &["tenant", "queue"];
+/// Labels of a per-queue family by agent state.
+const TQ_STATE: &[&str] = &["tenant", "queue", "state"];
 
 struct Families {
     registry: Registry,
@@ -146,7 +148,7 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
     let agent = f.counter(
         "wallboard_agent_seconds_total",
         "agent time by state (staffed, available, busy, not_ready), members of the queue",
-        &["tenant", "queue", "state"],
+        TQ_STATE,
     );
     let scheduled = f.counter(
         "wallboard_scheduled_seconds_total",
@@ -269,11 +271,7 @@ fn live(f: &Families, s: &AppState) {
         "wait of the oldest waiting call now",
         TQ,
     );
-    let agents = f.gauge(
-        "wallboard_agents",
-        "member agents by state now",
-        &["tenant", "queue", "state"],
-    );
+    let agents = f.gauge("wallboard_agents", "member agents by state now", TQ_STATE);
     let sl = f.gauge(
         "wallboard_service_level",
         "service level of the current interval, rolling window or today (absent: no data)",
