@@ -29,16 +29,13 @@ const INBOX_CAPACITY: usize = 64;
 /// Every view is republished at least this often, since time moves on.
 const MAX_PUBLISH_GAP: Duration = Duration::from_secs(1);
 
-/// The code of an event too far ahead of the wall clock.
-pub const FUTURE: DeadLetterCode = DeadLetterCode::Future;
-
 /// Every code a writer dead-letters an event with, but `late` (which has its
 /// own counter): `/metrics` starts each at zero.
 pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
     wallboard_events::EventError::CODES
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
-        .chain([&FUTURE, &aggregator::messages::MESSAGES_FULL])
+        .chain(&[DeadLetterCode::Future, DeadLetterCode::MessagesFull])
         .map(|c| c.as_str())
 }
 
@@ -411,7 +408,7 @@ impl State {
                     event.ts,
                     event.ts - self.wall_ms
                 );
-                return self.reject(r, FUTURE, &reason);
+                return self.reject(r, DeadLetterCode::Future, &reason);
             }
         }
         if let Some(newest) = self
@@ -511,7 +508,7 @@ impl State {
                 aggregator::messages::MAX_ACTIVE_MESSAGES,
                 &*m.message
             );
-            return self.reject(r, aggregator::messages::MESSAGES_FULL, &reason);
+            return self.reject(r, DeadLetterCode::MessagesFull, &reason);
         }
         self.status.floor_messages += 1;
     }
