@@ -43,6 +43,16 @@ fn config() -> AppConfig {
     c
 }
 
+/// GETs `url` and checks the answer is a problem (see [`problem`]).
+async fn get_problem(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    status: u16,
+    kind: &str,
+) -> String {
+    problem(c.get(url).send().await.unwrap(), status, kind).await
+}
+
 /// Checks `resp` is an RFC 9457 problem of `status` and kind `kind`;
 /// returns its detail.
 async fn problem(resp: reqwest::Response, status: u16, kind: &str) -> String {
@@ -67,18 +77,11 @@ async fn every_failure_is_a_problem_document() {
     let (addr, _) = start(config()).await;
     let c = reqwest::Client::new();
     let url = |p: &str| format!("http://{addr}{p}");
-    let d = problem(
-        c.get(url("/api/v2/nothing")).send().await.unwrap(),
-        404,
-        "unknown-route",
-    )
-    .await;
+    let d = get_problem(&c, url("/api/v2/nothing"), 404, "unknown-route").await;
     assert!(d.contains("/api/v2/nothing"), "{d}");
-    let d = problem(
-        c.get(url("/api/v1/tenants/nobody/live"))
-            .send()
-            .await
-            .unwrap(),
+    let d = get_problem(
+        &c,
+        url("/api/v1/tenants/nobody/live"),
         404,
         "unknown-tenant",
     )
@@ -92,12 +95,7 @@ async fn every_failure_is_a_problem_document() {
             .unwrap();
         problem(r, 404, "unknown-tenant").await;
     }
-    problem(
-        c.get(url("/assets/nope.js")).send().await.unwrap(),
-        404,
-        "unknown-asset",
-    )
-    .await;
+    get_problem(&c, url("/assets/nope.js"), 404, "unknown-asset").await;
     problem(
         c.delete(url("/api/v1/tenants")).send().await.unwrap(),
         405,
@@ -107,21 +105,11 @@ async fn every_failure_is_a_problem_document() {
 
     // Bad queries, and the range in both spellings.
     let report = url("/api/v1/tenants/edge/report");
-    let d = problem(
-        c.get(format!("{report}?from=yesterday"))
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "bad-query",
-    )
-    .await;
+    let d = get_problem(&c, format!("{report}?from=yesterday"), 400, "bad-query").await;
     assert!(d.contains("RFC 3339"), "{d}");
-    let d = problem(
-        c.get(format!("{report}?from=1795420800000&to=1795417200000"))
-            .send()
-            .await
-            .unwrap(),
+    let d = get_problem(
+        &c,
+        format!("{report}?from=1795420800000&to=1795417200000"),
         400,
         "bad-query",
     )
