@@ -15,7 +15,7 @@ use aggregator::sums::{AgentTime, QueueSums};
 use aggregator::QueueScope;
 use wallboard_events::{BlockedReason, DequeueReason};
 use wallboard_pipeline::writer::{rejection_codes, unix_ms};
-use wallboard_pipeline::TenantTotals;
+use wallboard_pipeline::{PartitionStatus, TenantTotals};
 
 use super::AppState;
 
@@ -393,19 +393,50 @@ fn freshness(f: &Families, s: &AppState) {
     }
 }
 
-fn pipeline(f: &Families, s: &AppState) {
-    let p = &["partition"];
-    let applied = f.counter("wallboard_events_applied_total", "events applied", p);
-    let duplicates = f.counter(
+/// A per-partition counter: name, help, and its value in the status.
+type PartitionCounter = (&'static str, &'static str, fn(&PartitionStatus) -> u64);
+
+/// The counters every partition has.
+const EVENT_COUNTERS: &[PartitionCounter] = &[
+    ("wallboard_events_applied_total", "events applied", |st| {
+        st.applied
+    }),
+    (
         "wallboard_events_duplicate_total",
         "re-sent events dropped",
-        p,
-    );
-    let late = f.counter(
+        |st| st.duplicates,
+    ),
+    (
         "wallboard_events_late_total",
         "events older than the allowed lateness",
-        p,
-    );
+        |st| st.late,
+    ),
+];
+
+/// The counters of partitions with durable snapshots (`serve`).
+const SNAPSHOT_COUNTERS: &[PartitionCounter] = &[
+    (
+        "wallboard_snapshot_failures_total",
+        "snapshot writes that failed",
+        |st| st.snapshot_failures,
+    ),
+    (
+        "wallboard_snapshots_rejected_total",
+        "snapshots refused at start (checksum, format, settings): rebuilt from the log",
+        |st| st.snapshots_rejected,
+    ),
+];
+
+fn pipeline(f: &Families, s: &AppState) {
+    let p = &["partition"];
+    let register = |table: &[PartitionCounter]| -> Vec<_> {
+        table
+            .iter()
+            .map(|&(name, help, get)| (f.counter(name, help, p), get))
+            .collect()
+    };
+    let events = register(EVENT_COUNTERS);
+    let snapshots = register(SNAPSHOT_COUNTERS);
     let rejected = f.counter(
         "wallboard_events_rejected_total",
         "events rejected, by reason",
@@ -415,16 +446,6 @@ fn pipeline(f: &Families, s: &AppState) {
     let age = f.gauge(
         "wallboard_snapshot_age_seconds",
         "seconds since the partition's state was last known durable (from the start, before any snapshot)",
-        p,
-    );
-    let snapshot_failures = f.counter(
-        "wallboard_snapshot_failures_total",
-        "snapshot writes that failed",
-        p,
-    );
-    let snapshots_rejected = f.counter(
-        "wallboard_snapshots_rejected_total",
-        "snapshots refused at start (checksum, format, settings): rebuilt from the log",
         p,
     );
     let incomplete = f.gauge(
@@ -442,9 +463,9 @@ fn pipeline(f: &Families, s: &AppState) {
     for st in s.hub.status() {
         let part = st.partition.to_string();
         let l = [part.as_str()];
-        applied.with_label_values(&l).inc_by(st.applied);
-        duplicates.with_label_values(&l).inc_by(st.duplicates);
-        late.with_label_values(&l).inc_by(st.late);
+        for (counter, get) in &events {
+            counter.with_label_values(&l).inc_by(get(&st));
+        }
         // Every known reason from the start, so rate() and alerts see zeros.
         for reason in rejection_codes() {
             rejected.with_label_values(&[part.as_str(), reason]);
@@ -463,12 +484,9 @@ fn pipeline(f: &Families, s: &AppState) {
         if st.snapshot_interval_ms.is_some() {
             age.with_label_values(&l)
                 .set((now - st.durable_ms).max(0) as f64 / 1000.0);
-            snapshot_failures
-                .with_label_values(&l)
-                .inc_by(st.snapshot_failures);
-            snapshots_rejected
-                .with_label_values(&l)
-                .inc_by(st.snapshots_rejected);
+            for (counter, get) in &snapshots {
+                counter.with_label_values(&l).inc_by(get(&st));
+            }
         }
     }
     clients
