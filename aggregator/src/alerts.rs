@@ -11,6 +11,7 @@ use wallboard_events::TimestampMs;
 
 use crate::freshness::Freshness;
 use crate::live::{LiveSnapshot, QueueLive};
+use crate::scope::QueueScope;
 
 /// What a rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,8 +100,8 @@ pub struct AlertRule {
     /// What the rule measures.
     pub metric: AlertMetric,
     /// A queue, or `*` for the whole tenant (ignored for agent metrics).
-    #[serde(default = "all_queues")]
-    pub queue: String,
+    #[serde(default)]
+    pub queue: QueueScope,
     /// Period a queue metric is taken over (default: rolling window).
     #[serde(default)]
     pub window: Window,
@@ -131,9 +132,6 @@ pub struct AlertRule {
     pub channels: Vec<String>,
 }
 
-fn all_queues() -> String {
-    "*".into()
-}
 fn default_variant() -> String {
     "sl3".into()
 }
@@ -206,7 +204,7 @@ impl AlertRule {
         snap.queues
             .iter()
             .filter(|q| q.queue == self.queue)
-            .map(|q| (q.queue.clone(), self.queue_value(q)))
+            .map(|q| (q.queue.to_string(), self.queue_value(q)))
             .collect()
     }
 }
@@ -319,8 +317,66 @@ type Key = (usize, String, String);
 pub struct AlertEngine {
     rules: Vec<AlertRule>,
     tracks: BTreeMap<Key, Track>,
-    /// Silenced (tenant, subject, rule) until a time.
-    silences: Vec<(String, String, String, TimestampMs)>,
+    silences: Vec<Silence>,
+}
+
+/// Either every name (`*` in the API) or one name: a silence's subject and
+/// rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Every rule, or every subject.
+    Any,
+    /// The one of this name.
+    Only(String),
+}
+
+impl Selector {
+    /// How [`Selector::Any`] is written.
+    pub const ANY: &'static str = "*";
+
+    /// Whether `name` is selected.
+    #[must_use]
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Selector::Any => true,
+            Selector::Only(only) => only == name,
+        }
+    }
+
+    /// Whether every name is selected.
+    #[must_use]
+    pub fn is_any(&self) -> bool {
+        matches!(self, Selector::Any)
+    }
+}
+
+impl From<&str> for Selector {
+    fn from(name: &str) -> Self {
+        if name == Self::ANY {
+            Selector::Any
+        } else {
+            Selector::Only(name.to_owned())
+        }
+    }
+}
+
+/// Notifications of `rule` about `subject` in `tenant` are held back until
+/// `until`.
+#[derive(Debug, Clone)]
+struct Silence {
+    tenant: String,
+    subject: Selector,
+    rule: Selector,
+    until: TimestampMs,
+}
+
+impl Silence {
+    fn covers(&self, key: &Key, rule: &AlertRule, now: TimestampMs) -> bool {
+        self.tenant == key.1
+            && self.subject.matches(&key.2)
+            && self.rule.matches(&rule.name)
+            && now < self.until
+    }
 }
 
 impl AlertEngine {
@@ -347,12 +403,7 @@ impl AlertEngine {
                 for (subject, value) in rule.subjects(snap) {
                     let key = (i, snap.tenant.clone(), subject);
                     let track = self.tracks.entry(key.clone()).or_default();
-                    let silenced = self.silences.iter().any(|(t, s, r, until)| {
-                        *t == key.1
-                            && (*s == key.2 || s == "*")
-                            && (*r == rule.name || r == "*")
-                            && now < *until
-                    });
+                    let silenced = self.silences.iter().any(|s| s.covers(&key, rule, now));
                     if let Some(n) = step(rule, track, &key, value, now) {
                         if !silenced {
                             out.push(n);
@@ -361,7 +412,7 @@ impl AlertEngine {
                 }
             }
         }
-        self.silences.retain(|s| s.3 > now);
+        self.silences.retain(|s| s.until > now);
         out
     }
 
@@ -410,12 +461,12 @@ impl AlertEngine {
     /// Silences notifications of `rule` (or `*`) for `subject` (or `*`)
     /// until `until`; the banner still shows the alert.
     pub fn silence(&mut self, tenant: &str, rule: &str, subject: &str, until: TimestampMs) {
-        self.silences.push((
-            tenant.to_owned(),
-            subject.to_owned(),
-            rule.to_owned(),
+        self.silences.push(Silence {
+            tenant: tenant.to_owned(),
+            subject: subject.into(),
+            rule: rule.into(),
             until,
-        ));
+        });
     }
 }
 

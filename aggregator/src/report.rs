@@ -9,6 +9,7 @@ use serde::Serialize;
 use wallboard_events::{BlockedReason, DequeueReason, TimestampMs};
 
 use crate::intern::{AgentId, DenseId, QueueId};
+use crate::scope::QueueScope;
 use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};
 use crate::tenant::{Bucket, TenantEngine};
 use crate::time::IntervalStart;
@@ -114,8 +115,8 @@ impl SlVariants {
 /// One (queue, interval) row of the report; `metrics.md` "Queue metrics", "Handling metrics", "Agent time metrics" and "Schedule adherence" define every field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueRow {
-    /// Queue name, or `*` for the whole tenant.
-    pub queue: String,
+    /// The queue, or `*` for the whole tenant.
+    pub queue: QueueScope,
     /// Interval start, UTC milliseconds since the epoch (inclusive).
     pub start_ms: TimestampMs,
     /// Interval end, UTC milliseconds since the epoch (exclusive).
@@ -266,14 +267,14 @@ impl QueueRow {
     /// A row from a queue's call sums and its members' time.
     #[must_use]
     pub fn new(
-        queue: &str,
+        queue: &QueueScope,
         at: &RowInterval,
         thresholds_s: &[u32],
         q: &QueueSums,
         t: &AgentTime,
     ) -> Self {
         QueueRow {
-            queue: queue.to_owned(),
+            queue: queue.clone(),
             start_ms: at.start_ms,
             end_ms: at.end_ms,
             start: at.start.clone(),
@@ -423,7 +424,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         let total = tenant_sums(b);
         if QueueRow::has_data(&total, &b.tenant_time) {
             queues.push(QueueRow::new(
-                "*",
+                &QueueScope::All,
                 &at,
                 &params.thresholds_s,
                 &total,
@@ -434,7 +435,13 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
             let sums = b.queues.get(q.index()).cloned().unwrap_or_default();
             let time = b.queue_time.get(q.index()).copied().unwrap_or_default();
             if QueueRow::has_data(&sums, &time) {
-                queues.push(QueueRow::new(name, &at, &params.thresholds_s, &sums, &time));
+                queues.push(QueueRow::new(
+                    &QueueScope::from(name),
+                    &at,
+                    &params.thresholds_s,
+                    &sums,
+                    &time,
+                ));
             }
         }
         for &(a, name) in &agent_order {

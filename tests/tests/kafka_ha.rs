@@ -17,7 +17,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::Value;
 
-use tests::{block_on, get_json, get_text, kafka, spawn, unique, wait_for, wallboard, Proc};
+use tests::{
+    block_on, get_json, get_text, ingest_jsonl, kafka, unique, wait_for, wallboard, Proc, ServeArgs,
+};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -59,25 +61,12 @@ impl Cluster {
     }
 
     fn restart(&self, i: &mut Instance) {
-        let (broker, listen) = (kafka(), format!("127.0.0.1:{}", i.port));
-        let state = i.state.to_str().unwrap().to_owned();
-        let args = [
-            "serve",
-            "--kafka",
-            &broker,
-            "--topic",
-            &self.topic,
-            "--group",
-            &self.group,
-            "--listen",
-            &listen,
-            "--state-dir",
-            &state,
+        let args = ServeArgs::new(&self.topic, &self.group, i.port, &i.state).with(&[
             "--interval",
             "30",
             "--tz",
             "UTC",
-        ];
+        ]);
         let envs = [
             ("WALLBOARD_PIPELINE__SNAPSHOT_INTERVAL_S", "1"),
             ("WALLBOARD_KAFKA__SESSION_TIMEOUT_MS", "6000"),
@@ -85,22 +74,11 @@ impl Cluster {
             // Snapshots of several chunks, as large states have.
             ("WALLBOARD_KAFKA__CHANGELOG_CHUNK_BYTES", "4096"),
         ];
-        i.proc = Some(spawn(&args, &envs));
+        i.proc = Some(args.spawn(&envs));
     }
 
     fn ingest(&self, file: &Path) {
-        let (broker, dlq) = (kafka(), format!("{}.dlq", self.topic));
-        wallboard(&[
-            "ingest",
-            "jsonl",
-            file.to_str().unwrap(),
-            "--kafka",
-            &broker,
-            "--topic",
-            &self.topic,
-            "--dlq-topic",
-            &dlq,
-        ]);
+        ingest_jsonl(file, &self.topic, &[]);
     }
 
     /// Deletes the records of `partition` before `offset`, as retention would.

@@ -107,21 +107,43 @@ fn blocked_columns() -> Vec<Column> {
     cols
 }
 
+/// A column that shows one field of the row as it is.
+macro_rules! col {
+    ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
+        Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
+    };
+}
+
+/// The queue's name, first in both outputs.
+fn queue_column() -> Column {
+    Column::new(
+        "queue",
+        "队列",
+        Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
+    )
+}
+
 /// The CSV columns, in order: every field of a queue row, with the
 /// per-threshold maps and `dequeued_by_reason` spread into one column each
 /// (and `blocked_by_reason`, when `with_blocked`).
 fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
-    macro_rules! col {
-        ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
-            Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
-        };
+    let mut cols = csv_count_columns();
+    cols.extend(dequeued_columns());
+    cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
+    if with_blocked {
+        cols.extend(blocked_columns());
     }
-    let mut cols = vec![
-        Column::new(
-            "queue",
-            "队列",
-            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
-        ),
+    for &t in thresholds_s {
+        cols.extend(threshold_columns(t));
+    }
+    cols.extend(csv_derived_columns());
+    cols
+}
+
+/// The interval and its call counts, up to `dequeued`.
+fn csv_count_columns() -> Vec<Column> {
+    vec![
+        queue_column(),
         Column::new(
             "start",
             "时段开始",
@@ -144,29 +166,33 @@ fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
         col!("abandoned", "放弃量", Count, abandoned),
         col!("short_abandoned", "短时放弃量", Count, short_abandoned),
         col!("dequeued", "离队量", Count, dequeued),
-    ];
-    for &reason in DequeueReason::ALL {
-        cols.push(Column::new(
-            format!("dequeued_{}", reason.as_str()),
-            format!("离队量({})", reason_zh(reason)),
-            Box::new(move |r: &QueueRow| {
-                Cell::Count(
-                    r.dequeued_by_reason
-                        .get(reason.as_str())
-                        .copied()
-                        .unwrap_or(0),
-                )
-            }),
-        ));
-    }
-    cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
-    if with_blocked {
-        cols.extend(blocked_columns());
-    }
-    for &t in thresholds_s {
-        cols.extend(threshold_columns(t));
-    }
-    cols.extend([
+    ]
+}
+
+/// One column per dequeue reason (`dequeued_by_reason` spread out).
+fn dequeued_columns() -> Vec<Column> {
+    DequeueReason::ALL
+        .iter()
+        .map(|&reason| {
+            Column::new(
+                format!("dequeued_{}", reason.as_str()),
+                format!("离队量({})", reason_zh(reason)),
+                Box::new(move |r: &QueueRow| {
+                    Cell::Count(
+                        r.dequeued_by_reason
+                            .get(reason.as_str())
+                            .copied()
+                            .unwrap_or(0),
+                    )
+                }),
+            )
+        })
+        .collect()
+}
+
+/// The averages, rates and agent times after the threshold columns.
+fn csv_derived_columns() -> [Column; 20] {
+    [
         col!("asa_ms", "平均应答速度(毫秒)", Number, asa_ms),
         col!(
             "avg_abandon_ms",
@@ -192,8 +218,7 @@ fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
         col!("scheduled_ms", "排班时长(毫秒)", Count, scheduled_ms),
         col!("adherent_ms", "遵守排班时长(毫秒)", Count, adherent_ms),
         col!("adherence", "排班遵守率", Number, adherence),
-    ]);
-    cols
+    ]
 }
 
 /// One SL variant out of the four.
@@ -274,31 +299,15 @@ pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
 /// The columns of the terminal table: what a supervisor reads first.
 fn table_columns(thresholds_s: &[u32]) -> Vec<Column> {
     let mut cols = vec![
-        Column::new(
-            "queue",
-            "队列",
-            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
-        ),
+        queue_column(),
         Column::new(
             "start",
             "时段开始",
             Box::new(|r: &QueueRow| Cell::Text(local_minute(&r.start).into())),
         ),
-        Column::new(
-            "offered",
-            "来电量",
-            Box::new(|r: &QueueRow| Cell::Count(r.offered)),
-        ),
-        Column::new(
-            "answered",
-            "接通量",
-            Box::new(|r: &QueueRow| Cell::Count(r.answered)),
-        ),
-        Column::new(
-            "abandoned",
-            "放弃量",
-            Box::new(|r: &QueueRow| Cell::Count(r.abandoned)),
-        ),
+        col!("offered", "来电量", Count, offered),
+        col!("answered", "接通量", Count, answered),
+        col!("abandoned", "放弃量", Count, abandoned),
     ];
     for &t in thresholds_s {
         for c in threshold_columns(t).into_iter().skip(2) {

@@ -62,6 +62,10 @@ where
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: applied, refused, invalid, in order"
+)]
 async fn sighup_applies_display_settings_and_refuses_the_rest() {
     let dir = std::env::temp_dir().join(format!("wb-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

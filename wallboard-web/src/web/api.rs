@@ -9,6 +9,7 @@ use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use aggregator::alerts::Selector;
 use aggregator::Range;
 
 use super::access::Access;
@@ -155,7 +156,7 @@ pub(super) async fn queues(
         .iter()
         .map(|q| QueueWithTarget {
             live: q,
-            target: shown.tenant(&tenant).target_for(&q.queue),
+            target: shown.tenant(&tenant).target_for(q.queue.as_str()),
         })
         .collect();
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())
@@ -265,8 +266,8 @@ pub(super) const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
 impl AlertRef {
     /// 404 unless `rule` names a configured rule (or is `*` where allowed).
     fn check_rule(&self, s: &AppState, wildcard: bool) -> Result<(), ApiError> {
-        let known =
-            (wildcard && self.rule == "*") || s.config.alerts.iter().any(|r| r.name == self.rule);
+        let any = Selector::from(self.rule.as_str()).is_any();
+        let known = (wildcard && any) || s.config.alerts.iter().any(|r| r.name == self.rule);
         if known {
             Ok(())
         } else {

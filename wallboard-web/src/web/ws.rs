@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use aggregator::alerts::ActiveAlert;
-use aggregator::LiveSnapshot;
+use aggregator::{LiveSnapshot, QueueScope};
 
 use super::access::Access;
 use super::conn::ConnectionSlot;
@@ -67,7 +67,7 @@ pub(super) async fn upgrade(
         .filter(|q| !q.is_empty())
         .map(str::to_owned)
         .collect();
-    check_queues(&s, &queues).map_err(ApiError::BadQuery)?;
+    check_queues(&s, &queues).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let max = s.config.server.ws_max_message_bytes;
     Ok(ws
         .max_message_size(max)
@@ -79,17 +79,25 @@ pub(super) async fn upgrade(
         }))
 }
 
+/// A subscription naming more queues than `server.ws_max_queues`.
+#[derive(Debug, thiserror::Error)]
+#[error("{asked} queues in one subscription; at most {max} (server.ws_max_queues)")]
+struct TooManyQueues {
+    asked: usize,
+    max: usize,
+}
+
 /// A subscription names at most `ws_max_queues` queues.
-fn check_queues(s: &AppState, queues: &[String]) -> Result<(), String> {
+fn check_queues(s: &AppState, queues: &[String]) -> Result<(), TooManyQueues> {
     let max = s.config.server.ws_max_queues;
     if queues.len() > max {
         s.http
             .ws_refused_subscriptions
             .fetch_add(1, Ordering::Relaxed);
-        return Err(format!(
-            "{} queues in one subscription; at most {max} (server.ws_max_queues)",
-            queues.len()
-        ));
+        return Err(TooManyQueues {
+            asked: queues.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -144,7 +152,10 @@ struct Filtered<'a> {
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
-    let wanted = |q: &str| queues.is_empty() || q == "*" || queues.iter().any(|w| w == q);
+    let named = |q: &str| queues.iter().any(|w| w == q);
+    let wanted = |q: &QueueScope| queues.is_empty() || q.is_all() || named(q.as_str());
+    // An agent's memberships are names, read the way a row's queue is.
+    let member = |q: &str| QueueScope::is_all_name(q) || named(q);
     Filtered {
         tz: &snap.tz,
         now_ms: snap.now_ms,
@@ -157,7 +168,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
         agents: snap
             .agents
             .iter()
-            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
+            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| member(q)))
             .collect(),
         freshness: snap.freshness.as_ref(),
         messages: &snap.messages,
@@ -192,7 +203,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Op
             .map(|sn| {
                 sn.queues
                     .iter()
-                    .map(|q| shown.tenant(tenant).target_for(&q.queue))
+                    .map(|q| shown.tenant(tenant).target_for(q.queue.as_str()))
                     .collect()
             })
             .unwrap_or_default(),
@@ -306,7 +317,11 @@ impl Current {
     /// The subscribed tenant, else the first one the client may see.
     fn resolve_tenant(&mut self, s: &AppState) -> Option<String> {
         if self.tenant.is_none() {
-            self.tenant = self.access.filter(super::remote::tenants(s)).into_iter().next();
+            self.tenant = self
+                .access
+                .filter(super::remote::tenants(s))
+                .into_iter()
+                .next();
         }
         self.tenant.clone()
     }
@@ -349,7 +364,7 @@ async fn on_message(
         Incoming::Nothing => Ok(false),
         Incoming::Subscribe { tenant, queues } => {
             if let Err(detail) = check_queues(s, &queues) {
-                return refuse(socket, s, detail).await;
+                return refuse(socket, s, detail.to_string()).await;
             }
             if let Some(t) = tenant.as_deref().filter(|t| !sub.access.sees(t)) {
                 // Worded as for a tenant that has sent nothing: ids do not leak.
