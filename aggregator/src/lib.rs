@@ -17,6 +17,8 @@ pub mod intern;
 pub mod live;
 pub mod messages;
 pub mod plausible;
+pub mod quality;
+pub mod repeat;
 pub mod report;
 pub mod rolling;
 pub mod staffing;

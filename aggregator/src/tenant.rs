@@ -20,6 +20,8 @@ use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
 
+mod kpi;
+
 /// The sums of one interval.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Bucket {
@@ -187,6 +189,10 @@ pub struct TenantEngine {
     /// Reused buffer for schedule events.
     #[serde(skip)]
     planned_buf: Vec<Planned>,
+    /// CSAT, QA and repeat contacts: snapshotted apart, after the engine's
+    /// own state, so snapshots without it still load (`Engine::to_bytes`).
+    #[serde(skip)]
+    quality: crate::quality::QualityState,
 }
 
 /// A snapshot that cannot be used with the current configuration.
@@ -226,6 +232,7 @@ impl TenantEngine {
             expiry: VecDeque::new(),
             stale_checked: TimestampMs::MIN,
             planned_buf: Vec::new(),
+            quality: crate::quality::QualityState::default(),
         }
     }
 
@@ -360,6 +367,7 @@ impl TenantEngine {
         self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
         self.expire_segments();
         let outcome = self.apply_body(e);
+        self.expire_kpi();
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
             Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
@@ -387,8 +395,14 @@ impl TenantEngine {
     /// Applies an admitted event's body to the sums and the open state.
     fn apply_body(&mut self, e: &Event<'_>) -> Applied {
         match &e.body {
-            EventBody::CallQueued { call, queue, .. } => {
+            EventBody::CallQueued {
+                call,
+                queue,
+                caller,
+                ..
+            } => {
                 self.call_queued(call, queue, e.ts);
+                self.caller_contact(call, caller.as_deref(), e.ts);
                 Applied::Counted
             }
             EventBody::CallAnswered {
@@ -415,13 +429,13 @@ impl TenantEngine {
                 Applied::Counted
             }
             EventBody::CallCompleted {
+                call,
                 queue,
                 agent,
                 talk_ms,
                 hold_ms,
                 acw_ms,
                 transferred,
-                ..
             } => {
                 let q = self.queue(queue);
                 let a = self.agent_id(agent);
@@ -440,6 +454,7 @@ impl TenantEngine {
                     ag.talk_ms += talk;
                     ag.acw_ms += acw;
                 }
+                self.handled_call(call, q, a, e.ts);
                 Applied::Counted
             }
             EventBody::AgentState {
@@ -476,6 +491,8 @@ impl TenantEngine {
                 self.schedule(a, e.ts, *from_ms, *to_ms, segments);
                 Applied::Counted
             }
+            EventBody::SurveyResult(s) => self.survey_result(s, e.ts),
+            EventBody::QualityEvaluation(q) => self.quality_evaluation(q, e.ts),
             // Returned by `apply` before the duplicate check.
             EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
         }

@@ -74,6 +74,7 @@ fn events(steps: &[Step]) -> Vec<Event<'static>> {
                     call,
                     queue,
                     priority: None,
+                    caller: None,
                 },
                 2 => EventBody::CallAnswered {
                     call,

@@ -423,6 +423,7 @@ impl Simulator {
             call: owned(&call.id),
             queue: owned(&profile.name),
             priority: Some(profile.priority),
+            caller: None,
         };
         self.waiting[queue].insert((self.now, no));
         self.emit(body);

@@ -111,6 +111,7 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                     call: call.clone(),
                     queue: queue.clone(),
                     priority: None,
+                    caller: None,
                 }
             }
             EventBody::CallAnswered {

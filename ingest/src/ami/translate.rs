@@ -458,6 +458,7 @@ impl Translator {
             call: owned(call),
             queue: owned(queue),
             priority: None,
+            caller: None,
         });
         Ok(())
     }
@@ -972,6 +973,7 @@ impl Translator {
                 sub.push(EventBody::CallQueued {
                     call: owned(&key.0),
                     queue: owned(&key.1),
+                    caller: None,
                     priority: *priority,
                 });
             }

@@ -447,6 +447,7 @@ fn queue_start(ev: &EslEvent, emit: &mut Emitter<'_>) -> Mapped {
         call: own(call_id(ev)?),
         queue: own(required_ident(ev, "CC-Queue")?),
         priority: None,
+        caller: None,
     });
     Ok(true)
 }

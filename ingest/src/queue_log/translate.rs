@@ -163,6 +163,7 @@ impl QueueLogTranslator {
                 call: l.call_id(),
                 queue: l.q(),
                 priority: None,
+                caller: None,
             }),
             QlEvent::Connect => connect(&l, members, &mut emit)?,
             QlEvent::Complete { transferred } => {
