@@ -193,9 +193,16 @@ mod tests {
             e.apply(&parse_event_str(l).unwrap());
         }
         let restored = Engine::from_bytes(&e.to_bytes(), params()).unwrap();
-        let (before, after) = (e.tenant("default").unwrap(), restored.tenant("default").unwrap());
+        let (before, after) = (
+            e.tenant("default").unwrap(),
+            restored.tenant("default").unwrap(),
+        );
         assert_eq!(after.quality().repeat.len(), before.quality().repeat.len());
-        assert_eq!(after.quality().repeat.len(), 2, "one contact, one pending call");
+        assert_eq!(
+            after.quality().repeat.len(),
+            2,
+            "one contact, one pending call"
+        );
         assert_eq!(after.quality().totals.tenant().surveys, 1);
         // The repeat of a call handled before the restart is still found.
         let mut restored = restored;
@@ -213,7 +220,12 @@ mod tests {
     #[test]
     fn an_engine_without_quality_data_writes_the_old_bytes() {
         let mut e = Engine::new(params());
-        e.apply(&parse_event_str(r#"{"v":1,"id":"1","ts":1000,"kind":"call_queued","call":"c1","queue":"q"}"#).unwrap());
+        e.apply(
+            &parse_event_str(
+                r#"{"v":1,"id":"1","ts":1000,"kind":"call_queued","call":"c1","queue":"q"}"#,
+            )
+            .unwrap(),
+        );
         assert_eq!(e.to_bytes(), postcard::to_stdvec(&e).unwrap());
     }
 }

@@ -18,6 +18,7 @@ pub mod live;
 pub mod messages;
 pub mod plausible;
 pub mod quality;
+pub mod quality_report;
 pub mod repeat;
 pub mod report;
 pub mod rolling;

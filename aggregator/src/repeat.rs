@@ -112,10 +112,15 @@ impl RepeatTracker {
     /// caller, so it is not eligible; else whether it is already known to be
     /// a repeat contact (a later contact of its caller was seen), otherwise
     /// it is kept as pending.
-    pub fn handled(&mut self, p: PendingCall, (window_ms, cap): (TimestampMs, usize)) -> Option<bool> {
+    pub fn handled(
+        &mut self,
+        p: PendingCall,
+        (window_ms, cap): (TimestampMs, usize),
+    ) -> Option<bool> {
         let &(caller, _) = self.caller_of.get(&p.call)?;
         let t0 = p.completed;
-        let later = (caller, t0.saturating_add(1), 0)..=(caller, t0.saturating_add(window_ms), u64::MAX);
+        let later =
+            (caller, t0.saturating_add(1), 0)..=(caller, t0.saturating_add(window_ms), u64::MAX);
         if self.contacts.range(later).any(|&(_, _, c)| c != p.call) {
             return Some(true);
         }
@@ -158,7 +163,11 @@ impl RepeatTracker {
 
     /// The calls still pending at `now`: not (yet) repeat contacts, their
     /// window `(t₀, t₀ + W]` not over.
-    pub fn pending_at(&self, now: TimestampMs, window_ms: TimestampMs) -> impl Iterator<Item = &PendingCall> {
+    pub fn pending_at(
+        &self,
+        now: TimestampMs,
+        window_ms: TimestampMs,
+    ) -> impl Iterator<Item = &PendingCall> {
         self.pending_by_time
             .range((now.saturating_sub(window_ms).saturating_add(1), 0, 0)..)
             .filter_map(|&(t0, caller, seq)| self.pending.get(&(caller, t0, seq)))

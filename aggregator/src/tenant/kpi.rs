@@ -7,7 +7,7 @@ use wallboard_events::{QualityEvaluation, SurveyResult, TimestampMs};
 
 use super::{Applied, TenantEngine};
 use crate::intern::{AgentId, QueueId};
-use crate::quality::{QualityBucket, QualitySums, QualityState};
+use crate::quality::{QualityBucket, QualityState, QualitySums};
 use crate::repeat::PendingCall;
 use crate::time::IntervalStart;
 use std::collections::BTreeMap;
@@ -16,7 +16,10 @@ use std::collections::BTreeMap;
 /// (unless it is older than `keep_from`) and to the totals. Returns whether
 /// the interval was retained.
 fn count(
-    (buckets, totals): (&mut BTreeMap<IntervalStart, QualityBucket>, &mut QualityBucket),
+    (buckets, totals): (
+        &mut BTreeMap<IntervalStart, QualityBucket>,
+        &mut QualityBucket,
+    ),
     keep_from: TimestampMs,
     (start, q, a): (IntervalStart, QueueId, AgentId),
     f: impl Fn(&mut QualitySums),
@@ -76,7 +79,9 @@ impl TenantEngine {
             return;
         };
         let keep_from = self.history_from(TimestampMs::MIN);
-        let QualityState { buckets, totals, .. } = &mut self.quality;
+        let QualityState {
+            buckets, totals, ..
+        } = &mut self.quality;
         count((buckets, totals), keep_from, (interval, q, a), |s| {
             s.repeat_eligible += 1;
             s.repeat_contacts += u64::from(repeated);
@@ -91,20 +96,34 @@ impl TenantEngine {
     }
 
     /// A `quality_evaluation`, counted in the interval of its `ts`.
-    pub(super) fn quality_evaluation(&mut self, e: &QualityEvaluation<'_>, ts: TimestampMs) -> Applied {
+    pub(super) fn quality_evaluation(
+        &mut self,
+        e: &QualityEvaluation<'_>,
+        ts: TimestampMs,
+    ) -> Applied {
         let at = self.kpi_slot(&e.queue, &e.agent, ts);
         self.count_kpi(at, |sums| sums.add_evaluation(e));
         Applied::Counted
     }
 
-    fn kpi_slot(&mut self, queue: &str, agent: &str, ts: TimestampMs) -> (IntervalStart, QueueId, AgentId) {
+    fn kpi_slot(
+        &mut self,
+        queue: &str,
+        agent: &str,
+        ts: TimestampMs,
+    ) -> (IntervalStart, QueueId, AgentId) {
         let (q, a) = (self.queue(queue), self.agent_id(agent));
-        (self.cursor.locate(&self.clock, ts).0, q, a)
+        let start = self.cursor.locate(&self.clock, ts).0;
+        // The report lists the engine's intervals: make sure this one is.
+        let _ = self.retained_bucket(start);
+        (start, q, a)
     }
 
     fn count_kpi(&mut self, at: (IntervalStart, QueueId, AgentId), f: impl Fn(&mut QualitySums)) {
         let keep_from = self.history_from(TimestampMs::MIN);
-        let QualityState { buckets, totals, .. } = &mut self.quality;
+        let QualityState {
+            buckets, totals, ..
+        } = &mut self.quality;
         if !count((buckets, totals), keep_from, at, f) {
             self.stats.beyond_retention += 1;
         }

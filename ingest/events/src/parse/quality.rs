@@ -88,30 +88,47 @@ mod tests {
         }
     }
 
-    const SURVEY: &str = r#"{"v":1,"id":"s","ts":1,"kind":"survey_result","call":"c","agent":"a","queue":"q","#;
+    const SURVEY: &str =
+        r#"{"v":1,"id":"s","ts":1,"kind":"survey_result","call":"c","agent":"a","queue":"q","#;
 
     #[test]
     fn a_survey_round_trips_and_its_scale_is_checked() {
         let line = format!(r#"{SURVEY}"score":4,"scale_min":1,"scale_max":5,"comment":"solved"}}"#);
         let e = parse_event_str(&line).unwrap();
-        let EventBody::SurveyResult(s) = &e.body else { panic!("{e:?}") };
+        let EventBody::SurveyResult(s) = &e.body else {
+            panic!("{e:?}")
+        };
         assert_eq!((s.score, s.scale_min, s.scale_max), (4, 1, 5));
         assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
         let bad = |rest: &str| field_of(&format!("{SURVEY}{rest}}}"));
         assert_eq!(bad(r#""score":6,"scale_min":1,"scale_max":5"#).0, "score");
         assert_eq!(bad(r#""score":0,"scale_min":1,"scale_max":5"#).0, "score");
-        assert_eq!(bad(r#""score":3,"scale_min":5,"scale_max":5"#).0, "scale_max");
-        assert_eq!(bad(r#""score":3,"scale_min":-1,"scale_max":5"#).0, "scale_min");
-        assert_eq!(bad(r#""score":3,"scale_min":1,"scale_max":101"#).0, "scale_max");
+        assert_eq!(
+            bad(r#""score":3,"scale_min":5,"scale_max":5"#).0,
+            "scale_max"
+        );
+        assert_eq!(
+            bad(r#""score":3,"scale_min":-1,"scale_max":5"#).0,
+            "scale_min"
+        );
+        assert_eq!(
+            bad(r#""score":3,"scale_min":1,"scale_max":101"#).0,
+            "scale_max"
+        );
         assert_eq!(bad(r#""scale_min":1,"scale_max":5"#).0, "score");
-        assert_eq!(bad(r#""score":3,"scale_min":1,"scale_max":5,"comment":"""#).0, "comment");
+        assert_eq!(
+            bad(r#""score":3,"scale_min":1,"scale_max":5,"comment":"""#).0,
+            "comment"
+        );
     }
 
     #[test]
     fn an_evaluation_round_trips_and_fatal_counts_zero() {
         let line = r#"{"v":1,"id":"e","ts":1,"kind":"quality_evaluation","call":"c","agent":"a","queue":"q","evaluator":"x","score":90,"fatal":true}"#;
         let e = parse_event_str(line).unwrap();
-        let EventBody::QualityEvaluation(q) = &e.body else { panic!("{e:?}") };
+        let EventBody::QualityEvaluation(q) = &e.body else {
+            panic!("{e:?}")
+        };
         assert_eq!((q.score, q.effective_score()), (90, 0));
         assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
         let over = line.replace("90", "101");
@@ -127,7 +144,9 @@ mod tests {
         let q = r#"{"v":1,"id":"q","ts":1,"kind":"call_queued","call":"c","queue":"q""#;
         let with = format!(r#"{q},"caller":"k1"}}"#);
         let e = parse_event_str(&with).unwrap();
-        let EventBody::CallQueued { caller, .. } = &e.body else { panic!() };
+        let EventBody::CallQueued { caller, .. } = &e.body else {
+            panic!()
+        };
         assert_eq!(caller.as_deref(), Some("k1"));
         assert!(e.to_json().contains(r#""caller":"k1""#));
         let without = format!("{q}}}");
