@@ -139,3 +139,77 @@ impl Pending {
         self.tenant.get(&start).copied().unwrap_or(0)
     }
 }
+
+/// Whose sums: one queue, or the whole tenant.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose {
+    /// One queue.
+    Queue(QueueId),
+    /// Every queue of the tenant.
+    Tenant,
+}
+
+/// The sums of `whose` over the intervals starting in `[from, to)`.
+#[must_use]
+pub fn sums_between(
+    engine: &TenantEngine,
+    whose: Whose,
+    from: TimestampMs,
+    to: TimestampMs,
+) -> QualitySums {
+    let mut total = QualitySums::default();
+    if from >= to {
+        return total;
+    }
+    for b in engine
+        .quality()
+        .buckets
+        .range(IntervalStart(from)..IntervalStart(to))
+        .map(|(_, b)| b)
+    {
+        total.add(&match whose {
+            Whose::Queue(q) => b.queue(q),
+            Whose::Tenant => b.tenant(),
+        });
+    }
+    total
+}
+
+/// The live view's fields of `whose` today (`metrics.md`, "Real-time
+/// values"): today's sums, calls still pending at `now` counted.
+#[must_use]
+pub fn live_today(
+    engine: &TenantEngine,
+    whose: Whose,
+    day_start: TimestampMs,
+    now: TimestampMs,
+) -> KpiFields {
+    let sums = sums_between(engine, whose, day_start, TimestampMs::MAX);
+    let window = engine.params().repeat_window_ms;
+    let pending = engine
+        .quality()
+        .repeat
+        .pending_at(now, window)
+        .filter(|p| p.interval.0 >= day_start)
+        .filter(|p| match whose {
+            Whose::Queue(q) => p.queue == q,
+            Whose::Tenant => true,
+        })
+        .count() as u64;
+    KpiFields::of(&sums, pending)
+}
+
+/// The repeat fields of the last known day of `whose`: the intervals that
+/// start at or after `now − W − 24 h` and end at or before `now − W`, whose
+/// outcome is known (none pending). `None` when they have no eligible call.
+#[must_use]
+pub fn fcr_known(engine: &TenantEngine, whose: Whose, now: TimestampMs) -> Option<RepeatFields> {
+    let window = engine.params().repeat_window_ms;
+    let clock = engine.clock();
+    let known_until = now.saturating_sub(window);
+    // The first interval that does not end by `known_until` is excluded.
+    let to = clock.interval_of(known_until).0;
+    let from = known_until.saturating_sub(86_400_000);
+    let sums = sums_between(engine, whose, from, to);
+    KpiFields::of(&sums, 0).repeat
+}

@@ -232,3 +232,62 @@ fn config_refuses_a_window_beyond_seven_days() {
     };
     assert!(week.validate().is_ok());
 }
+
+#[test]
+fn the_live_view_has_todays_csat_and_the_last_known_days_fcr() {
+    let mut e = engine();
+    let at = |h: i64| T0 + h * HOUR;
+    let lines = [
+        format!(
+            r#"{{"v":1,"id":"1","ts":{},"kind":"call_queued","call":"c1","queue":"sales","caller":"k"}}"#,
+            at(1)
+        ),
+        format!(
+            r#"{{"v":1,"id":"2","ts":{},"kind":"call_completed","call":"c1","queue":"sales","agent":"a","talk_ms":1000}}"#,
+            at(1) + 60_000
+        ),
+        format!(
+            r#"{{"v":1,"id":"3","ts":{},"kind":"call_queued","call":"c2","queue":"vip","caller":"k"}}"#,
+            at(1) + 30 * 60_000
+        ),
+        format!(
+            r#"{{"v":1,"id":"4","ts":{},"kind":"survey_result","call":"c1","queue":"sales","agent":"a","score":9,"scale_min":0,"scale_max":10}}"#,
+            at(4)
+        ),
+    ];
+    for l in &lines {
+        e.apply(&parse_event_str(l).unwrap());
+    }
+    let t = e.tenant("default").unwrap();
+    let live = aggregator::live_snapshot(t, at(4));
+    let sales = live.queues.iter().find(|q| q.queue == "sales").unwrap();
+    let today = serde_json::to_value(&sales.today).unwrap();
+    assert_eq!(today["surveys"], 1);
+    assert_eq!(today["csat"], 1.0);
+    assert_eq!(today["csat_mean"], 90.0);
+    assert_eq!(
+        (
+            today["repeat_eligible"].as_u64(),
+            today["repeat_contacts"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(today["repeat_pending"], 0);
+    // W = 1 h: at 03:00 the 01:00 interval ended ≥ W ago, its FCR is known.
+    let known = sales.fcr_known.unwrap();
+    assert_eq!(
+        (known.repeat_eligible, known.repeat_contacts, known.fcr),
+        (1, 1, Some(0.0))
+    );
+    assert!(live
+        .queues
+        .iter()
+        .find(|q| q.queue == "vip")
+        .unwrap()
+        .fcr_known
+        .is_none());
+    // Before W has passed after the interval's end, nothing is known.
+    let early = aggregator::live_snapshot(t, at(1) + 70 * 60_000);
+    let sales = early.queues.iter().find(|q| q.queue == "sales").unwrap();
+    assert!(sales.fcr_known.is_none());
+}

@@ -21,12 +21,12 @@ use super::AppState;
 /// Label names of the per-queue series.
 const TQ: &[&str] = &["tenant", "queue"];
 
-struct Families {
+pub(super) struct Families {
     registry: Registry,
 }
 
 impl Families {
-    fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    pub(super) fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
         let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
         self.registry
             .register(Box::new(c.clone()))
@@ -49,6 +49,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
         registry: Registry::new(),
     };
     calls(&f, &totals);
+    super::metrics_quality::quality(&f, &totals);
     live(&f, &s);
     staffing(&f, &s);
     freshness(&f, &s);

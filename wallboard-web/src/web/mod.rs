@@ -9,6 +9,7 @@ pub mod error;
 mod ingest;
 mod messages;
 mod metrics;
+mod metrics_quality;
 mod push_cache;
 mod time_param;
 mod ws;
