@@ -24,6 +24,8 @@
 //!   number, as in the reference trace) that has waited longest.
 
 use std::borrow::Cow;
+
+mod kpi;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 
@@ -35,6 +37,7 @@ use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs,
     DEFAULT_TENANT, SCHEMA_VERSION,
 };
+use wallboard_events::{QualityEvaluation, SurveyResult};
 
 const SECOND: i64 = 1_000;
 const MINUTE: i64 = 60 * SECOND;
@@ -158,6 +161,10 @@ pub struct SimConfig {
     pub hours: f64,
     /// Multiplier on arrival rates; 1 keeps agents about 80 % occupied.
     pub load: f64,
+    /// Callers, surveys and QA evaluations too (`caller` on `call_queued`,
+    /// `survey_result`, `quality_evaluation`); the other events are the
+    /// same with or without.
+    pub kpis: bool,
 }
 
 impl Default for SimConfig {
@@ -172,6 +179,7 @@ impl Default for SimConfig {
             start_ms: 1_795_422_600_000,
             hours: 8.0,
             load: 1.0,
+            kpis: false,
         }
     }
 }
@@ -199,6 +207,8 @@ pub struct Simulator {
     next_event_no: u64,
     next_call_no: u64,
     next_token: u64,
+    /// Callers, surveys and evaluations (`SimConfig::kpis`).
+    kpi: Option<kpi::KpiSim>,
 }
 
 impl Simulator {
@@ -237,6 +247,7 @@ impl Simulator {
             next_event_no: 0,
             next_call_no: 0,
             next_token: 0,
+            kpi: cfg.kpis.then(|| kpi::KpiSim::new(cfg.seed)),
         };
         if sim.period.end > sim.period.start {
             sim.publish_plans();
@@ -423,7 +434,7 @@ impl Simulator {
             call: owned(&call.id),
             queue: owned(&profile.name),
             priority: Some(profile.priority),
-            caller: None,
+            caller: self.kpi.as_mut().map(|k| Cow::Owned(k.caller_of(&call.id))),
         };
         self.waiting[queue].insert((self.now, no));
         self.emit(body);
@@ -438,6 +449,9 @@ impl Simulator {
         let Some(call) = self.calls.remove(&no) else {
             return;
         };
+        if let Some(k) = self.kpi.as_mut() {
+            k.forget(&call.id);
+        }
         self.waiting[call.queue].remove(&(call.queued_at, no));
         let wait_ms = self.reported_wait(call.queued_at);
         self.emit(EventBody::CallAbandoned {
@@ -497,7 +511,9 @@ impl Simulator {
     /// Ends the call's queue segment unanswered and lets the call go.
     fn leave_queue(&mut self, no: u64, reason: DequeueReason) {
         self.dequeue(no, reason);
-        self.calls.remove(&no);
+        if let (Some(call), Some(k)) = (self.calls.remove(&no), self.kpi.as_mut()) {
+            k.forget(&call.id);
+        }
     }
 
     /// Emits `call_dequeued` for the call's current segment.
@@ -696,6 +712,7 @@ impl Simulator {
         let Some(h) = self.agents[agent].handling.take() else {
             return;
         };
+        let (call_id, queue) = (h.call_id.clone(), h.queue);
         self.emit(EventBody::CallCompleted {
             call: Cow::Owned(h.call_id),
             queue: owned(&self.queues[h.queue].name),
@@ -705,7 +722,50 @@ impl Simulator {
             acw_ms: h.acw_ms,
             transferred: h.transferred,
         });
+        self.after_call_kpis(&call_id, queue, agent);
         self.release_agent(agent, true);
+    }
+
+    /// A survey and an evaluation of a call being completed, maybe (after
+    /// its `call_completed`: at the same time, the answer of an IVR survey
+    /// right after the call).
+    fn after_call_kpis(&mut self, call: &str, queue: usize, agent: usize) {
+        let Some(k) = self.kpi.as_mut() else {
+            return;
+        };
+        let after = k.completed(call, self.now);
+        let (c, q, a) = (
+            owned(call),
+            owned(&self.queues[queue].name),
+            owned(&self.agents[agent].id),
+        );
+        if let Some(score) = after.survey {
+            self.emit_after(
+                "s",
+                EventBody::SurveyResult(SurveyResult {
+                    call: c.clone(),
+                    agent: a.clone(),
+                    queue: q.clone(),
+                    score,
+                    scale_min: 1,
+                    scale_max: 5,
+                    comment: None,
+                }),
+            );
+        }
+        if let Some((score, fatal)) = after.evaluation {
+            self.emit_after(
+                "qa",
+                EventBody::QualityEvaluation(QualityEvaluation {
+                    call: c,
+                    agent: a,
+                    queue: q,
+                    evaluator: Cow::Borrowed("qa1"),
+                    score,
+                    fatal,
+                }),
+            );
+        }
     }
 
     // --- Agents -------------------------------------------------------------
@@ -871,6 +931,19 @@ impl Simulator {
             state,
             reason: reason.map(Cow::Borrowed),
             call: call.map(Cow::Owned),
+        });
+    }
+
+    /// Emits `body` with the id of the last event plus `-suffix`, so the
+    /// other events' ids are the same with or without it.
+    fn emit_after(&mut self, suffix: &str, body: EventBody<'static>) {
+        self.out.push_back(Event {
+            v: SCHEMA_VERSION,
+            id: Cow::Owned(format!("e{}-{suffix}", self.next_event_no)),
+            ts: self.now,
+            tenant: owned(&self.tenant),
+            source: Some(Cow::Borrowed(SOURCE)),
+            body,
         });
     }
 
