@@ -452,7 +452,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         }
         for &(a, name) in &agent_order {
             let a_kpi = kpi.agent(a);
-            let s = b.agents.get(a.index()).cloned().unwrap_or_default();
+            let s = b.agents.get(a.index()).copied().unwrap_or_default();
             if AgentRow::has_data(&s) || !a_kpi.is_empty() {
                 let mut row = AgentRow::new(name, &at, &s);
                 row.kpi = KpiFields::of(&a_kpi, pending.agent(*start, a));

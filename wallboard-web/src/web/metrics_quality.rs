@@ -8,8 +8,11 @@ use wallboard_pipeline::TenantTotals;
 
 use super::metrics::Families;
 
+/// How a counter's value is read from the sums.
+type Get = fn(&QualitySums) -> u64;
+
 /// Name, help and value of each per-queue counter.
-type QualityCounter = (&'static str, &'static str, fn(&QualitySums) -> u64);
+type QualityCounter = (&'static str, &'static str, Get);
 
 const COUNTERS: &[QualityCounter] = &[
     ("wallboard_surveys_total", "survey_result events", |s| {
@@ -54,7 +57,7 @@ const COUNTERS: &[QualityCounter] = &[
 
 /// Registers and fills the series.
 pub(super) fn quality(f: &Families, totals: &[TenantTotals]) {
-    let counters: Vec<(IntCounterVec, fn(&QualitySums) -> u64)> = COUNTERS
+    let counters: Vec<(IntCounterVec, Get)> = COUNTERS
         .iter()
         .map(|&(name, help, get)| (f.counter(name, help, &["tenant", "queue"]), get))
         .collect();
