@@ -46,12 +46,12 @@ fn csv_has_the_quality_columns_only_when_the_report_has_them() {
     let mut lines = text.trim_start_matches('\u{feff}').lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let at = header.iter().position(|c| *c == "首次解决率").unwrap();
-    assert_eq!(header[at - 4..at + 8].len(), 12);
+    assert_eq!(header[(at - 4)..(at + 8)].len(), 12);
     assert_eq!(header[header.len() - 1], "质检得分");
     // sales at 08:00: FCR 0.5, 2 surveys, mean 75; no QA there.
     let sales = lines.find(|l| l.starts_with("sales,")).unwrap();
     let cells: Vec<&str> = sales.split(',').collect();
-    assert_eq!(cells[at - 4..at + 1], ["2", "1", "0", "0.5", "0.5"]);
+    assert_eq!(cells[(at - 4)..=at], ["2", "1", "0", "0.5", "0.5"]);
     assert_eq!(cells[at + 1..at + 5], ["2", "1", "0.5", "75"]);
     assert_eq!(cells[at + 5..], ["0", "0", ""]);
     let plain = replay(&golden("edge-basic.jsonl"), &["--output", "csv"]);
