@@ -48,6 +48,15 @@ pub enum AlertMetric {
     RequiredAgents,
     /// Service level Erlang C projects at current staffing, a ratio 0..1.
     ProjectedServiceLevel,
+    /// Today's CSAT top-box share, a ratio 0..1 (`metrics.md`, "CSAT and
+    /// QA"); `window` is ignored.
+    Csat,
+    /// Today's mean normalised survey score, 0..100; `window` is ignored.
+    CsatMean,
+    /// Today's mean QA score, 0..100; `window` is ignored.
+    QaScore,
+    /// FCR of the last known day (`fcr_known`), a ratio 0..1.
+    Fcr,
 }
 
 /// Which period a queue metric is taken over.
@@ -176,6 +185,10 @@ impl AlertRule {
             AlertMetric::RequiredAgents => q.staffing.required_agents.map(f64::from),
             AlertMetric::ProjectedServiceLevel => q.staffing.projected_sl,
             AlertMetric::Blocked => Some(row.blocked.as_ref().map_or(0, |b| b.blocked) as f64),
+            AlertMetric::Csat => q.today.kpi.csat.and_then(|c| c.csat),
+            AlertMetric::CsatMean => q.today.kpi.csat.and_then(|c| c.csat_mean),
+            AlertMetric::QaScore => q.today.kpi.qa.and_then(|c| c.qa_score),
+            AlertMetric::Fcr => q.fcr_known.and_then(|r| r.fcr),
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }

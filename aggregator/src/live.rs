@@ -13,6 +13,7 @@ use wallboard_events::{AgentState, TimestampMs};
 use crate::attainment::{Attainment, IntervalSl};
 use crate::freshness::Freshness;
 use crate::intern::{DenseId, QueueId};
+use crate::quality_report::Whose;
 use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
 use crate::scope::QueueScope;
 use crate::staffing_live::{QueueStaffing, StaffingInputs};
@@ -118,6 +119,10 @@ pub struct QueueLive {
     /// Today's intervals that met the goal (`metrics.md`, "Intraday
     /// attainment").
     pub attainment: Attainment,
+    /// Repeat contacts of the last day whose outcome is known (`metrics.md`,
+    /// "Real-time values"); absent without eligible calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fcr_known: Option<crate::quality_report::RepeatFields>,
 }
 
 /// One interval of the intraday strip.
@@ -370,7 +375,13 @@ fn queue_live(
     };
     let rolling_from = at.now - i64::from(params.rolling_window_minutes) * 60_000;
     let rolling = row(rolling_from, at.now, &parts.rolling);
-    let today = row(at.day_start, at.now, &day.today[i]);
+    let mut today = row(at.day_start, at.now, &day.today[i]);
+    let whose = if i < engine.queue_names().len() {
+        Whose::Queue(QueueId::from_index(i))
+    } else {
+        Whose::Tenant
+    };
+    today.kpi = crate::quality_report::live_today(engine, whose, at.day_start, at.now);
     let intraday = std::mem::take(&mut day.intraday[i]);
     let goal = params.goals.of(scope.as_str());
     let staffing = QueueStaffing::derive(&StaffingInputs {
@@ -397,6 +408,7 @@ fn queue_live(
         intraday,
         staffing,
         attainment,
+        fcr_known: crate::quality_report::fcr_known(engine, whose, at.now),
     }
 }
 

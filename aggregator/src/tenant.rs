@@ -22,6 +22,8 @@ use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
 
+mod kpi;
+
 /// The sums of one interval.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Bucket {
@@ -189,6 +191,10 @@ pub struct TenantEngine {
     /// Reused buffer for schedule events.
     #[serde(skip)]
     planned_buf: Vec<Planned>,
+    /// CSAT, QA and repeat contacts: snapshotted apart, after the engine's
+    /// own state, so snapshots without it still load (`Engine::to_bytes`).
+    #[serde(skip)]
+    quality: crate::quality::QualityState,
 }
 
 /// A snapshot that cannot be used with the current configuration.
@@ -228,6 +234,7 @@ impl TenantEngine {
             expiry: VecDeque::new(),
             stale_checked: TimestampMs::MIN,
             planned_buf: Vec::new(),
+            quality: crate::quality::QualityState::default(),
         }
     }
 
@@ -362,6 +369,7 @@ impl TenantEngine {
         self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
         self.expire_segments();
         let outcome = self.apply_body(e);
+        self.expire_kpi();
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
             Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
@@ -393,7 +401,12 @@ impl TenantEngine {
     fn apply_body(&mut self, e: &Event<'_>) -> Applied {
         let ts = e.ts;
         match &e.body {
-            EventBody::CallQueued { call, queue, .. } => self.call_queued(call, queue, ts),
+            EventBody::CallQueued {
+                call,
+                queue,
+                caller,
+                ..
+            } => self.queued_with_caller(call, queue, caller.as_deref(), ts),
             EventBody::CallAnswered {
                 call,
                 queue,
@@ -413,16 +426,16 @@ impl TenantEngine {
             } => self.call_ended(call, queue, ts, *wait_ms, Outcome::Dequeued(*reason)),
             EventBody::CallBlocked { queue, reason, .. } => self.call_blocked(queue, *reason, ts),
             EventBody::CallCompleted {
+                call,
                 queue,
                 agent,
                 talk_ms,
                 hold_ms,
                 acw_ms,
                 transferred,
-                ..
             } => {
                 let h = Handled::new(*talk_ms, *hold_ms, *acw_ms, *transferred);
-                self.call_completed(queue, agent, ts, h)
+                self.call_completed(call, queue, agent, ts, h)
             }
             EventBody::AgentState {
                 agent,
@@ -437,6 +450,8 @@ impl TenantEngine {
                 to_ms,
                 segments,
             } => self.schedule(agent, ts, *from_ms, *to_ms, segments),
+            EventBody::SurveyResult(s) => self.survey_result(s, ts),
+            EventBody::QualityEvaluation(q) => self.quality_evaluation(q, ts),
             // Returned by `apply` before the duplicate check.
             EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
         }
@@ -449,8 +464,16 @@ impl TenantEngine {
         Applied::Counted
     }
 
-    /// A handled call: its times in the queue's and the agent's sums.
-    fn call_completed(&mut self, queue: &str, agent: &str, ts: TimestampMs, h: Handled) -> Applied {
+    /// A handled call: its times in the queue's and the agent's sums, and
+    /// its caller's repeat-contact window.
+    fn call_completed(
+        &mut self,
+        call: &str,
+        queue: &str,
+        agent: &str,
+        ts: TimestampMs,
+        h: Handled,
+    ) -> Applied {
         let q = self.queue(queue);
         let a = self.agent_id(agent);
         let tr = u64::from(h.transferred);
@@ -468,7 +491,21 @@ impl TenantEngine {
             ag.talk_ms += h.talk_ms;
             ag.acw_ms += h.acw_ms;
         }
+        self.handled_call(call, q, a, ts);
         Applied::Counted
+    }
+
+    /// A queued call, and its caller's contact for repeat detection.
+    fn queued_with_caller(
+        &mut self,
+        call: &str,
+        queue: &str,
+        caller: Option<&str>,
+        ts: TimestampMs,
+    ) -> Applied {
+        let applied = self.call_queued(call, queue, ts);
+        self.caller_contact(call, caller, ts);
+        applied
     }
 
     /// An `agent_state` event: interns the names, then [`Self::agent_state`].

@@ -78,6 +78,7 @@ fn events(steps: &[Step]) -> Vec<Event<'static>> {
                     call,
                     queue,
                     priority: None,
+                    caller: None,
                 },
                 2 => EventBody::CallAnswered {
                     call,

@@ -55,6 +55,7 @@ fn simulated_day() -> &'static [Event<'static>] {
             start_ms: 1_795_420_800_000,
             hours: 0.5,
             load: 2.0,
+            kpis: true,
         })
         .collect()
     })

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use aggregator::quality_report::KpiFields;
 use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
 use serde::Deserialize;
@@ -221,6 +222,53 @@ fn csv_derived_columns() -> [Column; 20] {
     ]
 }
 
+/// The repeat-contact, CSAT and QA columns (`metrics.md`, "Report as
+/// CSV"): only in the CSV of a report that has some.
+fn kpi_columns() -> Vec<Column> {
+    type Pick = fn(&KpiFields) -> Cell<'static>;
+    let cols: [(&str, &str, Pick); 12] = [
+        ("repeat_eligible", "有来电标识的处理量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_eligible))
+        }),
+        ("repeat_contacts", "重复来电量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_contacts))
+        }),
+        ("repeat_pending", "待定量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_pending))
+        }),
+        ("repeat_rate", "重复来电率", |k| {
+            Cell::Number(k.repeat.and_then(|r| r.repeat_rate))
+        }),
+        ("fcr", "首次解决率", |k| {
+            Cell::Number(k.repeat.and_then(|r| r.fcr))
+        }),
+        ("surveys", "满意度调查数", |k| {
+            Cell::Count(k.csat.map_or(0, |c| c.surveys))
+        }),
+        ("csat_top_box", "满意数", |k| {
+            Cell::Count(k.csat.map_or(0, |c| c.csat_top_box))
+        }),
+        ("csat", "满意度", |k| {
+            Cell::Number(k.csat.and_then(|c| c.csat))
+        }),
+        ("csat_mean", "满意度均分", |k| {
+            Cell::Number(k.csat.and_then(|c| c.csat_mean))
+        }),
+        ("qa_evaluations", "质检次数", |k| {
+            Cell::Count(k.qa.map_or(0, |q| q.qa_evaluations))
+        }),
+        ("qa_fatal", "致命错误数", |k| {
+            Cell::Count(k.qa.map_or(0, |q| q.qa_fatal))
+        }),
+        ("qa_score", "质检得分", |k| {
+            Cell::Number(k.qa.and_then(|q| q.qa_score))
+        }),
+    ];
+    cols.into_iter()
+        .map(|(en, zh, pick)| Column::new(en, zh, Box::new(move |r: &QueueRow| pick(&r.kpi))))
+        .collect()
+}
+
 /// One SL variant out of the four.
 type PickSl = fn(&SlVariants) -> Option<f64>;
 
@@ -278,7 +326,10 @@ fn csv_cell(c: Cell<'_>) -> String {
 #[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
     let with_blocked = report.queues.iter().any(|r| r.blocked.is_some());
-    let cols = csv_columns(&report.sl_thresholds_s, with_blocked);
+    let mut cols = csv_columns(&report.sl_thresholds_s, with_blocked);
+    if report.queues.iter().any(|r| r.kpi != KpiFields::default()) {
+        cols.extend(kpi_columns());
+    }
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::WriterBuilder::new()

@@ -73,6 +73,10 @@ pub struct TenantTotals {
     pub queues: Vec<(String, QueueSums, AgentTime)>,
     /// Agent time of the whole tenant (every agent once).
     pub tenant_time: AgentTime,
+    /// Queue name, CSAT/QA/repeat sums (`metrics.md`, "CSAT and QA").
+    pub quality: Vec<(String, aggregator::quality::QualitySums)>,
+    /// Caller contacts and handled calls repeat detection could not track.
+    pub repeat_untracked: u64,
 }
 
 /// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.

@@ -535,6 +535,12 @@ impl State {
                         })
                         .collect(),
                     tenant_time: b.tenant_time,
+                    quality: t
+                        .queue_names()
+                        .iter()
+                        .map(|(q, name)| (name.to_owned(), t.quality().totals.queue(q)))
+                        .collect(),
+                    repeat_untracked: t.quality().repeat.untracked(),
                 }
             })
             .collect()

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
     TS_LIMIT_MS,
@@ -53,6 +53,9 @@ pub struct TranslatorConfig {
     /// tells how (`AgentConnect`, `VarSet QUEUESTATUS`, `Hangup`) before it
     /// is settled as abandoned or dequeued, in event-time milliseconds.
     pub settle_ms: i64,
+    /// Hashes `QueueCallerJoin`'s `CallerIDNum` into `caller` (`events.md`,
+    /// "Caller key"); `None`: no `caller`.
+    pub caller_keys: Option<CallerKeys>,
 }
 
 impl Default for TranslatorConfig {
@@ -61,6 +64,7 @@ impl Default for TranslatorConfig {
             tenant: wallboard_events::event::DEFAULT_TENANT.to_owned(),
             agent_key: AgentKey::Interface,
             settle_ms: 2_000,
+            caller_keys: None,
         }
     }
 }
@@ -544,6 +548,10 @@ impl Translator {
             call: owned(call),
             queue: owned(queue),
             priority: None,
+            caller: self.cfg.caller_keys.as_ref().and_then(|k| {
+                let id = msg.get("CallerIDNum")?;
+                k.key(id).map(Cow::Owned)
+            }),
         });
         Ok(())
     }
@@ -1023,6 +1031,7 @@ impl Translator {
                 sub.push(EventBody::CallQueued {
                     call: owned(&key.0),
                     queue: owned(&key.1),
+                    caller: None,
                     priority: *priority,
                 });
             }

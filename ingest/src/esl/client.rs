@@ -77,6 +77,9 @@ pub struct ClientConfig {
     /// in tests). Resynchronisation events are timed by it, corrected by
     /// its difference from `FreeSWITCH`'s clock.
     pub clock: fn() -> TimestampMs,
+    /// Caller keys for `call_queued` (`events.md`, "Caller key"); `None`:
+    /// no `caller`.
+    pub caller_keys: Option<crate::adapter::CallerKeys>,
 }
 
 impl ClientConfig {
@@ -99,6 +102,7 @@ impl ClientConfig {
             resync: true,
             max_message: DEFAULT_MAX_MESSAGE,
             clock: system_clock,
+            caller_keys: None,
         }
     }
 
@@ -151,7 +155,7 @@ where
         ));
     }
     let mut runner = Runner {
-        translator: EslTranslator::new(&config.tenant),
+        translator: EslTranslator::new(&config.tenant).with_caller_keys(config.caller_keys.clone()),
         config,
         handler,
         stats: Stats::default(),

@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::protocol::EslEvent;
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, TS_LIMIT_MS,
 };
@@ -218,6 +218,8 @@ pub struct EslTranslator {
     /// The `Core-UUID` last seen, to name resynchronisation events.
     core: Option<String>,
     ignored: u64,
+    /// Hashes `CC-Member-CID-Number` into `caller` (none: no `caller`).
+    caller_keys: Option<CallerKeys>,
 }
 
 impl EslTranslator {
@@ -229,7 +231,16 @@ impl EslTranslator {
             agents: HashMap::new(),
             core: None,
             ignored: 0,
+            caller_keys: None,
         }
+    }
+
+    /// Fills `caller` from `member-queue-start`'s `CC-Member-CID-Number`
+    /// with `keys` (`events.md`, "Caller key"); `None`: no caller keys.
+    #[must_use]
+    pub fn with_caller_keys(mut self, keys: Option<CallerKeys>) -> Self {
+        self.caller_keys = keys;
+        self
     }
 
     /// Events that map to nothing (`members-count`, `bridge-agent-fail`,
@@ -279,7 +290,7 @@ impl EslTranslator {
         let mut emit = emitter(out, self.tenant.clone(), ts, format!("{core}:{seq}"));
         let agents = &mut self.agents;
         let mapped = match CcAction::parse(action) {
-            CcAction::QueueStart => queue_start(ev, &mut emit),
+            CcAction::QueueStart => queue_start(ev, self.caller_keys.as_ref(), &mut emit),
             CcAction::QueueEnd => member_queue_end(agents, ev, &mut emit),
             CcAction::Offering => agent_offering(agents, ev, &mut emit),
             CcAction::BridgeStart => bridge_start(agents, ev, &mut emit),
@@ -506,11 +517,13 @@ impl CcAction {
 /// Each returns whether the event mapped to anything.
 type Mapped = Result<bool, TranslateProblem>;
 
-fn queue_start(ev: &EslEvent, emit: &mut Emitter<'_>) -> Mapped {
+fn queue_start(ev: &EslEvent, keys: Option<&CallerKeys>, emit: &mut Emitter<'_>) -> Mapped {
+    let caller = keys.and_then(|k| k.key(ev.header("CC-Member-CID-Number")?));
     emit.push(EventBody::CallQueued {
         call: own(call_id(ev)?),
         queue: own(required_ident(ev, "CC-Queue")?),
         priority: None,
+        caller: caller.map(Cow::Owned),
     });
     Ok(true)
 }

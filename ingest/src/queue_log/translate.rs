@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS,
 };
@@ -168,6 +168,8 @@ pub struct QueueLogTranslator {
     state: TranslatorState,
     /// Lines of events that map to nothing (`RINGNOANSWER`, `DID`, …).
     pub ignored: u64,
+    /// Hashes `ENTERQUEUE`'s caller id into `caller` (none: no `caller`).
+    caller_keys: Option<CallerKeys>,
 }
 
 impl QueueLogTranslator {
@@ -179,7 +181,16 @@ impl QueueLogTranslator {
             source: source.to_owned(),
             state: TranslatorState::default(),
             ignored: 0,
+            caller_keys: None,
         }
+    }
+
+    /// Fills `caller` from `ENTERQUEUE`'s caller id (data2) with `keys`
+    /// (`events.md`, "Caller key"); `None`: no caller keys.
+    #[must_use]
+    pub fn with_caller_keys(mut self, keys: Option<CallerKeys>) -> Self {
+        self.caller_keys = keys;
+        self
     }
 
     /// Switches to another file (after a rotation or truncation); what is
@@ -228,6 +239,10 @@ impl QueueLogTranslator {
                 call: l.call_id(),
                 queue: l.q(),
                 priority: None,
+                caller: self.caller_keys.as_ref().and_then(|k| {
+                    let id = l.data.get(1)?;
+                    k.key(id).map(Cow::Owned)
+                }),
             }),
             QlEvent::Connect => connect(&l, members, &mut emit)?,
             QlEvent::Complete { transferred } => {

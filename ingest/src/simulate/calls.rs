@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use rand::Rng;
 use rand_distr::Exp1;
 use wallboard_events::event::{AgentState, BlockedReason, DequeueReason, EventBody, TimestampMs};
+use wallboard_events::{QualityEvaluation, SurveyResult};
 
 use super::agenda::Action;
 use super::agents::{Activity, Handling, Phase};
@@ -128,6 +129,7 @@ impl Simulator {
             call: owned(&call.id),
             queue: owned(&profile.name),
             priority: Some(profile.priority),
+            caller: self.kpi.as_mut().map(|k| Cow::Owned(k.caller_of(&call.id))),
         };
         self.waiting[queue].insert((self.now, no));
         self.emit(body);
@@ -142,6 +144,9 @@ impl Simulator {
         let Some(call) = self.calls.remove(&no) else {
             return;
         };
+        if let Some(k) = self.kpi.as_mut() {
+            k.forget(&call.id);
+        }
         self.waiting[call.queue].remove(&(call.queued_at, no));
         let wait_ms = self.reported_wait(call.queued_at);
         self.emit(EventBody::CallAbandoned {
@@ -201,7 +206,9 @@ impl Simulator {
     /// Ends the call's queue segment unanswered and lets the call go.
     fn leave_queue(&mut self, no: u64, reason: DequeueReason) {
         self.dequeue(no, reason);
-        self.calls.remove(&no);
+        if let (Some(call), Some(k)) = (self.calls.remove(&no), self.kpi.as_mut()) {
+            k.forget(&call.id);
+        }
     }
 
     /// Emits `call_dequeued` for the call's current segment.
@@ -400,6 +407,7 @@ impl Simulator {
         let Some(h) = self.agents[agent].handling.take() else {
             return;
         };
+        let (call_id, queue) = (h.call_id.clone(), h.queue);
         self.emit(EventBody::CallCompleted {
             call: Cow::Owned(h.call_id),
             queue: owned(&self.queues[h.queue].name),
@@ -409,6 +417,49 @@ impl Simulator {
             acw_ms: h.acw_ms,
             transferred: h.transferred,
         });
+        self.after_call_kpis(&call_id, queue, agent);
         self.release_agent(agent, true);
+    }
+
+    /// A survey and an evaluation of a call being completed, maybe (after
+    /// its `call_completed`: at the same time, the answer of an IVR survey
+    /// right after the call).
+    fn after_call_kpis(&mut self, call: &str, queue: usize, agent: usize) {
+        let Some(k) = self.kpi.as_mut() else {
+            return;
+        };
+        let after = k.completed(call, self.now);
+        let (c, q, a) = (
+            owned(call),
+            owned(&self.queues[queue].name),
+            owned(&self.agents[agent].id),
+        );
+        if let Some(score) = after.survey {
+            self.emit_after(
+                "s",
+                EventBody::SurveyResult(SurveyResult {
+                    call: c.clone(),
+                    agent: a.clone(),
+                    queue: q.clone(),
+                    score,
+                    scale_min: 1,
+                    scale_max: 5,
+                    comment: None,
+                }),
+            );
+        }
+        if let Some((score, fatal)) = after.evaluation {
+            self.emit_after(
+                "qa",
+                EventBody::QualityEvaluation(QualityEvaluation {
+                    call: c,
+                    agent: a,
+                    queue: q,
+                    evaluator: Cow::Borrowed("qa1"),
+                    score,
+                    fatal,
+                }),
+            );
+        }
     }
 }

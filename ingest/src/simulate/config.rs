@@ -19,6 +19,10 @@ pub struct SimConfig {
     pub hours: f64,
     /// Multiplier on arrival rates; 1 keeps agents about 80 % occupied.
     pub load: f64,
+    /// Callers, surveys and QA evaluations too (`caller` on `call_queued`,
+    /// `survey_result`, `quality_evaluation`); the other events are the
+    /// same with or without.
+    pub kpis: bool,
 }
 
 impl Default for SimConfig {
@@ -33,6 +37,7 @@ impl Default for SimConfig {
             start_ms: 1_795_422_600_000,
             hours: 8.0,
             load: 1.0,
+            kpis: false,
         }
     }
 }

@@ -36,6 +36,7 @@ mod agents;
 mod arrivals;
 mod calls;
 mod config;
+mod kpi;
 mod period;
 mod queues;
 mod sample;

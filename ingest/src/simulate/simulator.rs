@@ -44,6 +44,8 @@ pub struct Simulator {
     pub(super) next_event_no: u64,
     pub(super) next_call_no: u64,
     pub(super) next_token: u64,
+    /// Callers, surveys and evaluations (`SimConfig::kpis`).
+    pub(super) kpi: Option<super::kpi::KpiSim>,
 }
 
 impl Simulator {
@@ -82,6 +84,7 @@ impl Simulator {
             next_event_no: 0,
             next_call_no: 0,
             next_token: 0,
+            kpi: cfg.kpis.then(|| super::kpi::KpiSim::new(cfg.seed)),
         };
         if sim.period.end > sim.period.start {
             sim.publish_plans();
@@ -239,6 +242,19 @@ impl Simulator {
             state,
             reason: reason.map(Cow::Borrowed),
             call: call.map(Cow::Owned),
+        });
+    }
+
+    /// Emits `body` with the id of the last event plus `-suffix`, so the
+    /// other events' ids are the same with or without it.
+    pub(super) fn emit_after(&mut self, suffix: &str, body: EventBody<'static>) {
+        self.out.push_back(Event {
+            v: SCHEMA_VERSION,
+            id: Cow::Owned(format!("e{}-{suffix}", self.next_event_no)),
+            ts: self.now,
+            tenant: owned(&self.tenant),
+            source: Some(Cow::Borrowed(SOURCE)),
+            body,
         });
     }
 

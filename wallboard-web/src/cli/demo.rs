@@ -152,6 +152,7 @@ fn start_simulator(args: &DemoArgs, bus: Arc<Bus>) {
                 + i64::try_from(day).unwrap_or(i64::MAX / DAY_MS) * DAY_MS,
             hours: 8.0,
             load,
+            kpis: true,
         })
         .map(move |mut e| {
             e.id = format!("d{day}-{}", e.id).into();

@@ -24,12 +24,12 @@ const TQ: &[&str] = &["tenant", "queue"];
 /// Labels of a per-queue family by agent state.
 const TQ_STATE: &[&str] = &["tenant", "queue", "state"];
 
-struct Families {
+pub(super) struct Families {
     registry: Registry,
 }
 
 impl Families {
-    fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    pub(super) fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
         let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
         self.registry
             .register(Box::new(c.clone()))
@@ -52,6 +52,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
         registry: Registry::new(),
     };
     calls(&f, &totals);
+    super::metrics_quality::quality(&f, &totals);
     live(&f, &s);
     staffing(&f, &s);
     freshness(&f, &s);

@@ -10,6 +10,7 @@ pub mod error;
 mod ingest;
 mod messages;
 mod metrics;
+mod metrics_quality;
 mod push_cache;
 mod remote;
 mod time_param;
