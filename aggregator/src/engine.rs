@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use wallboard_events::{Event, EventBody, TimestampMs};
 
 use crate::config::Params;
+use crate::forecast::ForecastBook;
 use crate::messages::{ActiveMessage, MessageBoard};
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
 
@@ -72,15 +73,36 @@ impl Engine {
         }
     }
 
-    /// The engine's state as bytes, for a durable snapshot.
+    /// The engine's state as bytes, for a durable snapshot: the engine,
+    /// then (when any tenant holds forecasts) the tenants' forecasts, a
+    /// section older snapshots end without.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("engine state always serializes")
+        let mut bytes = postcard::to_stdvec(self).expect("engine state always serializes");
+        let mut books: Vec<(&str, &ForecastBook)> = self
+            .tenants
+            .iter()
+            .filter(|(_, t)| !t.forecasts().is_empty())
+            .map(|(name, t)| (&**name, t.forecasts()))
+            .collect();
+        if !books.is_empty() {
+            books.sort_unstable_by_key(|(name, _)| *name);
+            bytes.extend(postcard::to_stdvec(&books).expect("forecasts always serialize"));
+        }
+        bytes
     }
 
     /// An engine restored from [`Engine::to_bytes`], under `params`.
     pub fn from_bytes(bytes: &[u8], params: Params) -> Result<Self, SnapshotError> {
-        let mut engine: Engine = postcard::from_bytes(bytes)?;
+        let (mut engine, rest): (Engine, _) = postcard::take_from_bytes(bytes)?;
+        if !rest.is_empty() {
+            let books: Vec<(String, ForecastBook)> = postcard::from_bytes(rest)?;
+            for (name, book) in books {
+                if let Some(t) = engine.tenants.get_mut(name.as_str()) {
+                    t.restore_forecasts(book);
+                }
+            }
+        }
         engine.params = Arc::new(params);
         for t in engine.tenants.values_mut() {
             t.rebind(engine.params.clone())?;

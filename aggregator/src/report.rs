@@ -37,6 +37,11 @@ pub struct IntervalReport {
     /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
     /// (`metrics.md`, "Intraday attainment").
     pub attainment: BTreeMap<String, crate::attainment::Attainment>,
+    /// Per queue (`*`: the tenant), by name: the forecast totals over the
+    /// rows with a forecast (`metrics.md`, "Forecast vs actual"; absent
+    /// when none has).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub forecast: BTreeMap<String, crate::forecast_view::ForecastTotals>,
     /// Event-time ranges whose rows may miss events (absent when none:
     /// `metrics.md`, "The interval report").
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -188,6 +193,11 @@ pub struct QueueRow {
     /// "Blocked calls"), so reports without them keep their shape.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<Blocked>,
+    /// The plan of the row's (queue, interval) and the variance from it:
+    /// only on rows that have a forecast (`metrics.md`, "Forecast vs
+    /// actual"), so reports without forecasts keep their shape.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast_view::RowForecast>,
 }
 
 /// `blocked` and `blocked_by_reason` of a queue row.
@@ -313,6 +323,7 @@ impl QueueRow {
             adherent_ms: t.adherent_ms,
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
             blocked: Blocked::of(q),
+            forecast: None,
         }
     }
 
@@ -411,7 +422,17 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
     let mut queues = Vec::new();
     let mut agents = Vec::new();
     // Rows sort by queue (or agent) name within an interval.
-    let mut queue_order: Vec<(QueueId, &str)> = engine.queue_names().iter().collect();
+    let mut queue_order: Vec<(Option<QueueId>, &str)> = engine
+        .queue_names()
+        .iter()
+        .map(|(q, name)| (Some(q), name))
+        .collect();
+    // Queues known only from their forecasts get rows too.
+    queue_order.extend(
+        (engine.forecasts().queue_names())
+            .filter(|n| engine.queue_names().get(n).is_none())
+            .map(|n| (None, n)),
+    );
     queue_order.sort_by(|a, b| a.1.cmp(b.1));
     let mut agent_order: Vec<(AgentId, &str)> = engine.agent_names().iter().collect();
     agent_order.sort_by(|a, b| a.1.cmp(b.1));
@@ -421,7 +442,8 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
     for (start, b) in rows.filter(|(s, _)| range.contains(s.0)) {
         let at = row_interval(engine, *start);
         let total = tenant_sums(b);
-        if QueueRow::has_data(&total, &b.tenant_time) {
+        let planned = engine.forecasts().at(start.0).next().is_some();
+        if planned || QueueRow::has_data(&total, &b.tenant_time) {
             queues.push(QueueRow::new(
                 "*",
                 &at,
@@ -431,9 +453,12 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
             ));
         }
         for &(q, name) in &queue_order {
-            let sums = b.queues.get(q.index()).cloned().unwrap_or_default();
-            let time = b.queue_time.get(q.index()).copied().unwrap_or_default();
-            if QueueRow::has_data(&sums, &time) {
+            let sums = q.and_then(|q| b.queues.get(q.index()));
+            let sums = sums.cloned().unwrap_or_default();
+            let time = q.and_then(|q| b.queue_time.get(q.index()));
+            let time = time.copied().unwrap_or_default();
+            let planned = planned && engine.forecasts().get(name, start.0).is_some();
+            if planned || QueueRow::has_data(&sums, &time) {
                 queues.push(QueueRow::new(name, &at, &params.thresholds_s, &sums, &time));
             }
         }
@@ -443,6 +468,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
             }
         }
     }
+    crate::forecast_view::attach(&mut queues, engine.forecasts(), now);
     IntervalReport {
         schema: SCHEMA,
         tenant: engine.name().to_owned(),
@@ -452,6 +478,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         short_abandon_s: params.short_abandon_s,
         short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
         attainment: crate::attainment::of_report(&queues, &params.goals, now),
+        forecast: crate::forecast_view::header(&queues),
         incomplete: Vec::new(),
         queues,
         agents,

@@ -145,6 +145,7 @@ fn line(e: &Event<'_>) -> String {
         EventBody::Schedule { .. } => format!("{ts} schedule"),
         EventBody::Heartbeat { upstream } => format!("{ts} heartbeat {upstream}"),
         EventBody::FloorMessage(m) => format!("{ts} floor message {}", m.message),
+        EventBody::Forecast(f) => format!("{ts} forecast {}", f.queue),
     }
 }
 

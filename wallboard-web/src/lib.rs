@@ -4,6 +4,7 @@
 pub mod alerting;
 pub mod config;
 pub mod display;
+pub mod forecast_file;
 pub mod replay;
 pub mod report_format;
 pub mod shutdown;

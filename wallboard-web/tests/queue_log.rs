@@ -192,7 +192,8 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
             EventBody::CallBlocked { .. } => e.body.clone(),
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
-            | EventBody::FloorMessage(_) => continue,
+            | EventBody::FloorMessage(_)
+            | EventBody::Forecast(_) => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),

@@ -14,7 +14,9 @@ use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
-use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
+use wallboard_events::{
+    parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Forecast, Upstream,
+};
 
 use crate::snapshot::{self, SnapshotStore, Stored};
 use crate::{
@@ -38,6 +40,7 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
         .chain([&FUTURE, &aggregator::messages::MESSAGES_FULL])
+        .chain(aggregator::forecast::REJECTION_CODES)
         .map(|c| c.as_str())
 }
 
@@ -268,6 +271,7 @@ impl PartitionStatus {
             ("out_of_order_states".to_owned(), self.out_of_order_states),
             ("ignored_outcomes".to_owned(), self.ignored_outcomes),
             ("floor_messages".to_owned(), self.floor_messages),
+            ("forecasts".to_owned(), self.forecasts),
         ];
         c.extend(
             self.rejected_by_reason
@@ -287,6 +291,7 @@ impl PartitionStatus {
                 "out_of_order_states" => self.out_of_order_states = *v,
                 "ignored_outcomes" => self.ignored_outcomes = *v,
                 "floor_messages" => self.floor_messages = *v,
+                "forecasts" => self.forecasts = *v,
                 other => {
                     if let Some(reason) = other.strip_prefix("rejected:") {
                         self.rejected_by_reason.insert(reason.to_owned(), *v);
@@ -401,6 +406,7 @@ impl State {
         match &event.body {
             EventBody::Heartbeat { upstream } => return self.heartbeat(&event, *upstream),
             EventBody::FloorMessage(m) => return self.floor_message(r, &event, m),
+            EventBody::Forecast(f) => return self.forecast(r, &event, f),
             _ => {}
         }
         if let Some(max) = self.cfg.max_future_ms {
@@ -437,6 +443,7 @@ impl State {
             Applied::TimeRejected(why) => return self.reject(r, why.code(), &why.to_string()),
             Applied::Heartbeat => self.status.heartbeats += 1,
             Applied::FloorMessage(_) => self.status.floor_messages += 1,
+            Applied::Forecast(_) => self.status.forecasts += 1,
         }
         self.freshness
             .event(&event.tenant, event.source.as_deref(), self.wall_ms);
@@ -513,6 +520,23 @@ impl State {
             return self.reject(r, aggregator::messages::MESSAGES_FULL, &reason);
         }
         self.status.floor_messages += 1;
+    }
+
+    /// A forecast: only the tenant's forecast book hears of it
+    /// (`events.md`, "Forecasts"); one off the grid, too old or beyond the
+    /// cap is refused.
+    fn forecast(&mut self, r: &Record, event: &Event<'_>, f: &Forecast<'_>) {
+        let Applied::Forecast(outcome) = self.engine.apply(event) else {
+            return;
+        };
+        if let Some(code) = outcome.dead_letter() {
+            let reason = format!(
+                "tenant {:?}: forecast of queue {:?} for {} refused ({code}, docs/events.md \"Forecasts\")",
+                &*event.tenant, &*f.queue, f.start_ms
+            );
+            return self.reject(r, code, &reason);
+        }
+        self.status.forecasts += 1;
     }
 
     fn totals(&self) -> Vec<crate::TenantTotals> {

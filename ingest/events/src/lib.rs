@@ -11,7 +11,7 @@ pub mod parse;
 
 pub use dead_letter::DeadLetterCode;
 pub use event::{
-    AgentState, BlockedReason, DequeueReason, Event, EventBody, FloorMessage, Kind, MessageAction,
-    MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, FloorMessage, Forecast, Kind,
+    MessageAction, MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};

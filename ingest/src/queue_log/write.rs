@@ -107,7 +107,8 @@ impl QueueLogWriter {
             // queue_log has no line for any of these.
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
-            | EventBody::FloorMessage(_) => {}
+            | EventBody::FloorMessage(_)
+            | EventBody::Forecast(_) => {}
         }
     }
 

@@ -39,6 +39,10 @@ pub(super) struct ReplayArgs {
     /// Language of the column headers of `--output csv` and `table`.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// A forecast file (CSV or JSON, events.md "Forecast files") for the
+    /// reported tenant: rows gain the forecast fields.
+    #[arg(long, value_name = "FILE")]
+    pub forecast: Option<PathBuf>,
 }
 
 /// What `replay` prints on stdout.
@@ -90,7 +94,7 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
     }
     let input = io::Cursor::new(head).chain(input);
     let mut engine = Engine::new(params);
-    let summary = match args.format {
+    let mut summary = match args.format {
         Format::Jsonl => replay(input, &mut engine, args.tenant.as_deref(), args.until),
         Format::QueueLog => {
             replay_queue_log(input, &mut engine, args.tenant.as_deref(), args.until)
@@ -103,6 +107,10 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         .clone()
         .or_else(|| summary.tenants_seen.first().cloned())
         .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+    if let Some(path) = &args.forecast {
+        let events = read_forecast(path, &tenant, engine.params())?;
+        wallboard::replay::apply_forecasts(&mut summary, &mut engine, &events);
+    }
     let report = if let Some(t) = engine.tenant(&tenant) {
         let now = args.until.or(t.max_ts()).unwrap_or(0);
         interval_report(t, now, Range::default())
@@ -126,6 +134,24 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         print_history_notes(t.stats());
     }
     Ok(())
+}
+
+/// The events of forecast file `path` for `tenant` (`ts` 0: a forecast
+/// in the trace itself replaces the file's).
+fn read_forecast(
+    path: &std::path::Path,
+    tenant: &str,
+    params: &aggregator::Params,
+) -> Result<Vec<wallboard_events::Event<'static>>> {
+    use wallboard::forecast_file::{parse, to_events, FileFormat, Tenant};
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let format = FileFormat::of_path(path).unwrap_or_else(|| FileFormat::sniff(&bytes));
+    let grid = Tenant {
+        tz: params.tz,
+        interval_minutes: params.interval_minutes,
+    };
+    let forecasts = parse(&bytes, format, grid).with_context(|| format!("{}", path.display()))?;
+    Ok(to_events(tenant, forecasts, 0))
 }
 
 /// How much of the input is looked at to tell what it is.
@@ -204,6 +230,11 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
         (
             s.floor_messages,
             "floor messages read (counted in no metric)",
+        ),
+        (s.forecasts, "forecasts held (counted in no metric)"),
+        (
+            s.forecasts_superseded,
+            "forecasts older than the one held ignored",
         ),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),
