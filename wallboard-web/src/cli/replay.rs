@@ -108,7 +108,8 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         .or_else(|| summary.tenants_seen.first().cloned())
         .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
     if let Some(path) = &args.forecast {
-        let events = read_forecast(path, &tenant, engine.params())?;
+        // `ts` 0: a forecast in the trace itself replaces the file's.
+        let events = super::forecast::read(path, &tenant, engine.params(), 0)?;
         wallboard::replay::apply_forecasts(&mut summary, &mut engine, &events);
     }
     let report = if let Some(t) = engine.tenant(&tenant) {
@@ -134,24 +135,6 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         print_history_notes(t.stats());
     }
     Ok(())
-}
-
-/// The events of forecast file `path` for `tenant` (`ts` 0: a forecast
-/// in the trace itself replaces the file's).
-fn read_forecast(
-    path: &std::path::Path,
-    tenant: &str,
-    params: &aggregator::Params,
-) -> Result<Vec<wallboard_events::Event<'static>>> {
-    use wallboard::forecast_file::{parse, to_events, FileFormat, Tenant};
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let format = FileFormat::of_path(path).unwrap_or_else(|| FileFormat::sniff(&bytes));
-    let grid = Tenant {
-        tz: params.tz,
-        interval_minutes: params.interval_minutes,
-    };
-    let forecasts = parse(&bytes, format, grid).with_context(|| format!("{}", path.display()))?;
-    Ok(to_events(tenant, forecasts, 0))
 }
 
 /// How much of the input is looked at to tell what it is.
