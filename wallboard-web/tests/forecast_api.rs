@@ -70,6 +70,14 @@ impl Api {
         r.json().await.unwrap()
     }
 
+    async fn metrics(&self) -> String {
+        let url = self
+            .url
+            .replace("/api/v1/tenants/edge/forecast", "/metrics");
+        let r = self.http.get(url).bearer_auth("wall").send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
     /// Today's forecast once the view shows queue `q1`'s (10 s at most).
     async fn q1_when_shown(&self) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -105,6 +113,28 @@ async fn an_admin_posts_a_csv_plan_and_today_shows_it() {
     assert_eq!(q1["interval"]["forecast_calls"], 2.0);
     assert_eq!(q1["ahead"][0]["forecast_calls"], 5.0);
     assert_eq!(today["queues"]["*"]["today"]["day_forecast_calls"], 11.0);
+    let metrics = api.metrics().await;
+    let series = |name: &str, queue: &str| {
+        let head = format!("{name}{{queue=\"{queue}\",tenant=\"edge\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&head))
+            .map(|v| v.parse::<f64>().unwrap())
+    };
+    assert_eq!(
+        series("wallboard_forecast_calls", "q1"),
+        Some(2.0),
+        "{metrics}"
+    );
+    assert_eq!(series("wallboard_forecast_aht_seconds", "q1"), Some(120.0));
+    let variance = q1["today"]["volume_variance_pct"].as_f64();
+    assert_eq!(
+        series("wallboard_forecast_volume_variance_percent", "q1"),
+        variance
+    );
+    assert!(variance.is_some());
+    // `q2` has no forecast: no series.
+    assert_eq!(series("wallboard_forecast_calls", "q2"), None);
 }
 
 #[tokio::test]

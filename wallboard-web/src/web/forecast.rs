@@ -149,3 +149,43 @@ fn check_tenant(tenant: &str) -> Result<(), ApiError> {
         None => Ok(()),
     }
 }
+
+/// Forecast vs actual on `/metrics` (`metrics.md`, "Forecast vs actual"):
+/// the current interval's plan, and today's volume variance; a series is
+/// absent while its value is.
+pub(super) fn metrics(f: &super::metrics::Families, s: &AppState) {
+    use super::metrics::TQ;
+    let calls = f.gauge(
+        "wallboard_forecast_calls",
+        "calls forecast for the current interval",
+        TQ,
+    );
+    let aht = f.gauge(
+        "wallboard_forecast_aht_seconds",
+        "AHT forecast for the current interval, seconds",
+        TQ,
+    );
+    let variance = f.gauge(
+        "wallboard_forecast_volume_variance_percent",
+        "today's offered calls against the calls planned up to now, percent",
+        TQ,
+    );
+    for tenant in s.hub.tenants() {
+        let Some(snap) = s.hub.live(&tenant) else {
+            continue;
+        };
+        for q in &snap.queues {
+            let Some(fc) = &q.forecast else { continue };
+            let l = [tenant.as_str(), q.queue.as_str()];
+            if let Some(i) = &fc.interval {
+                calls.with_label_values(&l).set(i.forecast_calls);
+                if let Some(h) = i.forecast_aht_s {
+                    aht.with_label_values(&l).set(h);
+                }
+            }
+            if let Some(v) = fc.today.volume_variance_pct {
+                variance.with_label_values(&l).set(v);
+            }
+        }
+    }
+}

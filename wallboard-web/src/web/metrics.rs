@@ -19,9 +19,9 @@ use wallboard_pipeline::TenantTotals;
 use super::AppState;
 
 /// Label names of the per-queue series.
-const TQ: &[&str] = &["tenant", "queue"];
+pub(super) const TQ: &[&str] = &["tenant", "queue"];
 
-struct Families {
+pub(super) struct Families {
     registry: Registry,
 }
 
@@ -34,7 +34,7 @@ impl Families {
         c
     }
 
-    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    pub(super) fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
         let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
         self.registry
             .register(Box::new(g.clone()))
@@ -51,6 +51,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     calls(&f, &totals);
     live(&f, &s);
     staffing(&f, &s);
+    super::forecast::metrics(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
