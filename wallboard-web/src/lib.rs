@@ -8,4 +8,5 @@ pub mod forecast_file;
 pub mod replay;
 pub mod report_format;
 pub mod shutdown;
+pub mod sim_forecast;
 pub mod web;

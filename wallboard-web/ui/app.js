@@ -314,6 +314,7 @@
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
     small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));
     small.append(...staffingMetrics(q));
+    small.append(...planMetric(q));
     inner.append(small);
     const states = el("div", "states");
     for (const s of ["available", "ringing", "on_call", "acw", "not_ready"]) {
@@ -345,6 +346,20 @@
     met.dataset.intervals = String(at.intervals);
     met.title = t("attained_title", { v: at.variant.toUpperCase(), s: at.threshold_s, p: pct(at.target) });
     return [staff, met];
+  }
+
+  /** "Calls vs plan +12 %": today's offered calls against the calls planned
+   * up to now, amber beyond ±10 % (docs/metrics.md "Forecast vs actual");
+   * nothing without a forecast. */
+  function planMetric(q) {
+    const v = q.forecast ? q.forecast.today.volume_variance_pct : null;
+    if (v === null || v === undefined) return [];
+    const n = Math.round(v);
+    const text = `${n > 0 ? "+" : n < 0 ? "−" : "±"}${Math.abs(n)} %`;
+    const m = metric("plan", t("vs_plan"), text, v, Math.abs(v) > 10 ? "warn" : "none");
+    m.dataset.variance = String(v);
+    m.title = t("vs_plan_title", { f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls) });
+    return [m];
   }
 
   /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
@@ -664,6 +679,9 @@
     const tg = target(chosen.queue);
     document.getElementById("chart-title").textContent = queueLabel(chosen.queue, tg);
     const points = (chosen.intraday || []).map((p) => ({ ...p, value: slOf(p, tg).value }));
+    // The plan of the rest of the day (docs/metrics.md "Forecast vs actual").
+    const ahead = chosen.forecast && chosen.forecast.ahead ? chosen.forecast.ahead : [];
+    for (const a of ahead) points.push({ start_ms: a.start_ms, value: null, offered: null, abandoned: null, forecast_calls: a.forecast_calls });
     window.WBChart.draw(document.getElementById("chart"), points, tg, {
       t, pct, hm, tz: snap.tz, lang: state.lang, theme: state.theme,
       variant: slOf(chosen.interval, tg).variant, thr: slOf(chosen.interval, tg).thr,

@@ -114,3 +114,13 @@ Object.assign(window.I18N["zh-CN"], {
   incomplete_until: "数据不完整：{t} 之前的时段可能缺少事件（日志中的记录已丢失）",
   incomplete_open: "数据不完整：日志中的事件已丢失，数字可能偏少",
 });
+
+// Forecast vs actual (docs/metrics.md, "Forecast vs actual").
+Object.assign(window.I18N.en, {
+  vs_plan: "Calls vs plan", vs_plan_title: "Today's offered calls against the {f} planned up to now (amber beyond \u00b110 %); day reforecast: {r}",
+  forecast_calls: "forecast",
+});
+Object.assign(window.I18N["zh-CN"], {
+  vs_plan: "话务量对计划", vs_plan_title: "今日来电量与截至目前计划的 {f} 通相比（超出 \u00b110 % 标黄）；全天重新预测：{r} 通",
+  forecast_calls: "预测",
+});

@@ -102,6 +102,9 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
                 .await?
                 .map_err(anyhow::Error::msg)?;
         } else {
+            if args.forecast.is_none() {
+                send_sim_forecast(&args, &w_params, &bus)?;
+            }
             start_simulator(&args, bus.clone());
             start_heartbeats(Duration::from_secs(args.heartbeat_s), bus.clone());
         }
@@ -134,6 +137,38 @@ fn start_heartbeats(every: Duration, bus: Arc<Bus>) {
             std::thread::sleep(every);
         })
         .expect("spawn heartbeat thread");
+}
+
+/// The simulator's forecast of its first day (`sim_forecast`), sent
+/// before its events so the board compares the day with a plan.
+fn send_sim_forecast(args: &DemoArgs, params: &aggregator::Params, bus: &Bus) -> Result<()> {
+    use wallboard::sim_forecast::{plan, Goal};
+    let now = unix_ms();
+    let start = now - 3 * 3_600_000;
+    let sim = Simulator::new(SimConfig {
+        seed: args.seed,
+        tenant: "acme".into(),
+        agents: args.agents,
+        queues: args.queues,
+        start_ms: start,
+        hours: 8.0,
+        load: args.load,
+    });
+    let clock = aggregator::time::IntervalClock::new(params.tz, params.interval_minutes);
+    let goal = Goal {
+        threshold_s: params.thresholds_s.first().copied().unwrap_or(20),
+        target: 0.8,
+    };
+    let forecasts = plan(
+        &sim,
+        &clock,
+        (start, start + 8 * 3_600_000),
+        goal,
+        args.seed,
+    );
+    let events = wallboard::forecast_file::to_events("acme", forecasts, now);
+    bus.send(super::forecast::payloads(&events))
+        .map_err(anyhow::Error::msg)
 }
 
 /// Runs the simulator: its day started three hours ago, so that history is
