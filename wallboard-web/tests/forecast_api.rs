@@ -167,8 +167,10 @@ async fn a_bad_row_is_a_422_naming_row_and_field_and_sends_nothing() {
         let got = problem["detail"].as_str().unwrap();
         assert!(got.starts_with(detail), "{got}");
     }
-    let (status, problem) = api.post("boss", "text/plain", CSV).await;
-    assert_eq!(status, 415, "{problem}");
+    for ct in ["text/plain", ""] {
+        let (status, problem) = api.post("boss", ct, CSV).await;
+        assert_eq!(status, 415, "{ct:?}: {problem}");
+    }
     let (status, problem) = api
         .post("boss", "text/csv", "queue,start,calls,aht_s\n")
         .await;

@@ -93,7 +93,7 @@ async fn create(
         Duration::from_secs(limits.body_timeout_s),
     )
     .await?;
-    let format = format_of(&headers, &body)?;
+    let format = format_of(&headers)?;
     let params = s
         .config
         .params()
@@ -125,15 +125,16 @@ async fn create(
         .into_response())
 }
 
-/// CSV or JSON from `Content-Type`; without one, from the body.
-fn format_of(headers: &HeaderMap, body: &[u8]) -> Result<FileFormat, ApiError> {
+/// CSV or JSON from `Content-Type`, which is required: neither type can be
+/// sent cross-site without a CORS preflight (the CSRF rule of README's
+/// "Cross-site requests"), while a body without one can.
+fn format_of(headers: &HeaderMap) -> Result<FileFormat, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let essence = ct.split(';').next().unwrap_or_default().trim();
     match essence.to_ascii_lowercase().as_str() {
-        "" => Ok(FileFormat::sniff(body)),
         "text/csv" => Ok(FileFormat::Csv),
         "application/json" => Ok(FileFormat::Json),
         _ => Err(ApiError::UnsupportedForecastType(ct.to_owned())),
