@@ -51,10 +51,13 @@ pub(super) struct DemoArgs {
     /// Metric settings for the trace (as for `replay`).
     #[command(flatten)]
     pub metrics: super::MetricFlags,
-    /// A forecast file (CSV or JSON, events.md "Forecast files") for tenant
-    /// `acme`, sent through the bus at start.
+    /// A forecast file (CSV or JSON, events.md "Forecast files") sent
+    /// through the bus at start, for `--forecast-tenant`.
     #[arg(long, value_name = "FILE")]
     pub forecast: Option<std::path::PathBuf>,
+    /// The tenant `--forecast` is for (the simulator's is `acme`).
+    #[arg(long, value_name = "T", default_value = "acme")]
+    pub forecast_tenant: String,
 }
 
 pub(super) fn run(args: DemoArgs) -> Result<()> {
@@ -85,7 +88,8 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
         );
         let bus = Bus::new(w.handle.inbox.clone());
         if let Some(path) = &args.forecast {
-            let events = super::forecast::read(path, "acme", &w_params, unix_ms())?;
+            let tenant = &args.forecast_tenant;
+            let events = super::forecast::read(path, tenant, &w_params, unix_ms())?;
             bus.send(super::forecast::payloads(&events))
                 .map_err(anyhow::Error::msg)?;
         }
