@@ -312,9 +312,9 @@
     small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));
+    const offered = blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q);
+    small.append(planOnOffered(offered, q));
     small.append(...staffingMetrics(q));
-    small.append(...planMetric(q));
     inner.append(small);
     const states = el("div", "states");
     for (const s of ["available", "ringing", "on_call", "acw", "not_ready"]) {
@@ -348,18 +348,23 @@
     return [staff, met];
   }
 
-  /** "Calls vs plan +12 %": today's offered calls against the calls planned
-   * up to now, amber beyond ±10 % (docs/metrics.md "Forecast vs actual");
-   * nothing without a forecast. */
-  function planMetric(q) {
+  /** "Offered · plan +12 %": today's offered calls against the calls
+   * planned up to now, amber beyond ±10 % (docs/metrics.md "Forecast vs
+   * actual"), on the Offered label like blocked calls, so a crowded TV tile
+   * gains no row (a label truncates); nothing without a forecast. */
+  function planOnOffered(m, q) {
     const v = q.forecast ? q.forecast.today.volume_variance_pct : null;
-    if (v === null || v === undefined) return [];
+    if (v === null || v === undefined) return m;
     const n = Math.round(v);
-    const text = `${n > 0 ? "+" : n < 0 ? "−" : "±"}${Math.abs(n)} %`;
-    const m = metric("plan", t("vs_plan"), text, v, Math.abs(v) > 10 ? "warn" : "none");
-    m.dataset.variance = String(v);
-    m.title = t("vs_plan_title", { f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls) });
-    return [m];
+    const text = `${n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1"}${Math.abs(n)} %`;
+    const span = el("span", "plan " + (Math.abs(v) > 10 ? "warn" : "none"), text);
+    span.dataset.variance = String(v);
+    const label = m.firstChild;
+    label.append(` · ${t("plan_n")} `, span);
+    label.title = [label.title, t("vs_plan_title", {
+      v: text, f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls),
+    })].filter(Boolean).join("\n");
+    return m;
   }
 
   /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
