@@ -75,7 +75,9 @@ window.WBChart = (function () {
       tr.dataset.abandoned = String(p.abandoned);
       const fc = p.forecast_calls === undefined || p.forecast_calls === null ? null : p.forecast_calls;
       tr.dataset.forecast = fc === null ? "null" : String(fc);
-      for (const text of [o.hm(p.start_ms), o.pct(p.value), p.offered ?? "", p.abandoned ?? "", fc === null ? "" : `${o.t("forecast_calls")} ${fc}`]) {
+      // The plan in an attribute only: another cell would widen the table
+      // past a phone's width.
+      for (const text of [o.hm(p.start_ms), o.pct(p.value), p.offered ?? "", p.abandoned ?? ""]) {
         const td = document.createElement("td");
         td.textContent = String(text);
         tr.append(td);
