@@ -287,6 +287,8 @@ pub fn variance_pct(actual: f64, planned: f64) -> Option<f64> {
 }
 
 #[cfg(test)]
+// Exact: the numbers compared are small binary fractions.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
     use std::borrow::Cow;

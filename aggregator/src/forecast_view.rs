@@ -3,6 +3,7 @@
 //! current interval and day so far. Derived from rows already built and the
 //! tenant's [`ForecastBook`].
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -221,18 +222,20 @@ pub fn live(
     let mut current = None;
     for (start, plan) in &plans {
         day += plan.calls;
-        if *start < at.interval_start {
-            to_date += plan.calls;
-        } else if *start == at.interval_start {
-            to_date += plan.calls * e;
-            rest += plan.calls * (1.0 - e);
-            current = Some(RowForecast::of(interval, plan, plan.calls * e, at.now));
-        } else {
-            rest += plan.calls;
-            ahead.push(PlanPoint {
-                start_ms: *start,
-                forecast_calls: plan.calls,
-            });
+        match start.cmp(&at.interval_start) {
+            Ordering::Less => to_date += plan.calls,
+            Ordering::Equal => {
+                to_date += plan.calls * e;
+                rest += plan.calls * (1.0 - e);
+                current = Some(RowForecast::of(interval, plan, plan.calls * e, at.now));
+            }
+            Ordering::Greater => {
+                rest += plan.calls;
+                ahead.push(PlanPoint {
+                    start_ms: *start,
+                    forecast_calls: plan.calls,
+                });
+            }
         }
     }
     let offered = count(today.offered);

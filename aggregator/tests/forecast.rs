@@ -2,6 +2,9 @@
 //! "Forecast vs actual"): they change no other number, survive a snapshot,
 //! and the live view compares the day so far with the plan.
 
+// Exact: the numbers compared are small binary fractions.
+#![allow(clippy::float_cmp)]
+
 use std::borrow::Cow;
 
 use proptest::prelude::*;

@@ -251,17 +251,19 @@ fn check(f: &Forecast<'_>) -> Result<(), (&'static str, String)> {
     }
 }
 
+/// The local times `start` may be written as (no offset: the tenant's zone).
+const LOCAL: [&str; 4] = [
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+];
+
 /// `start` as Unix ms: RFC 3339 with an offset, or a local time in `tz`.
 fn local_start(text: &str, tz: Tz) -> Result<TimestampMs, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.timestamp_millis());
     }
-    const LOCAL: [&str; 4] = [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ];
     let naive = LOCAL
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
@@ -307,6 +309,8 @@ pub fn to_events(
 }
 
 #[cfg(test)]
+// Exact: the numbers compared are small binary fractions.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

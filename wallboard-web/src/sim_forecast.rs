@@ -6,6 +6,7 @@
 //! the default goal (80 % within the first SL threshold).
 
 use std::borrow::Cow;
+use std::fmt::Write;
 
 use aggregator::staffing::Demand;
 use aggregator::time::IntervalClock;
@@ -86,8 +87,9 @@ pub fn to_csv(forecasts: &[Forecast<'_>], clock: &IntervalClock) -> String {
     let mut s = String::from("queue,start,interval_minutes,calls,aht_s,required_agents,version\n");
     for f in forecasts {
         let agents = f.required_agents.map(|a| a.to_string()).unwrap_or_default();
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{}",
             f.queue,
             clock.local_rfc3339(f.start_ms),
             f.interval_minutes,
@@ -95,12 +97,14 @@ pub fn to_csv(forecasts: &[Forecast<'_>], clock: &IntervalClock) -> String {
             f.aht_s,
             agents,
             f.version.as_deref().unwrap_or_default()
-        ));
+        );
     }
     s
 }
 
 #[cfg(test)]
+// Exact: the numbers compared are small binary fractions.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
     use crate::forecast_file::{parse, FileFormat, Tenant};

@@ -56,11 +56,11 @@ fn a_forecast_changes_no_other_number() {
     std::fs::create_dir_all(&dir).unwrap();
     let plain = dir.join("plain.jsonl");
     let trace = std::fs::read_to_string(golden("extra/forecast.jsonl")).unwrap();
-    let events: String = trace
-        .lines()
-        .filter(|l| !l.contains(r#""kind":"forecast""#))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let mut events = String::new();
+    for l in trace.lines().filter(|l| !l.contains(r#""kind":"forecast""#)) {
+        events.push_str(l);
+        events.push('\n');
+    }
     std::fs::write(&plain, events).unwrap();
     let out = replay(&plain, &ARGS);
     let unplanned: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -321,6 +321,14 @@ impl Forecast<'_> {
     }
 }
 
+/// Copies of `segments` that borrow nothing.
+fn owned_segments(segments: Vec<ScheduleSegment<'_>>) -> Vec<ScheduleSegment<'static>> {
+    segments
+        .into_iter()
+        .map(ScheduleSegment::into_owned)
+        .collect()
+}
+
 /// A copy of `s` that borrows nothing.
 fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
     Cow::Owned(s.into_owned())
@@ -445,10 +453,7 @@ impl EventBody<'_> {
                 agent: o(agent),
                 from_ms,
                 to_ms,
-                segments: segments
-                    .into_iter()
-                    .map(ScheduleSegment::into_owned)
-                    .collect(),
+                segments: owned_segments(segments),
             },
             EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
             EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),

@@ -1316,6 +1316,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // Exact: small binary fractions.
     fn forecasts_parse_round_trip_and_name_what_is_wrong() {
         let line = r#"{"v":1,"id":"f1","ts":5,"tenant":"acme","kind":"forecast","queue":"sales","start_ms":1800000,"interval_minutes":30,"calls":42.5,"aht_s":240,"scheduled_agents":9,"version":"v2"}"#;
         let e = parse_event_str(line).unwrap();

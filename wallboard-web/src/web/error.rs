@@ -141,14 +141,15 @@ impl ApiError {
             }
             UnknownAsset(_) | UnknownMessage(_) => StatusCode::NOT_FOUND,
             InvalidField { .. } | InvalidForecast { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            UnsupportedForecastType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             MessagesFull { .. } => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Forbidden(_) => StatusCode::FORBIDDEN,
             PayloadTooLarge { .. } | TooManyEvents { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType(_) | UnsupportedForecastType(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -178,14 +179,13 @@ impl ApiError {
             Forbidden(_) => "forbidden",
             PayloadTooLarge { .. } => "payload-too-large",
             TooManyEvents { .. } => "too-many-events",
-            UnsupportedMediaType(_) => "unsupported-media-type",
+            UnsupportedMediaType(_) | UnsupportedForecastType(_) => "unsupported-media-type",
             BodyTimeout(_) => "body-timeout",
             Unavailable(_) => "unavailable",
             InvalidField { .. } => "invalid-field",
             MessagesFull { .. } => "messages-full",
             UnknownMessage(_) => "unknown-message",
             InvalidForecast { .. } => "invalid-forecast",
-            UnsupportedForecastType(_) => "unsupported-media-type",
         }
     }
 
