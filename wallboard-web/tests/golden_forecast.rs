@@ -57,7 +57,10 @@ fn a_forecast_changes_no_other_number() {
     let plain = dir.join("plain.jsonl");
     let trace = std::fs::read_to_string(golden("extra/forecast.jsonl")).unwrap();
     let mut events = String::new();
-    for l in trace.lines().filter(|l| !l.contains(r#""kind":"forecast""#)) {
+    for l in trace
+        .lines()
+        .filter(|l| !l.contains(r#""kind":"forecast""#))
+    {
         events.push_str(l);
         events.push('\n');
     }

@@ -762,6 +762,42 @@ mod tests {
         assert_eq!(status.last_event_ts, Some(now - 1000));
     }
 
+    fn forecast(offset: i64, ts: i64, start_ms: i64) -> Record {
+        Record {
+            offset,
+            payload: format!(
+                r#"{{"v":1,"id":"f{offset}","ts":{ts},"kind":"forecast","queue":"q","start_ms":{start_ms},"interval_minutes":30,"calls":3,"aht_s":100}}"#
+            )
+            .into_bytes(),
+        }
+    }
+
+    #[test]
+    fn forecasts_are_held_and_one_off_the_grid_is_dead_lettered() {
+        let now = unix_ms();
+        let grid = now - now.rem_euclid(1_800_000);
+        let dead = Arc::new(Mutex::new(Vec::new()));
+        // Published a week ago: a plan is not checked against the lateness.
+        let week = 7 * 86_400_000;
+        let records = vec![
+            queued(0, now - 1000),
+            forecast(1, now - week, grid),
+            forecast(2, now, grid + 60_000),
+        ];
+        let status = run(records, Recorded(dead.clone()));
+        assert_eq!(
+            *dead.lock().unwrap(),
+            vec![(2, "forecast_misaligned".to_owned())]
+        );
+        assert_eq!((status.applied, status.forecasts, status.late), (1, 1, 0));
+        assert_eq!(
+            status.rejected_by_reason.get("forecast_misaligned"),
+            Some(&1)
+        );
+        // It moved no time: the newest event is the call's.
+        assert_eq!(status.last_event_ts, Some(now - 1000));
+    }
+
     #[test]
     fn a_snapshot_with_one_flipped_bit_is_refused_and_the_partition_rebuilt() {
         let dir = std::env::temp_dir().join(format!("wb-writer-bit-{}", std::process::id()));
