@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use wallboard_events::{Event, EventBody, TimestampMs};
 
 use crate::config::Params;
+use crate::forecast::ForecastBook;
 use crate::messages::{ActiveMessage, MessageBoard};
 use crate::quality::QualityState;
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
@@ -103,16 +104,30 @@ impl Engine {
 
     /// The engine's state as bytes, for a durable snapshot: the engine,
     /// then (when some tenant has any) the CSAT, QA and repeat-contact
-    /// state ([`QualityExtension`]). Bytes of a version without the
-    /// extension are the engine alone, and still load.
+    /// state ([`QualityExtension`]), then (when any tenant holds forecasts)
+    /// the tenants' forecasts. A snapshot with forecasts carries the quality
+    /// section too, empty if need be, so each section is found by its
+    /// place. Bytes of a version without these sections are the engine
+    /// alone, and still load.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         let bytes = postcard::to_stdvec(self).expect("engine state always serializes");
         let ext = QualityExtension::of(self);
-        if ext.tenants.is_empty() {
+        let mut books: Vec<(&str, &ForecastBook)> = self
+            .tenants
+            .iter()
+            .filter(|(_, t)| !t.forecasts().is_empty())
+            .map(|(name, t)| (&**name, t.forecasts()))
+            .collect();
+        if ext.tenants.is_empty() && books.is_empty() {
             return bytes;
         }
-        postcard::to_extend(&ext, bytes).expect("quality state always serializes")
+        let mut bytes = postcard::to_extend(&ext, bytes).expect("quality state always serializes");
+        if !books.is_empty() {
+            books.sort_unstable_by_key(|(name, _)| *name);
+            bytes = postcard::to_extend(&books, bytes).expect("forecasts always serialize");
+        }
+        bytes
     }
 
     /// An engine restored from [`Engine::to_bytes`], under `params`: each
@@ -123,10 +138,18 @@ impl Engine {
     ) -> Result<Self, SnapshotError> {
         let (mut engine, rest): (Engine, &[u8]) = postcard::take_from_bytes(bytes)?;
         if !rest.is_empty() {
-            let ext: QualityExtensionOwned = postcard::from_bytes(rest)?;
+            let (ext, rest): (QualityExtensionOwned, &[u8]) = postcard::take_from_bytes(rest)?;
             for (name, q) in ext.tenants {
                 if let Some(t) = engine.tenants.get_mut(&*name) {
                     t.restore_quality(q);
+                }
+            }
+            if !rest.is_empty() {
+                let books: Vec<(String, ForecastBook)> = postcard::from_bytes(rest)?;
+                for (name, book) in books {
+                    if let Some(t) = engine.tenants.get_mut(name.as_str()) {
+                        t.restore_forecasts(book);
+                    }
                 }
             }
         }

@@ -11,6 +11,8 @@ pub mod config;
 pub mod dedup;
 pub mod engine;
 pub mod erlang_a;
+pub mod forecast;
+pub mod forecast_view;
 pub mod freshness;
 pub mod goals;
 pub mod intern;

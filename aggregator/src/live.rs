@@ -123,6 +123,10 @@ pub struct QueueLive {
     /// "Real-time values"); absent without eligible calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fcr_known: Option<crate::quality_report::RepeatFields>,
+    /// The plan against today so far (`metrics.md`, "Forecast vs
+    /// actual"); absent when the queue has no forecast today.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast_view::LiveForecast>,
 }
 
 /// One interval of the intraday strip.
@@ -136,6 +140,10 @@ pub struct IntradayPoint {
     pub abandoned: u64,
     /// The four service-level variants, keyed by threshold in seconds.
     pub sl: BTreeMap<String, SlVariants>,
+    /// The interval's forecast calls, when it has a forecast (`metrics.md`,
+    /// "Forecast vs actual").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast_calls: Option<f64>,
 }
 
 impl IntradayPoint {
@@ -145,6 +153,7 @@ impl IntradayPoint {
             offered: q.offered(),
             abandoned: q.abandoned,
             sl: sl_by_threshold(thresholds, q),
+            forecast_calls: None,
         }
     }
 }
@@ -382,7 +391,13 @@ fn queue_live(
         Whose::Tenant
     };
     today.kpi = crate::quality_report::live_today(engine, whose, at.day_start, at.now);
-    let intraday = std::mem::take(&mut day.intraday[i]);
+    let mut intraday = std::mem::take(&mut day.intraday[i]);
+    let book = engine.forecasts();
+    if !book.is_empty() {
+        for p in &mut intraday {
+            p.forecast_calls = book.plan(scope.as_str(), p.start_ms).map(|plan| plan.calls);
+        }
+    }
     let goal = params.goals.of(scope.as_str());
     let staffing = QueueStaffing::derive(&StaffingInputs {
         goal,
@@ -396,19 +411,34 @@ fn queue_live(
         sl: &p.sl,
     });
     let attainment = Attainment::of(goal, closed, at.now, &today.sl);
+    let interval = row(at.interval.0, at.interval_end, &day.current[i]);
+    let forecast = crate::forecast_view::live(
+        book,
+        scope.as_str(),
+        &crate::forecast_view::LiveMoment {
+            now: at.now,
+            interval_start: at.interval.0,
+            interval_end: at.interval_end,
+            day_start: at.day_start,
+            day_end: clock.day_of(at.day_start + 30 * 3_600_000),
+        },
+        &interval,
+        &today,
+    );
     QueueLive {
         queue: scope.clone(),
         waiting: parts.waiting,
         // An oldest call queued after now (a clock skew) waits 0 ms.
         oldest_wait_ms: parts.oldest.map(|t| u64::try_from(at.now - t).unwrap_or(0)),
         agents: parts.agents,
-        interval: row(at.interval.0, at.interval_end, &day.current[i]),
+        interval,
         rolling,
         today,
         intraday,
         staffing,
         attainment,
         fcr_known: crate::quality_report::fcr_known(engine, whose, at.now),
+        forecast,
     }
 }
 

@@ -39,6 +39,11 @@ pub struct IntervalReport {
     /// Per queue (`*`: the tenant), by name: rows that met the queue's goal
     /// (`metrics.md`, "Intraday attainment").
     pub attainment: BTreeMap<String, crate::attainment::Attainment>,
+    /// Per queue (`*`: the tenant), by name: the forecast totals over the
+    /// rows with a forecast (`metrics.md`, "Forecast vs actual"; absent
+    /// when none has).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub forecast: BTreeMap<String, crate::forecast_view::ForecastTotals>,
     /// Event-time ranges whose rows may miss events (absent when none:
     /// `metrics.md`, "The interval report").
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -194,6 +199,11 @@ pub struct QueueRow {
     /// (`metrics.md`, "Repeat contacts and FCR", "CSAT and QA").
     #[serde(flatten)]
     pub kpi: KpiFields,
+    /// The plan of the row's (queue, interval) and the variance from it:
+    /// only on rows that have a forecast (`metrics.md`, "Forecast vs
+    /// actual"), so reports without forecasts keep their shape.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast_view::RowForecast>,
 }
 
 /// `blocked` and `blocked_by_reason` of a queue row.
@@ -323,6 +333,7 @@ impl QueueRow {
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
             blocked: Blocked::of(q),
             kpi: KpiFields::default(),
+            forecast: None,
         }
     }
 
@@ -412,6 +423,23 @@ impl Range {
     }
 }
 
+/// The queues of `engine` by name, with those known only from their
+/// forecasts (no id), which get rows too.
+fn queue_order(engine: &TenantEngine) -> Vec<(Option<QueueId>, &str)> {
+    let mut order: Vec<(Option<QueueId>, &str)> = engine
+        .queue_names()
+        .iter()
+        .map(|(q, name)| (Some(q), name))
+        .collect();
+    order.extend(
+        (engine.forecasts().queue_names())
+            .filter(|n| engine.queue_names().get(n).is_none())
+            .map(|n| (None, n)),
+    );
+    order.sort_by(|a, b| a.1.cmp(b.1));
+    order
+}
+
 /// The report of `engine` as it stands at `now`.
 #[must_use]
 pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) -> IntervalReport {
@@ -422,8 +450,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
     let mut queues = Vec::new();
     let mut agents = Vec::new();
     // Rows sort by queue (or agent) name within an interval.
-    let mut queue_order: Vec<(QueueId, &str)> = engine.queue_names().iter().collect();
-    queue_order.sort_by(|a, b| a.1.cmp(b.1));
+    let queue_order = queue_order(engine);
     let mut agent_order: Vec<(AgentId, &str)> = engine.agent_names().iter().collect();
     agent_order.sort_by(|a, b| a.1.cmp(b.1));
     // Never a row for an interval outside the history kept.
@@ -436,7 +463,8 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         let kpi = engine.quality().buckets.get(start).unwrap_or(&no_kpi);
         let total = tenant_sums(b);
         let (total_kpi, total_pending) = (kpi.tenant(), pending.tenant(*start));
-        if QueueRow::has_data(&total, &b.tenant_time) || !total_kpi.is_empty() {
+        let planned = engine.forecasts().at(start.0).next().is_some();
+        if planned || QueueRow::has_data(&total, &b.tenant_time) || !total_kpi.is_empty() {
             let mut row = QueueRow::new(
                 &QueueScope::All,
                 &at,
@@ -448,10 +476,14 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
             queues.push(row);
         }
         for &(q, name) in &queue_order {
-            let sums = b.queues.get(q.index()).cloned().unwrap_or_default();
-            let time = b.queue_time.get(q.index()).copied().unwrap_or_default();
-            let q_kpi = kpi.queue(q);
-            if QueueRow::has_data(&sums, &time) || !q_kpi.is_empty() {
+            let sums = q.and_then(|q| b.queues.get(q.index()));
+            let sums = sums.cloned().unwrap_or_default();
+            let time = q.and_then(|q| b.queue_time.get(q.index()));
+            let time = time.copied().unwrap_or_default();
+            let q_kpi = q.map(|q| kpi.queue(q)).unwrap_or_default();
+            let q_pending = q.map_or(0, |q| pending.queue(*start, q));
+            let planned = planned && engine.forecasts().get(name, start.0).is_some();
+            if planned || QueueRow::has_data(&sums, &time) || !q_kpi.is_empty() {
                 let mut row = QueueRow::new(
                     &QueueScope::from(name),
                     &at,
@@ -459,7 +491,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
                     &sums,
                     &time,
                 );
-                row.kpi = KpiFields::of(&q_kpi, pending.queue(*start, q));
+                row.kpi = KpiFields::of(&q_kpi, q_pending);
                 queues.push(row);
             }
         }
@@ -473,6 +505,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
             }
         }
     }
+    crate::forecast_view::attach(&mut queues, engine.forecasts(), now);
     IntervalReport {
         schema: SCHEMA,
         tenant: engine.name().to_owned(),
@@ -482,6 +515,7 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
         short_abandon_s: params.short_abandon_s,
         short_abandon_by_queue_s: params.short_abandon_by_queue.clone(),
         attainment: crate::attainment::of_report(&queues, &params.goals, now),
+        forecast: crate::forecast_view::header(&queues),
         incomplete: Vec::new(),
         queues,
         agents,

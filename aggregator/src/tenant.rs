@@ -122,6 +122,9 @@ pub enum Applied {
     /// A floor message, kept by [`crate::Engine`]'s message boards (a
     /// tenant's engine ignores it): counted nowhere, time unchanged.
     FloorMessage(crate::messages::MessageOutcome),
+    /// A forecast, held by the tenant's forecast book (`events.md`,
+    /// "Forecasts"): counted nowhere, time unchanged.
+    Forecast(crate::forecast::ForecastOutcome),
 }
 
 /// Counters of what the engine did with its input.
@@ -195,6 +198,11 @@ pub struct TenantEngine {
     /// own state, so snapshots without it still load (`Engine::to_bytes`).
     #[serde(skip)]
     quality: crate::quality::QualityState,
+    /// The newest forecast per queue and interval. Outside the serde
+    /// state: [`crate::Engine::to_bytes`] appends it after the engine, so
+    /// snapshots without it still load.
+    #[serde(skip)]
+    forecasts: crate::forecast::ForecastBook,
 }
 
 /// A snapshot that cannot be used with the current configuration.
@@ -235,6 +243,7 @@ impl TenantEngine {
             stale_checked: TimestampMs::MIN,
             planned_buf: Vec::new(),
             quality: crate::quality::QualityState::default(),
+            forecasts: crate::forecast::ForecastBook::default(),
         }
     }
 
@@ -360,6 +369,7 @@ impl TenantEngine {
             EventBody::FloorMessage(_) => {
                 return Applied::FloorMessage(crate::messages::MessageOutcome::NotActive)
             }
+            EventBody::Forecast(ref f) => return Applied::Forecast(self.apply_forecast(f, e.ts)),
             _ => {}
         }
         if let Err(refused) = self.admit(e) {
@@ -453,7 +463,9 @@ impl TenantEngine {
             EventBody::SurveyResult(s) => self.survey_result(s, ts),
             EventBody::QualityEvaluation(q) => self.quality_evaluation(q, ts),
             // Returned by `apply` before the duplicate check.
-            EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
+            EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) | EventBody::Forecast(_) => {
+                Applied::Heartbeat
+            }
         }
     }
 
@@ -541,6 +553,31 @@ impl TenantEngine {
         }
         self.agents[a.index()].queues = ids;
         Applied::Counted
+    }
+
+    /// Holds a forecast (`events.md`, "Forecasts"), checked against the
+    /// tenant's interval grid and history.
+    fn apply_forecast(
+        &mut self,
+        f: &wallboard_events::Forecast<'_>,
+        ts: TimestampMs,
+    ) -> crate::forecast::ForecastOutcome {
+        let grid = crate::forecast::Grid {
+            clock: &self.clock,
+            keep_from: self.history_from(TimestampMs::MIN),
+        };
+        self.forecasts.apply(f, ts, grid)
+    }
+
+    /// The forecasts held (`events.md`, "Forecasts").
+    #[must_use]
+    pub fn forecasts(&self) -> &crate::forecast::ForecastBook {
+        &self.forecasts
+    }
+
+    /// Replaces the forecasts held (restoring a snapshot).
+    pub fn restore_forecasts(&mut self, book: crate::forecast::ForecastBook) {
+        self.forecasts = book;
     }
 
     fn queue(&mut self, name: &str) -> QueueId {

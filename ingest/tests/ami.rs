@@ -147,6 +147,7 @@ fn line(e: &Event<'_>) -> String {
         EventBody::FloorMessage(m) => format!("{ts} floor message {}", m.message),
         EventBody::SurveyResult(r) => format!("{ts} survey {}", r.call),
         EventBody::QualityEvaluation(q) => format!("{ts} evaluation {}", q.call),
+        EventBody::Forecast(f) => format!("{ts} forecast {}", f.queue),
     }
 }
 

@@ -29,6 +29,10 @@ pub struct ReplaySummary {
     pub heartbeats: u64,
     /// Floor messages read: counted in no metric (`events.md`).
     pub floor_messages: u64,
+    /// Forecasts held or replaced (`events.md`, "Forecasts").
+    pub forecasts: u64,
+    /// Forecasts ignored for being older than the one held.
+    pub forecasts_superseded: u64,
     /// Events of a tenant other than the one reported.
     pub other_tenants: u64,
     /// Events after `--until`, not applied.
@@ -160,5 +164,38 @@ fn take(
             aggregator::messages::MAX_ACTIVE_MESSAGES
         )),
         Applied::FloorMessage(_) => s.floor_messages += 1,
+        Applied::Forecast(outcome) => forecast_taken(s, event, outcome),
+    }
+}
+
+/// Counts a forecast, or rejects it naming its queue and interval.
+fn forecast_taken(
+    s: &mut ReplaySummary,
+    event: &Event<'_>,
+    outcome: aggregator::forecast::ForecastOutcome,
+) {
+    use aggregator::forecast::ForecastOutcome;
+    if let Some(code) = outcome.dead_letter() {
+        if let wallboard_events::EventBody::Forecast(f) = &event.body {
+            return s.reject(&format!(
+                "event {:?}: forecast of queue {:?} for {}: {code} (docs/events.md \"Forecasts\")",
+                event.id, &*f.queue, f.start_ms
+            ));
+        }
+    }
+    match outcome {
+        ForecastOutcome::Superseded => s.forecasts_superseded += 1,
+        _ => s.forecasts += 1,
+    }
+}
+
+/// Applies the events of a forecast file (`events.md`, "Forecast files")
+/// to `engine`, counted in `s` like the trace's own.
+pub fn apply_forecasts(s: &mut ReplaySummary, engine: &mut Engine, events: &[Event<'_>]) {
+    for e in events {
+        let outcome = engine.apply(e);
+        if let Applied::Forecast(o) = outcome {
+            forecast_taken(s, e, o);
+        }
     }
 }

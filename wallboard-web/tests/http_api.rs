@@ -240,12 +240,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/tenants/edge/messages", "RA"),
     ("POST", "/api/v1/tenants/edge/messages", "A"),
     ("DELETE", "/api/v1/tenants/edge/messages/m0", "A"),
+    ("GET", "/api/v1/tenants/edge/forecast", "RA"),
+    ("POST", "/api/v1/tenants/edge/forecast", "A"),
 ];
 
 /// A body the route takes (in the access matrix and the `OpenAPI` check).
 fn body_for(path: &str) -> &'static str {
     if path.starts_with("/ingest") {
         r#"{"v":1,"id":"m1","ts":1795429300000,"tenant":"edge","kind":"call_queued","call":"m1","queue":"q3"}"#
+    } else if path.ends_with("/forecast") {
+        r#"[{"queue":"q1","start":"2026-11-23T07:00:00Z","calls":1,"aht_s":60}]"#
     } else if path.ends_with("/messages") {
         r#"{"text":"matrix","severity":"info","ttl_s":60}"#
     } else {
@@ -278,7 +282,7 @@ async fn check_matrix(config: AppConfig, tokens: &[(char, &str)]) {
             let status = r.send().await.unwrap().status().as_u16();
             let allowed = *roles == "open" || role.is_some_and(|r| roles.contains(r));
             let want: &[u16] = match (allowed, role) {
-                (true, _) => &[200, 201, 204, 404],
+                (true, _) => &[200, 201, 202, 204, 404],
                 (false, Some(_)) => &[403],
                 (false, None) => &[401],
             };

@@ -195,7 +195,8 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
             | EventBody::Heartbeat { .. }
             | EventBody::FloorMessage(_)
             | EventBody::SurveyResult(_)
-            | EventBody::QualityEvaluation(_) => continue,
+            | EventBody::QualityEvaluation(_)
+            | EventBody::Forecast(_) => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),

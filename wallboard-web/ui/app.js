@@ -342,7 +342,8 @@
     small.append(qualityOnAht(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms), q));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));
+    const offered = blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q);
+    small.append(planOnOffered(offered, q));
     small.append(...staffingMetrics(q));
     inner.append(small);
     const states = el("div", "states");
@@ -375,6 +376,25 @@
     met.dataset.intervals = String(at.intervals);
     met.title = t("attained_title", { v: at.variant.toUpperCase(), s: at.threshold_s, p: pct(at.target) });
     return [staff, met];
+  }
+
+  /** "Offered · plan +12 %": today's offered calls against the calls
+   * planned up to now, amber beyond ±10 % (docs/metrics.md "Forecast vs
+   * actual"), on the Offered label like blocked calls, so a crowded TV tile
+   * gains no row (a label truncates); nothing without a forecast. */
+  function planOnOffered(m, q) {
+    const v = q.forecast ? q.forecast.today.volume_variance_pct : null;
+    if (v === null || v === undefined) return m;
+    const n = Math.round(v);
+    const text = `${n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1"}${Math.abs(n)} %`;
+    const span = el("span", "plan " + (Math.abs(v) > 10 ? "warn" : "none"), text);
+    span.dataset.variance = String(v);
+    const label = m.firstChild;
+    label.append(` · ${t("plan_n")} `, span);
+    label.title = [label.title, t("vs_plan_title", {
+      v: text, f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls),
+    })].filter(Boolean).join("\n");
+    return m;
   }
 
   /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
@@ -694,6 +714,9 @@
     const tg = target(chosen.queue);
     document.getElementById("chart-title").textContent = queueLabel(chosen.queue, tg);
     const points = (chosen.intraday || []).map((p) => ({ ...p, value: slOf(p, tg).value }));
+    // The plan of the rest of the day (docs/metrics.md "Forecast vs actual").
+    const ahead = chosen.forecast && chosen.forecast.ahead ? chosen.forecast.ahead : [];
+    for (const a of ahead) points.push({ start_ms: a.start_ms, value: null, offered: null, abandoned: null, forecast_calls: a.forecast_calls });
     window.WBChart.draw(document.getElementById("chart"), points, tg, {
       t, pct, hm, tz: snap.tz, lang: state.lang, theme: state.theme,
       variant: slOf(chosen.interval, tg).variant, thr: slOf(chosen.interval, tg).thr,

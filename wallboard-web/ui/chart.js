@@ -1,6 +1,7 @@
 // The intraday chart (uPlot, vendored in ui/vendor): per interval of today
 // the service level against its target line, offered and abandoned calls as
-// bars, a time axis in the centre's time zone, and the SL value written over
+// bars, the forecast calls as a dashed line (with the plan of the rest of
+// the day), a time axis in the centre's time zone, and the SL value written over
 // each point that has room (a TV has no mouse to hover with). The same
 // numbers go into a table for screen readers and tests.
 "use strict";
@@ -32,6 +33,7 @@ window.WBChart = (function () {
         { label: "target", scale: "pct", stroke: css("--good"), width: Math.max(1, fontPx / 10), dash: [fontPx / 2, fontPx / 3], points: { show: false } },
         { label: "offered", scale: "n", fill: muted + "66", stroke: muted, paths: uPlot.paths.bars({ size: [0.4, Infinity], align: -1 }), points: { show: false } },
         { label: "abandoned", scale: "n", fill: css("--bad") + "aa", stroke: css("--bad"), paths: uPlot.paths.bars({ size: [0.4, Infinity], align: 1 }), points: { show: false } },
+        { label: "forecast", scale: "n", stroke: css("--warn"), width: Math.max(2, fontPx / 8), dash: [fontPx / 3, fontPx / 4], points: { show: true, size: fontPx / 3 } },
       ],
       axes: [
         axis({ values: (u, ticks) => ticks.map((s) => o.hm(s * 1000)), size: fontPx * 2.4, space: fontPx * 6 }),
@@ -71,7 +73,11 @@ window.WBChart = (function () {
       tr.dataset.sl = p.value === null ? "null" : String(p.value);
       tr.dataset.offered = String(p.offered);
       tr.dataset.abandoned = String(p.abandoned);
-      for (const text of [o.hm(p.start_ms), o.pct(p.value), p.offered, p.abandoned]) {
+      const fc = p.forecast_calls === undefined || p.forecast_calls === null ? null : p.forecast_calls;
+      tr.dataset.forecast = fc === null ? "null" : String(fc);
+      // The plan in an attribute only: another cell would widen the table
+      // past a phone's width.
+      for (const text of [o.hm(p.start_ms), o.pct(p.value), p.offered ?? "", p.abandoned ?? ""]) {
         const td = document.createElement("td");
         td.textContent = String(text);
         tr.append(td);
@@ -91,6 +97,7 @@ window.WBChart = (function () {
       points.map(() => target.sl_target * 100),
       points.map((p) => p.offered),
       points.map((p) => p.abandoned),
+      points.map((p) => (p.forecast_calls === undefined ? null : p.forecast_calls)),
     ];
     // Rebuilt when what it is drawn with changes; resized in place.
     const k = [o.lang, o.theme, fontPx, o.tz, target.sl_target].join("|");

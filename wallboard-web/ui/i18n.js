@@ -120,3 +120,11 @@ Object.assign(window.I18N["zh-CN"], {
   incomplete_until: "数据不完整：{t} 之前的时段可能缺少事件（日志中的记录已丢失）",
   incomplete_open: "数据不完整：日志中的事件已丢失，数字可能偏少",
 });
+
+// Forecast vs actual (docs/metrics.md, "Forecast vs actual").
+Object.assign(window.I18N.en, {
+  plan_n: "plan", vs_plan_title: "Calls vs plan {v}: today's offered calls against the {f} planned up to now (amber beyond \u00b110 %); day reforecast: {r}",
+});
+Object.assign(window.I18N["zh-CN"], {
+  plan_n: "对计划", vs_plan_title: "话务量对计划 {v}：今日来电量与截至目前计划的 {f} 通相比（超出 \u00b110 % 标黄）；全天重新预测：{r} 通",
+});

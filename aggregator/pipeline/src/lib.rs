@@ -103,6 +103,9 @@ pub struct PartitionStatus {
     /// Floor messages applied (posts and deletes; `events.md`, "Floor
     /// messages"): counted here only, in no metric.
     pub floor_messages: u64,
+    /// Forecasts held or replaced (`events.md`, "Forecasts"); refused
+    /// ones are in `rejected_by_reason`, superseded ones only here.
+    pub forecasts: u64,
     /// The next offset to read (everything before it is in the state).
     pub next_offset: i64,
     /// The log's end offset, when known.

@@ -14,7 +14,9 @@ use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine};
-use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
+use wallboard_events::{
+    parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Forecast, Upstream,
+};
 
 use crate::changelog::{PersistError, Refused};
 use crate::snapshot::{self, SnapshotStore, Stored};
@@ -36,6 +38,7 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
         .chain(&[DeadLetterCode::Future, DeadLetterCode::MessagesFull])
+        .chain(aggregator::forecast::REJECTION_CODES)
         .map(|c| c.as_str())
 }
 
@@ -266,6 +269,7 @@ impl PartitionStatus {
             ("out_of_order_states".to_owned(), self.out_of_order_states),
             ("ignored_outcomes".to_owned(), self.ignored_outcomes),
             ("floor_messages".to_owned(), self.floor_messages),
+            ("forecasts".to_owned(), self.forecasts),
         ];
         c.extend(
             self.rejected_by_reason
@@ -285,6 +289,7 @@ impl PartitionStatus {
                 "out_of_order_states" => self.out_of_order_states = *v,
                 "ignored_outcomes" => self.ignored_outcomes = *v,
                 "floor_messages" => self.floor_messages = *v,
+                "forecasts" => self.forecasts = *v,
                 other => {
                     if let Some(reason) = other.strip_prefix("rejected:") {
                         self.rejected_by_reason.insert(reason.to_owned(), *v);
@@ -399,6 +404,7 @@ impl State {
         match &event.body {
             EventBody::Heartbeat { upstream } => return self.heartbeat(&event, *upstream),
             EventBody::FloorMessage(m) => return self.floor_message(r, &event, m),
+            EventBody::Forecast(f) => return self.forecast(r, &event, f),
             _ => {}
         }
         if let Some(max) = self.cfg.max_future_ms {
@@ -435,6 +441,7 @@ impl State {
             Applied::TimeRejected(why) => return self.reject(r, why.code(), &why.to_string()),
             Applied::Heartbeat => self.status.heartbeats += 1,
             Applied::FloorMessage(_) => self.status.floor_messages += 1,
+            Applied::Forecast(_) => self.status.forecasts += 1,
         }
         self.freshness
             .event(&event.tenant, event.source.as_deref(), self.wall_ms);
@@ -511,6 +518,23 @@ impl State {
             return self.reject(r, DeadLetterCode::MessagesFull, &reason);
         }
         self.status.floor_messages += 1;
+    }
+
+    /// A forecast: only the tenant's forecast book hears of it
+    /// (`events.md`, "Forecasts"); one off the grid, too old or beyond the
+    /// cap is refused.
+    fn forecast(&mut self, r: &Record, event: &Event<'_>, f: &Forecast<'_>) {
+        let Applied::Forecast(outcome) = self.engine.apply(event) else {
+            return;
+        };
+        if let Some(code) = outcome.dead_letter() {
+            let reason = format!(
+                "tenant {:?}: forecast of queue {:?} for {} refused ({code}, docs/events.md \"Forecasts\")",
+                &*event.tenant, &*f.queue, f.start_ms
+            );
+            return self.reject(r, code, &reason);
+        }
+        self.status.forecasts += 1;
     }
 
     fn totals(&self) -> Vec<crate::TenantTotals> {
@@ -740,6 +764,42 @@ mod tests {
         // Had it moved "now", the event after it would have been late.
         assert_eq!((status.applied, status.late, status.rejected), (2, 0, 1));
         assert_eq!(status.rejected_by_reason.get("future"), Some(&1));
+        assert_eq!(status.last_event_ts, Some(now - 1000));
+    }
+
+    fn forecast(offset: i64, ts: i64, start_ms: i64) -> Record {
+        Record {
+            offset,
+            payload: format!(
+                r#"{{"v":1,"id":"f{offset}","ts":{ts},"kind":"forecast","queue":"q","start_ms":{start_ms},"interval_minutes":30,"calls":3,"aht_s":100}}"#
+            )
+            .into_bytes(),
+        }
+    }
+
+    #[test]
+    fn forecasts_are_held_and_one_off_the_grid_is_dead_lettered() {
+        let now = unix_ms();
+        let grid = now - now.rem_euclid(1_800_000);
+        let dead = Arc::new(Mutex::new(Vec::new()));
+        // Published a week ago: a plan is not checked against the lateness.
+        let week = 7 * 86_400_000;
+        let records = vec![
+            queued(0, now - 1000),
+            forecast(1, now - week, grid),
+            forecast(2, now, grid + 60_000),
+        ];
+        let status = run(records, Recorded(dead.clone()));
+        assert_eq!(
+            *dead.lock().unwrap(),
+            vec![(2, "forecast_misaligned".to_owned())]
+        );
+        assert_eq!((status.applied, status.forecasts, status.late), (1, 1, 0));
+        assert_eq!(
+            status.rejected_by_reason.get("forecast_misaligned"),
+            Some(&1)
+        );
+        // It moved no time: the newest event is the call's.
         assert_eq!(status.last_event_ts, Some(now - 1000));
     }
 

@@ -83,6 +83,14 @@ pub enum DeadLetterCode {
     /// `messages_full`: a new floor message while the tenant already has the
     /// most active ones (`docs/events.md`, "Floor messages").
     MessagesFull,
+    // A forecast the engine refuses (`docs/events.md`, "Forecasts").
+    /// `forecast_misaligned`: a forecast off the tenant's interval grid.
+    ForecastMisaligned,
+    /// `forecast_too_old`: a forecast for an interval before the history kept.
+    ForecastTooOld,
+    /// `forecasts_full`: a forecast for a new (queue, interval) while the
+    /// tenant holds the most.
+    ForecastsFull,
 }
 
 impl DeadLetterCode {
@@ -118,6 +126,9 @@ impl DeadLetterCode {
             Self::EslResync => "esl_resync",
             Self::EslResyncRow => "esl_resync_row",
             Self::MessagesFull => "messages_full",
+            Self::ForecastMisaligned => "forecast_misaligned",
+            Self::ForecastTooOld => "forecast_too_old",
+            Self::ForecastsFull => "forecasts_full",
         }
     }
 }
@@ -172,6 +183,9 @@ mod tests {
             EslResync,
             EslResyncRow,
             MessagesFull,
+            ForecastMisaligned,
+            ForecastTooOld,
+            ForecastsFull,
         ];
         let mut seen: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
         assert!(seen.iter().all(|s| s

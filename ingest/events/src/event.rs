@@ -203,6 +203,9 @@ pub enum EventBody<'a> {
     SurveyResult(crate::quality::SurveyResult<'a>),
     /// A quality evaluator's score of a handled call.
     QualityEvaluation(crate::quality::QualityEvaluation<'a>),
+    /// The plan of one queue for one interval (`events.md`, "Forecasts"):
+    /// never counted, held by the engine (the newest per queue and interval).
+    Forecast(Forecast<'a>),
 }
 
 /// The longest a floor message may stay up: 7 days after it is posted.
@@ -270,6 +273,71 @@ impl FloorMessage<'_> {
     }
 }
 
+/// The largest `calls` a forecast may give for one interval.
+pub const MAX_FORECAST_CALLS: f64 = 1_000_000.0;
+
+/// The largest `aht_s` a forecast may give: one day.
+pub const MAX_FORECAST_AHT_S: f64 = 86_400.0;
+
+/// The largest `required_agents` or `scheduled_agents` of a forecast.
+pub const MAX_FORECAST_AGENTS: f64 = 100_000.0;
+
+/// A `forecast` event's body (`events.md`, "Forecasts").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast<'a> {
+    /// The queue planned.
+    pub queue: Cow<'a, str>,
+    /// Start of the interval planned, Unix ms.
+    pub start_ms: TimestampMs,
+    /// Length of the interval planned (5, 10, 15, 20, 30 or 60).
+    pub interval_minutes: u32,
+    /// Calls forecast to be offered, `0..=MAX_FORECAST_CALLS`.
+    pub calls: f64,
+    /// Forecast average handling time, seconds, `0..=MAX_FORECAST_AHT_S`.
+    pub aht_s: f64,
+    /// Agents the plan says the interval needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_agents: Option<f64>,
+    /// Agents scheduled for the queue in the interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_agents: Option<f64>,
+    /// The plan's name or revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Cow<'a, str>>,
+}
+
+impl Forecast<'_> {
+    /// A copy that owns all its strings.
+    #[must_use]
+    pub fn into_owned(self) -> Forecast<'static> {
+        Forecast {
+            queue: owned(self.queue),
+            start_ms: self.start_ms,
+            interval_minutes: self.interval_minutes,
+            calls: self.calls,
+            aht_s: self.aht_s,
+            required_agents: self.required_agents,
+            scheduled_agents: self.scheduled_agents,
+            version: self.version.map(owned),
+        }
+    }
+
+    /// The agents planned: `scheduled_agents`, else `required_agents`
+    /// (`metrics.md`, "Forecast vs actual").
+    #[must_use]
+    pub fn planned_agents(&self) -> Option<f64> {
+        self.scheduled_agents.or(self.required_agents)
+    }
+}
+
+/// Copies of `segments` that borrow nothing.
+fn owned_segments(segments: Vec<ScheduleSegment<'_>>) -> Vec<ScheduleSegment<'static>> {
+    segments
+        .into_iter()
+        .map(ScheduleSegment::into_owned)
+        .collect()
+}
+
 /// A copy of `s` that borrows nothing.
 pub(crate) fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
     Cow::Owned(s.into_owned())
@@ -299,6 +367,7 @@ impl EventBody<'_> {
             EventBody::FloorMessage(_) => Kind::FloorMessage,
             EventBody::SurveyResult(_) => Kind::SurveyResult,
             EventBody::QualityEvaluation(_) => Kind::QualityEvaluation,
+            EventBody::Forecast(_) => Kind::Forecast,
         }
     }
 
@@ -318,6 +387,7 @@ impl EventBody<'_> {
             EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
             EventBody::SurveyResult(r) => EventBody::SurveyResult(r.into_owned()),
             EventBody::QualityEvaluation(q) => EventBody::QualityEvaluation(q.into_owned()),
+            EventBody::Forecast(f) => EventBody::Forecast(f.into_owned()),
         }
     }
 
@@ -425,10 +495,7 @@ impl EventBody<'_> {
                 agent: o(agent),
                 from_ms,
                 to_ms,
-                segments: segments
-                    .into_iter()
-                    .map(ScheduleSegment::into_owned)
-                    .collect(),
+                segments: owned_segments(segments),
             },
             other => unreachable!("not an agent event: {:?}", other.kind()),
         }
@@ -530,6 +597,8 @@ string_enum! {
         SurveyResult = "survey_result",
         /// A quality evaluator scored a handled call.
         QualityEvaluation = "quality_evaluation",
+        /// The plan of one queue for one interval.
+        Forecast = "forecast",
     }
 }
 

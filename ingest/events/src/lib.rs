@@ -12,8 +12,8 @@ pub mod quality;
 
 pub use dead_letter::DeadLetterCode;
 pub use event::{
-    AgentState, BlockedReason, DequeueReason, Event, EventBody, FloorMessage, Kind, MessageAction,
-    MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream,
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, FloorMessage, Forecast, Kind,
+    MessageAction, MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};
 pub use quality::{QualityEvaluation, SurveyResult};

@@ -18,6 +18,7 @@ use crate::event::{
     MAX_EVENT_BYTES, MAX_MESSAGE_QUEUES, MAX_MESSAGE_TEXT, MAX_MESSAGE_TTL_MS, SCHEMA_VERSION,
     TS_LIMIT_MS,
 };
+use crate::event::{Forecast, MAX_FORECAST_AGENTS, MAX_FORECAST_AHT_S, MAX_FORECAST_CALLS};
 
 /// Why an event was rejected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -181,6 +182,14 @@ const KNOWN_FIELDS: &[&str] = &[
     "comment",
     "evaluator",
     "fatal",
+    // `forecast` (`events.md`, "Forecasts").
+    "start_ms",
+    "interval_minutes",
+    "calls",
+    "aht_s",
+    "required_agents",
+    "scheduled_agents",
+    "version",
 ];
 
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
@@ -220,6 +229,13 @@ enum F {
     Comment,
     Evaluator,
     Fatal,
+    StartMs,
+    IntervalMinutes,
+    Calls,
+    AhtS,
+    RequiredAgents,
+    ScheduledAgents,
+    Version,
 }
 
 impl F {
@@ -259,6 +275,13 @@ impl F {
             "comment" => F::Comment,
             "evaluator" => F::Evaluator,
             "fatal" => F::Fatal,
+            "start_ms" => F::StartMs,
+            "interval_minutes" => F::IntervalMinutes,
+            "calls" => F::Calls,
+            "aht_s" => F::AhtS,
+            "required_agents" => F::RequiredAgents,
+            "scheduled_agents" => F::ScheduledAgents,
+            "version" => F::Version,
             _ => return None,
         })
     }
@@ -275,7 +298,7 @@ enum Loose<'a> {
     Bool(bool),
     Int(i64),
     UInt(u64),
-    Float,
+    Float(f64),
     Str(Cow<'a, str>),
     Array(Vec<Loose<'a>>),
     Object(Vec<(Cow<'a, str>, Loose<'a>)>),
@@ -287,7 +310,7 @@ impl Loose<'_> {
             Loose::Null => "null",
             Loose::Bool(_) => "a boolean",
             Loose::Int(_) | Loose::UInt(_) => "an integer",
-            Loose::Float => "a fractional number",
+            Loose::Float(_) => "a fractional number",
             Loose::Str(_) => "a string",
             Loose::Array(_) => "an array",
             Loose::Object(_) => "an object",
@@ -324,8 +347,8 @@ impl<'de> Visitor<'de> for LooseVisitor {
             Err(_) => Loose::UInt(v),
         })
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Loose::Float)
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Loose::Float(v))
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Loose::Str(Cow::Borrowed(v)))
@@ -571,6 +594,7 @@ impl<'a> RawEvent<'a> {
             Kind::FloorMessage => EventBody::FloorMessage(self.floor_message(ts)?),
             Kind::SurveyResult => EventBody::SurveyResult(self.survey_result()?),
             Kind::QualityEvaluation => EventBody::QualityEvaluation(self.quality_evaluation()?),
+            Kind::Forecast => EventBody::Forecast(self.forecast()?),
         })
     }
 
@@ -792,6 +816,72 @@ impl<'a> RawEvent<'a> {
             reason,
         })
     }
+}
+
+/// The interval lengths a forecast may have (those of `metrics.interval_minutes`).
+pub const FORECAST_INTERVALS: [u32; 6] = [5, 10, 15, 20, 30, 60];
+
+impl<'a> RawEvent<'a> {
+    /// A `forecast` body (`events.md`, "Forecasts"); the engine checks
+    /// it against the tenant's interval grid.
+    fn forecast(&mut self) -> Res<Forecast<'a>> {
+        let queue = self.id_field(F::Queue)?;
+        let start_ms = timestamp(self.required(F::StartMs)?, "start_ms")?;
+        let minutes = int(self.required(F::IntervalMinutes)?, "interval_minutes")?;
+        let interval_minutes = u32::try_from(minutes)
+            .ok()
+            .filter(|m| FORECAST_INTERVALS.contains(m))
+            .ok_or_else(|| {
+                EventError::field_err(
+                    "interval_minutes",
+                    format!("{minutes} is not one of 5, 10, 15, 20, 30, 60"),
+                )
+            })?;
+        let calls = amount(self.required(F::Calls)?, "calls", MAX_FORECAST_CALLS)?;
+        let aht_s = amount(self.required(F::AhtS)?, "aht_s", MAX_FORECAST_AHT_S)?;
+        let agents = |raw: &mut Self, f: F| {
+            raw.optional(f)
+                .map(|v| amount(v, f.name(), MAX_FORECAST_AGENTS))
+                .transpose()
+        };
+        let required_agents = agents(self, F::RequiredAgents)?;
+        let scheduled_agents = agents(self, F::ScheduledAgents)?;
+        let version = self
+            .optional(F::Version)
+            .map(|v| ident(v, "version", MAX_ID))
+            .transpose()?;
+        Ok(Forecast {
+            queue,
+            start_ms,
+            interval_minutes,
+            calls,
+            aht_s,
+            required_agents,
+            scheduled_agents,
+            version,
+        })
+    }
+}
+
+/// A non-negative number (fractions allowed) of at most `max`.
+fn amount(v: Loose<'_>, field: &'static str, max: f64) -> Res<f64> {
+    #[allow(clippy::cast_precision_loss)] // Any integer over `max` is refused anyway.
+    let x = match v {
+        Loose::Int(i) => i as f64,
+        Loose::UInt(u) => u as f64,
+        Loose::Float(f) => f,
+        other => return Err(wrong_type(field, "a number", &other)),
+    };
+    if !x.is_finite() || x < 0.0 {
+        return Err(EventError::field_err(field, format!("{x} is negative")));
+    }
+    if x > max {
+        return Err(EventError::field_err(
+            field,
+            format!("{x} is more than {max}"),
+        ));
+    }
+    Ok(x)
 }
 
 fn segment(
@@ -1274,5 +1364,37 @@ mod tests {
             let got = err(&bad);
             assert!(got.starts_with(want), "{bad}: {got}");
         }
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // Exact: small binary fractions.
+    fn forecasts_parse_round_trip_and_name_what_is_wrong() {
+        let line = r#"{"v":1,"id":"f1","ts":5,"tenant":"acme","kind":"forecast","queue":"sales","start_ms":1800000,"interval_minutes":30,"calls":42.5,"aht_s":240,"scheduled_agents":9,"version":"v2"}"#;
+        let e = parse_event_str(line).unwrap();
+        let EventBody::Forecast(f) = &e.body else {
+            panic!("not a forecast: {e:?}")
+        };
+        assert_eq!((f.calls, f.aht_s, f.interval_minutes), (42.5, 240.0, 30));
+        assert_eq!((f.required_agents, f.planned_agents()), (None, Some(9.0)));
+        assert_eq!(parse_event_str(&e.to_json()).unwrap(), e);
+        for (bad, field) in [
+            (r#""calls":-2"#, "calls"),
+            (r#""calls":"many""#, "calls"),
+            (r#""aht_s":90000"#, "aht_s"),
+            (r#""interval_minutes":7"#, "interval_minutes"),
+            (r#""scheduled_agents":-1"#, "scheduled_agents"),
+        ] {
+            let key = bad.split(':').next().unwrap();
+            let start = line.find(key).unwrap();
+            let end = start + line[start..].find([',', '}']).unwrap();
+            let broken = format!("{}{bad}{}", &line[..start], &line[end..]);
+            let err = parse_event_str(&broken).unwrap_err();
+            assert_eq!(err.field(), Some(field), "{broken}: {err}");
+        }
+        let missing = line.replace(r#""start_ms":1800000,"#, "");
+        assert_eq!(
+            parse_event_str(&missing).unwrap_err().field(),
+            Some("start_ms")
+        );
     }
 }

@@ -109,7 +109,8 @@ impl QueueLogWriter {
             | EventBody::Heartbeat { .. }
             | EventBody::FloorMessage(_)
             | EventBody::SurveyResult(_)
-            | EventBody::QualityEvaluation(_) => {}
+            | EventBody::QualityEvaluation(_)
+            | EventBody::Forecast(_) => {}
         }
     }
 

@@ -21,7 +21,7 @@ const TARGET_OCCUPANCY: f64 = 0.82;
 /// peaks busier than troughs, as real plans never fit demand exactly.
 const DEMAND_TILT: f64 = 0.5;
 /// Arrival rates are constant over steps this long (piecewise Poisson).
-const RATE_STEP_MS: i64 = 5 * MINUTE;
+pub(super) const RATE_STEP_MS: i64 = 5 * MINUTE;
 
 /// The arrival process: Poisson with a rate constant over [`RATE_STEP_MS`]
 /// steps, proportional to the agents planned on `work` and tilted by demand.

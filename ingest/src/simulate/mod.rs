@@ -36,6 +36,7 @@ mod agents;
 mod arrivals;
 mod calls;
 mod config;
+mod expected;
 mod kpi;
 mod period;
 mod queues;
@@ -48,6 +49,7 @@ mod tests;
 use std::borrow::Cow;
 
 pub use config::SimConfig;
+pub use expected::Expected;
 pub use simulator::Simulator;
 
 const SECOND: i64 = 1_000;

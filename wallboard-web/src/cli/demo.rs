@@ -51,6 +51,13 @@ pub(super) struct DemoArgs {
     /// Metric settings for the trace (as for `replay`).
     #[command(flatten)]
     pub metrics: super::MetricFlags,
+    /// A forecast file (CSV or JSON, events.md "Forecast files") sent
+    /// through the bus at start, for `--forecast-tenant`.
+    #[arg(long, value_name = "FILE")]
+    pub forecast: Option<std::path::PathBuf>,
+    /// The tenant `--forecast` is for (the simulator's is `acme`).
+    #[arg(long, value_name = "T", default_value = "acme")]
+    pub forecast_tenant: String,
 }
 
 pub(super) fn run(args: DemoArgs) -> Result<()> {
@@ -58,6 +65,7 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
     let params = config.tenant_params()?;
+    let w_params = params.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -79,6 +87,12 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
             changed_tx,
         );
         let bus = Bus::new(w.handle.inbox.clone());
+        if let Some(path) = &args.forecast {
+            let tenant = &args.forecast_tenant;
+            let events = super::forecast::read(path, tenant, w_params.of(tenant), unix_ms())?;
+            bus.send(super::forecast::payloads(&events))
+                .map_err(anyhow::Error::msg)?;
+        }
         if let Some(path) = &args.trace {
             let data =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -92,6 +106,9 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
                 .await?
                 .map_err(anyhow::Error::msg)?;
         } else {
+            if args.forecast.is_none() {
+                send_sim_forecast(&args, w_params.of("acme"), &bus)?;
+            }
             start_simulator(&args, bus.clone());
             start_heartbeats(Duration::from_secs(args.heartbeat_s), bus.clone());
         }
@@ -132,6 +149,39 @@ fn start_heartbeats(every: Duration, bus: Arc<Bus>) {
             std::thread::sleep(every);
         })
         .expect("spawn heartbeat thread");
+}
+
+/// The simulator's forecast of its first day (`sim_forecast`), sent
+/// before its events so the board compares the day with a plan.
+fn send_sim_forecast(args: &DemoArgs, params: &aggregator::Params, bus: &Bus) -> Result<()> {
+    use wallboard::sim_forecast::{plan, Goal};
+    let now = unix_ms();
+    let start = now - 3 * 3_600_000;
+    let sim = Simulator::new(SimConfig {
+        seed: args.seed,
+        tenant: "acme".into(),
+        agents: args.agents,
+        queues: args.queues,
+        start_ms: start,
+        hours: 8.0,
+        load: args.load,
+        kpis: false,
+    });
+    let clock = aggregator::time::IntervalClock::new(params.tz, params.interval_minutes);
+    let goal = Goal {
+        threshold_s: params.thresholds_s.first().copied().unwrap_or(20),
+        target: 0.8,
+    };
+    let forecasts = plan(
+        &sim,
+        &clock,
+        (start, start + 8 * 3_600_000),
+        goal,
+        args.seed,
+    );
+    let events = wallboard::forecast_file::to_events("acme", forecasts, now);
+    bus.send(super::forecast::payloads(&events))
+        .map_err(anyhow::Error::msg)
 }
 
 /// Runs the simulator: its day started three hours ago, so that history is

@@ -5,6 +5,7 @@ mod bench_kafka;
 mod bench_ws;
 mod demo;
 mod erlang;
+mod forecast;
 mod ingest;
 mod replay;
 mod serve;

@@ -44,6 +44,10 @@ pub(super) struct ReplayArgs {
     /// Language of the column headers of `--output csv` and `table`.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// A forecast file (CSV or JSON, events.md "Forecast files") for the
+    /// reported tenant: rows gain the forecast fields.
+    #[arg(long, value_name = "FILE")]
+    pub forecast: Option<PathBuf>,
 }
 
 /// What `replay` prints on stdout.
@@ -91,7 +95,7 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
     }
     let input = io::Cursor::new(head).chain(input);
     let mut engine = Engine::new(params);
-    let summary = match args.format {
+    let mut summary = match args.format {
         Format::Jsonl => replay(input, &mut engine, args.tenant.as_deref(), args.until),
         Format::QueueLog => {
             replay_queue_log(input, &mut engine, args.tenant.as_deref(), args.until)
@@ -104,6 +108,11 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         .clone()
         .or_else(|| summary.tenants_seen.first().cloned())
         .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
+    if let Some(path) = &args.forecast {
+        // `ts` 0: a forecast in the trace itself replaces the file's.
+        let events = super::forecast::read(path, &tenant, engine.params(), 0)?;
+        wallboard::replay::apply_forecasts(&mut summary, &mut engine, &events);
+    }
     let report = if let Some(t) = engine.tenant(&tenant) {
         let now = args.until.or(t.max_ts()).unwrap_or(0);
         interval_report(t, now, Range::default())
@@ -217,6 +226,11 @@ fn print_summary(s: &ReplaySummary, tenant: &str) {
         (
             s.floor_messages,
             "floor messages read (counted in no metric)",
+        ),
+        (s.forecasts, "forecasts held (counted in no metric)"),
+        (
+            s.forecasts_superseded,
+            "forecasts older than the one held ignored",
         ),
         (s.other_tenants, "events of other tenants skipped"),
         (s.after_until, "events after --until skipped"),

@@ -52,12 +52,28 @@ pub(super) struct ServeArgs {
     pub property: Vec<(String, String)>,
     #[command(flatten)]
     pub metrics: MetricFlags,
+    /// A forecast file (CSV or JSON, events.md "Forecast files") published
+    /// to the events topic at start, for `--forecast-tenant`.
+    #[arg(long, value_name = "FILE")]
+    pub forecast: Option<PathBuf>,
+    /// The tenant `--forecast` is for.
+    #[arg(long, value_name = "T", default_value = wallboard_events::event::DEFAULT_TENANT)]
+    pub forecast_tenant: String,
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
     let reload_args = args.clone();
+    let forecast = (args.forecast.clone()).map(|path| (path, args.forecast_tenant.clone()));
     let config = configure(args)?;
     let params = config.tenant_params().context("invalid metric settings")?;
+    // Read (and checked) before anything starts: a bad file stops `serve`.
+    let forecasts = match &forecast {
+        Some((path, tenant)) => {
+            let ts = wallboard_pipeline::writer::unix_ms();
+            super::forecast::read(path, tenant, params.of(tenant), ts)?
+        }
+        None => Vec::new(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -79,6 +95,13 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         let (changed_tx, changed_rx) = watch::channel(0u64);
         let hub = Hub::new(Vec::new(), either_changes(changed_rx, views.changes()));
         let publisher = Arc::new(Publisher::new(&settings)?);
+        for e in &forecasts {
+            publisher
+                .send(&config.kafka.topic, &e.tenant, e.to_json().as_bytes(), &[])
+                .with_context(|| {
+                    format!("cannot publish the forecast to {}", config.kafka.topic)
+                })?;
+        }
         let source_config = source_config(&config, settings, changelog_topic, params)?;
         let source = kafka::start(source_config, hub.clone(), changed_tx)
             .context("cannot start the Kafka consumer")?;

@@ -57,6 +57,13 @@ pub(super) struct SimulateArgs {
     /// time; 0 publishes as fast as possible.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Also write the simulator's forecast of its day to FILE (CSV of
+    /// events.md "Forecast files", for `replay --forecast`).
+    #[arg(long, value_name = "FILE")]
+    pub forecast_out: Option<std::path::PathBuf>,
+    /// Interval length of the forecast, minutes (the replay's `--interval`).
+    #[arg(long, default_value_t = 30, value_name = "M")]
+    pub forecast_interval: u32,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +109,9 @@ impl SimulateArgs {
 
 pub(super) fn run(args: &SimulateArgs) -> Result<()> {
     let sim = Simulator::new(args.sim_config()?);
+    if let Some(path) = &args.forecast_out {
+        write_forecast(&sim, args, path)?;
+    }
     if let Some(brokers) = &args.kafka {
         return publish(sim, brokers, args);
     }
@@ -150,4 +160,29 @@ fn publish(sim: Simulator, brokers: &str, args: &SimulateArgs) -> Result<()> {
     sink.flush()?;
     eprintln!("simulate: {} events published to {}", sink.sent, args.topic);
     Ok(())
+}
+
+/// The simulator's forecast of its day as a CSV file (`docs/events.md`,
+/// "Forecast files"), staffed for 80 % in 20 s.
+fn write_forecast(sim: &Simulator, args: &SimulateArgs, path: &std::path::Path) -> Result<()> {
+    use wallboard::sim_forecast::{plan, to_csv, Goal};
+    anyhow::ensure!(
+        wallboard_events::parse::FORECAST_INTERVALS.contains(&args.forecast_interval),
+        "--forecast-interval must be one of 5, 10, 15, 20, 30, 60"
+    );
+    let cfg = args.sim_config()?;
+    let tz: Tz = args
+        .tz
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown time zone"))?;
+    let clock = aggregator::time::IntervalClock::new(tz, args.forecast_interval);
+    #[allow(clippy::cast_possible_truncation)] // --hours is a day or so.
+    let end = cfg.start_ms + (cfg.hours * 3_600_000.0) as i64;
+    let goal = Goal {
+        threshold_s: 20,
+        target: 0.8,
+    };
+    let forecasts = plan(sim, &clock, (cfg.start_ms, end), goal, args.seed);
+    std::fs::write(path, to_csv(&forecasts, &clock))
+        .with_context(|| format!("cannot write {}", path.display()))
 }

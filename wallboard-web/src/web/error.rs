@@ -114,6 +114,19 @@ pub enum ApiError {
     /// 404: no active floor message has this id.
     #[error("no active floor message {0:?} (GET …/messages lists them)")]
     UnknownMessage(String),
+    /// 422: a row of a posted forecast file is not acceptable.
+    #[error("row {row}, field {field}: {reason}")]
+    InvalidForecast {
+        /// The row, from 1 (the first data row).
+        row: usize,
+        /// The column at fault.
+        field: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// 415: a forecast body that is neither CSV nor JSON.
+    #[error("a forecast must be text/csv or application/json, not {0:?}")]
+    UnsupportedForecastType(String),
 }
 
 impl ApiError {
@@ -126,19 +139,22 @@ impl ApiError {
             Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
             UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
+        use ApiError::{InvalidForecast, UnsupportedForecastType};
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
             }
             UnknownAsset(_) | UnknownMessage(_) => StatusCode::NOT_FOUND,
-            InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidField { .. } | InvalidForecast { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             MessagesFull { .. } => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Forbidden(_) => StatusCode::FORBIDDEN,
             PayloadTooLarge { .. } | TooManyEvents { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UnsupportedMediaType(_) | UnsupportedForecastType(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Unavailable(_) | OwnerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -153,6 +169,7 @@ impl ApiError {
             Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
             UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
+        use ApiError::{InvalidForecast, UnsupportedForecastType};
         match self {
             UnknownRoute { .. } => "unknown-route",
             MethodNotAllowed { .. } => "method-not-allowed",
@@ -167,12 +184,13 @@ impl ApiError {
             Forbidden(_) => "forbidden",
             PayloadTooLarge { .. } => "payload-too-large",
             TooManyEvents { .. } => "too-many-events",
-            UnsupportedMediaType(_) => "unsupported-media-type",
+            UnsupportedMediaType(_) | UnsupportedForecastType(_) => "unsupported-media-type",
             BodyTimeout(_) => "body-timeout",
             Unavailable(_) | OwnerUnavailable(_) => "unavailable",
             InvalidField { .. } => "invalid-field",
             MessagesFull { .. } => "messages-full",
             UnknownMessage(_) => "unknown-message",
+            InvalidForecast { .. } => "invalid-forecast",
         }
     }
 

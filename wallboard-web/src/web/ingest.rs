@@ -187,7 +187,11 @@ fn for_each_element(
 }
 
 /// The body, up to `limit` bytes and within `timeout`.
-async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_body(
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, ApiError> {
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Err(_) => Err(ApiError::BodyTimeout(timeout.as_secs())),
         Ok(Err(_)) => Err(ApiError::PayloadTooLarge { limit }),

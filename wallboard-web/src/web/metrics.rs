@@ -20,7 +20,7 @@ use wallboard_pipeline::{PartitionStatus, TenantTotals};
 use super::AppState;
 
 /// Label names of the per-queue series.
-const TQ: &[&str] = &["tenant", "queue"];
+pub(super) const TQ: &[&str] = &["tenant", "queue"];
 /// Labels of a per-queue family by agent state.
 const TQ_STATE: &[&str] = &["tenant", "queue", "state"];
 
@@ -37,7 +37,7 @@ impl Families {
         c
     }
 
-    fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    pub(super) fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
         let g = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
         self.registry
             .register(Box::new(g.clone()))
@@ -55,6 +55,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     super::metrics_quality::quality(&f, &totals);
     live(&f, &s);
     staffing(&f, &s);
+    super::forecast::metrics(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);

@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod conn;
 pub mod error;
+mod forecast;
 mod ingest;
 mod messages;
 mod metrics;
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
         .merge(messages::routes(&state))
+        .merge(forecast::routes(&state))
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route_layer(from_fn_with_state(state.clone(), auth::require_read));
