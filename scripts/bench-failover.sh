@@ -21,7 +21,16 @@ cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm
 trap cleanup EXIT
 
 now() { python3 -c 'import time; print(time.monotonic())'; }
-tenants_of() { curl -sf "http://127.0.0.1:$1/api/v1/tenants" | python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)))' 2>/dev/null || true; }
+# The tenants an instance owns: every instance serves every tenant, those
+# of the others from the views topic (listed in status "views").
+tenants_of() {
+  python3 -c '
+import json, sys, urllib.request
+base = "http://127.0.0.1:" + sys.argv[1]
+get = lambda p: json.load(urllib.request.urlopen(base + p, timeout=5))
+remote = (get("/api/v1/status").get("views") or {}).get("tenants", {})
+print(" ".join(t for t in get("/api/v1/tenants") if t not in remote))' "$1" 2>/dev/null || true
+}
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 TENANTS="t1 t2 t3 t4 t5 t6 t7 t8 t9 t10 t11 t12"

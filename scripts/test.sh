@@ -35,6 +35,8 @@ cargo build --locked --bin wallboard
 cargo test --locked -p tests --test kafka -- --ignored --test-threads 2
 # Several instances: changelog restore, kill -9 failover, truncated logs.
 cargo test --locked -p tests --test kafka_ha -- --ignored --test-threads 3
+# Every instance serves every tenant: three instances, the views topic.
+cargo test --locked -p tests --test kafka_views -- --ignored
 
 step "Prometheus: promtool checks, rule unit tests, a real scrape"
 # Debian's prometheus package brings promtool.

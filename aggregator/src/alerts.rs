@@ -11,6 +11,7 @@ use wallboard_events::TimestampMs;
 
 use crate::freshness::Freshness;
 use crate::live::{LiveSnapshot, QueueLive};
+use crate::scope::QueueScope;
 
 /// What a rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,15 @@ pub enum AlertMetric {
     RequiredAgents,
     /// Service level Erlang C projects at current staffing, a ratio 0..1.
     ProjectedServiceLevel,
+    /// Today's CSAT top-box share, a ratio 0..1 (`metrics.md`, "CSAT and
+    /// QA"); `window` is ignored.
+    Csat,
+    /// Today's mean normalised survey score, 0..100; `window` is ignored.
+    CsatMean,
+    /// Today's mean QA score, 0..100; `window` is ignored.
+    QaScore,
+    /// FCR of the last known day (`fcr_known`), a ratio 0..1.
+    Fcr,
 }
 
 /// Which period a queue metric is taken over.
@@ -99,8 +109,8 @@ pub struct AlertRule {
     /// What the rule measures.
     pub metric: AlertMetric,
     /// A queue, or `*` for the whole tenant (ignored for agent metrics).
-    #[serde(default = "all_queues")]
-    pub queue: String,
+    #[serde(default)]
+    pub queue: QueueScope,
     /// Period a queue metric is taken over (default: rolling window).
     #[serde(default)]
     pub window: Window,
@@ -131,9 +141,6 @@ pub struct AlertRule {
     pub channels: Vec<String>,
 }
 
-fn all_queues() -> String {
-    "*".into()
-}
 fn default_variant() -> String {
     "sl3".into()
 }
@@ -178,6 +185,10 @@ impl AlertRule {
             AlertMetric::RequiredAgents => q.staffing.required_agents.map(f64::from),
             AlertMetric::ProjectedServiceLevel => q.staffing.projected_sl,
             AlertMetric::Blocked => Some(row.blocked.as_ref().map_or(0, |b| b.blocked) as f64),
+            AlertMetric::Csat => q.today.kpi.csat.and_then(|c| c.csat),
+            AlertMetric::CsatMean => q.today.kpi.csat.and_then(|c| c.csat_mean),
+            AlertMetric::QaScore => q.today.kpi.qa.and_then(|c| c.qa_score),
+            AlertMetric::Fcr => q.fcr_known.and_then(|r| r.fcr),
             AlertMetric::OutOfAdherenceMinutes | AlertMetric::FeedSilentS => None,
         }
     }
@@ -206,7 +217,7 @@ impl AlertRule {
         snap.queues
             .iter()
             .filter(|q| q.queue == self.queue)
-            .map(|q| (q.queue.clone(), self.queue_value(q)))
+            .map(|q| (q.queue.to_string(), self.queue_value(q)))
             .collect()
     }
 }
@@ -319,8 +330,66 @@ type Key = (usize, String, String);
 pub struct AlertEngine {
     rules: Vec<AlertRule>,
     tracks: BTreeMap<Key, Track>,
-    /// Silenced (tenant, subject, rule) until a time.
-    silences: Vec<(String, String, String, TimestampMs)>,
+    silences: Vec<Silence>,
+}
+
+/// Either every name (`*` in the API) or one name: a silence's subject and
+/// rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// Every rule, or every subject.
+    Any,
+    /// The one of this name.
+    Only(String),
+}
+
+impl Selector {
+    /// How [`Selector::Any`] is written.
+    pub const ANY: &'static str = "*";
+
+    /// Whether `name` is selected.
+    #[must_use]
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Selector::Any => true,
+            Selector::Only(only) => only == name,
+        }
+    }
+
+    /// Whether every name is selected.
+    #[must_use]
+    pub fn is_any(&self) -> bool {
+        matches!(self, Selector::Any)
+    }
+}
+
+impl From<&str> for Selector {
+    fn from(name: &str) -> Self {
+        if name == Self::ANY {
+            Selector::Any
+        } else {
+            Selector::Only(name.to_owned())
+        }
+    }
+}
+
+/// Notifications of `rule` about `subject` in `tenant` are held back until
+/// `until`.
+#[derive(Debug, Clone)]
+struct Silence {
+    tenant: String,
+    subject: Selector,
+    rule: Selector,
+    until: TimestampMs,
+}
+
+impl Silence {
+    fn covers(&self, key: &Key, rule: &AlertRule, now: TimestampMs) -> bool {
+        self.tenant == key.1
+            && self.subject.matches(&key.2)
+            && self.rule.matches(&rule.name)
+            && now < self.until
+    }
 }
 
 impl AlertEngine {
@@ -347,12 +416,7 @@ impl AlertEngine {
                 for (subject, value) in rule.subjects(snap) {
                     let key = (i, snap.tenant.clone(), subject);
                     let track = self.tracks.entry(key.clone()).or_default();
-                    let silenced = self.silences.iter().any(|(t, s, r, until)| {
-                        *t == key.1
-                            && (*s == key.2 || s == "*")
-                            && (*r == rule.name || r == "*")
-                            && now < *until
-                    });
+                    let silenced = self.silences.iter().any(|s| s.covers(&key, rule, now));
                     if let Some(n) = step(rule, track, &key, value, now) {
                         if !silenced {
                             out.push(n);
@@ -361,7 +425,7 @@ impl AlertEngine {
                 }
             }
         }
-        self.silences.retain(|s| s.3 > now);
+        self.silences.retain(|s| s.until > now);
         out
     }
 
@@ -410,12 +474,55 @@ impl AlertEngine {
     /// Silences notifications of `rule` (or `*`) for `subject` (or `*`)
     /// until `until`; the banner still shows the alert.
     pub fn silence(&mut self, tenant: &str, rule: &str, subject: &str, until: TimestampMs) {
-        self.silences.push((
-            tenant.to_owned(),
-            subject.to_owned(),
-            rule.to_owned(),
+        self.silences.push(Silence {
+            tenant: tenant.to_owned(),
+            subject: subject.into(),
+            rule: rule.into(),
             until,
-        ));
+        });
+    }
+}
+
+/// An alert another instance had firing, to take over
+/// ([`AlertEngine::adopt`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AdoptedAlert {
+    /// Name of the rule.
+    pub rule: String,
+    /// Tenant the alert is about.
+    pub tenant: String,
+    /// The queue (or `*`) or agent the alert is about.
+    pub subject: String,
+    /// When it started firing, UTC ms.
+    pub since_ms: TimestampMs,
+    /// Whether a supervisor acknowledged it.
+    #[serde(default)]
+    pub acknowledged: bool,
+}
+
+impl AlertEngine {
+    /// Takes over an alert that the previous owner of the tenant had firing
+    /// (and announced): it is firing here too since its `since_ms`, so a
+    /// condition that still holds is not notified a second time; it
+    /// resolves (and reminds after the cooldown) as if it had fired here
+    /// at `now`. False when the rule is unknown or the alert already fires.
+    pub fn adopt(&mut self, alert: &AdoptedAlert, now: TimestampMs) -> bool {
+        let Some(i) = self.rules.iter().position(|r| r.name == alert.rule) else {
+            return false;
+        };
+        let key = (i, alert.tenant.clone(), alert.subject.clone());
+        let track = self.tracks.entry(key).or_default();
+        if matches!(track.state, Some(State::Firing { .. })) {
+            return false;
+        }
+        track.state = Some(State::Firing {
+            since: alert.since_ms,
+            value: None,
+        });
+        track.announced = true;
+        track.last_notified = Some(now);
+        track.acknowledged = alert.acknowledged;
+        true
     }
 }
 
@@ -585,6 +692,39 @@ mod tests {
         for_s = 120
         cooldown_s = 600
     "#;
+
+    #[test]
+    fn an_adopted_alert_is_not_announced_again_and_resolves_normally() {
+        let r = rule(SL);
+        let mut e = AlertEngine::new(vec![r.clone()]);
+        let a = AdoptedAlert {
+            rule: "sales SL".into(),
+            tenant: "t".into(),
+            subject: "sales".into(),
+            since_ms: 5_000,
+            acknowledged: false,
+        };
+        assert!(e.adopt(&a, 10_000));
+        assert!(!e.adopt(&a, 11_000), "already firing");
+        assert!(!e.adopt(
+            &AdoptedAlert {
+                rule: "other".into(),
+                ..a.clone()
+            },
+            11_000
+        ));
+        let active = e.active();
+        assert_eq!((active.len(), active[0].since_ms), (1, 5_000));
+        let key = (0, "t".to_owned(), "sales".to_owned());
+        let track = e.tracks.get_mut(&key).unwrap();
+        // Still below target: no second "firing" within the cooldown.
+        assert_eq!(step(&r, track, &key, Some(0.7), 20_000), None);
+        let resolved = step(&r, track, &key, Some(0.9), 30_000).expect("resolves");
+        assert_eq!(
+            (resolved.status, resolved.starts_ms),
+            (AlertStatus::Resolved, 5_000)
+        );
+    }
 
     #[test]
     fn fires_only_after_the_condition_held_for_its_duration() {

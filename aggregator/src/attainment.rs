@@ -80,7 +80,7 @@ pub fn of_report(
 ) -> BTreeMap<String, Attainment> {
     let mut by_queue: BTreeMap<&str, Vec<&QueueRow>> = BTreeMap::new();
     for r in rows {
-        by_queue.entry(&r.queue).or_default().push(r);
+        by_queue.entry(r.queue.as_str()).or_default().push(r);
     }
     by_queue
         .into_iter()

@@ -40,7 +40,19 @@ pub struct MetricsConfig {
     /// `far_ahead` (`events.md`, "Event time limits"). Longer than any gap
     /// a real log has (nights, weekends, holidays).
     pub max_ahead_hours: u32,
+    /// W of "Repeat contacts and FCR" (`metrics.md`): a call again within
+    /// this many hours of a handled call makes it a repeat; 1 to 168.
+    pub repeat_window_hours: u32,
+    /// The most caller contacts and pending handled calls a tenant keeps
+    /// for repeat detection (its memory bound).
+    pub repeat_max_tracked: u32,
 }
+
+/// Default W of repeat contacts: a day.
+pub const DEFAULT_REPEAT_WINDOW_HOURS: u32 = 24;
+
+/// Bounds of `repeat_max_tracked`.
+pub const REPEAT_TRACKED_RANGE: std::ops::RangeInclusive<u32> = 1000..=50_000_000;
 
 impl Default for MetricsConfig {
     fn default() -> Self {
@@ -54,6 +66,8 @@ impl Default for MetricsConfig {
             dedup_window_minutes: 120,
             history_days: 7,
             max_ahead_hours: 7 * 24,
+            repeat_window_hours: DEFAULT_REPEAT_WINDOW_HOURS,
+            repeat_max_tracked: 1_000_000,
         }
     }
 }
@@ -92,6 +106,12 @@ pub enum ConfigError {
     /// `max_ahead_hours` outside 1..=`MAX_AHEAD_HOURS`.
     #[error("metrics.max_ahead_hours must be between 1 and {MAX_AHEAD_HOURS} (a year), got {0}")]
     MaxAhead(u32),
+    /// `repeat_window_hours` outside 1..=168.
+    #[error("metrics.repeat_window_hours must be between 1 and 168 (7 days), got {0}")]
+    RepeatWindow(u32),
+    /// `repeat_max_tracked` outside [`REPEAT_TRACKED_RANGE`].
+    #[error("metrics.repeat_max_tracked must be between 1000 and 50000000, got {0}")]
+    RepeatTracked(u32),
 }
 
 impl ConfigError {
@@ -107,6 +127,8 @@ impl ConfigError {
             ConfigError::DedupWindow => "metrics.dedup_window_minutes",
             ConfigError::History => "metrics.history_days",
             ConfigError::MaxAhead(_) => "metrics.max_ahead_hours",
+            ConfigError::RepeatWindow(_) => "metrics.repeat_window_hours",
+            ConfigError::RepeatTracked(_) => "metrics.repeat_max_tracked",
         }
     }
 }
@@ -150,6 +172,12 @@ pub struct Params {
     /// Each queue's service-level goal (from `[[queues]]`; the default at
     /// the first configured threshold). Not in the fingerprint either.
     pub goals: crate::goals::Goals,
+    /// W of repeat contacts, milliseconds (in the fingerprint when not the
+    /// default).
+    pub repeat_window_ms: i64,
+    /// The most repeat-detection entries kept per tenant; decides what is
+    /// tracked, not how it is summed, so not in the fingerprint.
+    pub repeat_max_tracked: usize,
 }
 
 impl MetricsConfig {
@@ -180,6 +208,12 @@ impl MetricsConfig {
         if !(1..=MAX_AHEAD_HOURS).contains(&self.max_ahead_hours) {
             return Err(ConfigError::MaxAhead(self.max_ahead_hours));
         }
+        if !(1..=168).contains(&self.repeat_window_hours) {
+            return Err(ConfigError::RepeatWindow(self.repeat_window_hours));
+        }
+        if !REPEAT_TRACKED_RANGE.contains(&self.repeat_max_tracked) {
+            return Err(ConfigError::RepeatTracked(self.repeat_max_tracked));
+        }
         let mut adherence = BTreeMap::new();
         for (activity, entries) in &self.adherence {
             let parsed = entries
@@ -209,6 +243,8 @@ impl MetricsConfig {
             max_ahead_ms: i64::from(self.max_ahead_hours) * 3_600_000,
             // The first threshold as written, as the web's default target.
             goals: crate::goals::Goals::with_threshold(self.sl_thresholds_s[0]),
+            repeat_window_ms: i64::from(self.repeat_window_hours) * 3_600_000,
+            repeat_max_tracked: usize::try_from(self.repeat_max_tracked).unwrap_or(usize::MAX),
         })
     }
 }
@@ -239,6 +275,12 @@ impl Params {
         );
         if !self.short_abandon_by_queue.is_empty() {
             write!(f, " short_by_queue={:?}", self.short_abandon_by_queue)
+                .expect("writing to a String cannot fail");
+        }
+        // Only when not the default, so snapshots made before it still match.
+        let default_w = i64::from(DEFAULT_REPEAT_WINDOW_HOURS) * 3_600_000;
+        if self.repeat_window_ms != default_w {
+            write!(f, " repeat_window_ms={}", self.repeat_window_ms)
                 .expect("writing to a String cannot fail");
         }
         f

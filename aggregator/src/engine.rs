@@ -9,17 +9,45 @@ use wallboard_events::{Event, EventBody, TimestampMs};
 
 use crate::config::Params;
 use crate::messages::{ActiveMessage, MessageBoard};
+use crate::quality::QualityState;
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
+use crate::tenant_params::TenantParams;
 
 /// All tenants seen by one writer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Engine {
     #[serde(skip)]
-    params: Arc<Params>,
+    params: TenantParams,
     tenants: HashMap<Box<str>, TenantEngine>,
     /// Floor messages by tenant (`events.md`, "Floor messages"): apart
     /// from the tenants' engines, since a message never creates a tenant.
     messages: HashMap<Box<str>, MessageBoard>,
+}
+
+/// The snapshot's extension after the engine's own state: each tenant's
+/// [`QualityState`] (only tenants that have one).
+#[derive(Serialize)]
+struct QualityExtension<'a> {
+    tenants: Vec<(&'a str, &'a QualityState)>,
+}
+
+impl<'a> QualityExtension<'a> {
+    fn of(engine: &'a Engine) -> Self {
+        QualityExtension {
+            tenants: engine
+                .tenants
+                .iter()
+                .filter(|(_, t)| !t.quality().is_empty())
+                .map(|(k, t)| (&**k, t.quality()))
+                .collect(),
+        }
+    }
+}
+
+/// [`QualityExtension`] as read back.
+#[derive(Deserialize)]
+struct QualityExtensionOwned {
+    tenants: Vec<(Box<str>, QualityState)>,
 }
 
 /// Why a snapshot could not be restored.
@@ -34,11 +62,12 @@ pub enum SnapshotError {
 }
 
 impl Engine {
-    /// An engine with no tenants yet, computing with `params`.
+    /// An engine with no tenants yet, computing with `params` (one set for
+    /// every tenant, or [`TenantParams`] per tenant).
     #[must_use]
-    pub fn new(params: Params) -> Self {
+    pub fn new(params: impl Into<TenantParams>) -> Self {
         Engine {
-            params: Arc::new(params),
+            params: params.into(),
             tenants: HashMap::new(),
             messages: HashMap::new(),
         }
@@ -58,7 +87,7 @@ impl Engine {
         if let Some(t) = self.tenants.get_mut(&*e.tenant) {
             return t.apply(e);
         }
-        let mut t = TenantEngine::new(&e.tenant, self.params.clone());
+        let mut t = TenantEngine::new(&e.tenant, self.params.of(&e.tenant).clone());
         let applied = t.apply(e);
         self.tenants.insert(e.tenant.as_ref().into(), t);
         applied
@@ -72,18 +101,38 @@ impl Engine {
         }
     }
 
-    /// The engine's state as bytes, for a durable snapshot.
+    /// The engine's state as bytes, for a durable snapshot: the engine,
+    /// then (when some tenant has any) the CSAT, QA and repeat-contact
+    /// state ([`QualityExtension`]). Bytes of a version without the
+    /// extension are the engine alone, and still load.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        postcard::to_stdvec(self).expect("engine state always serializes")
+        let bytes = postcard::to_stdvec(self).expect("engine state always serializes");
+        let ext = QualityExtension::of(self);
+        if ext.tenants.is_empty() {
+            return bytes;
+        }
+        postcard::to_extend(&ext, bytes).expect("quality state always serializes")
     }
 
-    /// An engine restored from [`Engine::to_bytes`], under `params`.
-    pub fn from_bytes(bytes: &[u8], params: Params) -> Result<Self, SnapshotError> {
-        let mut engine: Engine = postcard::from_bytes(bytes)?;
-        engine.params = Arc::new(params);
-        for t in engine.tenants.values_mut() {
-            t.rebind(engine.params.clone())?;
+    /// An engine restored from [`Engine::to_bytes`], under `params`: each
+    /// tenant is checked against its own parameters.
+    pub fn from_bytes(
+        bytes: &[u8],
+        params: impl Into<TenantParams>,
+    ) -> Result<Self, SnapshotError> {
+        let (mut engine, rest): (Engine, &[u8]) = postcard::take_from_bytes(bytes)?;
+        if !rest.is_empty() {
+            let ext: QualityExtensionOwned = postcard::from_bytes(rest)?;
+            for (name, q) in ext.tenants {
+                if let Some(t) = engine.tenants.get_mut(&*name) {
+                    t.restore_quality(q);
+                }
+            }
+        }
+        engine.params = params.into();
+        for (name, t) in &mut engine.tenants {
+            t.rebind(engine.params.of(name).clone())?;
         }
         Ok(engine)
     }
@@ -120,9 +169,75 @@ impl Engine {
             .map(|(k, _)| &**k)
     }
 
-    /// The validated metric parameters every tenant uses.
+    /// The validated metric parameters of tenants without their own.
     #[must_use]
     pub fn params(&self) -> &Params {
-        &self.params
+        self.params.default_params()
+    }
+
+    /// The metric parameters of `tenant` (its own, or the default).
+    #[must_use]
+    pub fn params_of(&self, tenant: &str) -> &Arc<Params> {
+        self.params.of(tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricsConfig;
+    use wallboard_events::parse_event_str;
+
+    fn params() -> Params {
+        MetricsConfig::default().validate().unwrap()
+    }
+
+    const TRACE: &[&str] = &[
+        r#"{"v":1,"id":"1","ts":1000,"kind":"call_queued","call":"c1","queue":"q","caller":"k"}"#,
+        r#"{"v":1,"id":"2","ts":9000,"kind":"call_completed","call":"c1","queue":"q","agent":"a","talk_ms":5000}"#,
+        r#"{"v":1,"id":"3","ts":9500,"kind":"survey_result","call":"c1","queue":"q","agent":"a","score":5,"scale_min":1,"scale_max":5}"#,
+    ];
+
+    #[test]
+    fn quality_state_survives_the_snapshot_and_old_snapshots_still_load() {
+        let mut e = Engine::new(params());
+        for l in TRACE {
+            e.apply(&parse_event_str(l).unwrap());
+        }
+        let restored = Engine::from_bytes(&e.to_bytes(), params()).unwrap();
+        let (before, after) = (
+            e.tenant("default").unwrap(),
+            restored.tenant("default").unwrap(),
+        );
+        assert_eq!(after.quality().repeat.len(), before.quality().repeat.len());
+        assert_eq!(
+            after.quality().repeat.len(),
+            2,
+            "one contact, one pending call"
+        );
+        assert_eq!(after.quality().totals.tenant().surveys, 1);
+        // The repeat of a call handled before the restart is still found.
+        let mut restored = restored;
+        let again = r#"{"v":1,"id":"4","ts":20000,"kind":"call_queued","call":"c2","queue":"q","caller":"k"}"#;
+        restored.apply(&parse_event_str(again).unwrap());
+        let t = restored.tenant("default").unwrap();
+        assert_eq!(t.quality().totals.tenant().repeat_contacts, 1);
+        // A snapshot of a version without the extension: the engine alone.
+        let old = postcard::to_stdvec(&e).unwrap();
+        let loaded = Engine::from_bytes(&old, params()).unwrap();
+        assert!(loaded.tenant("default").unwrap().quality().is_empty());
+        assert_eq!(loaded.tenant("default").unwrap().stats(), before.stats());
+    }
+
+    #[test]
+    fn an_engine_without_quality_data_writes_the_old_bytes() {
+        let mut e = Engine::new(params());
+        e.apply(
+            &parse_event_str(
+                r#"{"v":1,"id":"1","ts":1000,"kind":"call_queued","call":"c1","queue":"q"}"#,
+            )
+            .unwrap(),
+        );
+        assert_eq!(e.to_bytes(), postcard::to_stdvec(&e).unwrap());
     }
 }

@@ -13,7 +13,9 @@ use wallboard_events::{AgentState, TimestampMs};
 use crate::attainment::{Attainment, IntervalSl};
 use crate::freshness::Freshness;
 use crate::intern::{DenseId, QueueId};
+use crate::quality_report::Whose;
 use crate::report::{sl_by_threshold, QueueRow, RowInterval, SlVariants};
+use crate::scope::QueueScope;
 use crate::staffing_live::{QueueStaffing, StaffingInputs};
 use crate::sums::{AgentTime, QueueSums};
 use crate::tenant::{agent_pieces, TenantEngine};
@@ -95,8 +97,8 @@ impl AgentsByState {
 /// Live values of one queue, or of the whole tenant (`*`), per `metrics.md` "Real-time values".
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueLive {
-    /// Queue name, or `*` for the whole tenant.
-    pub queue: String,
+    /// The queue, or `*` for the whole tenant.
+    pub queue: QueueScope,
     /// Segments started and not ended.
     pub waiting: u64,
     /// Now − start of the oldest waiting segment, milliseconds; `None` when none waits.
@@ -117,6 +119,10 @@ pub struct QueueLive {
     /// Today's intervals that met the goal (`metrics.md`, "Intraday
     /// attainment").
     pub attainment: Attainment,
+    /// Repeat contacts of the last day whose outcome is known (`metrics.md`,
+    /// "Real-time values"); absent without eligible calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fcr_known: Option<crate::quality_report::RepeatFields>,
 }
 
 /// One interval of the intraday strip.
@@ -333,10 +339,17 @@ fn queue_rows(
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        per_queue.push(queue_live(engine, at, name, &parts, &mut day, q.index()));
+        per_queue.push(queue_live(
+            engine,
+            at,
+            &QueueScope::from(name),
+            &parts,
+            &mut day,
+            q.index(),
+        ));
     }
     let mut queues = Vec::with_capacity(nq + 1);
-    queues.push(queue_live(engine, at, "*", &all, &mut day, nq));
+    queues.push(queue_live(engine, at, &QueueScope::All, &all, &mut day, nq));
     queues.extend(per_queue);
     queues
 }
@@ -345,7 +358,7 @@ fn queue_rows(
 fn queue_live(
     engine: &TenantEngine,
     at: &Moment,
-    name: &str,
+    scope: &QueueScope,
     parts: &QueueParts,
     day: &mut Day,
     i: usize,
@@ -358,13 +371,19 @@ fn queue_live(
             end_ms: to,
             start: clock.local_rfc3339(from),
         };
-        QueueRow::new(name, &interval, &params.thresholds_s, &p.calls, &p.time)
+        QueueRow::new(scope, &interval, &params.thresholds_s, &p.calls, &p.time)
     };
     let rolling_from = at.now - i64::from(params.rolling_window_minutes) * 60_000;
     let rolling = row(rolling_from, at.now, &parts.rolling);
-    let today = row(at.day_start, at.now, &day.today[i]);
+    let mut today = row(at.day_start, at.now, &day.today[i]);
+    let whose = if i < engine.queue_names().len() {
+        Whose::Queue(QueueId::from_index(i))
+    } else {
+        Whose::Tenant
+    };
+    today.kpi = crate::quality_report::live_today(engine, whose, at.day_start, at.now);
     let intraday = std::mem::take(&mut day.intraday[i]);
-    let goal = params.goals.of(name);
+    let goal = params.goals.of(scope.as_str());
     let staffing = QueueStaffing::derive(&StaffingInputs {
         goal,
         window_minutes: params.rolling_window_minutes,
@@ -378,7 +397,7 @@ fn queue_live(
     });
     let attainment = Attainment::of(goal, closed, at.now, &today.sl);
     QueueLive {
-        queue: name.to_owned(),
+        queue: scope.clone(),
         waiting: parts.waiting,
         // An oldest call queued after now (a clock skew) waits 0 ms.
         oldest_wait_ms: parts.oldest.map(|t| u64::try_from(at.now - t).unwrap_or(0)),
@@ -389,6 +408,7 @@ fn queue_live(
         intraday,
         staffing,
         attainment,
+        fcr_known: crate::quality_report::fcr_known(engine, whose, at.now),
     }
 }
 

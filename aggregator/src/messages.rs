@@ -10,10 +10,6 @@ use wallboard_events::{FloorMessage, MessageAction, Severity, TimestampMs};
 /// The most messages a tenant may have active at once.
 pub const MAX_ACTIVE_MESSAGES: usize = 20;
 
-/// The dead-letter code of a `post` refused because the board is full.
-pub const MESSAGES_FULL: wallboard_events::DeadLetterCode =
-    wallboard_events::DeadLetterCode::MessagesFull;
-
 /// One active message, as the live view shows it (`metrics.md`, "Floor
 /// messages").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +52,7 @@ pub enum MessageOutcome {
     /// A `delete` of an id that is not active: nothing changed.
     NotActive,
     /// A `post` of a new id while [`MAX_ACTIVE_MESSAGES`] are active:
-    /// refused ([`MESSAGES_FULL`]).
+    /// refused ([`wallboard_events::DeadLetterCode::MessagesFull`]).
     Full,
 }
 

@@ -9,6 +9,8 @@ use serde::Serialize;
 use wallboard_events::{BlockedReason, DequeueReason, TimestampMs};
 
 use crate::intern::{AgentId, DenseId, QueueId};
+use crate::quality_report::{KpiFields, Pending};
+use crate::scope::QueueScope;
 use crate::sums::{ratio, AgentSums, AgentTime, QueueSums};
 use crate::tenant::{Bucket, TenantEngine};
 use crate::time::IntervalStart;
@@ -114,8 +116,8 @@ impl SlVariants {
 /// One (queue, interval) row of the report; `metrics.md` "Queue metrics", "Handling metrics", "Agent time metrics" and "Schedule adherence" define every field.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueRow {
-    /// Queue name, or `*` for the whole tenant.
-    pub queue: String,
+    /// The queue, or `*` for the whole tenant.
+    pub queue: QueueScope,
     /// Interval start, UTC milliseconds since the epoch (inclusive).
     pub start_ms: TimestampMs,
     /// Interval end, UTC milliseconds since the epoch (exclusive).
@@ -188,6 +190,10 @@ pub struct QueueRow {
     /// "Blocked calls"), so reports without them keep their shape.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<Blocked>,
+    /// Repeat contacts, CSAT and QA: each group only on rows that have it
+    /// (`metrics.md`, "Repeat contacts and FCR", "CSAT and QA").
+    #[serde(flatten)]
+    pub kpi: KpiFields,
 }
 
 /// `blocked` and `blocked_by_reason` of a queue row.
@@ -249,6 +255,9 @@ pub struct AgentRow {
     pub adherence: Option<f64>,
     /// Time `available`/`ringing`/`on_call`/`acw` / time scheduled as work.
     pub conformance: Option<f64>,
+    /// Repeat contacts, CSAT and QA of the agent, as on queue rows.
+    #[serde(flatten)]
+    pub kpi: KpiFields,
 }
 
 /// The interval a row belongs to.
@@ -266,14 +275,14 @@ impl QueueRow {
     /// A row from a queue's call sums and its members' time.
     #[must_use]
     pub fn new(
-        queue: &str,
+        queue: &QueueScope,
         at: &RowInterval,
         thresholds_s: &[u32],
         q: &QueueSums,
         t: &AgentTime,
     ) -> Self {
         QueueRow {
-            queue: queue.to_owned(),
+            queue: queue.clone(),
             start_ms: at.start_ms,
             end_ms: at.end_ms,
             start: at.start.clone(),
@@ -313,6 +322,7 @@ impl QueueRow {
             adherent_ms: t.adherent_ms,
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
             blocked: Blocked::of(q),
+            kpi: KpiFields::default(),
         }
     }
 
@@ -349,6 +359,7 @@ impl AgentRow {
             adherent_ms: t.adherent_ms,
             adherence: ratio(t.adherent_ms, t.scheduled_ms),
             conformance: ratio(t.working_ms(), t.work_scheduled_ms),
+            kpi: KpiFields::default(),
         }
     }
 
@@ -418,28 +429,47 @@ pub fn interval_report(engine: &TenantEngine, now: TimestampMs, range: Range) ->
     // Never a row for an interval outside the history kept.
     let history_from = engine.history_from(now);
     let rows = buckets.range(IntervalStart(history_from)..);
+    let pending = Pending::at(engine, now);
+    let no_kpi = crate::quality::QualityBucket::default();
     for (start, b) in rows.filter(|(s, _)| range.contains(s.0)) {
         let at = row_interval(engine, *start);
+        let kpi = engine.quality().buckets.get(start).unwrap_or(&no_kpi);
         let total = tenant_sums(b);
-        if QueueRow::has_data(&total, &b.tenant_time) {
-            queues.push(QueueRow::new(
-                "*",
+        let (total_kpi, total_pending) = (kpi.tenant(), pending.tenant(*start));
+        if QueueRow::has_data(&total, &b.tenant_time) || !total_kpi.is_empty() {
+            let mut row = QueueRow::new(
+                &QueueScope::All,
                 &at,
                 &params.thresholds_s,
                 &total,
                 &b.tenant_time,
-            ));
+            );
+            row.kpi = KpiFields::of(&total_kpi, total_pending);
+            queues.push(row);
         }
         for &(q, name) in &queue_order {
             let sums = b.queues.get(q.index()).cloned().unwrap_or_default();
             let time = b.queue_time.get(q.index()).copied().unwrap_or_default();
-            if QueueRow::has_data(&sums, &time) {
-                queues.push(QueueRow::new(name, &at, &params.thresholds_s, &sums, &time));
+            let q_kpi = kpi.queue(q);
+            if QueueRow::has_data(&sums, &time) || !q_kpi.is_empty() {
+                let mut row = QueueRow::new(
+                    &QueueScope::from(name),
+                    &at,
+                    &params.thresholds_s,
+                    &sums,
+                    &time,
+                );
+                row.kpi = KpiFields::of(&q_kpi, pending.queue(*start, q));
+                queues.push(row);
             }
         }
         for &(a, name) in &agent_order {
-            if let Some(s) = b.agents.get(a.index()).filter(|s| AgentRow::has_data(s)) {
-                agents.push(AgentRow::new(name, &at, s));
+            let a_kpi = kpi.agent(a);
+            let s = b.agents.get(a.index()).copied().unwrap_or_default();
+            if AgentRow::has_data(&s) || !a_kpi.is_empty() {
+                let mut row = AgentRow::new(name, &at, &s);
+                row.kpi = KpiFields::of(&a_kpi, pending.agent(*start, a));
+                agents.push(row);
             }
         }
     }

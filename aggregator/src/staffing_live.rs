@@ -115,7 +115,7 @@ mod tests {
             end_ms: 0,
             start: String::new(),
         };
-        QueueRow::new("q", &at, &[20], &sums, &AgentTime::default())
+        QueueRow::new(&"q".into(), &at, &[20], &sums, &AgentTime::default())
     }
 
     #[test]

@@ -9,7 +9,9 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use wallboard_events::{AgentState, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs};
+use wallboard_events::{
+    AgentState, BlockedReason, DequeueReason, Event, EventBody, ScheduleSegment, TimestampMs,
+};
 
 use crate::adherence::{default_rule, Allowed, Plan, Planned};
 use crate::config::{AllowedEntry, Params};
@@ -19,6 +21,8 @@ use crate::plausible::{self, TimeRejection};
 use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
+
+mod kpi;
 
 /// The sums of one interval.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -187,6 +191,10 @@ pub struct TenantEngine {
     /// Reused buffer for schedule events.
     #[serde(skip)]
     planned_buf: Vec<Planned>,
+    /// CSAT, QA and repeat contacts: snapshotted apart, after the engine's
+    /// own state, so snapshots without it still load (`Engine::to_bytes`).
+    #[serde(skip)]
+    quality: crate::quality::QualityState,
 }
 
 /// A snapshot that cannot be used with the current configuration.
@@ -226,6 +234,7 @@ impl TenantEngine {
             expiry: VecDeque::new(),
             stale_checked: TimestampMs::MIN,
             planned_buf: Vec::new(),
+            quality: crate::quality::QualityState::default(),
         }
     }
 
@@ -360,6 +369,7 @@ impl TenantEngine {
         self.max_ts = Some(self.max_ts.map_or(e.ts, |m| m.max(e.ts)));
         self.expire_segments();
         let outcome = self.apply_body(e);
+        self.expire_kpi();
         match outcome {
             Applied::OutOfOrderState => self.stats.out_of_order_states += 1,
             Applied::SegmentAlreadyEnded => self.stats.ignored_outcomes += 1,
@@ -385,100 +395,152 @@ impl TenantEngine {
     }
 
     /// Applies an admitted event's body to the sums and the open state.
+    ///
+    /// A table: one arm per kind, each handing the kind's fields to the
+    /// kind's own method (keep new arms to one call).
     fn apply_body(&mut self, e: &Event<'_>) -> Applied {
+        let ts = e.ts;
         match &e.body {
-            EventBody::CallQueued { call, queue, .. } => {
-                self.call_queued(call, queue, e.ts);
-                Applied::Counted
-            }
+            EventBody::CallQueued {
+                call,
+                queue,
+                caller,
+                ..
+            } => self.queued_with_caller(call, queue, caller.as_deref(), ts),
             EventBody::CallAnswered {
                 call,
                 queue,
                 wait_ms,
                 ..
-            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Answered),
+            } => self.call_ended(call, queue, ts, *wait_ms, Outcome::Answered),
             EventBody::CallAbandoned {
                 call,
                 queue,
                 wait_ms,
-            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Abandoned),
+            } => self.call_ended(call, queue, ts, *wait_ms, Outcome::Abandoned),
             EventBody::CallDequeued {
                 call,
                 queue,
                 reason,
                 wait_ms,
-            } => self.call_ended(call, queue, e.ts, *wait_ms, Outcome::Dequeued(*reason)),
-            EventBody::CallBlocked { queue, reason, .. } => {
-                // Not a segment: counted in its interval, nothing waits.
-                let (q, reason) = (self.queue(queue), *reason);
-                self.update_queue(q, e.ts, |qs, _| qs.count_blocked(reason));
-                Applied::Counted
-            }
+            } => self.call_ended(call, queue, ts, *wait_ms, Outcome::Dequeued(*reason)),
+            EventBody::CallBlocked { queue, reason, .. } => self.call_blocked(queue, *reason, ts),
             EventBody::CallCompleted {
+                call,
                 queue,
                 agent,
                 talk_ms,
                 hold_ms,
                 acw_ms,
                 transferred,
-                ..
             } => {
-                let q = self.queue(queue);
-                let a = self.agent_id(agent);
-                let (talk, hold, acw, tr) = (*talk_ms, *hold_ms, *acw_ms, u64::from(*transferred));
-                self.update_queue(q, e.ts, |qs, _| {
-                    qs.handled += 1;
-                    qs.talk_ms += talk;
-                    qs.hold_ms += hold;
-                    qs.acw_ms += acw;
-                    qs.transferred += tr;
-                });
-                let start = self.cursor.locate(&self.clock, e.ts).0;
-                if let Some(b) = self.retained_bucket(start) {
-                    let ag = slot(&mut b.agents, a);
-                    ag.handled += 1;
-                    ag.talk_ms += talk;
-                    ag.acw_ms += acw;
-                }
-                Applied::Counted
+                let h = Handled::new(*talk_ms, *hold_ms, *acw_ms, *transferred);
+                self.call_completed(call, queue, agent, ts, h)
             }
             EventBody::AgentState {
                 agent,
                 state,
                 reason,
                 call,
-            } => {
-                let a = self.agent_id(agent);
-                let reason = reason.as_deref().map(|r| self.codes.intern(r));
-                self.agent_state(a, e.ts, *state, reason, call.as_deref())
-            }
-            EventBody::AgentQueues { agent, queues } => {
-                let a = self.agent_id(agent);
-                self.accrue_agent(a, e.ts);
-                let mut ids = std::mem::take(&mut self.agents[a.index()].queues);
-                ids.clear();
-                for q in queues {
-                    let q = self.queue(q);
-                    if !ids.contains(&q) {
-                        ids.push(q);
-                    }
-                }
-                self.agents[a.index()].queues = ids;
-                Applied::Counted
-            }
+            } => self.agent_state_event(agent, ts, *state, reason.as_deref(), call.as_deref()),
+            EventBody::AgentQueues { agent, queues } => self.agent_queues(agent, queues, ts),
             EventBody::Schedule {
                 agent,
                 from_ms,
                 to_ms,
                 segments,
-            } => {
-                let a = self.agent_id(agent);
-                self.schedule(a, e.ts, *from_ms, *to_ms, segments);
-                Applied::Counted
-            }
+            } => self.schedule(agent, ts, *from_ms, *to_ms, segments),
+            EventBody::SurveyResult(s) => self.survey_result(s, ts),
+            EventBody::QualityEvaluation(q) => self.quality_evaluation(q, ts),
             // Returned by `apply` before the duplicate check.
             EventBody::Heartbeat { .. } | EventBody::FloorMessage(_) => Applied::Heartbeat,
         }
+    }
+
+    /// A blocked call: not a segment, counted in its interval, nothing waits.
+    fn call_blocked(&mut self, queue: &str, reason: BlockedReason, ts: TimestampMs) -> Applied {
+        let q = self.queue(queue);
+        self.update_queue(q, ts, |qs, _| qs.count_blocked(reason));
+        Applied::Counted
+    }
+
+    /// A handled call: its times in the queue's and the agent's sums, and
+    /// its caller's repeat-contact window.
+    fn call_completed(
+        &mut self,
+        call: &str,
+        queue: &str,
+        agent: &str,
+        ts: TimestampMs,
+        h: Handled,
+    ) -> Applied {
+        let q = self.queue(queue);
+        let a = self.agent_id(agent);
+        let tr = u64::from(h.transferred);
+        self.update_queue(q, ts, |qs, _| {
+            qs.handled += 1;
+            qs.talk_ms += h.talk_ms;
+            qs.hold_ms += h.hold_ms;
+            qs.acw_ms += h.acw_ms;
+            qs.transferred += tr;
+        });
+        let start = self.cursor.locate(&self.clock, ts).0;
+        if let Some(b) = self.retained_bucket(start) {
+            let ag = slot(&mut b.agents, a);
+            ag.handled += 1;
+            ag.talk_ms += h.talk_ms;
+            ag.acw_ms += h.acw_ms;
+        }
+        self.handled_call(call, q, a, ts);
+        Applied::Counted
+    }
+
+    /// A queued call, and its caller's contact for repeat detection.
+    fn queued_with_caller(
+        &mut self,
+        call: &str,
+        queue: &str,
+        caller: Option<&str>,
+        ts: TimestampMs,
+    ) -> Applied {
+        let applied = self.call_queued(call, queue, ts);
+        self.caller_contact(call, caller, ts);
+        applied
+    }
+
+    /// An `agent_state` event: interns the names, then [`Self::agent_state`].
+    fn agent_state_event(
+        &mut self,
+        agent: &str,
+        ts: TimestampMs,
+        state: AgentState,
+        reason: Option<&str>,
+        call: Option<&str>,
+    ) -> Applied {
+        let a = self.agent_id(agent);
+        let reason = reason.map(|r| self.codes.intern(r));
+        self.agent_state(a, ts, state, reason, call)
+    }
+
+    /// An `agent_queues` event: the agent's memberships from now on.
+    fn agent_queues<Q: AsRef<str>>(
+        &mut self,
+        agent: &str,
+        queues: &[Q],
+        ts: TimestampMs,
+    ) -> Applied {
+        let a = self.agent_id(agent);
+        self.accrue_agent(a, ts);
+        let mut ids = std::mem::take(&mut self.agents[a.index()].queues);
+        ids.clear();
+        for q in queues {
+            let q = self.queue(q.as_ref());
+            if !ids.contains(&q) {
+                ids.push(q);
+            }
+        }
+        self.agents[a.index()].queues = ids;
+        Applied::Counted
     }
 
     fn queue(&mut self, name: &str) -> QueueId {
@@ -540,7 +602,7 @@ impl TenantEngine {
             .then(|| self.buckets.entry(start).or_default())
     }
 
-    fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) {
+    fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) -> Applied {
         let q = self.queue(queue);
         let h = xxh3_64(call.as_bytes());
         self.update_queue(q, ts, |s, _| s.entered += 1);
@@ -560,6 +622,7 @@ impl TenantEngine {
             waiting.remove(&(t, h));
         }
         waiting.insert((ts, h));
+        Applied::Counted
     }
 
     fn call_ended(
@@ -648,12 +711,13 @@ impl TenantEngine {
 
     fn schedule(
         &mut self,
-        a: AgentId,
+        agent: &str,
         ts: TimestampMs,
         from: TimestampMs,
         to: TimestampMs,
         segments: &[ScheduleSegment<'_>],
-    ) {
+    ) -> Applied {
+        let a = self.agent_id(agent);
         // Time up to the event is accounted against the plan in force then;
         // the new plan applies from here on.
         self.accrue_agent(a, ts);
@@ -670,6 +734,7 @@ impl TenantEngine {
         }
         self.agents[a.index()].plan.replace(from, to, &planned);
         self.planned_buf = planned;
+        Applied::Counted
     }
 
     fn rule_for(&mut self, activity: &str, code: CodeId) -> Allowed {
@@ -810,6 +875,26 @@ impl TenantEngine {
 #[must_use]
 pub fn clamp_ts(t: TimestampMs) -> TimestampMs {
     t.clamp(0, wallboard_events::event::TS_LIMIT_MS - 1)
+}
+
+/// The times of a handled call (`call_completed`).
+#[derive(Debug, Clone, Copy)]
+struct Handled {
+    talk_ms: u64,
+    hold_ms: u64,
+    acw_ms: u64,
+    transferred: bool,
+}
+
+impl Handled {
+    fn new(talk_ms: u64, hold_ms: u64, acw_ms: u64, transferred: bool) -> Self {
+        Self {
+            talk_ms,
+            hold_ms,
+            acw_ms,
+            transferred,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

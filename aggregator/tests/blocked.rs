@@ -39,6 +39,7 @@ fn engine(n: usize) -> Engine {
         call: "c0".into(),
         queue: "sales".into(),
         priority: None,
+        caller: None,
     };
     let trace = [
         event("q0", T0 + 1_000, queued),

@@ -29,6 +29,7 @@ fn queued(id: u64, ts: i64) -> Event<'static> {
             call: Cow::Owned(format!("c{id}")),
             queue: "sales".into(),
             priority: None,
+            caller: None,
         },
     }
 }

@@ -58,6 +58,10 @@ fn step() -> impl Strategy<Value = Step> {
         )
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "test helper: one arm per generated step kind"
+)]
 fn events(steps: &[Step]) -> Vec<Event<'static>> {
     let mut ts = T0;
     let reasons = ["break", "lunch", "meeting"];
@@ -74,6 +78,7 @@ fn events(steps: &[Step]) -> Vec<Event<'static>> {
                     call,
                     queue,
                     priority: None,
+                    caller: None,
                 },
                 2 => EventBody::CallAnswered {
                     call,
@@ -370,7 +375,7 @@ proptest! {
         }
         let (plain, with) = (report(&run(&evs)), report(&run(&mixed)));
         let keys: Vec<(i64, String)> = plain.iter()
-            .flat_map(|r| r.queues.iter().map(|q| (q.start_ms, q.queue.clone())))
+            .flat_map(|r| r.queues.iter().map(|q| (q.start_ms, q.queue.to_string())))
             .collect();
         prop_assert!(plain.iter().flat_map(|r| &r.queues).all(|q| q.blocked.is_none()));
         prop_assert_eq!(without_blocked(plain.as_ref(), &keys), without_blocked(with.as_ref(), &keys));

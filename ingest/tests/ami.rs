@@ -145,6 +145,8 @@ fn line(e: &Event<'_>) -> String {
         EventBody::Schedule { .. } => format!("{ts} schedule"),
         EventBody::Heartbeat { upstream } => format!("{ts} heartbeat {upstream}"),
         EventBody::FloorMessage(m) => format!("{ts} floor message {}", m.message),
+        EventBody::SurveyResult(r) => format!("{ts} survey {}", r.call),
+        EventBody::QualityEvaluation(q) => format!("{ts} evaluation {}", q.call),
     }
 }
 

@@ -67,7 +67,10 @@ fn queue_log_blocked_lines_with_a_bad_name_are_reported() {
         .translate(7, "1700003005|1700003005.502||NONE|FULL|||", &mut vec![])
         .unwrap_err();
     assert_eq!(err.line, 7);
-    assert!(err.reason.contains("FULL: queue \"\" is empty"), "{err}");
+    assert!(
+        err.reason.to_string().contains("FULL: queue \"\" is empty"),
+        "{err}"
+    );
 }
 
 #[test]

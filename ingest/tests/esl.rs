@@ -4,6 +4,8 @@
 //! connection dropped mid-capture, a refused password, a server that stops
 //! answering keep-alives, and bad input of every kind.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -29,20 +31,7 @@ const FIXTURES: &[&str] = &[
 /// The event bodies of a fixture (`#` comments, then plain event bodies
 /// separated by empty lines), each as `FreeSWITCH` serialises it.
 fn fixture(name: &str) -> Vec<String> {
-    let path = format!(
-        "{}/tests/fixtures/esl/{name}.events",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let body: String = text
-        .lines()
-        .skip_while(|l| l.starts_with('#'))
-        .flat_map(|l| [l, "\n"])
-        .collect();
-    body.split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .map(|b| format!("{}\n\n", b.trim()))
-        .collect()
+    common::esl_fixture_bodies(name)
 }
 
 /// A `text/event-plain` message as `mod_event_socket` sends it.
@@ -324,6 +313,23 @@ impl Client {
     }
 }
 
+/// Runs the client until it ends by itself (within 10 s): how it ended and
+/// every output it handed over.
+async fn run_to_end(c: ClientConfig) -> (Result<Stats, ClientError<Infallible>>, Vec<Output>) {
+    let mut outputs = Vec::new();
+    let handler = |o| {
+        outputs.push(o);
+        Ok::<(), Infallible>(())
+    };
+    let ended = tokio::time::timeout(
+        Duration::from_secs(10),
+        run(c, handler, std::future::pending()),
+    )
+    .await
+    .expect("the run ends by itself");
+    (ended, outputs)
+}
+
 fn events(outputs: &[Output]) -> Vec<String> {
     outputs
         .iter()
@@ -462,21 +468,7 @@ async fn a_refused_password_ends_the_run_without_retrying() {
     .await;
     let mut c = config(server.port);
     c.password = "wrong".into();
-    let outputs = Arc::new(Mutex::new(Vec::new()));
-    let seen = outputs.clone();
-    let r = tokio::time::timeout(
-        Duration::from_secs(10),
-        run(
-            c,
-            move |o| {
-                seen.lock().unwrap().push(o);
-                Ok::<(), Infallible>(())
-            },
-            std::future::pending(),
-        ),
-    )
-    .await
-    .expect("the run ends by itself");
+    let (r, outputs) = run_to_end(c).await;
     let err = r.unwrap_err();
     assert!(
         matches!(&err, ClientError::Auth(t) if t == "-ERR invalid"),
@@ -490,7 +482,7 @@ async fn a_refused_password_ends_the_run_without_retrying() {
     assert!(msg.contains("WALLBOARD_ESL_PASSWORD"), "{msg}");
     assert_eq!(server.connections(), 1);
     assert_eq!(server.commands(), ["auth wrong"]);
-    assert!(outputs.lock().unwrap().is_empty());
+    assert!(outputs.is_empty());
 }
 
 #[tokio::test]
@@ -535,6 +527,10 @@ async fn a_server_that_stops_answering_keepalives_is_left() {
 }
 
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: every kind of bad input, then the good event"
+)]
 async fn bad_input_is_reported_and_skipped() {
     let good = fixture("exit_key");
     let json_event = {
@@ -580,23 +576,9 @@ async fn bad_input_is_reported_and_skipped() {
     let mut c = config(server.port);
     c.max_message = 4096;
     c.reconnect = false;
-    let outputs = Arc::new(Mutex::new(Vec::new()));
-    let seen = outputs.clone();
-    let stats = tokio::time::timeout(
-        Duration::from_secs(10),
-        run(
-            c,
-            move |o| {
-                seen.lock().unwrap().push(o);
-                Ok::<(), Infallible>(())
-            },
-            std::future::pending(),
-        ),
-    )
-    .await
-    .expect("once: the run ends with the session")
-    .unwrap();
-    let outputs = outputs.lock().unwrap().clone();
+    // Once: the run ends with the session.
+    let (stats, outputs) = run_to_end(c).await;
+    let stats = stats.unwrap();
     // Messages are numbered from the start of the run; the auth and
     // subscription replies come first.
     assert_eq!(

@@ -10,6 +10,8 @@
 //! case is kept in `tests/fuzz.proptest-regressions` and becomes a named
 //! test below.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -53,6 +55,7 @@ fn simulated_day() -> &'static [Event<'static>] {
             start_ms: 1_795_420_800_000,
             hours: 0.5,
             load: 2.0,
+            kpis: true,
         })
         .collect()
     })
@@ -135,16 +138,9 @@ fn esl_seeds() -> &'static [Vec<u8>] {
         let mut seeds: Vec<Vec<u8>> = files
             .iter()
             .map(|f| {
-                let text = read(&format!("tests/fixtures/esl/{f}.events"));
-                let body: String = text
-                    .lines()
-                    .skip_while(|l| l.starts_with('#'))
-                    .flat_map(|l| [l, "\n"])
-                    .collect();
-                body.split("\n\n")
-                    .filter(|b| !b.trim().is_empty())
+                common::esl_fixture_bodies(f)
+                    .iter()
                     .fold(String::new(), |mut out, b| {
-                        let b = format!("{}\n\n", b.trim());
                         let len = b.len();
                         write!(
                             out,
@@ -344,7 +340,7 @@ fn check_queue_log(bytes: &[u8]) {
     for (i, line) in text.split('\n').enumerate() {
         out.clear();
         match t.translate(i as u64 + 1, line, &mut out) {
-            Err(e) => assert_reason("queue_log", &e.reason, "queue_log"),
+            Err(e) => assert_reason("queue_log", &e.reason.to_string(), "queue_log"),
             Ok(()) => out.iter().for_each(|e| assert_valid(e, "queue_log")),
         }
     }
@@ -375,7 +371,7 @@ fn check_ami(bytes: &[u8], piece: usize) {
             Frame::Message { message, .. } if message.response().is_some() => {}
             Frame::Message { message, .. } => {
                 if let Err(e) = t.translate(message, 1_700_006_100_000, &mut out) {
-                    assert_reason(e.code().as_str(), &e.reason, "ami translator");
+                    assert_reason(e.code().as_str(), &e.reason.to_string(), "ami translator");
                 }
             }
             Frame::Banner(_) => {}
@@ -409,7 +405,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
             .iter()
             .map(|i| match i {
                 Item::Frame(f) => Ok(f.clone()),
-                Item::Problem(p) => Err((p.code.as_str(), p.reason.clone())),
+                Item::Problem(p) => Err((p.code.as_str(), p.reason.to_string())),
             })
             .collect()
     };
@@ -420,7 +416,7 @@ fn check_esl(bytes: &[u8], piece: usize) {
     for item in &items {
         let frame = match item {
             Item::Problem(p) => {
-                assert_reason(p.code.as_str(), &p.reason, "esl decoder");
+                assert_reason(p.code.as_str(), &p.reason.to_string(), "esl decoder");
                 continue;
             }
             Item::Frame(f) => f,
@@ -430,10 +426,10 @@ fn check_esl(bytes: &[u8], piece: usize) {
             _ => parse_plain_event(frame.body()),
         };
         match parsed {
-            Err(e) => assert_reason("esl_event", &e.0, "esl event parser"),
+            Err(e) => assert_reason("esl_event", &e.to_string(), "esl event parser"),
             Ok(ev) => {
                 if let Err(e) = t.translate(&ev, &mut out) {
-                    assert_reason(&e.what, &e.reason, "esl translator");
+                    assert_reason(&e.what, &e.reason.to_string(), "esl translator");
                 }
             }
         }

@@ -155,7 +155,7 @@ test("every UI string exists in English and Chinese", () => {
   for (const s of states) used.add(s);
   for (const s of states.slice(0, 5)) used.add("st_" + s);
   for (const s of ["critical", "warning", "info"]) used.add("sev_" + s);
-  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "blocked", "out_of_adherence_minutes", "staffing_gap", "required_agents", "projected_service_level"]) used.add("m_" + m);
+  for (const m of ["waiting", "oldest_wait_s", "abandon_rate", "asa_s", "aht_s", "occupancy", "agents_available", "blocked", "out_of_adherence_minutes", "staffing_gap", "required_agents", "projected_service_level", "csat", "csat_mean", "qa_score", "fcr"]) used.add("m_" + m);
   for (const o of ["lt", "le", "gt", "ge"]) used.add("op_" + o);
   for (const s of ["good", "warn", "bad"]) used.add("status_" + s);
   for (const s of ["state", "name"]) used.add("sort_" + s);
@@ -332,6 +332,40 @@ test("a queue that refused callers says so on its tile, in both languages, and t
       assert.deepEqual(await p.evaluate(overflowReport), [], `${w}×${h} ${lang}`);
       assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
       if (w === 1920) await shot(p, `tv-blocked-${lang}`);
+      assert.deepEqual(errors, []);
+      await ctx.close();
+    }
+  }
+});
+
+test("CSAT, QA and FCR show on the AHT label, in both languages, and the board still fits", async () => {
+  const { base } = await demo(["--trace", join(root, "tests/golden/extra/quality.jsonl"), "--interval", "30"]);
+  const rest = await (await fetch(`${base}/api/v1/tenants/default/queues`)).json();
+  const sales = rest.queues.find((q) => q.queue === "sales");
+  // Today (the trace's second day): c6, still pending; the last known day: 1 repeat of 2.
+  assert.equal(sales.today.repeat_pending, 1);
+  assert.equal(sales.fcr_known.fcr, 0.5);
+  const aht = { en: "AHT", "zh-CN": "平均处理时长" };
+  for (const [lang, text] of [["en", "FCR 50.0%"], ["zh-CN", "首解率 50.0%"]]) {
+    for (const [w, h] of VIEWPORTS) {
+      const { p, ctx, errors } = await newPage(w, h);
+      await p.goto(`${base}/?kiosk=1&lang=${lang}&page=86400`);
+      await p.waitForSelector('.tile[data-queue="sales"] .aht[data-fcr]');
+      const label = '.tile[data-queue="sales"] .aht .label';
+      assert.equal(await p.getAttribute('.tile[data-queue="sales"] .aht', "data-fcr"), "0.5");
+      assert.equal(await p.textContent(label), `${aht[lang]} · ${text}`);
+      assert.match(await p.getAttribute(label, "title"), lang === "en" ? /FCR 50\.0% \(1 repeat contacts of 2 handled/ : /首次解决率 50\.0%/);
+      // A queue without callers, surveys or evaluations shows plain AHT.
+      assert.equal(await p.getAttribute('.tile[data-queue="support"] .aht', "data-fcr"), null);
+      await p.waitForFunction(() => {
+        const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
+        const same = window.__lastRows === f;
+        window.__lastRows = f;
+        return same;
+      }, null, { polling: 1100 });
+      assert.deepEqual(await p.evaluate(overflowReport), [], `${w}×${h} ${lang}`);
+      assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
+      if (w === 1920) await shot(p, `tv-quality-${lang}`);
       assert.deepEqual(errors, []);
       await ctx.close();
     }

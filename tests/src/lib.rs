@@ -155,3 +155,110 @@ pub fn block_on<F: std::future::Future>(fut: F) -> F::Output {
         std::thread::park();
     }
 }
+
+/// The arguments of `wallboard serve` against the test broker: one topic,
+/// group, listen port and state directory, then whatever a test adds.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    args: Vec<String>,
+}
+
+impl ServeArgs {
+    /// `serve --kafka <broker> --topic --group --listen 127.0.0.1:<port>
+    /// --state-dir <state>`.
+    #[must_use]
+    pub fn new(topic: &str, group: &str, port: u16, state: &Path) -> Self {
+        let args = [
+            "serve",
+            "--kafka",
+            &kafka(),
+            "--topic",
+            topic,
+            "--group",
+            group,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--state-dir",
+            state.to_str().expect("a UTF-8 state directory"),
+        ];
+        ServeArgs {
+            args: args.iter().map(|&a| a.to_owned()).collect(),
+        }
+    }
+
+    /// Adds `more` after the arguments so far.
+    #[must_use]
+    pub fn with(mut self, more: &[&str]) -> Self {
+        self.args.extend(more.iter().map(|&a| a.to_owned()));
+        self
+    }
+
+    /// Starts `wallboard serve` with these arguments and `envs`.
+    #[must_use]
+    pub fn spawn(&self, envs: &[(&str, &str)]) -> Proc {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        spawn(&args, envs)
+    }
+}
+
+/// `wallboard ingest jsonl <file>` into `topic` (dead letters to
+/// `<topic>.dlq`) on the test broker, then `extra`.
+pub fn ingest_jsonl(file: &Path, topic: &str, extra: &[&str]) {
+    let (broker, dlq) = (kafka(), format!("{topic}.dlq"));
+    let mut args = vec![
+        "ingest",
+        "jsonl",
+        file.to_str().expect("a UTF-8 path"),
+        "--kafka",
+        &broker,
+        "--topic",
+        topic,
+        "--dlq-topic",
+        &dlq,
+    ];
+    args.extend_from_slice(extra);
+    wallboard(&args);
+}
+
+/// Reads `<topic>.dlq` from the start until `want` dead letters were seen;
+/// gives what `each` took from each of them.
+pub fn read_dead_letters<T>(
+    topic: &str,
+    want: usize,
+    timeout: Duration,
+    mut each: impl FnMut(&rdkafka::message::BorrowedMessage<'_>) -> T,
+) -> Vec<T> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::config::ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .set("group.id", unique("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("a DLQ consumer");
+    consumer
+        .subscribe(&[&format!("{topic}.dlq")])
+        .expect("subscribe to the DLQ");
+    let mut seen = Vec::new();
+    wait_for(&format!("{want} dead letters"), timeout, || {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            seen.push(each(&m));
+        }
+        (seen.len() >= want).then_some(())
+    });
+    seen
+}
+
+/// The value of header `key` of a dead letter; panics when it has none.
+#[must_use]
+pub fn dead_letter_header(m: &rdkafka::message::BorrowedMessage<'_>, key: &str) -> String {
+    use rdkafka::message::{Headers, Message};
+    let headers = m.headers().expect("dead letters carry headers");
+    headers
+        .iter()
+        .find(|h| h.key == key)
+        .and_then(|h| h.value)
+        .map_or_else(
+            || panic!("a {key} header"),
+            |v| String::from_utf8_lossy(v).into_owned(),
+        )
+}

@@ -16,7 +16,10 @@ use rdkafka::message::Headers;
 use rdkafka::Message;
 use serde_json::Value;
 
-use tests::{data, get_json, get_text, kafka, spawn, unique, wait_for, wallboard, Proc};
+use tests::{
+    data, dead_letter_header, get_json, get_text, ingest_jsonl, kafka, read_dead_letters, unique,
+    wait_for, wallboard, Proc, ServeArgs,
+};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -44,50 +47,23 @@ impl Serve {
     }
 
     fn start(&self, env: &[(&str, &str)]) -> Proc {
-        let port = self.port.to_string();
-        let listen = format!("127.0.0.1:{port}");
-        let broker = kafka();
-        let state = self.state.to_str().unwrap();
-        let mut args = vec![
-            "serve",
-            "--kafka",
-            &broker,
-            "--topic",
-            &self.topic,
-            "--group",
-            &self.group,
-            "--listen",
-            &listen,
-            "--state-dir",
-            state,
-            // A restarted member must not wait long for the killed one's session.
-            "-X",
-            "session.timeout.ms=6000",
-            "-X",
-            "heartbeat.interval.ms=1000",
-        ];
-        args.extend(self.metrics.iter().map(String::as_str));
+        let metrics: Vec<&str> = self.metrics.iter().map(String::as_str).collect();
         let mut envs = vec![("WALLBOARD_PIPELINE__SNAPSHOT_INTERVAL_S", "1")];
         envs.extend_from_slice(env);
-        spawn(&args, &envs)
+        ServeArgs::new(&self.topic, &self.group, self.port, &self.state)
+            // A restarted member must not wait long for the killed one's session.
+            .with(&[
+                "-X",
+                "session.timeout.ms=6000",
+                "-X",
+                "heartbeat.interval.ms=1000",
+            ])
+            .with(&metrics)
+            .spawn(&envs)
     }
 
     fn ingest(&self, file: &Path, extra: &[&str]) {
-        let broker = kafka();
-        let dlq = format!("{}.dlq", self.topic);
-        let mut args = vec![
-            "ingest",
-            "jsonl",
-            file.to_str().unwrap(),
-            "--kafka",
-            &broker,
-            "--topic",
-            &self.topic,
-            "--dlq-topic",
-            &dlq,
-        ];
-        args.extend_from_slice(extra);
-        wallboard(&args);
+        ingest_jsonl(file, &self.topic, extra);
     }
 
     fn status(&self) -> Option<Value> {
@@ -218,21 +194,7 @@ fn a_sigkill_mid_stream_loses_nothing_and_counts_nothing_twice() {
     let publisher = {
         let s_topic = s.topic.clone();
         let second = second.clone();
-        std::thread::spawn(move || {
-            let broker = kafka();
-            let dlq = format!("{s_topic}.dlq");
-            wallboard(&[
-                "ingest",
-                "jsonl",
-                second.to_str().unwrap(),
-                "--kafka",
-                &broker,
-                "--topic",
-                &s_topic,
-                "--dlq-topic",
-                &dlq,
-            ]);
-        })
+        std::thread::spawn(move || ingest_jsonl(&second, &s_topic, &[]))
     };
     s.wait_status("consumption past the snapshot", |st| {
         n(st, "applied") > half
@@ -289,26 +251,8 @@ fn bad_records_land_in_the_dead_letter_topic_with_reasons() {
     // The good records are all counted: the report is replay's.
     assert_eq!(s.report("edge"), replay(&trace, &metrics));
 
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka())
-        .set("group.id", unique("dlq-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&format!("{}.dlq", s.topic)]).unwrap();
-    let mut reasons = vec![];
-    wait_for("9 dead letters", WAIT, || {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let headers = m.headers().expect("dead letters carry headers");
-            let reason = headers
-                .iter()
-                .find(|h| h.key == "wallboard-reason")
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .expect("a wallboard-reason header");
-            reasons.push(reason);
-        }
-        (reasons.len() >= 9).then_some(())
+    let reasons = read_dead_letters(&s.topic, 9, WAIT, |m| {
+        dead_letter_header(m, "wallboard-reason")
     });
     assert!(
         reasons
@@ -476,27 +420,9 @@ fn records_too_large_for_the_dead_letter_topic_are_cut_never_lost() {
     let _serve = s.start(&[]);
     s.wait_status("every record taken", |st| taken(st) == 5);
 
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", kafka())
-        .set("group.id", unique("dlq-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&format!("{}.dlq", s.topic)]).unwrap();
-    let mut sizes = vec![];
-    wait_for("4 dead letters", WAIT, || {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let headers = m.headers().expect("dead letters carry headers");
-            let size = headers
-                .iter()
-                .find(|h| h.key == "wallboard-original-size")
-                .and_then(|h| h.value)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .expect("a wallboard-original-size header");
-            assert_eq!(m.payload().unwrap().len(), 65536);
-            sizes.push(size);
-        }
-        (sizes.len() >= 4).then_some(())
+    let sizes = read_dead_letters(&s.topic, 4, WAIT, |m| {
+        assert_eq!(m.payload().unwrap().len(), 65536);
+        dead_letter_header(m, "wallboard-original-size")
     });
     assert!(sizes.iter().all(|s| s == "999800"), "{sizes:?}");
 }

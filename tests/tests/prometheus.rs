@@ -8,7 +8,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use tests::{data, free_port, get_json, root, spawn, unique, wait_for, Proc};
+use tests::{data, free_port, get_json, root, spawn, unique, wait_for, Proc, ServeArgs};
 
 #[test]
 #[ignore = "needs Debian's prometheus: run through scripts/test.sh"]
@@ -148,31 +148,12 @@ fn promql_over_the_recording_rules_equals_the_rest_value_for_the_interval() {
     let topic = unique("promql");
     let port = free_port();
     let state = std::env::temp_dir().join(unique("state"));
-    let _serve = spawn(
-        &[
-            "serve",
-            "--kafka",
-            &broker,
-            "--topic",
-            &topic,
-            "--group",
-            &unique("g"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--interval",
-            "15",
-            "--tz",
-            "UTC",
-            "--sl",
-            "20",
-        ],
-        &[
+    let _serve = ServeArgs::new(&topic, &unique("g"), port, &state)
+        .with(&["--interval", "15", "--tz", "UTC", "--sl", "20"])
+        .spawn(&[
             ("WALLBOARD_PIPELINE__ALLOWED_LATENESS_S", "86400"),
             ("WALLBOARD_METRICS__DEDUP_WINDOW_MINUTES", "1440"),
-        ],
-    );
+        ]);
     let (_prom, api) = prometheus(port);
     let lines: Vec<String> = std::fs::read_to_string(data("edge-basic.jsonl"))
         .unwrap()

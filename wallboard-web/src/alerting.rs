@@ -197,15 +197,15 @@ async fn send_once(
     n: &Notification,
     client: &reqwest::Client,
     mailer: Option<&AsyncSmtpTransport<Tokio1Executor>>,
-) -> Result<(), String> {
+) -> Result<(), DeliveryError> {
     if ch.kind == ChannelKind::Email {
-        let mailer = mailer.ok_or("no SMTP transport")?;
+        let mailer = mailer.ok_or(DeliveryError::NoSmtp)?;
         let mail = email(ch, n)?;
         return mailer
             .send(mail)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string());
+            .map_err(DeliveryError::from);
     }
     let (url, body) = payload(ch, n);
     let mut req = client
@@ -217,19 +217,57 @@ async fn send_once(
     }
     match req.send().await {
         Ok(r) if r.status().is_success() => Ok(()),
-        Ok(r) => Err(format!("HTTP {}", r.status())),
-        Err(e) => Err(e.to_string()),
+        Ok(r) => Err(DeliveryError::Status(r.status())),
+        Err(e) => Err(e.into()),
     }
 }
 
+/// Why one delivery attempt failed.
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error("no SMTP transport")]
+    NoSmtp,
+    #[error(transparent)]
+    Email(#[from] EmailError),
+    #[error(transparent)]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("HTTP {0}")]
+    Status(reqwest::StatusCode),
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+}
+
+/// Why a notification could not be written as an e-mail.
+#[derive(Debug, thiserror::Error)]
+enum EmailError {
+    #[error("from {address:?}: {source}")]
+    From {
+        address: String,
+        source: lettre::address::AddressError,
+    },
+    #[error("to {address:?}: {source}")]
+    To {
+        address: String,
+        source: lettre::address::AddressError,
+    },
+    #[error(transparent)]
+    Message(#[from] lettre::error::Error),
+}
+
 /// The e-mail for a notification.
-fn email(ch: &ChannelConfig, n: &Notification) -> Result<Message, String> {
+fn email(ch: &ChannelConfig, n: &Notification) -> Result<Message, EmailError> {
     let from = ch.from.as_deref().unwrap_or("wallboard@localhost");
     let mut m = Message::builder()
-        .from(from.parse().map_err(|e| format!("from {from:?}: {e}"))?)
+        .from(from.parse().map_err(|source| EmailError::From {
+            address: from.to_owned(),
+            source,
+        })?)
         .subject(format!("[{}] {}", status_word(n.status), n.summary));
     for to in &ch.to {
-        m = m.to(to.parse().map_err(|e| format!("to {to:?}: {e}"))?);
+        m = m.to(to.parse().map_err(|source| EmailError::To {
+            address: to.clone(),
+            source,
+        })?);
     }
     let body = format!(
         "{}\n\nstatus: {}\nseverity: {}\ntenant: {}\nsubject: {}\nvalue: {}\nthreshold: {}\nsince: {}\n",
@@ -242,9 +280,7 @@ fn email(ch: &ChannelConfig, n: &Notification) -> Result<Message, String> {
         n.threshold,
         rfc3339(n.starts_ms),
     );
-    m.header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| e.to_string())
+    Ok(m.header(ContentType::TEXT_PLAIN).body(body)?)
 }
 
 fn status_word(s: AlertStatus) -> &'static str {

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use aggregator::alerts::{AlertMetric, AlertRule};
 use aggregator::{MetricsConfig, Params};
 
+mod tenants;
+pub use tenants::{TenantConfig, TenantView};
+
 /// The whole service configuration (`deploy/wallboard.example.toml` documents every key).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -42,6 +45,9 @@ pub struct AppConfig {
     pub agents: Vec<crate::display::AgentInfo>,
     /// Labels of not-ready reason codes per language.
     pub reasons: Vec<crate::display::ReasonLabel>,
+    /// Per-tenant settings (README, "Tenants"); tenants not listed use the
+    /// top-level ones.
+    pub tenants: Vec<TenantConfig>,
 }
 
 /// The `[server]` section: the HTTP listener, access tokens and limits.
@@ -85,6 +91,9 @@ pub struct ServerConfig {
     /// Seconds a push may take to reach a client before it is dropped as a
     /// slow consumer.
     pub ws_send_timeout_s: u64,
+    /// The base URL other instances reach this one at (reports are
+    /// forwarded to a tenant's owner there); empty: `http://<listen>`.
+    pub advertise_url: String,
 }
 
 /// A `[server]` setting that makes no sense.
@@ -149,6 +158,36 @@ impl ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// The base URL other instances reach this one at, without a trailing `/`.
+    #[must_use]
+    pub fn advertise(&self) -> String {
+        if self.advertise_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.advertise_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// Refuses an `advertise_url` that is not an `http(s)://host[:port]` base.
+    fn check_advertise(&self) -> Result<(), (String, String)> {
+        let url = &self.advertise_url;
+        if url.is_empty() {
+            return Ok(());
+        }
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        match rest.map(|r| r.trim_end_matches('/')) {
+            Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(()),
+            _ => Err((
+                "server.advertise_url".into(),
+                format!("{url:?} is not a base URL like http://host:8080 (no path)"),
+            )),
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -168,6 +207,7 @@ impl Default for ServerConfig {
             ws_max_queues: 256,
             ws_max_message_bytes: 64 << 10,
             ws_send_timeout_s: 10,
+            advertise_url: String::new(),
         }
     }
 }
@@ -199,6 +239,9 @@ pub struct KafkaConfig {
     /// How often a member tells the group it is alive; at most a third of
     /// `session_timeout_ms`.
     pub heartbeat_interval_ms: u32,
+    /// Compacted topic of every tenant's live view; empty: `<topic>-views`
+    /// (`architecture.md`, "Every node serves every tenant").
+    pub views_topic: String,
 }
 
 impl KafkaConfig {
@@ -209,6 +252,16 @@ impl KafkaConfig {
             format!("{}-changelog", self.topic)
         } else {
             self.changelog_topic.clone()
+        }
+    }
+
+    /// The views topic in use.
+    #[must_use]
+    pub fn views(&self) -> String {
+        if self.views_topic.is_empty() {
+            format!("{}-views", self.topic)
+        } else {
+            self.views_topic.clone()
         }
     }
 
@@ -243,6 +296,13 @@ impl KafkaConfig {
                 "must differ from kafka.topic and kafka.dlq_topic".into(),
             ));
         }
+        let views = self.views();
+        if [&self.topic, &self.dlq_topic, &self.changelog()].contains(&&views) {
+            return Err((
+                key("views_topic"),
+                "must differ from kafka.topic, kafka.dlq_topic and kafka.changelog_topic".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -260,6 +320,7 @@ impl Default for KafkaConfig {
             changelog_chunk_bytes: 512 << 10,
             session_timeout_ms: 6000,
             heartbeat_interval_ms: 1000,
+            views_topic: String::new(),
         }
     }
 }
@@ -456,6 +517,30 @@ fn check_target(key: String, target: f64) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// Refuses a queue list (`[[queues]]`, or a tenant's) that makes no sense;
+/// `section` prefixes the keys.
+fn check_queues(section: &str, queues: &[QueueTarget]) -> Result<(), (String, String)> {
+    let mut names = std::collections::BTreeSet::new();
+    for (i, q) in queues.iter().enumerate() {
+        let key = |k: &str| format!("{section}[{i}].{k}");
+        if q.name.trim().is_empty() {
+            return Err((key("name"), "every [[queues]] entry needs a name".into()));
+        }
+        if !names.insert(q.name.as_str()) {
+            return Err((
+                key("name"),
+                format!("queue {:?} is configured twice", q.name),
+            ));
+        }
+        check_target(key("sl_target"), q.sl_target)?;
+        check_threshold(key("sl_threshold_s"), q.sl_threshold_s)?;
+        if let Some(s) = q.short_abandon_s {
+            check_short_abandon(key("short_abandon_s"), s)?;
+        }
+    }
+    Ok(())
+}
+
 /// The sections of the configuration, as environment prefixes.
 const SECTIONS: [&str; 5] = ["metrics", "server", "kafka", "pipeline", "freshness"];
 
@@ -502,8 +587,39 @@ impl AppConfig {
     /// queue's `sl_threshold_s = 15` is computed, not shown with another
     /// threshold's value), plus the queues' own short-abandon thresholds.
     pub fn params(&self) -> Result<Params, aggregator::ConfigError> {
-        let mut metrics = self.metrics.clone();
-        let wanted = self.queues.iter().map(|q| q.sl_threshold_s).chain(
+        self.params_with(self.metrics.clone(), &self.queues)
+    }
+
+    /// What [`AppConfig::params`] is for `tenant`: its own `[[tenants]]`
+    /// keys over `[metrics]`, its own queues (or `[[queues]]`), and every
+    /// alert rule's threshold (the rules apply to every tenant).
+    pub fn params_of(&self, tenant: &str) -> Result<Params, aggregator::ConfigError> {
+        let view = self.tenant(tenant);
+        self.params_with(view.metrics(), view.queues())
+    }
+
+    /// The parameters of every tenant: the default, and each `[[tenants]]`
+    /// entry's own.
+    pub fn tenant_params(&self) -> Result<aggregator::TenantParams, aggregator::ConfigError> {
+        let mut all = aggregator::TenantParams::new(self.params()?);
+        for t in &self.tenants {
+            all = all.with_tenant(&t.id, self.params_of(&t.id)?);
+        }
+        Ok(all)
+    }
+
+    /// What `tenant` sees of the configuration.
+    #[must_use]
+    pub fn tenant(&self, tenant: &str) -> TenantView<'_> {
+        TenantView::new(self, tenant)
+    }
+
+    fn params_with(
+        &self,
+        mut metrics: MetricsConfig,
+        queues: &[QueueTarget],
+    ) -> Result<Params, aggregator::ConfigError> {
+        let wanted = queues.iter().map(|q| q.sl_threshold_s).chain(
             self.alerts
                 .iter()
                 .filter(|r| r.metric == AlertMetric::ServiceLevel)
@@ -511,22 +627,18 @@ impl AppConfig {
         );
         metrics.sl_thresholds_s.extend(wanted);
         let mut params = metrics.validate()?;
-        params.short_abandon_by_queue = self
-            .queues
+        params.short_abandon_by_queue = queues
             .iter()
             .filter_map(|q| Some((q.name.clone(), q.short_abandon_s?)))
             .collect();
-        params.goals.by_queue = self
-            .queues
-            .iter()
-            .map(|q| (q.name.clone(), q.goal()))
-            .collect();
+        params.goals.by_queue = queues.iter().map(|q| (q.name.clone(), q.goal())).collect();
         Ok(params)
     }
 
     /// What makes no sense beyond what the types say: the key and why.
     fn check(&self) -> Result<(), (String, String)> {
         self.kafka.check()?;
+        self.server.check_advertise()?;
         let m = &self.metrics;
         for (i, &t) in m.sl_thresholds_s.iter().enumerate() {
             check_threshold(format!("metrics.sl_thresholds_s[{i}]"), t)?;
@@ -541,28 +653,11 @@ impl AppConfig {
                 ),
             ));
         }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, q) in self.queues.iter().enumerate() {
-            let key = |k: &str| format!("queues[{i}].{k}");
-            if q.name.trim().is_empty() {
-                return Err((key("name"), "every [[queues]] entry needs a name".into()));
-            }
-            if !names.insert(q.name.as_str()) {
-                return Err((
-                    key("name"),
-                    format!("queue {:?} is configured twice", q.name),
-                ));
-            }
-            check_target(key("sl_target"), q.sl_target)?;
-            check_threshold(key("sl_threshold_s"), q.sl_threshold_s)?;
-            if let Some(s) = q.short_abandon_s {
-                check_short_abandon(key("short_abandon_s"), s)?;
-            }
-        }
+        check_queues("queues", &self.queues)?;
         for (i, rule) in self.alerts.iter().enumerate() {
             self.check_rule(i, rule)?;
         }
-        Ok(())
+        tenants::check(self)
     }
 
     fn check_rule(&self, i: usize, rule: &AlertRule) -> Result<(), (String, String)> {
@@ -771,5 +866,18 @@ mod tests {
             assert!(e.to_string().contains("interval of 7 minutes"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn views_and_advertise_settings_that_make_no_sense_are_refused() {
+        let m = refused("[server]\nadvertise_url = \"10.0.0.7:8080\"\n");
+        assert!(m.contains("server.advertise_url"), "{m}");
+        let m = refused("[server]\nadvertise_url = \"http://h:1/wallboard\"\n");
+        assert!(m.contains("server.advertise_url"), "{m}");
+        let m = refused("[kafka]\ntopic = \"t\"\nviews_topic = \"t-changelog\"\n");
+        assert!(m.contains("kafka.views_topic"), "{m}");
+        let c = AppConfig::default();
+        assert_eq!(c.kafka.views(), "cti.events-views");
+        assert_eq!(c.server.advertise(), "http://127.0.0.1:8080");
     }
 }

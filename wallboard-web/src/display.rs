@@ -274,6 +274,18 @@ impl<'a> DisplayPush<'a> {
             reasons: &config.reasons,
         }
     }
+
+    /// The display push for a client of `tenant`: its own queues and boards
+    /// where it has them (`[[tenants]]`).
+    #[must_use]
+    pub fn of_tenant(config: &'a AppConfig, tenant: Option<&str>) -> Self {
+        let view = config.tenant(tenant.unwrap_or_default());
+        DisplayPush {
+            boards: view.boards(),
+            queues: view.queues(),
+            ..DisplayPush::new(config)
+        }
+    }
 }
 
 #[cfg(test)]

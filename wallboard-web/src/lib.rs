@@ -2,8 +2,10 @@
 //! server, WebSocket fan-out and REST API over the metric engine.
 
 pub mod alerting;
+pub mod cluster;
 pub mod config;
 pub mod display;
+pub mod reload;
 pub mod replay;
 pub mod report_format;
 pub mod shutdown;

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use aggregator::quality_report::KpiFields;
 use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
 use serde::Deserialize;
@@ -107,21 +108,43 @@ fn blocked_columns() -> Vec<Column> {
     cols
 }
 
+/// A column that shows one field of the row as it is.
+macro_rules! col {
+    ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
+        Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
+    };
+}
+
+/// The queue's name, first in both outputs.
+fn queue_column() -> Column {
+    Column::new(
+        "queue",
+        "队列",
+        Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
+    )
+}
+
 /// The CSV columns, in order: every field of a queue row, with the
 /// per-threshold maps and `dequeued_by_reason` spread into one column each
 /// (and `blocked_by_reason`, when `with_blocked`).
 fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
-    macro_rules! col {
-        ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
-            Column::new($en, $zh, Box::new(|r: &QueueRow| Cell::$cell(r.$field)))
-        };
+    let mut cols = csv_count_columns();
+    cols.extend(dequeued_columns());
+    cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
+    if with_blocked {
+        cols.extend(blocked_columns());
     }
-    let mut cols = vec![
-        Column::new(
-            "queue",
-            "队列",
-            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
-        ),
+    for &t in thresholds_s {
+        cols.extend(threshold_columns(t));
+    }
+    cols.extend(csv_derived_columns());
+    cols
+}
+
+/// The interval and its call counts, up to `dequeued`.
+fn csv_count_columns() -> Vec<Column> {
+    vec![
+        queue_column(),
         Column::new(
             "start",
             "时段开始",
@@ -144,29 +167,33 @@ fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
         col!("abandoned", "放弃量", Count, abandoned),
         col!("short_abandoned", "短时放弃量", Count, short_abandoned),
         col!("dequeued", "离队量", Count, dequeued),
-    ];
-    for &reason in DequeueReason::ALL {
-        cols.push(Column::new(
-            format!("dequeued_{}", reason.as_str()),
-            format!("离队量({})", reason_zh(reason)),
-            Box::new(move |r: &QueueRow| {
-                Cell::Count(
-                    r.dequeued_by_reason
-                        .get(reason.as_str())
-                        .copied()
-                        .unwrap_or(0),
-                )
-            }),
-        ));
-    }
-    cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
-    if with_blocked {
-        cols.extend(blocked_columns());
-    }
-    for &t in thresholds_s {
-        cols.extend(threshold_columns(t));
-    }
-    cols.extend([
+    ]
+}
+
+/// One column per dequeue reason (`dequeued_by_reason` spread out).
+fn dequeued_columns() -> Vec<Column> {
+    DequeueReason::ALL
+        .iter()
+        .map(|&reason| {
+            Column::new(
+                format!("dequeued_{}", reason.as_str()),
+                format!("离队量({})", reason_zh(reason)),
+                Box::new(move |r: &QueueRow| {
+                    Cell::Count(
+                        r.dequeued_by_reason
+                            .get(reason.as_str())
+                            .copied()
+                            .unwrap_or(0),
+                    )
+                }),
+            )
+        })
+        .collect()
+}
+
+/// The averages, rates and agent times after the threshold columns.
+fn csv_derived_columns() -> [Column; 20] {
+    [
         col!("asa_ms", "平均应答速度(毫秒)", Number, asa_ms),
         col!(
             "avg_abandon_ms",
@@ -192,8 +219,54 @@ fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
         col!("scheduled_ms", "排班时长(毫秒)", Count, scheduled_ms),
         col!("adherent_ms", "遵守排班时长(毫秒)", Count, adherent_ms),
         col!("adherence", "排班遵守率", Number, adherence),
-    ]);
-    cols
+    ]
+}
+
+/// The repeat-contact, CSAT and QA columns (`metrics.md`, "Report as
+/// CSV"): only in the CSV of a report that has some.
+fn kpi_columns() -> Vec<Column> {
+    type Pick = fn(&KpiFields) -> Cell<'static>;
+    let cols: [(&str, &str, Pick); 12] = [
+        ("repeat_eligible", "有来电标识的处理量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_eligible))
+        }),
+        ("repeat_contacts", "重复来电量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_contacts))
+        }),
+        ("repeat_pending", "待定量", |k| {
+            Cell::Count(k.repeat.map_or(0, |r| r.repeat_pending))
+        }),
+        ("repeat_rate", "重复来电率", |k| {
+            Cell::Number(k.repeat.and_then(|r| r.repeat_rate))
+        }),
+        ("fcr", "首次解决率", |k| {
+            Cell::Number(k.repeat.and_then(|r| r.fcr))
+        }),
+        ("surveys", "满意度调查数", |k| {
+            Cell::Count(k.csat.map_or(0, |c| c.surveys))
+        }),
+        ("csat_top_box", "满意数", |k| {
+            Cell::Count(k.csat.map_or(0, |c| c.csat_top_box))
+        }),
+        ("csat", "满意度", |k| {
+            Cell::Number(k.csat.and_then(|c| c.csat))
+        }),
+        ("csat_mean", "满意度均分", |k| {
+            Cell::Number(k.csat.and_then(|c| c.csat_mean))
+        }),
+        ("qa_evaluations", "质检次数", |k| {
+            Cell::Count(k.qa.map_or(0, |q| q.qa_evaluations))
+        }),
+        ("qa_fatal", "致命错误数", |k| {
+            Cell::Count(k.qa.map_or(0, |q| q.qa_fatal))
+        }),
+        ("qa_score", "质检得分", |k| {
+            Cell::Number(k.qa.and_then(|q| q.qa_score))
+        }),
+    ];
+    cols.into_iter()
+        .map(|(en, zh, pick)| Column::new(en, zh, Box::new(move |r: &QueueRow| pick(&r.kpi))))
+        .collect()
 }
 
 /// One SL variant out of the four.
@@ -253,7 +326,10 @@ fn csv_cell(c: Cell<'_>) -> String {
 #[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
     let with_blocked = report.queues.iter().any(|r| r.blocked.is_some());
-    let cols = csv_columns(&report.sl_thresholds_s, with_blocked);
+    let mut cols = csv_columns(&report.sl_thresholds_s, with_blocked);
+    if report.queues.iter().any(|r| r.kpi != KpiFields::default()) {
+        cols.extend(kpi_columns());
+    }
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::WriterBuilder::new()
@@ -274,31 +350,15 @@ pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
 /// The columns of the terminal table: what a supervisor reads first.
 fn table_columns(thresholds_s: &[u32]) -> Vec<Column> {
     let mut cols = vec![
-        Column::new(
-            "queue",
-            "队列",
-            Box::new(|r: &QueueRow| Cell::Text(r.queue.as_str().into())),
-        ),
+        queue_column(),
         Column::new(
             "start",
             "时段开始",
             Box::new(|r: &QueueRow| Cell::Text(local_minute(&r.start).into())),
         ),
-        Column::new(
-            "offered",
-            "来电量",
-            Box::new(|r: &QueueRow| Cell::Count(r.offered)),
-        ),
-        Column::new(
-            "answered",
-            "接通量",
-            Box::new(|r: &QueueRow| Cell::Count(r.answered)),
-        ),
-        Column::new(
-            "abandoned",
-            "放弃量",
-            Box::new(|r: &QueueRow| Cell::Count(r.abandoned)),
-        ),
+        col!("offered", "来电量", Count, offered),
+        col!("answered", "接通量", Count, answered),
+        col!("abandoned", "放弃量", Count, abandoned),
     ];
     for &t in thresholds_s {
         for c in threshold_columns(t).into_iter().skip(2) {

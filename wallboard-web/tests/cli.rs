@@ -228,6 +228,7 @@ fn a_queue_log_replays_into_the_same_report_format() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, step by step")]
 fn events_posted_over_http_are_checked_one_by_one_and_applied() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -299,15 +300,8 @@ fn events_posted_over_http_are_checked_one_by_one_and_applied() {
         assert_eq!(post("nonsense".into(), Some("acd")).await.0, 422);
         // Four new calls (z1–z4) wait in q3; the re-sent h1 is a duplicate.
         loop {
-            let q: serde_json::Value = client
-                .get(format!("{base}/api/v1/tenants/edge/queues"))
-                .bearer_auth("wall")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let url = format!("{base}/api/v1/tenants/edge/queues");
+            let q = common::get_json_as(&client, &url, "wall").await;
             let waiting = q["queues"].as_array().unwrap().iter().find(|q| q["queue"] == "q3").map(|q| q["waiting"].clone());
             if waiting == Some(serde_json::json!(4)) {
                 break;

@@ -30,7 +30,7 @@ async fn start(dir: std::path::PathBuf) -> String {
     let w = writer::spawn(
         WriterConfig {
             partition: 0,
-            params: config.metrics.validate().unwrap(),
+            params: config.metrics.validate().unwrap().into(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
             freshness: FreshnessConfig::default(),

@@ -8,10 +8,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::freshness::FreshnessConfig;
 use wallboard::config::AppConfig;
@@ -70,20 +68,7 @@ async fn get(s: &Server, path: &str) -> Value {
 async fn ws_snapshot(s: &Server, tenant: &str) -> Value {
     let url = format!("ws://{}/ws?tenant={tenant}", s.addr);
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a push within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            // The display configuration comes first on every connection.
-            if v["type"] == "snapshot" {
-                return v;
-            }
-        }
-    }
+    common::next_ws_snapshot(&mut ws).await
 }
 
 /// Polls the live view until `check` holds (or 20 s pass).

@@ -17,8 +17,6 @@ use tokio::net::TcpStream;
 
 use tokio_tungstenite::tungstenite::Message;
 
-use aggregator::MetricsConfig;
-
 use wallboard::config::AppConfig;
 use wallboard::web::AppState;
 
@@ -34,15 +32,7 @@ async fn start(config: AppConfig) -> (std::net::SocketAddr, AppState) {
 }
 
 fn config() -> AppConfig {
-    let mut c = AppConfig {
-        metrics: MetricsConfig {
-            interval_minutes: 15,
-            tz: "UTC".into(),
-            sl_thresholds_s: vec![20],
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let mut c = common::edge_config();
     c.alerts = toml::from_str::<toml::Value>(
         "[[a]]\nname = \"long wait\"\nmetric = \"oldest_wait_s\"\nop = \">=\"\nthreshold = 100000\n",
     )
@@ -51,6 +41,16 @@ fn config() -> AppConfig {
         .try_into()
         .unwrap();
     c
+}
+
+/// GETs `url` and checks the answer is a problem (see [`problem`]).
+async fn get_problem(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    status: u16,
+    kind: &str,
+) -> String {
+    problem(c.get(url).send().await.unwrap(), status, kind).await
 }
 
 /// Checks `resp` is an RFC 9457 problem of `status` and kind `kind`;
@@ -77,18 +77,11 @@ async fn every_failure_is_a_problem_document() {
     let (addr, _) = start(config()).await;
     let c = reqwest::Client::new();
     let url = |p: &str| format!("http://{addr}{p}");
-    let d = problem(
-        c.get(url("/api/v2/nothing")).send().await.unwrap(),
-        404,
-        "unknown-route",
-    )
-    .await;
+    let d = get_problem(&c, url("/api/v2/nothing"), 404, "unknown-route").await;
     assert!(d.contains("/api/v2/nothing"), "{d}");
-    let d = problem(
-        c.get(url("/api/v1/tenants/nobody/live"))
-            .send()
-            .await
-            .unwrap(),
+    let d = get_problem(
+        &c,
+        url("/api/v1/tenants/nobody/live"),
         404,
         "unknown-tenant",
     )
@@ -102,12 +95,7 @@ async fn every_failure_is_a_problem_document() {
             .unwrap();
         problem(r, 404, "unknown-tenant").await;
     }
-    problem(
-        c.get(url("/assets/nope.js")).send().await.unwrap(),
-        404,
-        "unknown-asset",
-    )
-    .await;
+    get_problem(&c, url("/assets/nope.js"), 404, "unknown-asset").await;
     problem(
         c.delete(url("/api/v1/tenants")).send().await.unwrap(),
         405,
@@ -117,21 +105,11 @@ async fn every_failure_is_a_problem_document() {
 
     // Bad queries, and the range in both spellings.
     let report = url("/api/v1/tenants/edge/report");
-    let d = problem(
-        c.get(format!("{report}?from=yesterday"))
-            .send()
-            .await
-            .unwrap(),
-        400,
-        "bad-query",
-    )
-    .await;
+    let d = get_problem(&c, format!("{report}?from=yesterday"), 400, "bad-query").await;
     assert!(d.contains("RFC 3339"), "{d}");
-    let d = problem(
-        c.get(format!("{report}?from=1795420800000&to=1795417200000"))
-            .send()
-            .await
-            .unwrap(),
+    let d = get_problem(
+        &c,
+        format!("{report}?from=1795420800000&to=1795417200000"),
         400,
         "bad-query",
     )
@@ -515,20 +493,8 @@ async fn websocket_subscriptions_are_bounded_and_their_cache_goes_with_them() {
     assert_eq!(refused, 2);
 }
 
-async fn next_text<S>(ws: &mut S) -> serde_json::Value
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
+async fn next_text(ws: &mut impl common::WsStream) -> serde_json::Value {
+    common::next_ws_json(ws).await
 }
 
 /// The routes the router serves, read from its source: every

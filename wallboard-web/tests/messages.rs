@@ -6,12 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
 use aggregator::messages::MAX_ACTIVE_MESSAGES;
-use aggregator::MetricsConfig;
 use wallboard::config::AppConfig;
 
 const TRACE: &str = concat!(
@@ -20,15 +17,7 @@ const TRACE: &str = concat!(
 );
 
 fn config() -> AppConfig {
-    let mut c = AppConfig {
-        metrics: MetricsConfig {
-            interval_minutes: 15,
-            tz: "UTC".into(),
-            sl_thresholds_s: vec![20],
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let mut c = common::edge_config();
     c.server.read_tokens = vec!["wall".into()];
     c.server.admin_tokens = vec!["boss".into()];
     c
@@ -181,16 +170,7 @@ async fn a_message_is_listed_live_and_pushed_until_deleted() {
 
     let listed = api.list().await;
     assert_eq!(listed, std::slice::from_ref(&posted));
-    let live: Value = api
-        .http
-        .get(api.url("/live"))
-        .bearer_auth("wall")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live = common::get_json_as(&api.http, &api.url("/live"), "wall").await;
     assert_eq!(live["messages"], json!([posted]));
 
     let ws_url = format!(
@@ -198,19 +178,7 @@ async fn a_message_is_listed_live_and_pushed_until_deleted() {
         api.base.replace("http://", "ws://")
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
-    let push = loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = m {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            if v["type"] == "snapshot" {
-                break v;
-            }
-        }
-    };
+    let push = common::next_ws_snapshot(&mut ws).await;
     assert_eq!(push["snapshot"]["messages"][0]["id"], id.as_str());
 
     assert_eq!(api.delete("boss", &id).await.status(), 204);

@@ -111,6 +111,7 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
                     call: call.clone(),
                     queue: queue.clone(),
                     priority: None,
+                    caller: None,
                 }
             }
             EventBody::CallAnswered {
@@ -192,7 +193,9 @@ fn implied(events: &[Event<'static>]) -> Vec<Event<'static>> {
             EventBody::CallBlocked { .. } => e.body.clone(),
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
-            | EventBody::FloorMessage(_) => continue,
+            | EventBody::FloorMessage(_)
+            | EventBody::SurveyResult(_)
+            | EventBody::QualityEvaluation(_) => continue,
         };
         let event = Event {
             id: Cow::Owned(format!("i{i}")),

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use aggregator::MetricsConfig;
 
 use wallboard::config::AppConfig;
@@ -21,24 +19,20 @@ async fn start(config: AppConfig, trace: &str) -> std::net::SocketAddr {
 }
 
 fn replay_csv(extra: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_wallboard"))
-        .args(["replay", &golden("day-small.jsonl")])
-        .args([
-            "--interval",
-            "15",
-            "--tz",
-            "Asia/Shanghai",
-            "--sl",
-            "10",
-            "--sl",
-            "20",
-        ])
-        .args(["--output", "csv"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    out.stdout
+    let mut args = vec![
+        "--interval",
+        "15",
+        "--tz",
+        "Asia/Shanghai",
+        "--sl",
+        "10",
+        "--sl",
+        "20",
+        "--output",
+        "csv",
+    ];
+    args.extend_from_slice(extra);
+    common::replay(&common::golden("day-small.jsonl"), &args).stdout
 }
 
 #[tokio::test(flavor = "multi_thread")]

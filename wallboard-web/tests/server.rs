@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,13 +64,9 @@ async fn rest_report_is_byte_for_byte_the_replay_report() {
         .bytes()
         .await
         .unwrap();
-    let replay = Command::new(env!("CARGO_BIN_EXE_wallboard"))
-        .arg("replay")
-        .arg(format!(
-            "{}/../tests/golden/day-small.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .args([
+    let replay = common::replay(
+        &common::golden("day-small.jsonl"),
+        &[
             "--interval",
             "15",
             "--tz",
@@ -84,10 +79,8 @@ async fn rest_report_is_byte_for_byte_the_replay_report() {
             "30",
             "--short-abandon",
             "5",
-        ])
-        .output()
-        .unwrap();
-    assert!(replay.status.success());
+        ],
+    );
     assert!(body.len() > 1000);
     assert_eq!(
         String::from_utf8_lossy(&body),
@@ -241,24 +234,8 @@ async fn websocket_refuses_foreign_origins() {
     assert!(tokio_tungstenite::connect_async(req).await.is_ok());
 }
 
-async fn next_snapshot<S>(ws: &mut S) -> serde_json::Value
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a push within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-            // The display configuration comes first on every connection.
-            if v["type"] == "snapshot" {
-                return v;
-            }
-        }
-    }
+async fn next_snapshot(ws: &mut impl common::WsStream) -> serde_json::Value {
+    common::next_ws_snapshot(ws).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -373,6 +350,7 @@ async fn metrics_counters_add_up_to_the_report() {
 type Delivery = (String, Vec<u8>);
 
 #[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::too_many_lines, reason = "one scenario, step by step")]
 async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
     use hmac::{Hmac, KeyInit, Mac};
 
@@ -444,15 +422,8 @@ async fn a_firing_rule_reaches_a_signed_webhook_the_banner_and_the_api() {
     assert_eq!(n["subject"], "*");
 
     let client = reqwest::Client::new();
-    let alerts: serde_json::Value = client
-        .get(format!("http://{}/api/v1/tenants/edge/alerts", s.addr))
-        .bearer_auth("wall")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!("http://{}/api/v1/tenants/edge/alerts", s.addr);
+    let alerts = common::get_json_as(&client, &url, "wall").await;
     assert_eq!(alerts["alerts"][0]["severity"], "critical");
 
     let (mut ws, _) =

@@ -284,6 +284,36 @@
     return m;
   }
 
+  /**
+   * Today's CSAT, QA and FCR on the AHT label, once there are any
+   * (docs/metrics.md "Repeat contacts and FCR", "CSAT and QA"): FCR of the
+   * last known day (`fcr_known`), else today's so far (marked ≈). Plain
+   * text in the label, so a crowded TV tile truncates it like any label;
+   * the full numbers are in its title.
+   */
+  function qualityOnAht(m, q) {
+    const d = q.today;
+    if (!d.surveys && !d.qa_evaluations && !d.repeat_eligible) return m;
+    const parts = [t("aht")];
+    if (d.surveys) parts.push(t("csat_n", { p: pct(d.csat) }));
+    if (d.qa_evaluations) parts.push(t("qa_n", { n: int(Math.round(d.qa_score)) }));
+    const known = q.fcr_known ? q.fcr_known.fcr : null;
+    const soFar = d.repeat_eligible ? 1 - d.repeat_contacts / d.repeat_eligible : null;
+    if (known !== null) parts.push(t("fcr_n", { p: pct(known) }));
+    else if (soFar !== null) parts.push(t("fcr_so_far", { p: pct(soFar) }));
+    m.dataset.csat = d.surveys ? String(d.csat) : "null";
+    m.dataset.qa = d.qa_evaluations ? String(d.qa_score) : "null";
+    m.dataset.fcr = String(known !== null ? known : soFar);
+    m.firstChild.textContent = parts.join(" · ");
+    m.firstChild.title = t("quality_title", {
+      c: d.surveys ? pct(d.csat) : "–", m: d.surveys ? int(Math.round(d.csat_mean)) : "–", s: int(d.surveys || 0),
+      q: d.qa_evaluations ? int(Math.round(d.qa_score)) : "–", e: int(d.qa_evaluations || 0), x: int(d.qa_fatal || 0),
+      f: known !== null ? pct(known) : soFar !== null ? `≈${pct(soFar)}` : "–",
+      r: int((q.fcr_known || d).repeat_contacts || 0), h: int((q.fcr_known || d).repeat_eligible || 0),
+    });
+    return m;
+  }
+
   function tile(q, target) {
     const card = el("article", "tile");
     card.dataset.queue = q.queue;
@@ -309,7 +339,7 @@
     small.append(slMetric("sl-today", t("today"), slOf(q.today, target), target));
     const asa = q.interval.asa_ms;
     small.append(metric("asa", t("asa"), dur(asa), asa, banded(asa === null ? null : asa / 1000, target.asa_s)));
-    small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
+    small.append(qualityOnAht(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms), q));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
     small.append(blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q));

@@ -27,6 +27,11 @@ pub struct Pacing {
 
 /// The bus's producer side: assigns offsets in the order records reach the
 /// writer, so several sources (the simulator, the HTTP ingest) can share it.
+/// The writer a bus feeds has stopped: nothing more can be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the writer has stopped")]
+pub struct WriterStopped;
+
 /// The lock is taken once per batch by producers, never by the writer.
 pub struct Bus {
     state: Mutex<(i64, SyncSender<Inbox>)>,
@@ -42,7 +47,7 @@ impl Bus {
     }
 
     /// Sends payloads as the next records; waits while the writer is busy.
-    pub fn send(&self, payloads: Vec<Vec<u8>>) -> Result<(), String> {
+    pub fn send(&self, payloads: Vec<Vec<u8>>) -> Result<(), WriterStopped> {
         let mut state = self
             .state
             .lock()
@@ -54,7 +59,7 @@ impl Bus {
         state
             .1
             .send(Inbox::Records(records))
-            .map_err(|_| "the writer has stopped".to_owned())
+            .map_err(|_| WriterStopped)
     }
 }
 
@@ -97,7 +102,7 @@ pub fn feed(
 
 /// Sends raw records (e.g. the lines of a JSON Lines file) to the bus, all at
 /// once: they take the same path as records from a topic, bad ones included.
-pub fn feed_lines(lines: Vec<Vec<u8>>, bus: &Bus) -> Result<(), String> {
+pub fn feed_lines(lines: Vec<Vec<u8>>, bus: &Bus) -> Result<(), WriterStopped> {
     let mut lines = lines.into_iter().peekable();
     while lines.peek().is_some() {
         bus.send(lines.by_ref().take(BATCH).collect())?;

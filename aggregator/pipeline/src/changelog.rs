@@ -40,12 +40,97 @@ const TOPIC_CONFIG: [(&str, &str); 3] = [
     ("min.cleanable.dirty.ratio", "0.1"),
 ];
 
+/// Why what a changelog partition holds is not a snapshot to restore.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    /// The newest manifest is not valid JSON of a manifest.
+    #[error("unreadable manifest: {0}")]
+    Manifest(String),
+    /// A chunk the manifest names is not in the partition (this key).
+    #[error("chunk {0} of the manifest is missing")]
+    MissingChunk(String),
+    /// The joined chunks differ from the manifest's length or checksum.
+    #[error(
+        "chunks of slot {slot} do not match the manifest ({bytes} bytes, xxh3 {xxh3}; manifest {manifest_bytes} bytes, xxh3 {manifest_xxh3})"
+    )]
+    Mismatch {
+        /// The slot the manifest names.
+        slot: u8,
+        /// Bytes joined.
+        bytes: usize,
+        /// Checksum of the joined bytes.
+        xxh3: String,
+        /// Bytes the manifest announces.
+        manifest_bytes: usize,
+        /// Checksum the manifest announces.
+        manifest_xxh3: String,
+    },
+}
+
+/// Why a changelog snapshot was refused at restore.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// The partition holds no complete snapshot.
+    #[error(transparent)]
+    Unusable(#[from] Unusable),
+    /// The joined bytes are not a snapshot this build reads.
+    #[error(transparent)]
+    Decode(#[from] std::io::Error),
+}
+
+/// Why one snapshot was not written to the changelog.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The producer refused a record (its key).
+    #[error("{key}: {source}")]
+    Send {
+        /// Key of the record.
+        key: String,
+        /// What the Kafka client reported.
+        #[source]
+        source: KafkaError,
+    },
+    /// The manifest could not be encoded.
+    #[error(transparent)]
+    Manifest(#[from] serde_json::Error),
+    /// The broker did not acknowledge every record in time.
+    #[error("not acknowledged: {0}")]
+    NotAcknowledged(#[source] KafkaError),
+    /// A record's delivery failed.
+    #[error("a record was not delivered")]
+    NotDelivered,
+}
+
+/// Why a partition writes no snapshot to the changelog at all.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unavailable {
+    /// The changelog could not be read at assignment, so which slot is
+    /// safe to overwrite is unknown.
+    #[error("not read at assignment ({0})")]
+    NotRead(ChangelogError),
+    /// No producer could be created for it.
+    #[error("no producer: {0}")]
+    NoProducer(KafkaError),
+}
+
+/// Why a snapshot was not kept in the changelog
+/// ([`crate::writer::WriterHooks::persist`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PersistError {
+    /// Writing this snapshot failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The partition writes no snapshot to the changelog.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
 /// The retention the source topic needs (`architecture.md`, "Retention").
 pub const MIN_RETENTION_MS: i64 = 7 * 86_400_000;
 
 /// Why the changelog topic could not be set up or read
 /// (`architecture.md`, "State that lives in Kafka").
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ChangelogError {
     /// The broker or client refused an operation on the changelog.
     #[error("changelog {topic}: {source}")]
@@ -122,7 +207,7 @@ pub struct Latest {
     /// The newest readable manifest (`None`: none, or unreadable).
     pub manifest: Option<Manifest>,
     /// The manifest's snapshot bytes, checked against it; or why not.
-    pub snapshot: Option<Result<Vec<u8>, String>>,
+    pub snapshot: Option<Result<Vec<u8>, Unusable>>,
     /// Highest chunk count seen per slot (for tombstones of stale chunks).
     pub chunks_seen: [usize; 2],
 }
@@ -146,7 +231,7 @@ pub fn assemble<S: BuildHasher>(partition: i32, values: &HashMap<String, Vec<u8>
     let manifest: Manifest = match serde_json::from_slice(raw) {
         Ok(m) => m,
         Err(e) => {
-            latest.snapshot = Some(Err(format!("unreadable manifest: {e}")));
+            latest.snapshot = Some(Err(Unusable::Manifest(e.to_string())));
             return latest;
         }
     };
@@ -159,24 +244,22 @@ fn join_chunks<S: BuildHasher>(
     partition: i32,
     m: &Manifest,
     values: &HashMap<String, Vec<u8>, S>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, Unusable> {
     let mut bytes = Vec::with_capacity(m.bytes);
     for i in 0..m.chunks {
         let key = chunk_key(partition, m.slot, i);
-        let chunk = values
-            .get(&key)
-            .ok_or_else(|| format!("chunk {key} of the manifest is missing"))?;
+        let chunk = values.get(&key).ok_or(Unusable::MissingChunk(key))?;
         bytes.extend_from_slice(chunk);
     }
     let sum = format!("{:016x}", xxh3_64(&bytes));
     if bytes.len() != m.bytes || sum != m.xxh3 {
-        return Err(format!(
-            "chunks of slot {} do not match the manifest ({} bytes, xxh3 {sum}; manifest {} bytes, xxh3 {})",
-            m.slot,
-            bytes.len(),
-            m.bytes,
-            m.xxh3
-        ));
+        return Err(Unusable::Mismatch {
+            slot: m.slot,
+            bytes: bytes.len(),
+            xxh3: sum,
+            manifest_bytes: m.bytes,
+            manifest_xxh3: m.xxh3.clone(),
+        });
     }
     Ok(bytes)
 }
@@ -334,7 +417,7 @@ impl ChangelogWriter {
         snapshot: &[u8],
         next_offset: i64,
         taken_ms: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteError> {
         let slot = match self.current {
             Some(0) => 1,
             _ => 0,
@@ -357,20 +440,20 @@ impl ChangelogWriter {
             next_offset,
             taken_ms,
         };
-        let json = serde_json::to_vec(&manifest).map_err(|e| e.to_string())?;
+        let json = serde_json::to_vec(&manifest)?;
         self.send(&manifest_key(self.partition), Some(&json))?;
         self.producer
             .flush(WRITE_TIMEOUT)
-            .map_err(|e| format!("not acknowledged: {e}"))?;
+            .map_err(WriteError::NotAcknowledged)?;
         if self.failures.0.load(Ordering::Relaxed) != failed {
-            return Err("a record was not delivered".into());
+            return Err(WriteError::NotDelivered);
         }
         self.current = Some(slot);
         self.chunks_seen[slot as usize] = chunks.len();
         Ok(())
     }
 
-    fn send(&self, key: &str, payload: Option<&[u8]>) -> Result<(), String> {
+    fn send(&self, key: &str, payload: Option<&[u8]>) -> Result<(), WriteError> {
         let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(&self.topic)
             .key(key)
             .partition(self.partition);
@@ -384,7 +467,12 @@ impl ChangelogWriter {
                     record = r;
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                Err((e, _)) => return Err(format!("{key}: {e}")),
+                Err((source, _)) => {
+                    return Err(WriteError::Send {
+                        key: key.to_owned(),
+                        source,
+                    })
+                }
             }
         }
     }
@@ -553,11 +641,18 @@ mod tests {
         log[1].1 = Some(vec![8u8; 1024]);
         let latest = assemble(3, &compacted(&log));
         let err = latest.snapshot.unwrap().unwrap_err();
-        assert!(err.contains("do not match the manifest"), "{err}");
+        assert!(
+            err.to_string().contains("do not match the manifest"),
+            "{err}"
+        );
         let mut log = records(&a, 0, 1024, 0);
         log.remove(2);
         let err = assemble(3, &compacted(&log)).snapshot.unwrap().unwrap_err();
-        assert!(err.contains("p3/s0/c2 of the manifest is missing"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("p3/s0/c2 of the manifest is missing"),
+            "{err}"
+        );
     }
 
     #[test]

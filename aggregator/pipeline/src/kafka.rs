@@ -35,7 +35,7 @@ use tokio::sync::watch;
 use ingest::kafka::{KafkaSettings, Publisher};
 use wallboard_events::DeadLetterCode;
 
-use crate::changelog::{self, ChangelogWriter};
+use crate::changelog::{self, ChangelogWriter, PersistError, Refused, Unavailable};
 use crate::dead_letter::DeadLetter;
 use crate::snapshot;
 use crate::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
@@ -113,7 +113,7 @@ struct KafkaHooks {
     /// `Err`: the changelog could not be read at assignment, so which slot
     /// is safe to overwrite is unknown: nothing is written (and each
     /// snapshot counts a changelog failure).
-    changelog: Result<Option<ChangelogWriter>, String>,
+    changelog: Result<Option<ChangelogWriter>, Unavailable>,
 }
 
 impl KafkaHooks {
@@ -174,11 +174,16 @@ impl WriterHooks for KafkaHooks {
             .insert(self.partition, next_offset);
     }
 
-    fn persist(&mut self, bytes: &[u8], next_offset: i64, taken_ms: i64) -> Result<(), String> {
+    fn persist(
+        &mut self,
+        bytes: &[u8],
+        next_offset: i64,
+        taken_ms: i64,
+    ) -> Result<(), PersistError> {
         match &mut self.changelog {
-            Ok(Some(c)) => c.write(bytes, next_offset, taken_ms),
+            Ok(Some(c)) => Ok(c.write(bytes, next_offset, taken_ms)?),
             Ok(None) => Ok(()),
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.clone().into()),
         }
     }
 }
@@ -253,7 +258,7 @@ impl ConsumerContext for Ctx {
 impl Ctx {
     /// Reads the partition's changelog: the newest snapshot there and a
     /// writer that goes on from it.
-    fn changelog(&self, partition: i32) -> (Remote, Result<Option<ChangelogWriter>, String>) {
+    fn changelog(&self, partition: i32) -> (Remote, Result<Option<ChangelogWriter>, Unavailable>) {
         let Some(c) = &self.cfg.changelog else {
             return (None, Ok(None));
         };
@@ -261,18 +266,17 @@ impl Ctx {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(partition, "changelog not read, using local state only: {e}");
-                return (None, Err(format!("not read at assignment ({e})")));
+                return (None, Err(Unavailable::NotRead(e)));
             }
         };
-        let remote = latest.snapshot.as_ref().map(|r| {
-            r.as_ref()
-                .map_err(Clone::clone)
-                .and_then(|b| snapshot::decode(b, &c.topic).map_err(|e| e.to_string()))
+        let remote = latest.snapshot.as_ref().map(|r| match r {
+            Ok(b) => snapshot::decode(b, &c.topic).map_err(Refused::from),
+            Err(e) => Err(e.clone().into()),
         });
         let writer =
             ChangelogWriter::new(&self.cfg.kafka, &c.topic, partition, c.chunk_bytes, &latest)
                 .map(Some)
-                .map_err(|e| format!("no producer: {e}"));
+                .map_err(Unavailable::NoProducer);
         (remote, writer)
     }
 

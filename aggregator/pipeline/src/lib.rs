@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
+pub mod views;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,10 @@ pub struct TenantTotals {
     pub queues: Vec<(String, QueueSums, AgentTime)>,
     /// Agent time of the whole tenant (every agent once).
     pub tenant_time: AgentTime,
+    /// Queue name, CSAT/QA/repeat sums (`metrics.md`, "CSAT and QA").
+    pub quality: Vec<(String, aggregator::quality::QualitySums)>,
+    /// Caller contacts and handled calls repeat detection could not track.
+    pub repeat_untracked: u64,
 }
 
 /// Counters of one partition's pipeline, for `/api/v1/status` and `/metrics`.
@@ -356,6 +361,15 @@ impl Hub {
         names.sort();
         names.dedup();
         names
+    }
+
+    /// Every partition's latest published view.
+    #[must_use]
+    pub fn partition_views(&self) -> Vec<Arc<PartitionView>> {
+        self.handles()
+            .iter()
+            .map(|p| p.view.borrow().clone())
+            .collect()
     }
 
     /// Every partition's status.

@@ -13,9 +13,10 @@ use tokio::sync::watch;
 use aggregator::freshness::{FreshnessConfig, FreshnessTracker};
 use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
-use aggregator::{interval_report, live_snapshot, Applied, Engine, Params};
+use aggregator::{interval_report, live_snapshot, Applied, Engine};
 use wallboard_events::{parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Upstream};
 
+use crate::changelog::{PersistError, Refused};
 use crate::snapshot::{self, SnapshotStore, Stored};
 use crate::{
     Inbox, IncompleteRange, PartitionHandle, PartitionStatus, PartitionView, Record, RestoredFrom,
@@ -28,16 +29,13 @@ const INBOX_CAPACITY: usize = 64;
 /// Every view is republished at least this often, since time moves on.
 const MAX_PUBLISH_GAP: Duration = Duration::from_secs(1);
 
-/// The code of an event too far ahead of the wall clock.
-pub const FUTURE: DeadLetterCode = DeadLetterCode::Future;
-
 /// Every code a writer dead-letters an event with, but `late` (which has its
 /// own counter): `/metrics` starts each at zero.
 pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
     wallboard_events::EventError::CODES
         .iter()
         .chain(aggregator::plausible::TimeRejection::CODES)
-        .chain([&FUTURE, &aggregator::messages::MESSAGES_FULL])
+        .chain(&[DeadLetterCode::Future, DeadLetterCode::MessagesFull])
         .map(|c| c.as_str())
 }
 
@@ -46,8 +44,8 @@ pub fn rejection_codes() -> impl Iterator<Item = &'static str> {
 pub struct WriterConfig {
     /// Partition the writer owns.
     pub partition: i32,
-    /// Metric parameters of every tenant.
-    pub params: Params,
+    /// Metric parameters of every tenant (`[[tenants]]` may have their own).
+    pub params: aggregator::TenantParams,
     /// How far behind a tenant's newest event an event may be and still be applied, milliseconds.
     pub allowed_lateness_ms: i64,
     /// Live ingest only (`serve`, `demo`): an event more than this ahead of
@@ -82,7 +80,7 @@ pub trait WriterHooks: Send + 'static {
         _snapshot: &[u8],
         _next_offset: i64,
         _taken_ms: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), PersistError> {
         Ok(())
     }
 }
@@ -119,7 +117,7 @@ pub fn spawn(
 
 /// A snapshot found outside the local directory (the changelog), or why
 /// the one there was refused.
-pub type Remote = Option<Result<Stored, String>>;
+pub type Remote = Option<Result<Stored, Refused>>;
 
 /// Starts the writer of `cfg.partition` from the newer of its local
 /// snapshot and `remote` (the local file wins a tie: no bytes to fetch).
@@ -184,25 +182,25 @@ fn restore(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
 }
 
 /// The local snapshot, or why there is none usable.
-fn local_snapshot(cfg: &WriterConfig) -> Result<Option<Stored>, String> {
+fn local_snapshot(cfg: &WriterConfig) -> std::io::Result<Option<Stored>> {
     match &cfg.snapshots {
         None => Ok(None),
-        Some(store) => store.read(cfg.partition).map_err(|e| e.to_string()),
+        Some(store) => store.read(cfg.partition),
     }
 }
 
 fn restore_snapshot(cfg: &WriterConfig, remote: Remote) -> (Engine, PartitionStatus) {
     let mut rejected = 0;
-    let mut refused = |what: &str, e: String| {
+    let mut refused = |what: &str, e: &dyn std::fmt::Display| {
         // Never trusted: a wrong offset would skip or recount records.
         tracing::error!(partition = cfg.partition, "{what} snapshot refused: {e}");
         rejected += 1;
     };
     let local = local_snapshot(cfg).unwrap_or_else(|e| {
-        refused("local", e);
+        refused("local", &e);
         None
     });
-    let remote = remote.and_then(|r| r.map_err(|e| refused("changelog", e)).ok());
+    let remote = remote.and_then(|r| r.map_err(|e| refused("changelog", &e)).ok());
     let chosen = match (local, remote) {
         (Some(l), Some(r)) if r.next_offset > l.next_offset => Some((r, RestoredFrom::Changelog)),
         (Some(l), _) => Some((l, RestoredFrom::File)),
@@ -410,7 +408,7 @@ impl State {
                     event.ts,
                     event.ts - self.wall_ms
                 );
-                return self.reject(r, FUTURE, &reason);
+                return self.reject(r, DeadLetterCode::Future, &reason);
             }
         }
         if let Some(newest) = self
@@ -510,7 +508,7 @@ impl State {
                 aggregator::messages::MAX_ACTIVE_MESSAGES,
                 &*m.message
             );
-            return self.reject(r, aggregator::messages::MESSAGES_FULL, &reason);
+            return self.reject(r, DeadLetterCode::MessagesFull, &reason);
         }
         self.status.floor_messages += 1;
     }
@@ -537,6 +535,12 @@ impl State {
                         })
                         .collect(),
                     tenant_time: b.tenant_time,
+                    quality: t
+                        .queue_names()
+                        .iter()
+                        .map(|(q, name)| (name.to_owned(), t.quality().totals.queue(q)))
+                        .collect(),
+                    repeat_untracked: t.quality().repeat.untracked(),
                 }
             })
             .collect()
@@ -676,6 +680,7 @@ fn millis_i64(d: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aggregator::Params;
     use std::sync::Mutex;
 
     /// Keeps the codes of the dead letters.
@@ -700,7 +705,7 @@ mod tests {
     fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
         WriterConfig {
             partition: 0,
-            params: Params::default(),
+            params: Params::default().into(),
             allowed_lateness_ms: 3_600_000,
             max_future_ms: Some(300_000),
             freshness: FreshnessConfig::default(),
@@ -840,7 +845,13 @@ mod tests {
             (s.next_offset, s.restored_from),
             (120, RestoredFrom::Changelog)
         );
-        let s = restored(&store, Some(Err("chunks do not match".into())));
+        let s = restored(
+            &store,
+            Some(Err(crate::changelog::Unusable::MissingChunk(
+                "p0/s0/c0".into(),
+            )
+            .into())),
+        );
         assert_eq!(s.snapshots_rejected, 1);
         std::fs::remove_dir_all(dir).ok();
     }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aggregator::freshness::FreshnessConfig;
-use aggregator::messages::{MAX_ACTIVE_MESSAGES, MESSAGES_FULL};
+use aggregator::messages::MAX_ACTIVE_MESSAGES;
 use aggregator::Params;
 use tokio::sync::watch;
 use wallboard_events::DeadLetterCode;
@@ -16,7 +16,7 @@ use wallboard_pipeline::{Inbox, PartitionStatus, PartitionView, Record};
 fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
     WriterConfig {
         partition: 0,
-        params: Params::default(),
+        params: Params::default().into(),
         allowed_lateness_ms: 3_600_000,
         max_future_ms: Some(300_000),
         freshness: FreshnessConfig::default(),
@@ -116,14 +116,19 @@ fn a_full_board_dead_letters_the_next_new_message() {
     assert_eq!(ids(&view).len(), MAX_ACTIVE_MESSAGES);
     assert_eq!(dead.len(), 1, "{dead:?}");
     let (offset, code, reason) = &dead[0];
-    assert_eq!((*offset, code.as_str()), (n, MESSAGES_FULL.as_str()));
+    assert_eq!(
+        (*offset, code.as_str()),
+        (n, DeadLetterCode::MessagesFull.as_str())
+    );
     assert!(
         reason.contains("\"acme\"") && reason.contains(&format!("\"m{n}\"")),
         "{reason}"
     );
     let status: &PartitionStatus = &view.status;
     assert_eq!(
-        status.rejected_by_reason.get(MESSAGES_FULL.as_str()),
+        status
+            .rejected_by_reason
+            .get(DeadLetterCode::MessagesFull.as_str()),
         Some(&1)
     );
 }

@@ -90,6 +90,10 @@ pub enum EventBody<'a> {
         /// Queue priority as the telephony system reports it.
         #[serde(skip_serializing_if = "Option::is_none")]
         priority: Option<i64>,
+        /// Stable key of who called, never a phone number (`events.md`,
+        /// "Caller key").
+        #[serde(skip_serializing_if = "Option::is_none")]
+        caller: Option<Cow<'a, str>>,
     },
     /// An agent was connected: the segment ends as answered.
     CallAnswered {
@@ -194,6 +198,11 @@ pub enum EventBody<'a> {
     /// A supervisor's message to the floor (`events.md`, "Floor
     /// messages"): never counted, kept by the engine until it expires.
     FloorMessage(FloorMessage<'a>),
+    /// A customer's answer to a post-call survey (`events.md`, "Surveys
+    /// and quality evaluations").
+    SurveyResult(crate::quality::SurveyResult<'a>),
+    /// A quality evaluator's score of a handled call.
+    QualityEvaluation(crate::quality::QualityEvaluation<'a>),
 }
 
 /// The longest a floor message may stay up: 7 days after it is posted.
@@ -262,13 +271,13 @@ impl FloorMessage<'_> {
 }
 
 /// A copy of `s` that borrows nothing.
-fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+pub(crate) fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
     Cow::Owned(s.into_owned())
 }
 
 /// Whether a field holds its default (0, `false`), which is left out of the
 /// JSON. Takes a reference because serde's `skip_serializing_if` passes one.
-fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+pub(crate) fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
 
@@ -288,20 +297,44 @@ impl EventBody<'_> {
             EventBody::Schedule { .. } => Kind::Schedule,
             EventBody::Heartbeat { .. } => Kind::Heartbeat,
             EventBody::FloorMessage(_) => Kind::FloorMessage,
+            EventBody::SurveyResult(_) => Kind::SurveyResult,
+            EventBody::QualityEvaluation(_) => Kind::QualityEvaluation,
         }
     }
 
     fn into_owned(self) -> EventBody<'static> {
+        // Exhaustive, so that a new kind must say which helper owns it.
+        match self {
+            EventBody::CallQueued { .. }
+            | EventBody::CallAnswered { .. }
+            | EventBody::CallAbandoned { .. }
+            | EventBody::CallDequeued { .. }
+            | EventBody::CallBlocked { .. }
+            | EventBody::CallCompleted { .. } => self.call_into_owned(),
+            EventBody::AgentState { .. }
+            | EventBody::AgentQueues { .. }
+            | EventBody::Schedule { .. } => self.agent_into_owned(),
+            EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
+            EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
+            EventBody::SurveyResult(r) => EventBody::SurveyResult(r.into_owned()),
+            EventBody::QualityEvaluation(q) => EventBody::QualityEvaluation(q.into_owned()),
+        }
+    }
+
+    /// [`EventBody::into_owned`] of the `call_*` kinds.
+    fn call_into_owned(self) -> EventBody<'static> {
         let o = owned;
         match self {
             EventBody::CallQueued {
                 call,
                 queue,
                 priority,
+                caller,
             } => EventBody::CallQueued {
                 call: o(call),
                 queue: o(queue),
                 priority,
+                caller: caller.map(o),
             },
             EventBody::CallAnswered {
                 call,
@@ -360,6 +393,14 @@ impl EventBody<'_> {
                 acw_ms,
                 transferred,
             },
+            other => unreachable!("not a call event: {:?}", other.kind()),
+        }
+    }
+
+    /// [`EventBody::into_owned`] of the `agent_*` kinds and `schedule`.
+    fn agent_into_owned(self) -> EventBody<'static> {
+        let o = owned;
+        match self {
             EventBody::AgentState {
                 agent,
                 state,
@@ -389,8 +430,7 @@ impl EventBody<'_> {
                     .map(ScheduleSegment::into_owned)
                     .collect(),
             },
-            EventBody::Heartbeat { upstream } => EventBody::Heartbeat { upstream },
-            EventBody::FloorMessage(m) => EventBody::FloorMessage(m.into_owned()),
+            other => unreachable!("not an agent event: {:?}", other.kind()),
         }
     }
 }
@@ -486,6 +526,10 @@ string_enum! {
         Heartbeat = "heartbeat",
         /// A supervisor's message to the floor is posted or deleted.
         FloorMessage = "floor_message",
+        /// A customer answered a post-call survey.
+        SurveyResult = "survey_result",
+        /// A quality evaluator scored a handled call.
+        QualityEvaluation = "quality_evaluation",
     }
 }
 

@@ -8,6 +8,7 @@ pub mod dead_letter;
 pub mod event;
 pub mod jsonl;
 pub mod parse;
+pub mod quality;
 
 pub use dead_letter::DeadLetterCode;
 pub use event::{
@@ -15,3 +16,4 @@ pub use event::{
     MessagePost, ScheduleSegment, Severity, TimestampMs, Upstream,
 };
 pub use parse::{parse_event, parse_event_str, EventError};
+pub use quality::{QualityEvaluation, SurveyResult};

@@ -174,6 +174,13 @@ const KNOWN_FIELDS: &[&str] = &[
     "text",
     "severity",
     "expires_ms",
+    "caller",
+    "score",
+    "scale_min",
+    "scale_max",
+    "comment",
+    "evaluator",
+    "fatal",
 ];
 
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
@@ -206,6 +213,13 @@ enum F {
     Text,
     Severity,
     ExpiresMs,
+    Caller,
+    Score,
+    ScaleMin,
+    ScaleMax,
+    Comment,
+    Evaluator,
+    Fatal,
 }
 
 impl F {
@@ -238,6 +252,13 @@ impl F {
             "text" => F::Text,
             "severity" => F::Severity,
             "expires_ms" => F::ExpiresMs,
+            "caller" => F::Caller,
+            "score" => F::Score,
+            "scale_min" => F::ScaleMin,
+            "scale_max" => F::ScaleMax,
+            "comment" => F::Comment,
+            "evaluator" => F::Evaluator,
+            "fatal" => F::Fatal,
             _ => return None,
         })
     }
@@ -333,9 +354,17 @@ impl<'de> Visitor<'de> for LooseVisitor {
 }
 
 /// The known fields of an event, as found in the JSON, not yet checked.
-#[derive(Default)]
 struct RawEvent<'a> {
     fields: [Option<Loose<'a>>; KNOWN_FIELDS.len()],
+}
+
+// By hand: `Default` is derived for arrays of at most 32 elements only.
+impl Default for RawEvent<'_> {
+    fn default() -> Self {
+        RawEvent {
+            fields: std::array::from_fn(|_| None),
+        }
+    }
 }
 
 /// Reads an event object's known fields into a [`RawEvent`].
@@ -408,6 +437,8 @@ const MAX_TENANT: usize = 64;
 const MAX_SOURCE: usize = 64;
 
 type Res<T> = Result<T, EventError>;
+
+mod quality;
 
 impl<'a> RawEvent<'a> {
     fn take(&mut self, f: F) -> Option<Loose<'a>> {
@@ -495,6 +526,7 @@ impl<'a> RawEvent<'a> {
                     .optional(F::Priority)
                     .map(|p| int(p, "priority"))
                     .transpose()?,
+                caller: self.opt_id(F::Caller)?,
             },
             Kind::CallAnswered => EventBody::CallAnswered {
                 call: self.id_field(F::Call)?,
@@ -537,6 +569,8 @@ impl<'a> RawEvent<'a> {
                 EventBody::Heartbeat { upstream }
             }
             Kind::FloorMessage => EventBody::FloorMessage(self.floor_message(ts)?),
+            Kind::SurveyResult => EventBody::SurveyResult(self.survey_result()?),
+            Kind::QualityEvaluation => EventBody::QualityEvaluation(self.quality_evaluation()?),
         })
     }
 
@@ -923,19 +957,44 @@ pub const MAX_IDENT: usize = MAX_ID;
 /// Longest `tenant`, in characters.
 pub const MAX_TENANT_IDENT: usize = MAX_TENANT;
 
-/// What is wrong with `value` as an identifier of at most `max` characters
-/// (`events.md`: not empty, no control characters), if anything: for
-/// adapters building events from another system's text.
+/// What is wrong with an identifier (`events.md`: not empty, at most so
+/// many characters, no control characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdentProblem {
+    /// The identifier is empty.
+    #[error("is empty")]
+    Empty,
+    /// Longer than allowed.
+    #[error("is {chars} characters long, more than {max}")]
+    TooLong {
+        /// Its length, characters.
+        chars: usize,
+        /// The most allowed.
+        max: usize,
+    },
+    /// It contains a control character.
+    #[error("contains a control character")]
+    Control,
+}
+
+/// What is wrong with `value` as an identifier of at most `max` characters,
+/// if anything: for adapters building events from another system's text.
+#[must_use]
+pub fn ident_problem(value: &str, max: usize) -> Option<IdentProblem> {
+    if value.is_empty() {
+        return Some(IdentProblem::Empty);
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Some(IdentProblem::TooLong { chars, max });
+    }
+    has_control(value).then_some(IdentProblem::Control)
+}
+
+/// [`ident_problem`] as text, for callers that report it as a string.
 #[must_use]
 pub fn identifier_problem(value: &str, max: usize) -> Option<String> {
-    if value.is_empty() {
-        return Some("is empty".to_owned());
-    }
-    let n = value.chars().count();
-    if n > max {
-        return Some(format!("is {n} characters long, more than {max}"));
-    }
-    has_control(value).then(|| "contains a control character".to_owned())
+    ident_problem(value, max).map(|p| p.to_string())
 }
 
 /// At most 40 characters of `s`, for quoting input in error messages.

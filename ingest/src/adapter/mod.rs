@@ -5,12 +5,14 @@
 //! own: how to read its source and how to translate a record.
 
 mod backoff;
+mod caller;
 mod clock;
 mod emit;
 mod output;
 mod stats;
 
 pub use backoff::Backoff;
+pub use caller::{CallerKeys, EmptySalt, CALLER_KEY_CHARS, CALLER_SALT_ENV};
 pub use clock::{system_clock, Clock, SystemClock};
 pub use emit::Emitter;
 pub use output::{Output, Skipped};

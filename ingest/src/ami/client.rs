@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,7 +24,7 @@ use crate::adapter::Backoff;
 pub use crate::adapter::{Clock, SystemClock};
 pub use crate::adapter::{Output, Skipped, Stats};
 use wallboard_events::event::Event;
-use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
+use wallboard_events::parse::{ident_problem, IdentProblem, MAX_TENANT_IDENT};
 use wallboard_events::DeadLetterCode;
 
 use super::protocol::{has_line_break, Frame, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
@@ -162,19 +163,95 @@ pub enum ClientError {
         /// `host:port` of the AMI.
         addr: String,
         /// What went wrong.
-        reason: String,
+        reason: Lost,
     },
     /// The settings make no sense; the message names the setting.
     #[error("invalid AMI settings: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
+}
+
+/// What makes AMI settings unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// No host to connect to.
+    #[error("the host is empty")]
+    EmptyHost,
+    /// A line break in a value of the `Login` action would inject headers.
+    #[error("the {0} contains a line break")]
+    LineBreak(&'static str),
+    /// The tenant is not a valid tenant identifier.
+    #[error("tenant {tenant:?} {problem}")]
+    Tenant {
+        /// The tenant as configured.
+        tenant: String,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
+}
+
+/// Why a connection to the AMI was lost (then made again, unless
+/// `reconnect` is off).
+#[derive(Debug, thiserror::Error)]
+pub enum Lost {
+    /// The TCP connection failed.
+    #[error("cannot connect: {0}")]
+    Connect(io::Error),
+    /// No TCP connection within `connect_timeout`.
+    #[error("no connection within {0:?}")]
+    ConnectTimeout(Duration),
+    /// No banner within `login_timeout`.
+    #[error("no banner within {0:?}")]
+    NoBanner(Duration),
+    /// No answer to `Login` within `login_timeout`.
+    #[error("no answer to Login within {0:?}")]
+    NoLoginAnswer(Duration),
+    /// The server closed the connection before the login was answered.
+    #[error("the server closed the connection before the login")]
+    ClosedBeforeLogin,
+    /// Reading failed before the login was answered.
+    #[error("read error before the login: {0}")]
+    ReadBeforeLogin(io::Error),
+    /// Sending an action failed.
+    #[error("cannot send {action}: {source}")]
+    Send {
+        /// The action: `Login`, `QueueStatus` or `Ping`.
+        action: &'static str,
+        /// The write's error.
+        source: io::Error,
+    },
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Closed,
+    /// Reading failed.
+    #[error("read error: {0}")]
+    Read(io::Error),
+    /// No answer to a `Ping` within `ping_timeout`.
+    #[error("no answer to Ping within {0:?}")]
+    NoPingAnswer(Duration),
 }
 
 /// How a session ended when it was not fatal.
 enum End {
     /// Connection trouble: reconnect (or stop with `reconnect: false`).
-    Lost { reason: String, logged_in: bool },
+    Lost { reason: Lost, logged_in: bool },
     /// The receiver of updates is gone.
     Closed,
+}
+
+impl End {
+    fn lost(reason: Lost, logged_in: bool) -> Self {
+        End::Lost { reason, logged_in }
+    }
+}
+
+/// What the frames read so far say about the login.
+enum Login {
+    /// No answer to `Login` yet.
+    Pending,
+    /// `Login` succeeded.
+    Accepted,
+    /// The session is over before the login.
+    Over(Result<End, ClientError>),
 }
 
 /// Runs the client until `stop` resolves (or, without reconnection, until
@@ -232,6 +309,7 @@ pub async fn run<C: Clock>(
         let delay = backoff.next_delay();
         tracing::warn!("AMI {}: {reason}; reconnecting in {delay:?}", c.cfg.addr());
         let retry_in = Some(delay);
+        let reason = reason.to_string();
         if !c.send(Output::Disconnected { reason, retry_in }).await {
             return Ok(c.totals());
         }
@@ -247,9 +325,9 @@ pub async fn run<C: Clock>(
     Ok(c.totals())
 }
 
-fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
+fn validate(cfg: &ClientConfig) -> Result<(), ConfigError> {
     if cfg.host.trim().is_empty() {
-        return Err(ClientError::Config("the host is empty".into()));
+        return Err(ConfigError::EmptyHost);
     }
     for (what, v) in [
         ("username", cfg.username.as_str()),
@@ -258,14 +336,15 @@ fn validate(cfg: &ClientConfig) -> Result<(), ClientError> {
     ] {
         // A line break would inject headers into the Login action.
         if has_line_break(v) {
-            return Err(ClientError::Config(format!(
-                "the {what} contains a line break"
-            )));
+            return Err(ConfigError::LineBreak(what));
         }
     }
     let t = &cfg.translator.tenant;
-    if let Some(problem) = identifier_problem(t, MAX_TENANT_IDENT) {
-        return Err(ClientError::Config(format!("tenant {t:?} {problem}")));
+    if let Some(problem) = ident_problem(t, MAX_TENANT_IDENT) {
+        return Err(ConfigError::Tenant {
+            tenant: t.clone(),
+            problem,
+        });
     }
     Ok(())
 }
@@ -334,23 +413,10 @@ impl<C: Clock> Client<C> {
 
     /// One connection, from connect to loss. `Err` only when fatal.
     async fn session(&mut self) -> Result<End, ClientError> {
-        let lost = |reason: String, logged_in: bool| Ok(End::Lost { reason, logged_in });
         let t = self.cfg.timing.clone();
-        let addr = self.cfg.addr();
-        let stream = match timeout(
-            t.connect_timeout,
-            TcpStream::connect((self.cfg.host.as_str(), self.cfg.port)),
-        )
-        .await
-        {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return lost(format!("cannot connect: {e}"), false),
-            Err(_) => {
-                return lost(
-                    format!("no connection within {:?}", t.connect_timeout),
-                    false,
-                )
-            }
+        let stream = match self.connect().await {
+            Ok(s) => s,
+            Err(end) => return Ok(end),
         };
         let _ = stream.set_nodelay(true);
         let (mut rd, mut wr) = stream.into_split();
@@ -362,67 +428,106 @@ impl<C: Clock> Client<C> {
         let mut banner = None;
         let mut login_sent = false;
         loop {
-            while let Some(frame) = self.framer.next_frame() {
-                match frame {
-                    Frame::Banner(b) => banner = Some(b),
-                    Frame::Message { message, raw } => {
-                        self.msg_no += 1;
-                        self.stats.messages += 1;
-                        if message.action_id() != Some(LOGIN_ID) || message.response().is_none() {
-                            // Nothing else is expected before the login
-                            // answer; Asterisk sends no events until then.
-                            continue;
-                        }
-                        if message
-                            .response()
-                            .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
-                        {
-                            return self
-                                .logged_in(rd, wr, buf, banner.unwrap_or_default())
-                                .await;
-                        }
-                        let text = message.get("Message").map_or_else(
-                            || String::from_utf8_lossy(&raw).into_owned(),
-                            str::to_owned,
-                        );
-                        return Err(ClientError::Authentication {
-                            addr,
-                            message: text,
-                        });
-                    }
-                    Frame::Malformed(e) => {
-                        if !self.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
-                            return Ok(End::Closed);
-                        }
-                    }
+            match self.login_frames(&mut banner).await {
+                Login::Pending => {}
+                Login::Accepted => {
+                    let banner = banner.unwrap_or_default();
+                    return self.logged_in(rd, wr, buf, banner).await;
                 }
+                Login::Over(r) => return r,
             }
             if banner.is_some() && !login_sent {
                 login_sent = true;
-                let login = Message::from_pairs([
-                    ("Action", "Login"),
-                    ("ActionID", LOGIN_ID),
-                    ("Username", self.cfg.username.as_str()),
-                    ("Secret", self.cfg.secret.expose()),
-                    ("Events", self.cfg.events.as_str()),
-                ]);
-                if let Err(e) = wr.write_all(login.to_wire().as_bytes()).await {
-                    return lost(format!("cannot send Login: {e}"), false);
+                if let Err(e) = wr.write_all(self.login_action().to_wire().as_bytes()).await {
+                    return Ok(End::lost(
+                        Lost::Send {
+                            action: "Login",
+                            source: e,
+                        },
+                        false,
+                    ));
                 }
             }
             let n = tokio::select! {
                 r = rd.read(&mut buf) => match r {
-                    Ok(0) => return lost("the server closed the connection before the login".into(), false),
+                    Ok(0) => return Ok(End::lost(Lost::ClosedBeforeLogin, false)),
                     Ok(n) => n,
-                    Err(e) => return lost(format!("read error before the login: {e}"), false),
+                    Err(e) => return Ok(End::lost(Lost::ReadBeforeLogin(e), false)),
                 },
                 () = sleep_until(deadline) => {
-                    let what = if banner.is_some() { "no answer to Login" } else { "no banner" };
-                    return lost(format!("{what} within {:?}", t.login_timeout), false);
+                    let lost = if banner.is_some() { Lost::NoLoginAnswer } else { Lost::NoBanner };
+                    return Ok(End::lost(lost(t.login_timeout), false));
                 }
             };
             self.framer.push(&buf[..n]);
         }
+    }
+
+    /// The TCP connection, within `connect_timeout`.
+    async fn connect(&self) -> Result<TcpStream, End> {
+        let limit = self.cfg.timing.connect_timeout;
+        let connect = TcpStream::connect((self.cfg.host.as_str(), self.cfg.port));
+        match timeout(limit, connect).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(End::lost(Lost::Connect(e), false)),
+            Err(_) => Err(End::lost(Lost::ConnectTimeout(limit), false)),
+        }
+    }
+
+    /// The `Login` action of our settings.
+    fn login_action(&self) -> Message {
+        Message::from_pairs([
+            ("Action", "Login"),
+            ("ActionID", LOGIN_ID),
+            ("Username", self.cfg.username.as_str()),
+            ("Secret", self.cfg.secret.expose()),
+            ("Events", self.cfg.events.as_str()),
+        ])
+    }
+
+    /// A `Ping` action with the next ping number.
+    fn next_ping(&mut self) -> Message {
+        self.ping_no += 1;
+        let id = format!("{PING_ID}{}", self.ping_no);
+        Message::from_pairs([("Action", "Ping"), ("ActionID", &id)])
+    }
+
+    /// Handles the frames buffered before the login is answered: notes the
+    /// banner, skips what is malformed, ignores anything but the answer.
+    async fn login_frames(&mut self, banner: &mut Option<String>) -> Login {
+        while let Some(frame) = self.framer.next_frame() {
+            match frame {
+                Frame::Banner(b) => *banner = Some(b),
+                Frame::Message { message, raw } => {
+                    self.msg_no += 1;
+                    self.stats.messages += 1;
+                    if message.action_id() != Some(LOGIN_ID) || message.response().is_none() {
+                        // Nothing else is expected before the login
+                        // answer; Asterisk sends no events until then.
+                        continue;
+                    }
+                    if message
+                        .response()
+                        .is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+                    {
+                        return Login::Accepted;
+                    }
+                    let text = message
+                        .get("Message")
+                        .map_or_else(|| String::from_utf8_lossy(&raw).into_owned(), str::to_owned);
+                    return Login::Over(Err(ClientError::Authentication {
+                        addr: self.cfg.addr(),
+                        message: text,
+                    }));
+                }
+                Frame::Malformed(e) => {
+                    if !self.skip(e.raw().to_vec(), e.code(), e.to_string()).await {
+                        return Login::Over(Ok(End::Closed));
+                    }
+                }
+            }
+        }
+        Login::Pending
     }
 
     /// The session after a successful login.
@@ -433,40 +538,10 @@ impl<C: Clock> Client<C> {
         mut buf: Vec<u8>,
         banner: String,
     ) -> Result<End, ClientError> {
-        let lost = |reason: String| {
-            Ok(End::Lost {
-                reason,
-                logged_in: true,
-            })
-        };
+        let lost = |reason: Lost| Ok(End::lost(reason, true));
         let t = self.cfg.timing.clone();
-        self.logins += 1;
-        if self.logins > 1 {
-            self.stats.reconnects += 1;
-        }
-        tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
-        let connected = Output::Connected {
-            session: self.logins,
-            banner: Some(banner),
-        };
-        if !self.send(connected).await {
-            return Ok(End::Closed);
-        }
-        // A first Ping: its answer's Timestamp gives the server's clock
-        // before the QueueStatus answer, whose events carry none.
-        self.ping_no += 1;
-        let ping = Message::from_pairs([
-            ("Action", "Ping"),
-            ("ActionID", &format!("{PING_ID}{}", self.ping_no)),
-        ]);
-        // Whatever changed while we were away comes back with QueueStatus.
-        self.translator.begin_resync();
-        self.resync_ping = self.ping_no;
-        let resync_id = format!("{RESYNC_ID}{}", self.logins);
-        let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
-        let actions = ping.to_wire() + &status.to_wire();
-        if let Err(e) = wr.write_all(actions.as_bytes()).await {
-            return lost(format!("cannot send QueueStatus: {e}"));
+        if let Err(end) = self.start_session(&mut wr, banner).await {
+            return Ok(end);
         }
         let mut next_ping = Instant::now() + t.ping_interval;
         let mut ping_deadline = Some(Instant::now() + t.ping_timeout);
@@ -488,16 +563,14 @@ impl<C: Clock> Client<C> {
             }
             tokio::select! {
                 r = rd.read(&mut buf) => match r {
-                    Ok(0) => return lost("the server closed the connection".into()),
+                    Ok(0) => return lost(Lost::Closed),
                     Ok(n) => self.framer.push(&buf[..n]),
-                    Err(e) => return lost(format!("read error: {e}")),
+                    Err(e) => return lost(Lost::Read(e)),
                 },
                 () = sleep_until(next_ping) => {
-                    self.ping_no += 1;
-                    let id = format!("{PING_ID}{}", self.ping_no);
-                    let ping = Message::from_pairs([("Action", "Ping"), ("ActionID", &id)]);
+                    let ping = self.next_ping();
                     if let Err(e) = wr.write_all(ping.to_wire().as_bytes()).await {
-                        return lost(format!("cannot send Ping: {e}"));
+                        return lost(Lost::Send { action: "Ping", source: e });
                     }
                     next_ping = Instant::now() + t.ping_interval;
                     if ping_deadline.is_none() {
@@ -508,9 +581,9 @@ impl<C: Clock> Client<C> {
                     // The answer may be waiting unread behind what we were
                     // busy with: whatever already arrived is read first.
                     match rd.try_read(&mut buf) {
-                        Ok(0) => return lost("the server closed the connection".into()),
+                        Ok(0) => return lost(Lost::Closed),
                         Ok(n) => self.framer.push(&buf[..n]),
-                        Err(_) => return lost(format!("no answer to Ping within {:?}", t.ping_timeout)),
+                        Err(_) => return lost(Lost::NoPingAnswer(t.ping_timeout)),
                     }
                 }
                 _ = tick.tick() => {
@@ -521,6 +594,41 @@ impl<C: Clock> Client<C> {
                     }
                 }
             }
+        }
+    }
+
+    /// Announces the session, then asks a first `Ping` and `QueueStatus`.
+    async fn start_session(&mut self, wr: &mut OwnedWriteHalf, banner: String) -> Result<(), End> {
+        self.logins += 1;
+        if self.logins > 1 {
+            self.stats.reconnects += 1;
+        }
+        tracing::info!("AMI {}: logged in ({banner})", self.cfg.addr());
+        let connected = Output::Connected {
+            session: self.logins,
+            banner: Some(banner),
+        };
+        if !self.send(connected).await {
+            return Err(End::Closed);
+        }
+        // A first Ping: its answer's Timestamp gives the server's clock
+        // before the QueueStatus answer, whose events carry none.
+        let ping = self.next_ping();
+        // Whatever changed while we were away comes back with QueueStatus.
+        self.translator.begin_resync();
+        self.resync_ping = self.ping_no;
+        let resync_id = format!("{RESYNC_ID}{}", self.logins);
+        let status = Message::from_pairs([("Action", "QueueStatus"), ("ActionID", &resync_id)]);
+        let actions = ping.to_wire() + &status.to_wire();
+        match wr.write_all(actions.as_bytes()).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(End::lost(
+                Lost::Send {
+                    action: "QueueStatus",
+                    source: e,
+                },
+                true,
+            )),
         }
     }
 

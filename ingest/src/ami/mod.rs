@@ -84,7 +84,10 @@ pub mod protocol;
 pub mod translate;
 
 pub use client::{
-    run, ClientConfig, ClientError, Clock, Output, Secret, Skipped, Stats, SystemClock, Timing,
+    run, ClientConfig, ClientError, Clock, ConfigError, Lost, Output, Secret, Skipped, Stats,
+    SystemClock, Timing,
 };
 pub use protocol::{Frame, FrameError, Framer, Message, DEFAULT_MAX_MESSAGE_BYTES};
-pub use translate::{AgentKey, TranslateError, Translator, TranslatorConfig, SOURCE};
+pub use translate::{
+    AgentKey, TranslateError, TranslateProblem, Translator, TranslatorConfig, SOURCE,
+};

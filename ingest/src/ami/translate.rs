@@ -12,12 +12,12 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS,
     TS_LIMIT_MS,
 };
-use wallboard_events::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::parse::{ident_problem, IdentProblem, MAX_IDENT};
 use wallboard_events::DeadLetterCode;
 
 use super::blocked::{blocked_reason, Entering};
@@ -53,6 +53,9 @@ pub struct TranslatorConfig {
     /// tells how (`AgentConnect`, `VarSet QUEUESTATUS`, `Hangup`) before it
     /// is settled as abandoned or dequeued, in event-time milliseconds.
     pub settle_ms: i64,
+    /// Hashes `QueueCallerJoin`'s `CallerIDNum` into `caller` (`events.md`,
+    /// "Caller key"); `None`: no `caller`.
+    pub caller_keys: Option<CallerKeys>,
 }
 
 impl Default for TranslatorConfig {
@@ -61,6 +64,7 @@ impl Default for TranslatorConfig {
             tenant: wallboard_events::event::DEFAULT_TENANT.to_owned(),
             agent_key: AgentKey::Interface,
             settle_ms: 2_000,
+            caller_keys: None,
         }
     }
 }
@@ -72,7 +76,69 @@ pub struct TranslateError {
     /// The `Event:` name (or what stood in its place).
     pub event: String,
     /// Why it was skipped.
-    pub reason: String,
+    pub reason: TranslateProblem,
+}
+
+/// What is wrong with an AMI event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateProblem {
+    /// The message has no `Event:` header.
+    #[error("not an event")]
+    NotAnEvent,
+    /// `Timestamp:` is not Unix seconds.
+    #[error("Timestamp {0:?} is not Unix seconds")]
+    Timestamp(String),
+    /// A required header is absent or blank.
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// An identifier header is not a valid identifier.
+    #[error("{key} {problem}")]
+    Ident {
+        /// The header.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
+    /// A duration header is not whole seconds.
+    #[error("{key} {value:?} is not whole seconds")]
+    NotSeconds {
+        /// The header.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A duration header is longer than [`MAX_DURATION_MS`].
+    #[error("{key} {value:?} s is longer than a call can last ({} s)", MAX_DURATION_MS / 1000)]
+    TooLong {
+        /// The header.
+        key: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// `Status:` is not one of Asterisk's device states.
+    #[error("Status {0:?} is not a device state (0-8)")]
+    Device(String),
+    /// `Priority:` is not an integer.
+    #[error("Priority {0:?} is not an integer")]
+    Priority(String),
+    /// A refused caller whose queue no `Newexten` of `Queue()` named.
+    #[error(
+        "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
+    )]
+    UnknownQueue {
+        /// Why `Queue()` refused the call.
+        reason: BlockedReason,
+        /// The call's `Uniqueid`.
+        call: String,
+    },
+    /// The queue a `Newexten` of `Queue()` named is not a valid identifier.
+    #[error("Newexten AppData: queue {queue:?} {problem}")]
+    NewextenQueue {
+        /// The queue as named.
+        queue: String,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
 }
 
 impl TranslateError {
@@ -82,6 +148,12 @@ impl TranslateError {
         DeadLetterCode::AmiInvalidEvent
     }
 }
+
+/// Where the canonical events an AMI event maps to are appended.
+type Events = Vec<Event<'static>>;
+
+/// What translating one AMI event comes to.
+type Step = Result<(), TranslateProblem>;
 
 /// A member's device state (`Status` of the `QueueMember*` events, Asterisk's
 /// `AST_DEVICE_*` numbering).
@@ -318,15 +390,15 @@ impl Translator {
     ) -> Result<(), TranslateError> {
         let name = msg.event().ok_or_else(|| TranslateError {
             event: "(no Event header)".into(),
-            reason: "not an event".into(),
+            reason: TranslateProblem::NotAnEvent,
         })?;
-        let err = |reason: String| TranslateError {
+        let err = |reason: TranslateProblem| TranslateError {
             event: name.to_owned(),
             reason,
         };
         let (ts, stamp) = if let Some(t) = msg.get("Timestamp") {
-            let ts = parse_timestamp(t)
-                .ok_or_else(|| err(format!("Timestamp {t:?} is not Unix seconds")))?;
+            let ts =
+                parse_timestamp(t).ok_or_else(|| err(TranslateProblem::Timestamp(t.to_owned())))?;
             self.skew_ms = ts.saturating_sub(received_ms);
             (ts, t.trim().to_owned())
         } else {
@@ -372,7 +444,7 @@ impl Translator {
             .count()
     }
 
-    fn agent<'m>(&self, msg: &'m Message, queue_status: bool) -> Result<&'m str, String> {
+    fn agent<'m>(&self, msg: &'m Message, queue_status: bool) -> Result<&'m str, TranslateProblem> {
         let (iface, name) = if queue_status {
             ("Location", "Name")
         } else {
@@ -384,6 +456,28 @@ impl Translator {
             }
             _ => ident(msg, iface),
         }
+    }
+
+    /// The queue and the agent of a member event, checked in that order.
+    fn queue_agent<'m>(
+        &self,
+        msg: &'m Message,
+        queue_status: bool,
+    ) -> Result<(&'m str, &'m str), TranslateProblem> {
+        Ok((ident(msg, "Queue")?, self.agent(msg, queue_status)?))
+    }
+
+    /// The emitter of what a member's event maps to (ids of agent and
+    /// queue); a resync under way counts the member as seen.
+    fn member_emitter<'o>(
+        &mut self,
+        ev: &Incoming<'_>,
+        agent: &str,
+        queue: &str,
+        out: &'o mut Vec<Event<'static>>,
+    ) -> Emitter<'o> {
+        self.touch_member(agent);
+        emitter(out, self.tenant.clone(), ev.ts, ev.id(agent, queue))
     }
 
     fn touch_member(&mut self, agent: &str) {
@@ -399,7 +493,7 @@ impl Translator {
     }
 
     /// Translates one event, parsed once into its kind.
-    fn event(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+    fn event(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         use AmiEvent::{
             AgentCalled, AgentComplete, AgentConnect, CallerAbandon, CallerJoin, CallerLeave,
             Hangup, MemberChange, Newexten, Other, QueueEntry, QueueMember, RingStopped,
@@ -434,13 +528,9 @@ impl Translator {
     }
 
     /// A call joins a queue.
-    fn caller_join(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    fn caller_join(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         self.entering.forget(call);
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
         // A call joining another queue is done with the previous one.
@@ -458,17 +548,21 @@ impl Translator {
             call: owned(call),
             queue: owned(queue),
             priority: None,
+            caller: self.cfg.caller_keys.as_ref().and_then(|k| {
+                let id = msg.get("CallerIDNum")?;
+                k.key(id).map(Cow::Owned)
+            }),
         });
         Ok(())
     }
 
     /// Asterisk says abandoned: held until the outcome is known.
-    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn caller_abandon(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // Asterisk raises it for hang-ups, but also for timeouts and
         // leave-when-empty (all go through its record_abandoned):
         // the outcome is settled once we know which.
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let wait_ms = secs(msg, "HoldTime")?;
         let key = (call.to_owned(), queue.to_owned());
         self.touch_segment(&key);
@@ -484,11 +578,11 @@ impl Translator {
     }
 
     /// A call leaves its queue, however.
-    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn caller_leave(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // Sent for every way out of the queue, answers included, and
         // *before* `AgentConnect`: the outcome is settled later.
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let key = (call.to_owned(), queue.to_owned());
         self.touch_segment(&key);
         let seg = self.segments.entry(key.clone()).or_default();
@@ -505,13 +599,9 @@ impl Translator {
     }
 
     /// A member answers.
-    fn agent_connect(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    fn agent_connect(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let agent = self.agent(msg, false)?;
         let wait_ms = secs(msg, "HoldTime")?;
         let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(call, queue));
@@ -543,15 +633,11 @@ impl Translator {
     }
 
     /// A member's call ends.
-    fn agent_complete(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    fn agent_complete(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (event_call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (event_call, queue) = call_and_queue(msg)?;
         let agent = self.agent(msg, false)?;
-        let talk_ms = secs(msg, "TalkTime")?.ok_or_else(|| "missing TalkTime".to_owned())?;
+        let talk_ms = secs(msg, "TalkTime")?.ok_or(TranslateProblem::Missing("TalkTime"))?;
         let transferred = msg
             .get("Reason")
             .is_some_and(|r| r.trim().eq_ignore_ascii_case("transfer"));
@@ -581,16 +667,10 @@ impl Translator {
     }
 
     /// A member rings.
-    fn agent_called(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
-        let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
-        let agent = self.agent(msg, false)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+    fn agent_called(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let call = ident(ev.msg, "Uniqueid")?;
+        let (queue, agent) = self.queue_agent(ev.msg, false)?;
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         let m = member_in(&mut self.members, agent, queue, &mut emit);
         m.ringing = Some(call.to_owned());
         sync_state(agent, m, &mut emit);
@@ -598,16 +678,9 @@ impl Translator {
     }
 
     /// A member stops ringing unanswered.
-    fn ring_stopped(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
-        let Incoming { msg, ts, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, false)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+    fn ring_stopped(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let (queue, agent) = self.queue_agent(ev.msg, false)?;
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         let m = member_in(&mut self.members, agent, queue, &mut emit);
         m.ringing = None;
         if m.device == Device::Ringing {
@@ -618,17 +691,11 @@ impl Translator {
     }
 
     /// A member is added, removed, paused or changes device state.
-    fn member_change(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
-        let Incoming { msg, ts, name, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, false)?;
+    fn member_change(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let Incoming { msg, name, .. } = *ev;
+        let (queue, agent) = self.queue_agent(msg, false)?;
         let device = device(msg)?;
-        let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
-        self.touch_member(agent);
+        let mut emit = self.member_emitter(ev, agent, queue, out);
         if name == "QueueMemberRemoved" {
             let m = self.members.entry(agent.to_owned()).or_default();
             m.queues.remove(queue);
@@ -644,14 +711,9 @@ impl Translator {
     }
 
     /// A member listed by `QueueStatus`.
-    fn queue_member(
-        &mut self,
-        ev: &Incoming<'_>,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
-        let Incoming { msg, ts, .. } = *ev;
-        let queue = ident(msg, "Queue")?;
-        let agent = self.agent(msg, true)?;
+    fn queue_member(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
+        let msg = ev.msg;
+        let (queue, agent) = self.queue_agent(msg, true)?;
         let device = device(msg)?;
         if let Some(r) = &mut self.resync {
             r.members
@@ -665,7 +727,7 @@ impl Translator {
                 });
         } else {
             // An answer to someone else's QueueStatus: still true.
-            let mut emit = emitter(out, self.tenant.clone(), ts, ev.id(agent, queue));
+            let mut emit = self.member_emitter(ev, agent, queue, out);
             let m = member_in(&mut self.members, agent, queue, &mut emit);
             apply_member(m, queue, msg, device, true);
             sync_state(agent, m, &mut emit);
@@ -674,15 +736,15 @@ impl Translator {
     }
 
     /// A waiting call listed by `QueueStatus`.
-    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Result<(), String> {
+    fn queue_entry(&mut self, ev: &Incoming<'_>) -> Step {
         let Incoming { msg, ts, .. } = *ev;
-        let (call, queue) = (ident(msg, "Uniqueid")?, ident(msg, "Queue")?);
+        let (call, queue) = call_and_queue(msg)?;
         let wait_s = secs(msg, "Wait")?.unwrap_or(0) / 1000;
         let priority = match msg.get("Priority") {
             Some(p) => Some(
                 p.trim()
                     .parse::<i64>()
-                    .map_err(|_| format!("Priority {p:?} is not an integer"))?,
+                    .map_err(|_| TranslateProblem::Priority(p.to_owned()))?,
             ),
             None => None,
         };
@@ -726,7 +788,7 @@ impl Translator {
     }
 
     /// `QUEUESTATUS` tells how a call that left its queue ended.
-    fn var_set(&mut self, ev: &Incoming<'_>, out: &mut Vec<Event<'static>>) -> Result<(), String> {
+    fn var_set(&mut self, ev: &Incoming<'_>, out: &mut Events) -> Step {
         let Incoming { msg, ts, .. } = *ev;
         // `QUEUESTATUS` is set right after the caller left: it tells
         // a timeout or an empty queue from a caller hanging up.
@@ -760,20 +822,17 @@ impl Translator {
 
     /// `QUEUESTATUS` says `Queue()` refused the caller: `call_blocked` for
     /// the queue its `Newexten` named.
-    fn blocked(
-        &mut self,
-        ev: &Incoming<'_>,
-        reason: BlockedReason,
-        out: &mut Vec<Event<'static>>,
-    ) -> Result<(), String> {
+    fn blocked(&mut self, ev: &Incoming<'_>, reason: BlockedReason, out: &mut Events) -> Step {
         let call = ident(ev.msg, "Uniqueid")?;
-        let queue = self.entering.take(call).ok_or_else(|| {
-            format!(
-                "QUEUESTATUS {reason}: no Newexten of Queue() seen for {call}, so the queue is unknown"
-            )
-        })?;
-        if let Some(problem) = identifier_problem(&queue, MAX_IDENT) {
-            return Err(format!("Newexten AppData: queue {queue:?} {problem}"));
+        let queue = self
+            .entering
+            .take(call)
+            .ok_or_else(|| TranslateProblem::UnknownQueue {
+                reason,
+                call: call.to_owned(),
+            })?;
+        if let Some(problem) = ident_problem(&queue, MAX_IDENT) {
+            return Err(TranslateProblem::NewextenQueue { queue, problem });
         }
         let mut emit = emitter(out, self.tenant.clone(), ev.ts, ev.id(call, &queue));
         emit.push(EventBody::CallBlocked {
@@ -972,6 +1031,7 @@ impl Translator {
                 sub.push(EventBody::CallQueued {
                     call: owned(&key.0),
                     queue: owned(&key.1),
+                    caller: None,
                     priority: *priority,
                 });
             }
@@ -1125,45 +1185,54 @@ fn ms_between(from: TimestampMs, to: TimestampMs) -> Option<u64> {
 }
 
 /// An identifier header: present, 1..=128 characters, no control character.
-fn ident<'m>(msg: &'m Message, key: &str) -> Result<&'m str, String> {
+fn ident<'m>(msg: &'m Message, key: &'static str) -> Result<&'m str, TranslateProblem> {
     let v = msg
         .get(key)
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("missing {key}"))?;
-    match identifier_problem(v, MAX_IDENT) {
-        Some(problem) => Err(format!("{key} {problem}")),
+        .ok_or(TranslateProblem::Missing(key))?;
+    match ident_problem(v, MAX_IDENT) {
+        Some(problem) => Err(TranslateProblem::Ident { key, problem }),
         None => Ok(v),
     }
 }
 
+/// The call (`Uniqueid`) and the queue of a call event, checked in that
+/// order.
+fn call_and_queue(msg: &Message) -> Result<(&str, &str), TranslateProblem> {
+    Ok((ident(msg, "Uniqueid")?, ident(msg, "Queue")?))
+}
+
 /// A whole-seconds header as milliseconds (at most `i64::MAX`, as events
 /// accept); absent is `None`.
-fn secs(msg: &Message, key: &str) -> Result<Option<u64>, String> {
-    match msg.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .and_then(|s| s.checked_mul(1000))
-            .ok_or_else(|| format!("{key} {v:?} is not whole seconds"))
-            .and_then(|ms| match ms {
-                ms if ms <= MAX_DURATION_MS => Ok(Some(ms)),
-                _ => Err(format!(
-                    "{key} {v:?} s is longer than a call can last ({} s)",
-                    MAX_DURATION_MS / 1000
-                )),
-            }),
+fn secs(msg: &Message, key: &'static str) -> Result<Option<u64>, TranslateProblem> {
+    let Some(v) = msg.get(key) else {
+        return Ok(None);
+    };
+    let ms = v
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|s| s.checked_mul(1000));
+    match ms {
+        None => Err(TranslateProblem::NotSeconds {
+            key,
+            value: v.to_owned(),
+        }),
+        Some(ms) if ms > MAX_DURATION_MS => Err(TranslateProblem::TooLong {
+            key,
+            value: v.to_owned(),
+        }),
+        Some(ms) => Ok(Some(ms)),
     }
 }
 
-fn device(msg: &Message) -> Result<Option<Device>, String> {
+fn device(msg: &Message) -> Result<Option<Device>, TranslateProblem> {
     match msg.get("Status") {
         None => Ok(None),
         Some(s) => Device::from_code(s)
             .map(Some)
-            .ok_or_else(|| format!("Status {s:?} is not a device state (0-8)")),
+            .ok_or_else(|| TranslateProblem::Device(s.to_owned())),
     }
 }
 

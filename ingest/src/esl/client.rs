@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::io;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -76,6 +77,9 @@ pub struct ClientConfig {
     /// in tests). Resynchronisation events are timed by it, corrected by
     /// its difference from `FreeSWITCH`'s clock.
     pub clock: fn() -> TimestampMs,
+    /// Caller keys for `call_queued` (`events.md`, "Caller key"); `None`:
+    /// no `caller`.
+    pub caller_keys: Option<crate::adapter::CallerKeys>,
 }
 
 impl ClientConfig {
@@ -98,6 +102,7 @@ impl ClientConfig {
             resync: true,
             max_message: DEFAULT_MAX_MESSAGE,
             clock: system_clock,
+            caller_keys: None,
         }
     }
 
@@ -150,7 +155,7 @@ where
         ));
     }
     let mut runner = Runner {
-        translator: EslTranslator::new(&config.tenant),
+        translator: EslTranslator::new(&config.tenant).with_caller_keys(config.caller_keys.clone()),
         config,
         handler,
         stats: Stats::default(),
@@ -170,7 +175,7 @@ where
         let Some(ended) = ended else {
             return Ok(runner.stats());
         };
-        let reason = ended?;
+        let reason = ended?.to_string();
         if !runner.config.reconnect {
             if runner.sessions == 0 {
                 return Err(ClientError::Connect(reason));
@@ -202,6 +207,35 @@ where
             return Ok(runner.stats());
         }
     }
+}
+
+/// Why a connection was lost (then reconnected, unless `reconnect` is off).
+#[derive(Debug, thiserror::Error)]
+enum Lost {
+    /// No TCP connection within `connect_timeout`.
+    #[error("cannot connect to {addr}: no answer within {after:?}")]
+    ConnectTimeout { addr: String, after: Duration },
+    /// The TCP connection failed.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect { addr: String, source: io::Error },
+    /// `FreeSWITCH` closed the connection.
+    #[error("connection closed by FreeSWITCH")]
+    Closed,
+    /// Reading failed.
+    #[error("connection lost: {0}")]
+    Read(io::Error),
+    /// Sending a command failed; `command` is its first word.
+    #[error("cannot send `{command}`: {source}")]
+    Send { command: String, source: io::Error },
+    /// No `auth/request` or no reply to `auth`/`event` within `connect_timeout`.
+    #[error("no answer to the handshake within {0:?}")]
+    Handshake(Duration),
+    /// No reply to the keep-alive within `keepalive_timeout`.
+    #[error("no reply to the keep-alive within {0:?}")]
+    KeepAlive(Duration),
+    /// A `text/disconnect-notice`, with its first line.
+    #[error("FreeSWITCH ended the session ({0})")]
+    Disconnected(String),
 }
 
 /// A command sent and waiting for its reply (replies come in order).
@@ -236,12 +270,15 @@ struct Conn {
 
 impl Conn {
     /// Sends a command; `Err` is the reason the connection is lost.
-    async fn send(&mut self, cmd: &str, expect: Pending) -> Result<(), String> {
+    async fn send(&mut self, cmd: &str, expect: Pending) -> Result<(), Lost> {
         let msg = format!("{cmd}\n\n");
         self.wr
             .write_all(msg.as_bytes())
             .await
-            .map_err(|e| format!("cannot send `{}`: {e}", cmd.split(' ').next().unwrap_or("")))?;
+            .map_err(|source| Lost::Send {
+                command: cmd.split(' ').next().unwrap_or("").to_owned(),
+                source,
+            })?;
         self.pending.push_back(expect);
         Ok(())
     }
@@ -266,7 +303,7 @@ struct Runner<F> {
 
 /// How a message's handling ends a session: `Ok(None)` goes on,
 /// `Ok(Some(reason))` is a lost connection, `Err` a fatal error.
-type Flow<E> = Result<Option<String>, ClientError<E>>;
+type Flow<E> = Result<Option<Lost>, ClientError<E>>;
 
 impl<F, E> Runner<F>
 where
@@ -320,17 +357,15 @@ where
 
     /// One connection, from connecting to losing it. `Ok` is why it was
     /// lost; `established` tells whether it got as far as subscribing.
-    async fn session(&mut self, established: &mut bool) -> Result<String, ClientError<E>> {
+    async fn session(&mut self, established: &mut bool) -> Result<Lost, ClientError<E>> {
         let addr = self.config.addr();
         let connect = TcpStream::connect((self.config.host.as_str(), self.config.port));
         let stream = match timeout(self.config.connect_timeout, connect).await {
             Err(_) => {
-                return Ok(format!(
-                    "cannot connect to {addr}: no answer within {:?}",
-                    self.config.connect_timeout
-                ))
+                let after = self.config.connect_timeout;
+                return Ok(Lost::ConnectTimeout { addr, after });
             }
-            Ok(Err(e)) => return Ok(format!("cannot connect to {addr}: {e}")),
+            Ok(Err(source)) => return Ok(Lost::Connect { addr, source }),
             Ok(Ok(s)) => s,
         };
         // Commands are small and replies awaited: do not let Nagle delay them.
@@ -354,23 +389,17 @@ where
                 self.stats.messages += 1;
                 let msgno = self.stats.messages;
                 let flow = match item {
-                    Item::Problem(p) => self.skip(msgno, p.code, p.reason, &p.raw).map(|()| None),
+                    Item::Problem(p) => {
+                        let reason = p.reason.to_string();
+                        self.skip(msgno, p.code, reason, &p.raw).map(|()| None)
+                    }
                     Item::Frame(f) => self.on_frame(msgno, &f, &mut conn, established).await,
                 };
                 if let Some(lost) = flow? {
                     return Ok(lost);
                 }
             }
-            let deadline = match (conn.phase, conn.keepalive_sent) {
-                // Time the handler blocked (a slow flush) is ours, not the
-                // server's.
-                (Phase::Running, Some((sent, handled))) => {
-                    sent + self.config.keepalive_timeout
-                        + self.handler_time.checked_sub(handled).unwrap()
-                }
-                (Phase::Running, None) => conn.next_keepalive,
-                _ => handshake_deadline,
-            };
+            let deadline = self.deadline(&conn, handshake_deadline);
             tokio::select! {
                 // In this order: a tick cannot starve reading (one per
                 // period), and what was received while the handler blocked
@@ -381,33 +410,51 @@ where
                     Ok(0) => {
                         if let Some(p) = decoder.finish() {
                             self.stats.messages += 1;
-                            self.skip(self.stats.messages, p.code, p.reason, &p.raw)?;
+                            self.skip(self.stats.messages, p.code, p.reason.to_string(), &p.raw)?;
                         }
-                        return Ok("connection closed by FreeSWITCH".into());
+                        return Ok(Lost::Closed);
                     }
                     Ok(n) => decoder.push(&buf[..n]),
-                    Err(e) => return Ok(format!("connection lost: {e}")),
+                    Err(e) => return Ok(Lost::Read(e)),
                 },
                 () = sleep_until(deadline) => {
-                    if conn.phase != Phase::Running {
-                        return Ok(format!(
-                            "no answer to the handshake within {:?}",
-                            self.config.connect_timeout
-                        ));
-                    }
-                    if conn.keepalive_sent.is_some() {
-                        return Ok(format!(
-                            "no reply to the keep-alive within {:?}",
-                            self.config.keepalive_timeout
-                        ));
-                    }
-                    if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
+                    if let Some(lost) = self.deadline_passed(&mut conn).await {
                         return Ok(lost);
                     }
-                    conn.keepalive_sent = Some((Instant::now(), self.handler_time));
                 }
             }
         }
+    }
+
+    /// When the session next needs attention if nothing arrives: the end of
+    /// the handshake, the next keep-alive, or the end of its wait.
+    fn deadline(&self, conn: &Conn, handshake_deadline: Instant) -> Instant {
+        match (conn.phase, conn.keepalive_sent) {
+            // Time the handler blocked (a slow flush) is ours, not the
+            // server's.
+            (Phase::Running, Some((sent, handled))) => {
+                sent + self.config.keepalive_timeout
+                    + self.handler_time.checked_sub(handled).unwrap()
+            }
+            (Phase::Running, None) => conn.next_keepalive,
+            _ => handshake_deadline,
+        }
+    }
+
+    /// The [`Runner::deadline`] passed: the connection is lost (the reason),
+    /// or it is time for a keep-alive.
+    async fn deadline_passed(&mut self, conn: &mut Conn) -> Option<Lost> {
+        if conn.phase != Phase::Running {
+            return Some(Lost::Handshake(self.config.connect_timeout));
+        }
+        if conn.keepalive_sent.is_some() {
+            return Some(Lost::KeepAlive(self.config.keepalive_timeout));
+        }
+        if let Err(lost) = conn.send("api status", Pending::KeepAlive).await {
+            return Some(lost);
+        }
+        conn.keepalive_sent = Some((Instant::now(), self.handler_time));
+        None
     }
 
     async fn on_frame(
@@ -475,7 +522,7 @@ where
             "text/disconnect-notice" => {
                 let body = String::from_utf8_lossy(f.body());
                 let first = body.lines().next().unwrap_or("").trim();
-                Ok(Some(format!("FreeSWITCH ended the session ({first})")))
+                Ok(Some(Lost::Disconnected(first.to_owned())))
             }
             "text/rude-rejection" => {
                 let body = String::from_utf8_lossy(f.body()).trim().to_owned();

@@ -109,5 +109,8 @@ pub mod protocol;
 pub mod translate;
 
 pub use client::{run, system_clock, ClientConfig, ClientError, Output, Skipped, Stats};
-pub use protocol::{parse_json_event, parse_plain_event, Decoder, EslEvent, Frame, Item, Problem};
-pub use translate::{EslTranslator, SkippedRow, TranslateError, SOURCE};
+pub use protocol::{
+    parse_json_event, parse_plain_event, DecodeError, Decoder, EslEvent, EventFormatError, Frame,
+    HeaderError, Item, Problem,
+};
+pub use translate::{EslTranslator, SkippedRow, TranslateError, TranslateProblem, SOURCE};

@@ -74,20 +74,75 @@ impl fmt::Debug for Frame {
 /// Input that could not be framed, with what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Stable machine-readable code (dead-letter `wallboard-code`).
+    /// Stable machine-readable code (dead-letter `wallboard-code`):
+    /// [`DecodeError::code`] of `reason`.
     pub code: DeadLetterCode,
-    /// What was wrong, for people.
-    pub reason: String,
+    /// What was wrong.
+    pub reason: DecodeError,
     /// The offending bytes (at most the first 8 KiB).
     pub raw: Vec<u8>,
 }
 
 impl Problem {
-    fn new(code: DeadLetterCode, reason: String, raw: &[u8]) -> Self {
+    fn new(reason: DecodeError, raw: &[u8]) -> Self {
         Problem {
-            code,
+            code: reason.code(),
             reason,
             raw: raw[..raw.len().min(MAX_REPORTED)].to_vec(),
+        }
+    }
+}
+
+/// Why input could not be framed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A header block longer than the largest message, with no end in sight.
+    #[error("header block over {max} bytes without an empty line; skipped to the next one")]
+    BlockTooLarge {
+        /// The largest message, bytes.
+        max: usize,
+    },
+    /// The header lines do not parse.
+    #[error(transparent)]
+    Headers(#[from] HeaderError),
+    /// `Content-Length` is not a byte count.
+    #[error("Content-Length {0:?} is not a byte count")]
+    BadLength(String),
+    /// A message larger than the largest accepted.
+    #[error("message of {size} bytes is over the {max}-byte limit; skipped")]
+    TooLarge {
+        /// Its size, headers and body, bytes.
+        size: usize,
+        /// The largest message, bytes.
+        max: usize,
+    },
+    /// The input ended inside the body of a message skipped as oversize.
+    #[error("connection closed {missing} bytes before the end of an oversize message")]
+    TruncatedOversize {
+        /// Bytes of its body that did not come.
+        missing: usize,
+    },
+    /// The input ended inside a message.
+    #[error("connection closed inside a message ({received} bytes received)")]
+    Truncated {
+        /// Bytes of it received.
+        received: usize,
+    },
+}
+
+impl DecodeError {
+    /// The dead-letter code (`wallboard-code` header).
+    #[must_use]
+    pub fn code(&self) -> DeadLetterCode {
+        match self {
+            DecodeError::BlockTooLarge { .. } | DecodeError::TooLarge { .. } => {
+                DeadLetterCode::EslTooLarge
+            }
+            DecodeError::Headers(_) => DeadLetterCode::EslGarbage,
+            DecodeError::BadLength(_) => DeadLetterCode::EslBadLength,
+            DecodeError::TruncatedOversize { .. } | DecodeError::Truncated { .. } => {
+                DeadLetterCode::EslTruncated
+            }
         }
     }
 }
@@ -206,14 +261,8 @@ impl Decoder {
         }
         let Some(end) = self.find_block_end() else {
             if self.buffered() > self.max {
-                let p = Problem::new(
-                    DeadLetterCode::EslTooLarge,
-                    format!(
-                        "header block over {} bytes without an empty line; skipped to the next one",
-                        self.max
-                    ),
-                    &self.buf[self.start..],
-                );
+                let reason = DecodeError::BlockTooLarge { max: self.max };
+                let p = Problem::new(reason, &self.buf[self.start..]);
                 self.discard = Discard::ToEmptyLine {
                     at_line_start: self.buf.last() == Some(&b'\n'),
                 };
@@ -229,19 +278,16 @@ impl Decoder {
     pub fn finish(&mut self) -> Option<Problem> {
         let left = &self.buf[self.start..];
         let problem = match self.discard {
-            Discard::Body(n) => Some(Problem::new(
-                DeadLetterCode::EslTruncated,
-                format!("connection closed {n} bytes before the end of an oversize message"),
+            Discard::Body(missing) => Some(Problem::new(
+                DecodeError::TruncatedOversize { missing },
                 left,
             )),
             _ if left.iter().all(u8::is_ascii_whitespace) => None,
             Discard::ToEmptyLine { .. } => None,
             Discard::Nothing => Some(Problem::new(
-                DeadLetterCode::EslTruncated,
-                format!(
-                    "connection closed inside a message ({} bytes received)",
-                    left.len()
-                ),
+                DecodeError::Truncated {
+                    received: left.len(),
+                },
                 left,
             )),
         };
@@ -289,7 +335,7 @@ impl Decoder {
         let headers = match parse_header_lines(block, false) {
             Ok(h) => h,
             Err(reason) => {
-                let p = Problem::new(DeadLetterCode::EslGarbage, reason, block);
+                let p = Problem::new(reason.into(), block);
                 self.consume(end - self.start);
                 return Some(Item::Problem(p));
             }
@@ -300,11 +346,7 @@ impl Decoder {
                 if let Ok(n) = v.trim().parse::<usize>() {
                     n
                 } else {
-                    let p = Problem::new(
-                        DeadLetterCode::EslBadLength,
-                        format!("Content-Length {v:?} is not a byte count"),
-                        block,
-                    );
+                    let p = Problem::new(DecodeError::BadLength(v.to_owned()), block);
                     self.consume(end - self.start);
                     return Some(Item::Problem(p));
                 }
@@ -312,15 +354,11 @@ impl Decoder {
         };
         let block_len = end - self.start;
         if block_len.saturating_add(len) > self.max {
-            let p = Problem::new(
-                DeadLetterCode::EslTooLarge,
-                format!(
-                    "message of {} bytes is over the {}-byte limit; skipped",
-                    block_len.saturating_add(len),
-                    self.max
-                ),
-                &self.buf[self.start..],
-            );
+            let reason = DecodeError::TooLarge {
+                size: block_len.saturating_add(len),
+                max: self.max,
+            };
+            let p = Problem::new(reason, &self.buf[self.start..]);
             self.consume(block_len);
             self.discard = Discard::Body(len);
             return Some(Item::Problem(p));
@@ -343,7 +381,7 @@ impl Decoder {
 
 /// Parses `Name: value` lines up to the first empty line (or the end).
 /// With `decode`, values are URL-decoded (event bodies).
-fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)>, String> {
+fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)>, HeaderError> {
     let mut headers = Vec::new();
     for (i, line) in block.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -351,15 +389,14 @@ fn parse_header_lines(block: &[u8], decode: bool) -> Result<Vec<(String, String)
             break;
         }
         let Some(colon) = memchr::memchr(b':', line) else {
-            return Err(format!(
-                "header line {} has no `:`: {:?}",
-                i + 1,
-                String::from_utf8_lossy(&line[..line.len().min(80)])
-            ));
+            return Err(HeaderError::NoColon {
+                line: i + 1,
+                text: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
+            });
         };
         let name = String::from_utf8_lossy(&line[..colon]).trim().to_owned();
         if name.is_empty() {
-            return Err(format!("header line {} has an empty name", i + 1));
+            return Err(HeaderError::EmptyName(i + 1));
         }
         let value = line[colon + 1..].trim_ascii_start();
         let value = if decode {
@@ -437,18 +474,54 @@ impl EslEvent {
     }
 }
 
+/// What is wrong with a block of `Name: value` lines.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// A line without a colon.
+    #[error("header line {line} has no `:`: {text:?}")]
+    NoColon {
+        /// 1-based line number in the block.
+        line: usize,
+        /// The line, at most its first 80 bytes.
+        text: String,
+    },
+    /// A line with nothing before its colon.
+    #[error("header line {0} has an empty name")]
+    EmptyName(usize),
+}
+
 /// Why an event body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EventFormatError(pub String);
+pub enum EventFormatError {
+    /// Its header lines do not parse.
+    #[error(transparent)]
+    Headers(#[from] HeaderError),
+    /// It has no headers at all.
+    #[error("event without headers")]
+    NoHeaders,
+    /// Its `Content-Length` is not a byte count.
+    #[error("event Content-Length {0:?}")]
+    ContentLength(String),
+    /// Fewer bytes follow than its `Content-Length` says.
+    #[error("event body truncated: Content-Length {declared}, {present} bytes present")]
+    Truncated {
+        /// The `Content-Length`.
+        declared: usize,
+        /// The bytes that follow the headers.
+        present: usize,
+    },
+    /// A JSON event that is not a JSON object; the parser's message.
+    #[error("event JSON: {0}")]
+    Json(String),
+}
 
 /// Reads the body of a `text/event-plain` message: URL-encoded header lines,
 /// then, if the event has a `Content-Length`, its own body.
 pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
     let end = empty_line_end(body, true).unwrap_or(body.len());
-    let headers = parse_header_lines(&body[..end], true).map_err(EventFormatError)?;
+    let headers = parse_header_lines(&body[..end], true)?;
     if headers.is_empty() {
-        return Err(EventFormatError("event without headers".into()));
+        return Err(EventFormatError::NoHeaders);
     }
     let rest = &body[end..];
     let body = match find(&headers, "Content-Length") {
@@ -457,12 +530,10 @@ pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
             let n: usize = v
                 .trim()
                 .parse()
-                .map_err(|_| EventFormatError(format!("event Content-Length {v:?}")))?;
-            let b = rest.get(..n).ok_or_else(|| {
-                EventFormatError(format!(
-                    "event body truncated: Content-Length {n}, {} bytes present",
-                    rest.len()
-                ))
+                .map_err(|_| EventFormatError::ContentLength(v.to_owned()))?;
+            let b = rest.get(..n).ok_or(EventFormatError::Truncated {
+                declared: n,
+                present: rest.len(),
             })?;
             Some(String::from_utf8_lossy(b).into_owned())
         }
@@ -475,7 +546,7 @@ pub fn parse_plain_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
 /// the event's own body.
 pub fn parse_json_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
     let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| EventFormatError(format!("event JSON: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| EventFormatError::Json(e.to_string()))?;
     let mut ev = EslEvent::default();
     for (k, v) in map {
         let v = match v {
@@ -494,7 +565,7 @@ pub fn parse_json_event(body: &[u8]) -> Result<EslEvent, EventFormatError> {
         }
     }
     if ev.headers.is_empty() {
-        return Err(EventFormatError("event without headers".into()));
+        return Err(EventFormatError::NoHeaders);
     }
     Ok(ev)
 }
@@ -588,10 +659,10 @@ mod tests {
         let ev = parse_plain_event(with_body.as_bytes()).unwrap();
         assert_eq!(ev.body.as_deref(), Some("+OK 7f4de4bc"));
         let cut = "Event-Name: BACKGROUND_JOB\nContent-Length: 40\n\n+OK";
-        assert!(parse_plain_event(cut.as_bytes())
-            .unwrap_err()
-            .0
-            .contains("truncated"));
+        assert_eq!(
+            parse_plain_event(cut.as_bytes()).unwrap_err().to_string(),
+            "event body truncated: Content-Length 40, 3 bytes present"
+        );
     }
 
     #[test]
@@ -625,7 +696,15 @@ mod tests {
         assert_eq!(got.len(), 3, "{got:?}");
         let Item::Problem(p) = &got[0] else { panic!() };
         assert_eq!(p.code, "esl_garbage");
-        assert!(p.reason.contains("no `:`"), "{}", p.reason);
+        assert!(
+            matches!(
+                p.reason,
+                DecodeError::Headers(HeaderError::NoColon { line: 1, .. })
+            ),
+            "{}",
+            p.reason
+        );
+        assert!(p.reason.to_string().contains("no `:`"), "{}", p.reason);
         assert_eq!(p.raw, b"hello world\n\n");
         let Item::Problem(p) = &got[1] else { panic!() };
         assert_eq!(p.code, "esl_bad_length");

@@ -13,11 +13,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::protocol::EslEvent;
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, DequeueReason, Event, EventBody, TimestampMs, MAX_DURATION_MS, TS_LIMIT_MS,
 };
-use wallboard_events::parse::{identifier_problem, MAX_IDENT};
+use wallboard_events::parse::{ident_problem, MAX_IDENT};
 
 /// The `source` of the events this adapter produces.
 pub const SOURCE: &str = "freeswitch-callcenter";
@@ -29,16 +29,90 @@ pub struct TranslateError {
     /// The `CC-Action` (or what was being read) at fault.
     pub what: String,
     /// Why it could not be translated.
-    pub reason: String,
+    pub reason: TranslateProblem,
 }
 
 impl TranslateError {
-    fn new(what: &str, reason: impl Into<String>) -> Self {
+    fn new(what: &str, reason: TranslateProblem) -> Self {
         TranslateError {
             what: what.to_owned(),
-            reason: reason.into(),
+            reason,
         }
     }
+}
+
+/// What is wrong with a `FreeSWITCH` event, or with a row or the whole of a
+/// `callcenter_config … list`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateProblem {
+    /// A `callcenter::info` event without `CC-Action`.
+    #[error("no CC-Action header")]
+    NoAction,
+    /// No `Core-UUID`, which event ids are made of.
+    #[error("no Core-UUID to identify the event")]
+    NoCoreUuid,
+    /// No numeric `Event-Sequence`, which event ids are made of.
+    #[error("no numeric Event-Sequence to identify the event")]
+    NoSequence,
+    /// A required header is absent or blank.
+    #[error("no {0} header")]
+    Missing(&'static str),
+    /// A value is not an identifier `events.md` accepts.
+    #[error(
+        "{name} {value:?} is not an identifier (1 to {max} characters, no control characters)"
+    )]
+    NotIdent {
+        /// The header or column.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// The most characters allowed.
+        max: usize,
+    },
+    /// Neither header that names the call.
+    #[error("no CC-Member-Session-UUID or CC-Member-UUID header")]
+    NoCall,
+    /// `Event-Date-Timestamp` is not microseconds since the epoch.
+    #[error("Event-Date-Timestamp {0:?} is not microseconds since the epoch")]
+    Timestamp(String),
+    /// A time header is not epoch seconds.
+    #[error("{name} {value:?} is not epoch seconds")]
+    NotEpochSeconds {
+        /// The header.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// `CC-Agent-Status` is not a status `mod_callcenter` has.
+    #[error("unknown CC-Agent-Status {0:?}")]
+    Status(String),
+    /// `CC-Agent-State` is not a state `mod_callcenter` has.
+    #[error("unknown CC-Agent-State {0:?}")]
+    State(String),
+    /// `member-queue-end` with another `CC-Cause`.
+    #[error("CC-Cause {0:?} is neither Terminated nor Cancel")]
+    Cause(String),
+    /// A talk ended whose answer was not seen, and the event's times do not
+    /// say how long it was.
+    #[error("no answer time to measure the talk from")]
+    NoAnswerTime,
+    /// `FreeSWITCH` answered the list command with an error (its line).
+    #[error("{0}")]
+    Refused(String),
+    /// The list lacks a column it must have.
+    #[error("no `{0}` column")]
+    NoColumn(&'static str),
+    /// A row's fields do not fit the columns.
+    #[error("{fields} fields for {columns} columns")]
+    RowShape {
+        /// Fields in the row.
+        fields: usize,
+        /// Columns of the list.
+        columns: usize,
+    },
+    /// A row's `status` is not a status `mod_callcenter` has.
+    #[error("unknown status {0:?}")]
+    RowStatus(String),
 }
 
 /// An agent's status (`CC-Agent-Status`): set by the agent or supervisor.
@@ -144,6 +218,8 @@ pub struct EslTranslator {
     /// The `Core-UUID` last seen, to name resynchronisation events.
     core: Option<String>,
     ignored: u64,
+    /// Hashes `CC-Member-CID-Number` into `caller` (none: no `caller`).
+    caller_keys: Option<CallerKeys>,
 }
 
 impl EslTranslator {
@@ -155,7 +231,16 @@ impl EslTranslator {
             agents: HashMap::new(),
             core: None,
             ignored: 0,
+            caller_keys: None,
         }
+    }
+
+    /// Fills `caller` from `member-queue-start`'s `CC-Member-CID-Number`
+    /// with `keys` (`events.md`, "Caller key"); `None`: no caller keys.
+    #[must_use]
+    pub fn with_caller_keys(mut self, keys: Option<CallerKeys>) -> Self {
+        self.caller_keys = keys;
+        self
     }
 
     /// Events that map to nothing (`members-count`, `bridge-agent-fail`,
@@ -179,33 +264,33 @@ impl EslTranslator {
         }
         let action = ev
             .header("CC-Action")
-            .ok_or_else(|| TranslateError::new("callcenter::info", "no CC-Action header"))?;
+            .ok_or_else(|| TranslateError::new("callcenter::info", TranslateProblem::NoAction))?;
         // Errors are named after the action; an empty one must still say what.
         let what = if action.trim().is_empty() {
             "(empty CC-Action)"
         } else {
             action
         };
-        let err = |reason: String| TranslateError::new(what, reason);
+        let err = |reason: TranslateProblem| TranslateError::new(what, reason);
         let ts = event_ts(ev).map_err(err)?;
         // Event ids are `<Core-UUID>:<Event-Sequence>:<n>`: bounded so
         // that they stay within the 128 characters of an id.
         let core = ev
             .header("Core-UUID")
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| err("no Core-UUID to identify the event".into()))
+            .ok_or_else(|| err(TranslateProblem::NoCoreUuid))
             .and_then(|c| ident("Core-UUID", c, 64).map_err(err))?;
         let seq = ev
             .header("Event-Sequence")
             .filter(|s| (1..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| err("no numeric Event-Sequence to identify the event".into()))?;
+            .ok_or_else(|| err(TranslateProblem::NoSequence))?;
         if self.core.as_deref() != Some(core) {
             self.core = Some(core.to_owned());
         }
         let mut emit = emitter(out, self.tenant.clone(), ts, format!("{core}:{seq}"));
         let agents = &mut self.agents;
         let mapped = match CcAction::parse(action) {
-            CcAction::QueueStart => queue_start(ev, &mut emit),
+            CcAction::QueueStart => queue_start(ev, self.caller_keys.as_ref(), &mut emit),
             CcAction::QueueEnd => member_queue_end(agents, ev, &mut emit),
             CcAction::Offering => agent_offering(agents, ev, &mut emit),
             CcAction::BridgeStart => bridge_start(agents, ev, &mut emit),
@@ -221,6 +306,19 @@ impl EslTranslator {
         Ok(())
     }
 
+    /// The emitter of what a resync of `list` (`agents`, `tiers`) at `now`
+    /// changes: ids `<Core-UUID>:resync-<list>:<now>:<n>`.
+    fn resync_emitter<'o>(
+        &self,
+        out: &'o mut Vec<Event<'static>>,
+        now: TimestampMs,
+        list: &str,
+    ) -> Emitter<'o> {
+        let core = self.core.as_deref().unwrap_or("freeswitch");
+        let prefix = format!("{core}:resync-{list}:{now}");
+        emitter(out, self.tenant.clone(), now, prefix)
+    }
+
     /// Resynchronises the agents from the output of `callcenter_config
     /// agent list` (after connecting: events were missed meanwhile). `now`
     /// is the time the list was taken; agents the list lacks are logged
@@ -233,48 +331,35 @@ impl EslTranslator {
         out: &mut Vec<Event<'static>>,
     ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config agent list";
-        let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
+        let err = |r| TranslateError::new(what, r);
+        let table = Table::parse(list).map_err(err)?;
         let mut skipped = Vec::new();
-        let mut emit = emitter(
-            out,
-            self.tenant.clone(),
-            now,
-            format!(
-                "{}:resync-agents:{now}",
-                self.core.as_deref().unwrap_or("freeswitch")
-            ),
-        );
+        let mut emit = self.resync_emitter(out, now, "agents");
         let mut listed = HashSet::new();
         if !table.rows.is_empty() {
-            let col = |name: &str| {
-                table
-                    .column(name)
-                    .ok_or_else(|| TranslateError::new(what, format!("no `{name}` column")))
-            };
+            let col = |name| table.required_column(name).map_err(err);
             let (name_c, status_c, state_c) = (col("name")?, col("status")?, col("state")?);
             // The contact (a dial string) is the one value that may contain
             // `|` (`sofia/gw/a|sofia/gw/b`: failover).
             let wide = table.column("contact");
             for row in &table.rows {
-                let mut bad = |name: Option<&str>, reason: String| {
+                let mut bad = |name: Option<&str>, reason: TranslateProblem| {
                     // Unreadable is not gone: never log out on that ground.
                     if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
                         listed.insert(name.to_owned());
                     }
                     skipped.push(SkippedRow::new(what, &row.line, reason));
                 };
-                let Some(cells) = table.cells(row, wide) else {
-                    let reason = format!(
-                        "{} fields for {} columns",
-                        row.fields.len(),
-                        table.columns.len()
-                    );
-                    // Left of the wide column, values are where they belong.
-                    let name = (name_c < wide.unwrap_or(usize::MAX))
-                        .then(|| row.fields.get(name_c))
-                        .flatten();
-                    bad(name.map(String::as_str), reason);
-                    continue;
+                let cells = match table.row_cells(row, wide) {
+                    Ok(cells) => cells,
+                    Err(reason) => {
+                        // Left of the wide column, values are where they belong.
+                        let name = (name_c < wide.unwrap_or(usize::MAX))
+                            .then(|| row.fields.get(name_c))
+                            .flatten();
+                        bad(name.map(String::as_str), reason);
+                        continue;
+                    }
                 };
                 let name = cells[name_c].trim();
                 if let Err(e) = ident("name", name, MAX_IDENT) {
@@ -282,7 +367,10 @@ impl EslTranslator {
                     continue;
                 }
                 let Some(status) = Status::parse(&cells[status_c]) else {
-                    bad(Some(name), format!("unknown status {:?}", cells[status_c]));
+                    bad(
+                        Some(name),
+                        TranslateProblem::RowStatus(cells[status_c].to_string()),
+                    );
                     continue;
                 };
                 listed.insert(name.to_owned());
@@ -320,26 +408,21 @@ impl EslTranslator {
         out: &mut Vec<Event<'static>>,
     ) -> Result<Vec<SkippedRow>, TranslateError> {
         let what = "callcenter_config tier list";
-        let table = Table::parse(list).map_err(|r| TranslateError::new(what, r))?;
+        let err = |r| TranslateError::new(what, r);
+        let table = Table::parse(list).map_err(err)?;
         let mut skipped = Vec::new();
         let mut tiers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut unreadable = HashSet::new();
         if !table.rows.is_empty() {
-            let col = |name: &str| {
-                table
-                    .column(name)
-                    .ok_or_else(|| TranslateError::new(what, format!("no `{name}` column")))
-            };
+            let col = |name| table.required_column(name).map_err(err);
             let (queue_c, agent_c) = (col("queue")?, col("agent")?);
             for row in &table.rows {
-                let Some(cells) = table.cells(row, None) else {
-                    let reason = format!(
-                        "{} fields for {} columns",
-                        row.fields.len(),
-                        table.columns.len()
-                    );
-                    skipped.push(SkippedRow::new(what, &row.line, reason));
-                    continue;
+                let cells = match table.row_cells(row, None) {
+                    Ok(cells) => cells,
+                    Err(reason) => {
+                        skipped.push(SkippedRow::new(what, &row.line, reason));
+                        continue;
+                    }
                 };
                 let (agent, queue) = (cells[agent_c].trim(), cells[queue_c].trim());
                 if let Err(e) =
@@ -355,15 +438,7 @@ impl EslTranslator {
                     .insert(queue.to_owned());
             }
         }
-        let mut emit = emitter(
-            out,
-            self.tenant.clone(),
-            now,
-            format!(
-                "{}:resync-tiers:{now}",
-                self.core.as_deref().unwrap_or("freeswitch")
-            ),
-        );
+        let mut emit = self.resync_emitter(out, now, "tiers");
         let mut names: BTreeSet<String> = tiers.keys().cloned().collect();
         names.extend(
             self.agents
@@ -440,13 +515,15 @@ impl CcAction {
 }
 
 /// Each returns whether the event mapped to anything.
-type Mapped = Result<bool, String>;
+type Mapped = Result<bool, TranslateProblem>;
 
-fn queue_start(ev: &EslEvent, emit: &mut Emitter<'_>) -> Mapped {
+fn queue_start(ev: &EslEvent, keys: Option<&CallerKeys>, emit: &mut Emitter<'_>) -> Mapped {
+    let caller = keys.and_then(|k| k.key(ev.header("CC-Member-CID-Number")?));
     emit.push(EventBody::CallQueued {
         call: own(call_id(ev)?),
         queue: own(required_ident(ev, "CC-Queue")?),
         priority: None,
+        caller: caller.map(Cow::Owned),
     });
     Ok(true)
 }
@@ -511,7 +588,7 @@ fn status_change(
 ) -> Mapped {
     let agent = required_ident(ev, "CC-Agent")?;
     let v = required(ev, "CC-Agent-Status")?;
-    let status = Status::parse(v).ok_or_else(|| format!("unknown CC-Agent-Status {v:?}"))?;
+    let status = Status::parse(v).ok_or_else(|| TranslateProblem::Status(v.to_owned()))?;
     let a = agents.entry(agent.to_owned()).or_default();
     a.status = Some(status);
     refresh(a, agent, emit);
@@ -525,7 +602,7 @@ fn state_change(
 ) -> Mapped {
     let agent = required_ident(ev, "CC-Agent")?;
     let v = required(ev, "CC-Agent-State")?;
-    let state = FsState::parse(v).ok_or_else(|| format!("unknown CC-Agent-State {v:?}"))?;
+    let state = FsState::parse(v).ok_or_else(|| TranslateProblem::State(v.to_owned()))?;
     let a = agents.entry(agent.to_owned()).or_default();
     set_state(a, Some(state), emit.ts());
     refresh(a, agent, emit);
@@ -536,7 +613,7 @@ fn member_queue_end(
     agents: &mut HashMap<String, Agent>,
     ev: &EslEvent,
     emit: &mut Emitter<'_>,
-) -> Result<bool, String> {
+) -> Result<bool, TranslateProblem> {
     let call = call_id(ev)?;
     let queue = required_ident(ev, "CC-Queue")?;
     let cause = required(ev, "CC-Cause")?;
@@ -552,9 +629,7 @@ fn member_queue_end(
         return talk_ended(a, agent, queue, call, talk, emit);
     }
     if !cause.eq_ignore_ascii_case("Cancel") {
-        return Err(format!(
-            "CC-Cause {cause:?} is neither Terminated nor Cancel"
-        ));
+        return Err(TranslateProblem::Cause(cause.to_owned()));
     }
     let wait_ms = secs_between(ev, "CC-Member-Joined-Time", "CC-Member-Leaving-Time")?;
     let reason = ev.header("CC-Cancel-Reason").unwrap_or("NONE").trim();
@@ -593,7 +668,7 @@ fn talk_ended(
     call: &str,
     talk_ms: Option<u64>,
     emit: &mut Emitter<'_>,
-) -> Result<bool, String> {
+) -> Result<bool, TranslateProblem> {
     match &mut a.handling {
         Some(h) if h.call == call && h.queue == queue => {
             if h.talk.is_some() {
@@ -612,7 +687,7 @@ fn talk_ended(
         _ => {
             // The answer was not seen (connected mid-call): the event's own
             // times say how long the talk was.
-            let talk_ms = talk_ms.ok_or("no answer time to measure the talk from")?;
+            let talk_ms = talk_ms.ok_or(TranslateProblem::NoAnswerTime)?;
             finish_previous(a, agent, emit);
             a.handling = Some(Handling {
                 call: call.to_owned(),
@@ -776,43 +851,45 @@ fn own(s: &str) -> Cow<'static, str> {
     Cow::Owned(s.to_owned())
 }
 
-fn required<'e>(ev: &'e EslEvent, name: &str) -> Result<&'e str, String> {
+fn required<'e>(ev: &'e EslEvent, name: &'static str) -> Result<&'e str, TranslateProblem> {
     ev.header(name)
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| format!("no {name} header"))
+        .ok_or(TranslateProblem::Missing(name))
 }
 
 /// An identifier as `events.md` allows it: 1 to `max` characters, no control
 /// character (a decoded `%0A` would be one). Checked here, so that a bad
 /// value is reported with the `FreeSWITCH` event rather than rejected
 /// downstream.
-fn ident<'v>(name: &str, v: &'v str, max: usize) -> Result<&'v str, String> {
-    if identifier_problem(v, max).is_some() {
-        return Err(format!(
-            "{name} {v:?} is not an identifier (1 to {max} characters, no control characters)"
-        ));
+fn ident<'v>(name: &'static str, v: &'v str, max: usize) -> Result<&'v str, TranslateProblem> {
+    if ident_problem(v, max).is_some() {
+        return Err(TranslateProblem::NotIdent {
+            name,
+            value: v.to_owned(),
+            max,
+        });
     }
     Ok(v)
 }
 
 /// A header naming a queue, an agent or a call.
-fn required_ident<'e>(ev: &'e EslEvent, name: &str) -> Result<&'e str, String> {
+fn required_ident<'e>(ev: &'e EslEvent, name: &'static str) -> Result<&'e str, TranslateProblem> {
     ident(name, required(ev, name)?, MAX_IDENT)
 }
 
 /// The call: the caller's channel (`CC-Member-Session-UUID`), the same in
 /// every queue it visits; `CC-Member-UUID` (one per queue entry) if absent.
-fn call_id(ev: &EslEvent) -> Result<&str, String> {
+fn call_id(ev: &EslEvent) -> Result<&str, TranslateProblem> {
     for name in ["CC-Member-Session-UUID", "CC-Member-UUID"] {
         if let Ok(v) = required(ev, name) {
             return ident(name, v, MAX_IDENT);
         }
     }
-    Err("no CC-Member-Session-UUID or CC-Member-UUID header".to_owned())
+    Err(TranslateProblem::NoCall)
 }
 
-fn agent_queue_call(ev: &EslEvent) -> Result<(&str, &str, &str), String> {
+fn agent_queue_call(ev: &EslEvent) -> Result<(&str, &str, &str), TranslateProblem> {
     Ok((
         required_ident(ev, "CC-Agent")?,
         required_ident(ev, "CC-Queue")?,
@@ -826,20 +903,24 @@ const MAX_EPOCH_S: i64 = TS_LIMIT_MS / 1000;
 
 /// The event's time: `Event-Date-Timestamp`, microseconds since the epoch,
 /// set by `FreeSWITCH` when the event fired.
-pub(super) fn event_ts(ev: &EslEvent) -> Result<TimestampMs, String> {
+pub(super) fn event_ts(ev: &EslEvent) -> Result<TimestampMs, TranslateProblem> {
     let v = required(ev, "Event-Date-Timestamp")?;
     v.parse::<i64>()
         .ok()
         .filter(|us| (1..MAX_EPOCH_S * 1_000_000).contains(us))
         .map(|us| us / 1000)
-        .ok_or_else(|| format!("Event-Date-Timestamp {v:?} is not microseconds since the epoch"))
+        .ok_or_else(|| TranslateProblem::Timestamp(v.to_owned()))
 }
 
 /// `to - from` of two epoch-second headers, in milliseconds; `None` when
 /// either is missing or zero (`mod_callcenter` writes 0 for "not happened"),
 /// or when they are backwards.
-fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, String> {
-    let secs = |name: &str| -> Result<Option<i64>, String> {
+fn secs_between(
+    ev: &EslEvent,
+    from: &'static str,
+    to: &'static str,
+) -> Result<Option<u64>, TranslateProblem> {
+    let secs = |name: &'static str| -> Result<Option<i64>, TranslateProblem> {
         match ev.header(name).map(str::trim) {
             None | Some("") => Ok(None),
             Some(v) => v
@@ -847,7 +928,10 @@ fn secs_between(ev: &EslEvent, from: &str, to: &str) -> Result<Option<u64>, Stri
                 .ok()
                 .filter(|s| (0..MAX_EPOCH_S).contains(s))
                 .map(|s| (s > 0).then_some(s))
-                .ok_or_else(|| format!("{name} {v:?} is not epoch seconds")),
+                .ok_or_else(|| TranslateProblem::NotEpochSeconds {
+                    name,
+                    value: v.to_owned(),
+                }),
         }
     };
     Ok(match (secs(from)?, secs(to)?) {
@@ -883,7 +967,7 @@ struct Row {
 }
 
 impl Table {
-    fn parse(text: &str) -> Result<Table, String> {
+    fn parse(text: &str) -> Result<Table, TranslateProblem> {
         let mut lines = text
             .lines()
             .map(|l| l.trim_end_matches('\r'))
@@ -896,7 +980,7 @@ impl Table {
             return Ok(table);
         };
         if first.starts_with("-ERR") || first.starts_with("-USAGE") {
-            return Err(first.to_owned());
+            return Err(TranslateProblem::Refused(first.to_owned()));
         }
         if first.trim() == "+OK" {
             // No rows: mod_callcenter prints the header with the first row.
@@ -917,6 +1001,23 @@ impl Table {
 
     fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
+    }
+
+    /// The index of a column the list must have.
+    fn required_column(&self, name: &'static str) -> Result<usize, TranslateProblem> {
+        self.column(name).ok_or(TranslateProblem::NoColumn(name))
+    }
+
+    /// [`Table::cells`], or why the row does not fit the columns.
+    fn row_cells<'r>(
+        &self,
+        row: &'r Row,
+        wide: Option<usize>,
+    ) -> Result<Vec<Cow<'r, str>>, TranslateProblem> {
+        self.cells(row, wide).ok_or(TranslateProblem::RowShape {
+            fields: row.fields.len(),
+            columns: self.columns.len(),
+        })
     }
 
     /// The row's value in each column. A value containing `|` splits into

@@ -36,13 +36,14 @@ pub enum FollowError {
         #[source]
         source: io::Error,
     },
-    /// The checkpoint file could not be read, parsed or written.
-    #[error("checkpoint {path}: {reason}")]
+    /// The checkpoint file is not a checkpoint (not its JSON).
+    #[error("checkpoint {path}: {source}")]
     Checkpoint {
         /// The checkpoint file.
         path: PathBuf,
-        /// What went wrong.
-        reason: String,
+        /// Why it does not parse.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
@@ -73,9 +74,9 @@ impl Checkpoint {
             Ok(bytes) => {
                 serde_json::from_slice(&bytes)
                     .map(Some)
-                    .map_err(|e| FollowError::Checkpoint {
+                    .map_err(|source| FollowError::Checkpoint {
                         path: path.to_owned(),
-                        reason: e.to_string(),
+                        source,
                     })
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -222,7 +223,7 @@ impl FileFollower {
     }
 
     /// How long a rotated file must stay unchanged before reading moves on
-    /// to the new file (default [`DEFAULT_ROTATION_GRACE`]).
+    /// to the new file (default 2 s).
     #[must_use]
     pub fn with_rotation_grace(mut self, grace: Duration) -> Self {
         self.rotation_grace = grace;

@@ -2,7 +2,7 @@
 //! `queue_log` files (`wallboard ingest queue-log`, `wallboard replay --queue-log`),
 //! so a line is reported the same everywhere.
 
-use super::translate::QueueLogError;
+use super::translate::{QueueLogError, TranslateProblem};
 use wallboard_events::DeadLetterCode;
 
 /// What was wrong with a line.
@@ -20,7 +20,7 @@ pub enum LineProblem {
     NotUtf8,
     /// The translator's reason.
     #[error("{0}")]
-    Untranslatable(String),
+    Untranslatable(TranslateProblem),
 }
 
 impl LineProblem {
@@ -84,11 +84,14 @@ mod tests {
         );
         let e = LineError::from(QueueLogError {
             line: 2,
-            reason: "no".into(),
+            reason: TranslateProblem::FieldCount(1),
         });
         assert_eq!(
             (e.to_string(), e.problem.code().as_str()),
-            ("line 2: no".into(), "queue_log")
+            (
+                "line 2: 1 fields, expected at least 5 (time|callid|queue|agent|event)".into(),
+                "queue_log"
+            )
         );
     }
 }

@@ -12,5 +12,7 @@ pub use follow::{
     Checkpoint, FileFollower, FollowError, FollowedLine, Position, Switch, FOLLOW_MAX_LINE,
 };
 pub use line::{line_text, LineError, LineProblem};
-pub use translate::{file_identity, QueueLogError, QueueLogTranslator, TranslatorState, SOURCE};
+pub use translate::{
+    file_identity, QueueLogError, QueueLogTranslator, TranslateProblem, TranslatorState, SOURCE,
+};
 pub use write::QueueLogWriter;

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::Emitter;
+use crate::adapter::{CallerKeys, Emitter};
 use wallboard_events::event::{
     AgentState, BlockedReason, DequeueReason, Event, EventBody, MAX_DURATION_MS, TS_LIMIT_MS,
 };
-use wallboard_events::parse::{identifier_problem, truncate, MAX_IDENT};
+use wallboard_events::parse::{ident_problem, truncate, IdentProblem, MAX_IDENT};
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +23,72 @@ pub struct QueueLogError {
     /// 1-based line number in the file.
     pub line: u64,
     /// Why the line was skipped.
-    pub reason: String,
+    pub reason: TranslateProblem,
+}
+
+/// What is wrong with a `queue_log` line; all but the first three name the
+/// line's event (its fifth field).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateProblem {
+    /// Fewer than the five fields every line has.
+    #[error("{0} fields, expected at least 5 (time|callid|queue|agent|event)")]
+    FieldCount(usize),
+    /// The time field is not Unix seconds.
+    #[error("time {0:?} is not Unix seconds")]
+    Time(String),
+    /// The time is out of the range events accept.
+    #[error("time {0} is not a date between 1970 and 9999")]
+    TimeRange(i64),
+    /// A field that becomes an identifier is not a valid one.
+    #[error("{event}: {what} {value:?} {problem}")]
+    Ident {
+        /// The line's event.
+        event: String,
+        /// The field: `callid`, `queue` or `agent`.
+        what: &'static str,
+        /// Its value, at most 40 characters of it.
+        value: String,
+        /// What is wrong with it.
+        problem: IdentProblem,
+    },
+    /// A data field the event needs is absent.
+    #[error("{event}: missing {what} (data{field})")]
+    MissingData {
+        /// The line's event.
+        event: String,
+        /// What the field holds.
+        what: &'static str,
+        /// Its 1-based number among the data fields.
+        field: usize,
+    },
+    /// Fewer data fields than a value counted from the end needs.
+    #[error("{event}: missing {what}")]
+    Missing {
+        /// The line's event.
+        event: String,
+        /// What the field holds.
+        what: &'static str,
+    },
+    /// A duration field is not whole seconds.
+    #[error("{event}: {what} {value:?} is not whole seconds")]
+    NotSeconds {
+        /// The line's event.
+        event: String,
+        /// What the field holds.
+        what: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A duration field is longer than [`MAX_DURATION_MS`].
+    #[error("{event}: {what} {secs} s is longer than a call can last ({} s)", MAX_DURATION_MS / 1000)]
+    TooLong {
+        /// The line's event.
+        event: String,
+        /// What the field holds.
+        what: &'static str,
+        /// Its value, seconds.
+        secs: u64,
+    },
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +168,8 @@ pub struct QueueLogTranslator {
     state: TranslatorState,
     /// Lines of events that map to nothing (`RINGNOANSWER`, `DID`, …).
     pub ignored: u64,
+    /// Hashes `ENTERQUEUE`'s caller id into `caller` (none: no `caller`).
+    caller_keys: Option<CallerKeys>,
 }
 
 impl QueueLogTranslator {
@@ -114,7 +181,16 @@ impl QueueLogTranslator {
             source: source.to_owned(),
             state: TranslatorState::default(),
             ignored: 0,
+            caller_keys: None,
         }
+    }
+
+    /// Fills `caller` from `ENTERQUEUE`'s caller id (data2) with `keys`
+    /// (`events.md`, "Caller key"); `None`: no caller keys.
+    #[must_use]
+    pub fn with_caller_keys(mut self, keys: Option<CallerKeys>) -> Self {
+        self.caller_keys = keys;
+        self
     }
 
     /// Switches to another file (after a rotation or truncation); what is
@@ -163,6 +239,10 @@ impl QueueLogTranslator {
                 call: l.call_id(),
                 queue: l.q(),
                 priority: None,
+                caller: self.caller_keys.as_ref().and_then(|k| {
+                    let id = l.data.get(1)?;
+                    k.key(id).map(Cow::Owned)
+                }),
             }),
             QlEvent::Connect => connect(&l, members, &mut emit)?,
             QlEvent::Complete { transferred } => {
@@ -287,24 +367,19 @@ struct Fields<'l> {
 
 impl<'l> Fields<'l> {
     fn split(line_no: u64, f: &'l [&'l str]) -> Result<Self, QueueLogError> {
-        let err = |reason: String| QueueLogError {
+        let err = |reason: TranslateProblem| QueueLogError {
             line: line_no,
             reason,
         };
         if f.len() < 5 {
-            return Err(err(format!(
-                "{} fields, expected at least 5 (time|callid|queue|agent|event)",
-                f.len()
-            )));
+            return Err(err(TranslateProblem::FieldCount(f.len())));
         }
         let secs: i64 = f[0]
             .trim()
             .parse()
-            .map_err(|_| err(format!("time {:?} is not Unix seconds", f[0])))?;
+            .map_err(|_| err(TranslateProblem::Time(f[0].to_owned())))?;
         if !(0..TS_LIMIT_MS / 1000).contains(&secs) {
-            return Err(err(format!(
-                "time {secs} is not a date between 1970 and 9999"
-            )));
+            return Err(err(TranslateProblem::TimeRange(secs)));
         }
         Ok(Fields {
             line_no,
@@ -317,7 +392,7 @@ impl<'l> Fields<'l> {
         })
     }
 
-    fn err(&self, reason: String) -> QueueLogError {
+    fn err(&self, reason: TranslateProblem) -> QueueLogError {
         QueueLogError {
             line: self.line_no,
             reason,
@@ -339,42 +414,53 @@ impl<'l> Fields<'l> {
         Ok(())
     }
 
-    fn valid(&self, what: &str, v: &str) -> Result<(), QueueLogError> {
-        match identifier_problem(v, MAX_IDENT) {
-            Some(problem) => Err(self.err(format!(
-                "{}: {what} {:?} {problem}",
-                self.event,
-                truncate(v)
-            ))),
+    fn valid(&self, what: &'static str, v: &str) -> Result<(), QueueLogError> {
+        match ident_problem(v, MAX_IDENT) {
+            Some(problem) => Err(self.err(TranslateProblem::Ident {
+                event: self.event.to_owned(),
+                what,
+                value: truncate(v).to_owned(),
+                problem,
+            })),
             None => Ok(()),
         }
     }
 
     /// A wait or duration field, seconds → milliseconds.
-    fn secs_at(&self, i: usize, what: &str) -> Result<u64, QueueLogError> {
-        let event = self.event;
-        let v = self
-            .data
-            .get(i)
-            .ok_or_else(|| self.err(format!("{event}: missing {what} (data{})", i + 1)))?;
-        let s = v
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| self.err(format!("{event}: {what} {v:?} is not whole seconds")))?;
+    fn secs_at(&self, i: usize, what: &'static str) -> Result<u64, QueueLogError> {
+        let event = || self.event.to_owned();
+        let v = self.data.get(i).ok_or_else(|| {
+            self.err(TranslateProblem::MissingData {
+                event: event(),
+                what,
+                field: i + 1,
+            })
+        })?;
+        let s = v.trim().parse::<u64>().map_err(|_| {
+            self.err(TranslateProblem::NotSeconds {
+                event: event(),
+                what,
+                value: (*v).to_owned(),
+            })
+        })?;
         s.checked_mul(1000)
             .filter(|&ms| ms <= MAX_DURATION_MS)
             .ok_or_else(|| {
-                self.err(format!(
-                    "{event}: {what} {s} s is longer than a call can last ({} s)",
-                    MAX_DURATION_MS / 1000
-                ))
+                self.err(TranslateProblem::TooLong {
+                    event: event(),
+                    what,
+                    secs: s,
+                })
             })
     }
 
     /// Counting from the end (TRANSFER variants carry their own extra fields).
-    fn secs_back(&self, k: usize, what: &str) -> Result<u64, QueueLogError> {
+    fn secs_back(&self, k: usize, what: &'static str) -> Result<u64, QueueLogError> {
         if self.data.len() < k {
-            return Err(self.err(format!("{}: missing {what}", self.event)));
+            return Err(self.err(TranslateProblem::Missing {
+                event: self.event.to_owned(),
+                what,
+            }));
         }
         self.secs_at(self.data.len() - k, what)
     }

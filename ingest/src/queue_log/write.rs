@@ -107,7 +107,9 @@ impl QueueLogWriter {
             // queue_log has no line for any of these.
             EventBody::Schedule { .. }
             | EventBody::Heartbeat { .. }
-            | EventBody::FloorMessage(_) => {}
+            | EventBody::FloorMessage(_)
+            | EventBody::SurveyResult(_)
+            | EventBody::QualityEvaluation(_) => {}
         }
     }
 
@@ -210,25 +212,12 @@ impl QueueLogWriter {
         let talk = (secs(end) - answered).to_string();
         let uid = self.uid(call);
         let iface = self.interface(agent);
-        if transferred {
-            self.line(
-                end,
-                &uid,
-                queue,
-                &iface,
-                "TRANSFER",
-                &["2001", "from-internal", &hold, &talk, "1"],
-            );
+        let (event, data): (&str, &[&str]) = if transferred {
+            ("TRANSFER", &["2001", "from-internal", &hold, &talk, "1"])
         } else {
-            self.line(
-                end,
-                &uid,
-                queue,
-                &iface,
-                "COMPLETEAGENT",
-                &[&hold, &talk, "1"],
-            );
-        }
+            ("COMPLETEAGENT", &[&hold, &talk, "1"])
+        };
+        self.line(end, &uid, queue, &iface, event, data);
     }
 
     /// `ADDMEMBER`/`REMOVEMEMBER` for the queues a logged-in agent gained or

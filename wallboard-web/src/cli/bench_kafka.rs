@@ -22,19 +22,28 @@ pub(super) fn run(a: &KafkaArgs) -> Result<()> {
         .enable_all()
         .build()?;
     let stamp = std::process::id();
+    catch_up(&rt, &settings, a, stamp)?;
+    live_latency(&rt, &settings, a, stamp)
+}
 
-    // 1. A full simulated day in the log, then a cold consumer reads it all:
-    //    the catch-up after a restart, and the sustained consume-and-apply rate.
+/// 1. A full simulated day in the log, then a cold consumer reads it all:
+///    the catch-up after a restart, and the sustained consume-and-apply rate.
+fn catch_up(
+    rt: &tokio::runtime::Runtime,
+    settings: &KafkaSettings,
+    a: &KafkaArgs,
+    stamp: u32,
+) -> Result<()> {
     let topic = format!("bench-day-{stamp}");
-    rt.block_on(ensure_topic(&settings, &topic, 1))?;
-    let publisher = Publisher::new(&settings)?;
+    rt.block_on(ensure_topic(settings, &topic, 1))?;
+    let publisher = Publisher::new(settings)?;
     let mut n = 0u64;
     for e in day(a.agents) {
         publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
         n += 1;
     }
     publisher.flush(Duration::from_secs(120))?;
-    let (hub, source) = consume(&settings, &topic, a.publish_ms)?;
+    let (hub, source) = consume(settings, &topic, a.publish_ms)?;
     // Timed from the first record taken: joining the group is not consuming.
     wait_until(&hub, |taken| taken > 0, Duration::from_secs(120))?;
     let started = Instant::now();
@@ -47,43 +56,27 @@ pub(super) fn run(a: &KafkaArgs) -> Result<()> {
         elapsed.as_secs_f64(),
         n as f64 / elapsed.as_secs_f64()
     );
+    Ok(())
+}
 
-    // 2. Events produced at a steady rate; latency from send to the first
-    //    published view that includes them.
+/// Send times of the events produced so far, in order.
+type SentTimes = Arc<Mutex<Vec<Instant>>>;
+
+/// 2. Events produced at a steady rate; latency from send to the first
+///    published view that includes them.
+fn live_latency(
+    rt: &tokio::runtime::Runtime,
+    settings: &KafkaSettings,
+    a: &KafkaArgs,
+    stamp: u32,
+) -> Result<()> {
     let topic = format!("bench-live-{stamp}");
-    rt.block_on(ensure_topic(&settings, &topic, 1))?;
-    let (hub, source) = consume(&settings, &topic, a.publish_ms)?;
+    rt.block_on(ensure_topic(settings, &topic, 1))?;
+    let (hub, source) = consume(settings, &topic, a.publish_ms)?;
     wait_for_assignment(&hub)?;
     let total = a.rate * a.seconds;
-    let sent: Arc<Mutex<Vec<Instant>>> =
-        Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total)?)));
-    let producer = {
-        let sent = sent.clone();
-        let settings = settings.clone();
-        let topic = topic.clone();
-        let rate = a.rate;
-        std::thread::spawn(move || -> Result<()> {
-            let publisher = Publisher::new(&settings)?;
-            // A new idempotent producer first acquires its producer id: warm
-            // it up so the run measures the steady state, not that handshake.
-            publisher.send(&format!("{topic}.warmup"), "warmup", b"{}", &[])?;
-            publisher.flush(Duration::from_secs(30))?;
-            let start = Instant::now();
-            for (i, e) in day(2_000)
-                .take(usize::try_from(total).unwrap_or(usize::MAX))
-                .enumerate()
-            {
-                let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
-                if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
-                sent.lock().unwrap().push(Instant::now());
-                publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
-            }
-            publisher.flush(Duration::from_secs(60))?;
-            Ok(())
-        })
-    };
+    let sent: SentTimes = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total)?)));
+    let producer = spawn_producer(settings.clone(), topic, a.rate, total, sent.clone());
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut seen = 0u64;
     let mut changes = hub.changes();
@@ -104,6 +97,42 @@ pub(super) fn run(a: &KafkaArgs) -> Result<()> {
     }
     producer.join().expect("producer thread")?;
     source.stop()?;
+    print_latency(a, &hist);
+    Ok(())
+}
+
+/// Produces `total` events at `rate` per second, noting each send time.
+fn spawn_producer(
+    settings: KafkaSettings,
+    topic: String,
+    rate: u64,
+    total: u64,
+    sent: SentTimes,
+) -> std::thread::JoinHandle<Result<()>> {
+    std::thread::spawn(move || -> Result<()> {
+        let publisher = Publisher::new(&settings)?;
+        // A new idempotent producer first acquires its producer id: warm
+        // it up so the run measures the steady state, not that handshake.
+        publisher.send(&format!("{topic}.warmup"), "warmup", b"{}", &[])?;
+        publisher.flush(Duration::from_secs(30))?;
+        let start = Instant::now();
+        for (i, e) in day(2_000)
+            .take(usize::try_from(total).unwrap_or(usize::MAX))
+            .enumerate()
+        {
+            let due = start + Duration::from_secs_f64(i as f64 / rate as f64);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            sent.lock().unwrap().push(Instant::now());
+            publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
+        }
+        publisher.flush(Duration::from_secs(60))?;
+        Ok(())
+    })
+}
+
+fn print_latency(a: &KafkaArgs, hist: &Histogram<u64>) {
     let ms = |q: f64| hist.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "latency at {} events/s for {} s (publish every {} ms): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms over {} events",
@@ -117,7 +146,6 @@ pub(super) fn run(a: &KafkaArgs) -> Result<()> {
         hist.max() as f64 / 1000.0,
         hist.len()
     );
-    Ok(())
 }
 
 fn day(agents: usize) -> Simulator {
@@ -145,7 +173,7 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
             heartbeat_interval_ms: 1000,
             writer: WriterConfig {
                 partition: 0,
-                params: MetricsConfig::default().validate()?,
+                params: MetricsConfig::default().validate()?.into(),
                 allowed_lateness_ms: i64::MAX / 4,
                 max_future_ms: None,
                 publish_interval: Duration::from_millis(publish_ms),

@@ -57,7 +57,7 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
     let mut config = AppConfig::load(args.config.as_deref())?;
     config.metrics = args.metrics.apply(config.metrics);
     config.server.listen = args.listen;
-    let params = config.params()?;
+    let params = config.tenant_params()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -97,6 +97,14 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
         }
         let state = AppState::new(Hub::new(vec![w.handle.clone()], changed_rx), config.clone())
             .with_ingest(IngestSink::Bus(bus));
+        let (file, flags, listen) = (args.config.clone(), args.metrics.clone(), args.listen);
+        // SIGHUP: the file again, with the same flags on top (README, "Reloading").
+        wallboard::reload::reload_on_sighup(state.shown.clone(), move || {
+            let mut c = AppConfig::load(file.as_deref()).map_err(|e| e.to_string())?;
+            c.metrics = flags.apply(c.metrics);
+            c.server.listen = listen;
+            Ok(c)
+        });
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -144,6 +152,7 @@ fn start_simulator(args: &DemoArgs, bus: Arc<Bus>) {
                 + i64::try_from(day).unwrap_or(i64::MAX / DAY_MS) * DAY_MS,
             hours: 8.0,
             load,
+            kpis: true,
         })
         .map(move |mut e| {
             e.id = format!("d{day}-{}", e.id).into();

@@ -86,27 +86,50 @@ impl MetricFlags {
     }
 }
 
+/// A command-line value that does not parse (clap prints it after the
+/// option's name).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ArgError {
+    /// `-X` without `=`.
+    #[error("{0:?} is not KEY=VALUE")]
+    NotKeyValue(String),
+    /// `--listen` that does not resolve.
+    #[error("{text:?} is not HOST:PORT that resolves ({source}); e.g. 127.0.0.1:8080")]
+    Unresolved {
+        /// The value given.
+        text: String,
+        /// What the resolver said.
+        source: std::io::Error,
+    },
+    /// `--listen` that resolves to nothing.
+    #[error("{0:?} resolves to no address")]
+    NoAddress(String),
+}
+
 /// Parses a `-X KEY=VALUE` librdkafka property.
-pub(crate) fn kafka_property(s: &str) -> Result<(String, String), String> {
+pub(crate) fn kafka_property(s: &str) -> Result<(String, String), ArgError> {
     s.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
+        .ok_or_else(|| ArgError::NotKeyValue(s.to_owned()))
 }
 
 /// Parses `--listen`: `IP:PORT`, or `HOST:PORT` resolved as the system
 /// resolves names (`localhost:8080`). A name with several addresses binds
 /// the first IPv4 one (what a browser on `localhost` reaches), else the first.
-pub(crate) fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+pub(crate) fn listen_addr(s: &str) -> Result<SocketAddr, ArgError> {
     let addrs: Vec<SocketAddr> = s
         .to_socket_addrs()
-        .map_err(|e| format!("{s:?} is not HOST:PORT that resolves ({e}); e.g. 127.0.0.1:8080"))?
+        .map_err(|source| ArgError::Unresolved {
+            text: s.to_owned(),
+            source,
+        })?
         .collect();
     addrs
         .iter()
         .find(|a| a.is_ipv4())
         .or(addrs.first())
         .copied()
-        .ok_or_else(|| format!("{s:?} resolves to no address"))
+        .ok_or_else(|| ArgError::NoAddress(s.to_owned()))
 }
 
 /// Whether log lines get ANSI colours: only on a terminal, and never when
@@ -247,7 +270,7 @@ mod tests {
             "[::1]:80".parse().unwrap()
         );
         let e = super::listen_addr("8080").unwrap_err();
-        assert!(e.contains("HOST:PORT"), "{e}");
+        assert!(e.to_string().contains("HOST:PORT"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use aggregator::{interval_report, Engine, MetricsConfig, Range};
+use aggregator::{interval_report, Engine, Range};
 use wallboard_events::event::DEFAULT_TENANT;
 
 use wallboard::replay::{replay, replay_queue_log, ReplaySummary};
@@ -22,6 +22,11 @@ pub(super) struct ReplayArgs {
     pub input: PathBuf,
     #[command(flatten)]
     pub metrics: MetricFlags,
+    /// Settings file (as for `serve`): its `[metrics]`, `[[queues]]`, alert
+    /// thresholds and `[[tenants]]` decide how each tenant is computed; the
+    /// flags above change `[metrics]` (the defaults), not a tenant's own keys.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// "Now" for the report (Unix ms): later events are skipped and open agent
     /// states accrue up to here. Default: the largest `ts` applied.
     #[arg(long, value_name = "MS")]
@@ -65,11 +70,7 @@ pub(super) enum Format {
 const REPLAY_DEDUP_WINDOW_MINUTES: u32 = 366 * 24 * 60;
 
 pub(super) fn run(args: &ReplayArgs) -> Result<()> {
-    let mut config = args.metrics.apply(MetricsConfig::default());
-    // A file is finite and has no lateness limit: remember every id in it.
-    config.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
-    config.history_days = REPLAY_DEDUP_WINDOW_MINUTES / (24 * 60);
-    let params = config.validate().context("invalid metric settings")?;
+    let params = replay_params(args)?;
     let mut input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
@@ -107,7 +108,7 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         let now = args.until.or(t.max_ts()).unwrap_or(0);
         interval_report(t, now, Range::default())
     } else {
-        let empty = aggregator::TenantEngine::new(&tenant, engine_params(&engine));
+        let empty = aggregator::TenantEngine::new(&tenant, engine.params_of(&tenant).clone());
         interval_report(&empty, 0, Range::default())
     };
     // The report can be tens of MB: write it in large blocks, not per line.
@@ -160,8 +161,20 @@ fn not_json_lines(head: &[u8]) -> Option<String> {
     )
 }
 
-fn engine_params(engine: &Engine) -> std::sync::Arc<aggregator::Params> {
-    std::sync::Arc::new(engine.params().clone())
+/// The parameters of every tenant: `--config` (or the defaults), the flags
+/// on `[metrics]`, and a dedup window and history as long as any trace.
+fn replay_params(args: &ReplayArgs) -> Result<aggregator::TenantParams> {
+    let mut config = match &args.config {
+        // Not `load(None)`: without a file, `WALLBOARD_*` variables do not
+        // change a replay, as before `--config` existed.
+        None => wallboard::config::AppConfig::default(),
+        Some(file) => wallboard::config::AppConfig::load(Some(file))?,
+    };
+    config.metrics = args.metrics.apply(config.metrics);
+    // A file is finite and has no lateness limit: remember every id in it.
+    config.metrics.dedup_window_minutes = REPLAY_DEDUP_WINDOW_MINUTES;
+    config.metrics.history_days = REPLAY_DEDUP_WINDOW_MINUTES / (24 * 60);
+    config.tenant_params().context("invalid metric settings")
 }
 
 /// What the history limit did: a replay never drops intervals silently.

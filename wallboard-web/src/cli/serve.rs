@@ -11,17 +11,19 @@ use std::sync::Arc;
 use wallboard_pipeline::changelog;
 use wallboard_pipeline::kafka::{self, ChangelogConfig, SourceConfig};
 use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::views::{RemoteViews, ViewProducer, ViewReader};
 use wallboard_pipeline::writer::WriterConfig;
 use wallboard_pipeline::Hub;
 
 use ingest::kafka::{ensure_topic, KafkaSettings, Publisher};
+use wallboard::cluster::{self, Cluster};
 use wallboard::config::AppConfig;
 use wallboard::shutdown::{bounded_stop, STOP_DEADLINE};
 use wallboard::web::{self, AppState, IngestSink};
 
 use super::MetricFlags;
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub(super) struct ServeArgs {
     /// Configuration file (TOML); see deploy/wallboard.example.toml.
     #[arg(long)]
@@ -53,8 +55,9 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) fn run(args: ServeArgs) -> Result<()> {
+    let reload_args = args.clone();
     let config = configure(args)?;
-    let params = config.params().context("invalid metric settings")?;
+    let params = config.tenant_params().context("invalid metric settings")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -69,15 +72,26 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
                 .with_context(|| format!("cannot create topic {topic} on {}", settings.brokers))?;
         }
         let changelog_topic = prepare_changelog(&settings, &config.kafka).await?;
+        let views = prepare_views(&settings, &config.kafka).await?;
+        let reader = ViewReader::start(&settings, views.clone())
+            .with_context(|| format!("cannot read the views topic {}", views.topic()))?;
+        let producer = ViewProducer::new(&settings, views.topic())?;
         let (changed_tx, changed_rx) = watch::channel(0u64);
-        let hub = Hub::new(Vec::new(), changed_rx);
+        let hub = Hub::new(Vec::new(), either_changes(changed_rx, views.changes()));
         let publisher = Arc::new(Publisher::new(&settings)?);
         let source_config = source_config(&config, settings, changelog_topic, params)?;
         let source = kafka::start(source_config, hub.clone(), changed_tx)
             .context("cannot start the Kafka consumer")?;
-        let state = AppState::new(hub, config.clone()).with_ingest(IngestSink::Kafka {
-            publisher,
-            topic: config.kafka.topic.clone(),
+        let state = AppState::new(hub, config.clone())
+            .with_ingest(IngestSink::Kafka {
+                publisher,
+                topic: config.kafka.topic.clone(),
+            })
+            .with_cluster(Cluster::new(views, advertise_url(&config)));
+        let publishing = cluster::spawn_publisher(state.clone(), producer);
+        // SIGHUP: the file again, with the same flags on top (README, "Reloading").
+        wallboard::reload::reload_on_sighup(state.shown.clone(), move || {
+            configure(reload_args.clone()).map_err(|e| format!("{e:#}"))
         });
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
@@ -89,7 +103,10 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
             config.kafka.brokers,
             config.kafka.group
         );
-        serve_until_stopped(listener, state, source).await
+        let served = serve_until_stopped(listener, state, source).await;
+        publishing.abort();
+        drop(reader);
+        served
     })
 }
 
@@ -125,7 +142,7 @@ fn source_config(
     config: &AppConfig,
     kafka: KafkaSettings,
     changelog_topic: String,
-    params: aggregator::Params,
+    params: aggregator::TenantParams,
 ) -> Result<SourceConfig> {
     Ok(SourceConfig {
         kafka,
@@ -232,4 +249,54 @@ async fn prepare_changelog(
         Err(e) => tracing::warn!("retention.ms of {} unknown: {e}", kafka.topic),
     }
     Ok(topic)
+}
+
+/// Creates the views topic (compacted, as many partitions as the source
+/// topic) and the store its reader fills.
+async fn prepare_views(
+    settings: &KafkaSettings,
+    kafka: &wallboard::config::KafkaConfig,
+) -> Result<Arc<RemoteViews>> {
+    let topic = kafka.views();
+    let partitions = changelog::settled_partition_count(settings, &kafka.topic, 1)
+        .await
+        .with_context(|| format!("cannot read the partitions of {}", kafka.topic))?;
+    changelog::ensure_topic(settings, &topic, partitions.max(1))
+        .await
+        .context("kafka.views_topic")?;
+    Ok(Arc::new(RemoteViews::new(&topic)))
+}
+
+/// Where the other instances reach this one; warns when that is an address
+/// they cannot use.
+fn advertise_url(config: &AppConfig) -> String {
+    let server = &config.server;
+    if server.advertise_url.is_empty() && server.listen.ip().is_unspecified() {
+        tracing::warn!(
+            "server.listen is {} and server.advertise_url is not set: other instances \
+             cannot forward reports to this one (docs/architecture.md, \"Every node serves \
+             every tenant\")",
+            server.listen
+        );
+    }
+    server.advertise()
+}
+
+/// A receiver bumped whenever either `a` or `b` changes: the readers wake
+/// for this instance's partitions and for views from the other instances.
+fn either_changes(
+    mut a: watch::Receiver<u64>,
+    mut b: watch::Receiver<u64>,
+) -> watch::Receiver<u64> {
+    let (tx, rx) = watch::channel(0u64);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                r = a.changed() => if r.is_err() { return },
+                r = b.changed() => if r.is_err() { return },
+            }
+            tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    });
+    rx
 }

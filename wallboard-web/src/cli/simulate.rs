@@ -25,6 +25,11 @@ pub(super) struct SimulateArgs {
     /// Multiplier on call arrival rates.
     #[arg(long, default_value_t = 1.0)]
     pub load: f64,
+    /// Add caller keys (with repeat callers), post-call surveys and QA
+    /// evaluations (`docs/metrics.md`, "Repeat contacts and FCR", "CSAT
+    /// and QA"); every other event stays the same.
+    #[arg(long)]
+    pub kpis: bool,
     /// Seed: the same seed gives the same trace.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -90,6 +95,7 @@ impl SimulateArgs {
             start_ms: midnight.timestamp_millis() + offset_ms,
             hours: self.hours,
             load: self.load,
+            kpis: self.kpis,
         })
     }
 }

@@ -3,13 +3,16 @@
 use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, Method, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use aggregator::alerts::Selector;
 use aggregator::Range;
 
+use super::access::Access;
 use super::error::{ApiError, ApiJson, ApiQuery};
 use super::AppState;
 use crate::config::QueueTarget;
@@ -34,6 +37,8 @@ pub(super) async fn healthz() -> &'static str {
 pub(super) async fn readyz(State(s): State<AppState>) -> Result<&'static str, ApiError> {
     match s.hub.last_publish_ms() {
         Some(ms) if ms > 0 => {}
+        // Owning no partition, it serves the other instances' views.
+        _ if !super::remote::tenants(&s).is_empty() => {}
         _ => {
             return Err(ApiError::Unavailable(
                 "starting: the pipeline has not published a view yet".into(),
@@ -68,15 +73,22 @@ struct Status {
     /// Queues of `[[queues]]` that no tenant has had an event for yet.
     unseen_queues: Vec<String>,
     partitions: Vec<wallboard_pipeline::PartitionStatus>,
+    /// Configuration reloads (README, "Reloading the configuration").
+    config: crate::reload::ReloadStatus,
     /// Per tenant heard of, its freshness (`metrics.md`, "Freshness").
-    tenants: std::collections::BTreeMap<String, aggregator::freshness::Freshness>,
+    tenants: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The views topic (`architecture.md`, "Every node serves every tenant").
+    views: Option<serde_json::Value>,
 }
 
-pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
+pub(super) async fn status(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<impl Serialize> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
     let partitions = s.hub.status();
-    let views: Vec<_> = s
-        .hub
-        .tenants()
+    let views: Vec<_> = access
+        .filter(s.hub.tenants())
         .iter()
         .filter_map(|t| s.hub.live(t))
         .collect();
@@ -84,6 +96,11 @@ pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         .iter()
         .flat_map(|v| v.queues.iter().map(|q| q.queue.as_str()))
         .collect();
+    let mut tenants: std::collections::BTreeMap<String, serde_json::Value> =
+        super::remote::freshness(&s).into_iter().collect();
+    for (t, f) in s.hub.freshness() {
+        tenants.insert(t, serde_json::to_value(f).unwrap_or_default());
+    }
     Json(Status {
         unseen_queues: s.config.unseen_queues(&seen),
         server_ms: unix_ms(),
@@ -93,18 +110,27 @@ pub(super) async fn status(State(s): State<AppState>) -> Json<impl Serialize> {
         late: partitions.iter().map(|p| p.late).sum(),
         ws_clients: s.ws_clients.load(Ordering::Relaxed),
         partitions,
-        tenants: s.hub.freshness(),
+        tenants: access.filter_map(tenants),
+        views: super::remote::status(&s, &access),
+        config: s.shown.status(),
     })
 }
 
-pub(super) async fn tenants(State(s): State<AppState>) -> Json<Vec<String>> {
-    Json(s.hub.tenants())
+pub(super) async fn tenants(
+    State(s): State<AppState>,
+    access: Option<Extension<Access>>,
+) -> Json<Vec<String>> {
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
+    Json(access.filter(super::remote::tenants(&s)))
 }
 
 pub(super) async fn live(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
+    if let Some(v) = super::remote::view(&s, &tenant) {
+        return Ok(Json(super::remote::live(&v)).into_response());
+    }
     Ok(Json(&*live_of(&s, &tenant)?).into_response())
 }
 
@@ -120,13 +146,17 @@ pub(super) async fn queues(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
+    if let Some(v) = super::remote::view(&s, &tenant) {
+        return Ok(Json(super::remote::queues(&s, &v)).into_response());
+    }
     let l = live_of(&s, &tenant)?;
+    let shown = s.shown.current();
     let rows: Vec<QueueWithTarget> = l
         .queues
         .iter()
         .map(|q| QueueWithTarget {
             live: q,
-            target: s.config.target_for(&q.queue),
+            target: shown.tenant(&tenant).target_for(q.queue.as_str()),
         })
         .collect();
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "queues": rows })).into_response())
@@ -136,6 +166,13 @@ pub(super) async fn agents(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
+    if let Some(v) = super::remote::view(&s, &tenant) {
+        let l = &v.record.live;
+        return Ok(
+            Json(serde_json::json!({ "now_ms": l["now_ms"], "agents": l["agents"] }))
+                .into_response(),
+        );
+    }
     let l = live_of(&s, &tenant)?;
     Ok(Json(serde_json::json!({ "now_ms": l.now_ms, "agents": l.agents })).into_response())
 }
@@ -170,6 +207,7 @@ pub(super) async fn report(
     ApiQuery(q): ApiQuery<RangeQuery>,
     ApiQuery(f): ApiQuery<crate::report_format::FormatQuery>,
     headers: axum::http::HeaderMap,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let range = q.range()?;
     match s.hub.report(&tenant, range).await {
@@ -179,21 +217,41 @@ pub(super) async fn report(
             body.push(b'\n');
             Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
         }
-        None => Err(ApiError::UnknownTenant(tenant)),
+        None => {
+            super::remote::forward(
+                &s,
+                &tenant,
+                Method::GET,
+                &path_and_query(&uri),
+                &headers,
+                None,
+            )
+            .await
+        }
     }
+}
+
+fn path_and_query(uri: &Uri) -> String {
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), ToString::to_string)
 }
 
 pub(super) async fn alerts(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
 ) -> Result<Response, ApiError> {
-    live_of(&s, &tenant)?;
     let rules = s.config.alerts.clone();
+    if let Some(v) = super::remote::view(&s, &tenant) {
+        return Ok(
+            Json(serde_json::json!({ "alerts": v.record.alerts, "rules": rules })).into_response(),
+        );
+    }
+    live_of(&s, &tenant)?;
     Ok(Json(serde_json::json!({ "alerts": s.alerts_of(&tenant), "rules": rules })).into_response())
 }
 
 /// Which alert an acknowledgement or a silence is about.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub(super) struct AlertRef {
     rule: String,
     subject: String,
@@ -208,8 +266,8 @@ pub(super) const MAX_SILENCE_MINUTES: u32 = 7 * 24 * 60;
 impl AlertRef {
     /// 404 unless `rule` names a configured rule (or is `*` where allowed).
     fn check_rule(&self, s: &AppState, wildcard: bool) -> Result<(), ApiError> {
-        let known =
-            (wildcard && self.rule == "*") || s.config.alerts.iter().any(|r| r.name == self.rule);
+        let any = Selector::from(self.rule.as_str()).is_any();
+        let known = (wildcard && any) || s.config.alerts.iter().any(|r| r.name == self.rule);
         if known {
             Ok(())
         } else {
@@ -221,9 +279,14 @@ impl AlertRef {
 pub(super) async fn acknowledge(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: Uri,
     ApiJson(r): ApiJson<AlertRef>,
 ) -> Result<Response, ApiError> {
     r.check_rule(&s, false)?;
+    if super::remote::view(&s, &tenant).is_some() {
+        return forward_change(&s, &tenant, &uri, &headers, &r).await;
+    }
     let found = s
         .alerts
         .engine
@@ -243,9 +306,14 @@ pub(super) async fn acknowledge(
 pub(super) async fn silence(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: Uri,
     ApiJson(r): ApiJson<AlertRef>,
 ) -> Result<Response, ApiError> {
     r.check_rule(&s, true)?;
+    if super::remote::view(&s, &tenant).is_some() {
+        return forward_change(&s, &tenant, &uri, &headers, &r).await;
+    }
     let minutes = r.minutes.unwrap_or(60);
     if !(1..=MAX_SILENCE_MINUTES).contains(&minutes) {
         return Err(ApiError::BadBody(format!(
@@ -259,6 +327,27 @@ pub(super) async fn silence(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .silence(&tenant, &r.rule, &r.subject, until);
     Ok(Json(serde_json::json!({ "silenced_until_ms": until })).into_response())
+}
+
+/// An acknowledgement or silence of a tenant another instance owns: the
+/// alert state is the owner's.
+async fn forward_change(
+    s: &AppState,
+    tenant: &str,
+    uri: &Uri,
+    headers: &axum::http::HeaderMap,
+    r: &AlertRef,
+) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(r).expect("an alert reference serializes");
+    super::remote::forward(
+        s,
+        tenant,
+        Method::POST,
+        &path_and_query(uri),
+        headers,
+        Some(body),
+    )
+    .await
 }
 
 pub(super) async fn openapi() -> Response {

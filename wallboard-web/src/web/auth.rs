@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+use super::access;
 use super::error::ApiError;
 use super::AppState;
 use crate::config::ServerConfig;
@@ -52,7 +53,7 @@ fn open(s: &ServerConfig) -> bool {
 
 /// Whether `token` equals one of `tokens`, in time independent of where
 /// they differ.
-fn matches_any<'a>(token: &str, tokens: impl Iterator<Item = &'a String>) -> bool {
+pub(super) fn matches_any<'a>(token: &str, tokens: impl Iterator<Item = &'a String>) -> bool {
     let presented = Sha256::digest(token.as_bytes());
     let mut found = Choice::from(0);
     for t in tokens {
@@ -90,17 +91,34 @@ fn presented(req: &Request) -> Option<String> {
 
 /// Lets the request through when its token allows `role`: 401 without a
 /// valid token of any role, 403 with a valid one of a role that may not.
-async fn require(state: &AppState, role: Role, req: Request, next: Next) -> Response {
+/// A tenant's read token may read its tenants only ([`access::enforce`]).
+async fn require(state: &AppState, role: Role, mut req: Request, next: Next) -> Response {
     let s = &state.config.server;
     let token = presented(&req);
-    if allows(s, role, token.as_deref()) {
+    // Tenants' tokens close the server as `[server]` tokens do.
+    let granted = if state.config.has_tenant_tokens() {
+        token
+            .as_deref()
+            .is_some_and(|t| matches_any(t, role.tokens(s)))
+    } else {
+        allows(s, role, token.as_deref())
+    };
+    if granted {
+        req.extensions_mut().insert(access::Access::All);
         return next.run(req).await;
     }
-    let known = token.as_deref().is_some_and(|t| {
-        [Role::Read, Role::Admin, Role::Ingest]
-            .iter()
-            .any(|r| matches_any(t, r.tokens(s)))
-    });
+    let scope = token
+        .as_deref()
+        .and_then(|t| access::scope_of(&state.config, t));
+    if let (Role::Read, Some(only)) = (role, scope.clone()) {
+        return access::enforce(only, req, next).await;
+    }
+    let known = scope.is_some()
+        || token.as_deref().is_some_and(|t| {
+            [Role::Read, Role::Admin, Role::Ingest]
+                .iter()
+                .any(|r| matches_any(t, r.tokens(s)))
+        });
     let needed = match role {
         Role::Read => "a read or admin bearer token is required",
         Role::Admin => "an admin bearer token is required",

@@ -90,6 +90,11 @@ pub enum ApiError {
     /// 503: not ready (no view published yet, a partition not durable) or at `server.max_connections`.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After: 2`: only the tenant's owner can answer, and
+    /// it is unknown or unreachable (`architecture.md`, "Every node serves
+    /// every tenant").
+    #[error("{0}")]
+    OwnerUnavailable(String),
     /// 422: a field of the body is well-formed but not acceptable.
     #[error("field `{field}`: {reason}")]
     InvalidField {
@@ -117,9 +122,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::{
             BadBody, BadQuery, BodyTimeout, Forbidden, InvalidField, MessagesFull,
-            MethodNotAllowed, NotWebSocket, PayloadTooLarge, TooManyEvents, Unauthorized,
-            Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute, UnknownRule,
-            UnknownTenant, UnsupportedMediaType,
+            MethodNotAllowed, NotWebSocket, OwnerUnavailable, PayloadTooLarge, TooManyEvents,
+            Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
+            UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
@@ -135,7 +140,7 @@ impl ApiError {
             PayloadTooLarge { .. } | TooManyEvents { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Unavailable(_) | OwnerUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -144,9 +149,9 @@ impl ApiError {
     pub fn kind(&self) -> &'static str {
         use ApiError::{
             BadBody, BadQuery, BodyTimeout, Forbidden, InvalidField, MessagesFull,
-            MethodNotAllowed, NotWebSocket, PayloadTooLarge, TooManyEvents, Unauthorized,
-            Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute, UnknownRule,
-            UnknownTenant, UnsupportedMediaType,
+            MethodNotAllowed, NotWebSocket, OwnerUnavailable, PayloadTooLarge, TooManyEvents,
+            Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
+            UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
         match self {
             UnknownRoute { .. } => "unknown-route",
@@ -164,7 +169,7 @@ impl ApiError {
             TooManyEvents { .. } => "too-many-events",
             UnsupportedMediaType(_) => "unsupported-media-type",
             BodyTimeout(_) => "body-timeout",
-            Unavailable(_) => "unavailable",
+            Unavailable(_) | OwnerUnavailable(_) => "unavailable",
             InvalidField { .. } => "invalid-field",
             MessagesFull { .. } => "messages-full",
             UnknownMessage(_) => "unknown-message",
@@ -207,6 +212,9 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if matches!(self, ApiError::Unauthorized(_)) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if matches!(self, ApiError::OwnerUnavailable(_)) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
         }
         resp
     }

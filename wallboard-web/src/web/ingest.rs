@@ -200,25 +200,32 @@ pub(super) async fn store(
     sink: IngestSink,
     accepted: Vec<(String, Vec<u8>)>,
 ) -> Result<(), ApiError> {
-    let sent = tokio::task::spawn_blocking(move || -> Result<(), String> {
+    let sent = tokio::task::spawn_blocking(move || -> Result<(), NotStored> {
         match sink {
-            IngestSink::Bus(bus) => bus.send(accepted.into_iter().map(|(_, p)| p).collect()),
+            IngestSink::Bus(bus) => Ok(bus.send(accepted.into_iter().map(|(_, p)| p).collect())?),
             IngestSink::Kafka { publisher, topic } => {
                 for (tenant, payload) in &accepted {
-                    publisher
-                        .send(&topic, tenant, payload, &[])
-                        .map_err(|e| e.to_string())?;
+                    publisher.send(&topic, tenant, payload, &[])?;
                 }
-                publisher
-                    .flush(Duration::from_secs(10))
-                    .map_err(|e| e.to_string())
+                Ok(publisher.flush(Duration::from_secs(10))?)
             }
         }
     })
     .await;
-    sent.map_err(|e| e.to_string())
+    sent.map_err(NotStored::from)
         .and_then(|r| r)
         .map_err(|e| ApiError::Unavailable(format!("events not stored: {e}")))
+}
+
+/// Why accepted events did not reach the bus or the topic.
+#[derive(Debug, thiserror::Error)]
+enum NotStored {
+    #[error(transparent)]
+    Bus(#[from] wallboard_pipeline::bus::WriterStopped),
+    #[error(transparent)]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub(super) async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {

@@ -12,21 +12,24 @@ use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use aggregator::sums::{AgentTime, QueueSums};
+use aggregator::QueueScope;
 use wallboard_events::{BlockedReason, DequeueReason};
 use wallboard_pipeline::writer::{rejection_codes, unix_ms};
-use wallboard_pipeline::TenantTotals;
+use wallboard_pipeline::{PartitionStatus, TenantTotals};
 
 use super::AppState;
 
 /// Label names of the per-queue series.
 const TQ: &[&str] = &["tenant", "queue"];
+/// Labels of a per-queue family by agent state.
+const TQ_STATE: &[&str] = &["tenant", "queue", "state"];
 
-struct Families {
+pub(super) struct Families {
     registry: Registry,
 }
 
 impl Families {
-    fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    pub(super) fn counter(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
         let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
         self.registry
             .register(Box::new(c.clone()))
@@ -49,11 +52,13 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
         registry: Registry::new(),
     };
     calls(&f, &totals);
+    super::metrics_quality::quality(&f, &totals);
     live(&f, &s);
     staffing(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
     http_limits(&f, &s);
+    views(&f, &s);
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&f.registry.gather(), &mut out) {
         return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
@@ -145,7 +150,7 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
     let agent = f.counter(
         "wallboard_agent_seconds_total",
         "agent time by state (staffed, available, busy, not_ready), members of the queue",
-        &["tenant", "queue", "state"],
+        TQ_STATE,
     );
     let scheduled = f.counter(
         "wallboard_scheduled_seconds_total",
@@ -163,7 +168,7 @@ fn calls(f: &Families, totals: &[TenantTotals]) {
             all.add(q);
         }
         let rows = t.queues.iter().map(|(n, q, a)| (n.as_str(), q, a)).chain([(
-            "*",
+            QueueScope::ALL,
             &all,
             &t.tenant_time,
         )]);
@@ -268,11 +273,7 @@ fn live(f: &Families, s: &AppState) {
         "wait of the oldest waiting call now",
         TQ,
     );
-    let agents = f.gauge(
-        "wallboard_agents",
-        "member agents by state now",
-        &["tenant", "queue", "state"],
-    );
+    let agents = f.gauge("wallboard_agents", "member agents by state now", TQ_STATE);
     let sl = f.gauge(
         "wallboard_service_level",
         "service level of the current interval, rolling window or today (absent: no data)",
@@ -394,19 +395,50 @@ fn freshness(f: &Families, s: &AppState) {
     }
 }
 
-fn pipeline(f: &Families, s: &AppState) {
-    let p = &["partition"];
-    let applied = f.counter("wallboard_events_applied_total", "events applied", p);
-    let duplicates = f.counter(
+/// A per-partition counter: name, help, and its value in the status.
+type PartitionCounter = (&'static str, &'static str, fn(&PartitionStatus) -> u64);
+
+/// The counters every partition has.
+const EVENT_COUNTERS: &[PartitionCounter] = &[
+    ("wallboard_events_applied_total", "events applied", |st| {
+        st.applied
+    }),
+    (
         "wallboard_events_duplicate_total",
         "re-sent events dropped",
-        p,
-    );
-    let late = f.counter(
+        |st| st.duplicates,
+    ),
+    (
         "wallboard_events_late_total",
         "events older than the allowed lateness",
-        p,
-    );
+        |st| st.late,
+    ),
+];
+
+/// The counters of partitions with durable snapshots (`serve`).
+const SNAPSHOT_COUNTERS: &[PartitionCounter] = &[
+    (
+        "wallboard_snapshot_failures_total",
+        "snapshot writes that failed",
+        |st| st.snapshot_failures,
+    ),
+    (
+        "wallboard_snapshots_rejected_total",
+        "snapshots refused at start (checksum, format, settings): rebuilt from the log",
+        |st| st.snapshots_rejected,
+    ),
+];
+
+fn pipeline(f: &Families, s: &AppState) {
+    let p = &["partition"];
+    let register = |table: &[PartitionCounter]| -> Vec<_> {
+        table
+            .iter()
+            .map(|&(name, help, get)| (f.counter(name, help, p), get))
+            .collect()
+    };
+    let events = register(EVENT_COUNTERS);
+    let snapshots = register(SNAPSHOT_COUNTERS);
     let rejected = f.counter(
         "wallboard_events_rejected_total",
         "events rejected, by reason",
@@ -416,16 +448,6 @@ fn pipeline(f: &Families, s: &AppState) {
     let age = f.gauge(
         "wallboard_snapshot_age_seconds",
         "seconds since the partition's state was last known durable (from the start, before any snapshot)",
-        p,
-    );
-    let snapshot_failures = f.counter(
-        "wallboard_snapshot_failures_total",
-        "snapshot writes that failed",
-        p,
-    );
-    let snapshots_rejected = f.counter(
-        "wallboard_snapshots_rejected_total",
-        "snapshots refused at start (checksum, format, settings): rebuilt from the log",
         p,
     );
     let incomplete = f.gauge(
@@ -443,9 +465,9 @@ fn pipeline(f: &Families, s: &AppState) {
     for st in s.hub.status() {
         let part = st.partition.to_string();
         let l = [part.as_str()];
-        applied.with_label_values(&l).inc_by(st.applied);
-        duplicates.with_label_values(&l).inc_by(st.duplicates);
-        late.with_label_values(&l).inc_by(st.late);
+        for (counter, get) in &events {
+            counter.with_label_values(&l).inc_by(get(&st));
+        }
         // Every known reason from the start, so rate() and alerts see zeros.
         for reason in rejection_codes() {
             rejected.with_label_values(&[part.as_str(), reason]);
@@ -464,12 +486,9 @@ fn pipeline(f: &Families, s: &AppState) {
         if st.snapshot_interval_ms.is_some() {
             age.with_label_values(&l)
                 .set((now - st.durable_ms).max(0) as f64 / 1000.0);
-            snapshot_failures
-                .with_label_values(&l)
-                .inc_by(st.snapshot_failures);
-            snapshots_rejected
-                .with_label_values(&l)
-                .inc_by(st.snapshots_rejected);
+            for (counter, get) in &snapshots {
+                counter.with_label_values(&l).inc_by(get(&st));
+            }
         }
     }
     clients
@@ -536,4 +555,42 @@ fn http_limits(f: &Families, s: &AppState) {
             .with_label_values::<&str>(&[])
             .inc_by(n.load(Ordering::Relaxed));
     }
+}
+
+/// The views topic on this instance (`architecture.md`, "Every node serves
+/// every tenant"): per instance, not per owner.
+fn views(f: &Families, s: &AppState) {
+    let Some(c) = &s.cluster else {
+        return;
+    };
+    let n = &c.views.counters;
+    for (name, help, n) in [
+        (
+            "wallboard_views_received_total",
+            "tenant views taken from the views topic (newer than the one held)",
+            &n.received,
+        ),
+        (
+            "wallboard_views_rejected_total",
+            "records of the views topic ignored as bad (logged with key and reason)",
+            &n.rejected,
+        ),
+        (
+            "wallboard_views_published_total",
+            "tenant views this instance published to the views topic",
+            &n.published,
+        ),
+    ] {
+        f.counter(name, help, &[])
+            .with_label_values::<&str>(&[])
+            .inc_by(n.load(Ordering::Relaxed));
+    }
+    #[allow(clippy::cast_precision_loss)] // tenants are far fewer than 2^52
+    f.gauge(
+        "wallboard_view_tenants",
+        "tenants held from the views topic",
+        &[],
+    )
+    .with_label_values::<&str>(&[])
+    .set(c.views.tenants().len() as f64);
 }

@@ -1,6 +1,7 @@
 //! The HTTP server: the embedded wallboard UI, the WebSocket push, the REST
 //! API, health checks.
 
+mod access;
 mod api;
 mod assets;
 mod auth;
@@ -9,7 +10,9 @@ pub mod error;
 mod ingest;
 mod messages;
 mod metrics;
+mod metrics_quality;
 mod push_cache;
+mod remote;
 mod time_param;
 mod ws;
 
@@ -35,6 +38,9 @@ pub struct AppState {
     pub hub: Hub,
     /// The configuration the service started with.
     pub config: Arc<AppConfig>,
+    /// The configuration the board is shown with: `config`, then each
+    /// reload applied (display settings only, README "Reloading").
+    pub shown: Arc<crate::reload::Shown>,
     /// WebSocket clients connected now.
     pub ws_clients: Arc<AtomicU64>,
     /// The last WebSocket push per subscription, while a client holds it.
@@ -45,6 +51,8 @@ pub struct AppState {
     pub ingest: Option<IngestSink>,
     /// What the server's limits refused.
     pub http: Arc<HttpCounters>,
+    /// The other instances' views and how to reach them (`serve` only).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Clients refused or dropped by the server's limits (see `/metrics`).
@@ -73,14 +81,17 @@ impl AppState {
             config.channels.clone(),
             hub.clone(),
         );
+        let config = Arc::new(config);
         AppState {
             hub,
-            config: Arc::new(config),
+            shown: Arc::new(crate::reload::Shown::new(config.clone())),
+            config,
             ws_clients: Arc::new(AtomicU64::new(0)),
             push_cache: Arc::default(),
             alerts,
             ingest: None,
             http: Arc::default(),
+            cluster: None,
         }
     }
 
@@ -88,6 +99,13 @@ impl AppState {
     #[must_use]
     pub fn with_ingest(mut self, sink: IngestSink) -> Self {
         self.ingest = Some(sink);
+        self
+    }
+
+    /// Serves the tenants of the other instances too, from their views.
+    #[must_use]
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+        self.cluster = Some(Arc::new(cluster));
         self
     }
 

@@ -7,6 +7,7 @@
 //! each entry is one push of a bounded subscription.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aggregator::alerts::ActiveAlert;
@@ -34,6 +35,9 @@ impl SubscriptionKey {
 struct Made {
     snapshot: Arc<LiveSnapshot>,
     alerts: Arc<Vec<ActiveAlert>>,
+    /// The configuration shown (its targets are in the push; a reload
+    /// makes the push stale).
+    shown: Arc<crate::config::AppConfig>,
     text: Utf8Bytes,
 }
 
@@ -62,20 +66,25 @@ impl PushCache {
         Lease {
             cache: self.clone(),
             key,
+            remote_seq: AtomicU64::new(0),
         }
     }
 
-    /// The push of `key` if it was made from this snapshot and these alerts.
+    /// The push of `key` if it was made from this snapshot and these
+    /// alerts, under this shown configuration.
     pub fn get(
         &self,
         key: &SubscriptionKey,
         snapshot: &Arc<LiveSnapshot>,
         alerts: &Arc<Vec<ActiveAlert>>,
+        shown: &Arc<crate::config::AppConfig>,
     ) -> Option<Utf8Bytes> {
         let entries = self.entries();
         let made = entries.get(key)?.made.as_ref()?;
-        (Arc::ptr_eq(&made.snapshot, snapshot) && Arc::ptr_eq(&made.alerts, alerts))
-            .then(|| made.text.clone())
+        (Arc::ptr_eq(&made.snapshot, snapshot)
+            && Arc::ptr_eq(&made.alerts, alerts)
+            && Arc::ptr_eq(&made.shown, shown))
+        .then(|| made.text.clone())
     }
 
     /// Keeps `text` for the clients of `key` (if any still hold it).
@@ -84,12 +93,14 @@ impl PushCache {
         key: &SubscriptionKey,
         snapshot: Arc<LiveSnapshot>,
         alerts: Arc<Vec<ActiveAlert>>,
+        shown: Arc<crate::config::AppConfig>,
         text: Utf8Bytes,
     ) {
         if let Some(e) = self.entries().get_mut(key) {
             e.made = Some(Made {
                 snapshot,
                 alerts,
+                shown,
                 text,
             });
         }
@@ -110,11 +121,20 @@ impl PushCache {
 pub struct Lease {
     cache: Arc<PushCache>,
     key: SubscriptionKey,
+    /// The last view from the views topic pushed to this client (its
+    /// sequence number; 0: none).
+    remote_seq: AtomicU64,
 }
 
 impl Lease {
     pub fn key(&self) -> &SubscriptionKey {
         &self.key
+    }
+
+    /// Whether the view from the views topic numbered `seq` is new to
+    /// this client (it is then recorded as pushed).
+    pub fn first_push_of(&self, seq: u64) -> bool {
+        self.remote_seq.swap(seq, Ordering::Relaxed) != seq
     }
 }
 

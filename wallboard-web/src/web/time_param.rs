@@ -10,19 +10,28 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct TimeParam(pub i64);
 
-impl std::str::FromStr for TimeParam {
-    type Err = String;
+/// A time parameter in neither spelling.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{text:?} is neither Unix milliseconds nor RFC 3339 (e.g. 2026-11-23T10:00:00+08:00): {source}"
+)]
+pub(super) struct TimeParamError {
+    text: String,
+    source: chrono::ParseError,
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl std::str::FromStr for TimeParam {
+    type Err = TimeParamError;
+
+    fn from_str(s: &str) -> Result<Self, TimeParamError> {
         if let Ok(ms) = s.parse::<i64>() {
             return Ok(TimeParam(ms));
         }
         chrono::DateTime::parse_from_rfc3339(s)
             .map(|t| TimeParam(t.timestamp_millis()))
-            .map_err(|e| {
-                format!(
-                    "{s:?} is neither Unix milliseconds nor RFC 3339 (e.g. 2026-11-23T10:00:00+08:00): {e}"
-                )
+            .map_err(|source| TimeParamError {
+                text: s.to_owned(),
+                source,
             })
     }
 }
@@ -62,6 +71,6 @@ mod tests {
         assert_eq!(local, ms);
         assert_eq!(utc, ms);
         let e = "yesterday".parse::<TimeParam>().unwrap_err();
-        assert!(e.contains("RFC 3339"), "{e}");
+        assert!(e.to_string().contains("RFC 3339"), "{e}");
     }
 }

@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use aggregator::alerts::ActiveAlert;
-use aggregator::LiveSnapshot;
+use aggregator::{LiveSnapshot, QueueScope};
 
+use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
 use super::push_cache::{Lease, SubscriptionKey};
@@ -46,9 +47,14 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     ApiQuery(sub): ApiQuery<Subscription>,
     slot: Option<Extension<ConnectionSlot>>,
+    access: Option<Extension<Access>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let ws = ws.map_err(|e| ApiError::NotWebSocket(e.body_text()))?;
+    let access = access.map(|Extension(a)| a).unwrap_or_default();
+    if let Some(t) = sub.tenant.as_deref().filter(|t| !access.sees(t)) {
+        return Err(ApiError::UnknownTenant(t.to_owned()));
+    }
     if !origin_allowed(&s, &headers) {
         return Err(ApiError::Forbidden(
             "this Origin may not open the WebSocket (server.allowed_origins)".into(),
@@ -61,7 +67,7 @@ pub(super) async fn upgrade(
         .filter(|q| !q.is_empty())
         .map(str::to_owned)
         .collect();
-    check_queues(&s, &queues).map_err(ApiError::BadQuery)?;
+    check_queues(&s, &queues).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let max = s.config.server.ws_max_message_bytes;
     Ok(ws
         .max_message_size(max)
@@ -69,21 +75,29 @@ pub(super) async fn upgrade(
         .on_upgrade(move |socket| async move {
             // The connection's slot is held for as long as the WebSocket lives.
             let _slot = slot;
-            client(socket, s, sub.tenant, queues).await;
+            client(socket, s, access, sub.tenant, queues).await;
         }))
 }
 
+/// A subscription naming more queues than `server.ws_max_queues`.
+#[derive(Debug, thiserror::Error)]
+#[error("{asked} queues in one subscription; at most {max} (server.ws_max_queues)")]
+struct TooManyQueues {
+    asked: usize,
+    max: usize,
+}
+
 /// A subscription names at most `ws_max_queues` queues.
-fn check_queues(s: &AppState, queues: &[String]) -> Result<(), String> {
+fn check_queues(s: &AppState, queues: &[String]) -> Result<(), TooManyQueues> {
     let max = s.config.server.ws_max_queues;
     if queues.len() > max {
         s.http
             .ws_refused_subscriptions
             .fetch_add(1, Ordering::Relaxed);
-        return Err(format!(
-            "{} queues in one subscription; at most {max} (server.ws_max_queues)",
-            queues.len()
-        ));
+        return Err(TooManyQueues {
+            asked: queues.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -138,7 +152,10 @@ struct Filtered<'a> {
 }
 
 fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
-    let wanted = |q: &str| queues.is_empty() || q == "*" || queues.iter().any(|w| w == q);
+    let named = |q: &str| queues.iter().any(|w| w == q);
+    let wanted = |q: &QueueScope| queues.is_empty() || q.is_all() || named(q.as_str());
+    // An agent's memberships are names, read the way a row's queue is.
+    let member = |q: &str| QueueScope::is_all_name(q) || named(q);
     Filtered {
         tz: &snap.tz,
         now_ms: snap.now_ms,
@@ -151,7 +168,7 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
         agents: snap
             .agents
             .iter()
-            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| wanted(q)))
+            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| member(q)))
             .collect(),
         freshness: snap.freshness.as_ref(),
         messages: &snap.messages,
@@ -161,15 +178,20 @@ fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
 
 /// The push for a subscription. Serialized once per published snapshot and
 /// subscription, however many clients share them: the bytes are
-/// reference-counted.
-fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Utf8Bytes {
+/// reference-counted. `None`: nothing new (a view from the views topic that
+/// this client already had).
+fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Option<Utf8Bytes> {
+    if let Some(v) = super::remote::view(s, tenant) {
+        return super::remote::push(s, lease, &v, queues);
+    }
     let snap = s.hub.live(tenant);
     let active = s.alerts.active.borrow().clone();
+    let shown = s.shown.current();
     if let Some(text) = snap
         .as_ref()
-        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active))
+        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active, &shown))
     {
-        return text;
+        return Some(text);
     }
     let push = Push {
         kind: "snapshot",
@@ -181,7 +203,7 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
             .map(|sn| {
                 sn.queues
                     .iter()
-                    .map(|q| s.config.target_for(&q.queue))
+                    .map(|q| shown.tenant(tenant).target_for(q.queue.as_str()))
                     .collect()
             })
             .unwrap_or_default(),
@@ -193,9 +215,10 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Ut
     };
     let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
     if let Some(sn) = snap {
-        s.push_cache.put(lease.key(), sn, active, text.clone());
+        s.push_cache
+            .put(lease.key(), sn, active, shown, text.clone());
     }
-    text
+    Some(text)
 }
 
 /// Why a client was let go.
@@ -256,10 +279,22 @@ struct Refusal {
     detail: String,
 }
 
-async fn client(mut socket: WebSocket, s: AppState, tenant: Option<String>, queues: Vec<String>) {
+async fn client(
+    mut socket: WebSocket,
+    s: AppState,
+    access: Access,
+    tenant: Option<String>,
+    queues: Vec<String>,
+) {
     s.ws_clients.fetch_add(1, Ordering::Relaxed);
     let _guard = ClientGuard(s.ws_clients.clone());
-    let gone = serve_client(&mut socket, &s, tenant, queues).await;
+    let sub = Current {
+        tenant: tenant.filter(|t| !t.is_empty()),
+        queues,
+        lease: None,
+        access,
+    };
+    let gone = serve_client(&mut socket, &s, sub).await;
     if gone == Gone::TooSlow {
         s.http.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
@@ -274,6 +309,47 @@ struct Current {
     tenant: Option<String>,
     queues: Vec<String>,
     lease: Option<Lease>,
+    /// The tenants the client's token may see.
+    access: Access,
+}
+
+impl Current {
+    /// The subscribed tenant, else the first one the client may see.
+    fn resolve_tenant(&mut self, s: &AppState) -> Option<String> {
+        if self.tenant.is_none() {
+            self.tenant = self
+                .access
+                .filter(super::remote::tenants(s))
+                .into_iter()
+                .next();
+        }
+        self.tenant.clone()
+    }
+}
+
+/// Sends `detail` as `{"type": "error"}`; the subscription stays as it was.
+async fn refuse(socket: &mut WebSocket, s: &AppState, detail: String) -> Result<bool, Gone> {
+    let refusal = Refusal {
+        kind: "error",
+        detail,
+    };
+    let text = serde_json::to_string(&refusal).expect("a refusal serializes");
+    let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
+    send_within(socket, Message::Text(text.into()), timeout).await?;
+    Ok(false)
+}
+
+/// The layout message for a client of `tenant` (its queues and boards).
+async fn send_display(
+    socket: &mut WebSocket,
+    s: &AppState,
+    tenant: Option<&str>,
+) -> Result<(), Gone> {
+    let shown = s.shown.current();
+    let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&shown, tenant))
+        .expect("display serializes");
+    let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
+    send_within(socket, Message::Text(display.into()), timeout).await
 }
 
 /// Handles one message from the client: true when its subscription changed.
@@ -288,16 +364,14 @@ async fn on_message(
         Incoming::Nothing => Ok(false),
         Incoming::Subscribe { tenant, queues } => {
             if let Err(detail) = check_queues(s, &queues) {
-                let refusal = Refusal {
-                    kind: "error",
-                    detail,
-                };
-                let text = serde_json::to_string(&refusal).expect("a refusal serializes");
-                let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
-                send_within(socket, Message::Text(text.into()), timeout).await?;
-                return Ok(false);
+                return refuse(socket, s, detail.to_string()).await;
             }
-            if let Some(t) = tenant {
+            if let Some(t) = tenant.as_deref().filter(|t| !sub.access.sees(t)) {
+                // Worded as for a tenant that has sent nothing: ids do not leak.
+                return refuse(socket, s, ApiError::UnknownTenant(t.to_owned()).to_string()).await;
+            }
+            if let Some(t) = tenant.filter(|t| sub.tenant.as_ref() != Some(t)) {
+                send_display(socket, s, Some(&t)).await?;
                 sub.tenant = Some(t);
             }
             sub.queues = queues;
@@ -307,20 +381,10 @@ async fn on_message(
     }
 }
 
-async fn serve_client(
-    socket: &mut WebSocket,
-    s: &AppState,
-    tenant: Option<String>,
-    queues: Vec<String>,
-) -> Gone {
-    let mut sub = Current {
-        tenant: tenant
-            .filter(|t| !t.is_empty())
-            .or_else(|| s.hub.tenants().into_iter().next()),
-        queues,
-        lease: None,
-    };
+async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) -> Gone {
+    sub.resolve_tenant(s);
     let mut changes = s.hub.changes();
+    let mut reloads = s.shown.subscribe();
     let min_gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
     let send_timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
     let mut ping = interval(PING_EVERY);
@@ -328,9 +392,7 @@ async fn serve_client(
     let mut last_heard = Instant::now();
     let mut last_push: Option<Instant> = None;
     // Before any snapshot: how to lay it out (colours, order, boards).
-    let display = serde_json::to_string(&crate::display::DisplayPush::new(&s.config))
-        .expect("display serializes");
-    if let Err(gone) = send_within(socket, Message::Text(display.into()), send_timeout).await {
+    if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
         return gone;
     }
     // The first push is the full snapshot; later ones follow changes.
@@ -356,17 +418,17 @@ async fn serve_client(
                 }
                 continue;
             }
-            if sub.tenant.is_none() {
-                sub.tenant = s.hub.tenants().into_iter().next();
-            }
-            let Some(t) = sub.tenant.clone() else {
+            let Some(t) = sub.resolve_tenant(s) else {
                 pending = false;
                 continue;
             };
             let held = sub
                 .lease
                 .get_or_insert_with(|| s.push_cache.lease(SubscriptionKey::of(&t, &sub.queues)));
-            let text = push_text(s, held, &t, &sub.queues);
+            let Some(text) = push_text(s, held, &t, &sub.queues) else {
+                pending = false;
+                continue;
+            };
             if let Err(gone) = send_within(socket, Message::Text(text), send_timeout).await {
                 return gone;
             }
@@ -376,6 +438,13 @@ async fn serve_client(
         tokio::select! {
             changed = changes.changed() => {
                 if changed.is_err() { return Gone::Closed; }
+                pending = true;
+            }
+            Ok(()) = reloads.changed() => {
+                // New labels, colours or boards: the layout again, then a push.
+                if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
+                    return gone;
+                }
                 pending = true;
             }
             msg = socket.recv() => {

@@ -29,7 +29,7 @@ pub(crate) fn writer_config(
 ) -> wallboard_pipeline::writer::WriterConfig {
     wallboard_pipeline::writer::WriterConfig {
         partition: 0,
-        params: config.params().expect("valid metric settings"),
+        params: config.tenant_params().expect("valid metric settings"),
         allowed_lateness_ms: i64::MAX / 4,
         max_future_ms: None,
         freshness: config.freshness,
@@ -100,4 +100,88 @@ pub(crate) fn replay(input: &std::path::Path, args: &[&str]) -> std::process::Ou
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// A client's WebSocket as the tests read it.
+#[allow(dead_code)]
+pub(crate) trait WsStream:
+    futures_util::Stream<
+        Item = Result<
+            tokio_tungstenite::tungstenite::Message,
+            tokio_tungstenite::tungstenite::Error,
+        >,
+    > + Unpin
+{
+}
+
+impl<S> WsStream for S where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin
+{
+}
+
+/// The next text message of `ws` as JSON; panics unless one comes within
+/// 10 s.
+#[allow(dead_code)]
+pub(crate) async fn next_ws_json(ws: &mut impl WsStream) -> serde_json::Value {
+    use futures_util::StreamExt;
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("open")
+            .expect("no error");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("a JSON message");
+        }
+    }
+}
+
+/// The next `snapshot` push of `ws`, past the display configuration that
+/// comes first on every connection.
+#[allow(dead_code)]
+pub(crate) async fn next_ws_snapshot(ws: &mut impl WsStream) -> serde_json::Value {
+    loop {
+        let v = next_ws_json(ws).await;
+        if v["type"] == "snapshot" {
+            return v;
+        }
+    }
+}
+
+/// The settings most tests read the edge-basic day with: 15-minute
+/// intervals in UTC, one SL threshold of 20 s.
+#[allow(dead_code)]
+pub(crate) fn edge_config() -> wallboard::config::AppConfig {
+    wallboard::config::AppConfig {
+        metrics: aggregator::MetricsConfig {
+            interval_minutes: 15,
+            tz: "UTC".into(),
+            sl_thresholds_s: vec![20],
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// GETs `url` with the bearer token `token` and reads the body as JSON.
+#[allow(dead_code)]
+pub(crate) async fn get_json_as(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> serde_json::Value {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("a response")
+        .json()
+        .await
+        .expect("a JSON body")
 }

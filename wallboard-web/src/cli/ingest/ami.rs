@@ -82,6 +82,7 @@ pub(super) fn run(args: AmiArgs) -> Result<()> {
         AgentId::MemberName => AgentKey::MemberName,
     };
     cfg.translator.settle_ms = i64::from(args.settle_ms);
+    cfg.translator.caller_keys = super::caller_keys()?;
     cfg.timing = Timing {
         ping_interval: Duration::from_secs(args.ping_interval_s),
         ping_timeout: Duration::from_secs(args.ping_timeout_s),

@@ -59,6 +59,7 @@ pub(super) fn run(args: &EslArgs) -> Result<()> {
     let keepalive = Duration::from_secs(args.keepalive_s);
     let mut config = ClientConfig::new(&args.host, args.port, &args.password);
     config.tenant.clone_from(&args.tenant);
+    config.caller_keys = super::caller_keys()?;
     config.keepalive = keepalive;
     config.keepalive_timeout = keepalive;
     config.reconnect = !args.once;

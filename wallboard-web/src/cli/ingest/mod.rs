@@ -52,6 +52,18 @@ pub(super) struct JsonlArgs {
     pub no_validate: bool,
 }
 
+/// The caller keys of the salt in `WALLBOARD_CALLER_SALT` (`events.md`,
+/// "Caller key"): none when it is unset, refused when it is empty.
+fn caller_keys() -> Result<Option<ingest::adapter::CallerKeys>> {
+    use ingest::adapter::{CallerKeys, CALLER_SALT_ENV};
+    let value = match std::env::var(CALLER_SALT_ENV) {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(e) => anyhow::bail!("{CALLER_SALT_ENV}: {e}"),
+    };
+    Ok(CallerKeys::from_setting(value.as_deref())?)
+}
+
 /// Checks `--tenant` as events.md defines a tenant.
 fn check_tenant(tenant: &str) -> Result<()> {
     match identifier_problem(tenant, MAX_TENANT_IDENT) {

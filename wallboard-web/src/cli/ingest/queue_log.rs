@@ -63,7 +63,8 @@ pub(super) fn run(args: &QueueLogArgs) -> Result<()> {
         Some(p) => Checkpoint::load(p)?,
         None => None,
     };
-    let mut translator = QueueLogTranslator::new(&args.tenant, "");
+    let mut translator =
+        QueueLogTranslator::new(&args.tenant, "").with_caller_keys(super::caller_keys()?);
     let mut follower =
         FileFollower::open(&args.file, checkpoint.as_ref().map(|c| c.position.clone()))?
             .with_rotation_grace(Duration::from_millis(args.rotation_grace_ms));
