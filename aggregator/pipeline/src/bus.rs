@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use wallboard_events::Event;
 
-use crate::{Inbox, Record};
+use crate::{Inbox, Records};
 
 /// Most records handed to the writer at once.
 const BATCH: usize = 1024;
@@ -53,10 +53,7 @@ impl Bus {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let first = state.0;
-        let records: Vec<Record> = (first..)
-            .zip(payloads)
-            .map(|(offset, payload)| Record { offset, payload })
-            .collect();
+        let records: Records = (first..).zip(payloads).collect();
         // A log's length fits an offset: i64 counts 9.2e18 records.
         state.0 += i64::try_from(records.len()).expect("fewer than 2^63 records");
         state

@@ -27,7 +27,7 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// The dead letter of `record` of `partition`, rejected with `code` because of `reason`.
     #[must_use]
-    pub fn new(partition: i32, record: &Record, code: DeadLetterCode, reason: &str) -> Self {
+    pub fn new(partition: i32, record: Record<'_>, code: DeadLetterCode, reason: &str) -> Self {
         let size = record.payload.len();
         let kept = size.min(MAX_DEAD_LETTER_PAYLOAD);
         let mut headers = vec![
@@ -77,11 +77,11 @@ mod tests {
     fn a_record_of_a_megabyte_is_cut_and_says_so() {
         let record = Record {
             offset: 7,
-            payload: vec![b'x'; 1 << 20],
+            payload: &[b'x'; 1 << 20],
         };
         let d = DeadLetter::new(
             2,
-            &record,
+            record,
             DeadLetterCode::TooLarge,
             "event is 1048576 bytes",
         );
@@ -96,9 +96,9 @@ mod tests {
     fn a_record_that_fits_is_copied_whole() {
         let record = Record {
             offset: 1,
-            payload: b"not json".to_vec(),
+            payload: b"not json",
         };
-        let d = DeadLetter::new(0, &record, DeadLetterCode::NotJson, "why");
+        let d = DeadLetter::new(0, record, DeadLetterCode::NotJson, "why");
         assert_eq!(d.payload, record.payload);
         assert_eq!(header(&d, "wallboard-original-size"), None);
     }

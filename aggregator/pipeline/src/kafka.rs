@@ -39,10 +39,14 @@ use crate::changelog::{self, ChangelogWriter, PersistError, Refused, Unavailable
 use crate::dead_letter::DeadLetter;
 use crate::snapshot;
 use crate::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
-use crate::{Hub, Inbox, Record};
+use crate::{Hub, Inbox, Record, Records};
 
 /// Most records handed to a writer at once.
 const BATCH: usize = 2048;
+
+/// Most payload bytes handed to a writer at once (events are ~200 bytes;
+/// an odd large one only ends its batch early).
+const BATCH_BYTES: usize = 512 * 1024;
 
 /// Records wait at most this long in a batch before the writer gets them,
 /// so a steady trickle is not held back until a batch fills.
@@ -151,7 +155,7 @@ impl KafkaHooks {
 }
 
 impl WriterHooks for KafkaHooks {
-    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
+    fn dead_letter(&mut self, record: Record<'_>, code: DeadLetterCode, reason: &str) {
         let d = DeadLetter::new(self.partition, record, code, reason);
         self.send(&d);
         self.unconfirmed_bytes += d.size();
@@ -403,7 +407,7 @@ pub fn start(
 fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
     let mut generation = u64::MAX;
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
-    let mut batches: HashMap<i32, Vec<Record>> = HashMap::new();
+    let mut batches: HashMap<i32, Records> = HashMap::new();
     let mut last_watermarks = Instant::now().checked_sub(WATERMARK_EVERY).unwrap();
     let mut last_flush = Instant::now();
     while !stop.load(Ordering::Relaxed) {
@@ -416,12 +420,9 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
         }
         match msg {
             Some(Ok(m)) => {
-                let batch = batches.entry(m.partition()).or_default();
-                batch.push(Record {
-                    offset: m.offset(),
-                    payload: m.payload().unwrap_or_default().to_vec(),
-                });
-                if batch.len() >= BATCH {
+                let batch = batches.entry(m.partition()).or_insert_with(new_batch);
+                batch.push(m.offset(), m.payload().unwrap_or_default());
+                if batch.len() >= BATCH || batch.payload_bytes() >= BATCH_BYTES {
                     flush(m.partition(), batch, &inboxes);
                 }
                 if last_flush.elapsed() >= MAX_BATCH_DELAY {
@@ -455,11 +456,15 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
     commit(consumer, topic, CommitMode::Sync);
 }
 
-fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn new_batch() -> Records {
+    Records::with_capacity(BATCH, BATCH_BYTES)
+}
+
+fn flush(partition: i32, batch: &mut Records, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
     if batch.is_empty() {
         return;
     }
-    let records = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    let records = std::mem::replace(batch, new_batch());
     if let Some(inbox) = inboxes.get(&partition) {
         // A writer that is gone lost its partition: its new owner reads
         // these records again from its own snapshot.
@@ -469,7 +474,7 @@ fn flush(partition: i32, batch: &mut Vec<Record>, inboxes: &HashMap<i32, SyncSen
     }
 }
 
-fn flush_all(batches: &mut HashMap<i32, Vec<Record>>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn flush_all(batches: &mut HashMap<i32, Records>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
     for (p, b) in batches.iter_mut() {
         flush(*p, b, inboxes);
     }

@@ -68,7 +68,7 @@ pub struct WriterConfig {
 /// What the source of records wants to hear from its writer.
 pub trait WriterHooks: Send + 'static {
     /// A record that could not be applied (`code` is a stable reason code).
-    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str);
+    fn dead_letter(&mut self, record: Record<'_>, code: DeadLetterCode, reason: &str);
     /// Whether every dead letter so far is durable (confirmed by the
     /// dead-letter topic). Asked before each snapshot: a snapshot passing a
     /// dead letter that could still be lost is not written.
@@ -92,7 +92,7 @@ pub trait WriterHooks: Send + 'static {
 pub struct LogDeadLetters;
 
 impl WriterHooks for LogDeadLetters {
-    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
+    fn dead_letter(&mut self, record: Record<'_>, code: DeadLetterCode, reason: &str) {
         let code = code.as_str();
         tracing::warn!(offset = record.offset, code, "rejected event: {reason}");
     }
@@ -341,7 +341,7 @@ impl State {
             match rx.recv_timeout(wait) {
                 Ok(Inbox::Records(records)) => {
                     self.wall_ms = unix_ms();
-                    for r in &records {
+                    for r in records.iter() {
                         self.take(r);
                     }
                 }
@@ -390,14 +390,14 @@ impl State {
     }
 
     /// Validates and applies one record.
-    fn take(&mut self, r: &Record) {
+    fn take(&mut self, r: Record<'_>) {
         if r.offset < self.status.next_offset {
             // Already in the state (redelivered after a restore).
             return;
         }
         self.status.next_offset = r.offset + 1;
         self.dirty = true;
-        let event = match parse_event(&r.payload) {
+        let event = match parse_event(r.payload) {
             Ok(e) => e,
             Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
@@ -485,7 +485,7 @@ impl State {
     }
 
     /// Counts a record that cannot be applied and dead-letters it.
-    fn reject(&mut self, r: &Record, code: DeadLetterCode, reason: &str) {
+    fn reject(&mut self, r: Record<'_>, code: DeadLetterCode, reason: &str) {
         self.status.rejected += 1;
         *self
             .status
@@ -507,7 +507,7 @@ impl State {
 
     /// A floor message: only the tenant's message board hears of it
     /// (`events.md`, "Floor messages"); a full board refuses a new one.
-    fn floor_message(&mut self, r: &Record, event: &Event<'_>, m: &FloorMessage<'_>) {
+    fn floor_message(&mut self, r: Record<'_>, event: &Event<'_>, m: &FloorMessage<'_>) {
         if self.engine.apply(event) == Applied::FloorMessage(MessageOutcome::Full) {
             let reason = format!(
                 "tenant {:?} already has {} active floor messages; message {:?} not posted",
@@ -711,7 +711,7 @@ mod tests {
     struct Recorded(Arc<Mutex<Vec<(i64, String)>>>);
 
     impl WriterHooks for Recorded {
-        fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, _reason: &str) {
+        fn dead_letter(&mut self, record: Record<'_>, code: DeadLetterCode, _reason: &str) {
             self.0
                 .lock()
                 .unwrap()
@@ -719,14 +719,11 @@ mod tests {
         }
     }
 
-    fn queued(offset: i64, ts: i64) -> Record {
-        Record {
-            offset,
-            payload: format!(
-                r#"{{"v":1,"id":"e{offset}","ts":{ts},"kind":"call_queued","call":"c{offset}","queue":"q"}}"#
-            )
-            .into_bytes(),
-        }
+    fn queued(offset: i64, ts: i64) -> (i64, String) {
+        let payload = format!(
+            r#"{{"v":1,"id":"e{offset}","ts":{ts},"kind":"call_queued","call":"c{offset}","queue":"q"}}"#
+        );
+        (offset, payload)
     }
 
     fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
@@ -743,9 +740,10 @@ mod tests {
     }
 
     /// Sends `records` and waits until the writer has taken them.
-    fn run(records: Vec<Record>, hooks: Recorded) -> PartitionStatus {
+    fn run(records: Vec<(i64, String)>, hooks: Recorded) -> PartitionStatus {
         let (changed, _rx) = watch::channel(0);
         let w = spawn(config(None), Box::new(hooks), changed);
+        let records = records.into_iter().collect();
         w.handle.inbox.send(Inbox::Records(records)).unwrap();
         w.handle.inbox.send(Inbox::Stop).unwrap();
         w.thread.join().unwrap();
@@ -842,7 +840,7 @@ mod tests {
     struct Unconfirmed;
 
     impl WriterHooks for Unconfirmed {
-        fn dead_letter(&mut self, _: &Record, _: DeadLetterCode, _: &str) {}
+        fn dead_letter(&mut self, _: Record<'_>, _: DeadLetterCode, _: &str) {}
         fn dead_letters_durable(&mut self) -> bool {
             false
         }
@@ -854,11 +852,8 @@ mod tests {
         let store = SnapshotStore::new(&dir, "t");
         let (changed, _rx) = watch::channel(0);
         let w = spawn(config(Some(store.clone())), Box::new(Unconfirmed), changed);
-        let bad = Record {
-            offset: 0,
-            payload: b"not json".to_vec(),
-        };
-        w.handle.inbox.send(Inbox::Records(vec![bad])).unwrap();
+        let bad = std::iter::once((0, b"not json")).collect();
+        w.handle.inbox.send(Inbox::Records(bad)).unwrap();
         w.handle.inbox.send(Inbox::Stop).unwrap();
         w.thread.join().unwrap();
         let status = w.handle.view.borrow().status.clone();
@@ -928,8 +923,11 @@ mod tests {
         let ts = unix_ms() - 60_000;
         w.handle.inbox.send(Inbox::LogStartsAt(1000)).unwrap();
         // Records before the log start are never read again.
-        let records = vec![queued(1000, ts), queued(1001, ts + 1)];
-        w.handle.inbox.send(Inbox::Records(records)).unwrap();
+        let records = [queued(1000, ts), queued(1001, ts + 1)];
+        w.handle
+            .inbox
+            .send(Inbox::Records(records.into_iter().collect()))
+            .unwrap();
         let (reply, rx) = tokio::sync::oneshot::channel();
         let range = crate::Range {
             from: None,

@@ -29,33 +29,31 @@ fn config(snapshots: Option<SnapshotStore>) -> WriterConfig {
 struct Recorded(Arc<Mutex<Vec<(i64, String, String)>>>);
 
 impl WriterHooks for Recorded {
-    fn dead_letter(&mut self, record: &Record, code: DeadLetterCode, reason: &str) {
+    fn dead_letter(&mut self, record: Record<'_>, code: DeadLetterCode, reason: &str) {
         let mut d = self.0.lock().unwrap();
         d.push((record.offset, code.as_str().to_owned(), reason.to_owned()));
     }
 }
 
-fn post(offset: i64, id: &str, ts: i64, ttl_ms: i64) -> Record {
+fn post(offset: i64, id: &str, ts: i64, ttl_ms: i64) -> (i64, String) {
     let json = format!(
         r#"{{"v":1,"id":"msg-{id}-post","ts":{ts},"tenant":"acme","kind":"floor_message","message":"{id}","action":"post","text":"<i>{id}</i> 午餐","severity":"critical","expires_ms":{}}}"#,
         ts + ttl_ms
     );
-    Record {
-        offset,
-        payload: json.into_bytes(),
-    }
+    (offset, json)
 }
 
 /// Runs a writer over `records` and stops it: its last view and the dead
 /// letters.
 fn run(
     snapshots: Option<SnapshotStore>,
-    records: Vec<Record>,
+    records: Vec<(i64, String)>,
 ) -> (Arc<PartitionView>, Vec<(i64, String, String)>) {
     let dead = Arc::new(Mutex::new(Vec::new()));
     let (changed, _rx) = watch::channel(0);
     let w = writer::spawn(config(snapshots), Box::new(Recorded(dead.clone())), changed);
     if !records.is_empty() {
+        let records = records.into_iter().collect();
         w.handle.inbox.send(Inbox::Records(records)).unwrap();
     }
     w.handle.inbox.send(Inbox::Stop).unwrap();
