@@ -75,9 +75,10 @@ mod tests {
 
     #[test]
     fn a_record_of_a_megabyte_is_cut_and_says_so() {
+        let payload = vec![b'x'; 1 << 20];
         let record = Record {
             offset: 7,
-            payload: &[b'x'; 1 << 20],
+            payload: &payload,
         };
         let d = DeadLetter::new(
             2,

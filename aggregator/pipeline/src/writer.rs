@@ -523,7 +523,7 @@ impl State {
     /// A forecast: only the tenant's forecast book hears of it
     /// (`events.md`, "Forecasts"); one off the grid, too old or beyond the
     /// cap is refused.
-    fn forecast(&mut self, r: &Record, event: &Event<'_>, f: &Forecast<'_>) {
+    fn forecast(&mut self, r: Record<'_>, event: &Event<'_>, f: &Forecast<'_>) {
         let Applied::Forecast(outcome) = self.engine.apply(event) else {
             return;
         };
@@ -765,14 +765,11 @@ mod tests {
         assert_eq!(status.last_event_ts, Some(now - 1000));
     }
 
-    fn forecast(offset: i64, ts: i64, start_ms: i64) -> Record {
-        Record {
-            offset,
-            payload: format!(
-                r#"{{"v":1,"id":"f{offset}","ts":{ts},"kind":"forecast","queue":"q","start_ms":{start_ms},"interval_minutes":30,"calls":3,"aht_s":100}}"#
-            )
-            .into_bytes(),
-        }
+    fn forecast(offset: i64, ts: i64, start_ms: i64) -> (i64, String) {
+        let payload = format!(
+            r#"{{"v":1,"id":"f{offset}","ts":{ts},"kind":"forecast","queue":"q","start_ms":{start_ms},"interval_minutes":30,"calls":3,"aht_s":100}}"#
+        );
+        (offset, payload)
     }
 
     #[test]
