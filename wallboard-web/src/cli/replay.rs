@@ -110,7 +110,7 @@ pub(super) fn run(args: &ReplayArgs) -> Result<()> {
         .unwrap_or_else(|| DEFAULT_TENANT.to_owned());
     if let Some(path) = &args.forecast {
         // `ts` 0: a forecast in the trace itself replaces the file's.
-        let events = super::forecast::read(path, &tenant, engine.params(), 0)?;
+        let events = super::forecast::read(path, &tenant, engine.params_of(&tenant), 0)?;
         wallboard::replay::apply_forecasts(&mut summary, &mut engine, &events);
     }
     let report = if let Some(t) = engine.tenant(&tenant) {

@@ -94,9 +94,11 @@ async fn create(
     )
     .await?;
     let format = format_of(&headers)?;
+    // The tenant's own zone and interval (`[[tenants]]`), as the engine
+    // will judge the plans.
     let params = s
         .config
-        .params()
+        .params_of(&tenant)
         .map_err(|e| ApiError::Unavailable(format!("metric settings: {e}")))?;
     let grid = Tenant {
         tz: params.tz,
