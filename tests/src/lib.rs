@@ -262,3 +262,35 @@ pub fn dead_letter_header(m: &rdkafka::message::BorrowedMessage<'_>, key: &str) 
             |v| String::from_utf8_lossy(v).into_owned(),
         )
 }
+
+/// One simulated centre per tenant (`agents` agents, `hours` hours, seeds
+/// from `first_seed` on), all in one JSON Lines file.
+pub fn simulated_day<T: AsRef<str>>(
+    tenants: &[T],
+    agents: u32,
+    hours: u32,
+    first_seed: usize,
+) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("trace"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (agents, hours) = (agents.to_string(), hours.to_string());
+    let mut all = Vec::new();
+    for (i, t) in tenants.iter().enumerate() {
+        let seed = (first_seed + i).to_string();
+        let out = wallboard(&[
+            "simulate",
+            "--agents",
+            &agents,
+            "--hours",
+            &hours,
+            "--seed",
+            &seed,
+            "--tenant",
+            t.as_ref(),
+        ]);
+        all.extend_from_slice(&out.stdout);
+    }
+    let file = dir.join("day.jsonl");
+    std::fs::write(&file, all).unwrap();
+    file
+}

@@ -18,7 +18,8 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::Value;
 
 use tests::{
-    block_on, get_json, get_text, ingest_jsonl, kafka, unique, wait_for, wallboard, Proc, ServeArgs,
+    block_on, get_json, get_text, ingest_jsonl, kafka, simulated_day, unique, wait_for, wallboard,
+    Proc, ServeArgs,
 };
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -215,19 +216,7 @@ fn replay(file: &Path, tenant: &str) -> String {
 
 /// A day of `tenants`, one simulated centre each, in one file.
 fn trace(tenants: &[&str]) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique("ha-trace"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut all = Vec::new();
-    for (i, t) in tenants.iter().enumerate() {
-        let seed = (i + 3).to_string();
-        let out = wallboard(&[
-            "simulate", "--agents", "20", "--hours", "6", "--seed", &seed, "--tenant", t,
-        ]);
-        all.extend_from_slice(&out.stdout);
-    }
-    let file = dir.join("day.jsonl");
-    std::fs::write(&file, all).unwrap();
-    file
+    simulated_day(tenants, 20, 6, 3)
 }
 
 /// The partition holding `tenant`'s events (the one with records, for one tenant).

@@ -23,7 +23,9 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use serde_json::Value;
 
-use tests::{block_on, free_port, get_json, kafka, spawn, unique, wait_for, wallboard, Proc};
+use tests::{
+    block_on, free_port, get_json, kafka, simulated_day, spawn, unique, wait_for, wallboard, Proc,
+};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -192,19 +194,7 @@ fn create_topic(topic: &str, partitions: i32) {
 
 /// A few hours of each tenant, one simulated centre each, in one file.
 fn trace(tenants: &[String]) -> PathBuf {
-    let dir = std::env::temp_dir().join(unique("views-trace"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut all = Vec::new();
-    for (i, t) in tenants.iter().enumerate() {
-        let seed = (i + 11).to_string();
-        let out = wallboard(&[
-            "simulate", "--agents", "6", "--hours", "3", "--seed", &seed, "--tenant", t,
-        ]);
-        all.extend_from_slice(&out.stdout);
-    }
-    let file = dir.join("day.jsonl");
-    std::fs::write(&file, all).unwrap();
-    file
+    simulated_day(tenants, 6, 3, 11)
 }
 
 fn replay(file: &Path, tenant: &str, csv: bool) -> String {
