@@ -266,3 +266,76 @@ fn the_table_is_aligned_for_a_terminal() {
         "{text}"
     );
 }
+
+/// The status code of `GET path` on `127.0.0.1:port`, if it answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = String::new();
+    BufReader::new(s).read_line(&mut head).ok()?;
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Waits until the demo on `port` answers `/api/v1/status` with 200.
+fn serves_status(child: &mut KillOnDrop, port: u16) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("the demo ended: {status:?}");
+        }
+        if http_status(port, "/api/v1/status") == Some(200) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_demo_whose_stdout_closes_keeps_serving() {
+    let trace = golden("edge-basic.jsonl");
+    // `wallboard demo | head -1`: the first line read, then the pipe closed.
+    let child = wallboard()
+        .args(["demo", "--listen", "127.0.0.1:0", "--trace", &trace])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut banner = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port: u16 = banner
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    assert!(serves_status(&mut child, port), "no status after head -1");
+
+    // The reader gone before the banner is written: every line of it fails.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = wallboard()
+        .args(["demo", "--listen", &listen, "--trace", &trace])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    drop(child.0.stdout.take());
+    assert!(
+        serves_status(&mut child, port),
+        "no status without a reader"
+    );
+}

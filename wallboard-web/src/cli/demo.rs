@@ -126,14 +126,35 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let addr = listener.local_addr()?;
-        println!("wallboard demo: open http://{addr}/  (kiosk: http://{addr}/?kiosk=1&lang=zh-CN)");
-        println!("REST: http://{addr}/api/v1/tenants/acme/live · Ctrl-C to stop");
+        print_banner(addr);
         web::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
         Ok(())
     })
+}
+
+/// Prints where the demo is served. A closed stdout (`wallboard demo |
+/// head -1`) must not stop a server that is running for its browser
+/// clients: unlike `println!`, a failed write is logged, never a panic.
+fn print_banner(addr: SocketAddr) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(
+        out,
+        "wallboard demo: open http://{addr}/  (kiosk: http://{addr}/?kiosk=1&lang=zh-CN)"
+    )
+    .and_then(|()| {
+        writeln!(
+            out,
+            "REST: http://{addr}/api/v1/tenants/acme/live · Ctrl-C to stop"
+        )
+    })
+    .and_then(|()| out.flush());
+    if let Err(e) = written {
+        tracing::debug!("stdout is closed ({e}); serving on http://{addr}/ anyway");
+    }
 }
 
 /// Sends the simulator's heartbeat every `every` (`events.md`,

@@ -1,5 +1,6 @@
 //! `wallboard serve`: the aggregator and the web server, fed from Kafka.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -119,7 +120,9 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-        println!(
+        // Not `println!`: a closed stdout must not stop the server.
+        let _ = writeln!(
+            std::io::stdout(),
             "wallboard serve: http://{}/ · consuming {} from {} as group {}",
             listener.local_addr()?,
             config.kafka.topic,
