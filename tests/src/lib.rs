@@ -271,22 +271,27 @@ pub fn simulated_day<T: AsRef<str>>(
     hours: u32,
     first_seed: usize,
 ) -> PathBuf {
+    let zoned: Vec<(&str, &str)> = tenants.iter().map(|t| (t.as_ref(), "UTC")).collect();
+    simulated_day_in_zones(&zoned, agents, hours, first_seed)
+}
+
+/// As [`simulated_day`], each `(tenant, zone)` centre's day simulated in
+/// its own IANA zone (`simulate --tz`: centred on 12:30 local time).
+pub fn simulated_day_in_zones(
+    tenants: &[(&str, &str)],
+    agents: u32,
+    hours: u32,
+    first_seed: usize,
+) -> PathBuf {
     let dir = std::env::temp_dir().join(unique("trace"));
     std::fs::create_dir_all(&dir).unwrap();
     let (agents, hours) = (agents.to_string(), hours.to_string());
     let mut all = Vec::new();
-    for (i, t) in tenants.iter().enumerate() {
+    for (i, (tenant, tz)) in tenants.iter().enumerate() {
         let seed = (first_seed + i).to_string();
         let out = wallboard(&[
-            "simulate",
-            "--agents",
-            &agents,
-            "--hours",
-            &hours,
-            "--seed",
-            &seed,
-            "--tenant",
-            t.as_ref(),
+            "simulate", "--agents", &agents, "--hours", &hours, "--seed", &seed, "--tenant",
+            tenant, "--tz", tz,
         ]);
         all.extend_from_slice(&out.stdout);
     }

@@ -1,6 +1,7 @@
 //! Every node serves every tenant (`docs/architecture.md`, "Every node
 //! serves every tenant"): three `wallboard serve` instances in one group on
-//! a 6-partition topic with 12 tenants. Each instance answers every tenant's
+//! a 6-partition topic with 12 tenants in different time zones and
+//! intervals (`[[tenants]]`). Each instance answers every tenant's
 //! live view, report and WebSocket; after `kill -9` of one, its tenants go
 //! stale on the survivors and come back, and the alert rule fires once per
 //! tenant throughout.
@@ -24,7 +25,8 @@ use rdkafka::config::ClientConfig;
 use serde_json::Value;
 
 use tests::{
-    block_on, free_port, get_json, kafka, simulated_day, spawn, unique, wait_for, wallboard, Proc,
+    block_on, free_port, get_json, kafka, simulated_day_in_zones, spawn, unique, wait_for,
+    wallboard, Proc,
 };
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -34,6 +36,60 @@ const WAIT: Duration = Duration::from_secs(120);
 const BACK_WITHIN: Duration = Duration::from_secs(6 + 10 + 4);
 
 const TENANTS: usize = 12;
+
+/// The tenants' centres: id, IANA zone, interval minutes (`None`: not
+/// listed in `[[tenants]]`, so `[metrics]`: UTC, 30 minutes), and the
+/// zone's UTC offset on the simulated day (2026-11-23).
+const CENTRES: [(&str, &str, Option<u32>, &str); TENANTS] = [
+    ("t01", "Asia/Shanghai", Some(30), "+08:00"),
+    ("t02", "America/New_York", Some(15), "-05:00"),
+    ("t03", "Europe/Berlin", Some(60), "+01:00"),
+    // UTC+5:30 and, in November, UTC+10:30 (daylight saving time): their
+    // local hours start at half past in UTC.
+    ("t04", "Asia/Kolkata", Some(60), "+05:30"),
+    ("t05", "Australia/Adelaide", Some(60), "+10:30"),
+    ("t06", "America/Sao_Paulo", Some(30), "-03:00"),
+    ("t07", "UTC", None, "+00:00"),
+    ("t08", "Asia/Kolkata", Some(15), "+05:30"),
+    ("t09", "Australia/Adelaide", Some(30), "+10:30"),
+    ("t10", "America/New_York", Some(60), "-05:00"),
+    ("t11", "Asia/Shanghai", Some(15), "+08:00"),
+    ("t12", "Europe/Berlin", Some(30), "+01:00"),
+];
+
+/// The `[[tenants]]` of `CENTRES`, as every instance and the replay read them.
+fn tenants_toml() -> String {
+    CENTRES
+        .iter()
+        .filter_map(|(id, tz, interval, _)| {
+            Some(format!(
+                "[[tenants]]\nid = \"{id}\"\ntz = \"{tz}\"\ninterval_minutes = {}\n\n",
+                (*interval)?
+            ))
+        })
+        .collect()
+}
+
+/// The first row of `report` starts on the tenant's own grid: its zone's
+/// offset, a local minute on its interval, and for an hour in a zone half
+/// an hour off UTC, half past in UTC.
+fn assert_in_own_zone(tenant: &str, report: &str) {
+    let (_, tz, interval, offset) = CENTRES.iter().find(|c| c.0 == tenant).unwrap();
+    let interval = interval.unwrap_or(30);
+    let r: Value = serde_json::from_str(report).unwrap();
+    assert_eq!(r["tz"], *tz, "{tenant}");
+    assert_eq!(r["interval_minutes"], interval, "{tenant}");
+    let first = &r["queues"][0];
+    let start = first["start"].as_str().expect("a first row");
+    assert!(start.ends_with(offset), "{tenant}: {start} is not in {tz}");
+    // `YYYY-MM-DDTHH:MM:SS+hh:mm`: the local minute.
+    let minute: u32 = start[14..16].parse().unwrap();
+    assert_eq!(minute % interval, 0, "{tenant}: {start}");
+    let utc_minute = first["start_ms"].as_i64().unwrap() / 60_000 % 60;
+    if interval == 60 && offset.ends_with(":30") {
+        assert_eq!(utc_minute, 30, "{tenant}: {start} is :30 past in UTC");
+    }
+}
 
 /// Firing notifications received at the webhook: (rule, tenant, subject).
 type Firings = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -192,15 +248,20 @@ fn create_topic(topic: &str, partitions: i32) {
     assert!(r.iter().all(Result::is_ok), "{r:?}");
 }
 
-/// A few hours of each tenant, one simulated centre each, in one file.
-fn trace(tenants: &[String]) -> PathBuf {
-    simulated_day(tenants, 6, 3, 11)
+/// A few hours of each tenant, one simulated centre each in its own zone,
+/// in one file.
+fn trace() -> PathBuf {
+    let zoned: Vec<(&str, &str)> = CENTRES.iter().map(|c| (c.0, c.1)).collect();
+    simulated_day_in_zones(&zoned, 6, 3, 11)
 }
 
-fn replay(file: &Path, tenant: &str, csv: bool) -> String {
+/// The reference report: `wallboard replay` with the instances' config.
+fn replay(file: &Path, config: &Path, tenant: &str, csv: bool) -> String {
     let mut args = vec![
         "replay",
         file.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
         "--tenant",
         tenant,
         "--interval",
@@ -240,10 +301,10 @@ fn watch_ws(port: u16, tenant: &str) -> Pushes {
 #[test]
 #[ignore = "needs a Kafka broker: run through scripts/test.sh"]
 fn every_instance_serves_every_tenant_and_a_dead_owner_s_tenants_come_back() {
-    let tenants: Vec<String> = (1..=TENANTS).map(|i| format!("t{i:02}")).collect();
+    let tenants: Vec<String> = CENTRES.iter().map(|c| c.0.to_owned()).collect();
     let (topic, group) = (unique("views-events"), unique("views-group"));
     create_topic(&topic, 6);
-    let file = trace(&tenants);
+    let file = trace();
     let dlq = format!("{topic}.dlq");
     let broker = kafka();
     wallboard(&[
@@ -282,7 +343,9 @@ channels = ["hook"]
 name = "hook"
 kind = "webhook"
 url = "http://127.0.0.1:{hook_port}/hook"
-"#
+
+{}"#,
+            tenants_toml()
         ),
     )
     .unwrap();
@@ -297,8 +360,11 @@ url = "http://127.0.0.1:{hook_port}/hook"
     });
     let replays: BTreeMap<&str, String> = tenants
         .iter()
-        .map(|t| (t.as_str(), replay(&file, t, false)))
+        .map(|t| (t.as_str(), replay(&file, &config, t, false)))
         .collect();
+    for (t, r) in &replays {
+        assert_in_own_zone(t, r);
+    }
     for n in &nodes {
         for t in &tenants {
             let live = n
@@ -368,7 +434,7 @@ url = "http://127.0.0.1:{hook_port}/hook"
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
-    assert_eq!(csv.text().unwrap(), replay(&file, &remote.1, true));
+    assert_eq!(csv.text().unwrap(), replay(&file, &config, &remote.1, true));
 
     // Alerts: fired once per tenant, and shown by every instance.
     wait_for("the rule firing for every tenant everywhere", WAIT, || {
