@@ -37,6 +37,8 @@ cargo test --locked -p tests --test kafka -- --ignored --test-threads 2
 cargo test --locked -p tests --test kafka_ha -- --ignored --test-threads 3
 # Every instance serves every tenant: three instances, the views topic.
 cargo test --locked -p tests --test kafka_views -- --ignored
+# The topics' broker settings checked at start: chunk size, compaction.
+cargo test --locked -p tests --test kafka_topics -- --ignored
 
 step "Prometheus: promtool checks, rule unit tests, a real scrape"
 # Debian's prometheus package brings promtool.

@@ -193,6 +193,12 @@ impl ServeArgs {
         self
     }
 
+    /// The arguments, for a `Command` of a test's own.
+    #[must_use]
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
     /// Starts `wallboard serve` with these arguments and `envs`.
     #[must_use]
     pub fn spawn(&self, envs: &[(&str, &str)]) -> Proc {

@@ -24,6 +24,9 @@ pub struct Cluster {
     pub advertise_url: String,
     /// Forwards reports and alert changes to a tenant's owner.
     pub client: reqwest::Client,
+    /// Topic settings found wrong at start (`/api/v1/status`
+    /// `topic_warnings`; `architecture.md`, "Topic settings checked at start").
+    pub topic_warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
 }
 
 impl Cluster {
@@ -38,7 +41,18 @@ impl Cluster {
             views,
             advertise_url,
             client,
+            topic_warnings: Vec::new(),
         }
+    }
+
+    /// The same, showing `warnings` about the topics' settings.
+    #[must_use]
+    pub fn with_topic_warnings(
+        mut self,
+        warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
+    ) -> Self {
+        self.topic_warnings = warnings;
+        self
     }
 }
 

@@ -10,6 +10,7 @@ pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
 pub mod snapshot;
+pub mod topic_check;
 pub mod views;
 pub mod writer;
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use wallboard_pipeline::changelog;
 use wallboard_pipeline::kafka::{self, ChangelogConfig, SourceConfig};
 use wallboard_pipeline::snapshot::SnapshotStore;
+use wallboard_pipeline::topic_check::{self, TopicWarning};
 use wallboard_pipeline::views::{RemoteViews, ViewProducer, ViewReader};
 use wallboard_pipeline::writer::WriterConfig;
 use wallboard_pipeline::Hub;
@@ -90,6 +91,8 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         }
         let changelog_topic = prepare_changelog(&settings, &config.kafka).await?;
         let views = prepare_views(&settings, &config.kafka).await?;
+        let topic_warnings =
+            check_topics(&settings, &config.kafka, &changelog_topic, views.topic()).await?;
         let reader = ViewReader::start(&settings, views.clone())
             .with_context(|| format!("cannot read the views topic {}", views.topic()))?;
         let producer = ViewProducer::new(&settings, views.topic())?;
@@ -111,7 +114,9 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
                 publisher,
                 topic: config.kafka.topic.clone(),
             })
-            .with_cluster(Cluster::new(views, advertise_url(&config)));
+            .with_cluster(
+                Cluster::new(views, advertise_url(&config)).with_topic_warnings(topic_warnings),
+            );
         let publishing = cluster::spawn_publisher(state.clone(), producer);
         // SIGHUP: the file again, with the same flags on top (README, "Reloading").
         wallboard::reload::reload_on_sighup(state.shown.clone(), move || {
@@ -249,8 +254,7 @@ async fn serve_until_stopped(
     Ok(())
 }
 
-/// Creates the changelog topic (as many partitions as the source topic) and
-/// warns when the source topic's retention is shorter than recovery needs.
+/// Creates the changelog topic (as many partitions as the source topic).
 async fn prepare_changelog(
     settings: &KafkaSettings,
     kafka: &wallboard::config::KafkaConfig,
@@ -263,18 +267,73 @@ async fn prepare_changelog(
     changelog::ensure_topic(settings, &topic, partitions)
         .await
         .context("kafka.changelog_topic")?;
-    match changelog::retention_ms(settings, &kafka.topic).await {
-        Ok(Some(ms)) if !changelog::retention_is_enough(ms) => tracing::warn!(
-            "topic {} keeps records for retention.ms={ms}, less than the {} ms recovery needs \
-             (docs/architecture.md, \"Retention\"): a partition rebuilt after a longer outage \
-             is marked incomplete",
-            kafka.topic,
-            changelog::MIN_RETENTION_MS
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!("retention.ms of {} unknown: {e}", kafka.topic),
-    }
     Ok(topic)
+}
+
+/// Checks the topics' broker settings (`docs/architecture.md`, "Topic
+/// settings checked at start"): refuses a changelog chunk that does not fit
+/// in one record of the changelog topic, and gives (and logs) a warning per
+/// topic that is not compacted or keeps too little.
+async fn check_topics(
+    settings: &KafkaSettings,
+    kafka: &wallboard::config::KafkaConfig,
+    changelog_topic: &str,
+    views_topic: &str,
+) -> Result<Vec<TopicWarning>> {
+    match topic_check::message_limit(settings, changelog_topic).await {
+        Ok(Some((limit, what))) => {
+            let what = format!("{what} {changelog_topic}");
+            if let Some(why) =
+                topic_check::chunk_too_large(kafka.changelog_chunk_bytes, limit, &what)
+            {
+                anyhow::bail!("kafka.changelog_chunk_bytes: {why}");
+            }
+        }
+        Ok(None) => tracing::warn!("the record size limit of {changelog_topic} is unknown"),
+        Err(e) => tracing::warn!("the record size limit of {changelog_topic} is unknown: {e}"),
+    }
+    let mut warnings = Vec::new();
+    for (topic, key) in [
+        (changelog_topic, "kafka.changelog_topic"),
+        (views_topic, "kafka.views_topic"),
+    ] {
+        match topic_check::compaction_warning(settings, topic, key).await {
+            Ok(w) => warnings.extend(w),
+            Err(e) => tracing::warn!("cleanup.policy of {topic} unknown: {e}"),
+        }
+    }
+    warnings.extend(retention_warning(settings, &kafka.topic).await);
+    for w in &warnings {
+        tracing::warn!(
+            "topic {}: {}={:?}: {}",
+            w.topic,
+            w.setting,
+            w.value,
+            w.detail
+        );
+    }
+    Ok(warnings)
+}
+
+/// A warning when the source topic's retention is shorter than recovery needs.
+async fn retention_warning(settings: &KafkaSettings, topic: &str) -> Option<TopicWarning> {
+    match changelog::retention_ms(settings, topic).await {
+        Ok(Some(ms)) if !changelog::retention_is_enough(ms) => Some(TopicWarning {
+            topic: topic.to_owned(),
+            setting: "retention.ms".into(),
+            value: ms.to_string(),
+            detail: format!(
+                "less than the {} ms recovery needs (docs/architecture.md, \"Retention\"): a \
+                 partition rebuilt after a longer outage is marked incomplete",
+                changelog::MIN_RETENTION_MS
+            ),
+        }),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("retention.ms of {topic} unknown: {e}");
+            None
+        }
+    }
 }
 
 /// Creates the views topic (compacted, as many partitions as the source

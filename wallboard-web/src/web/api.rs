@@ -79,6 +79,9 @@ struct Status {
     tenants: std::collections::BTreeMap<String, serde_json::Value>,
     /// The views topic (`architecture.md`, "Every node serves every tenant").
     views: Option<serde_json::Value>,
+    /// Topic settings found wrong at start (`architecture.md`, "Topic
+    /// settings checked at start"); empty without Kafka.
+    topic_warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
 }
 
 pub(super) async fn status(
@@ -113,6 +116,11 @@ pub(super) async fn status(
         tenants: access.filter_map(tenants),
         views: super::remote::status(&s, &access),
         config: s.shown.status(),
+        topic_warnings: s
+            .cluster
+            .as_ref()
+            .map(|c| c.topic_warnings.clone())
+            .unwrap_or_default(),
     })
 }
 

@@ -1,0 +1,103 @@
+//! The topics' broker settings checked at start (`docs/architecture.md`,
+//! "Topic settings checked at start"): a changelog chunk larger than the
+//! changelog topic's records may be is refused naming
+//! `kafka.changelog_chunk_bytes`; a changelog or views topic that is not
+//! compacted starts with a warning in the log and `/api/v1/status`.
+//!
+//! Run by `scripts/test.sh`, which starts the broker and sets
+//! `WALLBOARD_TEST_KAFKA`.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+
+use tests::{binary, block_on, free_port, get_json, kafka, unique, wait_for, ServeArgs};
+
+/// Creates `topic` with one partition and `config`.
+fn create_topic(topic: &str, config: &[(&str, &str)]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .create()
+        .unwrap();
+    let mut t = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
+    for (k, v) in config {
+        t = t.set(k, v);
+    }
+    let r = block_on(admin.create_topics([&t], &AdminOptions::new())).expect("create topic");
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn a_chunk_larger_than_the_changelog_s_records_is_refused_by_key() {
+    let topic = unique("topics-small");
+    create_topic(&topic, &[]);
+    create_topic(
+        &format!("{topic}-changelog"),
+        &[
+            ("cleanup.policy", "compact"),
+            ("max.message.bytes", "100000"),
+        ],
+    );
+    let state = std::env::temp_dir().join(unique("topics-state"));
+    let port = free_port();
+    let args = ServeArgs::new(&topic, &unique("topics-group"), port, &state);
+    // The default chunk (524288 bytes) does not fit in 100000.
+    let out = Command::new(binary())
+        .args(args.args())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run wallboard serve");
+    assert!(!out.status.success(), "serve started");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kafka.changelog_chunk_bytes: 524288 bytes plus 256 bytes")
+            && err.contains(&format!(
+                "max.message.bytes of the topic {topic}-changelog (100000)"
+            ))
+            && err.contains("at most 99744"),
+        "{err}"
+    );
+    // A chunk that fits starts.
+    let _serve = args.spawn(&[("WALLBOARD_KAFKA__CHANGELOG_CHUNK_BYTES", "65536")]);
+    let status = wait_for("serve", Duration::from_secs(60), || {
+        get_json(&format!("http://127.0.0.1:{port}/api/v1/status"))
+    });
+    assert_eq!(status["topic_warnings"], serde_json::json!([]));
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn a_views_topic_that_is_not_compacted_is_a_warning_in_status() {
+    let topic = unique("topics-delete");
+    create_topic(&topic, &[]);
+    let views = format!("{topic}-views");
+    create_topic(&views, &[("cleanup.policy", "delete")]);
+    let state = std::env::temp_dir().join(unique("topics-state"));
+    let port = free_port();
+    let _serve = ServeArgs::new(&topic, &unique("topics-group"), port, &state).spawn(&[]);
+    let status = wait_for("serve", Duration::from_secs(60), || {
+        get_json(&format!("http://127.0.0.1:{port}/api/v1/status"))
+    });
+    let warnings = status["topic_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert_eq!(
+        (
+            w["topic"].as_str(),
+            w["setting"].as_str(),
+            w["value"].as_str()
+        ),
+        (Some(views.as_str()), Some("cleanup.policy"), Some("delete"))
+    );
+    assert!(
+        w["detail"]
+            .as_str()
+            .unwrap()
+            .contains("kafka.views_topic should be compacted"),
+        "{w}"
+    );
+}
