@@ -275,14 +275,16 @@ impl<'a> DisplayPush<'a> {
         }
     }
 
-    /// The display push for a client of `tenant`: its own queues and boards
-    /// where it has them (`[[tenants]]`).
+    /// The display push for a client of `tenant`: its own queues, boards
+    /// and agent names where it has them (`[[tenants]]`), so a tenant's
+    /// board never carries another centre's names.
     #[must_use]
     pub fn of_tenant(config: &'a AppConfig, tenant: Option<&str>) -> Self {
         let view = config.tenant(tenant.unwrap_or_default());
         DisplayPush {
             boards: view.boards(),
             queues: view.queues(),
+            agents: view.agents(),
             ..DisplayPush::new(config)
         }
     }

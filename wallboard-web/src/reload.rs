@@ -118,7 +118,8 @@ pub fn needs_restart(old: &AppConfig, new: &AppConfig) -> Option<String> {
 }
 
 /// `config` without the settings a reload may change: `[display]`,
-/// `[[boards]]`, `[[agents]]`, `[[reasons]]`, and each queue's labels,
+/// `[[boards]]`, `[[agents]]`, `[[reasons]]` (and a tenant's own boards
+/// and agents), and each queue's labels,
 /// order and colour bands (its name, variant, threshold, target and
 /// short-abandon decide what is computed, so they stay).
 fn computed(config: &AppConfig) -> AppConfig {
@@ -130,6 +131,7 @@ fn computed(config: &AppConfig) -> AppConfig {
     c.queues.iter_mut().for_each(strip_display);
     for t in &mut c.tenants {
         t.boards = None;
+        t.agents = None;
         t.queues.iter_mut().flatten().for_each(strip_display);
     }
     c

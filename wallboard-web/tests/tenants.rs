@@ -286,3 +286,35 @@ fn replay_with_a_config_reports_each_tenant_in_its_zone() {
     assert_eq!(last_start(&ny), "2026-12-01T22:00:00-05:00");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_board_names_its_own_agents_only() {
+    let config = CONFIG.replace(
+        "read_tokens = [\"sh-token\", \"both\"]\n",
+        "read_tokens = [\"sh-token\", \"both\"]\n[[tenants.agents]]\nid = \"a\"\nname = \"Shanghai Alice\"\n",
+    ) + "[[tenants.agents]]\nid = \"a\"\nname = \"New York Bob\"\n\n[[agents]]\nid = \"a\"\nname = \"Top Carol\"\n";
+    let config: AppConfig = toml::from_str(&config).unwrap();
+    let addr = common::serve_trace(config, &trace()).await.addr;
+    let names = ["Shanghai Alice", "New York Bob", "Top Carol"];
+    // token, tenant → the one name its board may carry.
+    for (token, tenant, own) in [
+        ("ny-token", "ny", "New York Bob"),
+        ("sh-token", "sh", "Shanghai Alice"),
+        ("wall", "other", "Top Carol"),
+    ] {
+        let url = format!("ws://{addr}/ws?tenant={tenant}&token={token}");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let display = next_text(&mut ws).await;
+        assert_eq!(display["type"], "display");
+        assert_eq!(
+            display["agents"],
+            serde_json::json!([{"id": "a", "name": own, "team": null}]),
+            "{tenant}"
+        );
+        let snapshot = next_text(&mut ws).await.to_string();
+        for name in names.iter().filter(|&&n| n != own) {
+            assert!(!display.to_string().contains(name), "{tenant}: {name}");
+            assert!(!snapshot.contains(name), "{tenant}: {name}");
+        }
+    }
+}

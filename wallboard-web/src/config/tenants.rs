@@ -2,7 +2,8 @@
 //! here computes with its own time zone, interval, thresholds and
 //! short-abandon (each key not set inherits `[metrics]`), shows its own
 //! queues and boards (a list of its own replaces the top-level list, it does
-//! not merge with it), and may have read tokens that see only it. Tenants
+//! not merge with it), names its own agents (`agents`, the same rule), and
+//! may have read tokens that see only it. Tenants
 //! not listed use the top-level settings.
 
 use std::collections::BTreeSet;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use aggregator::MetricsConfig;
 
 use super::QueueTarget;
-use crate::display::Board;
+use crate::display::{AgentInfo, Board};
 
 /// One `[[tenants]]` entry.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -39,6 +40,10 @@ pub struct TenantConfig {
     /// The tenant's boards; when given, they replace the top-level `[[boards]]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boards: Option<Vec<Board>>,
+    /// How the tenant's agents are shown; when given, they replace the
+    /// top-level `[[agents]]` for this tenant (an empty list: ids only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<AgentInfo>>,
     /// Bearer tokens that may read this tenant only (README, "Access").
     pub read_tokens: Vec<String>,
 }
@@ -109,6 +114,14 @@ impl<'a> TenantView<'a> {
         self.own
             .and_then(|t| t.boards.as_deref())
             .unwrap_or(&self.config.boards)
+    }
+
+    /// The tenant's agent names: its own list, else `[[agents]]`.
+    #[must_use]
+    pub fn agents(&self) -> &'a [AgentInfo] {
+        self.own
+            .and_then(|t| t.agents.as_deref())
+            .unwrap_or(&self.config.agents)
     }
 
     /// The display settings of `queue` (defaults at the tenant's first
