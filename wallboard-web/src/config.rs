@@ -697,17 +697,6 @@ impl AppConfig {
         Ok(())
     }
 
-    /// Configured queues that no tenant's live view has seen (not an error:
-    /// a queue may not have had a call yet).
-    #[must_use]
-    pub fn unseen_queues(&self, seen: &std::collections::BTreeSet<&str>) -> Vec<String> {
-        self.queues
-            .iter()
-            .filter(|q| !seen.contains(q.name.as_str()))
-            .map(|q| q.name.clone())
-            .collect()
-    }
-
     /// The display settings of `queue` (defaults when not configured).
     #[must_use]
     pub fn target_for(&self, queue: &str) -> QueueTarget {

@@ -318,3 +318,61 @@ async fn a_tenants_board_names_its_own_agents_only() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unseen_queues_are_per_tenant_and_only_the_tokens_own() {
+    let config: AppConfig = toml::from_str(
+        r#"
+[server]
+read_tokens = ["wall"]
+
+[[queues]]
+name = "q"
+[[queues]]
+name = "top-only"
+
+[[tenants]]
+id = "sh"
+read_tokens = ["sh-token"]
+[[tenants.queues]]
+name = "q"
+[[tenants.queues]]
+name = "sh-only"
+
+[[tenants]]
+id = "ny"
+read_tokens = ["ny-token"]
+"#,
+    )
+    .unwrap();
+    let addr = common::serve_trace(config, &trace()).await.addr;
+    let unseen = |token: &'static str| async move {
+        let (_, s) = get(addr, "/api/v1/status", Some(token)).await;
+        (
+            s["unseen_queues"].clone(),
+            s["unseen_queues_by_tenant"].clone(),
+        )
+    };
+    // Every tenant had calls on `q`; each misses the rest of its own list.
+    assert_eq!(
+        unseen("wall").await,
+        (
+            serde_json::json!(["top-only", "sh-only"]),
+            serde_json::json!({"ny": ["top-only"], "other": ["top-only"], "sh": ["sh-only"]})
+        )
+    );
+    assert_eq!(
+        unseen("sh-token").await,
+        (
+            serde_json::json!(["sh-only"]),
+            serde_json::json!({"sh": ["sh-only"]})
+        )
+    );
+    assert_eq!(
+        unseen("ny-token").await,
+        (
+            serde_json::json!(["top-only"]),
+            serde_json::json!({"ny": ["top-only"]})
+        )
+    );
+}

@@ -70,8 +70,10 @@ struct Status {
     rejected: u64,
     late: u64,
     ws_clients: u64,
-    /// Queues of `[[queues]]` that no tenant has had an event for yet.
+    /// Configured queues a visible tenant has not shown yet, once each.
     unseen_queues: Vec<String>,
+    /// The same per tenant, checked against the tenant's own queue list.
+    unseen_queues_by_tenant: std::collections::BTreeMap<String, Vec<String>>,
     partitions: Vec<wallboard_pipeline::PartitionStatus>,
     /// Configuration reloads (README, "Reloading the configuration").
     config: crate::reload::ReloadStatus,
@@ -90,22 +92,15 @@ pub(super) async fn status(
 ) -> Json<impl Serialize> {
     let access = access.map(|Extension(a)| a).unwrap_or_default();
     let partitions = s.hub.status();
-    let views: Vec<_> = access
-        .filter(s.hub.tenants())
-        .iter()
-        .filter_map(|t| s.hub.live(t))
-        .collect();
-    let seen = views
-        .iter()
-        .flat_map(|v| v.queues.iter().map(|q| q.queue.as_str()))
-        .collect();
+    let unseen = super::unseen::by_tenant(&s, &access);
     let mut tenants: std::collections::BTreeMap<String, serde_json::Value> =
         super::remote::freshness(&s).into_iter().collect();
     for (t, f) in s.hub.freshness() {
         tenants.insert(t, serde_json::to_value(f).unwrap_or_default());
     }
     Json(Status {
-        unseen_queues: s.config.unseen_queues(&seen),
+        unseen_queues: super::unseen::flat(&s, &access, &unseen),
+        unseen_queues_by_tenant: unseen,
         server_ms: unix_ms(),
         applied: partitions.iter().map(|p| p.applied).sum(),
         duplicates: partitions.iter().map(|p| p.duplicates).sum(),

@@ -15,6 +15,7 @@ mod metrics_quality;
 mod push_cache;
 mod remote;
 mod time_param;
+mod unseen;
 mod ws;
 
 use std::sync::atomic::AtomicU64;
