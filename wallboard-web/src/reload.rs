@@ -1,5 +1,5 @@
-//! Reloading the configuration file on SIGHUP (README, "Reloading the
-//! configuration"). Only settings that change what the board shows apply
+//! Reloading the configuration file on SIGHUP or `POST
+//! /api/v1/admin/reload` (README, "Reloading the configuration"). Only settings that change what the board shows apply
 //! without a restart; a file that changes anything else, or does not load,
 //! is refused as a whole and the running configuration stays.
 
@@ -19,6 +19,8 @@ pub struct ReloadStatus {
     /// Reloads refused (the file did not load, or it changed a setting that
     /// needs a restart); the running configuration was kept.
     pub refused: u64,
+    /// Of the `refused`, those whose file did not load.
+    pub invalid: u64,
     /// When the last reload was tried (Unix ms).
     pub last_ms: Option<i64>,
     /// Why the last reload was refused; `None` once one is applied.
@@ -27,11 +29,24 @@ pub struct ReloadStatus {
 
 /// The configuration the board is shown with: the one the service started
 /// with, then each reload that was applied.
-#[derive(Debug)]
 pub struct Shown {
     current: watch::Sender<Arc<AppConfig>>,
     status: Mutex<ReloadStatus>,
+    loader: Mutex<Option<Loader>>,
 }
+
+impl std::fmt::Debug for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shown")
+            .field("current", &self.current)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads the configuration again: the file with the command line's flags
+/// on top, as at start.
+pub type Loader = Arc<dyn Fn() -> Result<AppConfig, String> + Send + Sync>;
 
 /// Why a reload was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -42,6 +57,10 @@ pub enum ReloadError {
     /// The file changes a setting that only a restart applies.
     #[error("configuration not reloaded, the running one is kept: {0} changed, and it needs a restart (it decides how state is computed or how the service runs)")]
     NeedsRestart(String),
+    /// Nothing to read the configuration from (a server started without
+    /// a loader, as the in-process tests run it); nothing was counted.
+    #[error("this server has no configuration source to reload")]
+    NoSource,
 }
 
 impl Shown {
@@ -51,7 +70,25 @@ impl Shown {
         Shown {
             current: watch::Sender::new(config),
             status: Mutex::default(),
+            loader: Mutex::default(),
         }
+    }
+
+    /// Where [`Shown::reload_now`] reads the configuration from.
+    pub fn set_loader(&self, load: Loader) {
+        *self.loader.lock().unwrap_or_else(PoisonError::into_inner) = Some(load);
+    }
+
+    /// Reads the configuration again with the loader and reloads it (as
+    /// SIGHUP does); the changed keys when applied. Blocks on the file.
+    pub fn reload_now(&self, now_ms: i64) -> Result<Vec<String>, ReloadError> {
+        let load = self
+            .loader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or(ReloadError::NoSource)?;
+        self.reload(load(), now_ms)
     }
 
     /// The configuration in force now.
@@ -76,12 +113,13 @@ impl Shown {
     }
 
     /// Applies `loaded` (the file read again) if it differs from the
-    /// running configuration in display settings only; logs either way.
+    /// running configuration in display settings only, and gives the keys
+    /// that changed (as `queues[0].label`); logs either way.
     pub fn reload(
         &self,
         loaded: Result<AppConfig, String>,
         now_ms: i64,
-    ) -> Result<(), ReloadError> {
+    ) -> Result<Vec<String>, ReloadError> {
         let outcome = loaded.map_err(ReloadError::Invalid).and_then(|new| {
             match needs_restart(&self.current(), &new) {
                 Some(key) => Err(ReloadError::NeedsRestart(key)),
@@ -94,12 +132,17 @@ impl Shown {
             Ok(new) => {
                 status.applied += 1;
                 status.last_error = None;
+                let changed = differences(&self.current(), &new);
                 self.current.send_replace(Arc::new(new));
-                tracing::info!("configuration reloaded: display settings applied");
-                Ok(())
+                tracing::info!(
+                    "configuration reloaded: display settings applied ({})",
+                    changed.join(", ")
+                );
+                Ok(changed)
             }
             Err(e) => {
                 status.refused += 1;
+                status.invalid += u64::from(matches!(e, ReloadError::Invalid(_)));
                 status.last_error = Some(e.to_string());
                 tracing::warn!("{e}");
                 Err(e)
@@ -148,14 +191,48 @@ fn strip_display(q: &mut QueueTarget) {
     };
 }
 
-fn first_difference(old: &Value, new: &Value, path: &str) -> Option<String> {
-    let child = |key: &str| {
-        if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
+/// Every key (as `queues[0].label`) whose value differs between `old` and
+/// `new`, in key order.
+#[must_use]
+pub fn differences(old: &AppConfig, new: &AppConfig) -> Vec<String> {
+    let value = |c: &AppConfig| serde_json::to_value(c).expect("a configuration serializes");
+    let mut out = Vec::new();
+    collect_differences(&value(old), &value(new), "", &mut out);
+    out
+}
+
+fn collect_differences(old: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
+    let or_null = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
+    match (old, new) {
+        (Value::Object(before), Value::Object(after)) => {
+            let keys: std::collections::BTreeSet<&String> =
+                before.keys().chain(after.keys()).collect();
+            for key in keys {
+                let (was, now) = (or_null(before.get(key)), or_null(after.get(key)));
+                collect_differences(&was, &now, &child_key(path, key), out);
+            }
         }
-    };
+        (Value::Array(before), Value::Array(after)) => {
+            for i in 0..before.len().max(after.len()) {
+                let (was, now) = (or_null(before.get(i)), or_null(after.get(i)));
+                collect_differences(&was, &now, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if old != new => out.push(path.to_owned()),
+        _ => {}
+    }
+}
+
+fn child_key(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn first_difference(old: &Value, new: &Value, path: &str) -> Option<String> {
+    let child = |key: &str| child_key(path, key);
     let or_null = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
     match (old, new) {
         (Value::Object(before), Value::Object(after)) => {
@@ -178,11 +255,13 @@ fn first_difference(old: &Value, new: &Value, path: &str) -> Option<String> {
 
 /// Reloads on every SIGHUP with `load` (the file read again, with the
 /// command line's flags on top, as at start), for as long as the runtime runs.
+/// The same `load` serves `POST /api/v1/admin/reload`.
 pub fn reload_on_sighup<F>(shown: Arc<Shown>, load: F)
 where
-    F: Fn() -> Result<AppConfig, String> + Send + 'static,
+    F: Fn() -> Result<AppConfig, String> + Send + Sync + 'static,
 {
     use tokio::signal::unix::{signal, SignalKind};
+    shown.set_loader(Arc::new(load));
     let mut hangups = match signal(SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
@@ -193,7 +272,7 @@ where
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
             tracing::info!("SIGHUP: reading the configuration again");
-            let _ = shown.reload(load(), wallboard_pipeline::writer::unix_ms());
+            let _ = shown.reload_now(wallboard_pipeline::writer::unix_ms());
         }
     });
 }
@@ -214,7 +293,8 @@ mod tests {
         let shown = Shown::new(Arc::new(config(BASE)));
         let mut changes = shown.subscribe();
         let relabelled = BASE.replace("Old", "New") + "[[boards]]\nname = \"b\"\n";
-        shown.reload(Ok(config(&relabelled)), 1).unwrap();
+        let changed = shown.reload(Ok(config(&relabelled)), 1).unwrap();
+        assert_eq!(changed, ["boards[0]", "queues[0].label"]);
         assert!(changes.has_changed().unwrap());
         changes.mark_unchanged();
         assert_eq!(shown.current().queues[0].label.as_deref(), Some("New"));
@@ -241,8 +321,13 @@ mod tests {
         );
         let status = shown.status();
         assert_eq!(
-            (status.applied, status.refused, status.last_ms),
-            (1, 3, Some(4))
+            (
+                status.applied,
+                status.refused,
+                status.invalid,
+                status.last_ms
+            ),
+            (1, 3, 1, Some(4))
         );
         assert!(status.last_error.unwrap().contains("running one is kept"));
     }

@@ -1,18 +1,15 @@
 //! SIGHUP reloads the configuration of a running `wallboard demo` (README,
 //! "Reloading the configuration"): display settings apply; a file that
 //! changes how state is computed, or does not load, is refused and the
-//! running configuration stays, with the reason in `/api/v1/status`.
+//! running configuration stays, with the reason in `/api/v1/status`;
+//! `POST /api/v1/admin/reload` does the same and answers what happened.
 #![cfg(unix)]
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::KillOnDrop;
-use futures_util::StreamExt;
-use tokio_tungstenite::tungstenite::Message;
+use common::{next_ws_json as next_text, until, ConfigFile};
 
 const BEFORE: &str = "[[queues]]\nname = \"q1\"\nlabel = \"Before\"\n";
 
@@ -29,69 +26,16 @@ async fn json(url: &str) -> serde_json::Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
-/// Polls `probe` until it returns `Some`, for at most 20 s.
-async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn next_text<S>(ws: &mut S) -> serde_json::Value
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 #[allow(
     clippy::too_many_lines,
     reason = "one scenario: applied, refused, invalid, in order"
 )]
 async fn sighup_applies_display_settings_and_refuses_the_rest() {
-    let dir = std::env::temp_dir().join(format!("wb-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("w.toml");
-    std::fs::write(&file, BEFORE).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_wallboard"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&file)
-        .arg("--trace")
-        .arg(common::golden("edge-basic.jsonl"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let mut banner = String::new();
-    // Kept open to the end: the demo prints more, and a closed pipe would stop it.
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    stdout.read_line(&mut banner).unwrap();
-    let base = banner
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
-    let pid = child.0.id();
+    let file = ConfigFile::new("wb-reload", BEFORE);
+    let demo = common::spawn_demo(&file.path, "edge-basic.jsonl");
+    let base = demo.base.clone();
+    let pid = demo.child.0.id();
     let label = || async {
         let doc = json(&format!("{base}/api/v1/tenants/edge/queues")).await;
         let rows = doc["queues"].as_array().cloned().unwrap_or_default();
@@ -106,7 +50,7 @@ async fn sighup_applies_display_settings_and_refuses_the_rest() {
     assert_eq!(next_text(&mut ws).await["queues"][0]["label"], "Before");
 
     // A label: applied without a restart.
-    std::fs::write(&file, BEFORE.replace("Before", "After")).unwrap();
+    file.write(&BEFORE.replace("Before", "After"));
     hangup(pid);
     until("the new label", || async {
         (label().await? == "After").then_some(())
@@ -132,7 +76,7 @@ async fn sighup_applies_display_settings_and_refuses_the_rest() {
 
     // A time zone: refused by key, the running configuration stays.
     let moved = BEFORE.replace("Before", "Moved") + "[metrics]\ntz = \"Asia/Tokyo\"\n";
-    std::fs::write(&file, moved).unwrap();
+    file.write(&moved);
     hangup(pid);
     let refused = until("the refusal", || async {
         let s = status().await;
@@ -147,11 +91,7 @@ async fn sighup_applies_display_settings_and_refuses_the_rest() {
     assert_eq!(label().await.unwrap(), "After");
 
     // A file that does not load: refused with the key, nothing changes.
-    std::fs::write(
-        &file,
-        "[[queues]]\nname = \"q1\"\nlabel = \"Bad\"\nsl_target = 80\n",
-    )
-    .unwrap();
+    file.write("[[queues]]\nname = \"q1\"\nlabel = \"Bad\"\nsl_target = 80\n");
     hangup(pid);
     let refused = until("the second refusal", || async {
         let s = status().await;
@@ -161,7 +101,118 @@ async fn sighup_applies_display_settings_and_refuses_the_rest() {
     let why = refused["last_error"].as_str().unwrap();
     assert!(why.contains("queues[0].sl_target"), "{why}");
     assert_eq!(label().await.unwrap(), "After");
-    drop(child);
-    drop(stdout);
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `POST /api/v1/admin/reload` as `token`: status and body.
+async fn post_reload(base: &str, token: Option<&str>) -> (u16, String, serde_json::Value) {
+    let mut req = reqwest::Client::new().post(format!("{base}/api/v1/admin/reload"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, kind, resp.json().await.unwrap_or_default())
+}
+
+/// `wallboard_config_reloads_total` by `result`, as `/metrics` shows it.
+async fn reload_counters(base: &str) -> Vec<(String, u64)> {
+    let text = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("boss")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("wallboard_config_reloads_total{result=\""))
+        .map(|l| {
+            let (result, n) = l.split_once("\"} ").unwrap();
+            (result.to_owned(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reload_route_answers_what_changed_or_the_key_that_needs_a_restart() {
+    let with_tokens = |queues: &str| {
+        format!("[server]\nadmin_tokens = [\"boss\"]\nread_tokens = [\"wall\"]\n{queues}")
+    };
+    let file = ConfigFile::new("wb-reload-route", &with_tokens(BEFORE));
+    let demo = common::spawn_demo(&file.path, "edge-basic.jsonl");
+    let base = demo.base.as_str();
+    let label = || async {
+        let doc = common::get_json_as(
+            &reqwest::Client::new(),
+            &format!("{base}/api/v1/tenants/edge/queues"),
+            "wall",
+        )
+        .await;
+        let rows = doc["queues"].as_array().cloned().unwrap_or_default();
+        rows.into_iter()
+            .find(|r| r["queue"] == "q1")
+            .map(|r| r["target"]["label"].clone())
+    };
+    assert_eq!(until("the trace", label).await, "Before");
+    // An admin route: no token is 401, a read token 403.
+    assert_eq!(post_reload(base, None).await.0, 401);
+    assert_eq!(post_reload(base, Some("wall")).await.0, 403);
+
+    // A label: applied at once, and the answer names it.
+    file.write(&with_tokens(&BEFORE.replace("Before", "After")));
+    let (status, _, body) = post_reload(base, Some("boss")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["applied"], true);
+    assert_eq!(body["changed"], serde_json::json!(["queues[0].label"]));
+    assert_eq!(body["config"]["applied"], 1);
+    assert_eq!(label().await.unwrap(), "After");
+
+    // A time zone: 409 naming the key; nothing changes.
+    file.write(&(with_tokens(BEFORE) + "[metrics]\ntz = \"Asia/Tokyo\"\n"));
+    let (status, kind, body) = post_reload(base, Some("boss")).await;
+    assert_eq!((status, kind.as_str()), (409, "application/problem+json"));
+    assert_eq!(body["type"], "urn:wallboard:problem:needs-restart");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("metrics.tz changed"), "{detail}");
+    assert_eq!(label().await.unwrap(), "After");
+
+    // A file that does not load: 422 with the key.
+    file.write(&with_tokens(
+        "[[queues]]\nname = \"q1\"\nlabel = \"Bad\"\nsl_target = 80\n",
+    ));
+    let (status, _, body) = post_reload(base, Some("boss")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["type"], "urn:wallboard:problem:invalid-configuration");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("queues[0].sl_target"),
+        "{body}"
+    );
+    assert_eq!(label().await.unwrap(), "After");
+
+    // SIGHUP counts in the same counters.
+    hangup(demo.child.0.id());
+    until("the SIGHUP counted", || async {
+        let c = reload_counters(base).await;
+        c.iter().any(|(r, n)| r == "error" && *n == 2).then_some(())
+    })
+    .await;
+    let mut counters = reload_counters(base).await;
+    counters.sort();
+    assert_eq!(
+        counters,
+        [
+            ("applied".to_owned(), 1),
+            ("error".to_owned(), 2),
+            ("refused".to_owned(), 1)
+        ]
+    );
 }

@@ -6,9 +6,9 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use common::next_ws_json as next_text;
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
 use wallboard::config::AppConfig;
@@ -192,22 +192,6 @@ async fn a_tenants_token_sees_its_tenants_only() {
     assert_eq!(ack.status().as_u16(), 403);
 }
 
-async fn next_text<S>(ws: &mut S) -> serde_json::Value
-where
-    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("open")
-            .expect("no error");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tenants_token_subscribes_to_its_tenants_only() {
     let addr = start().await;
@@ -256,14 +240,11 @@ async fn a_tenants_token_subscribes_to_its_tenants_only() {
 
 #[test]
 fn replay_with_a_config_reports_each_tenant_in_its_zone() {
-    let dir = std::env::temp_dir().join(format!("wb-tenants-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let trace_path = dir.join("t.jsonl");
+    let config = common::ConfigFile::new("wb-tenants", CONFIG);
+    let trace_path = config.dir().join("t.jsonl");
     std::fs::write(&trace_path, trace()).unwrap();
-    let config_path = dir.join("w.toml");
-    std::fs::write(&config_path, CONFIG).unwrap();
     let report = |tenant: &str| -> serde_json::Value {
-        let config = config_path.to_str().unwrap();
+        let config = config.path.to_str().unwrap();
         let out = common::replay(&trace_path, &["--config", config, "--tenant", tenant]);
         serde_json::from_slice(&out.stdout).unwrap()
     };
@@ -284,39 +265,6 @@ fn replay_with_a_config_reports_each_tenant_in_its_zone() {
         |r: &serde_json::Value| r["queues"].as_array().unwrap().last().unwrap()["start"].clone();
     assert_eq!(last_start(&sh), "2026-12-02T11:15:00+08:00");
     assert_eq!(last_start(&ny), "2026-12-01T22:00:00-05:00");
-    std::fs::remove_dir_all(&dir).unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_tenants_board_names_its_own_agents_only() {
-    let config = CONFIG.replace(
-        "read_tokens = [\"sh-token\", \"both\"]\n",
-        "read_tokens = [\"sh-token\", \"both\"]\n[[tenants.agents]]\nid = \"a\"\nname = \"Shanghai Alice\"\n",
-    ) + "[[tenants.agents]]\nid = \"a\"\nname = \"New York Bob\"\n\n[[agents]]\nid = \"a\"\nname = \"Top Carol\"\n";
-    let config: AppConfig = toml::from_str(&config).unwrap();
-    let addr = common::serve_trace(config, &trace()).await.addr;
-    let names = ["Shanghai Alice", "New York Bob", "Top Carol"];
-    // token, tenant → the one name its board may carry.
-    for (token, tenant, own) in [
-        ("ny-token", "ny", "New York Bob"),
-        ("sh-token", "sh", "Shanghai Alice"),
-        ("wall", "other", "Top Carol"),
-    ] {
-        let url = format!("ws://{addr}/ws?tenant={tenant}&token={token}");
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-        let display = next_text(&mut ws).await;
-        assert_eq!(display["type"], "display");
-        assert_eq!(
-            display["agents"],
-            serde_json::json!([{"id": "a", "name": own, "team": null}]),
-            "{tenant}"
-        );
-        let snapshot = next_text(&mut ws).await.to_string();
-        for name in names.iter().filter(|&&n| n != own) {
-            assert!(!display.to_string().contains(name), "{tenant}: {name}");
-            assert!(!snapshot.contains(name), "{tenant}: {name}");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -375,4 +323,36 @@ read_tokens = ["ny-token"]
             serde_json::json!({"ny": ["top-only"]})
         )
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_board_names_its_own_agents_only() {
+    let config = CONFIG.replace(
+        "read_tokens = [\"sh-token\", \"both\"]\n",
+        "read_tokens = [\"sh-token\", \"both\"]\n[[tenants.agents]]\nid = \"a\"\nname = \"Shanghai Alice\"\n",
+    ) + "[[tenants.agents]]\nid = \"a\"\nname = \"New York Bob\"\n\n[[agents]]\nid = \"a\"\nname = \"Top Carol\"\n";
+    let config: AppConfig = toml::from_str(&config).unwrap();
+    let addr = common::serve_trace(config, &trace()).await.addr;
+    let names = ["Shanghai Alice", "New York Bob", "Top Carol"];
+    // token, tenant → the one name its board may carry.
+    for (token, tenant, own) in [
+        ("ny-token", "ny", "New York Bob"),
+        ("sh-token", "sh", "Shanghai Alice"),
+        ("wall", "other", "Top Carol"),
+    ] {
+        let url = format!("ws://{addr}/ws?tenant={tenant}&token={token}");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let display = next_text(&mut ws).await;
+        assert_eq!(display["type"], "display");
+        assert_eq!(
+            display["agents"],
+            serde_json::json!([{"id": "a", "name": own, "team": null}]),
+            "{tenant}"
+        );
+        let snapshot = next_text(&mut ws).await.to_string();
+        for name in names.iter().filter(|&&n| n != own) {
+            assert!(!display.to_string().contains(name), "{tenant}: {name}");
+            assert!(!snapshot.contains(name), "{tenant}: {name}");
+        }
+    }
 }

@@ -127,6 +127,12 @@ pub enum ApiError {
     /// 415: a forecast body that is neither CSV nor JSON.
     #[error("a forecast must be text/csv or application/json, not {0:?}")]
     UnsupportedForecastType(String),
+    /// 409: a reload changes this key, which needs a restart.
+    #[error("configuration not reloaded, the running one is kept: {0} changed, and it needs a restart (it decides how state is computed or how the service runs)")]
+    ReloadNeedsRestart(String),
+    /// 422: the configuration file does not load (the loading error).
+    #[error("{0}")]
+    ReloadInvalid(String),
 }
 
 impl ApiError {
@@ -139,14 +145,18 @@ impl ApiError {
             Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
             UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
-        use ApiError::{InvalidForecast, UnsupportedForecastType};
+        use ApiError::{
+            InvalidForecast, ReloadInvalid, ReloadNeedsRestart, UnsupportedForecastType,
+        };
         match self {
             UnknownRoute { .. } | UnknownTenant(_) | UnknownRule(_) | UnknownAlert { .. } => {
                 StatusCode::NOT_FOUND
             }
             UnknownAsset(_) | UnknownMessage(_) => StatusCode::NOT_FOUND,
-            InvalidField { .. } | InvalidForecast { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            MessagesFull { .. } => StatusCode::CONFLICT,
+            InvalidField { .. } | InvalidForecast { .. } | ReloadInvalid(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            MessagesFull { .. } | ReloadNeedsRestart(_) => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             BadQuery(_) | BadBody(_) | NotWebSocket(_) => StatusCode::BAD_REQUEST,
             Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -169,7 +179,9 @@ impl ApiError {
             Unauthorized, Unavailable, UnknownAlert, UnknownAsset, UnknownMessage, UnknownRoute,
             UnknownRule, UnknownTenant, UnsupportedMediaType,
         };
-        use ApiError::{InvalidForecast, UnsupportedForecastType};
+        use ApiError::{
+            InvalidForecast, ReloadInvalid, ReloadNeedsRestart, UnsupportedForecastType,
+        };
         match self {
             UnknownRoute { .. } => "unknown-route",
             MethodNotAllowed { .. } => "method-not-allowed",
@@ -191,6 +203,8 @@ impl ApiError {
             MessagesFull { .. } => "messages-full",
             UnknownMessage(_) => "unknown-message",
             InvalidForecast { .. } => "invalid-forecast",
+            ReloadNeedsRestart(_) => "needs-restart",
+            ReloadInvalid(_) => "invalid-configuration",
         }
     }
 

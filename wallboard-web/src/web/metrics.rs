@@ -60,6 +60,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     pipeline(&f, &s);
     http_limits(&f, &s);
     views(&f, &s);
+    super::admin::metrics(&f, &s);
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&f.registry.gather(), &mut out) {
         return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();

@@ -2,6 +2,7 @@
 //! API, health checks.
 
 mod access;
+mod admin;
 mod api;
 mod assets;
 mod auth;
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
                 .route_layer(from_fn(auth::require_json))
                 .route_layer(from_fn_with_state(state.clone(), auth::require_ingest)),
         )
+        .merge(admin::routes(&state))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(assets::routes())

@@ -185,3 +185,102 @@ pub(crate) async fn get_json_as(
         .await
         .expect("a JSON body")
 }
+
+/// A configuration file in a directory of its own, removed when dropped.
+#[allow(dead_code)]
+pub(crate) struct ConfigFile {
+    dir: std::path::PathBuf,
+    /// The file, `<dir>/w.toml`.
+    pub path: std::path::PathBuf,
+}
+
+#[allow(dead_code)]
+impl ConfigFile {
+    /// `text` written to a new `w.toml` under a directory named after
+    /// `prefix`, this process and a counter.
+    pub(crate) fn new(prefix: &str, text: &str) -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let file = ConfigFile {
+            path: dir.join("w.toml"),
+            dir,
+        };
+        file.write(text);
+        file
+    }
+
+    /// Replaces the file's text.
+    pub(crate) fn write(&self, text: &str) {
+        std::fs::write(&self.path, text).expect("the configuration written");
+    }
+
+    /// The directory of the file, for other files of the test.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `wallboard demo --config <config> --trace <trace>` on a free
+/// port, killed when dropped.
+#[allow(dead_code)]
+pub(crate) struct Demo {
+    pub child: KillOnDrop,
+    /// `http://127.0.0.1:<port>`, from its banner.
+    pub base: String,
+}
+
+/// Starts the demo on `config` and the golden `trace` and reads where it
+/// serves from the first line it prints.
+#[allow(dead_code)]
+pub(crate) fn spawn_demo(config: &std::path::Path, trace: &str) -> Demo {
+    use std::io::BufRead;
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wallboard"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .arg("--trace")
+        .arg(golden(trace))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn wallboard demo");
+    let mut child = KillOnDrop(child);
+    let mut banner = String::new();
+    std::io::BufReader::new(child.0.stdout.take().expect("a stdout pipe"))
+        .read_line(&mut banner)
+        .expect("the banner");
+    let base = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {banner:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    Demo { child, base }
+}
+
+/// Polls `probe` until it returns `Some`, for at most 20 s.
+#[allow(dead_code)]
+pub(crate) async fn until<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
