@@ -283,6 +283,7 @@ pub fn simulated_day<T: AsRef<str>>(
 
 /// As [`simulated_day`], each `(tenant, zone)` centre's day simulated in
 /// its own IANA zone (`simulate --tz`: centred on 12:30 local time).
+#[must_use]
 pub fn simulated_day_in_zones(
     tenants: &[(&str, &str)],
     agents: u32,

@@ -57,17 +57,36 @@ const CENTRES: [(&str, &str, Option<u32>, &str); TENANTS] = [
     ("t12", "Europe/Berlin", Some(30), "+01:00"),
 ];
 
-/// The `[[tenants]]` of `CENTRES`, as every instance and the replay read them.
+/// The `[[tenants]]` of `CENTRES`, as every instance and the replay read
+/// them; `t01` also labels its `sales` queue (`OWN_LABEL`).
 fn tenants_toml() -> String {
+    let own_queue = format!("[[tenants.queues]]\nname = \"sales\"\nlabel = \"{OWN_LABEL}\"\n");
     CENTRES
         .iter()
         .filter_map(|(id, tz, interval, _)| {
+            let queues = if *id == "t01" { own_queue.as_str() } else { "" };
             Some(format!(
-                "[[tenants]]\nid = \"{id}\"\ntz = \"{tz}\"\ninterval_minutes = {}\n\n",
+                "[[tenants]]\nid = \"{id}\"\ntz = \"{tz}\"\ninterval_minutes = {}\n{queues}\n",
                 (*interval)?
             ))
         })
         .collect()
+}
+
+/// The label `t01` gives its `sales` queue in its own `[[tenants.queues]]`.
+const OWN_LABEL: &str = "Shanghai sales";
+
+/// The label `node` shows for `tenant`'s `sales` queue (`GET …/queues`).
+fn sales_label(node: &Instance, tenant: &str) -> Value {
+    let doc = node
+        .json(&format!("/api/v1/tenants/{tenant}/queues"))
+        .unwrap_or_else(|| panic!("{tenant}'s queues on {}", node.port));
+    let rows = doc["queues"].as_array().cloned().unwrap_or_default();
+    let sales = rows
+        .into_iter()
+        .find(|r| r["queue"] == "sales")
+        .unwrap_or_else(|| panic!("{tenant} has no sales queue: {doc}"));
+    sales["target"]["label"].clone()
 }
 
 /// The first row of `report` starts on the tenant's own grid: its zone's
@@ -383,6 +402,11 @@ url = "http://127.0.0.1:{hook_port}/hook"
                     .filter(|r| r == &replays[t.as_str()])
             });
         }
+    }
+    // Every instance shows a tenant's own queue settings, owner or not.
+    for n in &nodes {
+        assert_eq!(sales_label(n, "t01"), OWN_LABEL, "on {}", n.port);
+        assert_ne!(sales_label(n, "t02"), OWN_LABEL, "on {}", n.port);
     }
     // Every instance pushes a tenant it does not own over the WebSocket.
     for n in &nodes {

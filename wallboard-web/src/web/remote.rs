@@ -65,12 +65,15 @@ pub(super) fn live(v: &HeldView) -> Value {
 /// `GET /queues` of a view from the topic: each queue with its target.
 pub(super) fn queues(s: &AppState, v: &HeldView) -> Value {
     let live = &v.record.live;
+    // The tenant's own queue list and the reloaded labels, as for an owned tenant.
+    let shown = s.shown.current();
     let queue_rows: Vec<Value> = rows(live, "queues")
         .iter()
         .map(|q| {
             let mut row = q.clone();
             let name = q.get("queue").and_then(Value::as_str).unwrap_or_default();
-            let target = serde_json::to_value(s.config.target_for(name)).unwrap_or_default();
+            let target = shown.tenant(&v.record.tenant).target_for(name);
+            let target = serde_json::to_value(target).unwrap_or_default();
             if let Value::Object(m) = &mut row {
                 m.insert("target".into(), target);
             }
@@ -141,10 +144,11 @@ pub(super) fn push(
         return None;
     }
     let live = &v.record.live;
+    let shown = s.shown.current();
     let targets: Vec<_> = rows(live, "queues")
         .iter()
         .filter_map(|q| q.get("queue")?.as_str())
-        .map(|q| s.config.target_for(q))
+        .map(|q| shown.tenant(&v.record.tenant).target_for(q))
         .collect();
     let push = serde_json::json!({
         "type": "snapshot",
