@@ -15,6 +15,7 @@ pub mod forecast;
 pub mod forecast_view;
 pub mod freshness;
 pub mod goals;
+pub mod handling;
 pub mod intern;
 pub mod live;
 pub mod messages;
