@@ -26,6 +26,7 @@ pub mod repeat;
 pub mod report;
 pub mod rolling;
 pub mod scope;
+pub mod scorecard;
 pub mod staffing;
 pub mod staffing_live;
 pub mod sums;
