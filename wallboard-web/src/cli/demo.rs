@@ -127,6 +127,7 @@ pub(super) fn run(args: DemoArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let addr = listener.local_addr()?;
         println!("wallboard demo: open http://{addr}/  (kiosk: http://{addr}/?kiosk=1&lang=zh-CN)");
+        println!("agent scorecard (team leads): http://{addr}/scorecard.html");
         println!("REST: http://{addr}/api/v1/tenants/acme/live · Ctrl-C to stop");
         web::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
