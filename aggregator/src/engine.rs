@@ -289,11 +289,18 @@ mod tests {
         assert_eq!(before[0].1[0].hold_ms, 1200);
         assert_eq!(before[0].1[0].transferred, 1);
         let restored = Engine::from_bytes(&e.to_bytes(), params()).unwrap();
-        assert_eq!(restored.tenant("default").unwrap().handling_history(), before);
+        assert_eq!(
+            restored.tenant("default").unwrap().handling_history(),
+            before
+        );
         // Without the section (an older version's bytes): none, still loads.
         let old = postcard::to_stdvec(&e).unwrap();
         let loaded = Engine::from_bytes(&old, params()).unwrap();
-        assert!(loaded.tenant("default").unwrap().handling_history().is_empty());
+        assert!(loaded
+            .tenant("default")
+            .unwrap()
+            .handling_history()
+            .is_empty());
     }
 
     #[test]

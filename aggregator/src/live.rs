@@ -446,7 +446,11 @@ fn queue_live(
     }
 }
 
-fn agent_rows(engine: &TenantEngine, now: TimestampMs, day_start: TimestampMs) -> Vec<AgentLiveRow> {
+fn agent_rows(
+    engine: &TenantEngine,
+    now: TimestampMs,
+    day_start: TimestampMs,
+) -> Vec<AgentLiveRow> {
     let today = crate::scorecard::agents_today(engine, day_start, now);
     let mut rows: Vec<AgentLiveRow> = engine
         .agent_names()

@@ -333,8 +333,12 @@ impl Metric {
 
     fn bad_side(self) -> BadSide {
         match self {
-            Metric::Aht | Metric::Talk | Metric::Hold | Metric::Acw => BadSide::High,
-            Metric::TransferRate | Metric::RepeatRate => BadSide::High,
+            Metric::Aht
+            | Metric::Talk
+            | Metric::Hold
+            | Metric::Acw
+            | Metric::TransferRate
+            | Metric::RepeatRate => BadSide::High,
             Metric::Occupancy => BadSide::Both,
             Metric::Adherence | Metric::Csat | Metric::CsatMean | Metric::Qa => BadSide::Low,
         }
@@ -432,7 +436,7 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+        _ => Some(f64::midpoint(values[n / 2 - 1], values[n / 2])),
     }
 }
 

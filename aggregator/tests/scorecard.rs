@@ -55,7 +55,7 @@ impl Trace {
         );
     }
 
-    fn engine(&self, config: MetricsConfig) -> Engine {
+    fn engine(&self, config: &MetricsConfig) -> Engine {
         let mut e = Engine::new(config.validate().unwrap());
         let mut lines = self.lines.clone();
         lines.sort_by_key(|l| {
@@ -81,7 +81,11 @@ fn team() -> Trace {
         let at = day + (i + 1) * 10 * MIN;
         t.done(at, "a1", &format!("x{i}"), (100_000, 10_000, 20_000));
         t.done(at, "a2", &format!("y{i}"), (100_000, 10_000, 20_000));
-        let call = if i < 2 { format!("z{i}t") } else { format!("z{i}") };
+        let call = if i < 2 {
+            format!("z{i}t")
+        } else {
+            format!("z{i}")
+        };
         t.done(at, "a3", &call, (200_000, 40_000, 20_000));
         t.survey(at + 1000, "a1", 5);
         t.survey(at + 1000, "a2", 4);
@@ -96,10 +100,10 @@ fn team() -> Trace {
 
 #[test]
 fn a_team_gives_its_hand_checked_scorecard() {
-    let e = team().engine(MetricsConfig::default());
-    let t = e.tenant("default").unwrap();
-    let now = t.max_ts().unwrap();
-    let s = scorecard(t, now, Period::Today, None).unwrap();
+    let engine = team().engine(&MetricsConfig::default());
+    let tenant = engine.tenant("default").unwrap();
+    let now = tenant.max_ts().unwrap();
+    let s = scorecard(tenant, now, Period::Today, None).unwrap();
     assert_eq!((s.start_ms, s.end_ms, s.truncated), (T0, now, false));
     let names: Vec<&str> = s.agents.iter().map(|a| a.agent.as_str()).collect();
     assert_eq!(names, ["a1", "a2", "a3", "a4"]);
@@ -119,18 +123,18 @@ fn a_team_gives_its_hand_checked_scorecard() {
     assert_eq!(s.team_median.handled, Some(5.0));
     assert_eq!(s.team_median.ratios.csat_mean, Some(75.0));
     assert_eq!(s.team_median.ratios.transfer_rate, Some(0.0));
-    let f = &a3.flags;
-    assert_eq!(f.get("aht_ms"), Some(&Flag::High));
-    assert_eq!(f.get("avg_hold_ms"), Some(&Flag::High));
-    assert_eq!(f.get("transfer_rate"), Some(&Flag::High));
-    assert_eq!(f.get("csat"), Some(&Flag::Low));
-    assert_eq!(f.get("csat_mean"), Some(&Flag::Low));
-    assert!(!f.contains_key("avg_acw_ms"), "same ACW: {f:?}");
+    let flags = &a3.flags;
+    assert_eq!(flags.get("aht_ms"), Some(&Flag::High));
+    assert_eq!(flags.get("avg_hold_ms"), Some(&Flag::High));
+    assert_eq!(flags.get("transfer_rate"), Some(&Flag::High));
+    assert_eq!(flags.get("csat"), Some(&Flag::Low));
+    assert_eq!(flags.get("csat_mean"), Some(&Flag::Low));
+    assert!(!flags.contains_key("avg_acw_ms"), "same ACW: {flags:?}");
     assert!(s.agents[0].flags.is_empty() && s.agents[1].flags.is_empty());
     // The week has yesterday's call too.
-    let w = scorecard(t, now, Period::Week, None).unwrap();
-    assert_eq!(w.start_ms, T0 - 6 * DAY);
-    assert_eq!(w.agents[0].metrics.handled, 6);
+    let week = scorecard(tenant, now, Period::Week, None).unwrap();
+    assert_eq!(week.start_ms, T0 - 6 * DAY);
+    assert_eq!(week.agents[0].metrics.handled, 6);
 }
 
 #[test]
@@ -141,7 +145,7 @@ fn the_week_is_cut_to_the_history_kept_and_says_so() {
     };
     let mut t = team();
     t.done(T0 - 4 * DAY, "a1", "gone", (1000, 0, 0));
-    let e = t.engine(config);
+    let e = t.engine(&config);
     let t = e.tenant("default").unwrap();
     let now = t.max_ts().unwrap();
     let w = scorecard(t, now, Period::Week, None).unwrap();
@@ -149,7 +153,10 @@ fn the_week_is_cut_to_the_history_kept_and_says_so() {
     assert_eq!(w.start_ms, T0 - 6 * DAY);
     // The first whole interval after now − 3 days.
     assert!(w.covered_from_ms >= now - 3 * DAY && w.covered_from_ms < now - 3 * DAY + 30 * MIN);
-    assert_eq!(w.agents[0].metrics.handled, 6, "the call 4 days back is gone");
+    assert_eq!(
+        w.agents[0].metrics.handled, 6,
+        "the call 4 days back is gone"
+    );
     let d = scorecard(t, now, Period::Today, None).unwrap();
     assert!(!d.truncated && d.covered_from_ms == d.start_ms);
 }
@@ -161,7 +168,7 @@ fn a_queue_lists_its_members_and_an_unknown_one_is_refused() {
         T0 + 8 * HOUR,
         r#""kind":"agent_queues","agent":"a2","queues":["sales"]"#,
     );
-    let e = t.engine(MetricsConfig::default());
+    let e = t.engine(&MetricsConfig::default());
     let t = e.tenant("default").unwrap();
     let now = t.max_ts().unwrap();
     let s = scorecard(t, now, Period::Today, Some("sales")).unwrap();
@@ -183,7 +190,7 @@ fn medians_of_even_and_odd_counts() {
 
 #[test]
 fn live_agent_rows_carry_today_only_with_surveys() {
-    let e = team().engine(MetricsConfig::default());
+    let e = team().engine(&MetricsConfig::default());
     let t = e.tenant("default").unwrap();
     let live = aggregator::live_snapshot(t, t.max_ts().unwrap());
     let v = serde_json::to_value(&live.agents).unwrap();
@@ -193,8 +200,11 @@ fn live_agent_rows_carry_today_only_with_surveys() {
     assert!(v[3].get("today").is_none(), "a4 has none: {}", v[3]);
 }
 
-/// One agent's generated day: calls at minutes after 08:00.
-fn calls() -> impl Strategy<Value = Vec<(i64, u64, u64, u64, bool)>> {
+/// A generated call: minute after 08:00, talk, hold, ACW, transferred.
+type CallSpec = (i64, u64, u64, u64, bool);
+
+/// One agent's generated day.
+fn calls() -> impl Strategy<Value = Vec<CallSpec>> {
     proptest::collection::vec(
         (
             0i64..600,
@@ -207,7 +217,7 @@ fn calls() -> impl Strategy<Value = Vec<(i64, u64, u64, u64, bool)>> {
     )
 }
 
-fn trace_of(agents: &[Vec<(i64, u64, u64, u64, bool)>]) -> Trace {
+fn trace_of(agents: &[Vec<CallSpec>]) -> Trace {
     let mut t = Trace::new();
     for (i, calls) in agents.iter().enumerate() {
         let a = format!("a{i}");
@@ -215,7 +225,11 @@ fn trace_of(agents: &[Vec<(i64, u64, u64, u64, bool)>]) -> Trace {
         for (j, &(m, talk, hold, acw, tr)) in calls.iter().enumerate() {
             let call = format!("c{i}-{j}{}", if tr { "t" } else { "" });
             t.done(T0 + 8 * HOUR + m * MIN, &a, &call, (talk + hold, hold, acw));
-            t.survey(T0 + 8 * HOUR + m * MIN + 1, &a, 1 + (j as u32 % 5));
+            t.survey(
+                T0 + 8 * HOUR + m * MIN + 1,
+                &a,
+                1 + u32::try_from(j % 5).unwrap(),
+            );
         }
     }
     t
@@ -236,7 +250,7 @@ proptest! {
 
     #[test]
     fn a_team_of_identical_agents_has_no_flags(day in calls(), n in 1usize..5) {
-        let e = trace_of(&vec![day; n]).engine(MetricsConfig::default());
+        let e = trace_of(&vec![day; n]).engine(&MetricsConfig::default());
         if let Some(t) = e.tenant("default") {
             let s = scorecard(t, t.max_ts().unwrap(), Period::Today, None).unwrap();
             for a in &s.agents {
@@ -247,7 +261,7 @@ proptest! {
 
     #[test]
     fn scorecard_sums_equal_the_report_agent_rows(days in proptest::collection::vec(calls(), 1..4)) {
-        let e = trace_of(&days).engine(MetricsConfig::default());
+        let e = trace_of(&days).engine(&MetricsConfig::default());
         let t = e.tenant("default").unwrap();
         let now = t.max_ts().unwrap();
         let s = scorecard(t, now, Period::Today, None).unwrap();

@@ -19,7 +19,11 @@ async fn problem(resp: reqwest::Response, status: u16, kind: &str) -> String {
     let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(ct, "application/problem+json");
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["type"], format!("urn:wallboard:problem:{kind}"), "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:wallboard:problem:{kind}"),
+        "{body}"
+    );
     body["detail"].as_str().unwrap().to_owned()
 }
 
@@ -31,7 +35,10 @@ async fn the_golden_trace_gives_its_expected_scorecards() {
     for period in ["today", "week"] {
         let r = get(&format!("{base}?period={period}")).await;
         assert_eq!(r.status(), 200);
-        bodies.push(format!("{period:?}: {}", r.text().await.unwrap().trim_end()));
+        bodies.push(format!(
+            "{period:?}: {}",
+            r.text().await.unwrap().trim_end()
+        ));
     }
     // The served bytes, not a re-serialised parse: floats stay exact.
     let text = format!("{{{}}}", bodies.join(",\n"));
@@ -64,10 +71,17 @@ async fn csv_has_the_median_row_first_then_one_row_per_agent() {
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
     assert!(lines[0].starts_with("row,agent,handled,aht_ms,avg_talk_ms,"));
     assert!(lines[0].ends_with(",repeat_rate,flags"));
-    assert!(lines[1].starts_with("median,,5,150000,120000,0,30000,"), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with("median,,5,150000,120000,0,30000,"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[3].starts_with("agent,a2,5,150000,120000,0,30000,1,0.2,"));
     let a3 = lines[4];
-    assert!(a3.starts_with("agent,a3,5,300000,180000,60000,60000,3,0.6,"), "{a3}");
+    assert!(
+        a3.starts_with("agent,a3,5,300000,180000,60000,60000,3,0.6,"),
+        "{a3}"
+    );
     assert!(a3.ends_with(
         ",aht_ms:high;avg_talk_ms:high;avg_hold_ms:high;avg_acw_ms:high;transfer_rate:high;occupancy:high;csat:low;csat_mean:low"
     ), "{a3}");
@@ -82,23 +96,39 @@ async fn csv_has_the_median_row_first_then_one_row_per_agent() {
         .text()
         .await
         .unwrap();
-    assert!(zh.trim_start_matches('\u{feff}').starts_with("行,座席,处理量,"));
+    assert!(zh
+        .trim_start_matches('\u{feff}')
+        .starts_with("行,座席,处理量,"));
     assert!(zh.contains("\r\nagent,a1,6,"), "{zh}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_periods_queues_and_tenants_are_problems() {
     let s = common::serve_trace(AppConfig::default(), TRACE).await;
-    let url = |t: &str, q: &str| format!("http://{}/api/v1/tenants/{t}/agents/scorecard{q}", s.addr);
-    let d = problem(get(&url("default", "?period=month")).await, 400, "bad-query").await;
+    let url =
+        |t: &str, q: &str| format!("http://{}/api/v1/tenants/{t}/agents/scorecard{q}", s.addr);
+    let d = problem(
+        get(&url("default", "?period=month")).await,
+        400,
+        "bad-query",
+    )
+    .await;
     assert!(d.contains("period") && d.contains("month"), "{d}");
     let d = problem(get(&url("default", "?queue=nope")).await, 400, "bad-query").await;
     assert!(d.contains("queue") && d.contains("nope"), "{d}");
     let d = problem(get(&url("acme", "")).await, 404, "unknown-tenant").await;
     assert!(d.contains("acme"), "{d}");
-    let sales: Value = get(&url("default", "?queue=sales")).await.json().await.unwrap();
+    let sales: Value = get(&url("default", "?queue=sales"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(sales["queue"], "sales");
-    assert_eq!(sales["agents"].as_array().unwrap().len(), 0, "no agent_queues in the trace");
+    assert_eq!(
+        sales["agents"].as_array().unwrap().len(),
+        0,
+        "no agent_queues in the trace"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,5 +141,9 @@ async fn live_agent_rows_carry_todays_csat_and_qa() {
     assert_eq!(agents[0]["today"]["csat_mean"], 100.0);
     assert_eq!(agents[0]["today"]["qa_score"], 90.0);
     assert_eq!(agents[2]["today"]["csat"], 0.0);
-    assert!(agents[3].get("today").is_none(), "a4 has none: {}", agents[3]);
+    assert!(
+        agents[3].get("today").is_none(),
+        "a4 has none: {}",
+        agents[3]
+    );
 }

@@ -22,9 +22,9 @@ use tokio::sync::{oneshot, watch};
 
 use aggregator::freshness::Freshness;
 use aggregator::messages::ActiveMessage;
+use aggregator::scorecard::{Period, Scorecard, ScorecardError};
 use aggregator::sums::{AgentTime, QueueSums};
 use aggregator::time::IntervalClock;
-use aggregator::scorecard::{Period, Scorecard, ScorecardError};
 use aggregator::{IncompleteInterval, IncompleteReason, IntervalReport, LiveSnapshot, Range};
 
 /// One record of the event log: a canonical event's JSON and where it was.
