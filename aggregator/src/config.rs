@@ -46,6 +46,9 @@ pub struct MetricsConfig {
     /// The most caller contacts and pending handled calls a tenant keeps
     /// for repeat detection (its memory bound).
     pub repeat_max_tracked: u32,
+    /// p of "Agent scorecard" (`metrics.md`): a value more than p % of the
+    /// team median on its bad side is flagged; 1 to 100.
+    pub scorecard_flag_pct: u32,
 }
 
 /// Default W of repeat contacts: a day.
@@ -68,6 +71,7 @@ impl Default for MetricsConfig {
             max_ahead_hours: 7 * 24,
             repeat_window_hours: DEFAULT_REPEAT_WINDOW_HOURS,
             repeat_max_tracked: 1_000_000,
+            scorecard_flag_pct: 20,
         }
     }
 }
@@ -112,6 +116,9 @@ pub enum ConfigError {
     /// `repeat_max_tracked` outside [`REPEAT_TRACKED_RANGE`].
     #[error("metrics.repeat_max_tracked must be between 1000 and 50000000, got {0}")]
     RepeatTracked(u32),
+    /// `scorecard_flag_pct` outside 1..=100.
+    #[error("metrics.scorecard_flag_pct must be between 1 and 100 (percent), got {0}")]
+    ScorecardFlag(u32),
 }
 
 impl ConfigError {
@@ -129,6 +136,7 @@ impl ConfigError {
             ConfigError::MaxAhead(_) => "metrics.max_ahead_hours",
             ConfigError::RepeatWindow(_) => "metrics.repeat_window_hours",
             ConfigError::RepeatTracked(_) => "metrics.repeat_max_tracked",
+            ConfigError::ScorecardFlag(_) => "metrics.scorecard_flag_pct",
         }
     }
 }
@@ -178,6 +186,9 @@ pub struct Params {
     /// The most repeat-detection entries kept per tenant; decides what is
     /// tracked, not how it is summed, so not in the fingerprint.
     pub repeat_max_tracked: usize,
+    /// See [`MetricsConfig::scorecard_flag_pct`]; only read when a
+    /// scorecard is asked for, so not in the fingerprint.
+    pub scorecard_flag_pct: u32,
 }
 
 impl MetricsConfig {
@@ -214,6 +225,9 @@ impl MetricsConfig {
         if !REPEAT_TRACKED_RANGE.contains(&self.repeat_max_tracked) {
             return Err(ConfigError::RepeatTracked(self.repeat_max_tracked));
         }
+        if !(1..=100).contains(&self.scorecard_flag_pct) {
+            return Err(ConfigError::ScorecardFlag(self.scorecard_flag_pct));
+        }
         let mut adherence = BTreeMap::new();
         for (activity, entries) in &self.adherence {
             let parsed = entries
@@ -245,6 +259,7 @@ impl MetricsConfig {
             goals: crate::goals::Goals::with_threshold(self.sl_thresholds_s[0]),
             repeat_window_ms: i64::from(self.repeat_window_hours) * 3_600_000,
             repeat_max_tracked: usize::try_from(self.repeat_max_tracked).unwrap_or(usize::MAX),
+            scorecard_flag_pct: self.scorecard_flag_pct,
         })
     }
 }
@@ -326,6 +341,8 @@ mod tests {
         })
         .contains("\"dancing\""));
         assert!(bad(|c| c.max_ahead_hours = 0).contains("max_ahead_hours"));
+        assert!(bad(|c| c.scorecard_flag_pct = 0).contains("scorecard_flag_pct"));
+        assert!(bad(|c| c.scorecard_flag_pct = 101).contains("between 1 and 100"));
     }
 
     #[test]

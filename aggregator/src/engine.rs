@@ -9,6 +9,7 @@ use wallboard_events::{Event, EventBody, TimestampMs};
 
 use crate::config::Params;
 use crate::forecast::ForecastBook;
+use crate::handling::HandlingHistory;
 use crate::messages::{ActiveMessage, MessageBoard};
 use crate::quality::QualityState;
 use crate::tenant::{Applied, ParamsChanged, TenantEngine};
@@ -105,9 +106,10 @@ impl Engine {
     /// The engine's state as bytes, for a durable snapshot: the engine,
     /// then (when some tenant has any) the CSAT, QA and repeat-contact
     /// state ([`QualityExtension`]), then (when any tenant holds forecasts)
-    /// the tenants' forecasts. A snapshot with forecasts carries the quality
-    /// section too, empty if need be, so each section is found by its
-    /// place. Bytes of a version without these sections are the engine
+    /// the tenants' forecasts, then (when any tenant has some) the
+    /// scorecard's per-agent hold and transfer sums. A snapshot with a
+    /// later section carries the earlier ones too, empty if need be, so
+    /// each section is found by its place. Bytes of a version without these sections are the engine
     /// alone, and still load.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -119,15 +121,32 @@ impl Engine {
             .filter(|(_, t)| !t.forecasts().is_empty())
             .map(|(name, t)| (&**name, t.forecasts()))
             .collect();
-        if ext.tenants.is_empty() && books.is_empty() {
+        let handling = self.handling_section();
+        if ext.tenants.is_empty() && books.is_empty() && handling.is_empty() {
             return bytes;
         }
         let mut bytes = postcard::to_extend(&ext, bytes).expect("quality state always serializes");
-        if !books.is_empty() {
+        if !books.is_empty() || !handling.is_empty() {
             books.sort_unstable_by_key(|(name, _)| *name);
             bytes = postcard::to_extend(&books, bytes).expect("forecasts always serialize");
         }
+        if !handling.is_empty() {
+            bytes = postcard::to_extend(&handling, bytes).expect("handling sums always serialize");
+        }
         bytes
+    }
+
+    /// The fourth snapshot section: each tenant's per-agent hold and
+    /// transfer sums (`crate::handling`), tenants without any left out.
+    fn handling_section(&self) -> Vec<(&str, HandlingHistory)> {
+        let mut section: Vec<(&str, HandlingHistory)> = self
+            .tenants
+            .iter()
+            .map(|(name, t)| (&**name, t.handling_history()))
+            .filter(|(_, h)| !h.is_empty())
+            .collect();
+        section.sort_unstable_by_key(|(name, _)| *name);
+        section
     }
 
     /// An engine restored from [`Engine::to_bytes`], under `params`: each
@@ -145,10 +164,19 @@ impl Engine {
                 }
             }
             if !rest.is_empty() {
-                let books: Vec<(String, ForecastBook)> = postcard::from_bytes(rest)?;
+                let (books, rest): (Vec<(String, ForecastBook)>, &[u8]) =
+                    postcard::take_from_bytes(rest)?;
                 for (name, book) in books {
                     if let Some(t) = engine.tenants.get_mut(name.as_str()) {
                         t.restore_forecasts(book);
+                    }
+                }
+                if !rest.is_empty() {
+                    let handling: Vec<(String, HandlingHistory)> = postcard::from_bytes(rest)?;
+                    for (name, h) in handling {
+                        if let Some(t) = engine.tenants.get_mut(name.as_str()) {
+                            t.restore_handling(h);
+                        }
                     }
                 }
             }
@@ -250,6 +278,29 @@ mod tests {
         let loaded = Engine::from_bytes(&old, params()).unwrap();
         assert!(loaded.tenant("default").unwrap().quality().is_empty());
         assert_eq!(loaded.tenant("default").unwrap().stats(), before.stats());
+    }
+
+    #[test]
+    fn agent_hold_and_transfers_survive_the_snapshot() {
+        let mut e = Engine::new(params());
+        let done = r#"{"v":1,"id":"1","ts":9000,"kind":"call_completed","call":"c1","queue":"q","agent":"a","talk_ms":5000,"hold_ms":1200,"transferred":true}"#;
+        e.apply(&parse_event_str(done).unwrap());
+        let before = e.tenant("default").unwrap().handling_history();
+        assert_eq!(before[0].1[0].hold_ms, 1200);
+        assert_eq!(before[0].1[0].transferred, 1);
+        let restored = Engine::from_bytes(&e.to_bytes(), params()).unwrap();
+        assert_eq!(
+            restored.tenant("default").unwrap().handling_history(),
+            before
+        );
+        // Without the section (an older version's bytes): none, still loads.
+        let old = postcard::to_stdvec(&e).unwrap();
+        let loaded = Engine::from_bytes(&old, params()).unwrap();
+        assert!(loaded
+            .tenant("default")
+            .unwrap()
+            .handling_history()
+            .is_empty());
     }
 
     #[test]

@@ -180,6 +180,10 @@ pub struct AgentLiveRow {
     pub adherent: Option<bool>,
     /// Since when the agent has been out of adherence, if it is.
     pub out_of_adherence_since_ms: Option<TimestampMs>,
+    /// Today's CSAT, QA and repeat contacts (`metrics.md`, "Agent
+    /// scorecard"); absent without surveys, evaluations or eligible calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub today: Option<crate::scorecard::AgentToday>,
 }
 
 /// Sums of one queue (or the tenant) over a period.
@@ -229,7 +233,7 @@ pub fn live_snapshot(engine: &TenantEngine, now: TimestampMs) -> LiveSnapshot {
         rolling_window_minutes: params.rolling_window_minutes,
         sl_thresholds_s: params.thresholds_s.clone(),
         queues: queue_rows(engine, &at, day, &by_state),
-        agents: agent_rows(engine, now),
+        agents: agent_rows(engine, now, at.day_start),
         freshness: None,
         messages: Vec::new(),
         incomplete: Vec::new(),
@@ -442,7 +446,12 @@ fn queue_live(
     }
 }
 
-fn agent_rows(engine: &TenantEngine, now: TimestampMs) -> Vec<AgentLiveRow> {
+fn agent_rows(
+    engine: &TenantEngine,
+    now: TimestampMs,
+    day_start: TimestampMs,
+) -> Vec<AgentLiveRow> {
+    let today = crate::scorecard::agents_today(engine, day_start, now);
     let mut rows: Vec<AgentLiveRow> = engine
         .agent_names()
         .iter()
@@ -468,6 +477,7 @@ fn agent_rows(engine: &TenantEngine, now: TimestampMs) -> Vec<AgentLiveRow> {
                 activity: planned.map(|p| engine.codes().name(p.activity).to_owned()),
                 adherent,
                 out_of_adherence_since_ms: out_since,
+                today: today.get(id.index()).copied().flatten(),
             }
         })
         .collect();

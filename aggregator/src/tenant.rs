@@ -22,6 +22,7 @@ use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
 use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
 
+mod handling;
 mod kpi;
 
 /// The sums of one interval.
@@ -35,6 +36,10 @@ pub struct Bucket {
     pub tenant_time: AgentTime,
     /// Per agent.
     pub agents: Vec<AgentSums>,
+    /// Per agent: hold time and transfers (the scorecard's). Outside the
+    /// serde state: snapshotted as its own section (`Engine::to_bytes`).
+    #[serde(skip)]
+    pub handling: Vec<crate::handling::AgentHandling>,
 }
 
 /// A call's visit to a queue, keyed by a hash of the call id and the queue.
@@ -502,6 +507,9 @@ impl TenantEngine {
             ag.handled += 1;
             ag.talk_ms += h.talk_ms;
             ag.acw_ms += h.acw_ms;
+            let hd = slot(&mut b.handling, a);
+            hd.hold_ms += h.hold_ms;
+            hd.transferred += tr;
         }
         self.handled_call(call, q, a, ts);
         Applied::Counted

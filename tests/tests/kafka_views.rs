@@ -459,6 +459,15 @@ url = "http://127.0.0.1:{hook_port}/hook"
         .unwrap()
         .starts_with("text/csv"));
     assert_eq!(csv.text().unwrap(), replay(&file, &config, &remote.1, true));
+    // The agent scorecard is the owner's too, forwarded like the report.
+    let path = format!("/api/v1/tenants/{}/agents/scorecard?period=week", remote.1);
+    let owner = nodes
+        .iter()
+        .find(|n| n.owned().contains(&remote.1))
+        .expect("the tenant's owner");
+    let card = remote.0.json(&path).expect("a forwarded scorecard");
+    assert_eq!(card["tenant"], remote.1.as_str());
+    assert_eq!(Some(card), owner.json(&path));
 
     // Alerts: fired once per tenant, and shown by every instance.
     wait_for("the rule firing for every tenant everywhere", WAIT, || {

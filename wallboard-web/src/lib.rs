@@ -9,6 +9,7 @@ pub mod forecast_file;
 pub mod reload;
 pub mod replay;
 pub mod report_format;
+pub mod scorecard_format;
 pub mod shutdown;
 pub mod sim_forecast;
 pub mod web;

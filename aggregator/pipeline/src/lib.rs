@@ -23,6 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 use aggregator::freshness::Freshness;
 use aggregator::messages::ActiveMessage;
+use aggregator::scorecard::{Period, Scorecard, ScorecardError};
 use aggregator::sums::{AgentTime, QueueSums};
 use aggregator::time::IntervalClock;
 use aggregator::{IncompleteInterval, IncompleteReason, IntervalReport, LiveSnapshot, Range};
@@ -106,6 +107,17 @@ impl<P: AsRef<[u8]>> FromIterator<(i64, P)> for Records {
     }
 }
 
+/// Which scorecard is asked for.
+#[derive(Debug, Clone)]
+pub struct ScorecardRequest {
+    /// Tenant.
+    pub tenant: String,
+    /// Today or the week.
+    pub period: Period,
+    /// Only the members of this queue.
+    pub queue: Option<String>,
+}
+
 /// What a partition writer can be asked to do.
 pub enum Inbox {
     /// Records in log order.
@@ -118,6 +130,13 @@ pub enum Inbox {
         range: Range,
         /// Where to send it (`None`: the partition has not seen the tenant).
         reply: oneshot::Sender<Option<IntervalReport>>,
+    },
+    /// The agent scorecard of a tenant (`metrics.md`, "Agent scorecard").
+    Scorecard {
+        /// Tenant, period and queue asked for.
+        request: ScorecardRequest,
+        /// Where to send it (`None`: the partition has not seen the tenant).
+        reply: oneshot::Sender<Option<Result<Scorecard, ScorecardError>>>,
     },
     /// The running totals of every tenant of the partition (for `/metrics`).
     Totals {
@@ -442,6 +461,27 @@ impl Hub {
             range,
             reply,
         };
+        // The inbox is bounded; waiting for room must not stall the runtime.
+        tokio::task::spawn_blocking(move || inbox.send(request))
+            .await
+            .ok()?
+            .ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// The agent scorecard of a tenant, computed by the writer that owns
+    /// it (`None`: no partition of this instance has the tenant).
+    pub async fn scorecard(
+        &self,
+        request: ScorecardRequest,
+    ) -> Option<Result<Scorecard, ScorecardError>> {
+        let owner = self
+            .handles()
+            .into_iter()
+            .find(|p| p.view.borrow().tenants.contains_key(&request.tenant))?;
+        let (reply, rx) = oneshot::channel();
+        let inbox = owner.inbox.clone();
+        let request = Inbox::Scorecard { request, reply };
         // The inbox is bounded; waiting for room must not stall the runtime.
         tokio::task::spawn_blocking(move || inbox.send(request))
             .await

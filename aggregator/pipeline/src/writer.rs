@@ -364,6 +364,13 @@ impl State {
                     });
                     let _ = reply.send(report);
                 }
+                Ok(Inbox::Scorecard { request: r, reply }) => {
+                    let card = self.engine.tenant(&r.tenant).map(|t| {
+                        let now = t.max_ts().unwrap_or(0);
+                        aggregator::scorecard::scorecard(t, now, r.period, r.queue.as_deref())
+                    });
+                    let _ = reply.send(card);
+                }
                 Ok(Inbox::Totals { reply }) => {
                     let _ = reply.send(self.totals());
                 }

@@ -148,6 +148,12 @@ fn print_banner(addr: SocketAddr) {
     .and_then(|()| {
         writeln!(
             out,
+            "agent scorecard (team leads): http://{addr}/scorecard.html"
+        )
+    })
+    .and_then(|()| {
+        writeln!(
+            out,
             "REST: http://{addr}/api/v1/tenants/acme/live · Ctrl-C to stop"
         )
     })

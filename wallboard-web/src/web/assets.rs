@@ -51,6 +51,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../ui/messages.js"),
     ),
+    (
+        "scorecard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/scorecard.js"),
+    ),
+    (
+        "scorecard.css",
+        "text/css; charset=utf-8",
+        include_str!("../../ui/scorecard.css"),
+    ),
     // uPlot (MIT, ui/vendor/uPlot.LICENSE), vendored so that nothing is
     // fetched at run time and building needs no Node.
     (
@@ -72,9 +82,13 @@ const ASSETS: &[(&str, &str, &str)] = &[
 
 const INDEX: &str = include_str!("../../ui/index.html");
 
+/// The agent scorecard page for team leads (`metrics.md`, "Agent scorecard").
+const SCORECARD: &str = include_str!("../../ui/scorecard.html");
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
+        .route("/scorecard.html", get(scorecard))
         .route("/assets/{file}", get(asset))
         .route("/assets/vendor/{file}", get(vendored))
 }
@@ -84,6 +98,15 @@ async fn vendored(Path(file): Path<String>) -> Response {
 }
 
 async fn index() -> Response {
+    page(INDEX)
+}
+
+async fn scorecard() -> Response {
+    page(SCORECARD)
+}
+
+/// An HTML page of the UI, under the same content security policy.
+fn page(html: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -93,7 +116,7 @@ async fn index() -> Response {
                 "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'",
             ),
         ],
-        INDEX,
+        html,
     )
         .into_response()
 }

@@ -15,6 +15,7 @@ mod metrics;
 mod metrics_quality;
 mod push_cache;
 mod remote;
+mod scorecard;
 mod time_param;
 mod unseen;
 mod ws;
@@ -161,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(messages::routes(&state))
         .merge(forecast::routes(&state))
+        .merge(scorecard::routes())
         .route("/ws", get(ws::upgrade))
         .route("/metrics", get(metrics::metrics))
         .route_layer(from_fn_with_state(state.clone(), auth::require_read));
