@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -345,13 +345,58 @@ impl Ctx {
     }
 }
 
+/// How often and how long the source waited on a writer whose inbox was
+/// full: back-pressure, the writer is the slower side.
+#[derive(Debug, Default)]
+pub struct Backpressure {
+    waits: AtomicU64,
+    waited_us: AtomicU64,
+}
+
+impl Backpressure {
+    /// Batches that found their writer's inbox full.
+    #[must_use]
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+
+    /// Time spent waiting for room in full inboxes.
+    #[must_use]
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited_us.load(Ordering::Relaxed))
+    }
+
+    /// Hands `msg` to `inbox`, waiting (and counting the wait) when it is full.
+    fn send(&self, inbox: &SyncSender<Inbox>, msg: Inbox) -> Result<(), ()> {
+        match inbox.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(_)) => Err(()),
+            Err(TrySendError::Full(msg)) => {
+                let since = Instant::now();
+                let sent = inbox.send(msg).map_err(|_| ());
+                let us = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                self.waited_us.fetch_add(us, Ordering::Relaxed);
+                sent
+            }
+        }
+    }
+}
+
 /// A running Kafka source.
 pub struct Source {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
+    backpressure: Arc<Backpressure>,
 }
 
 impl Source {
+    /// How much the source has waited on full writer inboxes so far.
+    #[must_use]
+    pub fn backpressure(&self) -> &Backpressure {
+        &self.backpressure
+    }
+
     /// Stops consuming; every writer writes a final snapshot.
     pub fn stop(self) -> Result<(), KafkaError> {
         self.stop.store(true, Ordering::Relaxed);
@@ -397,14 +442,20 @@ pub fn start(
     consumer.subscribe(&[&cfg.topic])?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
+    let backpressure = Arc::new(Backpressure::default());
+    let bp = backpressure.clone();
     let thread = std::thread::Builder::new()
         .name("kafka-source".into())
-        .spawn(move || consume(&consumer, &cfg.topic, &stop2))
+        .spawn(move || consume(&consumer, &cfg.topic, &stop2, &bp))
         .expect("spawn kafka source");
-    Ok(Source { stop, thread })
+    Ok(Source {
+        stop,
+        thread,
+        backpressure,
+    })
 }
 
-fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
+fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool, bp: &Backpressure) {
     let mut generation = u64::MAX;
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
     let mut batches: HashMap<i32, Records> = HashMap::new();
@@ -414,7 +465,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
         let msg = consumer.poll(Duration::from_millis(100));
         let g = consumer.context().generation.load(Ordering::Acquire);
         if g != generation {
-            flush_all(&mut batches, &inboxes);
+            flush_all(&mut batches, &inboxes, bp);
             inboxes = consumer.context().inboxes();
             generation = g;
         }
@@ -423,10 +474,10 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
                 let batch = batches.entry(m.partition()).or_insert_with(new_batch);
                 batch.push(m.offset(), m.payload().unwrap_or_default());
                 if batch.len() >= BATCH || batch.payload_bytes() >= BATCH_BYTES {
-                    flush(m.partition(), batch, &inboxes);
+                    flush(m.partition(), batch, &inboxes, bp);
                 }
                 if last_flush.elapsed() >= MAX_BATCH_DELAY {
-                    flush_all(&mut batches, &inboxes);
+                    flush_all(&mut batches, &inboxes, bp);
                     last_flush = Instant::now();
                 }
                 continue;
@@ -435,7 +486,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
             None => {}
         }
         // Nothing more right now: hand over what was read.
-        flush_all(&mut batches, &inboxes);
+        flush_all(&mut batches, &inboxes, bp);
         last_flush = Instant::now();
         commit(consumer, topic, CommitMode::Async);
         if last_watermarks.elapsed() >= WATERMARK_EVERY {
@@ -448,7 +499,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
             }
         }
     }
-    flush_all(&mut batches, &inboxes);
+    flush_all(&mut batches, &inboxes, bp);
     let partitions: Vec<i32> = inboxes.keys().copied().collect();
     for p in partitions {
         consumer.context().stop_writer(p);
@@ -460,7 +511,12 @@ fn new_batch() -> Records {
     Records::with_capacity(BATCH, BATCH_BYTES)
 }
 
-fn flush(partition: i32, batch: &mut Records, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn flush(
+    partition: i32,
+    batch: &mut Records,
+    inboxes: &HashMap<i32, SyncSender<Inbox>>,
+    bp: &Backpressure,
+) {
     if batch.is_empty() {
         return;
     }
@@ -468,15 +524,19 @@ fn flush(partition: i32, batch: &mut Records, inboxes: &HashMap<i32, SyncSender<
     if let Some(inbox) = inboxes.get(&partition) {
         // A writer that is gone lost its partition: its new owner reads
         // these records again from its own snapshot.
-        let _ = inbox.send(Inbox::Records(records));
+        let _ = bp.send(inbox, Inbox::Records(records));
     } else {
         tracing::debug!(partition, "records of an unassigned partition dropped");
     }
 }
 
-fn flush_all(batches: &mut HashMap<i32, Records>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn flush_all(
+    batches: &mut HashMap<i32, Records>,
+    inboxes: &HashMap<i32, SyncSender<Inbox>>,
+    bp: &Backpressure,
+) {
     for (p, b) in batches.iter_mut() {
-        flush(*p, b, inboxes);
+        flush(*p, b, inboxes, bp);
     }
 }
 

@@ -203,6 +203,12 @@ pub struct PartitionStatus {
     pub snapshots_rejected: u64,
     /// Changelog writes that failed since the writer started.
     pub changelog_failures: u64,
+    /// Microseconds the writer waited on an empty inbox since it started
+    /// (`wallboard_writer_idle_seconds_total`): during a catch-up, time
+    /// the records did not arrive fast enough to keep it busy.
+    pub idle_us: u64,
+    /// Times the writer found its inbox empty and waited.
+    pub idle_waits: u64,
     /// Where the state was restored from.
     pub restored_from: RestoredFrom,
     /// Ranges of records that could not be rebuilt (oldest first).

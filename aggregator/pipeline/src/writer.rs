@@ -3,7 +3,7 @@
 //! writes durable snapshots with the offset they include.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -338,7 +338,7 @@ impl State {
                 wait = wait.min(due.saturating_sub(self.last_snapshot.elapsed()));
             }
             let wait = wait.max(Duration::from_millis(1));
-            match rx.recv_timeout(wait) {
+            match self.receive(rx, wait) {
                 Ok(Inbox::Records(records)) => {
                     self.wall_ms = unix_ms();
                     for r in records.iter() {
@@ -385,6 +385,23 @@ impl State {
             }
             if self.last_snapshot.elapsed() >= self.cfg.snapshot_interval {
                 self.write_snapshot();
+            }
+        }
+    }
+
+    /// The next message, waiting at most `wait`; time spent waiting on an
+    /// empty inbox is counted as idle (`PartitionStatus::idle_us`).
+    fn receive(&mut self, rx: &Receiver<Inbox>, wait: Duration) -> Result<Inbox, RecvTimeoutError> {
+        match rx.try_recv() {
+            Ok(m) => Ok(m),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => {
+                let since = Instant::now();
+                let m = rx.recv_timeout(wait);
+                let waited = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.status.idle_us = self.status.idle_us.saturating_add(waited);
+                self.status.idle_waits += 1;
+                m
             }
         }
     }
@@ -831,6 +848,27 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(start(&store), (0, 1), "rebuilt from the log's beginning");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn waits_on_an_empty_inbox_are_counted_as_idle() {
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn(config(None), Box::new(LogDeadLetters), changed);
+        let mut view = w.handle.view.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Nothing was sent: the writer's first wait found its inbox empty,
+        // and its first publish says so.
+        let status = rt
+            .block_on(view.wait_for(|v| v.status.idle_waits > 0))
+            .unwrap()
+            .status
+            .clone();
+        assert!(status.idle_us > 0, "{status:?}");
+        w.handle.inbox.send(Inbox::Stop).unwrap();
+        w.thread.join().unwrap();
     }
 
     /// Dead letters that are never confirmed.
