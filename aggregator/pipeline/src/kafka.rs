@@ -37,6 +37,7 @@ use wallboard_events::DeadLetterCode;
 
 use crate::changelog::{self, ChangelogWriter, PersistError, Refused, Unavailable};
 use crate::dead_letter::DeadLetter;
+use crate::parse_stage::{self, Stage};
 use crate::snapshot;
 use crate::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
 use crate::{Hub, Inbox, Record, Records};
@@ -51,6 +52,9 @@ const BATCH_BYTES: usize = 512 * 1024;
 /// Records wait at most this long in a batch before the writer gets them,
 /// so a steady trickle is not held back until a batch fills.
 const MAX_BATCH_DELAY: Duration = Duration::from_millis(5);
+
+/// Batches a partition's parse stage holds before the source waits.
+const STAGE_CAPACITY: usize = 16;
 
 /// How often the log's end offsets are fetched, for lag.
 const WATERMARK_EVERY: Duration = Duration::from_secs(2);
@@ -77,6 +81,10 @@ pub struct SourceConfig {
     pub heartbeat_interval_ms: u32,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
+    /// Parse records on a thread of their own per partition
+    /// (`parse_stage`), not on the writer's: `true` everywhere but in
+    /// `bench kafka --no-parse-stage`.
+    pub parse_stage: bool,
 }
 
 /// Where the partitions' state is kept in Kafka.
@@ -196,6 +204,8 @@ struct Ctx {
     dlq: Arc<Publisher>,
     commits: Arc<Mutex<BTreeMap<i32, i64>>>,
     writers: Mutex<BTreeMap<i32, Writer>>,
+    /// The parse stage in front of each writer, when `parse_stage`.
+    stages: Mutex<BTreeMap<i32, Stage>>,
     /// Bumped on every assignment change.
     generation: AtomicU64,
 }
@@ -313,6 +323,10 @@ impl Ctx {
             Ok(_) => {}
             Err(e) => tracing::warn!(partition, "log start unknown: {e}"),
         }
+        if self.cfg.parse_stage {
+            let stage = parse_stage::spawn(partition, w.handle.inbox.clone(), STAGE_CAPACITY);
+            lock(&self.stages).insert(partition, stage);
+        }
         self.hub.attach(w.handle.clone());
         self.writers
             .lock()
@@ -328,14 +342,28 @@ impl Ctx {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&partition);
+        let stage = lock(&self.stages).remove(&partition);
         if let Some(w) = w {
             self.hub.detach(partition);
-            let _ = w.handle.inbox.send(Inbox::Stop);
+            // Through the stage, if any, so the records it holds go first.
+            let inbox = stage.as_ref().map_or(&w.handle.inbox, |s| &s.inbox);
+            let _ = inbox.send(Inbox::Stop);
             let _ = w.thread.join();
+        }
+        if let Some(s) = stage {
+            drop(s.inbox);
+            let _ = s.thread.join();
         }
     }
 
+    /// Where the source sends each partition's records: its parse stage,
+    /// or its writer.
     fn inboxes(&self) -> HashMap<i32, SyncSender<Inbox>> {
+        let stages = lock(&self.stages);
+        if !stages.is_empty() {
+            return stages.iter().map(|(p, s)| (*p, s.inbox.clone())).collect();
+        }
+        drop(stages);
         self.writers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -418,6 +446,7 @@ pub fn start(
         dlq,
         commits: Arc::new(Mutex::new(BTreeMap::new())),
         writers: Mutex::new(BTreeMap::new()),
+        stages: Mutex::new(BTreeMap::new()),
         generation: AtomicU64::new(0),
         cfg: cfg.clone(),
     };
@@ -505,6 +534,10 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool, bp: &Ba
         consumer.context().stop_writer(p);
     }
     commit(consumer, topic, CommitMode::Sync);
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn new_batch() -> Records {

@@ -9,6 +9,7 @@ pub mod bus;
 pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
+pub mod parse_stage;
 pub mod snapshot;
 pub mod views;
 pub mod writer;
@@ -109,6 +110,9 @@ impl<P: AsRef<[u8]>> FromIterator<(i64, P)> for Records {
 pub enum Inbox {
     /// Records in log order.
     Records(Records),
+    /// Records in log order, already parsed by the partition's parse stage
+    /// (`parse_stage`).
+    Parsed(parse_stage::ParsedRecords),
     /// The interval report of a tenant, as `wallboard replay` would print it.
     Report {
         /// Tenant to report on.

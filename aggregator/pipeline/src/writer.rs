@@ -15,7 +15,7 @@ use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine};
 use wallboard_events::{
-    parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Forecast, Upstream,
+    parse_event, DeadLetterCode, Event, EventBody, EventError, FloorMessage, Forecast, Upstream,
 };
 
 use crate::changelog::{PersistError, Refused};
@@ -345,6 +345,12 @@ impl State {
                         self.take(r);
                     }
                 }
+                Ok(Inbox::Parsed(parsed)) => {
+                    self.wall_ms = unix_ms();
+                    for (r, event) in parsed.iter() {
+                        self.take_parsed(r, event);
+                    }
+                }
                 Ok(Inbox::Report {
                     tenant,
                     range,
@@ -408,20 +414,39 @@ impl State {
 
     /// Validates and applies one record.
     fn take(&mut self, r: Record<'_>) {
-        if r.offset < self.status.next_offset {
-            // Already in the state (redelivered after a restore).
-            return;
+        if self.advance(r.offset) {
+            self.take_event(r, &parse_event(r.payload));
         }
-        self.status.next_offset = r.offset + 1;
+    }
+
+    /// Applies one record the parse stage has parsed.
+    fn take_parsed(&mut self, r: Record<'_>, parsed: &Result<Event<'_>, EventError>) {
+        if self.advance(r.offset) {
+            self.take_event(r, parsed);
+        }
+    }
+
+    /// Moves the next offset past `offset`; `false` if that record is
+    /// already in the state (redelivered after a restore).
+    fn advance(&mut self, offset: i64) -> bool {
+        if offset < self.status.next_offset {
+            return false;
+        }
+        self.status.next_offset = offset + 1;
         self.dirty = true;
-        let event = match parse_event(r.payload) {
+        true
+    }
+
+    /// Validates and applies one parsed record.
+    fn take_event(&mut self, r: Record<'_>, parsed: &Result<Event<'_>, EventError>) {
+        let event = match parsed {
             Ok(e) => e,
             Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
         match &event.body {
-            EventBody::Heartbeat { upstream } => return self.heartbeat(&event, *upstream),
-            EventBody::FloorMessage(m) => return self.floor_message(r, &event, m),
-            EventBody::Forecast(f) => return self.forecast(r, &event, f),
+            EventBody::Heartbeat { upstream } => return self.heartbeat(event, *upstream),
+            EventBody::FloorMessage(m) => return self.floor_message(r, event, m),
+            EventBody::Forecast(f) => return self.forecast(r, event, f),
             _ => {}
         }
         if let Some(max) = self.cfg.max_future_ms {
@@ -450,7 +475,7 @@ impl State {
                 return;
             }
         }
-        match self.engine.apply(&event) {
+        match self.engine.apply(event) {
             Applied::Counted => self.status.applied += 1,
             Applied::Duplicate => self.status.duplicates += 1,
             Applied::OutOfOrderState => self.status.out_of_order_states += 1,

@@ -71,6 +71,9 @@ pub(super) struct KafkaArgs {
     /// during the catch-up (Linux: `/proc/PID/stat`).
     #[arg(long)]
     pub watch_pid: Option<u32>,
+    /// Parse records on the writer's thread, as before the parse stage.
+    #[arg(long)]
+    pub no_parse_stage: bool,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {

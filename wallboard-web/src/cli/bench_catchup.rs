@@ -120,7 +120,7 @@ pub(super) fn run(
     let topic = format!("bench-day-{stamp}");
     let counts = publish_day(rt, &brokers.producer, &topic, a)?;
     let n: i64 = counts.iter().sum();
-    let (hub, source) = consume(&brokers.consumer, &topic, a.publish_ms)?;
+    let (hub, source) = consume(&brokers.consumer, &topic, a)?;
     let mut progress = vec![Progress::default(); counts.len()];
     // Timed from the first record taken: joining the group is not consuming.
     wait_until(&hub, Duration::from_secs(120), |s| {

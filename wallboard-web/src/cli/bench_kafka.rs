@@ -53,7 +53,7 @@ fn live_latency(
 ) -> Result<()> {
     let topic = format!("bench-live-{stamp}");
     rt.block_on(ensure_topic(&brokers.producer, &topic, 1))?;
-    let (hub, source) = consume(&brokers.consumer, &topic, a.publish_ms)?;
+    let (hub, source) = consume(&brokers.consumer, &topic, a)?;
     wait_for_assignment(&hub)?;
     let total = a.rate * a.seconds;
     let sent: SentTimes = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total)?)));
@@ -144,7 +144,7 @@ pub(super) fn day(tenant: &str, agents: usize) -> Simulator {
 pub(super) fn consume(
     settings: &KafkaSettings,
     topic: &str,
-    publish_ms: u64,
+    a: &KafkaArgs,
 ) -> Result<(Hub, kafka::Source)> {
     let (tx, rx) = watch::channel(0);
     let hub = Hub::new(Vec::new(), rx);
@@ -162,11 +162,12 @@ pub(super) fn consume(
                 params: MetricsConfig::default().validate()?.into(),
                 allowed_lateness_ms: i64::MAX / 4,
                 max_future_ms: None,
-                publish_interval: Duration::from_millis(publish_ms),
+                publish_interval: Duration::from_millis(a.publish_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
                 freshness: aggregator::freshness::FreshnessConfig::default(),
             },
+            parse_stage: !a.no_parse_stage,
         },
         hub.clone(),
         tx,

@@ -191,6 +191,7 @@ fn source_config(
             )),
             freshness: config.freshness,
         },
+        parse_stage: true,
     })
 }
 
