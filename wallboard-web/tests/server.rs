@@ -343,6 +343,8 @@ async fn metrics_counters_add_up_to_the_report() {
         series(&text, "wallboard_events_duplicate_total", &p0),
         Some(1.0)
     );
+    // The writer has waited for records since it started.
+    assert!(series(&text, "wallboard_writer_idle_seconds_total", &p0).is_some_and(|s| s > 0.0));
     assert!(series(&text, "wallboard_calls_waiting", &[("queue", "q1")]).is_some());
 }
 

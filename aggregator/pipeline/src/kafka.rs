@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,6 +37,7 @@ use wallboard_events::DeadLetterCode;
 
 use crate::changelog::{self, ChangelogWriter, PersistError, Refused, Unavailable};
 use crate::dead_letter::DeadLetter;
+use crate::parse_stage::{self, Stage};
 use crate::snapshot;
 use crate::writer::{self, Remote, Writer, WriterConfig, WriterHooks};
 use crate::{Hub, Inbox, Record, Records};
@@ -51,6 +52,9 @@ const BATCH_BYTES: usize = 512 * 1024;
 /// Records wait at most this long in a batch before the writer gets them,
 /// so a steady trickle is not held back until a batch fills.
 const MAX_BATCH_DELAY: Duration = Duration::from_millis(5);
+
+/// Batches a partition's parse stage holds before the source waits.
+const STAGE_CAPACITY: usize = 16;
 
 /// How often the log's end offsets are fetched, for lag.
 const WATERMARK_EVERY: Duration = Duration::from_secs(2);
@@ -77,6 +81,10 @@ pub struct SourceConfig {
     pub heartbeat_interval_ms: u32,
     /// Settings of every partition's writer (the partition is filled in).
     pub writer: WriterConfig,
+    /// Parse records on a thread of their own per partition
+    /// (`parse_stage`), not on the writer's: `true` everywhere but in
+    /// `bench kafka --no-parse-stage`.
+    pub parse_stage: bool,
 }
 
 /// Where the partitions' state is kept in Kafka.
@@ -196,6 +204,8 @@ struct Ctx {
     dlq: Arc<Publisher>,
     commits: Arc<Mutex<BTreeMap<i32, i64>>>,
     writers: Mutex<BTreeMap<i32, Writer>>,
+    /// The parse stage in front of each writer, when `parse_stage`.
+    stages: Mutex<BTreeMap<i32, Stage>>,
     /// Bumped on every assignment change.
     generation: AtomicU64,
 }
@@ -313,6 +323,10 @@ impl Ctx {
             Ok(_) => {}
             Err(e) => tracing::warn!(partition, "log start unknown: {e}"),
         }
+        if self.cfg.parse_stage {
+            let stage = parse_stage::spawn(partition, w.handle.inbox.clone(), STAGE_CAPACITY);
+            lock(&self.stages).insert(partition, stage);
+        }
         self.hub.attach(w.handle.clone());
         self.writers
             .lock()
@@ -328,14 +342,28 @@ impl Ctx {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&partition);
+        let stage = lock(&self.stages).remove(&partition);
         if let Some(w) = w {
             self.hub.detach(partition);
-            let _ = w.handle.inbox.send(Inbox::Stop);
+            // Through the stage, if any, so the records it holds go first.
+            let inbox = stage.as_ref().map_or(&w.handle.inbox, |s| &s.inbox);
+            let _ = inbox.send(Inbox::Stop);
             let _ = w.thread.join();
+        }
+        if let Some(s) = stage {
+            drop(s.inbox);
+            let _ = s.thread.join();
         }
     }
 
+    /// Where the source sends each partition's records: its parse stage,
+    /// or its writer.
     fn inboxes(&self) -> HashMap<i32, SyncSender<Inbox>> {
+        let stages = lock(&self.stages);
+        if !stages.is_empty() {
+            return stages.iter().map(|(p, s)| (*p, s.inbox.clone())).collect();
+        }
+        drop(stages);
         self.writers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -345,13 +373,58 @@ impl Ctx {
     }
 }
 
+/// How often and how long the source waited on a writer whose inbox was
+/// full: back-pressure, the writer is the slower side.
+#[derive(Debug, Default)]
+pub struct Backpressure {
+    waits: AtomicU64,
+    waited_us: AtomicU64,
+}
+
+impl Backpressure {
+    /// Batches that found their writer's inbox full.
+    #[must_use]
+    pub fn waits(&self) -> u64 {
+        self.waits.load(Ordering::Relaxed)
+    }
+
+    /// Time spent waiting for room in full inboxes.
+    #[must_use]
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited_us.load(Ordering::Relaxed))
+    }
+
+    /// Hands `msg` to `inbox`, waiting (and counting the wait) when it is full.
+    fn send(&self, inbox: &SyncSender<Inbox>, msg: Inbox) -> Result<(), ()> {
+        match inbox.try_send(msg) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Disconnected(_)) => Err(()),
+            Err(TrySendError::Full(msg)) => {
+                let since = Instant::now();
+                let sent = inbox.send(msg).map_err(|_| ());
+                let us = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                self.waited_us.fetch_add(us, Ordering::Relaxed);
+                sent
+            }
+        }
+    }
+}
+
 /// A running Kafka source.
 pub struct Source {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
+    backpressure: Arc<Backpressure>,
 }
 
 impl Source {
+    /// How much the source has waited on full writer inboxes so far.
+    #[must_use]
+    pub fn backpressure(&self) -> &Backpressure {
+        &self.backpressure
+    }
+
     /// Stops consuming; every writer writes a final snapshot.
     pub fn stop(self) -> Result<(), KafkaError> {
         self.stop.store(true, Ordering::Relaxed);
@@ -373,6 +446,7 @@ pub fn start(
         dlq,
         commits: Arc::new(Mutex::new(BTreeMap::new())),
         writers: Mutex::new(BTreeMap::new()),
+        stages: Mutex::new(BTreeMap::new()),
         generation: AtomicU64::new(0),
         cfg: cfg.clone(),
     };
@@ -397,14 +471,20 @@ pub fn start(
     consumer.subscribe(&[&cfg.topic])?;
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
+    let backpressure = Arc::new(Backpressure::default());
+    let bp = backpressure.clone();
     let thread = std::thread::Builder::new()
         .name("kafka-source".into())
-        .spawn(move || consume(&consumer, &cfg.topic, &stop2))
+        .spawn(move || consume(&consumer, &cfg.topic, &stop2, &bp))
         .expect("spawn kafka source");
-    Ok(Source { stop, thread })
+    Ok(Source {
+        stop,
+        thread,
+        backpressure,
+    })
 }
 
-fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
+fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool, bp: &Backpressure) {
     let mut generation = u64::MAX;
     let mut inboxes: HashMap<i32, SyncSender<Inbox>> = HashMap::new();
     let mut batches: HashMap<i32, Records> = HashMap::new();
@@ -414,7 +494,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
         let msg = consumer.poll(Duration::from_millis(100));
         let g = consumer.context().generation.load(Ordering::Acquire);
         if g != generation {
-            flush_all(&mut batches, &inboxes);
+            flush_all(&mut batches, &inboxes, bp);
             inboxes = consumer.context().inboxes();
             generation = g;
         }
@@ -423,10 +503,10 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
                 let batch = batches.entry(m.partition()).or_insert_with(new_batch);
                 batch.push(m.offset(), m.payload().unwrap_or_default());
                 if batch.len() >= BATCH || batch.payload_bytes() >= BATCH_BYTES {
-                    flush(m.partition(), batch, &inboxes);
+                    flush(m.partition(), batch, &inboxes, bp);
                 }
                 if last_flush.elapsed() >= MAX_BATCH_DELAY {
-                    flush_all(&mut batches, &inboxes);
+                    flush_all(&mut batches, &inboxes, bp);
                     last_flush = Instant::now();
                 }
                 continue;
@@ -435,7 +515,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
             None => {}
         }
         // Nothing more right now: hand over what was read.
-        flush_all(&mut batches, &inboxes);
+        flush_all(&mut batches, &inboxes, bp);
         last_flush = Instant::now();
         commit(consumer, topic, CommitMode::Async);
         if last_watermarks.elapsed() >= WATERMARK_EVERY {
@@ -448,7 +528,7 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
             }
         }
     }
-    flush_all(&mut batches, &inboxes);
+    flush_all(&mut batches, &inboxes, bp);
     let partitions: Vec<i32> = inboxes.keys().copied().collect();
     for p in partitions {
         consumer.context().stop_writer(p);
@@ -456,11 +536,20 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool) {
     commit(consumer, topic, CommitMode::Sync);
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn new_batch() -> Records {
     Records::with_capacity(BATCH, BATCH_BYTES)
 }
 
-fn flush(partition: i32, batch: &mut Records, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn flush(
+    partition: i32,
+    batch: &mut Records,
+    inboxes: &HashMap<i32, SyncSender<Inbox>>,
+    bp: &Backpressure,
+) {
     if batch.is_empty() {
         return;
     }
@@ -468,15 +557,19 @@ fn flush(partition: i32, batch: &mut Records, inboxes: &HashMap<i32, SyncSender<
     if let Some(inbox) = inboxes.get(&partition) {
         // A writer that is gone lost its partition: its new owner reads
         // these records again from its own snapshot.
-        let _ = inbox.send(Inbox::Records(records));
+        let _ = bp.send(inbox, Inbox::Records(records));
     } else {
         tracing::debug!(partition, "records of an unassigned partition dropped");
     }
 }
 
-fn flush_all(batches: &mut HashMap<i32, Records>, inboxes: &HashMap<i32, SyncSender<Inbox>>) {
+fn flush_all(
+    batches: &mut HashMap<i32, Records>,
+    inboxes: &HashMap<i32, SyncSender<Inbox>>,
+    bp: &Backpressure,
+) {
     for (p, b) in batches.iter_mut() {
-        flush(*p, b, inboxes);
+        flush(*p, b, inboxes, bp);
     }
 }
 

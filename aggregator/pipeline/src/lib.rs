@@ -9,6 +9,7 @@ pub mod bus;
 pub mod changelog;
 pub mod dead_letter;
 pub mod kafka;
+pub mod parse_stage;
 pub mod snapshot;
 pub mod topic_check;
 pub mod views;
@@ -122,6 +123,9 @@ pub struct ScorecardRequest {
 pub enum Inbox {
     /// Records in log order.
     Records(Records),
+    /// Records in log order, already parsed by the partition's parse stage
+    /// (`parse_stage`).
+    Parsed(parse_stage::ParsedRecords),
     /// The interval report of a tenant, as `wallboard replay` would print it.
     Report {
         /// Tenant to report on.
@@ -223,6 +227,12 @@ pub struct PartitionStatus {
     pub snapshots_rejected: u64,
     /// Changelog writes that failed since the writer started.
     pub changelog_failures: u64,
+    /// Microseconds the writer waited on an empty inbox since it started
+    /// (`wallboard_writer_idle_seconds_total`): during a catch-up, time
+    /// the records did not arrive fast enough to keep it busy.
+    pub idle_us: u64,
+    /// Times the writer found its inbox empty and waited.
+    pub idle_waits: u64,
     /// Where the state was restored from.
     pub restored_from: RestoredFrom,
     /// Ranges of records that could not be rebuilt (oldest first).

@@ -3,7 +3,7 @@
 //! writes durable snapshots with the offset they include.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +15,7 @@ use aggregator::intern::DenseId;
 use aggregator::messages::MessageOutcome;
 use aggregator::{interval_report, live_snapshot, Applied, Engine};
 use wallboard_events::{
-    parse_event, DeadLetterCode, Event, EventBody, FloorMessage, Forecast, Upstream,
+    parse_event, DeadLetterCode, Event, EventBody, EventError, FloorMessage, Forecast, Upstream,
 };
 
 use crate::changelog::{PersistError, Refused};
@@ -338,11 +338,17 @@ impl State {
                 wait = wait.min(due.saturating_sub(self.last_snapshot.elapsed()));
             }
             let wait = wait.max(Duration::from_millis(1));
-            match rx.recv_timeout(wait) {
+            match self.receive(rx, wait) {
                 Ok(Inbox::Records(records)) => {
                     self.wall_ms = unix_ms();
                     for r in records.iter() {
                         self.take(r);
+                    }
+                }
+                Ok(Inbox::Parsed(parsed)) => {
+                    self.wall_ms = unix_ms();
+                    for (r, event) in parsed.iter() {
+                        self.take_parsed(r, event);
                     }
                 }
                 Ok(Inbox::Report {
@@ -396,22 +402,58 @@ impl State {
         }
     }
 
+    /// The next message, waiting at most `wait`; time spent waiting on an
+    /// empty inbox is counted as idle (`PartitionStatus::idle_us`).
+    fn receive(&mut self, rx: &Receiver<Inbox>, wait: Duration) -> Result<Inbox, RecvTimeoutError> {
+        match rx.try_recv() {
+            Ok(m) => Ok(m),
+            Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => {
+                let since = Instant::now();
+                let m = rx.recv_timeout(wait);
+                let waited = u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.status.idle_us = self.status.idle_us.saturating_add(waited);
+                self.status.idle_waits += 1;
+                m
+            }
+        }
+    }
+
     /// Validates and applies one record.
     fn take(&mut self, r: Record<'_>) {
-        if r.offset < self.status.next_offset {
-            // Already in the state (redelivered after a restore).
-            return;
+        if self.advance(r.offset) {
+            self.take_event(r, &parse_event(r.payload));
         }
-        self.status.next_offset = r.offset + 1;
+    }
+
+    /// Applies one record the parse stage has parsed.
+    fn take_parsed(&mut self, r: Record<'_>, parsed: &Result<Event<'_>, EventError>) {
+        if self.advance(r.offset) {
+            self.take_event(r, parsed);
+        }
+    }
+
+    /// Moves the next offset past `offset`; `false` if that record is
+    /// already in the state (redelivered after a restore).
+    fn advance(&mut self, offset: i64) -> bool {
+        if offset < self.status.next_offset {
+            return false;
+        }
+        self.status.next_offset = offset + 1;
         self.dirty = true;
-        let event = match parse_event(r.payload) {
+        true
+    }
+
+    /// Validates and applies one parsed record.
+    fn take_event(&mut self, r: Record<'_>, parsed: &Result<Event<'_>, EventError>) {
+        let event = match parsed {
             Ok(e) => e,
             Err(e) => return self.reject(r, e.code(), &e.to_string()),
         };
         match &event.body {
-            EventBody::Heartbeat { upstream } => return self.heartbeat(&event, *upstream),
-            EventBody::FloorMessage(m) => return self.floor_message(r, &event, m),
-            EventBody::Forecast(f) => return self.forecast(r, &event, f),
+            EventBody::Heartbeat { upstream } => return self.heartbeat(event, *upstream),
+            EventBody::FloorMessage(m) => return self.floor_message(r, event, m),
+            EventBody::Forecast(f) => return self.forecast(r, event, f),
             _ => {}
         }
         if let Some(max) = self.cfg.max_future_ms {
@@ -440,7 +482,7 @@ impl State {
                 return;
             }
         }
-        match self.engine.apply(&event) {
+        match self.engine.apply(event) {
             Applied::Counted => self.status.applied += 1,
             Applied::Duplicate => self.status.duplicates += 1,
             Applied::OutOfOrderState => self.status.out_of_order_states += 1,
@@ -838,6 +880,27 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(start(&store), (0, 1), "rebuilt from the log's beginning");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn waits_on_an_empty_inbox_are_counted_as_idle() {
+        let (changed, _rx) = watch::channel(0);
+        let w = spawn(config(None), Box::new(LogDeadLetters), changed);
+        let mut view = w.handle.view.clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Nothing was sent: the writer's first wait found its inbox empty,
+        // and its first publish says so.
+        let status = rt
+            .block_on(view.wait_for(|v| v.status.idle_waits > 0))
+            .unwrap()
+            .status
+            .clone();
+        assert!(status.idle_us > 0, "{status:?}");
+        w.handle.inbox.send(Inbox::Stop).unwrap();
+        w.thread.join().unwrap();
     }
 
     /// Dead letters that are never confirmed.

@@ -56,6 +56,31 @@ pub(super) struct KafkaArgs {
     /// How often the writer publishes its view (ms).
     #[arg(long, default_value_t = 50)]
     pub publish_ms: u64,
+    /// Partitions of the catch-up topic; the day's agents are split over
+    /// one tenant per partition, each tenant chosen so its key lands there.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=64))]
+    pub partitions: i32,
+    /// Only the catch-up half: no latency run.
+    #[arg(long)]
+    pub catch_up_only: bool,
+    /// A librdkafka property for the consumer only, `KEY=VALUE` (repeatable),
+    /// e.g. `max.partition.fetch.bytes=16777216`.
+    #[arg(long, value_parser = key_value)]
+    pub consumer_property: Vec<(String, String)>,
+    /// Also report the CPU time this process (e.g. the broker's JVM) used
+    /// during the catch-up (Linux: `/proc/PID/stat`).
+    #[arg(long)]
+    pub watch_pid: Option<u32>,
+    /// Parse records on the writer's thread, as before the parse stage.
+    #[arg(long)]
+    pub no_parse_stage: bool,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+    Ok((k.trim().to_owned(), v.trim().to_owned()))
 }
 
 #[derive(Args, Debug)]

@@ -16,47 +16,28 @@ use wallboard_pipeline::Hub;
 
 use super::bench::KafkaArgs;
 
+/// The producer's settings and the consumer's (with `--consumer-property`).
+pub(super) struct Brokers {
+    pub producer: KafkaSettings,
+    pub consumer: KafkaSettings,
+}
+
 pub(super) fn run(a: &KafkaArgs) -> Result<()> {
-    let settings = KafkaSettings::new(&a.kafka);
+    let producer = KafkaSettings::new(&a.kafka);
+    let mut consumer = producer.clone();
+    consumer
+        .properties
+        .extend(a.consumer_property.iter().cloned());
+    let brokers = Brokers { producer, consumer };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let stamp = std::process::id();
-    catch_up(&rt, &settings, a, stamp)?;
-    live_latency(&rt, &settings, a, stamp)
-}
-
-/// 1. A full simulated day in the log, then a cold consumer reads it all:
-///    the catch-up after a restart, and the sustained consume-and-apply rate.
-fn catch_up(
-    rt: &tokio::runtime::Runtime,
-    settings: &KafkaSettings,
-    a: &KafkaArgs,
-    stamp: u32,
-) -> Result<()> {
-    let topic = format!("bench-day-{stamp}");
-    rt.block_on(ensure_topic(settings, &topic, 1))?;
-    let publisher = Publisher::new(settings)?;
-    let mut n = 0u64;
-    for e in day(a.agents) {
-        publisher.send(&topic, &e.tenant, e.to_json().as_bytes(), &[])?;
-        n += 1;
+    super::bench_catchup::run(&rt, &brokers, a, stamp)?;
+    if a.catch_up_only {
+        return Ok(());
     }
-    publisher.flush(Duration::from_secs(120))?;
-    let (hub, source) = consume(settings, &topic, a.publish_ms)?;
-    // Timed from the first record taken: joining the group is not consuming.
-    wait_until(&hub, |taken| taken > 0, Duration::from_secs(120))?;
-    let started = Instant::now();
-    wait_until(&hub, |taken| taken >= n, Duration::from_secs(600))?;
-    let elapsed = started.elapsed();
-    source.stop()?;
-    println!(
-        "catch-up: {n} events of a {}-agent day consumed and applied in {:.2} s: {:.0} events/s",
-        a.agents,
-        elapsed.as_secs_f64(),
-        n as f64 / elapsed.as_secs_f64()
-    );
-    Ok(())
+    live_latency(&rt, &brokers, a, stamp)
 }
 
 /// Send times of the events produced so far, in order.
@@ -66,17 +47,17 @@ type SentTimes = Arc<Mutex<Vec<Instant>>>;
 ///    published view that includes them.
 fn live_latency(
     rt: &tokio::runtime::Runtime,
-    settings: &KafkaSettings,
+    brokers: &Brokers,
     a: &KafkaArgs,
     stamp: u32,
 ) -> Result<()> {
     let topic = format!("bench-live-{stamp}");
-    rt.block_on(ensure_topic(settings, &topic, 1))?;
-    let (hub, source) = consume(settings, &topic, a.publish_ms)?;
+    rt.block_on(ensure_topic(&brokers.producer, &topic, 1))?;
+    let (hub, source) = consume(&brokers.consumer, &topic, a)?;
     wait_for_assignment(&hub)?;
     let total = a.rate * a.seconds;
     let sent: SentTimes = Arc::new(Mutex::new(Vec::with_capacity(usize::try_from(total)?)));
-    let producer = spawn_producer(settings.clone(), topic, a.rate, total, sent.clone());
+    let producer = spawn_producer(brokers.producer.clone(), topic, a.rate, total, sent.clone());
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut seen = 0u64;
     let mut changes = hub.changes();
@@ -116,7 +97,7 @@ fn spawn_producer(
         publisher.send(&format!("{topic}.warmup"), "warmup", b"{}", &[])?;
         publisher.flush(Duration::from_secs(30))?;
         let start = Instant::now();
-        for (i, e) in day(2_000)
+        for (i, e) in day("bench", 2_000)
             .take(usize::try_from(total).unwrap_or(usize::MAX))
             .enumerate()
         {
@@ -148,18 +129,23 @@ fn print_latency(a: &KafkaArgs, hist: &Histogram<u64>) {
     );
 }
 
-fn day(agents: usize) -> Simulator {
+/// A simulated day of `tenant`'s contact centre.
+pub(super) fn day(tenant: &str, agents: usize) -> Simulator {
     Simulator::new(SimConfig {
         agents,
         queues: 8,
         hours: 24.0,
-        tenant: "bench".into(),
+        tenant: tenant.into(),
         start_ms: 1_795_392_000_000,
         ..Default::default()
     })
 }
 
-fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hub, kafka::Source)> {
+pub(super) fn consume(
+    settings: &KafkaSettings,
+    topic: &str,
+    a: &KafkaArgs,
+) -> Result<(Hub, kafka::Source)> {
     let (tx, rx) = watch::channel(0);
     let hub = Hub::new(Vec::new(), rx);
     let source = kafka::start(
@@ -176,11 +162,12 @@ fn consume(settings: &KafkaSettings, topic: &str, publish_ms: u64) -> Result<(Hu
                 params: MetricsConfig::default().validate()?.into(),
                 allowed_lateness_ms: i64::MAX / 4,
                 max_future_ms: None,
-                publish_interval: Duration::from_millis(publish_ms),
+                publish_interval: Duration::from_millis(a.publish_ms),
                 snapshot_interval: Duration::from_secs(3600),
                 snapshots: None,
                 freshness: aggregator::freshness::FreshnessConfig::default(),
             },
+            parse_stage: !a.no_parse_stage,
         },
         hub.clone(),
         tx,
@@ -195,15 +182,6 @@ fn taken(hub: &Hub) -> u64 {
         .iter()
         .map(|p| u64::try_from(p.next_offset).unwrap_or(0))
         .sum()
-}
-
-fn wait_until(hub: &Hub, done: impl Fn(u64) -> bool, limit: Duration) -> Result<()> {
-    let end = Instant::now() + limit;
-    while !done(taken(hub)) {
-        anyhow::ensure!(Instant::now() < end, "timed out");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Ok(())
 }
 
 fn wait_for_assignment(hub: &Hub) -> Result<()> {

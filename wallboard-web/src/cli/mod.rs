@@ -1,12 +1,14 @@
 //! Command-line interface: parses arguments and dispatches to a subcommand.
 
 mod bench;
+mod bench_catchup;
 mod bench_kafka;
 mod bench_ws;
 mod demo;
 mod erlang;
 mod forecast;
 mod ingest;
+mod proc_cpu;
 mod replay;
 mod serve;
 mod simulate;

@@ -199,6 +199,7 @@ fn source_config(
             )),
             freshness: config.freshness,
         },
+        parse_stage: true,
     })
 }
 

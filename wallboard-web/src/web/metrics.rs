@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use prometheus::{Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{CounterVec, Encoder, GaugeVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 use aggregator::sums::{AgentTime, QueueSums};
 use aggregator::QueueScope;
@@ -58,6 +58,7 @@ pub(super) async fn metrics(State(s): State<AppState>) -> Response {
     super::forecast::metrics(&f, &s);
     freshness(&f, &s);
     pipeline(&f, &s);
+    writer_idle(&f, &s);
     http_limits(&f, &s);
     views(&f, &s);
     super::admin::metrics(&f, &s);
@@ -496,6 +497,24 @@ fn pipeline(f: &Families, s: &AppState) {
     clients
         .with_label_values::<&str>(&[])
         .set(s.ws_clients.load(Ordering::Relaxed) as f64);
+}
+
+/// Seconds each partition's writer waited on an empty inbox
+/// (`architecture.md`, "A partition's threads"): a writer that never waits
+/// during a catch-up is the bottleneck; one that waits is fed too slowly.
+fn writer_idle(f: &Families, s: &AppState) {
+    let opts = Opts::new(
+        "wallboard_writer_idle_seconds_total",
+        "seconds the partition's writer waited on an empty inbox since it started",
+    );
+    let idle = CounterVec::new(opts, &["partition"]).expect("valid metric");
+    f.registry
+        .register(Box::new(idle.clone()))
+        .expect("unique metric");
+    for st in s.hub.status() {
+        idle.with_label_values(&[st.partition.to_string().as_str()])
+            .inc_by(st.idle_us as f64 / 1e6);
+    }
 }
 
 /// Alert deliveries by channel and result, and the alerts firing now.
