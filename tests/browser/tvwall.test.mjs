@@ -309,20 +309,22 @@ test("a queue that refused callers says so on its tile, in both languages, and t
   const rest = await (await fetch(`${base}/api/v1/tenants/blk/queues`)).json();
   const sales = rest.queues.find((q) => q.queue === "sales");
   assert.equal(sales.today.blocked, 3);
-  for (const [lang, text] of [["en", "Offered · 3 blocked"], ["zh-CN", "来电量 · 3 通未进队"]]) {
+  for (const [lang, text] of [["en", "3 blocked"], ["zh-CN", "3 通未进队"]]) {
     for (const [w, h] of VIEWPORTS) {
       const { p, ctx, errors } = await newPage(w, h);
       await p.goto(`${base}/?kiosk=1&lang=${lang}&tenant=blk&page=86400`);
-      await p.waitForSelector('.tile[data-queue="sales"] .offered[data-blocked-today]');
-      const offered = '.tile[data-queue="sales"] .offered';
-      assert.equal(await p.getAttribute(offered, "data-blocked-today"), "3");
-      assert.equal(await p.textContent(`${offered} .label`), text);
-      assert.match(await p.getAttribute(`${offered} .label`, "title"), lang === "en" ? /Blocked today .*: 3; this interval: 0/ : /今日拒绝进队.*：3；本时段：0/);
+      // On the tile's secondary line (docs/metrics.md), first without a plan.
+      const blocked = '.tile[data-queue="sales"] .kpi.blocked';
+      await p.waitForSelector(blocked);
+      assert.equal(await p.getAttribute(blocked, "data-blocked-today"), "3");
+      assert.equal(await p.textContent(blocked), text);
+      assert.ok(await p.isVisible(blocked), "blocked calls left out");
+      assert.match(await p.getAttribute(blocked, "title"), lang === "en" ? /Blocked today .*: 3; this interval: 0/ : /今日拒绝进队.*：3；本时段：0/);
       // Offered itself is unchanged: blocked calls never entered the queue.
-      assert.equal(await p.getAttribute(`${offered} .value`, "data-raw"), String(sales.interval.offered));
-      // A queue that refused nobody shows plain Offered.
+      assert.equal(await p.getAttribute('.tile[data-queue="sales"] .offered .value', "data-raw"), String(sales.interval.offered));
+      // A queue that refused nobody shows no blocked calls.
       const q = rest.queues.find((x) => !x.today.blocked);
-      if (q) assert.equal(await p.getAttribute(`.tile[data-queue="${q.queue}"] .offered`, "data-blocked-today"), null);
+      if (q) assert.equal(await p.$$eval(`.tile[data-queue="${q.queue}"] .kpi.blocked`, (e) => e.length), 0);
       await p.waitForFunction(() => {
         const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
         const same = window.__lastRows === f;
@@ -338,7 +340,7 @@ test("a queue that refused callers says so on its tile, in both languages, and t
   }
 });
 
-test("CSAT, QA and FCR show on the AHT label, in both languages, and the board still fits", async () => {
+test("CSAT, QA and FCR show on the secondary line, in both languages, and the board still fits", async () => {
   const { base } = await demo(["--trace", join(root, "tests/golden/extra/quality.jsonl"), "--interval", "30"]);
   const rest = await (await fetch(`${base}/api/v1/tenants/default/queues`)).json();
   const sales = rest.queues.find((q) => q.queue === "sales");
@@ -350,13 +352,17 @@ test("CSAT, QA and FCR show on the AHT label, in both languages, and the board s
     for (const [w, h] of VIEWPORTS) {
       const { p, ctx, errors } = await newPage(w, h);
       await p.goto(`${base}/?kiosk=1&lang=${lang}&page=86400`);
-      await p.waitForSelector('.tile[data-queue="sales"] .aht[data-fcr]');
-      const label = '.tile[data-queue="sales"] .aht .label';
-      assert.equal(await p.getAttribute('.tile[data-queue="sales"] .aht', "data-fcr"), "0.5");
-      assert.equal(await p.textContent(label), `${aht[lang]} · ${text}`);
-      assert.match(await p.getAttribute(label, "title"), lang === "en" ? /FCR 50\.0% \(1 repeat contacts of 2 handled/ : /首次解决率 50\.0%/);
-      // A queue without callers, surveys or evaluations shows plain AHT.
-      assert.equal(await p.getAttribute('.tile[data-queue="support"] .aht', "data-fcr"), null);
+      // On the tile's secondary line (docs/metrics.md), after CSAT.
+      const fcr = '.tile[data-queue="sales"] .kpi.fcr';
+      await p.waitForSelector(fcr);
+      assert.equal(await p.getAttribute(fcr, "data-fcr"), "0.5");
+      assert.equal(await p.textContent(fcr), text);
+      assert.ok(await p.isVisible(fcr), "FCR left out");
+      assert.match(await p.getAttribute(fcr, "title"), lang === "en" ? /FCR 50\.0% \(1 repeat contacts of 2 handled/ : /首次解决率 50\.0%/);
+      // AHT's label is AHT alone.
+      assert.equal(await p.textContent('.tile[data-queue="sales"] .aht .label'), aht[lang]);
+      // A queue without callers, surveys or evaluations shows no FCR.
+      assert.equal(await p.$$eval('.tile[data-queue="support"] .kpi.fcr', (e) => e.length), 0);
       await p.waitForFunction(() => {
         const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
         const same = window.__lastRows === f;

@@ -267,51 +267,115 @@
     return metric(cls, label, pct(sl.value), sl.value, colour(sl.value, target), extra);
   }
 
-  /**
-   * Calls the queue refused today on the Offered label, once there are any
-   * (metrics.md "Blocked calls": never part of Offered); this interval's in
-   * its title. Plain text in the label, so a crowded TV tile truncates it
-   * like any label.
-   */
-  function blockedOnOffered(m, q) {
-    const today = q.today.blocked || 0;
-    if (!today) return m;
-    const now = q.interval.blocked || 0;
-    m.dataset.blocked = String(now);
-    m.dataset.blockedToday = String(today);
-    m.firstChild.textContent = `${t("offered")} · ${t("blocked_n", { n: int(today) })}`;
-    m.firstChild.title = t("blocked_title", { n: int(now), d: int(today) });
-    return m;
+  // ---- the tile's secondary line ---------------------------------------------
+  // The numbers beside the main ones (docs/metrics.md "The queue tile's
+  // secondary line"), in priority order: a kiosk tile too narrow for all of
+  // them shows the first that fit and "+N" for the rest (fitKpis), never a
+  // cut-off text. The full numbers are in each chip's title.
+  const KPI_ORDER = ["plan", "blocked", "csat", "fcr", "qa"];
+
+  function kpiChip(kind, text, status, title) {
+    const c = el("span", `kpi ${kind} ${status}`, text);
+    c.dataset.kpi = kind;
+    if (MARKS[status]) {
+      const m = el("span", "mark", MARKS[status]);
+      m.title = t("status_" + status);
+      m.setAttribute("aria-label", t("status_" + status));
+      c.append(m);
+    }
+    c.title = title;
+    return c;
   }
 
-  /**
-   * Today's CSAT, QA and FCR on the AHT label, once there are any
-   * (docs/metrics.md "Repeat contacts and FCR", "CSAT and QA"): FCR of the
-   * last known day (`fcr_known`), else today's so far (marked ≈). Plain
-   * text in the label, so a crowded TV tile truncates it like any label;
-   * the full numbers are in its title.
-   */
-  function qualityOnAht(m, q) {
+  /** "plan +12 %": today's offered calls against the calls planned up to
+   * now, amber with ▲ beyond ±10 % (docs/metrics.md "Forecast vs actual"). */
+  function planChip(q) {
+    const v = q.forecast ? q.forecast.today.volume_variance_pct : null;
+    if (v === null || v === undefined) return null;
+    const n = Math.round(v);
+    const text = `${n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1"}${Math.abs(n)} %`;
+    const c = kpiChip("plan", `${t("plan_n")} ${text}`, Math.abs(v) > 10 ? "warn" : "none", t("vs_plan_title", {
+      v: text, f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls),
+    }));
+    c.dataset.variance = String(v);
+    return c;
+  }
+
+  /** Calls the queue refused today, once there are any (metrics.md
+   * "Blocked calls": never part of Offered); this interval's in the title. */
+  function blockedChip(q) {
+    const today = q.today.blocked || 0;
+    if (!today) return null;
+    const now = q.interval.blocked || 0;
+    const c = kpiChip("blocked", t("blocked_n", { n: int(today) }), "none", t("blocked_title", { n: int(now), d: int(today) }));
+    c.dataset.blocked = String(now);
+    c.dataset.blockedToday = String(today);
+    return c;
+  }
+
+  /** Today's CSAT, FCR and QA, each once there is any (docs/metrics.md
+   * "Repeat contacts and FCR", "CSAT and QA"): FCR of the last known day
+   * (`fcr_known`), else today's so far (marked ≈). */
+  function qualityChips(q) {
     const d = q.today;
-    if (!d.surveys && !d.qa_evaluations && !d.repeat_eligible) return m;
-    const parts = [t("aht")];
-    if (d.surveys) parts.push(t("csat_n", { p: pct(d.csat) }));
-    if (d.qa_evaluations) parts.push(t("qa_n", { n: int(Math.round(d.qa_score)) }));
     const known = q.fcr_known ? q.fcr_known.fcr : null;
     const soFar = d.repeat_eligible ? 1 - d.repeat_contacts / d.repeat_eligible : null;
-    if (known !== null) parts.push(t("fcr_n", { p: pct(known) }));
-    else if (soFar !== null) parts.push(t("fcr_so_far", { p: pct(soFar) }));
-    m.dataset.csat = d.surveys ? String(d.csat) : "null";
-    m.dataset.qa = d.qa_evaluations ? String(d.qa_score) : "null";
-    m.dataset.fcr = String(known !== null ? known : soFar);
-    m.firstChild.textContent = parts.join(" · ");
-    m.firstChild.title = t("quality_title", {
+    const title = t("quality_title", {
       c: d.surveys ? pct(d.csat) : "–", m: d.surveys ? int(Math.round(d.csat_mean)) : "–", s: int(d.surveys || 0),
       q: d.qa_evaluations ? int(Math.round(d.qa_score)) : "–", e: int(d.qa_evaluations || 0), x: int(d.qa_fatal || 0),
       f: known !== null ? pct(known) : soFar !== null ? `≈${pct(soFar)}` : "–",
       r: int((q.fcr_known || d).repeat_contacts || 0), h: int((q.fcr_known || d).repeat_eligible || 0),
     });
-    return m;
+    const chips = [];
+    if (d.surveys) chips.push(kpiChip("csat", t("csat_n", { p: pct(d.csat) }), "none", title));
+    if (known !== null) chips.push(kpiChip("fcr", t("fcr_n", { p: pct(known) }), "none", title));
+    else if (soFar !== null) chips.push(kpiChip("fcr", t("fcr_so_far", { p: pct(soFar) }), "none", title));
+    if (d.qa_evaluations) chips.push(kpiChip("qa", t("qa_n", { n: int(Math.round(d.qa_score)) }), "none", title));
+    for (const c of chips) c.dataset[c.dataset.kpi] = String({ csat: d.csat, qa: d.qa_score, fcr: known !== null ? known : soFar }[c.dataset.kpi]);
+    return chips;
+  }
+
+  /** The secondary line of a tile, or null when it has none of its numbers. */
+  function kpiLine(q) {
+    const rank = (c) => KPI_ORDER.indexOf(c.dataset.kpi);
+    const chips = [planChip(q), blockedChip(q), ...qualityChips(q)].filter(Boolean).sort((a, b) => rank(a) - rank(b));
+    if (!chips.length) return null;
+    const line = el("div", "kpis");
+    // "+N", for the chips a narrow kiosk tile leaves out (fitKpis).
+    const more = el("span", "kpi more none", `+${chips.length}`);
+    more.hidden = !state.kiosk;
+    line.append(...chips, more);
+    return line;
+  }
+
+  /**
+   * Kiosk tiles: each secondary line keeps the longest prefix of its chips
+   * (KPI_ORDER) that fits on one line with "+N" after it, or all of them
+   * without "+N". One layout read for the whole board, then only writes.
+   */
+  function fitKpis(box) {
+    const lines = [...box.querySelectorAll(".kpis")];
+    const sizes = lines.map((l) => ({
+      room: l.clientWidth,
+      gap: parseFloat(getComputedStyle(l).columnGap) || 0,
+      widths: [...l.children].map((c) => c.getBoundingClientRect().width),
+    }));
+    lines.forEach((line, i) => {
+      const { room, gap, widths } = sizes[i];
+      const chips = [...line.children].slice(0, -1), more = line.lastChild;
+      const sum = (k) => widths.slice(0, k).reduce((a, w) => a + w, 0) + gap * Math.max(0, k - 1);
+      let keep = chips.length;
+      if (sum(keep) > room) {
+        keep--;
+        while (keep > 0 && sum(keep) + gap + widths[widths.length - 1] > room) keep--;
+      }
+      const left = chips.slice(keep);
+      for (const c of left) c.hidden = true;
+      more.hidden = left.length === 0;
+      more.textContent = `+${left.length}`;
+      more.title = t("kpi_more_title", { list: left.map((c) => c.textContent).join(" · ") });
+      line.dataset.hidden = left.map((c) => c.dataset.kpi).join(",");
+    });
   }
 
   function tile(q, target) {
@@ -339,13 +403,14 @@
     small.append(slMetric("sl-today", t("today"), slOf(q.today, target), target));
     const asa = q.interval.asa_ms;
     small.append(metric("asa", t("asa"), dur(asa), asa, banded(asa === null ? null : asa / 1000, target.asa_s)));
-    small.append(qualityOnAht(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms), q));
+    small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
     const ab = q.interval.abandon_rate;
     small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    const offered = blockedOnOffered(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered), q);
-    small.append(planOnOffered(offered, q));
+    small.append(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered));
     small.append(...staffingMetrics(q));
     inner.append(small);
+    const kpis = kpiLine(q);
+    if (kpis) inner.append(kpis);
     const states = el("div", "states");
     for (const s of ["available", "ringing", "on_call", "acw", "not_ready"]) {
       const b = el("span", "st " + s);
@@ -376,25 +441,6 @@
     met.dataset.intervals = String(at.intervals);
     met.title = t("attained_title", { v: at.variant.toUpperCase(), s: at.threshold_s, p: pct(at.target) });
     return [staff, met];
-  }
-
-  /** "Offered · plan +12 %": today's offered calls against the calls
-   * planned up to now, amber beyond ±10 % (docs/metrics.md "Forecast vs
-   * actual"), on the Offered label like blocked calls, so a crowded TV tile
-   * gains no row (a label truncates); nothing without a forecast. */
-  function planOnOffered(m, q) {
-    const v = q.forecast ? q.forecast.today.volume_variance_pct : null;
-    if (v === null || v === undefined) return m;
-    const n = Math.round(v);
-    const text = `${n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1"}${Math.abs(n)} %`;
-    const span = el("span", "plan " + (Math.abs(v) > 10 ? "warn" : "none"), text);
-    span.dataset.variance = String(v);
-    const label = m.firstChild;
-    label.append(` · ${t("plan_n")} `, span);
-    label.title = [label.title, t("vs_plan_title", {
-      v: text, f: Math.round(q.forecast.today.forecast_calls), r: Math.round(q.forecast.today.reforecast_calls),
-    })].filter(Boolean).join("\n");
-    return m;
   }
 
   /** Queues in board order: configured `order`, `[[queues]]` order, or the URL's. */
@@ -479,6 +525,7 @@
       return row;
     });
     box.replaceChildren(...rows);
+    fitKpis(box);
     pager("tiles-pager", pages.length, index);
   }
 

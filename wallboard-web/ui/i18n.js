@@ -128,3 +128,11 @@ Object.assign(window.I18N.en, {
 Object.assign(window.I18N["zh-CN"], {
   plan_n: "对计划", vs_plan_title: "话务量对计划 {v}：今日来电量与截至目前计划的 {f} 通相比（超出 \u00b110 % 标黄）；全天重新预测：{r} 通",
 });
+
+// The queue tile's secondary line (docs/metrics.md, "The queue tile's secondary line").
+Object.assign(window.I18N.en, {
+  kpi_more_title: "Not shown on this tile (no room): {list}",
+});
+Object.assign(window.I18N["zh-CN"], {
+  kpi_more_title: "此磁贴空间不足，未显示：{list}",
+});
