@@ -59,3 +59,14 @@ fn csv_has_the_quality_columns_only_when_the_report_has_them() {
     let first = plain.lines().next().unwrap();
     assert!(!first.contains("fcr") && !first.contains("csat"), "{first}");
 }
+
+/// The table gets `FCR %`, `CSAT %` and `QA`, last, only with them.
+#[test]
+fn the_quality_trace_gives_its_expected_table() {
+    let args = ["--interval", "30", "--sl", "20", "--output", "table"];
+    let table = replay(&golden("extra/quality.jsonl"), &args).stdout;
+    common::assert_golden_bytes(&table, "extra/quality.i30.expected.table.txt");
+    let plain = replay(&golden("edge-basic.jsonl"), &args).stdout;
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(!plain.contains("FCR") && !plain.contains("QA"), "{plain}");
+}
