@@ -681,7 +681,7 @@ pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Resp
 #[cfg(test)]
 mod tests {
     use super::{accept_prefers_csv, csv_columns, defuse, table_columns, to_csv, to_table};
-    use super::{Groups, Lang};
+    use super::{Groups, Lang, FORECAST_FIELDS};
     use aggregator::{interval_report, Engine, IntervalReport, MetricsConfig, Range};
 
     /// 2026-11-23 07:00 UTC.
@@ -727,18 +727,8 @@ mod tests {
         let with_all = csv_columns(&[20], all);
         let en = headers(&with_all, Lang::En);
         assert_eq!(en.len(), plain.len() + 6 + 12 + 7);
-        assert_eq!(
-            en[en.len() - 7..],
-            [
-                "forecast_calls",
-                "forecast_aht_s",
-                "forecast_agents",
-                "volume_variance_pct",
-                "aht_variance_pct",
-                "staffed_agents",
-                "staffing_vs_plan"
-            ]
-        );
+        assert_eq!(en[en.len() - 7..], FORECAST_FIELDS.map(|(en, ..)| en));
+        assert_eq!(en[en.len() - 7], "forecast_calls");
         assert_eq!(en[en.len() - 8], "qa_score");
         let zh = headers(&with_all, Lang::ZhCn);
         assert_eq!(zh[zh.len() - 7], "预测来电量");

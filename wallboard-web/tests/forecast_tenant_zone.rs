@@ -1,7 +1,8 @@
 //! `POST /api/v1/tenants/{t}/forecast` reads a plan in the tenant's own
 //! zone and on its own interval grid (README, "Tenants"; `events.md`,
 //! "Forecast files"): `edge` is Asia/Kolkata with 60-minute intervals,
-//! `plain` has the `[metrics]` defaults, Asia/Shanghai and 30 minutes.
+//! `plain` has the `[metrics]` settings, UTC and 30 minutes
+//! (`tests/golden/extra/tenants.toml`).
 
 mod common;
 
@@ -11,21 +12,15 @@ use serde_json::Value;
 
 use wallboard::config::AppConfig;
 
-const CONFIG: &str = r#"
-[metrics]
-tz = "Asia/Shanghai"
-interval_minutes = 30
-sl_thresholds_s = [20]
-
-[server]
-read_tokens = ["wall"]
-admin_tokens = ["boss"]
-
-[[tenants]]
-id = "edge"
-tz = "Asia/Kolkata"
-interval_minutes = 60
-"#;
+/// The golden per-tenant settings (`tests/golden/extra/tenants.toml`), with
+/// a read and an admin token.
+fn config() -> AppConfig {
+    let text = std::fs::read_to_string(common::golden("extra/tenants.toml")).unwrap();
+    let mut config: AppConfig = toml::from_str(&text).unwrap();
+    config.server.read_tokens = vec!["wall".into()];
+    config.server.admin_tokens = vec!["boss".into()];
+    config
+}
 
 /// The edge-basic day (07:00–10:20 UTC on 2026-11-23) for `edge`, and the
 /// same calls again for `plain`.
@@ -44,12 +39,29 @@ struct Api {
 
 impl Api {
     async fn start() -> Api {
-        let config: AppConfig = toml::from_str(CONFIG).unwrap();
-        let served = common::serve_trace(config, &trace()).await;
+        let served = common::serve_trace(config(), &trace()).await;
         Api {
             base: format!("http://{}/api/v1/tenants", served.addr),
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Posts a plan that must be taken as `rows` forecasts.
+    async fn accepted(&self, tenant: &str, body: &str, rows: u64) {
+        let (status, answer) = self.post_csv(tenant, body).await;
+        assert_eq!(
+            (status, answer["forecasts"].as_u64()),
+            (202, Some(rows)),
+            "{answer}"
+        );
+    }
+
+    /// Posts a plan that must be refused: the problem's `detail`.
+    async fn refused(&self, tenant: &str, body: &str) -> String {
+        let (status, problem) = self.post_csv(tenant, body).await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["type"], "urn:wallboard:problem:invalid-forecast");
+        problem["detail"].as_str().unwrap().to_owned()
     }
 
     async fn post_csv(&self, tenant: &str, body: &str) -> (u16, Value) {
@@ -91,28 +103,18 @@ fn row(report: &Value, queue: &str, start_ms: i64) -> Value {
         .clone()
 }
 
-/// 2026-11-23 08:30 UTC: 14:00 in Kolkata, 16:30 in Shanghai.
+/// 2026-11-23 08:30 UTC: 14:00 in Kolkata.
 const AT_0830_UTC: i64 = 1_795_422_600_000;
-/// 2026-11-23 09:00 UTC: 17:00 in Shanghai.
+/// 2026-11-23 09:00 UTC.
 const AT_0900_UTC: i64 = 1_795_424_400_000;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_posted_plan_is_read_in_the_tenants_own_zone_and_grid() {
     let api = Api::start().await;
     let kolkata = "queue,start,interval_minutes,calls,aht_s\nq1,2026-11-23 14:00,60,4,120\n";
-    let (status, answer) = api.post_csv("edge", kolkata).await;
-    assert_eq!(
-        (status, answer["forecasts"].as_u64()),
-        (202, Some(1)),
-        "{answer}"
-    );
-    let shanghai = "queue,start,calls,aht_s\nq1,2026-11-23 17:00,3,100\n";
-    let (status, answer) = api.post_csv("plain", shanghai).await;
-    assert_eq!(
-        (status, answer["forecasts"].as_u64()),
-        (202, Some(1)),
-        "{answer}"
-    );
+    api.accepted("edge", kolkata, 1).await;
+    let utc = "queue,start,calls,aht_s\nq1,2026-11-23 09:00,3,100\n";
+    api.accepted("plain", utc, 1).await;
 
     let edge = api.planned_report("edge").await;
     assert_eq!(edge["interval_minutes"], 60);
@@ -128,7 +130,7 @@ async fn a_posted_plan_is_read_in_the_tenants_own_zone_and_grid() {
     let plain = api.planned_report("plain").await;
     assert_eq!(plain["interval_minutes"], 30);
     let r = row(&plain, "q1", AT_0900_UTC);
-    assert_eq!(r["start"], "2026-11-23T17:00:00+08:00");
+    assert_eq!(r["start"], "2026-11-23T09:00:00+00:00");
     assert_eq!(r["forecast_calls"], 3.0);
     assert_eq!(plain["forecast"]["q1"]["intervals"], 1);
 }
@@ -139,10 +141,7 @@ async fn a_30_minute_plan_for_the_60_minute_tenant_is_a_422() {
     let body = "queue,start,interval_minutes,calls,aht_s\n\
                 q1,2026-11-23 14:00,60,4,120\n\
                 q1,2026-11-23 15:00,30,4,120\n";
-    let (status, problem) = api.post_csv("edge", body).await;
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["type"], "urn:wallboard:problem:invalid-forecast");
-    let detail = problem["detail"].as_str().unwrap();
+    let detail = api.refused("edge", body).await;
     assert!(
         detail.starts_with(
             "row 2, field interval_minutes: 30 is not the tenant's interval length (60 minutes)"
@@ -151,16 +150,9 @@ async fn a_30_minute_plan_for_the_60_minute_tenant_is_a_422() {
     );
     // A Kolkata half hour is off the tenant's hour grid too.
     let off_grid = "queue,start,calls,aht_s\nq1,2026-11-23 14:30,4,120\n";
-    let (status, problem) = api.post_csv("edge", off_grid).await;
-    assert_eq!(status, 422, "{problem}");
-    let detail = problem["detail"].as_str().unwrap();
+    let detail = api.refused("edge", off_grid).await;
     assert!(detail.starts_with("row 1, field start:"), "{detail}");
     // The same 30-minute plan suits the 30-minute tenant.
-    let (status, _) = api
-        .post_csv(
-            "plain",
-            "queue,start,interval_minutes,calls,aht_s\nq1,2026-11-23 17:00,30,4,120\n",
-        )
-        .await;
-    assert_eq!(status, 202);
+    let half_hour = "queue,start,interval_minutes,calls,aht_s\nq1,2026-11-23 09:00,30,4,120\n";
+    api.accepted("plain", half_hour, 1).await;
 }

@@ -69,10 +69,8 @@ fn csv_has_blocked_columns_only_when_the_report_has_blocked_calls() {
 /// The table gets a `blocked` column, last, only with blocked calls.
 #[test]
 fn the_blocked_trace_gives_its_expected_table() {
-    let args = ["--interval", "30", "--sl", "20", "--output", "table"];
-    let table = replay(&golden("extra/blocked.jsonl"), &args).stdout;
-    common::assert_golden_bytes(&table, "extra/blocked.i30.expected.table.txt");
-    let plain = replay(&golden("edge-basic.jsonl"), &args).stdout;
-    let plain = String::from_utf8(plain).unwrap();
+    let table = common::replay_table(&golden("extra/blocked.jsonl"));
+    common::assert_golden_bytes(table.as_bytes(), "extra/blocked.i30.expected.table.txt");
+    let plain = common::replay_table(&golden("edge-basic.jsonl"));
     assert!(!plain.contains("blocked"), "{plain}");
 }

@@ -63,10 +63,8 @@ fn csv_has_the_quality_columns_only_when_the_report_has_them() {
 /// The table gets `FCR %`, `CSAT %` and `QA`, last, only with them.
 #[test]
 fn the_quality_trace_gives_its_expected_table() {
-    let args = ["--interval", "30", "--sl", "20", "--output", "table"];
-    let table = replay(&golden("extra/quality.jsonl"), &args).stdout;
-    common::assert_golden_bytes(&table, "extra/quality.i30.expected.table.txt");
-    let plain = replay(&golden("edge-basic.jsonl"), &args).stdout;
-    let plain = String::from_utf8(plain).unwrap();
+    let table = common::replay_table(&golden("extra/quality.jsonl"));
+    common::assert_golden_bytes(table.as_bytes(), "extra/quality.i30.expected.table.txt");
+    let plain = common::replay_table(&golden("edge-basic.jsonl"));
     assert!(!plain.contains("FCR") && !plain.contains("QA"), "{plain}");
 }

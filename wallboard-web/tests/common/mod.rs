@@ -230,3 +230,11 @@ pub(crate) fn assert_golden_bytes(got: &[u8], name: &str) {
     );
     assert_eq!(got, want, "{name}: the same text, other bytes");
 }
+
+/// `replay INPUT --interval 30 --sl 20 --output table`: the golden tables
+/// of `tests/golden/extra`.
+#[allow(dead_code)]
+pub(crate) fn replay_table(input: &std::path::Path) -> String {
+    let args = ["--interval", "30", "--sl", "20", "--output", "table"];
+    String::from_utf8(replay(input, &args).stdout).expect("a UTF-8 table")
+}
