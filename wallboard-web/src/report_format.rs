@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use aggregator::forecast_view::RowForecast;
 use aggregator::quality_report::KpiFields;
 use aggregator::report::{QueueRow, SlVariants};
 use aggregator::IntervalReport;
@@ -108,6 +109,74 @@ fn blocked_columns() -> Vec<Column> {
     cols
 }
 
+/// The optional column groups (`metrics.md`, "Report as CSV"): a group's
+/// columns are written only when some row of the report has the group, so
+/// the outputs of a report without the feature keep exactly their columns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Groups {
+    /// `blocked`, `blocked_by_reason`.
+    blocked: bool,
+    /// Repeat contacts, CSAT and QA.
+    kpi: bool,
+    /// Forecast vs actual.
+    forecast: bool,
+}
+
+impl Groups {
+    fn of(report: &IntervalReport) -> Self {
+        let rows = &report.queues;
+        Groups {
+            blocked: rows.iter().any(|r| r.blocked.is_some()),
+            kpi: rows.iter().any(|r| r.kpi != KpiFields::default()),
+            forecast: rows.iter().any(|r| r.forecast.is_some()),
+        }
+    }
+}
+
+/// One field of a row's forecast.
+type PickForecast = fn(&RowForecast) -> Option<f64>;
+
+/// The forecast fields of a row, in the report's order: (en, zh-CN, field).
+const FORECAST_FIELDS: [(&str, &str, PickForecast); 7] = [
+    ("forecast_calls", "预测来电量", |f| {
+        Some(f.forecast_calls)
+    }),
+    ("forecast_aht_s", "预测平均处理时长(秒)", |f| {
+        f.forecast_aht_s
+    }),
+    ("forecast_agents", "计划座席数", |f| f.forecast_agents),
+    ("volume_variance_pct", "来电量偏差(%)", |f| {
+        f.volume_variance_pct
+    }),
+    ("aht_variance_pct", "平均处理时长偏差(%)", |f| {
+        f.aht_variance_pct
+    }),
+    ("staffed_agents", "平均在线座席数", |f| {
+        f.staffed_agents
+    }),
+    ("staffing_vs_plan", "在线对计划座席差", |f| {
+        f.staffing_vs_plan
+    }),
+];
+
+/// A column of one forecast field: empty (`None`) on a row without a plan.
+fn forecast_column(en: &str, zh: &str, pick: PickForecast) -> Column {
+    Column::new(
+        en,
+        zh,
+        Box::new(move |r: &QueueRow| Cell::Number(r.forecast.as_ref().and_then(pick))),
+    )
+}
+
+/// The seven forecast columns of the CSV, last (`metrics.md`, "Report as
+/// CSV").
+fn forecast_columns() -> Vec<Column> {
+    FORECAST_FIELDS
+        .iter()
+        .map(|&(en, zh, pick)| forecast_column(en, zh, pick))
+        .collect()
+}
+
 /// A column that shows one field of the row as it is.
 macro_rules! col {
     ($en:literal, $zh:literal, $cell:ident, $field:ident) => {
@@ -126,18 +195,24 @@ fn queue_column() -> Column {
 
 /// The CSV columns, in order: every field of a queue row, with the
 /// per-threshold maps and `dequeued_by_reason` spread into one column each
-/// (and `blocked_by_reason`, when `with_blocked`).
-fn csv_columns(thresholds_s: &[u32], with_blocked: bool) -> Vec<Column> {
+/// (and each of `groups` the report has).
+fn csv_columns(thresholds_s: &[u32], groups: Groups) -> Vec<Column> {
     let mut cols = csv_count_columns();
     cols.extend(dequeued_columns());
     cols.push(col!("wait_unknown", "等待时长未知", Count, wait_unknown));
-    if with_blocked {
+    if groups.blocked {
         cols.extend(blocked_columns());
     }
     for &t in thresholds_s {
         cols.extend(threshold_columns(t));
     }
     cols.extend(csv_derived_columns());
+    if groups.kpi {
+        cols.extend(kpi_columns());
+    }
+    if groups.forecast {
+        cols.extend(forecast_columns());
+    }
     cols
 }
 
@@ -325,11 +400,7 @@ fn csv_cell(c: Cell<'_>) -> String {
 /// RFC 4180 quoting.
 #[must_use]
 pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
-    let with_blocked = report.queues.iter().any(|r| r.blocked.is_some());
-    let mut cols = csv_columns(&report.sl_thresholds_s, with_blocked);
-    if report.queues.iter().any(|r| r.kpi != KpiFields::default()) {
-        cols.extend(kpi_columns());
-    }
+    let cols = csv_columns(&report.sl_thresholds_s, Groups::of(report));
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::WriterBuilder::new()
@@ -347,8 +418,64 @@ pub fn to_csv(report: &IntervalReport, lang: Lang) -> Vec<u8> {
     out
 }
 
-/// The columns of the terminal table: what a supervisor reads first.
-fn table_columns(thresholds_s: &[u32]) -> Vec<Column> {
+/// The columns of the terminal table: what a supervisor reads first, then
+/// those of each of `groups` the report has.
+fn table_columns(thresholds_s: &[u32], groups: Groups) -> Vec<Column> {
+    let mut cols = table_main_columns(thresholds_s);
+    if groups.blocked {
+        cols.push(Column::new(
+            "blocked",
+            "拒绝进队量",
+            Box::new(|r: &QueueRow| Cell::Count(r.blocked.as_ref().map_or(0, |b| b.blocked))),
+        ));
+    }
+    if groups.kpi {
+        cols.extend(table_kpi_columns());
+    }
+    if groups.forecast {
+        cols.extend(table_forecast_columns());
+    }
+    cols
+}
+
+/// FCR and CSAT in percent, the QA score as it is.
+fn table_kpi_columns() -> [Column; 3] {
+    [
+        Column::new(
+            "FCR %",
+            "首次解决率%",
+            percent(Box::new(|r: &QueueRow| {
+                Cell::Number(r.kpi.repeat.and_then(|k| k.fcr))
+            })),
+        ),
+        Column::new(
+            "CSAT %",
+            "满意度%",
+            percent(Box::new(|r: &QueueRow| {
+                Cell::Number(r.kpi.csat.and_then(|k| k.csat))
+            })),
+        ),
+        Column::new(
+            "QA",
+            "质检得分",
+            Box::new(|r: &QueueRow| Cell::Number(r.kpi.qa.and_then(|k| k.qa_score))),
+        ),
+    ]
+}
+
+/// The plan's calls and the three variances from it.
+fn table_forecast_columns() -> [Column; 4] {
+    let [calls, _, _, volume, aht, _, staffing] = FORECAST_FIELDS;
+    [
+        forecast_column("plan calls", calls.1, calls.2),
+        forecast_column("vs plan %", "来电量偏差%", volume.2),
+        forecast_column("AHT vs plan %", "处理时长偏差%", aht.2),
+        forecast_column("staff vs plan", staffing.1, staffing.2),
+    ]
+}
+
+/// The columns every table has.
+fn table_main_columns(thresholds_s: &[u32]) -> Vec<Column> {
     let mut cols = vec![
         queue_column(),
         Column::new(
@@ -420,7 +547,7 @@ fn table_cell(c: Cell<'_>) -> (String, bool) {
 /// the right, rounded to one decimal; `-` where the report has `null`).
 #[must_use]
 pub fn to_table(report: &IntervalReport, lang: Lang) -> String {
-    let cols = table_columns(&report.sl_thresholds_s);
+    let cols = table_columns(&report.sl_thresholds_s, Groups::of(report));
     let header: Vec<(String, bool)> = cols
         .iter()
         .map(|c| (c.header(lang).to_owned(), false))
@@ -553,7 +680,115 @@ pub fn csv_response(report: &IntervalReport, lang: Lang) -> axum::response::Resp
 
 #[cfg(test)]
 mod tests {
-    use super::{accept_prefers_csv, defuse};
+    use super::{accept_prefers_csv, csv_columns, defuse, table_columns, to_csv, to_table};
+    use super::{Groups, Lang, FORECAST_FIELDS};
+    use aggregator::{interval_report, Engine, IntervalReport, MetricsConfig, Range};
+
+    /// 2026-11-23 07:00 UTC.
+    const T0: i64 = 1_795_417_200_000;
+
+    /// The report of tenant `t` after `lines` (`{ts}`: T0 + n × 1000).
+    fn report(lines: &[&str]) -> IntervalReport {
+        let mut engine = Engine::new(MetricsConfig::default().validate().unwrap());
+        for (n, line) in (0..).zip(lines) {
+            let line = line.replace("{ts}", &(T0 + n * 1000).to_string());
+            let e = wallboard_events::parse_event_str(&line).unwrap();
+            engine.apply(&e);
+        }
+        interval_report(engine.tenant("t").unwrap(), T0 + 60_000, Range::default())
+    }
+
+    /// A call answered in `sales` and, when `planned`, a plan for
+    /// `support` in the same interval.
+    fn trace(planned: bool) -> IntervalReport {
+        let mut lines = vec![
+            r#"{"v":1,"id":"q","ts":{ts},"tenant":"t","kind":"call_queued","call":"c","queue":"sales"}"#,
+            r#"{"v":1,"id":"a","ts":{ts},"tenant":"t","kind":"call_answered","call":"c","queue":"sales","agent":"a","wait_ms":1000}"#,
+        ];
+        if planned {
+            lines.push(r#"{"v":1,"id":"f","ts":{ts},"tenant":"t","kind":"forecast","queue":"support","start_ms":1795417200000,"interval_minutes":30,"calls":4,"aht_s":180}"#);
+        }
+        report(&lines)
+    }
+
+    fn headers(cols: &[super::Column], lang: Lang) -> Vec<&str> {
+        cols.iter().map(|c| c.header(lang)).collect()
+    }
+
+    #[test]
+    fn each_group_adds_its_columns_at_its_place_and_only_then() {
+        let plain = csv_columns(&[20], Groups::default());
+        let plain = headers(&plain, Lang::En);
+        let all = Groups {
+            blocked: true,
+            kpi: true,
+            forecast: true,
+        };
+        let with_all = csv_columns(&[20], all);
+        let en = headers(&with_all, Lang::En);
+        assert_eq!(en.len(), plain.len() + 6 + 12 + 7);
+        assert_eq!(en[en.len() - 7..], FORECAST_FIELDS.map(|(en, ..)| en));
+        assert_eq!(en[en.len() - 7], "forecast_calls");
+        assert_eq!(en[en.len() - 8], "qa_score");
+        let zh = headers(&with_all, Lang::ZhCn);
+        assert_eq!(zh[zh.len() - 7], "预测来电量");
+        assert_eq!(zh[zh.len() - 4], "来电量偏差(%)");
+        // Without the groups the columns are exactly the version 1 ones.
+        let forecast_only = Groups {
+            forecast: true,
+            ..Groups::default()
+        };
+        let cols = csv_columns(&[20], forecast_only);
+        assert_eq!(headers(&cols, Lang::En)[..plain.len()], plain[..]);
+
+        let table = table_columns(&[20], Groups::default());
+        let base = headers(&table, Lang::En).len();
+        let table = table_columns(&[20], all);
+        let en = headers(&table, Lang::En);
+        assert_eq!(
+            en[base..],
+            [
+                "blocked",
+                "FCR %",
+                "CSAT %",
+                "QA",
+                "plan calls",
+                "vs plan %",
+                "AHT vs plan %",
+                "staff vs plan"
+            ]
+        );
+        let zh = headers(&table, Lang::ZhCn);
+        assert_eq!(zh[base + 4..base + 6], ["预测来电量", "来电量偏差%"]);
+    }
+
+    #[test]
+    fn a_report_without_a_forecast_has_no_forecast_column() {
+        let r = trace(false);
+        let csv = String::from_utf8(to_csv(&r, Lang::En)).unwrap();
+        assert!(!csv.contains("forecast_calls"), "{csv}");
+        assert!(!to_table(&r, Lang::En).contains("plan"));
+    }
+
+    #[test]
+    fn a_row_without_a_plan_has_empty_forecast_cells() {
+        let r = trace(true);
+        let csv = String::from_utf8(to_csv(&r, Lang::En)).unwrap();
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(header[header.len() - 7], "forecast_calls");
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        let of = |q: &str| rows.iter().find(|r| r[0] == q).unwrap().clone();
+        let tail = |q: &str| of(q)[header.len() - 7..].to_vec();
+        // `sales` answered a call but had no plan; `support` only a plan.
+        assert_eq!(tail("sales"), ["", "", "", "", "", "", ""]);
+        assert_eq!(tail("support")[..2], ["4", "180"]);
+        assert_eq!(tail("*")[..2], ["4", "180"]);
+        let table = to_table(&r, Lang::En);
+        let sales = table.lines().find(|l| l.starts_with("sales")).unwrap();
+        let last: Vec<&str> = sales.split_whitespace().rev().take(4).collect();
+        assert_eq!(last, ["-"; 4], "{table}");
+    }
 
     #[test]
     fn text_that_a_spreadsheet_would_run_stays_text() {

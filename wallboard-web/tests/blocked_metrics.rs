@@ -4,32 +4,19 @@
 
 mod common;
 
-use wallboard::config::AppConfig;
-
 const TRACE: &[u8] = include_bytes!("../../tests/golden/extra/blocked.jsonl");
-
-/// The value of the `wallboard_calls_blocked_total` series with `labels`.
-fn blocked(metrics: &str, labels: &[&str]) -> Option<f64> {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("wallboard_calls_blocked_total{"))
-        .find(|l| labels.iter().all(|x| l.contains(x)))
-        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_blocked_calls_by_reason_from_zero() {
-    let s = common::serve_trace(AppConfig::default(), TRACE).await;
-    let metrics = reqwest::get(format!("http://{}/metrics", s.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (s, metrics) = common::scrape_trace(TRACE).await;
     let at = |queue: &str, reason: &str| {
         let q = format!("queue=\"{queue}\"");
         let r = format!("reason=\"{reason}\"");
-        blocked(&metrics, &["tenant=\"blk\"", &q, &r])
+        common::series(
+            &metrics,
+            "wallboard_calls_blocked_total",
+            &["tenant=\"blk\"", &q, &r],
+        )
     };
     assert_eq!(at("sales", "full"), Some(2.0), "{metrics}");
     assert_eq!(at("sales", "closed"), Some(1.0));

@@ -65,3 +65,12 @@ fn csv_has_blocked_columns_only_when_the_report_has_blocked_calls() {
     let plain = csv_header(&golden("edge-basic.jsonl"), "en");
     assert!(plain.iter().all(|c| !c.starts_with("blocked")), "{plain:?}");
 }
+
+/// The table gets a `blocked` column, last, only with blocked calls.
+#[test]
+fn the_blocked_trace_gives_its_expected_table() {
+    let table = common::replay_table(&golden("extra/blocked.jsonl"));
+    common::assert_golden_bytes(table.as_bytes(), "extra/blocked.i30.expected.table.txt");
+    let plain = common::replay_table(&golden("edge-basic.jsonl"));
+    assert!(!plain.contains("blocked"), "{plain}");
+}

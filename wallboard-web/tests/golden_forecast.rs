@@ -1,6 +1,6 @@
 //! The golden case of forecast vs actual (`tests/golden/extra/README.md`):
 //! `wallboard replay --forecast` must print exactly the expected report,
-//! and a forecast changes no other number of it.
+//! CSV and table, and a forecast changes no other number of them.
 
 mod common;
 
@@ -21,11 +21,34 @@ const ROW_FIELDS: [&str; 7] = [
     "staffing_vs_plan",
 ];
 
-fn with_forecast() -> (Value, String) {
+/// `replay` of the forecast case with the file's plan and `extra` args.
+fn replay_planned(extra: &[&str]) -> std::process::Output {
     let forecast = golden("extra/forecast.csv");
     let mut args = ARGS.to_vec();
     args.extend(["--forecast", forecast.to_str().unwrap()]);
-    let out = replay(&golden("extra/forecast.jsonl"), &args);
+    args.extend(extra);
+    replay(&golden("extra/forecast.jsonl"), &args)
+}
+
+/// The forecast case's trace without its `forecast` events, in `dir`.
+fn unplanned_trace(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let plain = dir.join("plain.jsonl");
+    let trace = std::fs::read_to_string(golden("extra/forecast.jsonl")).unwrap();
+    let mut events = String::new();
+    for l in trace
+        .lines()
+        .filter(|l| !l.contains(r#""kind":"forecast""#))
+    {
+        events.push_str(l);
+        events.push('\n');
+    }
+    std::fs::write(&plain, events).unwrap();
+    plain
+}
+
+fn with_forecast() -> (Value, String) {
+    let out = replay_planned(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (serde_json::from_slice(&out.stdout).unwrap(), stderr)
 }
@@ -53,19 +76,7 @@ fn the_forecast_trace_gives_its_expected_report() {
 fn a_forecast_changes_no_other_number() {
     let (mut planned, _) = with_forecast();
     let dir = std::env::temp_dir().join(format!("wb-fc-golden-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let plain = dir.join("plain.jsonl");
-    let trace = std::fs::read_to_string(golden("extra/forecast.jsonl")).unwrap();
-    let mut events = String::new();
-    for l in trace
-        .lines()
-        .filter(|l| !l.contains(r#""kind":"forecast""#))
-    {
-        events.push_str(l);
-        events.push('\n');
-    }
-    std::fs::write(&plain, events).unwrap();
-    let out = replay(&plain, &ARGS);
+    let out = replay(&unplanned_trace(&dir), &ARGS);
     let unplanned: Value = serde_json::from_slice(&out.stdout).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 
@@ -87,4 +98,52 @@ fn a_forecast_changes_no_other_number() {
         }
     }
     assert_eq!(planned, unplanned);
+}
+
+#[test]
+fn the_forecast_trace_gives_its_expected_csv_and_table() {
+    let csv = replay_planned(&["--output", "csv"]).stdout;
+    common::assert_golden_bytes(&csv, "extra/forecast.i30.expected.csv");
+    let table = replay_planned(&["--output", "table"]).stdout;
+    common::assert_golden_bytes(&table, "extra/forecast.i30.expected.table.txt");
+    let zh = replay_planned(&["--output", "csv", "--lang", "zh-CN"]).stdout;
+    let zh = String::from_utf8(zh).unwrap();
+    let header = zh.trim_start_matches('\u{feff}').lines().next().unwrap();
+    assert!(
+        header.ends_with(
+            ",预测来电量,预测平均处理时长(秒),计划座席数,来电量偏差(%),\
+             平均处理时长偏差(%),平均在线座席数,在线对计划座席差"
+        ),
+        "{header}"
+    );
+    let zh = replay_planned(&["--output", "table", "--lang", "zh-CN"]).stdout;
+    let zh = String::from_utf8(zh).unwrap();
+    let header = zh.lines().next().unwrap();
+    assert!(
+        header.ends_with("预测来电量  来电量偏差%  处理时长偏差%  在线对计划座席差"),
+        "{header}"
+    );
+}
+
+/// The forecast columns are the last seven: without the plans the CSV is
+/// the planned one without them (and without `support`, known only from
+/// its plan), byte for byte.
+#[test]
+fn a_forecast_only_adds_its_csv_columns() {
+    let planned = String::from_utf8(replay_planned(&["--output", "csv"]).stdout).unwrap();
+    let dir = std::env::temp_dir().join(format!("wb-fc-csv-{}", std::process::id()));
+    let mut args = ARGS.to_vec();
+    args.extend(["--output", "csv"]);
+    let unplanned = replay(&unplanned_trace(&dir), &args).stdout;
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut stripped = String::new();
+    for line in planned.split_terminator("\r\n") {
+        if line.starts_with("support,") {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(',').collect();
+        stripped.push_str(&cells[..cells.len() - 7].join(","));
+        stripped.push_str("\r\n");
+    }
+    assert_eq!(stripped, String::from_utf8(unplanned).unwrap());
 }

@@ -59,3 +59,12 @@ fn csv_has_the_quality_columns_only_when_the_report_has_them() {
     let first = plain.lines().next().unwrap();
     assert!(!first.contains("fcr") && !first.contains("csat"), "{first}");
 }
+
+/// The table gets `FCR %`, `CSAT %` and `QA`, last, only with them.
+#[test]
+fn the_quality_trace_gives_its_expected_table() {
+    let table = common::replay_table(&golden("extra/quality.jsonl"));
+    common::assert_golden_bytes(table.as_bytes(), "extra/quality.i30.expected.table.txt");
+    let plain = common::replay_table(&golden("edge-basic.jsonl"));
+    assert!(!plain.contains("FCR") && !plain.contains("QA"), "{plain}");
+}

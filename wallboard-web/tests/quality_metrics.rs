@@ -3,30 +3,15 @@
 
 mod common;
 
-use wallboard::config::AppConfig;
-
 const TRACE: &[u8] = include_bytes!("../../tests/golden/extra/quality.jsonl");
-
-/// The value of series `name` for `queue` of the default tenant.
-fn series(metrics: &str, name: &str, queue: &str) -> Option<f64> {
-    let q = format!("queue=\"{queue}\"");
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .find(|l| l.contains(&q) && l.contains("tenant=\"default\""))
-        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_surveys_evaluations_and_repeats() {
-    let s = common::serve_trace(AppConfig::default(), TRACE).await;
-    let metrics = reqwest::get(format!("http://{}/metrics", s.addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let at = |name: &str, queue: &str| series(&metrics, name, queue);
+    let (_s, metrics) = common::scrape_trace(TRACE).await;
+    let at = |name: &str, queue: &str| {
+        let q = format!("queue=\"{queue}\"");
+        common::series(&metrics, name, &[&q, "tenant=\"default\""])
+    };
     assert_eq!(
         at("wallboard_surveys_total", "sales"),
         Some(2.0),

@@ -5,7 +5,6 @@
 //! day so far, from the published live view.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -21,7 +20,7 @@ use wallboard_events::parse::{identifier_problem, MAX_TENANT_IDENT};
 use wallboard_pipeline::writer::unix_ms;
 
 use super::error::ApiError;
-use super::ingest::{read_body, store};
+use super::ingest::{sink_and_body, store};
 use super::{auth, AppState};
 use crate::forecast_file::{self, FileFormat, ForecastFileError, Tenant};
 
@@ -81,18 +80,8 @@ async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     check_tenant(&tenant)?;
-    let Some(sink) = s.ingest.clone() else {
-        return Err(ApiError::Unavailable(
-            "this mode takes no forecasts (no event sink: run serve or demo)".into(),
-        ));
-    };
-    let limits = &s.config.server;
-    let body = read_body(
-        body,
-        limits.max_body_bytes,
-        Duration::from_secs(limits.body_timeout_s),
-    )
-    .await?;
+    let no_sink = "this mode takes no forecasts (no event sink: run serve or demo)";
+    let (sink, body) = sink_and_body(&s, body, no_sink).await?;
     let format = format_of(&headers)?;
     // The tenant's own zone and interval (`[[tenants]]`), as the engine
     // will judge the plans.

@@ -186,12 +186,30 @@ fn for_each_element(
     }
 }
 
-/// The body, up to `limit` bytes and within `timeout`.
-pub(super) async fn read_body(
+/// The sink of this mode's events; `ApiError::Unavailable` with `no_sink`
+/// (what this mode does not take) when it has none.
+pub(super) fn sink_of(s: &AppState, no_sink: &str) -> Result<IngestSink, ApiError> {
+    s.ingest
+        .clone()
+        .ok_or_else(|| ApiError::Unavailable(no_sink.to_owned()))
+}
+
+/// The prelude of a route that turns its body into events: the sink
+/// (`sink_of`), then the body within `server.max_body_bytes` and
+/// `server.body_timeout_s`.
+pub(super) async fn sink_and_body(
+    s: &AppState,
     body: Body,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Vec<u8>, ApiError> {
+    no_sink: &str,
+) -> Result<(IngestSink, Vec<u8>), ApiError> {
+    let sink = sink_of(s, no_sink)?;
+    let limits = &s.config.server;
+    let timeout = Duration::from_secs(limits.body_timeout_s);
+    Ok((sink, read_body(body, limits.max_body_bytes, timeout).await?))
+}
+
+/// The body, up to `limit` bytes and within `timeout`.
+async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Vec<u8>, ApiError> {
     match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Err(_) => Err(ApiError::BodyTimeout(timeout.as_secs())),
         Ok(Err(_)) => Err(ApiError::PayloadTooLarge { limit }),
@@ -233,19 +251,8 @@ enum NotStored {
 }
 
 pub(super) async fn events(State(s): State<AppState>, body: Body) -> Result<Response, ApiError> {
-    let Some(sink) = s.ingest.clone() else {
-        return Err(ApiError::Unavailable(
-            "this mode takes no events over HTTP".into(),
-        ));
-    };
-    let limits = &s.config.server;
-    let body = read_body(
-        body,
-        limits.max_body_bytes,
-        Duration::from_secs(limits.body_timeout_s),
-    )
-    .await?;
-    let mut intake = Intake::new(limits);
+    let (sink, body) = sink_and_body(&s, body, "this mode takes no events over HTTP").await?;
+    let mut intake = Intake::new(&s.config.server);
     for_each_item(&body, |item| intake.take(item))?;
     drop(body);
     let Intake {

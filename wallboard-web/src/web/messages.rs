@@ -27,7 +27,8 @@ use wallboard_pipeline::writer::unix_ms;
 use wallboard_pipeline::Hub;
 
 use super::error::{ApiError, ApiJson};
-use super::{auth, ingest::store, AppState};
+use super::ingest::{sink_of, store};
+use super::{auth, AppState};
 
 /// The `source` of the events this API sends.
 pub(super) const SOURCE: &str = "wallboard-api";
@@ -256,11 +257,10 @@ async fn send(
     action: MessageAction<'static>,
     now: TimestampMs,
 ) -> Result<(), ApiError> {
-    let Some(sink) = s.ingest.clone() else {
-        return Err(ApiError::Unavailable(
-            "this mode takes no messages (no event sink: run serve or demo)".into(),
-        ));
-    };
+    let sink = sink_of(
+        s,
+        "this mode takes no messages (no event sink: run serve or demo)",
+    )?;
     let verb = match action {
         MessageAction::Post(_) => "post",
         MessageAction::Delete => "delete",

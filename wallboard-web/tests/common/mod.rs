@@ -283,4 +283,55 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+/// Serves `trace` with the default settings (`serve_trace`) and scrapes
+/// `/metrics` once the writer has taken it all.
+#[allow(dead_code)]
+pub(crate) async fn scrape_trace(trace: &[u8]) -> (Served, String) {
+    let s = serve_trace(wallboard::config::AppConfig::default(), trace).await;
+    let metrics = reqwest::get(format!("http://{}/metrics", s.addr))
+        .await
+        .expect("a response")
+        .text()
+        .await
+        .expect("a text body");
+    (s, metrics)
+}
+
+/// The value of the first series `name` of a `/metrics` text whose labels
+/// contain every one of `labels` (`key="value"` each).
+#[allow(dead_code)]
+pub(crate) fn series(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    let head = format!("{name}{{");
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(&head))
+        .find(|l| labels.iter().all(|x| l.contains(x)))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+}
+
+/// Asserts that `got` is byte for byte the golden file `tests/golden/NAME`
+/// (a CSV keeps its BOM and CRLF). With `WALLBOARD_BLESS=1` the file is
+/// written instead, to be checked by hand before it is committed.
+#[allow(dead_code)]
+pub(crate) fn assert_golden_bytes(got: &[u8], name: &str) {
+    let path = golden(name);
+    if std::env::var_os("WALLBOARD_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, got).expect("write the golden file");
+        return;
+    }
+    let want = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        String::from_utf8_lossy(got),
+        String::from_utf8_lossy(&want),
+        "{name}"
+    );
+    assert_eq!(got, want, "{name}: the same text, other bytes");
+}
+
+/// `replay INPUT --interval 30 --sl 20 --output table`: the golden tables
+/// of `tests/golden/extra`.
+#[allow(dead_code)]
+pub(crate) fn replay_table(input: &std::path::Path) -> String {
+    let args = ["--interval", "30", "--sl", "20", "--output", "table"];
+    String::from_utf8(replay(input, &args).stdout).expect("a UTF-8 table")
 }
