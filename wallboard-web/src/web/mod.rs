@@ -16,6 +16,7 @@ mod push_cache;
 mod remote;
 mod time_param;
 mod ws;
+mod ws_socket;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
