@@ -1,5 +1,5 @@
 //! Open files: every connection is a file descriptor, so a server that
-//! takes `server.max_connections` WebSockets needs at least that many, and
+//! takes `server.max_connections` WebSocket connections needs at least that many, and
 //! the usual soft limit (1,024) is below what 10,000 clients take. The
 //! soft limit may be raised up to the hard one without privileges.
 
