@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod cluster;
 pub mod config;
 pub mod display;
+pub mod fd_limit;
 pub mod forecast_file;
 pub mod reload;
 pub mod replay;

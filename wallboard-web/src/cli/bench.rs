@@ -37,6 +37,27 @@ pub(super) struct WsArgs {
     /// Seconds of the measurement.
     #[arg(long, default_value_t = 20)]
     pub seconds: u64,
+    /// Server processes the clients are spread over, each fed the same
+    /// simulated day at `rate` (the clients run in this process, so their
+    /// memory is not counted as the servers').
+    #[arg(long, default_value_t = 1)]
+    pub instances: usize,
+    /// Simulated tenants, each of `agents` agents (`bench` alone, else
+    /// `bench-1`…); the clients are spread over them round-robin.
+    #[arg(long, default_value_t = 1)]
+    pub tenants: usize,
+    /// Agents of each simulated tenant.
+    #[arg(long, default_value_t = 2_000)]
+    pub agents: usize,
+    /// Each client subscribes to one queue of the simulated eight
+    /// (round-robin) instead of the whole tenant: smaller pushes, as a
+    /// team's board gets.
+    #[arg(long)]
+    pub per_queue: bool,
+    /// Run one server for the bench (it starts itself this way): print its
+    /// URL, serve until standard input closes.
+    #[arg(long, hide = true)]
+    pub serve_only: bool,
 }
 
 #[derive(Args, Debug)]

@@ -67,6 +67,11 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
     let reload_args = args.clone();
     let forecast = (args.forecast.clone()).map(|path| (path, args.forecast_tenant.clone()));
     let config = configure(args)?;
+    // Every connection is a descriptor: the soft limit goes up to the hard one.
+    wallboard::fd_limit::raise_for(
+        config.server.max_connections as u64,
+        "server.max_connections",
+    )?;
     let params = config.tenant_params().context("invalid metric settings")?;
     // Read (and checked) before anything starts: a bad file stops `serve`.
     let forecasts = match &forecast {

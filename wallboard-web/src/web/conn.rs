@@ -63,6 +63,9 @@ pub(super) async fn serve(
             tokio::spawn(refuse(stream, limits.max_connections));
             continue;
         };
+        // A push longer than a frame is several writes: Nagle's algorithm
+        // would hold each behind the client's delayed ACK of the one before.
+        let _ = stream.set_nodelay(true);
         let slot = ConnectionSlot(Arc::new(slot));
         let app = app.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {

@@ -19,6 +19,7 @@ mod scorecard;
 mod time_param;
 mod unseen;
 mod ws;
+mod ws_socket;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;

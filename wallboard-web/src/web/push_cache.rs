@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use aggregator::alerts::ActiveAlert;
 use aggregator::LiveSnapshot;
-use axum::extract::ws::Utf8Bytes;
 use sha2::{Digest, Sha256};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// A subscription's identity: SHA-256 of its tenant and queue list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

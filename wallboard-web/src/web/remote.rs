@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::ws::Utf8Bytes;
 use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use wallboard_pipeline::views::HeldView;
 use wallboard_pipeline::writer::unix_ms;

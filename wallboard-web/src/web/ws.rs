@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::Extension;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use aggregator::alerts::ActiveAlert;
 use aggregator::{LiveSnapshot, QueueScope};
@@ -27,9 +27,13 @@ use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
 use super::push_cache::{Lease, SubscriptionKey};
+use super::ws_socket::{send_push, send_within, Gone, Socket, Upgrade};
 use super::AppState;
 use crate::config::QueueTarget;
 use wallboard_pipeline::writer::unix_ms;
+
+/// What reading the socket gives.
+type WsResult<T> = Result<T, tokio_tungstenite::tungstenite::Error>;
 
 /// How often the server pings, and how long it waits for any sign of life.
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -48,9 +52,8 @@ pub(super) async fn upgrade(
     ApiQuery(sub): ApiQuery<Subscription>,
     slot: Option<Extension<ConnectionSlot>>,
     access: Option<Extension<Access>>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Upgrade,
 ) -> Result<Response, ApiError> {
-    let ws = ws.map_err(|e| ApiError::NotWebSocket(e.body_text()))?;
     let access = access.map(|Extension(a)| a).unwrap_or_default();
     if let Some(t) = sub.tenant.as_deref().filter(|t| !access.sees(t)) {
         return Err(ApiError::UnknownTenant(t.to_owned()));
@@ -69,14 +72,11 @@ pub(super) async fn upgrade(
         .collect();
     check_queues(&s, &queues).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let max = s.config.server.ws_max_message_bytes;
-    Ok(ws
-        .max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| async move {
-            // The connection's slot is held for as long as the WebSocket lives.
-            let _slot = slot;
-            client(socket, s, access, sub.tenant, queues).await;
-        }))
+    Ok(ws.on_upgrade(max, move |socket| async move {
+        // The connection's slot is held for as long as the WebSocket lives.
+        let _slot = slot;
+        client(socket, s, access, sub.tenant, queues).await;
+    }))
 }
 
 /// A subscription naming more queues than `server.ws_max_queues`.
@@ -221,29 +221,6 @@ fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Op
     Some(text)
 }
 
-/// Why a client was let go.
-#[derive(Debug, PartialEq, Eq)]
-enum Gone {
-    /// It closed, or the connection failed.
-    Closed,
-    /// A message did not reach it within `ws_send_timeout_s`.
-    TooSlow,
-}
-
-/// Sends `msg` unless the client has not taken it within `timeout`: a
-/// client that does not read must not pin its buffers for ever.
-async fn send_within<S>(socket: &mut S, msg: Message, timeout: Duration) -> Result<(), Gone>
-where
-    S: futures_util::Sink<Message> + Unpin,
-{
-    use futures_util::SinkExt;
-    match tokio::time::timeout(timeout, socket.send(msg)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Gone::Closed),
-        Err(_) => Err(Gone::TooSlow),
-    }
-}
-
 /// Client → server: change the subscription.
 #[derive(Deserialize)]
 struct ClientMessage {
@@ -280,7 +257,7 @@ struct Refusal {
 }
 
 async fn client(
-    mut socket: WebSocket,
+    mut socket: Socket,
     s: AppState,
     access: Access,
     tenant: Option<String>,
@@ -328,7 +305,7 @@ impl Current {
 }
 
 /// Sends `detail` as `{"type": "error"}`; the subscription stays as it was.
-async fn refuse(socket: &mut WebSocket, s: &AppState, detail: String) -> Result<bool, Gone> {
+async fn refuse(socket: &mut Socket, s: &AppState, detail: String) -> Result<bool, Gone> {
     let refusal = Refusal {
         kind: "error",
         detail,
@@ -340,23 +317,19 @@ async fn refuse(socket: &mut WebSocket, s: &AppState, detail: String) -> Result<
 }
 
 /// The layout message for a client of `tenant` (its queues and boards).
-async fn send_display(
-    socket: &mut WebSocket,
-    s: &AppState,
-    tenant: Option<&str>,
-) -> Result<(), Gone> {
+async fn send_display(socket: &mut Socket, s: &AppState, tenant: Option<&str>) -> Result<(), Gone> {
     let shown = s.shown.current();
     let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&shown, tenant))
         .expect("display serializes");
     let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
-    send_within(socket, Message::Text(display.into()), timeout).await
+    send_push(socket, display.into(), timeout).await
 }
 
 /// Handles one message from the client: true when its subscription changed.
 async fn on_message(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     s: &AppState,
-    msg: Option<Result<Message, axum::Error>>,
+    msg: Option<WsResult<Message>>,
     sub: &mut Current,
 ) -> Result<bool, Gone> {
     match incoming(msg) {
@@ -381,7 +354,7 @@ async fn on_message(
     }
 }
 
-async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) -> Gone {
+async fn serve_client(socket: &mut Socket, s: &AppState, mut sub: Current) -> Gone {
     sub.resolve_tenant(s);
     let mut changes = s.hub.changes();
     let mut reloads = s.shown.subscribe();
@@ -408,7 +381,7 @@ async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) ->
                 // folded into the next push.
                 tokio::select! {
                     () = tokio::time::sleep_until(t) => {}
-                    msg = socket.recv() => {
+                    msg = socket.next() => {
                         last_heard = Instant::now();
                         match on_message(socket, s, msg, &mut sub).await {
                             Err(gone) => return gone,
@@ -429,7 +402,7 @@ async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) ->
                 pending = false;
                 continue;
             };
-            if let Err(gone) = send_within(socket, Message::Text(text), send_timeout).await {
+            if let Err(gone) = send_push(socket, text, send_timeout).await {
                 return gone;
             }
             last_push = Some(Instant::now());
@@ -447,7 +420,7 @@ async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) ->
                 }
                 pending = true;
             }
-            msg = socket.recv() => {
+            msg = socket.next() => {
                 last_heard = Instant::now();
                 match on_message(socket, s, msg, &mut sub).await {
                     Err(gone) => return gone,
@@ -465,7 +438,7 @@ async fn serve_client(socket: &mut WebSocket, s: &AppState, mut sub: Current) ->
 }
 
 /// What one message from the client asks for.
-fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
+fn incoming(msg: Option<WsResult<Message>>) -> Incoming {
     let Some(Ok(msg)) = msg else {
         return Incoming::Closed;
     };
