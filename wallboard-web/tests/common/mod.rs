@@ -283,6 +283,8 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
 /// Serves `trace` with the default settings (`serve_trace`) and scrapes
 /// `/metrics` once the writer has taken it all.
 #[allow(dead_code)]
