@@ -130,16 +130,7 @@ pub(super) fn run(args: BenchArgs) -> Result<()> {
 
 /// `VmRSS` and `VmHWM` of this process, in KiB.
 fn rss_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    super::bench_ws::os::rss_kib(std::process::id())
 }
 
 fn memory(a: &MemoryArgs) -> Result<()> {

@@ -8,7 +8,7 @@
 
 mod clients;
 mod instance;
-mod os;
+pub(super) mod os;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};

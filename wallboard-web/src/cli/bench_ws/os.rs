@@ -2,7 +2,7 @@
 //! memory and the machine's load.
 
 /// `VmRSS` and `VmHWM` of process `pid`, in KiB (0 when unreadable).
-pub(super) fn rss_kib(pid: u32) -> (u64, u64) {
+pub(in crate::cli) fn rss_kib(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
