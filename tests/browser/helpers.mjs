@@ -79,3 +79,15 @@ export async function demo(args = []) {
   await until(`demo on ${base} (${stderr})`, async () => (await fetch(`${base}/readyz`)).ok);
   return { base, proc };
 }
+
+/** Waits until the board's re-layout (every second) has settled: two
+ *  layouts in a row agree on the tiles per row (the first may predate the
+ *  final layout). */
+export async function layoutSettled(p) {
+  await p.waitForFunction(() => {
+    const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
+    const same = window.__lastRows === f;
+    window.__lastRows = f;
+    return same;
+  }, null, { polling: 1100 });
+}

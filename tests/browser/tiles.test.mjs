@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ARTIFACTS, demo, newContext, until, useBrowser } from "./helpers.mjs";
+import { ARTIFACTS, demo, layoutSettled, newContext, until, useBrowser } from "./helpers.mjs";
 
 useBrowser();
 
@@ -98,13 +98,7 @@ async function settled(p, n) {
   await p.waitForFunction((n) => (window.wallboard.last?.snapshot?.queues.length || 0) > n, n);
   // ... and live (the demo first catches up on three hours of its day).
   await p.waitForFunction(() => document.getElementById("freshness").dataset.state === "live", null, { timeout: 120000 });
-  // The board re-lays itself out every second: two layouts in a row agree.
-  await p.waitForFunction(() => {
-    const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
-    const same = window.__lastRows === f;
-    window.__lastRows = f;
-    return same;
-  }, null, { polling: 1100 });
+  await layoutSettled(p);
 }
 
 const VIEWPORTS = [[1920, 1080], [3840, 2160], [1080, 1920]];

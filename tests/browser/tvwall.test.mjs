@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARTIFACTS, DATA, demo, newContext, root, until, useBrowser } from "./helpers.mjs";
+import { ARTIFACTS, DATA, demo, layoutSettled, newContext, root, until, useBrowser } from "./helpers.mjs";
 import vm from "node:vm";
 
 const UI = join(root, "wallboard-web/ui");
@@ -93,14 +93,7 @@ test("the kiosk board fits 1080p, 4K and portrait with 1, 5, 12 and 40 queues, e
         await p.waitForFunction((n) => (window.wallboard.last?.snapshot?.queues.length || 0) > n, n);
         // ... and live: a freshness banner (while the demo starts) takes room.
         await p.waitForFunction(() => document.getElementById("freshness").dataset.state === "live");
-        // The board re-lays itself out every second: wait until two
-        // layouts in a row agree (the first may predate the final layout).
-        await p.waitForFunction(() => {
-          const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
-          const same = window.__lastRows === f;
-          window.__lastRows = f;
-          return same;
-        }, null, { polling: 1100 });
+        await layoutSettled(p);
         const problems = await p.evaluate(overflowReport);
         assert.deepEqual(problems, [], `${n} queues at ${w}×${h} ${lang}`);
         assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
@@ -325,12 +318,7 @@ test("a queue that refused callers says so on its tile, in both languages, and t
       // A queue that refused nobody shows no blocked calls.
       const q = rest.queues.find((x) => !x.today.blocked);
       if (q) assert.equal(await p.$$eval(`.tile[data-queue="${q.queue}"] .kpi.blocked`, (e) => e.length), 0);
-      await p.waitForFunction(() => {
-        const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
-        const same = window.__lastRows === f;
-        window.__lastRows = f;
-        return same;
-      }, null, { polling: 1100 });
+      await layoutSettled(p);
       assert.deepEqual(await p.evaluate(overflowReport), [], `${w}×${h} ${lang}`);
       assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
       if (w === 1920) await shot(p, `tv-blocked-${lang}`);
@@ -363,12 +351,7 @@ test("CSAT, QA and FCR show on the secondary line, in both languages, and the bo
       assert.equal(await p.textContent('.tile[data-queue="sales"] .aht .label'), aht[lang]);
       // A queue without callers, surveys or evaluations shows no FCR.
       assert.equal(await p.$$eval('.tile[data-queue="support"] .kpi.fcr', (e) => e.length), 0);
-      await p.waitForFunction(() => {
-        const f = [...document.querySelectorAll(".trow")].map((r) => r.children.length).join(",");
-        const same = window.__lastRows === f;
-        window.__lastRows = f;
-        return same;
-      }, null, { polling: 1100 });
+      await layoutSettled(p);
       assert.deepEqual(await p.evaluate(overflowReport), [], `${w}×${h} ${lang}`);
       assert.deepEqual(await p.evaluate(() => [...window.wallboard.missing]), [], "strings missing");
       if (w === 1920) await shot(p, `tv-quality-${lang}`);
