@@ -280,6 +280,7 @@ pub fn read_latest(
             ("group.id", "wallboard-changelog-restore"),
             ("enable.auto.commit", "false"),
             ("enable.partition.eof", "false"),
+            crate::kafka::FETCH_QUEUE_BACKOFF,
         ])
         .create()
         .map_err(err)?;

@@ -56,6 +56,16 @@ const MAX_BATCH_DELAY: Duration = Duration::from_millis(5);
 /// Batches a partition's parse stage holds before the source waits.
 const STAGE_CAPACITY: usize = 16;
 
+/// librdkafka's `fetch.queue.backoff.ms` for every consumer that catches
+/// up on a log. Its default (1,000 ms since librdkafka 2.4) pauses a
+/// partition's fetching for a whole second each time the local queue
+/// reaches `queued.min.messages`; a catch-up drains that queue in a tenth
+/// of that, so the writer sat idle most of the second (BENCHMARKS.md,
+/// "Catch-up per partition count": 0.32–0.50 M events/s with the default,
+/// 0.8–1.0 M with 20 ms). 20 ms stays under the 50 ms publish interval.
+/// A `[kafka.properties]` setting still wins.
+pub(crate) const FETCH_QUEUE_BACKOFF: (&str, &str) = ("fetch.queue.backoff.ms", "20");
+
 /// How often the log's end offsets are fetched, for lag.
 const WATERMARK_EVERY: Duration = Duration::from_secs(2);
 
@@ -466,6 +476,7 @@ pub fn start(
             ("enable.partition.eof", "false"),
             ("fetch.max.bytes", "52428800"),
             ("queued.min.messages", "200000"),
+            FETCH_QUEUE_BACKOFF,
         ])
         .create_with_context(ctx)?;
     consumer.subscribe(&[&cfg.topic])?;

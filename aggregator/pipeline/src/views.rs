@@ -284,6 +284,7 @@ impl ViewReader {
                 ("enable.auto.commit", "false"),
                 ("enable.partition.eof", "false"),
                 ("fetch.wait.max.ms", "50"),
+                crate::kafka::FETCH_QUEUE_BACKOFF,
             ])
             .create()?;
         let md = consumer.fetch_metadata(Some(store.topic()), Duration::from_secs(10))?;
