@@ -2,7 +2,9 @@
 //! "Topic settings checked at start"): a changelog chunk larger than the
 //! changelog topic's records may be is refused naming
 //! `kafka.changelog_chunk_bytes`; a changelog or views topic that is not
-//! compacted starts with a warning in the log and `/api/v1/status`.
+//! compacted starts with a warning in the log and `/api/v1/status`; a
+//! session timeout the broker would refuse is refused naming
+//! `kafka.session_timeout_ms`.
 //!
 //! Run by `scripts/test.sh`, which starts the broker and sets
 //! `WALLBOARD_TEST_KAFKA`.
@@ -99,5 +101,29 @@ fn a_views_topic_that_is_not_compacted_is_a_warning_in_status() {
             .unwrap()
             .contains("kafka.views_topic should be compacted"),
         "{w}"
+    );
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn a_session_timeout_the_broker_refuses_is_refused_by_key() {
+    let topic = unique("topics-session");
+    create_topic(&topic, &[]);
+    let state = std::env::temp_dir().join(unique("topics-state"));
+    let args = ServeArgs::new(&topic, &unique("topics-group"), free_port(), &state);
+    // The broker's group.min.session.timeout.ms is 6000 unless set.
+    let out = Command::new(binary())
+        .args(args.args())
+        .env("WALLBOARD_KAFKA__SESSION_TIMEOUT_MS", "3000")
+        .env("WALLBOARD_KAFKA__HEARTBEAT_INTERVAL_MS", "500")
+        .stdout(Stdio::null())
+        .output()
+        .expect("run wallboard serve");
+    assert!(!out.status.success(), "serve started");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("kafka.session_timeout_ms: 3000 ms is outside what the broker allows")
+            && err.contains("group.min.session.timeout.ms 6000"),
+        "{err}"
     );
 }

@@ -1,7 +1,8 @@
-//! The topics' broker settings, checked at start (`architecture.md`,
-//! "Topic settings checked at start"): a changelog chunk must fit in one
-//! record of the changelog topic, the changelog and views topics must be
-//! compacted, and the source topic must keep what recovery needs.
+//! The broker settings a deployment depends on, checked at start
+//! (`architecture.md`, "Topic settings checked at start"): a changelog chunk
+//! must fit in one record of the changelog topic, the changelog and views
+//! topics must be compacted, the source topic must keep what recovery
+//! needs, and the consumer's session timeout must be one the broker allows.
 
 use std::time::Duration;
 
@@ -105,6 +106,42 @@ pub async fn compaction_warning(
     }))
 }
 
+/// The session timeouts the broker lets a consumer group member ask for:
+/// `group.min.session.timeout.ms` and `group.max.session.timeout.ms`, ms.
+/// `None` when the broker does not report both.
+pub async fn session_timeout_bounds(
+    kafka: &KafkaSettings,
+) -> Result<Option<(u64, u64)>, KafkaError> {
+    let Some(broker) = broker_id(kafka)? else {
+        return Ok(None);
+    };
+    let admin: AdminClient<DefaultClientContext> = kafka.client_config(&[]).create()?;
+    let spec = ResourceSpecifier::Broker(broker);
+    let read = |entry: Option<(Option<String>, bool)>| {
+        entry
+            .and_then(|(v, _)| v)
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let min = read(describe(&admin, &spec, "group.min.session.timeout.ms").await?);
+    let max = read(describe(&admin, &spec, "group.max.session.timeout.ms").await?);
+    Ok(min.zip(max))
+}
+
+/// Why the broker would refuse a member asking for `session_ms` when it
+/// allows `min..=max`; `None` when it allows it. The broker answers such a
+/// join with `INVALID_SESSION_TIMEOUT` for ever, so the instance would run
+/// and own nothing.
+#[must_use]
+pub fn session_timeout_refused(session_ms: u64, min: u64, max: u64) -> Option<String> {
+    (!(min..=max).contains(&session_ms)).then(|| {
+        format!(
+            "{session_ms} ms is outside what the broker allows (group.min.session.timeout.ms \
+             {min} to group.max.session.timeout.ms {max}): it would refuse every group join; \
+             set it within those or change the broker's settings"
+        )
+    })
+}
+
 /// Whether a `cleanup.policy` value compacts (`compact` or `compact,delete`).
 #[must_use]
 pub fn is_compacted(policy: &str) -> bool {
@@ -153,6 +190,16 @@ mod tests {
             "{why}"
         );
         assert!(why.contains("at most 1024"), "{why}");
+    }
+
+    #[test]
+    fn a_session_timeout_outside_the_broker_s_bounds_is_refused_with_them() {
+        assert_eq!(session_timeout_refused(6000, 6000, 1_800_000), None);
+        assert_eq!(session_timeout_refused(1_800_000, 6000, 1_800_000), None);
+        let why = session_timeout_refused(3000, 6000, 1_800_000).unwrap();
+        assert!(why.starts_with("3000 ms is outside"), "{why}");
+        assert!(why.contains("group.min.session.timeout.ms 6000"), "{why}");
+        assert!(session_timeout_refused(1_800_001, 6000, 1_800_000).is_some());
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
         let views = prepare_views(&settings, &config.kafka).await?;
         let topic_warnings =
             check_topics(&settings, &config.kafka, &changelog_topic, views.topic()).await?;
+        check_session_timeout(&settings, &config.kafka).await?;
         let reader = ViewReader::start(&settings, views.clone())
             .with_context(|| format!("cannot read the views topic {}", views.topic()))?;
         let producer = ViewProducer::new(&settings, views.topic())?;
@@ -319,6 +320,26 @@ async fn check_topics(
         );
     }
     Ok(warnings)
+}
+
+/// Refuses a `kafka.session_timeout_ms` the broker would refuse at every
+/// join (its `group.min.session.timeout.ms` is 6000 by default); a broker
+/// that does not say is only logged.
+async fn check_session_timeout(
+    settings: &KafkaSettings,
+    kafka: &wallboard::config::KafkaConfig,
+) -> Result<()> {
+    match topic_check::session_timeout_bounds(settings).await {
+        Ok(Some((min, max))) => {
+            let ms = u64::from(kafka.session_timeout_ms);
+            if let Some(why) = topic_check::session_timeout_refused(ms, min, max) {
+                anyhow::bail!("kafka.session_timeout_ms: {why}");
+            }
+        }
+        Ok(None) => tracing::warn!("the broker's session timeout bounds are unknown"),
+        Err(e) => tracing::warn!("the broker's session timeout bounds are unknown: {e}"),
+    }
+    Ok(())
 }
 
 /// A warning when the source topic's retention is shorter than recovery needs.
