@@ -4,7 +4,8 @@
 //! `kafka.changelog_chunk_bytes`; a changelog or views topic that is not
 //! compacted starts with a warning in the log and `/api/v1/status`; a
 //! session timeout the broker would refuse is refused naming
-//! `kafka.session_timeout_ms`.
+//! `kafka.session_timeout_ms`; the consumer's errors while it runs are in
+//! `/api/v1/status` `consumer` and `/metrics`.
 //!
 //! Run by `scripts/test.sh`, which starts the broker and sets
 //! `WALLBOARD_TEST_KAFKA`.
@@ -16,7 +17,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 
-use tests::{binary, block_on, free_port, get_json, kafka, unique, wait_for, ServeArgs};
+use tests::{binary, block_on, free_port, get_json, get_text, kafka, unique, wait_for, ServeArgs};
 
 /// Creates `topic` with one partition and `config`.
 fn create_topic(topic: &str, config: &[(&str, &str)]) {
@@ -126,4 +127,37 @@ fn a_session_timeout_the_broker_refuses_is_refused_by_key() {
             && err.contains("group.min.session.timeout.ms 6000"),
         "{err}"
     );
+}
+
+#[test]
+#[ignore = "needs a Kafka broker: run through scripts/test.sh"]
+fn a_topic_deleted_under_a_running_instance_shows_in_status_and_metrics() {
+    let topic = unique("topics-deleted");
+    create_topic(&topic, &[]);
+    let state = std::env::temp_dir().join(unique("topics-state"));
+    let port = free_port();
+    let args = ServeArgs::new(&topic, &unique("topics-group"), port, &state);
+    let _serve = args.spawn(&[]);
+    let status = format!("http://127.0.0.1:{port}/api/v1/status");
+    wait_for("the partition assigned", Duration::from_secs(60), || {
+        get_json(&status).filter(|s| s["partitions"].as_array().is_some_and(|p| !p.is_empty()))
+    });
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", kafka())
+        .create()
+        .unwrap();
+    let r = block_on(admin.delete_topics(&[&topic], &AdminOptions::new())).expect("delete");
+    assert!(r.iter().all(Result::is_ok), "{r:?}");
+    let s = wait_for("the error in status", Duration::from_secs(90), || {
+        get_json(&status).filter(|s| s["consumer"]["errors"].as_u64() > Some(0))
+    });
+    let last = &s["consumer"]["last"];
+    assert!(last["error"].as_str().is_some_and(|e| !e.is_empty()), "{s}");
+    assert!(last["at_ms"].as_i64() > Some(0), "{s}");
+    let metrics = get_text(&format!("http://127.0.0.1:{port}/metrics")).expect("/metrics");
+    let counted = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("wallboard_kafka_consumer_errors_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(counted > Some(0), "{metrics}");
 }

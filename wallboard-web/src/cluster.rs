@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aggregator::alerts::{ActiveAlert, AdoptedAlert};
 use aggregator::LiveSnapshot;
+use wallboard_pipeline::consumer_errors::ConsumerErrors;
 use wallboard_pipeline::views::{RemoteViews, ViewProducer, ViewRecord, VERSION};
 use wallboard_pipeline::writer::unix_ms;
 use wallboard_pipeline::PartitionView;
@@ -27,6 +28,8 @@ pub struct Cluster {
     /// Topic settings found wrong at start (`/api/v1/status`
     /// `topic_warnings`; `architecture.md`, "Topic settings checked at start").
     pub topic_warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
+    /// The Kafka consumer's errors (`/api/v1/status` `consumer`).
+    pub consumer_errors: Option<Arc<ConsumerErrors>>,
 }
 
 impl Cluster {
@@ -42,6 +45,7 @@ impl Cluster {
             advertise_url,
             client,
             topic_warnings: Vec::new(),
+            consumer_errors: None,
         }
     }
 
@@ -52,6 +56,13 @@ impl Cluster {
         warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
     ) -> Self {
         self.topic_warnings = warnings;
+        self
+    }
+
+    /// The same, showing the consumer's `errors`.
+    #[must_use]
+    pub fn with_consumer_errors(mut self, errors: Arc<ConsumerErrors>) -> Self {
+        self.consumer_errors = Some(errors);
         self
     }
 }

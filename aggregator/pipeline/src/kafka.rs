@@ -36,6 +36,7 @@ use ingest::kafka::{KafkaSettings, Publisher};
 use wallboard_events::DeadLetterCode;
 
 use crate::changelog::{self, ChangelogWriter, PersistError, Refused, Unavailable};
+use crate::consumer_errors::ConsumerErrors;
 use crate::dead_letter::DeadLetter;
 use crate::parse_stage::{self, Stage};
 use crate::snapshot;
@@ -218,9 +219,17 @@ struct Ctx {
     stages: Mutex<BTreeMap<i32, Stage>>,
     /// Bumped on every assignment change.
     generation: AtomicU64,
+    errors: Arc<ConsumerErrors>,
 }
 
-impl ClientContext for Ctx {}
+impl ClientContext for Ctx {
+    /// Client-wide errors (no broker reachable, authentication, …) are
+    /// counted with the consumer's own.
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::error!("librdkafka: {error}: {reason}");
+        self.errors.record(&format!("{error}: {reason}"));
+    }
+}
 
 impl ConsumerContext for Ctx {
     fn rebalance(
@@ -426,9 +435,16 @@ pub struct Source {
     stop: Arc<AtomicBool>,
     thread: JoinHandle<()>,
     backpressure: Arc<Backpressure>,
+    errors: Arc<ConsumerErrors>,
 }
 
 impl Source {
+    /// The consumer's errors so far, shared (`/api/v1/status` `consumer`).
+    #[must_use]
+    pub fn errors(&self) -> Arc<ConsumerErrors> {
+        self.errors.clone()
+    }
+
     /// How much the source has waited on full writer inboxes so far.
     #[must_use]
     pub fn backpressure(&self) -> &Backpressure {
@@ -458,6 +474,7 @@ pub fn start(
         writers: Mutex::new(BTreeMap::new()),
         stages: Mutex::new(BTreeMap::new()),
         generation: AtomicU64::new(0),
+        errors: Arc::new(ConsumerErrors::default()),
         cfg: cfg.clone(),
     };
     let consumer: BaseConsumer<Ctx> = cfg
@@ -480,6 +497,7 @@ pub fn start(
         ])
         .create_with_context(ctx)?;
     consumer.subscribe(&[&cfg.topic])?;
+    let errors = consumer.context().errors.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
     let backpressure = Arc::new(Backpressure::default());
@@ -492,6 +510,7 @@ pub fn start(
         stop,
         thread,
         backpressure,
+        errors,
     })
 }
 
@@ -522,7 +541,10 @@ fn consume(consumer: &BaseConsumer<Ctx>, topic: &str, stop: &AtomicBool, bp: &Ba
                 }
                 continue;
             }
-            Some(Err(e)) => tracing::warn!("consumer: {e}"),
+            Some(Err(e)) => {
+                tracing::warn!("consumer: {e}");
+                consumer.context().errors.record(&e);
+            }
             None => {}
         }
         // Nothing more right now: hand over what was read.

@@ -7,6 +7,7 @@
 
 pub mod bus;
 pub mod changelog;
+pub mod consumer_errors;
 pub mod dead_letter;
 pub mod kafka;
 pub mod parse_stage;

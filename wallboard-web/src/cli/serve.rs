@@ -121,7 +121,9 @@ pub(super) fn run(args: ServeArgs) -> Result<()> {
                 topic: config.kafka.topic.clone(),
             })
             .with_cluster(
-                Cluster::new(views, advertise_url(&config)).with_topic_warnings(topic_warnings),
+                Cluster::new(views, advertise_url(&config))
+                    .with_topic_warnings(topic_warnings)
+                    .with_consumer_errors(source.errors()),
             );
         let publishing = cluster::spawn_publisher(state.clone(), producer);
         // SIGHUP: the file again, with the same flags on top (README, "Reloading").

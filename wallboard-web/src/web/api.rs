@@ -84,6 +84,9 @@ struct Status {
     /// Topic settings found wrong at start (`architecture.md`, "Topic
     /// settings checked at start"); empty without Kafka.
     topic_warnings: Vec<wallboard_pipeline::topic_check::TopicWarning>,
+    /// The Kafka consumer's errors (`architecture.md`, "Consumer errors");
+    /// `null` without Kafka.
+    consumer: Option<wallboard_pipeline::consumer_errors::ConsumerErrorStatus>,
 }
 
 pub(super) async fn status(
@@ -116,6 +119,11 @@ pub(super) async fn status(
             .as_ref()
             .map(|c| c.topic_warnings.clone())
             .unwrap_or_default(),
+        consumer: s
+            .cluster
+            .as_ref()
+            .and_then(|c| c.consumer_errors.as_ref())
+            .map(|e| e.status()),
     })
 }
 

@@ -614,4 +614,13 @@ fn views(f: &Families, s: &AppState) {
     )
     .with_label_values::<&str>(&[])
     .set(c.views.tenants().len() as f64);
+    if let Some(e) = &c.consumer_errors {
+        f.counter(
+            "wallboard_kafka_consumer_errors_total",
+            "errors of the Kafka consumer and its client (the last in /api/v1/status `consumer`)",
+            &[],
+        )
+        .with_label_values::<&str>(&[])
+        .inc_by(e.count());
+    }
 }
