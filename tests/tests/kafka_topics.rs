@@ -19,18 +19,46 @@ use rdkafka::config::ClientConfig;
 
 use tests::{binary, block_on, free_port, get_json, get_text, kafka, unique, wait_for, ServeArgs};
 
-/// Creates `topic` with one partition and `config`.
-fn create_topic(topic: &str, config: &[(&str, &str)]) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+fn admin() -> AdminClient<DefaultClientContext> {
+    ClientConfig::new()
         .set("bootstrap.servers", kafka())
         .create()
-        .unwrap();
+        .unwrap()
+}
+
+/// Creates `topic` with one partition and `config`.
+fn create_topic(topic: &str, config: &[(&str, &str)]) {
+    let admin = admin();
     let mut t = NewTopic::new(topic, 1, TopicReplication::Fixed(1));
     for (k, v) in config {
         t = t.set(k, v);
     }
     let r = block_on(admin.create_topics([&t], &AdminOptions::new())).expect("create topic");
     assert!(r.iter().all(Result::is_ok), "{r:?}");
+}
+
+/// Runs `serve` with `args` and `envs`, which must refuse to start: its
+/// standard error.
+fn refused(args: &ServeArgs, envs: &[(&str, &str)]) -> String {
+    let out = Command::new(binary())
+        .args(args.args())
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .output()
+        .expect("run wallboard serve");
+    assert!(!out.status.success(), "serve started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A new one-partition topic named after `prefix`, and the arguments of a
+/// `serve` of it on a free port: topic, arguments, port.
+fn new_topic_and_serve(prefix: &str) -> (String, ServeArgs, u16) {
+    let topic = unique(prefix);
+    create_topic(&topic, &[]);
+    let state = std::env::temp_dir().join(unique("topics-state"));
+    let port = free_port();
+    let args = ServeArgs::new(&topic, &unique("topics-group"), port, &state);
+    (topic, args, port)
 }
 
 #[test]
@@ -49,13 +77,7 @@ fn a_chunk_larger_than_the_changelog_s_records_is_refused_by_key() {
     let port = free_port();
     let args = ServeArgs::new(&topic, &unique("topics-group"), port, &state);
     // The default chunk (524288 bytes) does not fit in 100000.
-    let out = Command::new(binary())
-        .args(args.args())
-        .stdout(Stdio::null())
-        .output()
-        .expect("run wallboard serve");
-    assert!(!out.status.success(), "serve started");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&args, &[]);
     assert!(
         err.contains("kafka.changelog_chunk_bytes: 524288 bytes plus 256 bytes")
             && err.contains(&format!(
@@ -108,20 +130,15 @@ fn a_views_topic_that_is_not_compacted_is_a_warning_in_status() {
 #[test]
 #[ignore = "needs a Kafka broker: run through scripts/test.sh"]
 fn a_session_timeout_the_broker_refuses_is_refused_by_key() {
-    let topic = unique("topics-session");
-    create_topic(&topic, &[]);
-    let state = std::env::temp_dir().join(unique("topics-state"));
-    let args = ServeArgs::new(&topic, &unique("topics-group"), free_port(), &state);
+    let (_, args, _) = new_topic_and_serve("topics-session");
     // The broker's group.min.session.timeout.ms is 6000 unless set.
-    let out = Command::new(binary())
-        .args(args.args())
-        .env("WALLBOARD_KAFKA__SESSION_TIMEOUT_MS", "3000")
-        .env("WALLBOARD_KAFKA__HEARTBEAT_INTERVAL_MS", "500")
-        .stdout(Stdio::null())
-        .output()
-        .expect("run wallboard serve");
-    assert!(!out.status.success(), "serve started");
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(
+        &args,
+        &[
+            ("WALLBOARD_KAFKA__SESSION_TIMEOUT_MS", "3000"),
+            ("WALLBOARD_KAFKA__HEARTBEAT_INTERVAL_MS", "500"),
+        ],
+    );
     assert!(
         err.contains("kafka.session_timeout_ms: 3000 ms is outside what the broker allows")
             && err.contains("group.min.session.timeout.ms 6000"),
@@ -132,21 +149,13 @@ fn a_session_timeout_the_broker_refuses_is_refused_by_key() {
 #[test]
 #[ignore = "needs a Kafka broker: run through scripts/test.sh"]
 fn a_topic_deleted_under_a_running_instance_shows_in_status_and_metrics() {
-    let topic = unique("topics-deleted");
-    create_topic(&topic, &[]);
-    let state = std::env::temp_dir().join(unique("topics-state"));
-    let port = free_port();
-    let args = ServeArgs::new(&topic, &unique("topics-group"), port, &state);
+    let (topic, args, port) = new_topic_and_serve("topics-deleted");
     let _serve = args.spawn(&[]);
     let status = format!("http://127.0.0.1:{port}/api/v1/status");
     wait_for("the partition assigned", Duration::from_secs(60), || {
         get_json(&status).filter(|s| s["partitions"].as_array().is_some_and(|p| !p.is_empty()))
     });
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", kafka())
-        .create()
-        .unwrap();
-    let r = block_on(admin.delete_topics(&[&topic], &AdminOptions::new())).expect("delete");
+    let r = block_on(admin().delete_topics(&[&topic], &AdminOptions::new())).expect("delete");
     assert!(r.iter().all(Result::is_ok), "{r:?}");
     let s = wait_for("the error in status", Duration::from_secs(90), || {
         get_json(&status).filter(|s| s["consumer"]["errors"].as_u64() > Some(0))
