@@ -140,7 +140,7 @@ test("every UI string exists in English and Chinese", () => {
   const { en, "zh-CN": zh } = sandbox.window.I18N;
   assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort(), "same keys in both languages");
   for (const [k, v] of Object.entries({ ...en, ...zh })) assert.ok(typeof v === "string" && v.length, `empty ${k}`);
-  const code = ["app.js", "chart.js", "messages.js"].map((f) => readFileSync(join(UI, f), "utf8")).join("\n");
+  const code = ["app.js", "tilefit.js", "chart.js", "messages.js"].map((f) => readFileSync(join(UI, f), "utf8")).join("\n");
   const html = readFileSync(join(UI, "index.html"), "utf8");
   const used = new Set([...code.matchAll(/\bt\("([a-z0-9_]+)"/g), ...html.matchAll(/data-i18n="([a-z0-9_]+)"/g)].map((m) => m[1]).filter((k) => !k.endsWith("_")));
   // Keys built from a prefix and a value (states, severities, metrics, …).

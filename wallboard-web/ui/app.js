@@ -243,6 +243,7 @@
 
   function metric(cls, label, value, raw, status, extra) {
     const d = el("div", "metric " + cls + " " + (status || "none"));
+    d.dataset.metric = cls.split(" ")[0];
     d.append(el("span", "label", label));
     const line = el("span", "vline");
     const v = el("span", "value", value);
@@ -270,7 +271,7 @@
   // ---- the tile's secondary line ---------------------------------------------
   // The numbers beside the main ones (docs/metrics.md "The queue tile's
   // secondary line"), in priority order: a kiosk tile too narrow for all of
-  // them shows the first that fit and "+N" for the rest (fitKpis), never a
+  // them shows the first that fit and "+N" for the rest (tilefit.js), never a
   // cut-off text. The full numbers are in each chip's title.
   const KPI_ORDER = ["plan", "blocked", "csat", "fcr", "qa"];
 
@@ -341,41 +342,11 @@
     const chips = [planChip(q), blockedChip(q), ...qualityChips(q)].filter(Boolean).sort((a, b) => rank(a) - rank(b));
     if (!chips.length) return null;
     const line = el("div", "kpis");
-    // "+N", for the chips a narrow kiosk tile leaves out (fitKpis).
+    // "+N", for the chips a narrow kiosk tile leaves out (tilefit.js).
     const more = el("span", "kpi more none", `+${chips.length}`);
     more.hidden = !state.kiosk;
     line.append(...chips, more);
     return line;
-  }
-
-  /**
-   * Kiosk tiles: each secondary line keeps the longest prefix of its chips
-   * (KPI_ORDER) that fits on one line with "+N" after it, or all of them
-   * without "+N". One layout read for the whole board, then only writes.
-   */
-  function fitKpis(box) {
-    const lines = [...box.querySelectorAll(".kpis")];
-    const sizes = lines.map((l) => ({
-      room: l.clientWidth,
-      gap: parseFloat(getComputedStyle(l).columnGap) || 0,
-      widths: [...l.children].map((c) => c.getBoundingClientRect().width),
-    }));
-    lines.forEach((line, i) => {
-      const { room, gap, widths } = sizes[i];
-      const chips = [...line.children].slice(0, -1), more = line.lastChild;
-      const sum = (k) => widths.slice(0, k).reduce((a, w) => a + w, 0) + gap * Math.max(0, k - 1);
-      let keep = chips.length;
-      if (sum(keep) > room) {
-        keep--;
-        while (keep > 0 && sum(keep) + gap + widths[widths.length - 1] > room) keep--;
-      }
-      const left = chips.slice(keep);
-      for (const c of left) c.hidden = true;
-      more.hidden = left.length === 0;
-      more.textContent = `+${left.length}`;
-      more.title = t("kpi_more_title", { list: left.map((c) => c.textContent).join(" · ") });
-      line.dataset.hidden = left.map((c) => c.dataset.kpi).join(",");
-    });
   }
 
   function tile(q, target) {
@@ -387,28 +358,17 @@
     inner.append(name);
     const cur = slOf(q.interval, target);
     const big = el("div", "big");
-    big.append(metric("waiting", t("waiting"), int(q.waiting), q.waiting, banded(q.waiting, waitingBand(target))));
+    big.append(withShort(metric("waiting", t("waiting"), int(q.waiting), q.waiting, banded(q.waiting, waitingBand(target))), t("waiting_short")));
     // Longest wait keeps counting between pushes.
     const oldest = q.oldest_wait_ms === null ? null : q.oldest_wait_ms + sincePush();
     const oldestS = oldest === null ? 0 : oldest / 1000;
-    big.append(metric("longest", t("longest"), dur(oldest), q.oldest_wait_ms, banded(oldestS, target.longest_wait_s)));
+    big.append(withShort(metric("longest", t("longest"), dur(oldest), q.oldest_wait_ms, banded(oldestS, target.longest_wait_s)), t("longest_short")));
     const goal = el("span", "goal", `${t("target")} ${pct(target.sl_target)}`);
     const slm = slMetric("sl", `${cur.variant.toUpperCase()}@${cur.thr}s · ${t("interval")}`, cur, target, goal);
     slm.firstChild.title = t(cur.variant); // the variant's meaning, also in the legend
-    big.append(slm);
+    big.append(withShort(slm, `${cur.variant.toUpperCase()}@${cur.thr}s`));
     inner.append(big);
-    const small = el("div", "small");
-    const n = state.last.snapshot.rolling_window_minutes;
-    small.append(slMetric("sl-rolling", t("rolling", { n }), slOf(q.rolling, target), target));
-    small.append(slMetric("sl-today", t("today"), slOf(q.today, target), target));
-    const asa = q.interval.asa_ms;
-    small.append(metric("asa", t("asa"), dur(asa), asa, banded(asa === null ? null : asa / 1000, target.asa_s)));
-    small.append(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms));
-    const ab = q.interval.abandon_rate;
-    small.append(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)));
-    small.append(metric("offered", t("offered"), int(q.interval.offered), q.interval.offered));
-    small.append(...staffingMetrics(q));
-    inner.append(small);
+    inner.append(smallMetrics(q, target));
     const kpis = kpiLine(q);
     if (kpis) inner.append(kpis);
     const states = el("div", "states");
@@ -422,6 +382,43 @@
     inner.append(states);
     card.append(inner);
     return card;
+  }
+
+  /** A metric's short label, for a kiosk tile too narrow for its label (tilefit.js). */
+  function withShort(m, text) {
+    const label = m.querySelector(".label");
+    if (text !== label.textContent) label.dataset.short = text;
+    return m;
+  }
+
+  /**
+   * The small numbers in their priority order (docs/metrics.md "The queue
+   * tile on the TV": a kiosk tile short of room shows a prefix), then the
+   * "+N" for those it leaves out (tilefit.js).
+   */
+  function smallMetrics(q, target) {
+    const small = el("div", "small");
+    const n = state.last.snapshot.rolling_window_minutes;
+    const [staff, met] = staffingMetrics(q);
+    const asa = q.interval.asa_ms;
+    const ab = q.interval.abandon_rate;
+    small.append(
+      slMetric("sl-rolling", t("rolling", { n }), slOf(q.rolling, target), target),
+      staff,
+      withShort(metric("abandon", t("abandon_rate"), pct(ab), ab, banded(ab, target.abandon_rate)), t("abandon_short")),
+      withShort(metric("asa", t("asa"), dur(asa), asa, banded(asa === null ? null : asa / 1000, target.asa_s)), t("asa_short")),
+      slMetric("sl-today", t("today"), slOf(q.today, target), target),
+      metric("offered", t("offered"), int(q.interval.offered), q.interval.offered),
+      withShort(metric("aht", t("aht"), dur(q.interval.aht_ms), q.interval.aht_ms), t("aht_short")),
+      withShort(met, t("attained_short")),
+    );
+    // Their widest usual values (tilefit.js keeps room for them).
+    const samples = { "sl-rolling": "100.0%✓", staffing: "00 · 00✓", abandon: "100.0%✓", asa: "00:00✓", "sl-today": "100.0%✓", offered: "0000", aht: "00:00", attained: "00/00" };
+    for (const m of small.children) m.dataset.sample = samples[m.dataset.metric];
+    const more = el("span", "more");
+    more.hidden = true;
+    small.append(more);
+    return small;
   }
 
   /** "Need · have" (Erlang C's agents for the goal now, and those taking
@@ -525,7 +522,7 @@
       return row;
     });
     box.replaceChildren(...rows);
-    fitKpis(box);
+    window.WBTileFit.fit(box, t);
     pager("tiles-pager", pages.length, index);
   }
 

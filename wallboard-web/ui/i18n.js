@@ -136,3 +136,14 @@ Object.assign(window.I18N.en, {
 Object.assign(window.I18N["zh-CN"], {
   kpi_more_title: "此磁贴空间不足，未显示：{list}",
 });
+
+// Short labels, for a kiosk tile too narrow for the full one (docs/metrics.md,
+// "The queue tile on the TV"); the full label stays in the title.
+Object.assign(window.I18N.en, {
+  waiting_short: "Waiting", longest_short: "Longest", abandon_short: "Abandon", asa_short: "ASA", aht_short: "AHT",
+  attained_short: "Met",
+});
+Object.assign(window.I18N["zh-CN"], {
+  waiting_short: "排队数", longest_short: "最长等待", abandon_short: "放弃率", asa_short: "应答速度", aht_short: "处理时长",
+  attained_short: "达标",
+});

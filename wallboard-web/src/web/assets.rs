@@ -42,6 +42,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../ui/layout.js"),
     ),
     (
+        "tilefit.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../ui/tilefit.js"),
+    ),
+    (
         "chart.js",
         "text/javascript; charset=utf-8",
         include_str!("../../ui/chart.js"),
