@@ -216,37 +216,6 @@ const KNOWN_FIELDS: &[&str] = &[
     "version",
 ];
 
-/// Slots of the known fields' names by [`field_hash`] (`u8::MAX`: none).
-const FIELD_SLOTS: [u8; 128] = {
-    let mut slots = [u8::MAX; 128];
-    let mut i = 0;
-    while i < KNOWN_FIELDS.len() {
-        let h = field_hash(KNOWN_FIELDS[i].as_bytes());
-        assert!(
-            slots[h] == u8::MAX,
-            "two known fields share a slot: change field_hash"
-        );
-        #[allow(clippy::cast_possible_truncation)] // Fewer than 255 fields.
-        {
-            slots[h] = i as u8;
-        }
-        i += 1;
-    }
-    slots
-};
-
-/// A hash of a non-empty name that is different for every known field
-/// (checked when [`FIELD_SLOTS`] is built): first, middle and last byte
-/// and the length.
-const fn field_hash(name: &[u8]) -> usize {
-    let (first, mid, last) = (
-        name[0] as usize,
-        name[name.len() / 2] as usize,
-        name[name.len() - 1] as usize,
-    );
-    (2 * first + 12 * mid + 3 * last + name.len()) & 127
-}
-
 /// The fields this version knows, in the order of [`KNOWN_FIELDS`].
 #[derive(Debug, Clone, Copy)]
 enum F {
@@ -294,61 +263,51 @@ enum F {
 }
 
 impl F {
-    /// Every field, in the order of [`KNOWN_FIELDS`].
-    const ALL: [F; KNOWN_FIELDS.len()] = [
-        F::V,
-        F::Id,
-        F::Ts,
-        F::Tenant,
-        F::Kind,
-        F::Source,
-        F::Call,
-        F::Queue,
-        F::Agent,
-        F::Priority,
-        F::WaitMs,
-        F::Reason,
-        F::TalkMs,
-        F::HoldMs,
-        F::AcwMs,
-        F::Transferred,
-        F::State,
-        F::Queues,
-        F::FromMs,
-        F::ToMs,
-        F::Segments,
-        F::Upstream,
-        F::Action,
-        F::Message,
-        F::Text,
-        F::Severity,
-        F::ExpiresMs,
-        F::Caller,
-        F::Score,
-        F::ScaleMin,
-        F::ScaleMax,
-        F::Comment,
-        F::Evaluator,
-        F::Fatal,
-        F::StartMs,
-        F::IntervalMinutes,
-        F::Calls,
-        F::AhtS,
-        F::RequiredAgents,
-        F::ScheduledAgents,
-        F::Version,
-    ];
-
-    /// The field named `key`, if it is one: one slot of [`FIELD_SLOTS`] and
-    /// one comparison (a `match` on the names compares them one by one,
-    /// and every key of every event is looked up).
     fn of(key: &str) -> Option<F> {
-        let bytes = key.as_bytes();
-        if bytes.is_empty() {
-            return None;
-        }
-        let i = usize::from(FIELD_SLOTS[field_hash(bytes)]);
-        (i < KNOWN_FIELDS.len() && KNOWN_FIELDS[i] == key).then(|| F::ALL[i])
+        Some(match key {
+            "v" => F::V,
+            "id" => F::Id,
+            "ts" => F::Ts,
+            "tenant" => F::Tenant,
+            "kind" => F::Kind,
+            "source" => F::Source,
+            "call" => F::Call,
+            "queue" => F::Queue,
+            "agent" => F::Agent,
+            "priority" => F::Priority,
+            "wait_ms" => F::WaitMs,
+            "reason" => F::Reason,
+            "talk_ms" => F::TalkMs,
+            "hold_ms" => F::HoldMs,
+            "acw_ms" => F::AcwMs,
+            "transferred" => F::Transferred,
+            "state" => F::State,
+            "queues" => F::Queues,
+            "from_ms" => F::FromMs,
+            "to_ms" => F::ToMs,
+            "segments" => F::Segments,
+            "upstream" => F::Upstream,
+            "action" => F::Action,
+            "message" => F::Message,
+            "text" => F::Text,
+            "severity" => F::Severity,
+            "expires_ms" => F::ExpiresMs,
+            "caller" => F::Caller,
+            "score" => F::Score,
+            "scale_min" => F::ScaleMin,
+            "scale_max" => F::ScaleMax,
+            "comment" => F::Comment,
+            "evaluator" => F::Evaluator,
+            "fatal" => F::Fatal,
+            "start_ms" => F::StartMs,
+            "interval_minutes" => F::IntervalMinutes,
+            "calls" => F::Calls,
+            "aht_s" => F::AhtS,
+            "required_agents" => F::RequiredAgents,
+            "scheduled_agents" => F::ScheduledAgents,
+            "version" => F::Version,
+            _ => return None,
+        })
     }
 
     fn name(self) -> &'static str {

@@ -12,7 +12,7 @@
 //! inputs.
 //!
 //! Why it exists: reading an event with `serde_json` (its visitor dispatch
-//! per field, the key match) was most of the parse stage's ~5,700
+//! per field and per value) was most of the parse stage's ~5,700
 //! instructions per event (`BENCHMARKS.md`, "Parsing: the fast reader").
 //! The scanning keeps its position in a local index (a position kept in a
 //! struct field is stored back to memory at every byte) and looks at a
@@ -25,7 +25,7 @@
 
 use std::borrow::Cow;
 
-use super::{field_hash, Loose, RawEvent, F, FIELD_SLOTS, KNOWN_FIELDS};
+use super::{Loose, RawEvent, F};
 
 /// Fills `raw` from `text` when it has the common shape; `false` when it
 /// has not, with `raw` partly filled (the caller starts again).
@@ -61,7 +61,8 @@ fn object<'a>(text: &'a str, raw: &mut RawEvent<'a>) -> Option<()> {
             return None;
         }
         let (key_end, next) = plain_str(b, i + 1)?;
-        let field = known_field(text, i + 1, key_end);
+        // A `match` on the names: LLVM compares them as integers.
+        let field = F::of(&text[i + 1..key_end]);
         i = skip_ws(b, next);
         if *b.get(i)? != b':' {
             return None;
@@ -211,63 +212,6 @@ fn digits(b: &[u8], start: usize) -> Option<(i64, usize)> {
     }
 }
 
-/// The known field named by `text[start..end]`, if any: [`F::of`] without
-/// a call to `memcmp` when sixteen bytes can be read from `start` (the
-/// longest name has sixteen).
-#[inline(always)]
-fn known_field(text: &str, start: usize, end: usize) -> Option<F> {
-    let b = text.as_bytes();
-    let len = end - start;
-    let Some(window) = b.get(start..start + 16) else {
-        return F::of(&text[start..end]);
-    };
-    if len == 0 || len > 16 {
-        return None;
-    }
-    let i = usize::from(FIELD_SLOTS[field_hash(&b[start..end])]);
-    if i >= KNOWN_FIELDS.len() || KNOWN_FIELDS[i].len() != len {
-        return None;
-    }
-    let (lo, hi) = masked_words(window, len);
-    (NAME_WORDS[i] == (lo, hi)).then(|| F::ALL[i])
-}
-
-/// The first `len` (1..=16) bytes of `window` as two little-endian words,
-/// the bytes after them zero.
-#[inline(always)]
-fn masked_words(window: &[u8], len: usize) -> (u64, u64) {
-    let lo = u64::from_le_bytes(window[..8].try_into().expect("eight bytes"));
-    let hi = u64::from_le_bytes(window[8..16].try_into().expect("eight bytes"));
-    let keep = |bytes: usize| match bytes {
-        0 => 0,
-        8.. => u64::MAX,
-        n => (1u64 << (8 * n)) - 1,
-    };
-    (lo & keep(len), hi & keep(len.saturating_sub(8)))
-}
-
-/// Each known field's name as [`masked_words`] gives it.
-const NAME_WORDS: [(u64, u64); KNOWN_FIELDS.len()] = {
-    let mut words = [(0, 0); KNOWN_FIELDS.len()];
-    let mut f = 0;
-    while f < KNOWN_FIELDS.len() {
-        let name = KNOWN_FIELDS[f].as_bytes();
-        assert!(name.len() <= 16, "a field name longer than 16 bytes");
-        let mut i = 0;
-        while i < name.len() {
-            let byte = (name[i] as u64) << (8 * (i % 8));
-            if i < 8 {
-                words[f].0 |= byte;
-            } else {
-                words[f].1 |= byte;
-            }
-            i += 1;
-        }
-        f += 1;
-    }
-    words
-};
-
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
@@ -277,7 +221,7 @@ mod tests {
     use super::super::{
         parse_event_str, parse_event_str_with_serde, read_with_serde, KNOWN_FIELDS,
     };
-    use super::{fill, known_field, RawEvent, F};
+    use super::{fill, RawEvent};
 
     /// Lines of every kind and of odd but valid shapes.
     const LINES: &[&str] = &[
@@ -501,24 +445,6 @@ mod tests {
             s.push('}');
             s
         })
-    }
-
-    #[test]
-    fn known_fields_are_found_by_their_words_as_by_their_names() {
-        let mut names: Vec<String> = KNOWN_FIELDS.iter().map(|k| (*k).to_owned()).collect();
-        for k in KNOWN_FIELDS {
-            names.push(format!("{k}x"));
-            names.push(k[..k.len() - 1].to_owned());
-            names.push(k.replace('_', "-"));
-        }
-        for name in names {
-            // Padded so that sixteen bytes can be read, and not.
-            for pad in ["\":1}", "\"                "] {
-                let text = format!("{name}{pad}");
-                let got = known_field(&text, 0, name.len()).map(|f| f as usize);
-                assert_eq!(got, F::of(&name).map(|f| f as usize), "{name:?}");
-            }
-        }
     }
 
     #[test]
