@@ -324,7 +324,7 @@ mod tests {
         let v = view(&s, "acme").unwrap();
         let lease = s
             .push_cache
-            .lease(super::super::push_cache::SubscriptionKey::of("acme", &[]));
+            .lease(super::super::push_cache::SubscriptionKey::of("acme", &[], true), true);
         let text = push(&s, &lease, &v, &["sales".into()]).expect("first push");
         let p: Value = serde_json::from_str(&text).unwrap();
         let queues: Vec<_> = rows(&p["snapshot"], "queues")
