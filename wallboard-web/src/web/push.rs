@@ -232,7 +232,13 @@ impl MakePush for Board<'_> {
         })
     }
 
-    fn delta(&self, base: &Inputs, of: &Inputs, version: u64) -> Option<Utf8Bytes> {
+    fn delta(
+        &self,
+        base: &Inputs,
+        base_version: u64,
+        of: &Inputs,
+        version: u64,
+    ) -> Option<Utf8Bytes> {
         // Targets, labels and boards come with the configuration: after a
         // reload the board is laid out again from a full snapshot.
         if !Arc::ptr_eq(&base.shown, &of.shown) {
@@ -265,7 +271,7 @@ impl MakePush for Board<'_> {
             server_ms: unix_ms(),
             tenant: self.tenant,
             version: Some(version),
-            base: Some(version - 1),
+            base: Some(base_version),
             snapshot: Some(filtered(snap, queues, agents)),
             targets: self.targets(snap, &of.shown),
             alerts: self.alerts(&of.alerts),
@@ -375,7 +381,7 @@ mod tests {
             };
             for pair in views.windows(2) {
                 let (base, new) = (inputs(pair[0].clone(), &shown), inputs(pair[1].clone(), &shown));
-                let delta = json(&board.delta(&base, &new, 8).expect("same configuration"));
+                let delta = json(&board.delta(&base, 7, &new, 8).expect("same configuration"));
                 let full = json(&board.full(&new, 8));
                 let got = apply(&json(&board.full(&base, 7)), &delta);
                 assert_eq!(unstamped(got), unstamped(full), "queues {queues:?}");
@@ -392,7 +398,7 @@ mod tests {
             queues: &[],
         };
         let (base, new) = (inputs(views[0].clone(), &shown), inputs(views[1].clone(), &shown));
-        let delta = json(&board.delta(&base, &new, 2).unwrap());
+        let delta = json(&board.delta(&base, 1, &new, 2).unwrap());
         let full = json(&board.full(&new, 2));
         let agents = delta["snapshot"]["agents"].as_array().unwrap();
         assert!(agents.iter().any(Value::is_string), "some agents kept their state");
@@ -416,11 +422,11 @@ mod tests {
         };
         let one = Arc::new(AppConfig::default());
         let (base, same) = (inputs(views[0].clone(), &one), inputs(views[0].clone(), &one));
-        let delta = json(&board.delta(&base, &same, 2).unwrap());
+        let delta = json(&board.delta(&base, 1, &same, 2).unwrap());
         let snap = &delta["snapshot"];
         assert!(snap["queues"].as_array().unwrap().iter().all(Value::is_string));
         assert!(snap["agents"].as_array().unwrap().iter().all(Value::is_string));
         let reloaded = inputs(views[0].clone(), &Arc::new(AppConfig::default()));
-        assert!(board.delta(&base, &reloaded, 2).is_none());
+        assert!(board.delta(&base, 1, &reloaded, 2).is_none());
     }
 }

@@ -2,8 +2,9 @@
 //! however many clients share it (docs/architecture.md, "WebSocket
 //! fan-out"). A subscription makes a new version at most once per
 //! interval, and only when what it is made from changed; every client of
-//! the subscription sends that version, its delta to one that holds the
-//! version before, the full snapshot otherwise. What the bytes look like
+//! the subscription sends that version: as a delta from the version the
+//! client holds (shared by every client holding the same one), the full
+//! snapshot to a client that holds none. What the bytes look like
 //! is `push.rs`'s business ([`MakePush`]); this module owns when they are
 //! made and who gets which.
 //!
@@ -66,10 +67,24 @@ impl Inputs {
 pub trait MakePush {
     /// The full snapshot of version `version`.
     fn full(&self, of: &Inputs, version: u64) -> Utf8Bytes;
-    /// The delta from `base` (version `version` − 1) to `of`, or `None`
-    /// when there is none (`base` was shown under another configuration).
-    fn delta(&self, base: &Inputs, of: &Inputs, version: u64) -> Option<Utf8Bytes>;
+    /// The delta from `base` (version `base_version`) to `of` (version
+    /// `version`), or `None` when there is none (`base` was shown under
+    /// another configuration).
+    fn delta(&self, base: &Inputs, base_version: u64, of: &Inputs, version: u64)
+        -> Option<Utf8Bytes>;
 }
+
+/// A version a client was sent: its number and what it was made from (the
+/// base of the client's next delta).
+#[derive(Clone)]
+pub struct Held {
+    version: u64,
+    inputs: Inputs,
+}
+
+/// Deltas from versions older than the one before that a version keeps,
+/// made when a client that skipped versions first needs one.
+const OLDER_BASES: usize = 4;
 
 /// One version of a subscription's push.
 struct Version {
@@ -80,13 +95,33 @@ struct Version {
     full: Option<Utf8Bytes>,
     /// From the version before; made with the version.
     delta: Option<Utf8Bytes>,
+    /// From older versions (base, delta), for clients that skipped some.
+    older: Vec<(u64, Option<Utf8Bytes>)>,
+}
+
+impl Version {
+    /// The delta from `held` to this version: shared by every client that
+    /// holds the same version.
+    fn delta_from(&mut self, held: &Held, make: &impl MakePush) -> Option<Utf8Bytes> {
+        if held.version + 1 == self.number {
+            return self.delta.clone();
+        }
+        if let Some((_, d)) = self.older.iter().find(|(b, _)| *b == held.version) {
+            return d.clone();
+        }
+        if self.older.len() >= OLDER_BASES {
+            return None;
+        }
+        let d = make.delta(&held.inputs, held.version, &self.inputs, self.number);
+        self.older.push((held.version, d.clone()));
+        d
+    }
 }
 
 /// What a client is to do next.
-#[derive(Debug, PartialEq, Eq)]
 pub enum Next {
-    /// Send `text`; the client then holds `version`.
-    Send { text: Utf8Bytes, version: u64 },
+    /// Send `text`; the client then holds `held`.
+    Send { text: Utf8Bytes, held: Held },
     /// Something changed, but the subscription's next version is not due
     /// before this: ask again then.
     WaitUntil(Instant),
@@ -169,41 +204,46 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// What a client holding version `held` (none: `None`) sends now, given
-    /// the latest `inputs`: the subscription makes a new version from them
-    /// if they changed and its last version is at least `gap` old.
+    /// What a client holding `held` (none: `None`) sends now, given the
+    /// latest `inputs`: the subscription makes a new version from them if
+    /// they changed and its last version is at least `gap` old.
     pub fn next(
         &self,
         inputs: Inputs,
-        held: Option<u64>,
+        held: Option<&Held>,
         now: Instant,
         gap: Duration,
         make: &impl MakePush,
     ) -> Next {
         let mut current = self.sub.current();
+        let held_version = held.map(|h| h.version);
         let changed = current.as_ref().is_none_or(|v| !v.inputs.same(&inputs));
         if changed {
             let due = current.as_ref().map_or(now, |v| v.made_at + gap);
             if now >= due {
                 *current = Some(self.advance(current.take(), inputs, now, make));
-            } else if held == current.as_ref().map(|v| v.number) {
+            } else if held_version == current.as_ref().map(|v| v.number) {
                 return Next::WaitUntil(due);
             }
         }
         let v = current.as_mut().expect("a version was made above");
-        if held == Some(v.number) {
+        if held_version == Some(v.number) {
             return Next::UpToDate;
         }
-        let text = match (&v.delta, held) {
-            (Some(d), Some(h)) if h + 1 == v.number => d.clone(),
-            _ => v
-                .full
+        let delta = held
+            .filter(|_| self.sub.deltas)
+            .and_then(|h| v.delta_from(h, make));
+        let text = delta.unwrap_or_else(|| {
+            v.full
                 .get_or_insert_with(|| make.full(&v.inputs, v.number))
-                .clone(),
-        };
+                .clone()
+        });
         Next::Send {
             text,
-            version: v.number,
+            held: Held {
+                version: v.number,
+                inputs: v.inputs.clone(),
+            },
         }
     }
 
@@ -218,13 +258,14 @@ impl Lease {
         let number = last.as_ref().map_or(1, |v| v.number + 1);
         let delta = last
             .filter(|_| self.sub.deltas)
-            .and_then(|v| make.delta(&v.inputs, &inputs, number));
+            .and_then(|v| make.delta(&v.inputs, v.number, &inputs, number));
         Version {
             number,
             made_at: now,
             inputs,
             full: None,
             delta,
+            older: Vec::new(),
         }
     }
 
@@ -264,9 +305,9 @@ mod tests {
             self.fulls.set(self.fulls.get() + 1);
             format!("full {version}").into()
         }
-        fn delta(&self, base: &Inputs, of: &Inputs, version: u64) -> Option<Utf8Bytes> {
+        fn delta(&self, base: &Inputs, from: u64, of: &Inputs, to: u64) -> Option<Utf8Bytes> {
             self.deltas.set(self.deltas.get() + 1);
-            Arc::ptr_eq(&base.shown, &of.shown).then(|| format!("delta {version}").into())
+            Arc::ptr_eq(&base.shown, &of.shown).then(|| format!("delta {from}-{to}").into())
         }
     }
 
@@ -306,10 +347,28 @@ mod tests {
 
     const GAP: Duration = Duration::from_millis(250);
 
-    fn sent(n: Next) -> (String, u64) {
+    impl std::fmt::Debug for Next {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Next::Send { text, held } => write!(f, "Send({text}, {})", held.version),
+                Next::WaitUntil(t) => write!(f, "WaitUntil({t:?})"),
+                Next::UpToDate => write!(f, "UpToDate"),
+            }
+        }
+    }
+
+    /// What a client is sent, and what it then holds.
+    fn sent(n: Next) -> (String, Held) {
         match n {
-            Next::Send { text, version } => (text.to_string(), version),
+            Next::Send { text, held } => (text.to_string(), held),
             other => panic!("expected a push, got {other:?}"),
+        }
+    }
+
+    fn waits(n: &Next) -> Option<Instant> {
+        match n {
+            Next::WaitUntil(t) => Some(*t),
+            _ => None,
         }
     }
 
@@ -356,46 +415,70 @@ mod tests {
         let make = Fake::default();
         let t0 = Instant::now();
         let one = first();
-        assert_eq!(sent(a.next(one.clone(), None, t0, GAP, &make)), ("full 1".into(), 1));
+        let (text, a1) = sent(a.next(one.clone(), None, t0, GAP, &make));
+        assert_eq!((text.as_str(), a1.version), ("full 1", 1));
         // Three publishes within the interval: b still gets version 1 ...
         let mut latest = one;
+        let mut b1 = None;
         for ms in [50, 100, 150] {
             latest = publish(&latest);
             let at = t0 + Duration::from_millis(ms);
-            assert_eq!(sent(b.next(latest.clone(), None, at, GAP, &make)).1, 1);
+            let (text, held) = sent(b.next(latest.clone(), None, at, GAP, &make));
+            assert_eq!((text.as_str(), held.version), ("full 1", 1));
+            b1 = Some(held);
             // ... and a, which has it, waits for the interval's end.
-            assert_eq!(
-                a.next(latest.clone(), Some(1), at, GAP, &make),
-                Next::WaitUntil(t0 + GAP)
-            );
+            let next = a.next(latest.clone(), Some(&a1), at, GAP, &make);
+            assert_eq!(waits(&next), Some(t0 + GAP));
         }
         assert_eq!(make.fulls.get(), 1, "serialized once for both clients");
         // At the interval's end one version of the latest publish, a delta.
         let at = t0 + GAP;
-        assert_eq!(sent(a.next(latest.clone(), Some(1), at, GAP, &make)), ("delta 2".into(), 2));
-        assert_eq!(sent(b.next(latest.clone(), Some(1), at, GAP, &make)), ("delta 2".into(), 2));
+        let (text, a2) = sent(a.next(latest.clone(), Some(&a1), at, GAP, &make));
+        assert_eq!((text.as_str(), a2.version), ("delta 1-2", 2));
+        let b1 = b1.unwrap();
+        assert_eq!(sent(b.next(latest.clone(), Some(&b1), at, GAP, &make)).0, "delta 1-2");
         assert_eq!((make.fulls.get(), make.deltas.get()), (1, 1));
-        assert_eq!(a.next(latest, Some(2), at, GAP, &make), Next::UpToDate);
+        assert!(matches!(a.next(latest, Some(&a2), at, GAP, &make), Next::UpToDate));
     }
 
     #[test]
-    fn a_client_that_skipped_a_version_gets_the_full_snapshot() {
+    fn a_client_that_skipped_versions_gets_a_delta_from_the_one_it_holds() {
         let cache = Arc::new(PushCache::default());
-        let (fast, slow) = (lease(&cache), lease(&cache));
+        let (fast, slow, slower) = (lease(&cache), lease(&cache), lease(&cache));
         let make = Fake::default();
         let t0 = Instant::now();
         let mut latest = first();
-        fast.next(latest.clone(), None, t0, GAP, &make);
-        slow.next(latest.clone(), None, t0, GAP, &make);
+        let mut held = sent(fast.next(latest.clone(), None, t0, GAP, &make)).1;
+        let slow_held = sent(slow.next(latest.clone(), None, t0, GAP, &make)).1;
+        let slower_held = sent(slower.next(latest.clone(), None, t0, GAP, &make)).1;
         for n in 1..=2 {
             latest = publish(&latest);
             let at = t0 + GAP * n;
-            let got = sent(fast.next(latest.clone(), Some(u64::from(n)), at, GAP, &make));
-            assert_eq!(got, (format!("delta {}", n + 1), u64::from(n) + 1));
+            let (text, h) = sent(fast.next(latest.clone(), Some(&held), at, GAP, &make));
+            assert_eq!(text, format!("delta {n}-{}", n + 1));
+            held = h;
         }
-        // The slow one still holds version 1; the latest is 3.
+        // The slow ones still hold version 1; the latest is 3. They share
+        // one delta from 1 to 3.
         let at = t0 + GAP * 2;
-        assert_eq!(sent(slow.next(latest, Some(1), at, GAP, &make)), ("full 3".into(), 3));
+        assert_eq!(sent(slow.next(latest.clone(), Some(&slow_held), at, GAP, &make)).0, "delta 1-3");
+        assert_eq!(sent(slower.next(latest, Some(&slower_held), at, GAP, &make)).0, "delta 1-3");
+        assert_eq!((make.fulls.get(), make.deltas.get()), (1, 3));
+    }
+
+    #[test]
+    fn a_client_that_holds_nothing_gets_the_full_snapshot() {
+        let cache = Arc::new(PushCache::default());
+        let (old, new) = (lease(&cache), lease(&cache));
+        let make = Fake::default();
+        let t0 = Instant::now();
+        let one = first();
+        let held = sent(old.next(one.clone(), None, t0, GAP, &make)).1;
+        let two = publish(&one);
+        assert_eq!(sent(old.next(two.clone(), Some(&held), t0 + GAP, GAP, &make)).0, "delta 1-2");
+        // A client that connects (or subscribes again) now.
+        let (text, held) = sent(new.next(two, None, t0 + GAP, GAP, &make));
+        assert_eq!((text.as_str(), held.version), ("full 2", 2));
     }
 
     #[test]
@@ -405,14 +488,14 @@ mod tests {
         let make = Fake::default();
         let t0 = Instant::now();
         let one = first();
-        a.next(one.clone(), None, t0, GAP, &make);
+        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
         // The same snapshot under a reloaded configuration.
         let reloaded = Inputs {
             shown: Arc::default(),
             ..one
         };
         let at = t0 + GAP;
-        assert_eq!(sent(a.next(reloaded, Some(1), at, GAP, &make)), ("full 2".into(), 2));
+        assert_eq!(sent(a.next(reloaded, Some(&held), at, GAP, &make)).0, "full 2");
     }
 
     #[test]
@@ -422,9 +505,9 @@ mod tests {
         let make = Fake::default();
         let t0 = Instant::now();
         let one = first();
-        a.next(one.clone(), None, t0, GAP, &make);
+        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
         let two = publish(&one);
-        assert_eq!(sent(a.next(two, Some(1), t0 + GAP, GAP, &make)), ("full 2".into(), 2));
+        assert_eq!(sent(a.next(two, Some(&held), t0 + GAP, GAP, &make)).0, "full 2");
         assert_eq!(make.deltas.get(), 0);
     }
 
@@ -435,7 +518,7 @@ mod tests {
         let make = Fake::default();
         let t0 = Instant::now();
         let one = first();
-        a.next(one.clone(), None, t0, GAP, &make);
-        assert_eq!(a.next(one, Some(1), t0 + GAP * 8, GAP, &make), Next::UpToDate);
+        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
+        assert!(matches!(a.next(one, Some(&held), t0 + GAP * 8, GAP, &make), Next::UpToDate));
     }
 }

@@ -25,7 +25,7 @@ use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
 use super::push::Board;
-use super::push_cache::{Inputs, Next, SubscriptionKey};
+use super::push_cache::{Held, Inputs, Next, SubscriptionKey};
 use super::ws_socket::{send_text, send_within, Gone, Socket, Upgrade};
 use super::AppState;
 
@@ -141,7 +141,7 @@ fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
 enum Due {
     /// Send this; the client then holds the version (none: a push that is
     /// not a version of the subscription, so the next one is full).
-    Send(Utf8Bytes, Option<u64>),
+    Send(Utf8Bytes, Option<Held>),
     /// Ask again at this time: the subscription's next version is due.
     At(Instant),
     /// Nothing new; wait for a change.
@@ -170,8 +170,8 @@ fn next_push(s: &AppState, sub: &mut Current, tenant: &str, now: Instant) -> Due
         shown: s.shown.current(),
     };
     let gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
-    match lease.next(inputs, sub.held, now, gap, &board) {
-        Next::Send { text, version } => Due::Send(text, Some(version)),
+    match lease.next(inputs, sub.held.as_ref(), now, gap, &board) {
+        Next::Send { text, held } => Due::Send(text, Some(held)),
         Next::WaitUntil(t) => Due::At(t),
         Next::UpToDate => Due::Nothing,
     }
@@ -235,7 +235,7 @@ struct Current {
     lease: Option<super::push_cache::Lease>,
     /// The subscription's version the client was sent last (`None`:
     /// none, or a push that was not a version: its next push is full).
-    held: Option<u64>,
+    held: Option<Held>,
     /// The tenants the client's token may see.
     access: Access,
 }
@@ -349,12 +349,12 @@ async fn serve_client(socket: &mut Socket, s: &AppState, mut sub: Current) -> Go
             // The push below covers every publish so far.
             changes.mark_unchanged();
             match next_push(s, &mut sub, &t, Instant::now()) {
-                Due::Send(text, version) => {
+                Due::Send(text, held) => {
                     if let Err(gone) = send_text(socket, text, send_timeout).await {
                         return gone;
                     }
-                    sub.held = version;
-                    not_before = version.is_none().then(|| Instant::now() + min_gap);
+                    not_before = held.is_none().then(|| Instant::now() + min_gap);
+                    sub.held = held;
                     pending = false;
                 }
                 Due::At(t) => not_before = Some(t),
