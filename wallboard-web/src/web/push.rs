@@ -192,6 +192,14 @@ impl Board<'_> {
             .collect()
     }
 
+    /// The targets of `of`: kept with a version, else worked out.
+    fn targets_of(&self, of: &Inputs) -> Vec<QueueTarget> {
+        match &of.targets {
+            Some(t) => t.to_vec(),
+            None => self.targets(&of.snapshot, &of.shown),
+        }
+    }
+
     fn alerts<'a>(&self, alerts: &'a [ActiveAlert]) -> Vec<&'a ActiveAlert> {
         alerts.iter().filter(|a| a.tenant == self.tenant).collect()
     }
@@ -217,6 +225,51 @@ fn text(push: &impl Serialize) -> Utf8Bytes {
 }
 
 impl MakePush for Board<'_> {
+    /// The subscription's rows of the live view, with every queue's
+    /// target: a copy of a few rows, where keeping the tenant's whole view
+    /// per subscription and version held hundreds of KiB each.
+    fn retain(&self, of: &Inputs) -> Inputs {
+        let snap = &*of.snapshot;
+        let (queues, agents) = rows(snap, self.queues);
+        // Every field named: one added to the live view must be kept here.
+        let LiveSnapshot {
+            tenant,
+            tz,
+            now_ms,
+            interval_start_ms,
+            interval_end_ms,
+            day_start_ms,
+            rolling_window_minutes,
+            sl_thresholds_s,
+            queues: _,
+            agents: _,
+            freshness,
+            messages,
+            incomplete,
+        } = snap;
+        let kept = LiveSnapshot {
+            tenant: tenant.clone(),
+            tz: tz.clone(),
+            now_ms: *now_ms,
+            interval_start_ms: *interval_start_ms,
+            interval_end_ms: *interval_end_ms,
+            day_start_ms: *day_start_ms,
+            rolling_window_minutes: *rolling_window_minutes,
+            sl_thresholds_s: sl_thresholds_s.clone(),
+            queues: queues.into_iter().cloned().collect(),
+            agents: agents.into_iter().cloned().collect(),
+            freshness: freshness.clone(),
+            messages: messages.clone(),
+            incomplete: incomplete.clone(),
+        };
+        Inputs {
+            snapshot: Arc::new(kept),
+            alerts: of.alerts.clone(),
+            shown: of.shown.clone(),
+            targets: Some(Arc::new(self.targets(snap, &of.shown))),
+        }
+    }
+
     fn full(&self, of: &Inputs, version: u64) -> Utf8Bytes {
         let snap = &*of.snapshot;
         let (queues, agents) = rows(snap, self.queues);
@@ -227,7 +280,7 @@ impl MakePush for Board<'_> {
             version: Some(version),
             base: None,
             snapshot: Some(filtered(snap, queues, agents)),
-            targets: self.targets(snap, &of.shown),
+            targets: self.targets_of(of),
             alerts: self.alerts(&of.alerts),
         })
     }
@@ -273,7 +326,7 @@ impl MakePush for Board<'_> {
             version: Some(version),
             base: Some(base_version),
             snapshot: Some(filtered(snap, queues, agents)),
-            targets: self.targets(snap, &of.shown),
+            targets: self.targets_of(of),
             alerts: self.alerts(&of.alerts),
         }))
     }
@@ -320,6 +373,7 @@ mod tests {
             snapshot,
             alerts: Arc::default(),
             shown: shown.clone(),
+            targets: None,
         }
     }
 
@@ -387,6 +441,26 @@ mod tests {
                 assert_eq!(unstamped(got), unstamped(full), "queues {queues:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_version_keeps_what_its_pushes_need_and_no_more() {
+        let shown = Arc::new(AppConfig::default());
+        let views = views_at(&[50, 51]);
+        let queues = ["vip".to_owned()];
+        let board = Board {
+            tenant: "acme",
+            queues: &queues,
+        };
+        let (a, b) = (inputs(views[0].clone(), &shown), inputs(views[1].clone(), &shown));
+        let (ka, kb) = (board.retain(&a), board.retain(&b));
+        assert!(kb.snapshot.queues.len() < b.snapshot.queues.len());
+        assert_eq!(kb.targets.as_ref().unwrap().len(), b.snapshot.queues.len(), "every target");
+        assert_eq!(unstamped(json(&board.full(&kb, 2))), unstamped(json(&board.full(&b, 2))));
+        assert_eq!(
+            unstamped(json(&board.delta(&ka, 1, &kb, 2).unwrap())),
+            unstamped(json(&board.delta(&a, 1, &b, 2).unwrap()))
+        );
     }
 
     #[test]

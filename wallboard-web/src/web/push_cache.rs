@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use aggregator::alerts::ActiveAlert;
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::config::AppConfig;
+use crate::config::{AppConfig, QueueTarget};
 
 /// A subscription's identity: SHA-256 of its tenant, its queue list and
 /// whether its clients take deltas.
@@ -45,26 +45,51 @@ impl SubscriptionKey {
     }
 }
 
-/// What a push is made from: compared by identity, since each publish,
+/// What a push is made from. Compared by identity, since each publish,
 /// alert change or reload makes a new one.
 #[derive(Clone)]
 pub struct Inputs {
+    /// The tenant's live view (in a version: only the subscription's rows).
     pub snapshot: Arc<LiveSnapshot>,
+    /// Every active alert.
     pub alerts: Arc<Vec<ActiveAlert>>,
     /// The configuration shown (targets and labels are in the push).
     pub shown: Arc<AppConfig>,
+    /// Every queue's target, once worked out for a version.
+    pub targets: Option<Arc<Vec<QueueTarget>>>,
 }
 
-impl Inputs {
-    fn same(&self, o: &Inputs) -> bool {
-        Arc::ptr_eq(&self.snapshot, &o.snapshot)
-            && Arc::ptr_eq(&self.alerts, &o.alerts)
-            && Arc::ptr_eq(&self.shown, &o.shown)
+/// Which inputs a version was made from, without keeping the live view
+/// alive (a `Weak` keeps its address from being reused).
+struct Source {
+    snapshot: Weak<LiveSnapshot>,
+    alerts: Arc<Vec<ActiveAlert>>,
+    shown: Arc<AppConfig>,
+}
+
+impl Source {
+    fn of(i: &Inputs) -> Self {
+        Source {
+            snapshot: Arc::downgrade(&i.snapshot),
+            alerts: i.alerts.clone(),
+            shown: i.shown.clone(),
+        }
+    }
+
+    fn is(&self, i: &Inputs) -> bool {
+        std::ptr::eq(self.snapshot.as_ptr(), Arc::as_ptr(&i.snapshot))
+            && Arc::ptr_eq(&self.alerts, &i.alerts)
+            && Arc::ptr_eq(&self.shown, &i.shown)
     }
 }
 
 /// Makes the bytes of one subscription's pushes.
 pub trait MakePush {
+    /// What a version keeps of `of`: the subscription's part (the whole
+    /// tenant's view would stay alive once per subscription and version).
+    fn retain(&self, of: &Inputs) -> Inputs {
+        of.clone()
+    }
     /// The full snapshot of version `version`.
     fn full(&self, of: &Inputs, version: u64) -> Utf8Bytes;
     /// The delta from `base` (version `base_version`) to `of` (version
@@ -90,6 +115,8 @@ const OLDER_BASES: usize = 4;
 struct Version {
     number: u64,
     made_at: Instant,
+    source: Source,
+    /// What [`MakePush::retain`] kept of the inputs.
     inputs: Inputs,
     /// Serialized when a client first needs it.
     full: Option<Utf8Bytes>,
@@ -217,7 +244,7 @@ impl Lease {
     ) -> Next {
         let mut current = self.sub.current();
         let held_version = held.map(|h| h.version);
-        let changed = current.as_ref().is_none_or(|v| !v.inputs.same(&inputs));
+        let changed = current.as_ref().is_none_or(|v| !v.source.is(&inputs));
         if changed {
             let due = current.as_ref().map_or(now, |v| v.made_at + gap);
             if now >= due {
@@ -256,12 +283,15 @@ impl Lease {
         make: &impl MakePush,
     ) -> Version {
         let number = last.as_ref().map_or(1, |v| v.number + 1);
+        let source = Source::of(&inputs);
+        let inputs = make.retain(&inputs);
         let delta = last
             .filter(|_| self.sub.deltas)
             .and_then(|v| make.delta(&v.inputs, v.number, &inputs, number));
         Version {
             number,
             made_at: now,
+            source,
             inputs,
             full: None,
             delta,
@@ -342,6 +372,7 @@ mod tests {
             snapshot: snapshot(),
             alerts: Arc::default(),
             shown: Arc::default(),
+            targets: None,
         }
     }
 

@@ -168,6 +168,7 @@ fn next_push(s: &AppState, sub: &mut Current, tenant: &str, now: Instant) -> Due
         snapshot,
         alerts,
         shown: s.shown.current(),
+        targets: None,
     };
     let gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
     match lease.next(inputs, sub.held.as_ref(), now, gap, &board) {
