@@ -5,6 +5,7 @@
 //! `push_cache.rs`'s business.
 
 use std::collections::HashMap;
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use aggregator::alerts::ActiveAlert;
@@ -13,7 +14,7 @@ use aggregator::{LiveSnapshot, QueueScope};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use super::push_cache::{Inputs, MakePush};
+use super::push_cache::{Base, Inputs, MakePush};
 use crate::config::{AppConfig, QueueTarget};
 use wallboard_pipeline::writer::unix_ms;
 
@@ -158,21 +159,59 @@ impl<'a> QueueTail<'a> {
     }
 }
 
-/// The row of `new` in a delta from `old` (the base's row of that queue).
-fn queue_change<'a>(old: Option<&QueueLive>, new: &'a QueueLive) -> Row<'a, QueueTail<'a>> {
-    match old {
-        Some(o) if o == new => Row::Same(new.queue.as_str()),
-        Some(o) => {
-            let same = o
-                .intraday
-                .iter()
-                .zip(&new.intraday)
-                .take_while(|(a, b)| a == b)
-                .count();
-            Row::Changed(QueueTail::of(new, same))
-        }
-        None => Row::Changed(QueueTail::of(new, 0)),
+/// What a delta compares rows by: a 64-bit hash of each row's JSON, by
+/// name (a queue row's without its intraday points, and each point). A
+/// version keeps these, a few KiB, where the rows themselves (their
+/// `BTreeMap`s) take hundreds.
+#[derive(Default)]
+pub struct Prints {
+    queues: HashMap<String, (u64, Vec<u64>)>,
+    agents: HashMap<String, u64>,
+}
+
+/// Streams serialized JSON into a hash, without keeping it.
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
     }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The hash of `v`'s JSON (`DefaultHasher::new()` has fixed keys: the same
+/// JSON hashes the same in every version).
+fn print(v: &impl Serialize) -> u64 {
+    let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
+    serde_json::to_writer(&mut h, v).expect("a row serializes");
+    h.0.finish()
+}
+
+/// A queue row's own hash (without the points) and its points' hashes.
+fn queue_print(q: &QueueLive) -> (u64, Vec<u64>) {
+    let own = print(&QueueTail::of(q, q.intraday.len()));
+    (own, q.intraday.iter().map(print).collect())
+}
+
+/// The row of `new` in a delta from a base whose row of that queue had
+/// `old` for prints.
+fn queue_change<'a>(old: Option<&(u64, Vec<u64>)>, new: &'a QueueLive) -> Row<'a, QueueTail<'a>> {
+    let Some((old_own, old_points)) = old else {
+        return Row::Changed(QueueTail::of(new, 0));
+    };
+    let (own, points) = queue_print(new);
+    if own == *old_own && points == *old_points {
+        return Row::Same(new.queue.as_str());
+    }
+    let same = old_points
+        .iter()
+        .zip(&points)
+        .take_while(|(a, b)| a == b)
+        .count();
+    Row::Changed(QueueTail::of(new, same))
 }
 
 /// The pushes of one subscription: a tenant and its queue list.
@@ -190,14 +229,6 @@ impl Board<'_> {
             .iter()
             .map(|q| tenant.target_for(q.queue.as_str()))
             .collect()
-    }
-
-    /// The targets of `of`: kept with a version, else worked out.
-    fn targets_of(&self, of: &Inputs) -> Vec<QueueTarget> {
-        match &of.targets {
-            Some(t) => t.to_vec(),
-            None => self.targets(&of.snapshot, &of.shown),
-        }
     }
 
     fn alerts<'a>(&self, alerts: &'a [ActiveAlert]) -> Vec<&'a ActiveAlert> {
@@ -225,48 +256,17 @@ fn text(push: &impl Serialize) -> Utf8Bytes {
 }
 
 impl MakePush for Board<'_> {
-    /// The subscription's rows of the live view, with every queue's
-    /// target: a copy of a few rows, where keeping the tenant's whole view
-    /// per subscription and version held hundreds of KiB each.
-    fn retain(&self, of: &Inputs) -> Inputs {
-        let snap = &*of.snapshot;
-        let (queues, agents) = rows(snap, self.queues);
-        // Every field named: one added to the live view must be kept here.
-        let LiveSnapshot {
-            tenant,
-            tz,
-            now_ms,
-            interval_start_ms,
-            interval_end_ms,
-            day_start_ms,
-            rolling_window_minutes,
-            sl_thresholds_s,
-            queues: _,
-            agents: _,
-            freshness,
-            messages,
-            incomplete,
-        } = snap;
-        let kept = LiveSnapshot {
-            tenant: tenant.clone(),
-            tz: tz.clone(),
-            now_ms: *now_ms,
-            interval_start_ms: *interval_start_ms,
-            interval_end_ms: *interval_end_ms,
-            day_start_ms: *day_start_ms,
-            rolling_window_minutes: *rolling_window_minutes,
-            sl_thresholds_s: sl_thresholds_s.clone(),
-            queues: queues.into_iter().cloned().collect(),
-            agents: agents.into_iter().cloned().collect(),
-            freshness: freshness.clone(),
-            messages: messages.clone(),
-            incomplete: incomplete.clone(),
-        };
-        Inputs {
-            snapshot: Arc::new(kept),
-            alerts: of.alerts.clone(),
-            shown: of.shown.clone(),
-            targets: Some(Arc::new(self.targets(snap, &of.shown))),
+    fn prints(&self, of: &Inputs) -> Prints {
+        let (queues, agents) = rows(&of.snapshot, self.queues);
+        Prints {
+            queues: queues
+                .into_iter()
+                .map(|q| (q.queue.as_str().to_owned(), queue_print(q)))
+                .collect(),
+            agents: agents
+                .into_iter()
+                .map(|a| (a.agent.clone(), print(a)))
+                .collect(),
         }
     }
 
@@ -280,42 +280,27 @@ impl MakePush for Board<'_> {
             version: Some(version),
             base: None,
             snapshot: Some(filtered(snap, queues, agents)),
-            targets: self.targets_of(of),
+            targets: self.targets(snap, &of.shown),
             alerts: self.alerts(&of.alerts),
         })
     }
 
-    fn delta(
-        &self,
-        base: &Inputs,
-        base_version: u64,
-        of: &Inputs,
-        version: u64,
-    ) -> Option<Utf8Bytes> {
+    fn delta(&self, base: &Base, of: &Inputs, version: u64) -> Option<Utf8Bytes> {
         // Targets, labels and boards come with the configuration: after a
         // reload the board is laid out again from a full snapshot.
         if !Arc::ptr_eq(&base.shown, &of.shown) {
             return None;
         }
         let snap = &*of.snapshot;
-        let (old_queues, old_agents) = rows(&base.snapshot, self.queues);
-        let old_queues: HashMap<&str, &QueueLive> = old_queues
-            .into_iter()
-            .map(|q| (q.queue.as_str(), q))
-            .collect();
-        let old_agents: HashMap<&str, &AgentLiveRow> = old_agents
-            .into_iter()
-            .map(|a| (a.agent.as_str(), a))
-            .collect();
         let (queues, agents) = rows(snap, self.queues);
         let queues = queues
             .into_iter()
-            .map(|q| queue_change(old_queues.get(q.queue.as_str()).copied(), q))
+            .map(|q| queue_change(base.prints.queues.get(q.queue.as_str()), q))
             .collect();
         let agents = agents
             .into_iter()
-            .map(|a| match old_agents.get(a.agent.as_str()) {
-                Some(o) if *o == a => Row::Same(a.agent.as_str()),
+            .map(|a| match base.prints.agents.get(a.agent.as_str()) {
+                Some(h) if *h == print(a) => Row::Same(a.agent.as_str()),
                 _ => Row::Changed(a),
             })
             .collect();
@@ -324,9 +309,9 @@ impl MakePush for Board<'_> {
             server_ms: unix_ms(),
             tenant: self.tenant,
             version: Some(version),
-            base: Some(base_version),
+            base: Some(base.version),
             snapshot: Some(filtered(snap, queues, agents)),
-            targets: self.targets_of(of),
+            targets: self.targets(snap, &of.shown),
             alerts: self.alerts(&of.alerts),
         }))
     }
@@ -373,7 +358,6 @@ mod tests {
             snapshot,
             alerts: Arc::default(),
             shown: shown.clone(),
-            targets: None,
         }
     }
 
@@ -414,6 +398,11 @@ mod tests {
         out
     }
 
+    /// What a client holding `of` as `version` is the base of.
+    fn held_as(board: &Board<'_>, of: &Inputs, version: u64) -> Base {
+        Base::new(version, Arc::new(board.prints(of)), of.shown.clone())
+    }
+
     fn json(t: &Utf8Bytes) -> Value {
         serde_json::from_str(t).unwrap()
     }
@@ -435,32 +424,12 @@ mod tests {
             };
             for pair in views.windows(2) {
                 let (base, new) = (inputs(pair[0].clone(), &shown), inputs(pair[1].clone(), &shown));
-                let delta = json(&board.delta(&base, 7, &new, 8).expect("same configuration"));
+                let delta = json(&board.delta(&held_as(&board, &base, 7), &new, 8).expect("same configuration"));
                 let full = json(&board.full(&new, 8));
                 let got = apply(&json(&board.full(&base, 7)), &delta);
                 assert_eq!(unstamped(got), unstamped(full), "queues {queues:?}");
             }
         }
-    }
-
-    #[test]
-    fn a_version_keeps_what_its_pushes_need_and_no_more() {
-        let shown = Arc::new(AppConfig::default());
-        let views = views_at(&[50, 51]);
-        let queues = ["vip".to_owned()];
-        let board = Board {
-            tenant: "acme",
-            queues: &queues,
-        };
-        let (a, b) = (inputs(views[0].clone(), &shown), inputs(views[1].clone(), &shown));
-        let (ka, kb) = (board.retain(&a), board.retain(&b));
-        assert!(kb.snapshot.queues.len() < b.snapshot.queues.len());
-        assert_eq!(kb.targets.as_ref().unwrap().len(), b.snapshot.queues.len(), "every target");
-        assert_eq!(unstamped(json(&board.full(&kb, 2))), unstamped(json(&board.full(&b, 2))));
-        assert_eq!(
-            unstamped(json(&board.delta(&ka, 1, &kb, 2).unwrap())),
-            unstamped(json(&board.delta(&a, 1, &b, 2).unwrap()))
-        );
     }
 
     #[test]
@@ -472,7 +441,7 @@ mod tests {
             queues: &[],
         };
         let (base, new) = (inputs(views[0].clone(), &shown), inputs(views[1].clone(), &shown));
-        let delta = json(&board.delta(&base, 1, &new, 2).unwrap());
+        let delta = json(&board.delta(&held_as(&board, &base, 1), &new, 2).unwrap());
         let full = json(&board.full(&new, 2));
         let agents = delta["snapshot"]["agents"].as_array().unwrap();
         assert!(agents.iter().any(Value::is_string), "some agents kept their state");
@@ -496,11 +465,11 @@ mod tests {
         };
         let one = Arc::new(AppConfig::default());
         let (base, same) = (inputs(views[0].clone(), &one), inputs(views[0].clone(), &one));
-        let delta = json(&board.delta(&base, 1, &same, 2).unwrap());
+        let delta = json(&board.delta(&held_as(&board, &base, 1), &same, 2).unwrap());
         let snap = &delta["snapshot"];
         assert!(snap["queues"].as_array().unwrap().iter().all(Value::is_string));
         assert!(snap["agents"].as_array().unwrap().iter().all(Value::is_string));
         let reloaded = inputs(views[0].clone(), &Arc::new(AppConfig::default()));
-        assert!(board.delta(&base, 1, &reloaded, 2).is_none());
+        assert!(board.delta(&held_as(&board, &base, 1), &reloaded, 2).is_none());
     }
 }

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use aggregator::alerts::ActiveAlert;
@@ -25,7 +25,8 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::config::{AppConfig, QueueTarget};
+use super::push::Prints;
+use crate::config::AppConfig;
 
 /// A subscription's identity: SHA-256 of its tenant, its queue list and
 /// whether its clients take deltas.
@@ -49,62 +50,53 @@ impl SubscriptionKey {
 /// alert change or reload makes a new one.
 #[derive(Clone)]
 pub struct Inputs {
-    /// The tenant's live view (in a version: only the subscription's rows).
+    /// The tenant's live view.
     pub snapshot: Arc<LiveSnapshot>,
     /// Every active alert.
     pub alerts: Arc<Vec<ActiveAlert>>,
     /// The configuration shown (targets and labels are in the push).
     pub shown: Arc<AppConfig>,
-    /// Every queue's target, once worked out for a version.
-    pub targets: Option<Arc<Vec<QueueTarget>>>,
 }
 
-/// Which inputs a version was made from, without keeping the live view
-/// alive (a `Weak` keeps its address from being reused).
-struct Source {
-    snapshot: Weak<LiveSnapshot>,
-    alerts: Arc<Vec<ActiveAlert>>,
-    shown: Arc<AppConfig>,
-}
-
-impl Source {
-    fn of(i: &Inputs) -> Self {
-        Source {
-            snapshot: Arc::downgrade(&i.snapshot),
-            alerts: i.alerts.clone(),
-            shown: i.shown.clone(),
-        }
-    }
-
-    fn is(&self, i: &Inputs) -> bool {
-        std::ptr::eq(self.snapshot.as_ptr(), Arc::as_ptr(&i.snapshot))
-            && Arc::ptr_eq(&self.alerts, &i.alerts)
-            && Arc::ptr_eq(&self.shown, &i.shown)
+impl Inputs {
+    fn same(&self, o: &Inputs) -> bool {
+        Arc::ptr_eq(&self.snapshot, &o.snapshot)
+            && Arc::ptr_eq(&self.alerts, &o.alerts)
+            && Arc::ptr_eq(&self.shown, &o.shown)
     }
 }
 
 /// Makes the bytes of one subscription's pushes.
 pub trait MakePush {
-    /// What a version keeps of `of`: the subscription's part (the whole
-    /// tenant's view would stay alive once per subscription and version).
-    fn retain(&self, of: &Inputs) -> Inputs {
-        of.clone()
-    }
+    /// What a delta from `of` compares rows by.
+    fn prints(&self, of: &Inputs) -> Prints;
     /// The full snapshot of version `version`.
     fn full(&self, of: &Inputs, version: u64) -> Utf8Bytes;
-    /// The delta from `base` (version `base_version`) to `of` (version
-    /// `version`), or `None` when there is none (`base` was shown under
-    /// another configuration).
-    fn delta(&self, base: &Inputs, base_version: u64, of: &Inputs, version: u64)
-        -> Option<Utf8Bytes>;
+    /// The delta from `base` to `of` (version `version`), or `None` when
+    /// there is none (`base` was shown under another configuration).
+    fn delta(&self, base: &Base, of: &Inputs, version: u64) -> Option<Utf8Bytes>;
 }
 
-/// A version a client was sent: its number and what it was made from (the
-/// base of the client's next delta).
+/// A version a client holds, as the base of its next delta: its number,
+/// its rows' prints and the configuration it was shown under. A few KiB,
+/// shared by every client holding it; the live view it was made from is
+/// not kept.
 #[derive(Clone)]
-pub struct Held {
-    version: u64,
-    inputs: Inputs,
+pub struct Base {
+    pub(super) version: u64,
+    pub(super) prints: Arc<Prints>,
+    pub(super) shown: Arc<AppConfig>,
+}
+
+impl Base {
+    #[cfg(test)]
+    pub(super) fn new(version: u64, prints: Arc<Prints>, shown: Arc<AppConfig>) -> Self {
+        Base {
+            version,
+            prints,
+            shown,
+        }
+    }
 }
 
 /// Deltas from versions older than the one before that a version keeps,
@@ -115,9 +107,9 @@ const OLDER_BASES: usize = 4;
 struct Version {
     number: u64,
     made_at: Instant,
-    source: Source,
-    /// What [`MakePush::retain`] kept of the inputs.
     inputs: Inputs,
+    /// Its rows' prints (none for a subscription without deltas).
+    prints: Arc<Prints>,
     /// Serialized when a client first needs it.
     full: Option<Utf8Bytes>,
     /// From the version before; made with the version.
@@ -127,9 +119,18 @@ struct Version {
 }
 
 impl Version {
+    /// This version as a client's base.
+    fn base(&self) -> Base {
+        Base {
+            version: self.number,
+            prints: self.prints.clone(),
+            shown: self.inputs.shown.clone(),
+        }
+    }
+
     /// The delta from `held` to this version: shared by every client that
     /// holds the same version.
-    fn delta_from(&mut self, held: &Held, make: &impl MakePush) -> Option<Utf8Bytes> {
+    fn delta_from(&mut self, held: &Base, make: &impl MakePush) -> Option<Utf8Bytes> {
         if held.version + 1 == self.number {
             return self.delta.clone();
         }
@@ -139,7 +140,7 @@ impl Version {
         if self.older.len() >= OLDER_BASES {
             return None;
         }
-        let d = make.delta(&held.inputs, held.version, &self.inputs, self.number);
+        let d = make.delta(held, &self.inputs, self.number);
         self.older.push((held.version, d.clone()));
         d
     }
@@ -148,7 +149,7 @@ impl Version {
 /// What a client is to do next.
 pub enum Next {
     /// Send `text`; the client then holds `held`.
-    Send { text: Utf8Bytes, held: Held },
+    Send { text: Utf8Bytes, held: Base },
     /// Something changed, but the subscription's next version is not due
     /// before this: ask again then.
     WaitUntil(Instant),
@@ -237,14 +238,14 @@ impl Lease {
     pub fn next(
         &self,
         inputs: Inputs,
-        held: Option<&Held>,
+        held: Option<&Base>,
         now: Instant,
         gap: Duration,
         make: &impl MakePush,
     ) -> Next {
         let mut current = self.sub.current();
         let held_version = held.map(|h| h.version);
-        let changed = current.as_ref().is_none_or(|v| !v.source.is(&inputs));
+        let changed = current.as_ref().is_none_or(|v| !v.inputs.same(&inputs));
         if changed {
             let due = current.as_ref().map_or(now, |v| v.made_at + gap);
             if now >= due {
@@ -267,10 +268,7 @@ impl Lease {
         });
         Next::Send {
             text,
-            held: Held {
-                version: v.number,
-                inputs: v.inputs.clone(),
-            },
+            held: v.base(),
         }
     }
 
@@ -283,16 +281,19 @@ impl Lease {
         make: &impl MakePush,
     ) -> Version {
         let number = last.as_ref().map_or(1, |v| v.number + 1);
-        let source = Source::of(&inputs);
-        let inputs = make.retain(&inputs);
+        let prints = Arc::new(if self.sub.deltas {
+            make.prints(&inputs)
+        } else {
+            Prints::default()
+        });
         let delta = last
             .filter(|_| self.sub.deltas)
-            .and_then(|v| make.delta(&v.inputs, v.number, &inputs, number));
+            .and_then(|v| make.delta(&v.base(), &inputs, number));
         Version {
             number,
             made_at: now,
-            source,
             inputs,
+            prints,
             full: None,
             delta,
             older: Vec::new(),
@@ -331,13 +332,16 @@ mod tests {
     }
 
     impl MakePush for Fake {
+        fn prints(&self, _: &Inputs) -> Prints {
+            Prints::default()
+        }
         fn full(&self, _: &Inputs, version: u64) -> Utf8Bytes {
             self.fulls.set(self.fulls.get() + 1);
             format!("full {version}").into()
         }
-        fn delta(&self, base: &Inputs, from: u64, of: &Inputs, to: u64) -> Option<Utf8Bytes> {
+        fn delta(&self, base: &Base, of: &Inputs, to: u64) -> Option<Utf8Bytes> {
             self.deltas.set(self.deltas.get() + 1);
-            Arc::ptr_eq(&base.shown, &of.shown).then(|| format!("delta {from}-{to}").into())
+            Arc::ptr_eq(&base.shown, &of.shown).then(|| format!("delta {}-{to}", base.version).into())
         }
     }
 
@@ -372,7 +376,6 @@ mod tests {
             snapshot: snapshot(),
             alerts: Arc::default(),
             shown: Arc::default(),
-            targets: None,
         }
     }
 
@@ -389,7 +392,7 @@ mod tests {
     }
 
     /// What a client is sent, and what it then holds.
-    fn sent(n: Next) -> (String, Held) {
+    fn sent(n: Next) -> (String, Base) {
         match n {
             Next::Send { text, held } => (text.to_string(), held),
             other => panic!("expected a push, got {other:?}"),

@@ -25,7 +25,7 @@ use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
 use super::push::Board;
-use super::push_cache::{Held, Inputs, Next, SubscriptionKey};
+use super::push_cache::{Base, Inputs, Next, SubscriptionKey};
 use super::ws_socket::{send_text, send_within, Gone, Socket, Upgrade};
 use super::AppState;
 
@@ -141,7 +141,7 @@ fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
 enum Due {
     /// Send this; the client then holds the version (none: a push that is
     /// not a version of the subscription, so the next one is full).
-    Send(Utf8Bytes, Option<Held>),
+    Send(Utf8Bytes, Option<Base>),
     /// Ask again at this time: the subscription's next version is due.
     At(Instant),
     /// Nothing new; wait for a change.
@@ -168,7 +168,6 @@ fn next_push(s: &AppState, sub: &mut Current, tenant: &str, now: Instant) -> Due
         snapshot,
         alerts,
         shown: s.shown.current(),
-        targets: None,
     };
     let gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
     match lease.next(inputs, sub.held.as_ref(), now, gap, &board) {
@@ -236,7 +235,7 @@ struct Current {
     lease: Option<super::push_cache::Lease>,
     /// The subscription's version the client was sent last (`None`:
     /// none, or a push that was not a version: its next push is full).
-    held: Option<Held>,
+    held: Option<Base>,
     /// The tenants the client's token may see.
     access: Access,
 }
