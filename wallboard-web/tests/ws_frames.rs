@@ -94,8 +94,15 @@ async fn a_long_push_goes_out_in_one_text_frame() {
     let frame = &frames[0];
     assert_eq!(frame.header().opcode, OpCode::Data(Data::Text));
     assert!(frame.header().is_final);
-    assert!(frame.header().mask.is_none(), "a server's frames are not masked");
-    assert!(frame.payload().len() > 64 << 10, "a long push: {} bytes", frame.payload().len());
+    assert!(
+        frame.header().mask.is_none(),
+        "a server's frames are not masked"
+    );
+    assert!(
+        frame.payload().len() > 64 << 10,
+        "a long push: {} bytes",
+        frame.payload().len()
+    );
     let push: serde_json::Value = serde_json::from_slice(frame.payload()).expect("JSON");
     assert_eq!(push["tenant"], "big");
     assert!(push["version"].as_u64().is_some());
@@ -116,7 +123,9 @@ async fn next_push(ws: &mut impl common::WsStream) -> serde_json::Value {
 async fn with_deltas_a_client_gets_a_snapshot_then_deltas_of_what_it_holds() {
     let served = common::serve_trace(wallboard::config::AppConfig::default(), &big_trace()).await;
     let url = |q: &str| format!("ws://{}/ws?tenant=big{q}", served.addr);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url("&delta=1")).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(url("&delta=1"))
+        .await
+        .unwrap();
     let first = next_push(&mut ws).await;
     assert_eq!(first["type"], "snapshot");
     let mut held = first["version"].as_u64().expect("a version");
@@ -130,9 +139,15 @@ async fn with_deltas_a_client_gets_a_snapshot_then_deltas_of_what_it_holds() {
         // The trace is over: every agent is the base's, named, and no
         // queue's intraday point changed (time still moves on for the rest).
         let rows = |k: &str| d["snapshot"][k].as_array().unwrap().clone();
-        assert!(rows("agents").iter().all(serde_json::Value::is_string), "{d:#}");
+        assert!(
+            rows("agents").iter().all(serde_json::Value::is_string),
+            "{d:#}"
+        );
         for q in rows("queues") {
-            assert!(q.is_string() || q["intraday"] == serde_json::json!([]), "{q:#}");
+            assert!(
+                q.is_string() || q["intraday"] == serde_json::json!([]),
+                "{q:#}"
+            );
         }
         assert!(d.to_string().len() * 2 < first.to_string().len());
     }

@@ -329,7 +329,9 @@ mod tests {
 
     /// The live views of a simulated tenant at the given minutes of its day.
     fn views_at(minutes: &[i64]) -> Vec<Arc<LiveSnapshot>> {
-        let params = MetricsConfig::default().validate().expect("default metrics");
+        let params = MetricsConfig::default()
+            .validate()
+            .expect("default metrics");
         let mut engine = Engine::new(params);
         let mut events = Simulator::new(SimConfig {
             agents: 30,
@@ -365,7 +367,10 @@ mod tests {
     /// applies it the same way): the snapshot a delta stands for.
     fn apply(base: &Value, delta: &Value) -> Value {
         assert_eq!(delta["type"], "delta");
-        assert_eq!(delta["base"], base["version"], "a delta of the held version");
+        assert_eq!(
+            delta["base"], base["version"],
+            "a delta of the held version"
+        );
         let by = |key: &str, name: &str| -> HashMap<String, Value> {
             base["snapshot"][key]
                 .as_array()
@@ -417,14 +422,25 @@ mod tests {
     fn a_delta_applied_to_its_base_is_the_full_snapshot() {
         let shown = Arc::new(AppConfig::default());
         let views = views_at(&[40, 41, 75]);
-        for queues in [vec![], vec!["sales".to_owned()], vec!["support".into(), "vip".into()]] {
+        for queues in [
+            vec![],
+            vec!["sales".to_owned()],
+            vec!["support".into(), "vip".into()],
+        ] {
             let board = Board {
                 tenant: "acme",
                 queues: &queues,
             };
             for pair in views.windows(2) {
-                let (base, new) = (inputs(pair[0].clone(), &shown), inputs(pair[1].clone(), &shown));
-                let delta = json(&board.delta(&held_as(&board, &base, 7), &new, 8).expect("same configuration"));
+                let (base, new) = (
+                    inputs(pair[0].clone(), &shown),
+                    inputs(pair[1].clone(), &shown),
+                );
+                let delta = json(
+                    &board
+                        .delta(&held_as(&board, &base, 7), &new, 8)
+                        .expect("same configuration"),
+                );
                 let full = json(&board.full(&new, 8));
                 let got = apply(&json(&board.full(&base, 7)), &delta);
                 assert_eq!(unstamped(got), unstamped(full), "queues {queues:?}");
@@ -440,11 +456,17 @@ mod tests {
             tenant: "acme",
             queues: &[],
         };
-        let (base, new) = (inputs(views[0].clone(), &shown), inputs(views[1].clone(), &shown));
+        let (base, new) = (
+            inputs(views[0].clone(), &shown),
+            inputs(views[1].clone(), &shown),
+        );
         let delta = json(&board.delta(&held_as(&board, &base, 1), &new, 2).unwrap());
         let full = json(&board.full(&new, 2));
         let agents = delta["snapshot"]["agents"].as_array().unwrap();
-        assert!(agents.iter().any(Value::is_string), "some agents kept their state");
+        assert!(
+            agents.iter().any(Value::is_string),
+            "some agents kept their state"
+        );
         let tails: Vec<_> = delta["snapshot"]["queues"]
             .as_array()
             .unwrap()
@@ -453,7 +475,12 @@ mod tests {
             .collect();
         assert!(!tails.is_empty(), "past intervals are not sent again");
         let len = |v: &Value| v.to_string().len();
-        assert!(len(&delta) < len(&full), "{} of {} bytes", len(&delta), len(&full));
+        assert!(
+            len(&delta) < len(&full),
+            "{} of {} bytes",
+            len(&delta),
+            len(&full)
+        );
     }
 
     #[test]
@@ -464,12 +491,25 @@ mod tests {
             queues: &[],
         };
         let one = Arc::new(AppConfig::default());
-        let (base, same) = (inputs(views[0].clone(), &one), inputs(views[0].clone(), &one));
+        let (base, same) = (
+            inputs(views[0].clone(), &one),
+            inputs(views[0].clone(), &one),
+        );
         let delta = json(&board.delta(&held_as(&board, &base, 1), &same, 2).unwrap());
         let snap = &delta["snapshot"];
-        assert!(snap["queues"].as_array().unwrap().iter().all(Value::is_string));
-        assert!(snap["agents"].as_array().unwrap().iter().all(Value::is_string));
+        assert!(snap["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
+        assert!(snap["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
         let reloaded = inputs(views[0].clone(), &Arc::new(AppConfig::default()));
-        assert!(board.delta(&held_as(&board, &base, 1), &reloaded, 2).is_none());
+        assert!(board
+            .delta(&held_as(&board, &base, 1), &reloaded, 2)
+            .is_none());
     }
 }

@@ -341,7 +341,8 @@ mod tests {
         }
         fn delta(&self, base: &Base, of: &Inputs, to: u64) -> Option<Utf8Bytes> {
             self.deltas.set(self.deltas.get() + 1);
-            Arc::ptr_eq(&base.shown, &of.shown).then(|| format!("delta {}-{to}", base.version).into())
+            Arc::ptr_eq(&base.shown, &of.shown)
+                .then(|| format!("delta {}-{to}", base.version).into())
         }
     }
 
@@ -470,9 +471,15 @@ mod tests {
         let (text, a2) = sent(a.next(latest.clone(), Some(&a1), at, GAP, &make));
         assert_eq!((text.as_str(), a2.version), ("delta 1-2", 2));
         let b1 = b1.unwrap();
-        assert_eq!(sent(b.next(latest.clone(), Some(&b1), at, GAP, &make)).0, "delta 1-2");
+        assert_eq!(
+            sent(b.next(latest.clone(), Some(&b1), at, GAP, &make)).0,
+            "delta 1-2"
+        );
         assert_eq!((make.fulls.get(), make.deltas.get()), (1, 1));
-        assert!(matches!(a.next(latest, Some(&a2), at, GAP, &make), Next::UpToDate));
+        assert!(matches!(
+            a.next(latest, Some(&a2), at, GAP, &make),
+            Next::UpToDate
+        ));
     }
 
     #[test]
@@ -495,8 +502,14 @@ mod tests {
         // The slow ones still hold version 1; the latest is 3. They share
         // one delta from 1 to 3.
         let at = t0 + GAP * 2;
-        assert_eq!(sent(slow.next(latest.clone(), Some(&slow_held), at, GAP, &make)).0, "delta 1-3");
-        assert_eq!(sent(slower.next(latest, Some(&slower_held), at, GAP, &make)).0, "delta 1-3");
+        assert_eq!(
+            sent(slow.next(latest.clone(), Some(&slow_held), at, GAP, &make)).0,
+            "delta 1-3"
+        );
+        assert_eq!(
+            sent(slower.next(latest, Some(&slower_held), at, GAP, &make)).0,
+            "delta 1-3"
+        );
         assert_eq!((make.fulls.get(), make.deltas.get()), (1, 3));
     }
 
@@ -509,7 +522,10 @@ mod tests {
         let one = first();
         let held = sent(old.next(one.clone(), None, t0, GAP, &make)).1;
         let two = publish(&one);
-        assert_eq!(sent(old.next(two.clone(), Some(&held), t0 + GAP, GAP, &make)).0, "delta 1-2");
+        assert_eq!(
+            sent(old.next(two.clone(), Some(&held), t0 + GAP, GAP, &make)).0,
+            "delta 1-2"
+        );
         // A client that connects (or subscribes again) now.
         let (text, held) = sent(new.next(two, None, t0 + GAP, GAP, &make));
         assert_eq!((text.as_str(), held.version), ("full 2", 2));
@@ -529,7 +545,10 @@ mod tests {
             ..one
         };
         let at = t0 + GAP;
-        assert_eq!(sent(a.next(reloaded, Some(&held), at, GAP, &make)).0, "full 2");
+        assert_eq!(
+            sent(a.next(reloaded, Some(&held), at, GAP, &make)).0,
+            "full 2"
+        );
     }
 
     #[test]
@@ -541,7 +560,10 @@ mod tests {
         let one = first();
         let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
         let two = publish(&one);
-        assert_eq!(sent(a.next(two, Some(&held), t0 + GAP, GAP, &make)).0, "full 2");
+        assert_eq!(
+            sent(a.next(two, Some(&held), t0 + GAP, GAP, &make)).0,
+            "full 2"
+        );
         assert_eq!(make.deltas.get(), 0);
     }
 
@@ -553,6 +575,9 @@ mod tests {
         let t0 = Instant::now();
         let one = first();
         let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
-        assert!(matches!(a.next(one, Some(&held), t0 + GAP * 8, GAP, &make), Next::UpToDate));
+        assert!(matches!(
+            a.next(one, Some(&held), t0 + GAP * 8, GAP, &make),
+            Next::UpToDate
+        ));
     }
 }

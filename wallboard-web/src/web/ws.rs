@@ -157,7 +157,8 @@ fn next_push(s: &AppState, sub: &mut Current, tenant: &str, now: Instant) -> Due
             .lease(SubscriptionKey::of(tenant, queues, deltas), deltas)
     });
     if let Some(v) = super::remote::view(s, tenant) {
-        return super::remote::push(s, lease, &v, queues).map_or(Due::Nothing, |t| Due::Send(t, None));
+        return super::remote::push(s, lease, &v, queues)
+            .map_or(Due::Nothing, |t| Due::Send(t, None));
     }
     let alerts = s.alerts.active.borrow().clone();
     let board = Board { tenant, queues };

@@ -201,7 +201,10 @@ fn text_header(len: usize) -> ([u8; 10], usize) {
 /// Writes `payload` as one text frame: header and payload in the same
 /// vectored writes, so that with `TCP_NODELAY` the header does not go out
 /// in a segment of its own.
-async fn write_text_frame<W: AsyncWrite + Unpin>(io: &mut W, payload: &[u8]) -> std::io::Result<()> {
+async fn write_text_frame<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    payload: &[u8],
+) -> std::io::Result<()> {
     let (header, used) = text_header(payload.len());
     let (mut head, mut body) = (&header[..used], payload);
     while !head.is_empty() || !body.is_empty() {
@@ -265,7 +268,9 @@ mod tests {
                     got: Vec::new(),
                     per_write,
                 };
-                write_text_frame(&mut socket, text.as_bytes()).await.unwrap();
+                write_text_frame(&mut socket, text.as_bytes())
+                    .await
+                    .unwrap();
                 assert_eq!(socket.got, expected, "{len} bytes, {per_write} per write");
             }
         }
