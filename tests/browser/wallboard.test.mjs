@@ -47,6 +47,10 @@ test("numbers on screen equal the REST API's", async () => {
   const { base } = await demo(["--trace", join(DATA, "edge-basic.jsonl"), "--interval", "15"]);
   const { p } = await page(`${base}/?lang=en&tenant=edge`);
   await p.waitForSelector('.tile[data-queue="q2"]');
+  // What is on screen was rebuilt from deltas (the writer republishes the
+  // view every second), then drawn (the render queued before this timer).
+  await until("deltas applied", () => p.evaluate(() => window.wallboard.deltas >= 2));
+  await p.evaluate(() => new Promise((r) => setTimeout(r, 0)));
   const rest = await (await fetch(`${base}/api/v1/tenants/edge/queues`)).json();
   for (const q of rest.queues) {
     const tile = `.tile[data-queue="${q.queue}"]`;
@@ -146,4 +150,61 @@ test("a stopped server shows as stale within 5 s", async () => {
   assert.ok(seconds <= 5, `shown after ${seconds} s`);
   assert.match(await p.textContent("#freshness"), /Reconnecting/);
   await shot(p, "wallboard-stale");
+});
+
+// Keys sorted, so that two objects that say the same compare equal.
+const canonical = (v) =>
+  Array.isArray(v)
+    ? v.map(canonical)
+    : v && typeof v === "object"
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]))
+      : v;
+
+test("deltas applied by the page give the server's full snapshot of the same version", async () => {
+  const { base } = await demo(["--agents", "30", "--speed", "20"]);
+  const { p } = await page(`${base}/?lang=en&queues=sales`);
+  // The board itself runs on deltas.
+  await until("the board applies deltas", () => p.evaluate(() => window.wallboard.deltas >= 3));
+  // Two more connections of one subscription (same queues, deltas): one
+  // rebuilds every version from deltas as the board does, the other's
+  // first push is the full snapshot of the version current then.
+  const got = await p.evaluate(async () => {
+    const open = (on) => {
+      const ws = new WebSocket(`ws://${location.host}/ws?queues=sales&delta=1`);
+      ws.onmessage = (m) => on(JSON.parse(m.data), ws);
+      return ws;
+    };
+    const wait = async (ok) => {
+      for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      return ok();
+    };
+    const rebuilt = new Map();
+    const viaDelta = new Set();
+    let last = null;
+    const a = open((m) => {
+      if (m.type === "delta") {
+        last = window.wallboard.applyDelta(last, m);
+        if (last) viaDelta.add(last.version);
+      } else if (m.type === "snapshot") last = m;
+      else return;
+      if (last) rebuilt.set(last.version, last);
+    });
+    await wait(() => viaDelta.size >= 3);
+    const full = await new Promise((ok) =>
+      open((m, ws) => {
+        if (m.type === "snapshot") {
+          ws.close();
+          ok(m);
+        }
+      })
+    );
+    await wait(() => rebuilt.has(full.version));
+    a.close();
+    return { full, rebuilt: rebuilt.get(full.version) || null, viaDelta: viaDelta.has(full.version), deltas: viaDelta.size };
+  });
+  assert.ok(got.deltas >= 3, "deltas arrived");
+  assert.ok(got.rebuilt, `version ${got.full.version} reached`);
+  assert.ok(got.viaDelta, `version ${got.full.version} came as a delta`);
+  const same = (m) => canonical({ ...m, server_ms: 0 });
+  assert.deepEqual(same(got.rebuilt), same(got.full));
 });

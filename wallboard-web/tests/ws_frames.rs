@@ -1,6 +1,6 @@
-//! What a WebSocket push looks like on the wire: a push longer than 16 KiB
-//! is one fragmented text message in frames of at most 16 KiB, so that a
-//! connection's write buffer never holds a whole push
+//! What a WebSocket push looks like on the wire: one unfragmented text
+//! frame however long, written by the server from the shared bytes, and
+//! with `delta=1` deltas of the version the client holds
 //! (docs/architecture.md, "WebSocket fan-out").
 
 mod common;
@@ -12,9 +12,6 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{Frame, FrameSocket};
 
 use ingest::simulate::{SimConfig, Simulator};
-
-/// The longest frame the server sends.
-const FRAME_BYTES: usize = 16 << 10;
 
 /// An hour of 400 agents: a board of more than 16 KiB.
 fn big_trace() -> Vec<u8> {
@@ -84,7 +81,7 @@ fn next_snapshot_frames(ws: &mut FrameSocket<TcpStream>) -> Vec<Frame> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_long_push_goes_out_in_frames_of_at_most_16_kib() {
+async fn a_long_push_goes_out_in_one_text_frame() {
     let served = common::serve_trace(wallboard::config::AppConfig::default(), &big_trace()).await;
     let addr = served.addr;
     let frames = tokio::task::spawn_blocking(move || {
@@ -93,22 +90,72 @@ async fn a_long_push_goes_out_in_frames_of_at_most_16_kib() {
     })
     .await
     .unwrap();
-    assert!(frames.len() > 1, "a push of more than 16 KiB is fragmented");
-    assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
-    for f in &frames[1..] {
-        assert_eq!(f.header().opcode, OpCode::Data(Data::Continue));
-    }
-    for f in &frames[..frames.len() - 1] {
-        assert!(!f.header().is_final);
-        assert_eq!(
-            f.payload().len(),
-            FRAME_BYTES,
-            "every frame but the last is full"
-        );
-    }
-    assert!(frames.last().unwrap().payload().len() <= FRAME_BYTES);
-    let text: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
-    let push: serde_json::Value = serde_json::from_slice(&text).expect("the frames join into JSON");
+    assert_eq!(frames.len(), 1, "not fragmented");
+    let frame = &frames[0];
+    assert_eq!(frame.header().opcode, OpCode::Data(Data::Text));
+    assert!(frame.header().is_final);
+    assert!(
+        frame.header().mask.is_none(),
+        "a server's frames are not masked"
+    );
+    assert!(
+        frame.payload().len() > 64 << 10,
+        "a long push: {} bytes",
+        frame.payload().len()
+    );
+    let push: serde_json::Value = serde_json::from_slice(frame.payload()).expect("JSON");
     assert_eq!(push["tenant"], "big");
+    assert!(push["version"].as_u64().is_some());
     assert!(push["snapshot"]["agents"].as_array().unwrap().len() > 100);
+}
+
+/// The next snapshot or delta push of `ws`.
+async fn next_push(ws: &mut impl common::WsStream) -> serde_json::Value {
+    loop {
+        let v = common::next_ws_json(ws).await;
+        if v["type"] == "snapshot" || v["type"] == "delta" {
+            return v;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_deltas_a_client_gets_a_snapshot_then_deltas_of_what_it_holds() {
+    let served = common::serve_trace(wallboard::config::AppConfig::default(), &big_trace()).await;
+    let url = |q: &str| format!("ws://{}/ws?tenant=big{q}", served.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url("&delta=1"))
+        .await
+        .unwrap();
+    let first = next_push(&mut ws).await;
+    assert_eq!(first["type"], "snapshot");
+    let first_version = first["version"].as_u64().expect("a version");
+    // The writer republishes the view at least once a second: new versions.
+    for held in first_version..first_version + 2 {
+        let d = next_push(&mut ws).await;
+        assert_eq!(d["type"], "delta", "{d:#}");
+        assert_eq!(d["base"], held);
+        assert_eq!(d["version"], held + 1);
+        // The trace is over: every agent is the base's, named, and no
+        // queue's intraday point changed (time still moves on for the rest).
+        let rows = |k: &str| d["snapshot"][k].as_array().unwrap().clone();
+        assert!(
+            rows("agents").iter().all(serde_json::Value::is_string),
+            "{d:#}"
+        );
+        for q in rows("queues") {
+            assert!(
+                q.is_string() || q["intraday"] == serde_json::json!([]),
+                "{q:#}"
+            );
+        }
+        assert!(d.to_string().len() * 2 < first.to_string().len());
+    }
+    // Without `delta=1`: snapshots only.
+    let (mut plain, _) = tokio_tungstenite::connect_async(url("")).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(next_push(&mut plain).await["type"], "snapshot");
+    }
+    // Anything but 0 or 1 is refused.
+    let refused = tokio_tungstenite::connect_async(url("&delta=yes")).await;
+    assert!(refused.is_err());
 }

@@ -30,7 +30,8 @@
     missing: new Set(), // i18n keys without a string (tests read it)
     chimes: 0, // chimes played (tests read it)
     chimed: new Set(),
-    last: null, // last push
+    deltas: 0, // deltas applied (tests read it)
+    last: null, // last push, a snapshot (deltas applied)
     lastAt: 0, // performance.now() of the last push
     offset: 0, // server clock minus local clock, ms
     connected: false,
@@ -144,6 +145,9 @@
     if (state.tenant) q.set("tenant", state.tenant);
     if (opt.queues().length) q.set("queues", opt.queues().join(","));
     if (state.token) q.set("token", state.token);
+    // After the first snapshot only what changed (docs/architecture.md,
+    // "WebSocket fan-out"): applyDelta rebuilds the snapshot.
+    q.set("delta", "1");
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/ws?${q}`);
     ws.onopen = () => {
@@ -152,9 +156,16 @@
       freshness();
     };
     ws.onmessage = (m) => {
-      const msg = JSON.parse(m.data);
+      let msg = JSON.parse(m.data);
       if (msg.type === "display") return onDisplay(ws, msg);
-      if (msg.type !== "snapshot") return;
+      if (msg.type === "delta") {
+        const whole = applyDelta(state.last, msg);
+        // Not a delta of what this board holds (never sent): start over
+        // with a full snapshot.
+        if (!whole) return ws.close();
+        msg = whole;
+        state.deltas++;
+      } else if (msg.type !== "snapshot") return;
       state.last = msg;
       state.lastAt = performance.now();
       state.offset = msg.server_ms - Date.now();
@@ -179,6 +190,40 @@
     };
     ws.onerror = () => ws.close();
   }
+
+  // The snapshot a delta stands for, from the snapshot it is a delta of
+  // (docs/architecture.md, "WebSocket fan-out": a string is the base's row
+  // of that name; a queue row's intraday_from keeps the base's first
+  // points). null when the delta is not of `base`.
+  function applyDelta(base, d) {
+    if (!base || !base.snapshot || base.version === undefined || base.version !== d.base) return null;
+    const queues = new Map(base.snapshot.queues.map((q) => [q.queue, q]));
+    const agents = new Map(base.snapshot.agents.map((a) => [a.agent, a]));
+    let whole = true;
+    const row = (map, r) => {
+      const old = map.get(r);
+      if (old === undefined) whole = false;
+      return old;
+    };
+    const queue = (q) => {
+      if (typeof q === "string") return row(queues, q);
+      if (q.intraday_from === undefined) return q;
+      const old = row(queues, q.queue);
+      if (!old) return q;
+      const { intraday_from: k, ...rest } = q;
+      return { ...rest, intraday: old.intraday.slice(0, k).concat(q.intraday) };
+    };
+    const snapshot = {
+      ...d.snapshot,
+      queues: d.snapshot.queues.map(queue),
+      agents: d.snapshot.agents.map((a) => (typeof a === "string" ? row(agents, a) : a)),
+    };
+    if (!whole) return null;
+    const { base: _, ...rest } = d;
+    return { ...rest, type: "snapshot", snapshot };
+  }
+
+  state.applyDelta = applyDelta; // for tests
 
   // The display configuration comes first on every connection. A board
   // named in the URL may choose the queues: subscribe to them.

@@ -54,6 +54,10 @@ pub(super) struct WsArgs {
     /// team's board gets.
     #[arg(long)]
     pub per_queue: bool,
+    /// Clients ask for full snapshots only (no `delta=1`), as every client
+    /// did before deltas; by default they take deltas, as the browser does.
+    #[arg(long)]
+    pub full_pushes: bool,
     /// Run one server for the bench (it starts itself this way): print its
     /// URL, serve until standard input closes.
     #[arg(long, hide = true)]

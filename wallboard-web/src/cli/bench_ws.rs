@@ -127,15 +127,17 @@ async fn drive(a: &WsArgs, servers: &[Server]) -> Result<()> {
     // The first pushes are written; what stays is what a client costs.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let with: Vec<u64> = servers.iter().map(|s| s.rss().0).collect();
-    let (pushes, bytes) = (
+    let (pushes, bytes, deltas) = (
         probe.pushes.load(Ordering::Relaxed),
         probe.bytes.load(Ordering::Relaxed),
+        probe.deltas.load(Ordering::Relaxed),
     );
     probe.measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(a.seconds)).await;
     probe.measuring.store(false, Ordering::Relaxed);
     let delivered = probe.pushes.load(Ordering::Relaxed) - pushes;
     let delivered_bytes = probe.bytes.load(Ordering::Relaxed) - bytes;
+    let deltas = probe.deltas.load(Ordering::Relaxed) - deltas;
     let memory: Vec<Memory> = servers
         .iter()
         .zip(without.iter().zip(&with))
@@ -156,6 +158,7 @@ async fn drive(a: &WsArgs, servers: &[Server]) -> Result<()> {
         a,
         delivered,
         delivered_bytes,
+        deltas,
         connected_in,
         probe: &probe,
     };
@@ -184,11 +187,12 @@ fn client_url(a: &WsArgs, servers: &[Server], n: usize) -> String {
     let url = &servers[n % servers.len()].url;
     let rest = n / servers.len();
     let tenant = tenant_name(a, rest % a.tenants.max(1));
+    let delta = if a.full_pushes { "" } else { "&delta=1" };
     if a.per_queue {
         let q = QUEUES[(rest / a.tenants.max(1)) % QUEUES.len()];
-        format!("{url}?tenant={tenant}&queues={q}")
+        format!("{url}?tenant={tenant}&queues={q}{delta}")
     } else {
-        format!("{url}?tenant={tenant}")
+        format!("{url}?tenant={tenant}{delta}")
     }
 }
 
@@ -223,6 +227,8 @@ struct Report<'a> {
     a: &'a WsArgs,
     delivered: u64,
     delivered_bytes: u64,
+    /// Of the pushes delivered, deltas.
+    deltas: u64,
     connected_in: Duration,
     probe: &'a Probe,
 }
@@ -233,22 +239,24 @@ impl Report<'_> {
         let h = self.probe.histogram();
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         println!(
-            "{} clients over {} instances ({} events/s each; {} tenants of {} agents, subscribed to {}), load {}; connected and first push in {:.1} s",
+            "{} clients over {} instances ({} events/s each; {} tenants of {} agents, subscribed to {}, {}), load {}; connected and first push in {:.1} s",
             a.clients,
             a.instances,
             a.rate,
             a.tenants,
             a.agents,
             if a.per_queue { "one queue each" } else { "the whole tenant" },
+            if a.full_pushes { "full pushes" } else { "deltas" },
             os::load(),
             self.connected_in.as_secs_f64()
         );
         println!(
-            "{} s: {} pushes ({:.2} per client per s, {:.0} KiB each), {} clients lost; push latency (server stamp to receipt) p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, p99.9 {:.0} ms, max {:.0} ms",
+            "{} s: {} pushes ({:.2} per client per s, {:.1} KiB each, {:.0} % of them deltas), {} clients lost; push latency (server stamp to receipt) p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, p99.9 {:.0} ms, max {:.0} ms",
             a.seconds,
             self.delivered,
             self.delivered as f64 / a.clients as f64 / a.seconds as f64,
             self.delivered_bytes as f64 / self.delivered.max(1) as f64 / 1024.0,
+            100.0 * self.deltas as f64 / self.delivered.max(1) as f64,
             self.probe.lost.load(Ordering::Relaxed),
             ms(0.5),
             ms(0.9),

@@ -13,6 +13,7 @@ mod ingest;
 mod messages;
 mod metrics;
 mod metrics_quality;
+mod push;
 mod push_cache;
 mod remote;
 mod scorecard;

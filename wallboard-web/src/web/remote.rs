@@ -322,9 +322,10 @@ mod tests {
     async fn a_view_is_pushed_once_and_filtered_to_the_subscription() {
         let s = state();
         let v = view(&s, "acme").unwrap();
-        let lease = s
-            .push_cache
-            .lease(super::super::push_cache::SubscriptionKey::of("acme", &[]));
+        let lease = s.push_cache.lease(
+            super::super::push_cache::SubscriptionKey::of("acme", &[], true),
+            true,
+        );
         let text = push(&s, &lease, &v, &["sales".into()]).expect("first push");
         let p: Value = serde_json::from_str(&text).unwrap();
         let queues: Vec<_> = rows(&p["snapshot"], "queues")

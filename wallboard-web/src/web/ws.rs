@@ -1,9 +1,10 @@
 //! `GET /ws`: a client subscribes to a tenant and a set of queues, gets a full
-//! snapshot, then updates coalesced to at most one per push interval. A slow
-//! client always skips to the latest state: nothing is queued per client,
-//! and one that has not taken a push within `server.ws_send_timeout_s` is
-//! dropped (and counted). A subscription names at most
-//! `server.ws_max_queues` queues, and no client message may exceed
+//! snapshot, then the subscription's versions, at most one per push
+//! interval (with `delta=1`, as deltas: docs/architecture.md, "WebSocket
+//! fan-out"). A slow client always skips to the latest version: nothing is
+//! queued per client, and one that has not taken a push within
+//! `server.ws_send_timeout_s` is dropped (and counted). A subscription names
+//! at most `server.ws_max_queues` queues, and no client message may exceed
 //! `server.ws_max_message_bytes`.
 
 use std::sync::atomic::Ordering;
@@ -20,17 +21,13 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{interval, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use aggregator::alerts::ActiveAlert;
-use aggregator::{LiveSnapshot, QueueScope};
-
 use super::access::Access;
 use super::conn::ConnectionSlot;
 use super::error::{ApiError, ApiQuery};
-use super::push_cache::{Lease, SubscriptionKey};
-use super::ws_socket::{send_push, send_within, Gone, Socket, Upgrade};
+use super::push::Board;
+use super::push_cache::{Base, Inputs, Next, SubscriptionKey};
+use super::ws_socket::{send_text, send_within, Gone, Socket, Upgrade};
 use super::AppState;
-use crate::config::QueueTarget;
-use wallboard_pipeline::writer::unix_ms;
 
 /// What reading the socket gives.
 type WsResult<T> = Result<T, tokio_tungstenite::tungstenite::Error>;
@@ -44,6 +41,17 @@ pub(super) struct Subscription {
     tenant: Option<String>,
     /// Comma-separated queue names; empty: all queues.
     queues: Option<String>,
+    /// `1`: deltas after the first snapshot; `0` (the default): snapshots.
+    delta: Option<DeltaFlag>,
+}
+
+/// The `delta` parameter: anything but `0` or `1` is refused (400).
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+enum DeltaFlag {
+    #[serde(rename = "0")]
+    Off,
+    #[serde(rename = "1")]
+    On,
 }
 
 pub(super) async fn upgrade(
@@ -72,10 +80,19 @@ pub(super) async fn upgrade(
         .collect();
     check_queues(&s, &queues).map_err(|e| ApiError::BadQuery(e.to_string()))?;
     let max = s.config.server.ws_max_message_bytes;
+    let deltas = sub.delta == Some(DeltaFlag::On);
     Ok(ws.on_upgrade(max, move |socket| async move {
         // The connection's slot is held for as long as the WebSocket lives.
         let _slot = slot;
-        client(socket, s, access, sub.tenant, queues).await;
+        let sub = Current {
+            tenant: sub.tenant.filter(|t| !t.is_empty()),
+            queues,
+            deltas,
+            lease: None,
+            held: None,
+            access,
+        };
+        client(socket, s, sub).await;
     }))
 }
 
@@ -120,105 +137,45 @@ fn origin_allowed(s: &AppState, headers: &HeaderMap) -> bool {
         .is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
 }
 
-#[derive(Serialize)]
-struct Push<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    server_ms: i64,
-    tenant: &'a str,
-    snapshot: Option<Filtered<'a>>,
-    targets: Vec<QueueTarget>,
-    /// Alerts firing now, for the banner.
-    alerts: Vec<ActiveAlert>,
+/// What a client is to do next.
+enum Due {
+    /// Send this; the client then holds the version (none: a push that is
+    /// not a version of the subscription, so the next one is full).
+    Send(Utf8Bytes, Option<Base>),
+    /// Ask again at this time: the subscription's next version is due.
+    At(Instant),
+    /// Nothing new; wait for a change.
+    Nothing,
 }
 
-/// A snapshot restricted to the subscribed queues.
-#[derive(Serialize)]
-struct Filtered<'a> {
-    tz: &'a str,
-    now_ms: i64,
-    interval_start_ms: i64,
-    interval_end_ms: i64,
-    day_start_ms: i64,
-    rolling_window_minutes: u32,
-    sl_thresholds_s: &'a [u32],
-    queues: Vec<&'a aggregator::live::QueueLive>,
-    agents: Vec<&'a aggregator::live::AgentLiveRow>,
-    freshness: Option<&'a aggregator::freshness::Freshness>,
-    /// Every active floor message of the tenant, whatever the queues.
-    messages: &'a [aggregator::messages::ActiveMessage],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    incomplete: &'a [aggregator::IncompleteInterval],
-}
-
-fn filtered<'a>(snap: &'a LiveSnapshot, queues: &[String]) -> Filtered<'a> {
-    let named = |q: &str| queues.iter().any(|w| w == q);
-    let wanted = |q: &QueueScope| queues.is_empty() || q.is_all() || named(q.as_str());
-    // An agent's memberships are names, read the way a row's queue is.
-    let member = |q: &str| QueueScope::is_all_name(q) || named(q);
-    Filtered {
-        tz: &snap.tz,
-        now_ms: snap.now_ms,
-        interval_start_ms: snap.interval_start_ms,
-        interval_end_ms: snap.interval_end_ms,
-        day_start_ms: snap.day_start_ms,
-        rolling_window_minutes: snap.rolling_window_minutes,
-        sl_thresholds_s: &snap.sl_thresholds_s,
-        queues: snap.queues.iter().filter(|q| wanted(&q.queue)).collect(),
-        agents: snap
-            .agents
-            .iter()
-            .filter(|a| queues.is_empty() || a.queues.iter().any(|q| member(q)))
-            .collect(),
-        freshness: snap.freshness.as_ref(),
-        messages: &snap.messages,
-        incomplete: &snap.incomplete,
-    }
-}
-
-/// The push for a subscription. Serialized once per published snapshot and
-/// subscription, however many clients share them: the bytes are
-/// reference-counted. `None`: nothing new (a view from the views topic that
-/// this client already had).
-fn push_text(s: &AppState, lease: &Lease, tenant: &str, queues: &[String]) -> Option<Utf8Bytes> {
-    if let Some(v) = super::remote::view(s, tenant) {
-        return super::remote::push(s, lease, &v, queues);
-    }
-    let snap = s.hub.live(tenant);
-    let active = s.alerts.active.borrow().clone();
-    let shown = s.shown.current();
-    if let Some(text) = snap
-        .as_ref()
-        .and_then(|sn| s.push_cache.get(lease.key(), sn, &active, &shown))
-    {
-        return Some(text);
-    }
-    let push = Push {
-        kind: "snapshot",
-        server_ms: unix_ms(),
-        tenant,
-        snapshot: snap.as_deref().map(|sn| filtered(sn, queues)),
-        targets: snap
-            .as_deref()
-            .map(|sn| {
-                sn.queues
-                    .iter()
-                    .map(|q| shown.tenant(tenant).target_for(q.queue.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        alerts: active
-            .iter()
-            .filter(|a| a.tenant == tenant)
-            .cloned()
-            .collect(),
-    };
-    let text = Utf8Bytes::from(serde_json::to_string(&push).expect("push serializes"));
-    if let Some(sn) = snap {
+/// The client's next push: from the views topic for a tenant of another
+/// instance (once per view), else its subscription's latest version.
+fn next_push(s: &AppState, sub: &mut Current, tenant: &str, now: Instant) -> Due {
+    let (queues, deltas) = (&sub.queues, sub.deltas);
+    let lease = sub.lease.get_or_insert_with(|| {
         s.push_cache
-            .put(lease.key(), sn, active, shown, text.clone());
+            .lease(SubscriptionKey::of(tenant, queues, deltas), deltas)
+    });
+    if let Some(v) = super::remote::view(s, tenant) {
+        return super::remote::push(s, lease, &v, queues)
+            .map_or(Due::Nothing, |t| Due::Send(t, None));
     }
-    Some(text)
+    let alerts = s.alerts.active.borrow().clone();
+    let board = Board { tenant, queues };
+    let Some(snapshot) = s.hub.live(tenant) else {
+        return Due::Send(board.without_snapshot(&alerts), None);
+    };
+    let inputs = Inputs {
+        snapshot,
+        alerts,
+        shown: s.shown.current(),
+    };
+    let gap = Duration::from_millis(s.config.server.ws_min_push_interval_ms);
+    match lease.next(inputs, sub.held.as_ref(), now, gap, &board) {
+        Next::Send { text, held } => Due::Send(text, Some(held)),
+        Next::WaitUntil(t) => Due::At(t),
+        Next::UpToDate => Due::Nothing,
+    }
 }
 
 /// Client → server: change the subscription.
@@ -256,21 +213,9 @@ struct Refusal {
     detail: String,
 }
 
-async fn client(
-    mut socket: Socket,
-    s: AppState,
-    access: Access,
-    tenant: Option<String>,
-    queues: Vec<String>,
-) {
+async fn client(mut socket: Socket, s: AppState, sub: Current) {
     s.ws_clients.fetch_add(1, Ordering::Relaxed);
     let _guard = ClientGuard(s.ws_clients.clone());
-    let sub = Current {
-        tenant: tenant.filter(|t| !t.is_empty()),
-        queues,
-        lease: None,
-        access,
-    };
     let gone = serve_client(&mut socket, &s, sub).await;
     if gone == Gone::TooSlow {
         s.http.ws_slow_consumers.fetch_add(1, Ordering::Relaxed);
@@ -281,11 +226,17 @@ async fn client(
     }
 }
 
-/// What a client is subscribed to, and its hold on the push cache.
+/// What a client is subscribed to, its hold on the push cache and the
+/// version of it the client has.
 struct Current {
     tenant: Option<String>,
     queues: Vec<String>,
-    lease: Option<Lease>,
+    /// Whether the client takes deltas (`delta=1`).
+    deltas: bool,
+    lease: Option<super::push_cache::Lease>,
+    /// The subscription's version the client was sent last (`None`:
+    /// none, or a push that was not a version: its next push is full).
+    held: Option<Base>,
     /// The tenants the client's token may see.
     access: Access,
 }
@@ -312,7 +263,7 @@ async fn refuse(socket: &mut Socket, s: &AppState, detail: String) -> Result<boo
     };
     let text = serde_json::to_string(&refusal).expect("a refusal serializes");
     let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
-    send_within(socket, Message::Text(text.into()), timeout).await?;
+    send_text(socket, text.into(), timeout).await?;
     Ok(false)
 }
 
@@ -322,7 +273,7 @@ async fn send_display(socket: &mut Socket, s: &AppState, tenant: Option<&str>) -
     let display = serde_json::to_string(&crate::display::DisplayPush::of_tenant(&shown, tenant))
         .expect("display serializes");
     let timeout = Duration::from_secs(s.config.server.ws_send_timeout_s);
-    send_push(socket, display.into(), timeout).await
+    send_text(socket, display.into(), timeout).await
 }
 
 /// Handles one message from the client: true when its subscription changed.
@@ -348,7 +299,9 @@ async fn on_message(
                 sub.tenant = Some(t);
             }
             sub.queues = queues;
+            // Another subscription: its versions start with a full snapshot.
             sub.lease = None;
+            sub.held = None;
             Ok(true)
         }
     }
@@ -363,20 +316,19 @@ async fn serve_client(socket: &mut Socket, s: &AppState, mut sub: Current) -> Go
     let mut ping = interval(PING_EVERY);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
-    let mut last_push: Option<Instant> = None;
     // Before any snapshot: how to lay it out (colours, order, boards).
     if let Err(gone) = send_display(socket, s, sub.tenant.as_deref()).await {
         return gone;
     }
-    // The first push is the full snapshot; later ones follow changes.
+    // Something may be new: ask. The first push is the full snapshot.
     let mut pending = true;
+    // Not before: the subscription's next version, or (after a push that
+    // is not a version) this client's own push interval.
+    let mut not_before: Option<Instant> = None;
 
     loop {
         if pending {
-            if let Some(t) = last_push
-                .map(|t| t + min_gap)
-                .filter(|t| *t > Instant::now())
-            {
+            if let Some(t) = not_before.filter(|t| *t > Instant::now()) {
                 // Coalesce: wait out the gap; whatever changes meanwhile is
                 // folded into the next push.
                 tokio::select! {
@@ -395,18 +347,21 @@ async fn serve_client(socket: &mut Socket, s: &AppState, mut sub: Current) -> Go
                 pending = false;
                 continue;
             };
-            let held = sub
-                .lease
-                .get_or_insert_with(|| s.push_cache.lease(SubscriptionKey::of(&t, &sub.queues)));
-            let Some(text) = push_text(s, held, &t, &sub.queues) else {
-                pending = false;
-                continue;
-            };
-            if let Err(gone) = send_push(socket, text, send_timeout).await {
-                return gone;
+            // The push below covers every publish so far.
+            changes.mark_unchanged();
+            match next_push(s, &mut sub, &t, Instant::now()) {
+                Due::Send(text, held) => {
+                    if let Err(gone) = send_text(socket, text, send_timeout).await {
+                        return gone;
+                    }
+                    not_before = held.is_none().then(|| Instant::now() + min_gap);
+                    sub.held = held;
+                    pending = false;
+                }
+                Due::At(t) => not_before = Some(t),
+                Due::Nothing => pending = false,
             }
-            last_push = Some(Instant::now());
-            pending = false;
+            continue;
         }
         tokio::select! {
             changed = changes.changed() => {

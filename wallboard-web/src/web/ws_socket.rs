@@ -6,25 +6,25 @@
 //!   which it zero-fills on the first read: clients only send small
 //!   subscription messages (a longer one still fits, the buffer grows to
 //!   `server.ws_max_message_bytes` at most);
-//! - a push longer than [`FRAME_BYTES`] goes out as a fragmented message
-//!   (RFC 6455 §5.4), one frame at a time: tungstenite copies each frame
-//!   into the connection's write buffer, which keeps its largest size, so
-//!   whole pushes would leave every connection holding a push's worth of
-//!   memory. Frames are slices of the one shared push, not copies.
+//! - text messages (pushes, the display message, refusals) are written by
+//!   [`send_text`] itself, one unfragmented frame straight from the shared
+//!   bytes: tungstenite copies every message into the connection's write
+//!   buffer, which keeps its largest size, so every connection would hold
+//!   its largest push for ever. tungstenite writes only control frames.
 
 use std::future::Future;
+use std::io::IoSlice;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use futures_util::SinkExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
@@ -36,8 +36,6 @@ pub(super) type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Bytes a connection reads into at once.
 pub(super) const READ_BUFFER_BYTES: usize = 4 << 10;
-/// The longest frame a push is sent in; a longer push is fragmented.
-pub(super) const FRAME_BYTES: usize = 16 << 10;
 
 /// A valid WebSocket handshake (HTTP/1.1 `GET` with `Upgrade: websocket`).
 pub(super) struct Upgrade {
@@ -157,66 +155,124 @@ where
     }
 }
 
-/// Sends the text `push` within `timeout`, in frames of at most
-/// [`FRAME_BYTES`]: each is written out before the next is buffered.
-pub(super) async fn send_push<S>(
-    socket: &mut S,
-    push: Utf8Bytes,
+/// Sends the text `text` within `timeout` as one frame written from the
+/// shared bytes themselves, after whatever tungstenite had queued (a pong):
+/// nothing of it is copied into the connection's buffers.
+pub(super) async fn send_text(
+    socket: &mut Socket,
+    text: Utf8Bytes,
     timeout: Duration,
-) -> Result<(), Gone>
-where
-    S: futures_util::Sink<Message> + Unpin,
-{
-    if push.len() <= FRAME_BYTES {
-        return send_within(socket, Message::Text(push), timeout).await;
-    }
+) -> Result<(), Gone> {
     let all = async {
-        for frame in frames(Bytes::from(push)) {
-            socket
-                .send(Message::Frame(frame))
-                .await
-                .map_err(|_| Gone::Closed)?;
-        }
-        Ok(())
+        socket.flush().await.map_err(|_| Gone::Closed)?;
+        write_text_frame(socket.get_mut(), text.as_bytes())
+            .await
+            .map_err(|_| Gone::Closed)
     };
     tokio::time::timeout(timeout, all)
         .await
         .unwrap_or(Err(Gone::TooSlow))
 }
 
-/// The frames of a fragmented text message: a text frame, continuations,
-/// the last one final. A frame may end inside a UTF-8 sequence; the
-/// message as a whole is valid UTF-8, which is what RFC 6455 asks.
-fn frames(payload: Bytes) -> impl Iterator<Item = Frame> {
-    let len = payload.len();
-    (0..len).step_by(FRAME_BYTES).map(move |start| {
-        let end = (start + FRAME_BYTES).min(len);
-        let opcode = if start == 0 {
-            Data::Text
-        } else {
-            Data::Continue
-        };
-        Frame::message(payload.slice(start..end), OpCode::Data(opcode), end == len)
-    })
+/// The header of an unmasked, final text frame of `len` bytes (RFC 6455
+/// §5.2: the length in 7 bits, or 126 and 16 bits, or 127 and 64 bits),
+/// and how many of its bytes are used.
+fn text_header(len: usize) -> ([u8; 10], usize) {
+    let mut head = [0u8; 10];
+    head[0] = 0x81; // FIN, text
+    match (u8::try_from(len), u16::try_from(len)) {
+        (Ok(n), _) if n < 126 => {
+            head[1] = n;
+            (head, 2)
+        }
+        (_, Ok(n)) => {
+            head[1] = 126;
+            head[2..4].copy_from_slice(&n.to_be_bytes());
+            (head, 4)
+        }
+        _ => {
+            head[1] = 127;
+            head[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+            (head, 10)
+        }
+    }
+}
+
+/// Writes `payload` as one text frame: header and payload in the same
+/// vectored writes, so that with `TCP_NODELAY` the header does not go out
+/// in a segment of its own.
+async fn write_text_frame<W: AsyncWrite + Unpin>(
+    io: &mut W,
+    payload: &[u8],
+) -> std::io::Result<()> {
+    let (header, used) = text_header(payload.len());
+    let (mut head, mut body) = (&header[..used], payload);
+    while !head.is_empty() || !body.is_empty() {
+        let n = io
+            .write_vectored(&[IoSlice::new(head), IoSlice::new(body)])
+            .await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let from_head = n.min(head.len());
+        head = &head[from_head..];
+        body = &body[n - from_head..];
+    }
+    io.flush().await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 
-    #[test]
-    fn a_long_push_is_cut_into_frames_that_join_up_again() {
-        let text: String = "档案".repeat(FRAME_BYTES); // 6 bytes each: cuts land inside characters
-        let frames: Vec<Frame> = frames(Bytes::from(text.clone())).collect();
-        assert_eq!(frames.len(), 6);
-        assert!(frames.iter().all(|f| f.payload().len() <= FRAME_BYTES));
-        assert_eq!(frames[0].header().opcode, OpCode::Data(Data::Text));
-        assert!(frames[1..]
-            .iter()
-            .all(|f| f.header().opcode == OpCode::Data(Data::Continue)));
-        let finals: Vec<bool> = frames.iter().map(|f| f.header().is_final).collect();
-        assert_eq!(finals, [false, false, false, false, false, true]);
-        let joined: Vec<u8> = frames.iter().flat_map(|f| f.payload().to_vec()).collect();
-        assert_eq!(joined, text.as_bytes());
+    /// A socket that takes at most `per_write` bytes per write.
+    struct Trickle {
+        got: Vec<u8>,
+        per_write: usize,
+    }
+
+    impl AsyncWrite for Trickle {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let n = buf.len().min(self.per_write);
+            self.got.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_text_frame_is_what_tungstenite_would_write_however_the_socket_takes_it() {
+        // Each length form: 7 bits, 16 bits, 64 bits; cut writes land
+        // inside the header and inside characters.
+        for len in [0, 125, 126, 65_535, 65_536, 300_000] {
+            let text: String = "档".repeat(len / 3) + &"x".repeat(len % 3);
+            let mut expected = Vec::new();
+            Frame::message(text.clone().into_bytes(), OpCode::Data(Data::Text), true)
+                .format(&mut expected)
+                .unwrap();
+            for per_write in [1, 3, 7, 1 << 20] {
+                let mut socket = Trickle {
+                    got: Vec::new(),
+                    per_write,
+                };
+                write_text_frame(&mut socket, text.as_bytes())
+                    .await
+                    .unwrap();
+                assert_eq!(socket.got, expected, "{len} bytes, {per_write} per write");
+            }
+        }
     }
 }

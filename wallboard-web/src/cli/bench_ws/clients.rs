@@ -1,5 +1,5 @@
-//! The bench's WebSocket clients: each subscribes to the whole tenant and
-//! records, for every push, the time from the server's stamp (`server_ms`,
+//! The bench's WebSocket clients: each subscribes (to deltas unless
+//! `--full-pushes`) and records, for every push, the time from the server's stamp (`server_ms`,
 //! set when the push is serialized, once per subscription) to its receipt.
 //! Servers and clients run on the same machine, so they share the clock.
 
@@ -30,6 +30,8 @@ pub(super) struct Probe {
     pub pushes: Arc<AtomicU64>,
     /// Bytes of the pushes received.
     pub bytes: Arc<AtomicU64>,
+    /// Of the pushes received, deltas.
+    pub deltas: Arc<AtomicU64>,
     /// Clients that have had their first push.
     pub ready: Arc<AtomicU64>,
     /// Clients whose connection could not be opened.
@@ -50,6 +52,7 @@ impl Default for Probe {
             shards: Arc::new((0..SHARDS).map(|_| hist()).collect()),
             pushes: Arc::default(),
             bytes: Arc::default(),
+            deltas: Arc::default(),
             ready: Arc::default(),
             failed: Arc::default(),
             lost: Arc::default(),
@@ -105,6 +108,9 @@ impl Probe {
             }
             self.pushes.fetch_add(1, Ordering::Relaxed);
             self.bytes.fetch_add(t.len() as u64, Ordering::Relaxed);
+            if t.starts_with(r#"{"type":"delta""#) {
+                self.deltas.fetch_add(1, Ordering::Relaxed);
+            }
             if self.measuring.load(Ordering::Relaxed) {
                 let lat_us = (u64::try_from(now - sent).unwrap_or(0) * 1000).max(1);
                 let _ = self.shards[n % SHARDS]
