@@ -407,6 +407,14 @@ mod tests {
         }
     }
 
+    /// A client's first push of `first()`, now: when, what, what it holds.
+    fn first_push(lease: &Lease, make: &Fake) -> (Instant, Inputs, Base) {
+        let t0 = Instant::now();
+        let one = first();
+        let held = sent(lease.next(one.clone(), None, t0, GAP, make)).1;
+        (t0, one, held)
+    }
+
     fn lease(cache: &Arc<PushCache>) -> Lease {
         cache.lease(SubscriptionKey::of("acme", &["q1".into()], true), true)
     }
@@ -518,9 +526,7 @@ mod tests {
         let cache = Arc::new(PushCache::default());
         let (old, new) = (lease(&cache), lease(&cache));
         let make = Fake::default();
-        let t0 = Instant::now();
-        let one = first();
-        let held = sent(old.next(one.clone(), None, t0, GAP, &make)).1;
+        let (t0, one, held) = first_push(&old, &make);
         let two = publish(&one);
         assert_eq!(
             sent(old.next(two.clone(), Some(&held), t0 + GAP, GAP, &make)).0,
@@ -536,9 +542,7 @@ mod tests {
         let cache = Arc::new(PushCache::default());
         let a = lease(&cache);
         let make = Fake::default();
-        let t0 = Instant::now();
-        let one = first();
-        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
+        let (t0, one, held) = first_push(&a, &make);
         // The same snapshot under a reloaded configuration.
         let reloaded = Inputs {
             shown: Arc::default(),
@@ -556,9 +560,7 @@ mod tests {
         let cache = Arc::new(PushCache::default());
         let a = cache.lease(SubscriptionKey::of("acme", &[], false), false);
         let make = Fake::default();
-        let t0 = Instant::now();
-        let one = first();
-        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
+        let (t0, one, held) = first_push(&a, &make);
         let two = publish(&one);
         assert_eq!(
             sent(a.next(two, Some(&held), t0 + GAP, GAP, &make)).0,
@@ -572,9 +574,7 @@ mod tests {
         let cache = Arc::new(PushCache::default());
         let a = lease(&cache);
         let make = Fake::default();
-        let t0 = Instant::now();
-        let one = first();
-        let held = sent(a.next(one.clone(), None, t0, GAP, &make)).1;
+        let (t0, one, held) = first_push(&a, &make);
         assert!(matches!(
             a.next(one, Some(&held), t0 + GAP * 8, GAP, &make),
             Next::UpToDate
