@@ -196,19 +196,23 @@ fn queue_print(q: &QueueLive) -> (u64, Vec<u64>) {
     (own, q.intraday.iter().map(print).collect())
 }
 
-/// The row of `new` in a delta from a base whose row of that queue had
-/// `old` for prints.
-fn queue_change<'a>(old: Option<&(u64, Vec<u64>)>, new: &'a QueueLive) -> Row<'a, QueueTail<'a>> {
+/// The row of `new` (its prints `printed`) in a delta from a base whose
+/// row of that queue had `old` for prints.
+fn queue_change<'a>(
+    old: Option<&(u64, Vec<u64>)>,
+    printed: &(u64, Vec<u64>),
+    new: &'a QueueLive,
+) -> Row<'a, QueueTail<'a>> {
     let Some((old_own, old_points)) = old else {
         return Row::Changed(QueueTail::of(new, 0));
     };
-    let (own, points) = queue_print(new);
-    if own == *old_own && points == *old_points {
+    let (own, points) = printed;
+    if own == old_own && points == old_points {
         return Row::Same(new.queue.as_str());
     }
     let same = old_points
         .iter()
-        .zip(&points)
+        .zip(points)
         .take_while(|(a, b)| a == b)
         .count();
     Row::Changed(QueueTail::of(new, same))
@@ -285,7 +289,7 @@ impl MakePush for Board<'_> {
         })
     }
 
-    fn delta(&self, base: &Base, of: &Inputs, version: u64) -> Option<Utf8Bytes> {
+    fn delta(&self, base: &Base, to: &Base, of: &Inputs) -> Option<Utf8Bytes> {
         // Targets, labels and boards come with the configuration: after a
         // reload the board is laid out again from a full snapshot.
         if !Arc::ptr_eq(&base.shown, &of.shown) {
@@ -293,22 +297,35 @@ impl MakePush for Board<'_> {
         }
         let snap = &*of.snapshot;
         let (queues, agents) = rows(snap, self.queues);
+        // `to`'s prints are of these same rows (`prints` above, made from
+        // the same inputs); a row missing there is hashed here.
         let queues = queues
             .into_iter()
-            .map(|q| queue_change(base.prints.queues.get(q.queue.as_str()), q))
+            .map(|q| {
+                let name = q.queue.as_str();
+                let old = base.prints.queues.get(name);
+                match to.prints.queues.get(name) {
+                    Some(printed) => queue_change(old, printed, q),
+                    None => queue_change(old, &queue_print(q), q),
+                }
+            })
             .collect();
         let agents = agents
             .into_iter()
-            .map(|a| match base.prints.agents.get(a.agent.as_str()) {
-                Some(h) if *h == print(a) => Row::Same(a.agent.as_str()),
-                _ => Row::Changed(a),
+            .map(|a| {
+                let name = a.agent.as_str();
+                let printed = to.prints.agents.get(name).copied();
+                match base.prints.agents.get(name) {
+                    Some(h) if *h == printed.unwrap_or_else(|| print(a)) => Row::Same(name),
+                    _ => Row::Changed(a),
+                }
             })
             .collect();
         Some(text(&Push {
             kind: "delta",
             server_ms: unix_ms(),
             tenant: self.tenant,
-            version: Some(version),
+            version: Some(to.version),
             base: Some(base.version),
             snapshot: Some(filtered(snap, queues, agents)),
             targets: self.targets(snap, &of.shown),
@@ -438,7 +455,7 @@ mod tests {
                 );
                 let delta = json(
                     &board
-                        .delta(&held_as(&board, &base, 7), &new, 8)
+                        .delta(&held_as(&board, &base, 7), &held_as(&board, &new, 8), &new)
                         .expect("same configuration"),
                 );
                 let full = json(&board.full(&new, 8));
@@ -460,7 +477,11 @@ mod tests {
             inputs(views[0].clone(), &shown),
             inputs(views[1].clone(), &shown),
         );
-        let delta = json(&board.delta(&held_as(&board, &base, 1), &new, 2).unwrap());
+        let delta = json(
+            &board
+                .delta(&held_as(&board, &base, 1), &held_as(&board, &new, 2), &new)
+                .unwrap(),
+        );
         let full = json(&board.full(&new, 2));
         let agents = delta["snapshot"]["agents"].as_array().unwrap();
         assert!(
@@ -495,7 +516,15 @@ mod tests {
             inputs(views[0].clone(), &one),
             inputs(views[0].clone(), &one),
         );
-        let delta = json(&board.delta(&held_as(&board, &base, 1), &same, 2).unwrap());
+        let delta = json(
+            &board
+                .delta(
+                    &held_as(&board, &base, 1),
+                    &held_as(&board, &same, 2),
+                    &same,
+                )
+                .unwrap(),
+        );
         let snap = &delta["snapshot"];
         assert!(snap["queues"]
             .as_array()
@@ -509,7 +538,11 @@ mod tests {
             .all(Value::is_string));
         let reloaded = inputs(views[0].clone(), &Arc::new(AppConfig::default()));
         assert!(board
-            .delta(&held_as(&board, &base, 1), &reloaded, 2)
+            .delta(
+                &held_as(&board, &base, 1),
+                &held_as(&board, &reloaded, 2),
+                &reloaded
+            )
             .is_none());
     }
 }

@@ -72,9 +72,10 @@ pub trait MakePush {
     fn prints(&self, of: &Inputs) -> Prints;
     /// The full snapshot of version `version`.
     fn full(&self, of: &Inputs, version: u64) -> Utf8Bytes;
-    /// The delta from `base` to `of` (version `version`), or `None` when
-    /// there is none (`base` was shown under another configuration).
-    fn delta(&self, base: &Base, of: &Inputs, version: u64) -> Option<Utf8Bytes>;
+    /// The delta from `base` to `of`, the version `to` (whose prints are
+    /// those of `of`, so no row is hashed again), or `None` when there is
+    /// none (`base` was shown under another configuration).
+    fn delta(&self, base: &Base, to: &Base, of: &Inputs) -> Option<Utf8Bytes>;
 }
 
 /// A version a client holds, as the base of its next delta: its number,
@@ -140,7 +141,7 @@ impl Version {
         if self.older.len() >= OLDER_BASES {
             return None;
         }
-        let d = make.delta(held, &self.inputs, self.number);
+        let d = make.delta(held, &self.base(), &self.inputs);
         self.older.push((held.version, d.clone()));
         d
     }
@@ -286,9 +287,14 @@ impl Lease {
         } else {
             Prints::default()
         });
+        let to = Base {
+            version: number,
+            prints: prints.clone(),
+            shown: inputs.shown.clone(),
+        };
         let delta = last
             .filter(|_| self.sub.deltas)
-            .and_then(|v| make.delta(&v.base(), &inputs, number));
+            .and_then(|v| make.delta(&v.base(), &to, &inputs));
         Version {
             number,
             made_at: now,
@@ -339,10 +345,10 @@ mod tests {
             self.fulls.set(self.fulls.get() + 1);
             format!("full {version}").into()
         }
-        fn delta(&self, base: &Base, of: &Inputs, to: u64) -> Option<Utf8Bytes> {
+        fn delta(&self, base: &Base, to: &Base, of: &Inputs) -> Option<Utf8Bytes> {
             self.deltas.set(self.deltas.get() + 1);
             Arc::ptr_eq(&base.shown, &of.shown)
-                .then(|| format!("delta {}-{to}", base.version).into())
+                .then(|| format!("delta {}-{}", base.version, to.version).into())
         }
     }
 
