@@ -343,8 +343,14 @@ async fn metrics_counters_add_up_to_the_report() {
         series(&text, "wallboard_events_duplicate_total", &p0),
         Some(1.0)
     );
-    // The writer has waited for records since it started.
-    assert!(series(&text, "wallboard_writer_idle_seconds_total", &p0).is_some_and(|s| s > 0.0));
+    // The writer has waited for records since it started: once the trace
+    // is applied it waits, but a scrape may come before its first wait.
+    let metrics = format!("http://{}/metrics", s.addr);
+    common::until("the writer's first wait in /metrics", || async {
+        let text = reqwest::get(&metrics).await.ok()?.text().await.ok()?;
+        series(&text, "wallboard_writer_idle_seconds_total", &p0).filter(|s| *s > 0.0)
+    })
+    .await;
     assert!(series(&text, "wallboard_calls_waiting", &[("queue", "q1")]).is_some());
 }
 
