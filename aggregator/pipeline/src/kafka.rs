@@ -62,8 +62,8 @@ const STAGE_CAPACITY: usize = 16;
 /// partition's fetching for a whole second each time the local queue
 /// reaches `queued.min.messages`; a catch-up drains that queue in a tenth
 /// of that, so the writer sat idle most of the second (BENCHMARKS.md,
-/// "Catch-up per partition count": 0.32–0.50 M events/s with the default,
-/// 0.8–1.0 M with 20 ms). 20 ms stays under the 50 ms publish interval.
+/// "Catch-up on a quiet machine": 0.34–0.50 M events/s on one partition
+/// with the default, 0.81–0.97 M with 20 ms). 20 ms stays under the 50 ms publish interval.
 /// A `[kafka.properties]` setting still wins.
 pub(crate) const FETCH_QUEUE_BACKOFF: (&str, &str) = ("fetch.queue.backoff.ms", "20");
 

@@ -117,13 +117,15 @@ pub async fn session_timeout_bounds(
     };
     let admin: AdminClient<DefaultClientContext> = kafka.client_config(&[]).create()?;
     let spec = ResourceSpecifier::Broker(broker);
-    let read = |entry: Option<(Option<String>, bool)>| {
+    let names = [
+        "group.min.session.timeout.ms",
+        "group.max.session.timeout.ms",
+    ];
+    let [min, max] = describe_all(&admin, &spec, names).await?.map(|entry| {
         entry
             .and_then(|(v, _)| v)
             .and_then(|v| v.parse::<u64>().ok())
-    };
-    let min = read(describe(&admin, &spec, "group.min.session.timeout.ms").await?);
-    let max = read(describe(&admin, &spec, "group.max.session.timeout.ms").await?);
+    });
     Ok(min.zip(max))
 }
 
@@ -155,15 +157,28 @@ async fn describe(
     resource: &ResourceSpecifier<'_>,
     name: &str,
 ) -> Result<Option<(Option<String>, bool)>, KafkaError> {
+    let [entry] = describe_all(admin, resource, [name]).await?;
+    Ok(entry)
+}
+
+/// The same for each of `names`, in one request.
+async fn describe_all<const N: usize>(
+    admin: &AdminClient<DefaultClientContext>,
+    resource: &ResourceSpecifier<'_>,
+    names: [&str; N],
+) -> Result<[Option<(Option<String>, bool)>; N], KafkaError> {
     let results = admin
         .describe_configs([resource], &AdminOptions::new())
         .await?;
-    Ok(results.into_iter().filter_map(Result::ok).find_map(|r| {
-        let e = r.get(name)?;
-        Some((
-            e.value.clone(),
-            matches!(e.source, ConfigSource::DynamicTopic),
-        ))
+    let found: Vec<_> = results.into_iter().filter_map(Result::ok).collect();
+    Ok(names.map(|name| {
+        found.iter().find_map(|r| {
+            let e = r.get(name)?;
+            Some((
+                e.value.clone(),
+                matches!(e.source, ConfigSource::DynamicTopic),
+            ))
+        })
     }))
 }
 
