@@ -20,7 +20,7 @@ use crate::intern::{slot, AgentId, CodeId, DenseId, Interner, QueueId};
 use crate::plausible::{self, TimeRejection};
 use crate::rolling::RollingWindow;
 use crate::sums::{AgentSums, AgentTime, QueueSums};
-use crate::time::{for_each_piece, IntervalClock, IntervalCursor, IntervalStart};
+use crate::time::{for_each_piece, interval_mut, IntervalClock, IntervalCursor, IntervalStart};
 
 mod handling;
 mod kpi;
@@ -617,7 +617,7 @@ impl TenantEngine {
         let params = &*self.params;
         if retained {
             update(
-                slot(&mut self.buckets.entry(start).or_default().queues, q),
+                slot(&mut interval_mut(&mut self.buckets, start).queues, q),
                 params,
             );
         } else {
@@ -644,7 +644,7 @@ impl TenantEngine {
     /// history kept.
     fn retained_bucket(&mut self, start: IntervalStart) -> Option<&mut Bucket> {
         (start.0 >= self.history_from(TimestampMs::MIN))
-            .then(|| self.buckets.entry(start).or_default())
+            .then(|| interval_mut(&mut self.buckets, start))
     }
 
     fn call_queued(&mut self, call: &str, queue: &str, ts: TimestampMs) -> Applied {
@@ -822,7 +822,7 @@ impl TenantEngine {
             from,
             to,
             |start, piece| {
-                add_piece(buckets.entry(start).or_default(), a, ag, piece);
+                add_piece(interval_mut(buckets, start), a, ag, piece);
                 add_piece(totals, a, ag, piece);
             },
         );
@@ -1049,7 +1049,7 @@ fn accrue(
     to: TimestampMs,
 ) {
     agent_pieces(clock, cursor, ag, from, to, |start, piece| {
-        add_piece(buckets.entry(start).or_default(), a, ag, piece);
+        add_piece(interval_mut(buckets, start), a, ag, piece);
     });
 }
 

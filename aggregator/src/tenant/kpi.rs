@@ -9,7 +9,7 @@ use super::{Applied, TenantEngine};
 use crate::intern::{AgentId, QueueId};
 use crate::quality::{QualityBucket, QualityState, QualitySums};
 use crate::repeat::PendingCall;
-use crate::time::IntervalStart;
+use crate::time::{interval_mut, IntervalStart};
 use std::collections::BTreeMap;
 
 /// Adds `f` to queue `q`'s and agent `a`'s sums of the interval at `start`
@@ -26,7 +26,7 @@ fn count(
 ) -> bool {
     let retained = start.0 >= keep_from;
     if retained {
-        buckets.entry(start).or_default().update(q, a, &f);
+        interval_mut(buckets, start).update(q, a, &f);
     }
     totals.update(q, a, f);
     retained
