@@ -52,6 +52,44 @@ pub struct RepeatTracker {
     seq: u64,
     /// Contacts and handled calls not tracked because of the cap.
     untracked: u64,
+    /// When `expire` next has something to forget (derived, so not stored).
+    #[serde(skip)]
+    due: Due,
+}
+
+/// The earliest newest-event time at which `expire` forgets anything, for
+/// the window and grace it was computed with. `expire` runs after every
+/// event; this lets it return at once while nothing is due.
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    at: TimestampMs,
+    window_ms: TimestampMs,
+    grace_ms: TimestampMs,
+}
+
+impl Default for Due {
+    /// Due at once: the first `expire` computes the real time.
+    fn default() -> Self {
+        Due {
+            at: TimestampMs::MIN,
+            window_ms: 0,
+            grace_ms: 0,
+        }
+    }
+}
+
+impl Due {
+    /// When a contact made at `ts` is forgotten.
+    fn contact(&self, ts: TimestampMs) -> TimestampMs {
+        ts.saturating_add(self.window_ms.saturating_add(CONTACT_EXTRA_MS))
+            .saturating_add(1)
+    }
+
+    /// When a call completed at `t0` stops being pending.
+    fn pending(&self, t0: TimestampMs) -> TimestampMs {
+        t0.saturating_add(self.window_ms.saturating_add(self.grace_ms))
+            .saturating_add(1)
+    }
 }
 
 impl RepeatTracker {
@@ -104,6 +142,7 @@ impl RepeatTracker {
         }
         self.contacts.insert((caller, ts, call));
         self.contacts_by_time.insert((ts, caller, call));
+        self.due.at = self.due.at.min(self.due.contact(ts));
         let newest = self.caller_of.entry(call).or_insert((caller, ts));
         newest.1 = newest.1.max(ts);
     }
@@ -132,6 +171,7 @@ impl RepeatTracker {
         self.seq += 1;
         self.pending.insert(key, p);
         self.pending_by_time.insert((t0, caller, key.2));
+        self.due.at = self.due.at.min(self.due.pending(t0));
         Some(false)
     }
 
@@ -140,6 +180,10 @@ impl RepeatTracker {
     /// window ended more than `grace_ms` ago (late repeats still count
     /// within the grace).
     pub fn expire(&mut self, newest: TimestampMs, window_ms: TimestampMs, grace_ms: TimestampMs) {
+        let same_limits = (self.due.window_ms, self.due.grace_ms) == (window_ms, grace_ms);
+        if same_limits && newest < self.due.at {
+            return;
+        }
         let horizon = newest.saturating_sub(window_ms.saturating_add(CONTACT_EXTRA_MS));
         while let Some(&(ts, caller, call)) = self.contacts_by_time.first() {
             if ts >= horizon {
@@ -158,6 +202,17 @@ impl RepeatTracker {
             }
             self.pending_by_time.pop_first();
             self.pending.remove(&(caller, t0, seq));
+        }
+        self.due = Due {
+            at: TimestampMs::MAX,
+            window_ms,
+            grace_ms,
+        };
+        if let Some(&(ts, _, _)) = self.contacts_by_time.first() {
+            self.due.at = self.due.contact(ts);
+        }
+        if let Some(&(t0, _, _)) = self.pending_by_time.first() {
+            self.due.at = self.due.at.min(self.due.pending(t0));
         }
     }
 
@@ -224,5 +279,57 @@ mod tests {
         assert_eq!((t.len(), t.untracked()), (2, 3));
         t.expire(W + CONTACT_EXTRA_MS + 1, W, 0);
         assert_eq!(t.len(), 0, "everything expired");
+    }
+
+    /// What `expire` skips while nothing is due is exactly what a full pass
+    /// would have forgotten: nothing.
+    mod skipping {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Contact(u64, u64, TimestampMs),
+            Handled(u64, TimestampMs),
+            Expire(TimestampMs, TimestampMs),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            let t = 0..(3 * (W + CONTACT_EXTRA_MS));
+            prop_oneof![
+                (0..8u64, 0..4u64, t.clone()).prop_map(|(c, k, ts)| Op::Contact(c, k, ts)),
+                (0..8u64, t.clone()).prop_map(|(c, ts)| Op::Handled(c, ts)),
+                // Two graces: a changed limit must not be skipped either.
+                (t, prop_oneof![Just(0), Just(60_000)]).prop_map(|(n, g)| Op::Expire(n, g)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn gated_expiry_forgets_what_a_full_pass_forgets(ops in prop::collection::vec(op(), 1..80)) {
+                let (mut gated, mut full) = (RepeatTracker::default(), RepeatTracker::default());
+                let mut newest = 0;
+                for o in ops {
+                    for t in [&mut gated, &mut full] {
+                        match o {
+                            Op::Contact(c, k, ts) => t.contact((c, k), ts, (W, 1_000), |_| {}),
+                            Op::Handled(c, ts) => {
+                                let _ = t.handled(done(c, ts), (W, 1_000));
+                            }
+                            Op::Expire(n, g) => t.expire(newest.max(n), W, g),
+                        }
+                    }
+                    if let Op::Expire(n, _) = o {
+                        newest = newest.max(n);
+                    }
+                    full.due = Due::default();
+                    prop_assert_eq!(gated.len(), full.len());
+                    prop_assert_eq!(
+                        gated.pending_at(newest, W).collect::<Vec<_>>(),
+                        full.pending_at(newest, W).collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
     }
 }
