@@ -184,9 +184,17 @@ impl RepeatTracker {
         if same_limits && newest < self.due.at {
             return;
         }
-        let horizon = newest.saturating_sub(window_ms.saturating_add(CONTACT_EXTRA_MS));
+        // Found again here, from the entries left: the first of each set
+        // that is not forgotten yet says when the next one is.
+        let mut due = Due {
+            at: TimestampMs::MAX,
+            window_ms,
+            grace_ms,
+        };
         while let Some(&(ts, caller, call)) = self.contacts_by_time.first() {
-            if ts >= horizon {
+            let forget_at = due.contact(ts);
+            if forget_at > newest {
+                due.at = forget_at;
                 break;
             }
             self.contacts_by_time.pop_first();
@@ -195,25 +203,16 @@ impl RepeatTracker {
                 self.caller_of.remove(&call);
             }
         }
-        let resolved = newest.saturating_sub(window_ms.saturating_add(grace_ms));
         while let Some(&(t0, caller, seq)) = self.pending_by_time.first() {
-            if t0 >= resolved {
+            let forget_at = due.pending(t0);
+            if forget_at > newest {
+                due.at = due.at.min(forget_at);
                 break;
             }
             self.pending_by_time.pop_first();
             self.pending.remove(&(caller, t0, seq));
         }
-        self.due = Due {
-            at: TimestampMs::MAX,
-            window_ms,
-            grace_ms,
-        };
-        if let Some(&(ts, _, _)) = self.contacts_by_time.first() {
-            self.due.at = self.due.contact(ts);
-        }
-        if let Some(&(t0, _, _)) = self.pending_by_time.first() {
-            self.due.at = self.due.at.min(self.due.pending(t0));
-        }
+        self.due = due;
     }
 
     /// The calls still pending at `now`: not (yet) repeat contacts, their
@@ -279,6 +278,22 @@ mod tests {
         assert_eq!((t.len(), t.untracked()), (2, 3));
         t.expire(W + CONTACT_EXTRA_MS + 1, W, 0);
         assert_eq!(t.len(), 0, "everything expired");
+    }
+
+    #[test]
+    fn contacts_last_w_and_a_day_and_pending_calls_w_and_the_grace() {
+        const GRACE: TimestampMs = 60_000;
+        let mut t = RepeatTracker::default();
+        t.contact((1, 7), 0, (W, 100), |_| {});
+        assert_eq!(t.handled(done(1, 0), (W, 100)), Some(false));
+        t.expire(W + GRACE, W, GRACE);
+        assert_eq!(t.len(), 2, "at W + grace the call is still pending");
+        t.expire(W + GRACE + 1, W, GRACE);
+        assert_eq!(t.len(), 1, "past it only the contact is left");
+        t.expire(W + CONTACT_EXTRA_MS, W, GRACE);
+        assert_eq!(t.len(), 1, "at W + a day the contact is still kept");
+        t.expire(W + CONTACT_EXTRA_MS + 1, W, GRACE);
+        assert_eq!(t.len(), 0, "past it, it is forgotten");
     }
 
     /// What `expire` skips while nothing is due is exactly what a full pass
